@@ -1,0 +1,25 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+
+// int8 as JS number: sequence numbers and counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** Opens a pooled drizzle database. `max` should match the worker's activity concurrency. */
+export function createDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 20,
+    application_name: opts.applicationName ?? 'ledgerflow',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return drizzle(pool, { schema }) as Database;
+}
+
+export async function closeDatabase(db: Database): Promise<void> {
+  await db.$client.end();
+}

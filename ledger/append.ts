@@ -1,0 +1,333 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import {
+  AuditEventInputSchema,
+  IdempotencyKeySchema,
+  StreamSchema,
+  describeZodError,
+  type AuditEventInput,
+  type CommittedEvent,
+} from '../core/audit-event';
+import { canonicalJson } from '../core/canonical-json';
+import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
+import { formatMicros } from '../core/time';
+import type { Database } from '../db/client';
+import { LedgerValidationError } from './errors';
+
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+/** Most events one group-commit transaction appends. */
+export const MAX_BATCH = 1000;
+
+export interface AppendOptions {
+  /** Chain to append to; default `default`. */
+  stream?: string;
+  /** Same key, same stream: the first event is returned and nothing is written. */
+  idempotencyKey: string;
+  /** Size limit of the canonical event incl. payload; default 256 KiB. */
+  maxEventBytes?: number;
+}
+
+/** What an append returns: where the event sits in its chain. */
+export interface AppendResult {
+  stream: string;
+  seq: number;
+  eventId: string;
+  hash: string;
+  occurredAt: string;
+  /** False when the idempotency key was already known and nothing was written. */
+  created: boolean;
+}
+
+interface Prepared {
+  key: string;
+  committed: Omit<CommittedEvent, 'seq' | 'occurred_at'>;
+  canonicalPayload: string;
+  payload: unknown;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Validates and canonicalises an event up front, so a bad event never joins a batch. */
+function prepare(input: AuditEventInput, stream: string, key: string, maxBytes: number): Omit<Prepared, 'resolve' | 'reject'> {
+  const parsed = AuditEventInputSchema.safeParse(input);
+  if (!parsed.success) throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);
+  const e = parsed.data;
+  const committed = {
+    stream,
+    event_id: e.event_id ?? randomUUID(),
+    event_type: e.event_type,
+    actor: e.actor,
+    resource: e.resource,
+    action: e.action,
+    outcome: e.outcome,
+    subject_id: e.subject_id ?? null,
+    case_id: e.case_id ?? null,
+    context: e.context,
+    schema_version: e.schema_version,
+    idempotency_key: key,
+  };
+  const canonicalPayload = canonicalJson(e.payload);
+  const size = Buffer.byteLength(canonicalPayload) + Buffer.byteLength(JSON.stringify(committed));
+  if (size > maxBytes) {
+    throw new LedgerValidationError(`invalid audit event: payload: event is ${size} bytes, over the ${maxBytes}-byte limit`);
+  }
+  return { key, committed, canonicalPayload, payload: e.payload };
+}
+
+interface ExistingRow {
+  idempotency_key: string;
+  seq: number;
+  event_id: string;
+  hash: string;
+  occurred_us: string;
+}
+
+/**
+ * Group commit: appends to one stream from one pool are queued; while a transaction is in
+ * flight new arrivals accumulate and go together in the next one. One lock and one commit
+ * flush then cover many events.
+ */
+class StreamAppender {
+  private queue: Prepared[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly stream: string,
+  ) {}
+
+  enqueue(p: Prepared): void {
+    this.queue.push(p);
+    if (!this.flushing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          await this.appendBatch(batch);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async appendBatch(batch: Prepared[]): Promise<void> {
+    const client = await this.db.$client.connect();
+    let results: Array<[Prepared, AppendResult]>;
+    try {
+      await client.query('BEGIN');
+      results = await writeBatch(client, this.stream, batch);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const [p, r] of results) p.resolve(r);
+  }
+}
+
+/** Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. */
+async function writeBatch(client: PoolClient, stream: string, batch: Prepared[]): Promise<Array<[Prepared, AppendResult]>> {
+  const keys = [...new Set(batch.map((p) => p.key))];
+  const head = await client.query<{ head_seq: number | null; head_hash: Buffer | null; now_us: number; existing: ExistingRow[] }>(
+    'SELECT * FROM ledger_lock_head($1, $2)',
+    [stream, keys],
+  );
+  const h = head.rows[0];
+  if (!h) throw new Error('ledger_lock_head returned no row');
+  const known = new Map<string, AppendResult>();
+  for (const x of h.existing) {
+    known.set(x.idempotency_key, {
+      stream,
+      seq: Number(x.seq),
+      eventId: x.event_id,
+      hash: x.hash,
+      occurredAt: formatMicros(x.occurred_us),
+      created: false,
+    });
+  }
+  const occurredAt = formatMicros(h.now_us);
+  let seq = h.head_seq ?? 0;
+  let prev = h.head_hash ?? GENESIS_HASH;
+  const results: Array<[Prepared, AppendResult]> = [];
+  const cols = {
+    seq: [] as number[],
+    eventId: [] as string[],
+    eventType: [] as string[],
+    actorType: [] as string[],
+    actorId: [] as string[],
+    resourceType: [] as string[],
+    resourceId: [] as string[],
+    action: [] as string[],
+    outcome: [] as string[],
+    subjectId: [] as Array<string | null>,
+    caseId: [] as Array<string | null>,
+    context: [] as string[],
+    schemaVersion: [] as number[],
+    key: [] as string[],
+    digest: [] as Buffer[],
+    prevHash: [] as Buffer[],
+    hash: [] as Buffer[],
+    salt: [] as Buffer[],
+    payload: [] as string[],
+  };
+  for (const p of batch) {
+    const seen = known.get(p.key);
+    if (seen) {
+      results.push([p, { ...seen, created: false }]);
+      continue;
+    }
+    seq += 1;
+    const salt = randomBytes(SALT_BYTES);
+    const digest = payloadDigest(salt, p.canonicalPayload);
+    const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
+    const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+    const c = p.committed;
+    cols.seq.push(seq);
+    cols.eventId.push(c.event_id);
+    cols.eventType.push(c.event_type);
+    cols.actorType.push(c.actor.type);
+    cols.actorId.push(c.actor.id);
+    cols.resourceType.push(c.resource.type);
+    cols.resourceId.push(c.resource.id);
+    cols.action.push(c.action);
+    cols.outcome.push(c.outcome);
+    cols.subjectId.push(c.subject_id);
+    cols.caseId.push(c.case_id);
+    cols.context.push(JSON.stringify(c.context));
+    cols.schemaVersion.push(c.schema_version);
+    cols.key.push(p.key);
+    cols.digest.push(digest);
+    cols.prevHash.push(prev);
+    cols.hash.push(hash);
+    cols.salt.push(salt);
+    cols.payload.push(p.canonicalPayload);
+    const result: AppendResult = { stream, seq, eventId: c.event_id, hash: hash.toString('hex'), occurredAt, created: true };
+    known.set(p.key, result);
+    results.push([p, result]);
+    prev = hash;
+  }
+  if (cols.seq.length > 0) {
+    await client.query(
+      `WITH ev AS (
+         INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
+           resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
+           idempotency_key, payload_digest, prev_hash, hash)
+         SELECT $1, u.* FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+           array_fill($7::timestamptz, ARRAY[cardinality($2::bigint[])]),
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::int[],
+           $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
+         RETURNING 1)
+       INSERT INTO ledger_payloads (stream, seq, salt, payload)
+       SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`,
+      [
+        stream,
+        cols.seq,
+        cols.eventId,
+        cols.eventType,
+        cols.actorType,
+        cols.actorId,
+        occurredAt,
+        cols.resourceType,
+        cols.resourceId,
+        cols.action,
+        cols.outcome,
+        cols.subjectId,
+        cols.caseId,
+        cols.context,
+        cols.schemaVersion,
+        cols.key,
+        cols.digest,
+        cols.prevHash,
+        cols.hash,
+        cols.salt,
+        cols.payload,
+      ],
+    );
+  }
+  return results;
+}
+
+const appenders = new WeakMap<Database, Map<string, StreamAppender>>();
+
+function appenderFor(db: Database, stream: string): StreamAppender {
+  let byStream = appenders.get(db);
+  if (!byStream) appenders.set(db, (byStream = new Map()));
+  let a = byStream.get(stream);
+  if (!a) byStream.set(stream, (a = new StreamAppender(db, stream)));
+  return a;
+}
+
+function checkOptions(opts: AppendOptions): { stream: string; key: string } {
+  const stream = StreamSchema.safeParse(opts.stream);
+  if (!stream.success) throw new LedgerValidationError(`invalid stream: ${describeZodError(stream.error)}`);
+  const key = IdempotencyKeySchema.safeParse(opts.idempotencyKey);
+  if (!key.success) throw new LedgerValidationError(`invalid idempotencyKey: ${describeZodError(key.error)}`);
+  return { stream: stream.data, key: key.data };
+}
+
+/**
+ * The one way to write to the audit ledger. Validates the event (zod), chains it into its
+ * stream (SHA-256 over canonical JSON, database clock) and commits it with concurrent appends
+ * to the same stream. A known idempotency key returns the original event and writes nothing.
+ *
+ * @throws LedgerValidationError when the event or options are invalid; nothing is written.
+ */
+export function appendAuditEvent(db: Database, event: AuditEventInput, opts: AppendOptions): Promise<AppendResult> {
+  let prepared: Omit<Prepared, 'resolve' | 'reject'>;
+  let stream: string;
+  try {
+    const o = checkOptions(opts);
+    stream = o.stream;
+    prepared = prepare(event, stream, o.key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return new Promise((resolve, reject) => appenderFor(db, stream).enqueue({ ...prepared, resolve, reject }));
+}
+
+/**
+ * Appends many events to one stream as a unit: all are validated first, and either all are
+ * written (in order, skipping known keys) or none.
+ */
+export async function appendAuditEvents(
+  db: Database,
+  items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
+  opts: Omit<AppendOptions, 'idempotencyKey'> = {},
+): Promise<AppendResult[]> {
+  const stream = checkOptions({ ...opts, idempotencyKey: 'x' }).stream;
+  const prepared = items.map((it, i) => {
+    try {
+      return prepare(it.event, stream, checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    } catch (err) {
+      if (err instanceof LedgerValidationError) throw new LedgerValidationError(`event ${i + 1}: ${err.message}`);
+      throw err;
+    }
+  });
+  const out: AppendResult[] = [];
+  const noop = () => undefined;
+  const client = await db.$client.connect();
+  try {
+    await client.query('BEGIN');
+    for (let i = 0; i < prepared.length; i += MAX_BATCH) {
+      const chunk = prepared.slice(i, i + MAX_BATCH).map((p) => ({ ...p, resolve: noop, reject: noop }));
+      const results = await writeBatch(client, stream, chunk);
+      out.push(...results.map(([, r]) => r));
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const optionalUrl = (name: string, protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
+      message: `${name} must start with ${protocols.join(' or ')}`,
+    });
+
+const EnvSchema = z.object({
+  DATABASE_URL: optionalUrl('DATABASE_URL', ['postgres://', 'postgresql://']),
+  LEDGERFLOW_WRITER_URL: optionalUrl('LEDGERFLOW_WRITER_URL', ['postgres://', 'postgresql://']),
+  LEDGERFLOW_READER_URL: optionalUrl('LEDGERFLOW_READER_URL', ['postgres://', 'postgresql://']),
+  LEDGERFLOW_PURGER_URL: optionalUrl('LEDGERFLOW_PURGER_URL', ['postgres://', 'postgresql://']),
+  LEDGERFLOW_APP_PASSWORD: z.string().min(12, 'LEDGERFLOW_APP_PASSWORD must be at least 12 characters').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .trim()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'TEMPORAL_ADDRESS must look like host:port, e.g. localhost:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('ledgerflow'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  LEDGERFLOW_DATA_DIR: z.string().optional(),
+  LEDGERFLOW_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  LEDGERFLOW_TEMPORAL_PORT: z.coerce.number().int().min(1024).max(65535).default(7233),
+  LEDGERFLOW_TEMPORAL_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
+  LEDGERFLOW_MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  LEDGERFLOW_SIGNING_KEY_FILE: z.string().optional(),
+  LEDGERFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof EnvSchema> & {
+  /** Where embedded Postgres, the Temporal dev server database and local keys live. */
+  dataDir: string;
+};
+
+/** Reads and validates configuration from the environment; throws {@link ConfigError} naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid'} (fix or unset ${name})`);
+  }
+  const dataDir = path.resolve(parsed.data.LEDGERFLOW_DATA_DIR ?? path.join(process.cwd(), '.ledgerflow'));
+  return { ...parsed.data, dataDir };
+}

@@ -1,0 +1,122 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { startTemporalDevServer, waitForPort } from './temporal-server';
+
+/** Endpoints of the PostgreSQL and Temporal that commands talk to, and how to let go of them. */
+export interface Environment {
+  /** Owner URL: migrations and tests only. App code connects as the ledgerflow_* roles. */
+  ownerUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  /** Human-readable origin of each endpoint, for `doctor` and `dev`. */
+  origin: { postgres: string; temporal: string };
+  close(): Promise<void>;
+}
+
+interface DevState {
+  pid: number;
+  ownerUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+}
+
+const devStateFile = (config: Config) => path.join(config.dataDir, 'dev.json');
+
+/** Records the endpoints of a running `ledgerflow dev`, so other commands reuse them. */
+export function writeDevState(config: Config, state: Omit<DevState, 'pid'>): () => void {
+  const file = devStateFile(config);
+  writeFileSync(file, JSON.stringify({ pid: process.pid, ...state }, null, 2), { mode: 0o600 });
+  return () => rmSync(file, { force: true });
+}
+
+function readDevState(config: Config): DevState | undefined {
+  const file = devStateFile(config);
+  if (!existsSync(file)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as DevState;
+    process.kill(state.pid, 0); // throws when that `ledgerflow dev` is gone
+    return state;
+  } catch {
+    return undefined;
+  }
+}
+
+async function reachable(address: string): Promise<boolean> {
+  const [host, port] = address.split(':');
+  try {
+    await waitForPort(host ?? '127.0.0.1', Number(port), 300);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Gives commands a PostgreSQL and a Temporal: DATABASE_URL / TEMPORAL_ADDRESS when set; else
+ * the ones of a running `ledgerflow dev`; else it starts embedded ones in the data dir
+ * (PostgreSQL from embedded-postgres, `temporal server start-dev` persisted to SQLite).
+ */
+export async function openEnvironment(
+  config: Config,
+  opts: { temporal?: boolean; log?: (msg: string) => void; temporalUi?: boolean } = {},
+): Promise<Environment> {
+  const log = opts.log ?? (() => undefined);
+  const wantTemporal = opts.temporal ?? true;
+  const closers: Array<() => Promise<void>> = [];
+  const dev = readDevState(config);
+  mkdirSync(config.dataDir, { recursive: true });
+
+  let ownerUrl: string;
+  let pgOrigin: string;
+  if (config.DATABASE_URL) {
+    ownerUrl = config.DATABASE_URL;
+    pgOrigin = 'DATABASE_URL';
+  } else if (dev) {
+    ownerUrl = dev.ownerUrl;
+    pgOrigin = `ledgerflow dev (pid ${dev.pid})`;
+  } else {
+    log(`starting embedded PostgreSQL in ${path.join(config.dataDir, 'pg')} on port ${config.LEDGERFLOW_PG_PORT} ...`);
+    const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), port: config.LEDGERFLOW_PG_PORT, persistent: true });
+    closers.push(() => pg.stop());
+    ownerUrl = pg.ownerUrl;
+    pgOrigin = `embedded (${path.join(config.dataDir, 'pg')}, port ${config.LEDGERFLOW_PG_PORT})`;
+  }
+
+  let temporalAddress = '';
+  let temporalUiUrl: string | undefined;
+  let temporalOrigin = 'not started';
+  if (config.TEMPORAL_ADDRESS) {
+    temporalAddress = config.TEMPORAL_ADDRESS;
+    temporalOrigin = 'TEMPORAL_ADDRESS';
+  } else if (dev && (await reachable(dev.temporalAddress))) {
+    temporalAddress = dev.temporalAddress;
+    temporalUiUrl = dev.temporalUiUrl;
+    temporalOrigin = `ledgerflow dev (pid ${dev.pid})`;
+  } else if (wantTemporal) {
+    log(`starting Temporal dev server on port ${config.LEDGERFLOW_TEMPORAL_PORT} ...`);
+    const server = await startTemporalDevServer({
+      port: config.LEDGERFLOW_TEMPORAL_PORT,
+      uiPort: opts.temporalUi ? config.LEDGERFLOW_TEMPORAL_UI_PORT : undefined,
+      dbFile: path.join(config.dataDir, 'temporal.db'),
+      logFile: path.join(config.dataDir, 'temporal.log'),
+      namespace: config.TEMPORAL_NAMESPACE,
+      log,
+    });
+    closers.push(() => server.stop());
+    temporalAddress = server.address;
+    temporalUiUrl = server.uiUrl;
+    temporalOrigin = `embedded dev server (${path.join(config.dataDir, 'temporal.db')})`;
+  }
+
+  return {
+    ownerUrl,
+    temporalAddress,
+    temporalUiUrl,
+    origin: { postgres: pgOrigin, temporal: temporalOrigin },
+    close: async () => {
+      for (const c of closers.reverse()) await c().catch(() => undefined);
+    },
+  };
+}

