@@ -1,0 +1,52 @@
+import type { Client } from '@temporalio/client';
+import { closeDatabase, createDatabase, type Database } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { appRoleUrl, type AppRole } from '../db/roles';
+import { loadConfig, type Config } from '../runtime/config';
+import { openEnvironment, type Environment } from '../runtime/environment';
+import { info } from './output';
+import { connectTemporalClient } from './temporal';
+
+/** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
+export interface CommandContext {
+  config: Config;
+  env: Environment;
+  /** A pool connected as an app role (default writer); never the owner. */
+  db(role?: AppRole): Database;
+  temporal(): Promise<Client>;
+}
+
+/**
+ * Runs `fn` with a {@link CommandContext}. Applies migrations first when the database is the
+ * embedded default (so a fresh machine just works); closes everything afterwards.
+ */
+export async function withContext<T>(
+  opts: { temporal?: boolean; quiet?: boolean },
+  fn: (ctx: CommandContext) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const env = await openEnvironment(config, { temporal: opts.temporal ?? false, log: opts.quiet ? undefined : info });
+  const pools = new Map<AppRole, Database>();
+  let client: Client | undefined;
+  try {
+    if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
+    const ctx: CommandContext = {
+      config,
+      env,
+      db(role = 'ledgerflow_writer') {
+        let db = pools.get(role);
+        if (!db) pools.set(role, (db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: `ledgerflow-cli` })));
+        return db;
+      },
+      async temporal() {
+        if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
+        return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE));
+      },
+    };
+    return await fn(ctx);
+  } finally {
+    await client?.connection.close().catch(() => undefined);
+    for (const db of pools.values()) await closeDatabase(db).catch(() => undefined);
+    await env.close();
+  }
+}

@@ -1,0 +1,42 @@
+import { ZodError } from 'zod';
+import { describeZodError } from '../core/audit-event';
+import { MigrationError } from '../db/migrate';
+import { LedgerValidationError } from '../ledger/errors';
+import { ConfigError, InputError } from '../runtime/errors';
+
+/** Exit codes: 0 ok, 1 a check failed or data was rejected, 2 cannot run (usage, config, unreachable). */
+export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
+
+/** Wraps a command action: prints errors as one clear line and sets the exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      process.exitCode = code ?? EXIT.ok;
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  };
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof InputError || err instanceof MigrationError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return EXIT.cannotRun;
+  }
+  if (err instanceof LedgerValidationError) {
+    process.stderr.write(`rejected: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  if (err instanceof ZodError) {
+    process.stderr.write(`rejected: ${describeZodError(err)}\n`);
+    return EXIT.failed;
+  }
+  const e = err as Error & { code?: string };
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED|cannot reach Temporal/.test(String(e?.message))) {
+    process.stderr.write(`error: ${e.message}\nRun "ledgerflow doctor" to see what is unreachable.\n`);
+    return EXIT.cannotRun;
+  }
+  process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
+  return EXIT.failed;
+}
