@@ -1,11 +1,11 @@
-import canonicalizeImpl from 'canonicalize';
+import { canonicalize } from 'json-canonicalize';
 
 /**
  * RFC 8785 (JCS) canonical JSON. Callers must validate first: the library silently drops
  * `undefined` fields, and hashed data has to be exactly what was validated.
  */
 export function canonicalJson(value: unknown): string {
-  const out = (canonicalizeImpl as unknown as (v: unknown) => string | undefined)(value);
+  const out = canonicalize(value) as string | undefined;
   if (out === undefined) throw new TypeError('value cannot be canonicalised as JSON');
   return out;
 }

@@ -31,7 +31,8 @@ export function writeDevState(config: Config, state: Omit<DevState, 'pid'>): () 
   return () => rmSync(file, { force: true });
 }
 
-function readDevState(config: Config): DevState | undefined {
+/** The endpoints of a `ledgerflow dev` that is still running, if any. */
+export function readDevState(config: Config): DevState | undefined {
   const file = devStateFile(config);
   if (!existsSync(file)) return undefined;
   try {

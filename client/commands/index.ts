@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import * as db from './db';
+import * as demo from './demo';
+import * as dev from './dev';
+import * as doctor from './doctor';
+import * as worker from './worker';
 
 /** Every command group. Add a module here to add a command. */
-const modules: Array<{ register(program: Command): void }> = [db];
+const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db];
 
 export function registerAll(program: Command): void {
   for (const m of modules) m.register(program);

@@ -1,0 +1,18 @@
+import type { Database } from '../db/client';
+import { createSmokeActivities } from './onboarding-smoke';
+
+/** Everything activities need; the worker builds it once. */
+export interface ActivityDeps {
+  db: Database;
+  /** Test hook for crash tests, see {@link createSmokeActivities}. */
+  holdAfterWriteMs?: number;
+}
+
+/** All ledgerflow activities, built from their dependencies. Workflows import the type only. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSmokeActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { runMigrations } from '../../db/migrate';
+import { loadConfig } from '../../runtime/config';
+import { openEnvironment, writeDevState } from '../../runtime/environment';
+import { startWorker } from '../../worker/start';
+import { info } from '../output';
+import { action } from '../run-command';
+
+export function register(program: Command): void {
+  program
+    .command('dev')
+    .description('run embedded PostgreSQL + Temporal dev server (with Web UI) + a worker; other commands reuse them')
+    .action(
+      action(async () => {
+        const config = loadConfig();
+        const env = await openEnvironment(config, { log: info, temporalUi: true });
+        const removeState = writeDevState(config, {
+          ownerUrl: env.ownerUrl,
+          temporalAddress: env.temporalAddress,
+          temporalUiUrl: env.temporalUiUrl,
+        });
+        try {
+          await runMigrations(config, env.ownerUrl);
+          const worker = await startWorker({ config, ownerUrl: env.ownerUrl, temporalAddress: env.temporalAddress, log: info });
+          const pg = new URL(env.ownerUrl);
+          info(
+            [
+              'ledgerflow dev is running',
+              `  PostgreSQL   ${pg.hostname}:${pg.port}${pg.pathname}  (${env.origin.postgres})`,
+              `  Temporal     ${env.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
+              `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
+              `  data dir     ${config.dataDir}`,
+              'In another terminal: npx ledgerflow doctor | npx ledgerflow --help. Ctrl-C stops everything.',
+            ].join('\n'),
+          );
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          info('stopping ...');
+          await worker.shutdown();
+        } finally {
+          removeState();
+          await env.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,5 @@
+import { onboardingSmokeScenario } from './onboarding-smoke';
+import type { DemoScenario } from './types';
+
+/** What `ledgerflow demo` runs, in order. */
+export const demoScenarios: DemoScenario[] = [onboardingSmokeScenario];

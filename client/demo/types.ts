@@ -1,0 +1,22 @@
+import type { Client } from '@temporalio/client';
+import type { Database } from '../../db/client';
+import type { Config } from '../../runtime/config';
+
+/** What a demo scenario gets: a live Temporal client and worker, and ledger pools. */
+export interface DemoContext {
+  config: Config;
+  client: Client;
+  taskQueue: string;
+  /** Pool as ledgerflow_reader, for showing what was written. */
+  reader: Database;
+  /** Pool as ledgerflow_writer, for scenarios that set up data. */
+  writer: Database;
+  /** Owner URL of the database (scenarios that start helper servers may need it). */
+  ownerUrl: string;
+  log(line: string): void;
+}
+
+export interface DemoScenario {
+  name: string;
+  run(ctx: DemoContext): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+/** Activity slots per worker; the writer pool is sized to match (see NOTES: default is 100). */
+export const MAX_CONCURRENT_ACTIVITIES = 40;
+
+export const workflowsPath = require.resolve('../workflows');
+
+let runtimeInstalled = false;
+
+/** Quiets the SDK's own logs (bundler, state changes) to warnings unless asked for more. */
+export function installRuntimeLogger(level: LogLevel = (process.env.LEDGERFLOW_TEMPORAL_LOG_LEVEL as LogLevel) || 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // Already instantiated by another caller in this process: keep its settings.
+  }
+}
+
+/** Builds the ledgerflow worker: every workflow in workflows/, every activity from createActivities(deps). */
+export async function createLedgerflowWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Prebuilt workflow bundle (tests reuse one); default bundles workflows/ at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  installRuntimeLogger();
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    activities: createActivities(opts.deps),
+    maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+  });
+}
+
+/** Connects to Temporal for a worker, retrying with capped exponential backoff instead of crashing. */
+export async function connectWorkerWithBackoff(
+  address: string,
+  log: (msg: string) => void,
+  maxAttempts = Number.POSITIVE_INFINITY,
+): Promise<NativeConnection> {
+  installRuntimeLogger();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (err) {
+      if (attempt >= maxAttempts) throw err;
+      const delay = Math.min(500 * 2 ** (attempt - 1), 30_000);
+      log(`Temporal at ${address} unreachable (${(err as Error).message}); retrying in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

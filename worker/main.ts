@@ -1,0 +1,31 @@
+import { runMigrations } from '../db/migrate';
+import { loadConfig } from '../runtime/config';
+import { openEnvironment } from '../runtime/environment';
+import { startWorker } from './start';
+
+/**
+ * Worker process entrypoint (`ledgerflow worker`, docker-compose, crash tests). Uses
+ * DATABASE_URL / TEMPORAL_ADDRESS, else a running `ledgerflow dev`, else embedded servers.
+ */
+export async function runWorkerProcess(): Promise<void> {
+  const config = loadConfig();
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const env = await openEnvironment(config, { log });
+  try {
+    if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
+    const hold = Number(process.env.LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS ?? 0);
+    const running = await startWorker({ config, ownerUrl: env.ownerUrl, temporalAddress: env.temporalAddress, log, holdAfterWriteMs: hold });
+    log(`worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
+    await running.done;
+  } finally {
+    await env.close();
+  }
+}
+
+if (require.main === module) {
+  runWorkerProcess().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,49 @@
+import type { Worker } from '@temporalio/worker';
+import { closeDatabase, createDatabase } from '../db/client';
+import { appRoleUrl } from '../db/roles';
+import type { Config } from '../runtime/config';
+import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the ledgerflow worker against `temporalAddress`, with activities connected to
+ * PostgreSQL as the ledgerflow_writer role (never the owner).
+ */
+export async function startWorker(opts: {
+  config: Config;
+  ownerUrl: string;
+  temporalAddress: string;
+  log?: (msg: string) => void;
+  holdAfterWriteMs?: number;
+}): Promise<RunningWorker> {
+  const log = opts.log ?? (() => undefined);
+  const db = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_writer'), {
+    max: MAX_CONCURRENT_ACTIVITIES + 5,
+    applicationName: 'ledgerflow-worker',
+  });
+  const connection = await connectWorkerWithBackoff(opts.temporalAddress, log);
+  const worker = await createLedgerflowWorker({
+    connection,
+    namespace: opts.config.TEMPORAL_NAMESPACE,
+    taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
+    deps: { db, holdAfterWriteMs: opts.holdAfterWriteMs },
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close().catch(() => undefined);
+    await closeDatabase(db).catch(() => undefined);
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { z } from 'zod';
+
+/**
+ * Validates workflow input inside the workflow. Bad input fails the workflow at once
+ * (non-retryable) instead of failing workflow tasks forever. Clients validate first too.
+ */
+export function validateInput<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw ApplicationFailure.create({ type: 'InvalidInput', message: `invalid workflow input: ${detail}`, nonRetryable: true });
+}
