@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Input of the `onboardingSmoke` workflow: ids and non-personal fields only. */
 export const OnboardingSmokeInputSchema = z
   .object({
-    applicationId: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'applicationId: 3-64 letters, digits, "_" or "-"'),
+    applicationId: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3-64 letters, digits, "_" or "-"'),
     requestedBy: z.string().min(1).max(200),
   })
   .strict();

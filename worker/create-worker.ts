@@ -1,10 +1,11 @@
+import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 /** Activity slots per worker; the writer pool is sized to match (see NOTES: default is 100). */
 export const MAX_CONCURRENT_ACTIVITIES = 40;
 
-export const workflowsPath = require.resolve('../workflows');
+export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
 let runtimeInstalled = false;
 

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { ActivityDeps } from '../activities';
+import { createLedgerflowWorker, installRuntimeLogger, workflowsPath } from '../worker/create-worker';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file (bundling takes ~1-2 s). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  installRuntimeLogger();
+  return (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }));
+}
+
+export interface TemporalTestEnv {
+  client: Client;
+  taskQueue: string;
+  address: string;
+  /** Starts an in-process worker on this file's task queue with the given activity deps. */
+  startWorker(deps: ActivityDeps): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+/** A client and a unique task queue on the run's real Temporal dev server. */
+export async function createTemporalTestEnv(): Promise<TemporalTestEnv> {
+  installRuntimeLogger();
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = `test-${randomBytes(5).toString('hex')}`;
+  const stops: Array<() => Promise<void>> = [];
+  return {
+    client,
+    taskQueue,
+    address,
+    async startWorker(deps) {
+      const nativeConnection = await NativeConnection.connect({ address });
+      const worker = await createLedgerflowWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        deps,
+        workflowBundle: await workflowBundle(),
+      });
+      const running = worker.run();
+      const stop = async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await nativeConnection.close().catch(() => undefined);
+      };
+      stops.push(stop);
+      return { worker, stop };
+    },
+    async close() {
+      for (const s of stops) await s();
+      await connection.close();
+    },
+  };
+}
