@@ -9,12 +9,24 @@ const dbAndRuntime = [
   { name: '@temporalio/activity', message: 'Activities belong in activities/.' },
   { name: '@temporalio/client', message: 'Clients belong in client/.' },
 ];
-const ioFolders = { group: ['../db/*', '../ledger/*', '../runtime/*', '../activities/*', '../client/*'], message: 'Import only pure code (core/) here.', allowTypeImports: true };
+const ioFolders = {
+  group: ['../db/*', '../ledger/*', '../runtime/*', '../activities/*', '../client/*'],
+  message: 'Import only pure code (core/) here.',
+  allowTypeImports: true,
+};
 const determinism = {
-  'no-restricted-globals': ['error', { name: 'fetch', message: 'No I/O here.' }, { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }],
+  'no-restricted-globals': [
+    'error',
+    { name: 'fetch', message: 'No I/O here.' },
+    { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+  ],
   'no-restricted-properties': [
     'error',
-    { object: 'Date', property: 'now', message: 'Not deterministic: use workflow time from @temporalio/workflow.' },
+    {
+      object: 'Date',
+      property: 'now',
+      message: 'Not deterministic: use workflow time from @temporalio/workflow.',
+    },
     { object: 'Math', property: 'random', message: 'Not deterministic.' },
   ],
 };
@@ -36,7 +48,19 @@ export default tseslint.config(
     // Workflow code is replayed: it must stay deterministic, free of I/O and of Node built-ins.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [...nodeBuiltins.map((name) => ({ name, message: 'Workflows must not use Node built-ins or I/O.' })), ...dbAndRuntime], patterns: [ioFolders] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflows must not use Node built-ins or I/O.',
+            })),
+            ...dbAndRuntime,
+          ],
+          patterns: [ioFolders],
+        },
+      ],
       ...determinism,
     },
   },
@@ -48,7 +72,9 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.filter((m) => m !== 'crypto' && m !== 'node:crypto').map((name) => ({ name, message: 'core/ is pure: no I/O built-ins.' })),
+            ...nodeBuiltins
+              .filter((m) => m !== 'crypto' && m !== 'node:crypto')
+              .map((name) => ({ name, message: 'core/ is pure: no I/O built-ins.' })),
             ...dbAndRuntime,
           ],
           patterns: [ioFolders],

@@ -25,7 +25,10 @@ export async function withContext<T>(
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  const env = await openEnvironment(config, { temporal: opts.temporal ?? false, log: opts.quiet ? undefined : info });
+  const env = await openEnvironment(config, {
+    temporal: opts.temporal ?? false,
+    log: opts.quiet ? undefined : info,
+  });
   const pools = new Map<AppRole, Database>();
   let client: Client | undefined;
   try {
@@ -35,7 +38,13 @@ export async function withContext<T>(
       env,
       db(role = 'ledgerflow_writer') {
         let db = pools.get(role);
-        if (!db) pools.set(role, (db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: `ledgerflow-cli` })));
+        if (!db)
+          pools.set(
+            role,
+            (db = createDatabase(appRoleUrl(config, env.ownerUrl, role), {
+              applicationName: `ledgerflow-cli`,
+            })),
+          );
         return db;
       },
       async temporal() {

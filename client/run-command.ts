@@ -8,7 +8,9 @@ import { ConfigError, InputError } from '../runtime/errors';
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
 
 /** Wraps a command action: prints errors as one clear line and sets the exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       const code = await fn(...args);

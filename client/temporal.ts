@@ -1,7 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 
 /** Connects a Temporal client, retrying briefly so a just-started server has time to answer. */
-export async function connectTemporalClient(address: string, namespace: string, attempts = 20): Promise<Client> {
+export async function connectTemporalClient(
+  address: string,
+  namespace: string,
+  attempts = 20,
+): Promise<Client> {
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
@@ -12,5 +16,7 @@ export async function connectTemporalClient(address: string, namespace: string, 
       await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 2000)));
     }
   }
-  throw new Error(`cannot reach Temporal at ${address}: ${(lastError as Error)?.message ?? lastError}. Start it with "ledgerflow dev" or set TEMPORAL_ADDRESS.`);
+  throw new Error(
+    `cannot reach Temporal at ${address}: ${(lastError as Error)?.message ?? lastError}. Start it with "ledgerflow dev" or set TEMPORAL_ADDRESS.`,
+  );
 }

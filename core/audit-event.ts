@@ -48,7 +48,10 @@ export const AuditEventInputSchema = z
     event_id: z.string().uuid().optional(),
     event_type: z
       .string()
-      .regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/, 'must be dotted lower_snake_case, e.g. "loan.decision_made"')
+      .regex(
+        /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/,
+        'must be dotted lower_snake_case, e.g. "loan.decision_made"',
+      )
       .max(120),
     actor: ActorSchema,
     resource: ResourceSchema,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import type { CommittedEvent } from './audit-event';
 
-
 export const GENESIS_HASH = Buffer.alloc(32);
 export const SALT_BYTES = 16;
 
@@ -38,5 +37,10 @@ function seqBytes(seq: number): Buffer {
 
 /** `hash = SHA-256(prev_hash || seq as u64 big-endian || canonical(envelope) || payload_digest)`. */
 export function chainHash(prevHash: Buffer, seq: number, envelope: string, digest: Buffer): Buffer {
-  return createHash('sha256').update(prevHash).update(seqBytes(seq)).update(envelope, 'utf8').update(digest).digest();
+  return createHash('sha256')
+    .update(prevHash)
+    .update(seqBytes(seq))
+    .update(envelope, 'utf8')
+    .update(digest)
+    .digest();
 }

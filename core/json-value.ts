@@ -4,6 +4,7 @@ import { z } from 'zod';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 // jsonb cannot store U+0000 and lone surrogates are not valid UTF-8.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be rejected
 const UNSAFE_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const jsonString = z.string().refine((s) => !UNSAFE_STRING.test(s), {

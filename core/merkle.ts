@@ -74,7 +74,8 @@ export function foldRight(hashes: Buffer[]): Buffer {
 
 /** Ranges whose MTH hashes form the inclusion proof (audit path) of leaf `index` in a tree of `size`, leaf first. */
 export function inclusionProofRanges(index: number, size: number): LeafRange[] {
-  if (!(index >= 0 && index < size)) throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
+  if (!(index >= 0 && index < size))
+    throw new RangeError(`leaf index ${index} is outside a tree of size ${size}`);
   const out: LeafRange[] = [];
   const path = (m: number, lo: number, hi: number): void => {
     const n = hi - lo;
@@ -129,7 +130,13 @@ export function rangeHash(lo: number, hi: number, perfect: (p: PerfectNode) => B
 }
 
 /** RFC 9162 §2.1.3.2: does `proof` show leaf `index` with leaf hash `leaf` in the tree (`size`, `root`)? */
-export function verifyInclusion(index: number, size: number, leaf: Buffer, proof: Buffer[], root: Buffer): boolean {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Buffer,
+  proof: Buffer[],
+  root: Buffer,
+): boolean {
   if (!(index >= 0 && index < size)) return false;
   let fn = index;
   let sn = size - 1;
@@ -154,7 +161,13 @@ export function verifyInclusion(index: number, size: number, leaf: Buffer, proof
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show the tree (`newSize`, `newRoot`) extends (`oldSize`, `oldRoot`)? */
-export function verifyConsistency(oldSize: number, newSize: number, oldRoot: Buffer, newRoot: Buffer, proof: Buffer[]): boolean {
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  oldRoot: Buffer,
+  newRoot: Buffer,
+  proof: Buffer[],
+): boolean {
   if (!(oldSize >= 0 && oldSize <= newSize)) return false;
   if (oldSize === newSize) return proof.length === 0 && oldRoot.equals(newRoot);
   if (oldSize === 0) return proof.length === 0;
@@ -202,7 +215,8 @@ export class CompactRange {
   ) {
     let bits = 0;
     for (let s = size; s > 0; s = Math.floor(s / 2)) bits += s % 2;
-    if (bits !== hashes.length) throw new RangeError(`a compact range of size ${size} has ${bits} hashes, got ${hashes.length}`);
+    if (bits !== hashes.length)
+      throw new RangeError(`a compact range of size ${size} has ${bits} hashes, got ${hashes.length}`);
     this.stack = [...hashes];
   }
 
@@ -262,7 +276,10 @@ export class MemoryMerkleTree {
     const key = `${p.level}:${p.index}`;
     let h = this.memo.get(key);
     if (!h) {
-      h = nodeHash(this.perfect({ level: p.level - 1, index: p.index * 2 }), this.perfect({ level: p.level - 1, index: p.index * 2 + 1 }));
+      h = nodeHash(
+        this.perfect({ level: p.level - 1, index: p.index * 2 }),
+        this.perfect({ level: p.level - 1, index: p.index * 2 + 1 }),
+      );
       this.memo.set(key, h);
     }
     return h;

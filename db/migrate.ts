@@ -28,7 +28,8 @@ export async function runMigrations(config: Config, ownerUrl: string): Promise<v
   try {
     await client.query('SELECT pg_advisory_lock(1818580807)');
     await migrate(drizzle(client), { migrationsFolder });
-    const explicitUrls = config.LEDGERFLOW_WRITER_URL || config.LEDGERFLOW_READER_URL || config.LEDGERFLOW_PURGER_URL;
+    const explicitUrls =
+      config.LEDGERFLOW_WRITER_URL || config.LEDGERFLOW_READER_URL || config.LEDGERFLOW_PURGER_URL;
     if (!explicitUrls) {
       for (const role of APP_ROLES) {
         const pw = appRolePassword(config, ownerUrl, role).replace(/'/g, "''");

@@ -4,7 +4,10 @@ import type { Config } from '../runtime/config';
 export const APP_ROLES = ['ledgerflow_writer', 'ledgerflow_reader', 'ledgerflow_purger'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
-const ROLE_URL_VAR: Record<AppRole, 'LEDGERFLOW_WRITER_URL' | 'LEDGERFLOW_READER_URL' | 'LEDGERFLOW_PURGER_URL'> = {
+const ROLE_URL_VAR: Record<
+  AppRole,
+  'LEDGERFLOW_WRITER_URL' | 'LEDGERFLOW_READER_URL' | 'LEDGERFLOW_PURGER_URL'
+> = {
   ledgerflow_writer: 'LEDGERFLOW_WRITER_URL',
   ledgerflow_reader: 'LEDGERFLOW_READER_URL',
   ledgerflow_purger: 'LEDGERFLOW_PURGER_URL',
@@ -14,7 +17,11 @@ const ROLE_URL_VAR: Record<AppRole, 'LEDGERFLOW_WRITER_URL' | 'LEDGERFLOW_READER
  * Password of an app role: LEDGERFLOW_APP_PASSWORD when set, else derived from the owner's
  * password (HMAC), so only someone who already holds the owner URL can compute it.
  */
-export function appRolePassword(config: Pick<Config, 'LEDGERFLOW_APP_PASSWORD'>, ownerUrl: string, role: AppRole): string {
+export function appRolePassword(
+  config: Pick<Config, 'LEDGERFLOW_APP_PASSWORD'>,
+  ownerUrl: string,
+  role: AppRole,
+): string {
   if (config.LEDGERFLOW_APP_PASSWORD) return config.LEDGERFLOW_APP_PASSWORD;
   const ownerPassword = decodeURIComponent(new URL(ownerUrl).password);
   return createHmac('sha256', `ledgerflow:${ownerPassword}`).update(role).digest('base64url');

@@ -48,9 +48,15 @@ interface Prepared {
 }
 
 /** Validates and canonicalises an event up front, so a bad event never joins a batch. */
-function prepare(input: AuditEventInput, stream: string, key: string, maxBytes: number): Omit<Prepared, 'resolve' | 'reject'> {
+function prepare(
+  input: AuditEventInput,
+  stream: string,
+  key: string,
+  maxBytes: number,
+): Omit<Prepared, 'resolve' | 'reject'> {
   const parsed = AuditEventInputSchema.safeParse(input);
-  if (!parsed.success) throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);
+  if (!parsed.success)
+    throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);
   const e = parsed.data;
   const committed = {
     stream,
@@ -69,7 +75,9 @@ function prepare(input: AuditEventInput, stream: string, key: string, maxBytes: 
   const canonicalPayload = canonicalJson(e.payload);
   const size = Buffer.byteLength(canonicalPayload) + Buffer.byteLength(JSON.stringify(committed));
   if (size > maxBytes) {
-    throw new LedgerValidationError(`invalid audit event: payload: event is ${size} bytes, over the ${maxBytes}-byte limit`);
+    throw new LedgerValidationError(
+      `invalid audit event: payload: event is ${size} bytes, over the ${maxBytes}-byte limit`,
+    );
   }
   return { key, committed, canonicalPayload, payload: e.payload };
 }
@@ -135,12 +143,18 @@ class StreamAppender {
 }
 
 /** Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. */
-async function writeBatch(client: PoolClient, stream: string, batch: Prepared[]): Promise<Array<[Prepared, AppendResult]>> {
+async function writeBatch(
+  client: PoolClient,
+  stream: string,
+  batch: Prepared[],
+): Promise<Array<[Prepared, AppendResult]>> {
   const keys = [...new Set(batch.map((p) => p.key))];
-  const head = await client.query<{ head_seq: number | null; head_hash: Buffer | null; now_us: number; existing: ExistingRow[] }>(
-    'SELECT * FROM ledger_lock_head($1, $2)',
-    [stream, keys],
-  );
+  const head = await client.query<{
+    head_seq: number | null;
+    head_hash: Buffer | null;
+    now_us: number;
+    existing: ExistingRow[];
+  }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
   const h = head.rows[0];
   if (!h) throw new Error('ledger_lock_head returned no row');
   const known = new Map<string, AppendResult>();
@@ -210,7 +224,14 @@ async function writeBatch(client: PoolClient, stream: string, batch: Prepared[])
     cols.hash.push(hash);
     cols.salt.push(salt);
     cols.payload.push(p.canonicalPayload);
-    const result: AppendResult = { stream, seq, eventId: c.event_id, hash: hash.toString('hex'), occurredAt, created: true };
+    const result: AppendResult = {
+      stream,
+      seq,
+      eventId: c.event_id,
+      hash: hash.toString('hex'),
+      occurredAt,
+      created: true,
+    };
     known.set(p.key, result);
     results.push([p, result]);
     prev = hash;
@@ -281,7 +302,11 @@ function checkOptions(opts: AppendOptions): { stream: string; key: string } {
  *
  * @throws LedgerValidationError when the event or options are invalid; nothing is written.
  */
-export function appendAuditEvent(db: Database, event: AuditEventInput, opts: AppendOptions): Promise<AppendResult> {
+export function appendAuditEvent(
+  db: Database,
+  event: AuditEventInput,
+  opts: AppendOptions,
+): Promise<AppendResult> {
   let prepared: Omit<Prepared, 'resolve' | 'reject'>;
   let stream: string;
   try {
@@ -306,9 +331,15 @@ export async function appendAuditEvents(
   const stream = checkOptions({ ...opts, idempotencyKey: 'x' }).stream;
   const prepared = items.map((it, i) => {
     try {
-      return prepare(it.event, stream, checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+      return prepare(
+        it.event,
+        stream,
+        checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key,
+        opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      );
     } catch (err) {
-      if (err instanceof LedgerValidationError) throw new LedgerValidationError(`event ${i + 1}: ${err.message}`);
+      if (err instanceof LedgerValidationError)
+        throw new LedgerValidationError(`event ${i + 1}: ${err.message}`);
       throw err;
     }
   });

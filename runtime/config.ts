@@ -17,7 +17,10 @@ const EnvSchema = z.object({
   LEDGERFLOW_WRITER_URL: optionalUrl('LEDGERFLOW_WRITER_URL', ['postgres://', 'postgresql://']),
   LEDGERFLOW_READER_URL: optionalUrl('LEDGERFLOW_READER_URL', ['postgres://', 'postgresql://']),
   LEDGERFLOW_PURGER_URL: optionalUrl('LEDGERFLOW_PURGER_URL', ['postgres://', 'postgresql://']),
-  LEDGERFLOW_APP_PASSWORD: z.string().min(12, 'LEDGERFLOW_APP_PASSWORD must be at least 12 characters').optional(),
+  LEDGERFLOW_APP_PASSWORD: z
+    .string()
+    .min(12, 'LEDGERFLOW_APP_PASSWORD must be at least 12 characters')
+    .optional(),
   TEMPORAL_ADDRESS: z
     .string()
     .trim()
@@ -30,9 +33,15 @@ const EnvSchema = z.object({
   LEDGERFLOW_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   LEDGERFLOW_TEMPORAL_PORT: z.coerce.number().int().min(1024).max(65535).default(7233),
   LEDGERFLOW_TEMPORAL_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
-  LEDGERFLOW_MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  LEDGERFLOW_MAX_EVENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   LEDGERFLOW_SIGNING_KEY_FILE: z.string().optional(),
-  LEDGERFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LEDGERFLOW_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
 });
 
 export type Config = z.infer<typeof EnvSchema> & {

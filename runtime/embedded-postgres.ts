@@ -32,7 +32,8 @@ export async function startEmbeddedPostgres(opts: {
   // The postgres OS user must be able to reach the data dir (mkdtemp makes 0700 dirs).
   if (isRoot()) chmodSync(parent, statSync(parent).mode | 0o711);
   const passwordFile = `${opts.dir}.password`;
-  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dir,
@@ -42,7 +43,14 @@ export async function startEmbeddedPostgres(opts: {
     authMethod: 'scram-sha-256',
     persistent: opts.persistent,
     createPostgresUser: isRoot(),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'shared_buffers=256MB'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_buffers=256MB',
+    ],
     onLog: (m) => opts.log?.(m),
     onError: (m) => opts.log?.(String(m)),
   });
@@ -53,6 +61,7 @@ export async function startEmbeddedPostgres(opts: {
     throw new Error(
       `embedded PostgreSQL did not start on port ${opts.port} (data dir ${opts.dir}). ` +
         `Is another server using the port? Set LEDGERFLOW_PG_PORT or DATABASE_URL. ${err instanceof Error ? err.message : ''}`,
+      { cause: err },
     );
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;

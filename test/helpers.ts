@@ -14,7 +14,10 @@ export interface TestDatabase {
   /** A pool connected as `role` (default: the writer), closed by `drop()`. */
   connect(role?: AppRole): Database;
   /** Runs one statement as the owner (a superuser on the embedded cluster). */
-  asOwner<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<T>>;
+  asOwner<T extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<T>>;
   drop(): Promise<void>;
 }
 

@@ -37,7 +37,9 @@ describe('appendAuditEvent', () => {
 
   it('same idempotency key appended 3 times gives one event', async () => {
     const before = await count();
-    const results = await Promise.all([1, 2, 3].map(() => appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'retry-key' })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'retry-key' })),
+    );
     const again = await appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'retry-key' });
     expect(new Set([...results, again].map((r) => r.eventId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
@@ -47,19 +49,23 @@ describe('appendAuditEvent', () => {
 
   it('rejects invalid events naming the field and writes nothing', async () => {
     const before = await count();
-    await expect(appendAuditEvent(db, sampleEvent({ actor: { type: 'user' } }), { idempotencyKey: 'bad-1' })).rejects.toThrow(
-      /actor\.id/,
-    );
-    await expect(appendAuditEvent(db, sampleEvent({ payload: { x: Number.NaN } }), { idempotencyKey: 'bad-2' })).rejects.toThrow(
-      LedgerValidationError,
-    );
-    await expect(appendAuditEvent(db, sampleEvent({ payload: { x: 'a\u0000b' } }), { idempotencyKey: 'bad-3' })).rejects.toThrow(
-      /payload\.x/,
-    );
     await expect(
-      appendAuditEvent(db, sampleEvent({ payload: { big: 'x'.repeat(300 * 1024) } }), { idempotencyKey: 'bad-4' }),
+      appendAuditEvent(db, sampleEvent({ actor: { type: 'user' } }), { idempotencyKey: 'bad-1' }),
+    ).rejects.toThrow(/actor\.id/);
+    await expect(
+      appendAuditEvent(db, sampleEvent({ payload: { x: Number.NaN } }), { idempotencyKey: 'bad-2' }),
+    ).rejects.toThrow(LedgerValidationError);
+    await expect(
+      appendAuditEvent(db, sampleEvent({ payload: { x: 'a\u0000b' } }), { idempotencyKey: 'bad-3' }),
+    ).rejects.toThrow(/payload\.x/);
+    await expect(
+      appendAuditEvent(db, sampleEvent({ payload: { big: 'x'.repeat(300 * 1024) } }), {
+        idempotencyKey: 'bad-4',
+      }),
     ).rejects.toThrow(/over the 262144-byte limit/);
-    await expect(appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'bad-5', stream: 'Bad Stream' })).rejects.toThrow(/stream/);
+    await expect(
+      appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'bad-5', stream: 'Bad Stream' }),
+    ).rejects.toThrow(/stream/);
     await expect(
       appendAuditEvents(db, [
         { event: sampleEvent(), idempotencyKey: 'batch-ok' },

@@ -20,7 +20,13 @@ afterAll(async () => {
 
 const eventsOf = async (caseId: string) =>
   (
-    await t.asOwner<{ event_type: string; workflow_id: string; run_id: string; activity_id: string; attempt: number }>(
+    await t.asOwner<{
+      event_type: string;
+      workflow_id: string;
+      run_id: string;
+      activity_id: string;
+      attempt: number;
+    }>(
       `SELECT event_type, context->>'workflow_id' AS workflow_id, context->>'run_id' AS run_id,
               context->>'activity_id' AS activity_id, (context->>'attempt')::int AS attempt
          FROM ledger_events WHERE case_id = $1 ORDER BY seq`,
@@ -40,7 +46,10 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
       const result = (await handle.result()) as OnboardingSmokeResult;
       expect(result.events.map((e) => e.step)).toEqual(['application-received', 'onboarding-checked']);
       const events = await eventsOf('app-1');
-      expect(events.map((e) => e.event_type)).toEqual(['onboarding.application_received', 'onboarding.check_completed']);
+      expect(events.map((e) => e.event_type)).toEqual([
+        'onboarding.application_received',
+        'onboarding.check_completed',
+      ]);
       for (const e of events) {
         expect(e.workflow_id).toBe('smoke-app-1');
         expect(e.run_id).toBe(handle.firstExecutionRunId);
@@ -87,7 +96,8 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
       args: [{ applicationId: 'app-crash', requestedBy: 'tester' }],
     });
     // Wait until the first activity has written its event (it then holds, heartbeating).
-    for (let i = 0; i < 300 && (await eventsOf('app-crash')).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && (await eventsOf('app-crash')).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await eventsOf('app-crash')).toHaveLength(1);
     first.kill('SIGKILL');
     await exited;
@@ -97,7 +107,10 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
       const result = (await handle.result()) as OnboardingSmokeResult;
       expect(result.events).toHaveLength(2);
       const events = await eventsOf('app-crash');
-      expect(events.map((e) => e.event_type)).toEqual(['onboarding.application_received', 'onboarding.check_completed']);
+      expect(events.map((e) => e.event_type)).toEqual([
+        'onboarding.application_received',
+        'onboarding.check_completed',
+      ]);
       const history = await handle.fetchHistory();
       const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
       expect(started.some((e) => Number(e.activityTaskStartedEventAttributes?.attempt) >= 2)).toBe(true);

@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 /** Activity slots per worker; the writer pool is sized to match (see NOTES: default is 100). */
@@ -10,7 +17,9 @@ export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.t
 let runtimeInstalled = false;
 
 /** Quiets the SDK's own logs (bundler, state changes) to warnings unless asked for more. */
-export function installRuntimeLogger(level: LogLevel = (process.env.LEDGERFLOW_TEMPORAL_LOG_LEVEL as LogLevel) || 'WARN'): void {
+export function installRuntimeLogger(
+  level: LogLevel = (process.env.LEDGERFLOW_TEMPORAL_LOG_LEVEL as LogLevel) || 'WARN',
+): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -14,8 +14,16 @@ export async function runWorkerProcess(): Promise<void> {
   try {
     if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
     const hold = Number(process.env.LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS ?? 0);
-    const running = await startWorker({ config, ownerUrl: env.ownerUrl, temporalAddress: env.temporalAddress, log, holdAfterWriteMs: hold });
-    log(`worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`);
+    const running = await startWorker({
+      config,
+      ownerUrl: env.ownerUrl,
+      temporalAddress: env.temporalAddress,
+      log,
+      holdAfterWriteMs: hold,
+    });
+    log(
+      `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,
+    );
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
     await running.done;
   } finally {

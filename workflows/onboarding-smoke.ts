@@ -1,6 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { OnboardingSmokeInputSchema, type OnboardingSmokeInput, type OnboardingSmokeResult } from '../core/onboarding-smoke';
+import {
+  OnboardingSmokeInputSchema,
+  type OnboardingSmokeInput,
+  type OnboardingSmokeResult,
+} from '../core/onboarding-smoke';
 import { validateInput } from './validate-input';
 
 const { recordApplicationReceived, recordOnboardingChecked } = proxyActivities<Activities>({

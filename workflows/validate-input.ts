@@ -9,5 +9,9 @@ export function validateInput<S extends z.ZodTypeAny>(schema: S, raw: unknown): 
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw ApplicationFailure.create({ type: 'InvalidInput', message: `invalid workflow input: ${detail}`, nonRetryable: true });
+  throw ApplicationFailure.create({
+    type: 'InvalidInput',
+    message: `invalid workflow input: ${detail}`,
+    nonRetryable: true,
+  });
 }

@@ -13,21 +13,36 @@ import { connectTemporalClient } from '../temporal';
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('start everything on the embedded defaults, run the demo workflows, show what happened, exit')
+    .description(
+      'start everything on the embedded defaults, run the demo workflows, show what happened, exit',
+    )
     .action(
       action(async () => {
         const config = loadConfig();
         const env = await openEnvironment(config, { log: info });
         try {
           await runMigrations(config, env.ownerUrl);
-          const worker = await startWorker({ config, ownerUrl: env.ownerUrl, temporalAddress: env.temporalAddress, log: info });
+          const worker = await startWorker({
+            config,
+            ownerUrl: env.ownerUrl,
+            temporalAddress: env.temporalAddress,
+            log: info,
+          });
           const client = await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE);
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
           try {
             for (const scenario of demoScenarios) {
               info(`\n== ${scenario.name}`);
-              await scenario.run({ config, client, taskQueue: config.TEMPORAL_TASK_QUEUE, reader, writer, ownerUrl: env.ownerUrl, log: info });
+              await scenario.run({
+                config,
+                client,
+                taskQueue: config.TEMPORAL_TASK_QUEUE,
+                reader,
+                writer,
+                ownerUrl: env.ownerUrl,
+                log: info,
+              });
             }
           } finally {
             await client.connection.close();
@@ -39,7 +54,8 @@ export function register(program: Command): void {
             [
               '',
               'Done. Workflow histories are kept in ' + `${config.dataDir}/temporal.db` + '.',
-              'See them in the Temporal Web UI: run "npx ledgerflow dev" and open http://127.0.0.1:' + config.LEDGERFLOW_TEMPORAL_UI_PORT,
+              'See them in the Temporal Web UI: run "npx ledgerflow dev" and open http://127.0.0.1:' +
+                config.LEDGERFLOW_TEMPORAL_UI_PORT,
               'Verify the ledger: npx ledgerflow ledger verify',
             ].join('\n'),
           );

@@ -9,7 +9,9 @@ import { action } from '../run-command';
 export function register(program: Command): void {
   program
     .command('dev')
-    .description('run embedded PostgreSQL + Temporal dev server (with Web UI) + a worker; other commands reuse them')
+    .description(
+      'run embedded PostgreSQL + Temporal dev server (with Web UI) + a worker; other commands reuse them',
+    )
     .action(
       action(async () => {
         const config = loadConfig();
@@ -21,7 +23,12 @@ export function register(program: Command): void {
         });
         try {
           await runMigrations(config, env.ownerUrl);
-          const worker = await startWorker({ config, ownerUrl: env.ownerUrl, temporalAddress: env.temporalAddress, log: info });
+          const worker = await startWorker({
+            config,
+            ownerUrl: env.ownerUrl,
+            temporalAddress: env.temporalAddress,
+            log: info,
+          });
           const pg = new URL(env.ownerUrl);
           info(
             [

