@@ -1,2 +1,3 @@
 export * from './ledger-events';
 export * from './ledger-checkpoints';
+export * from './loan';
