@@ -1,3 +1,4 @@
 export * from './ledger-events';
 export * from './ledger-checkpoints';
 export * from './loan';
+export * from './api-keys';
