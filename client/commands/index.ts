@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
+import * as api from './api';
 import * as db from './db';
 import * as demo from './demo';
 import * as dev from './dev';
 import * as doctor from './doctor';
+import * as events from './events';
 import * as worker from './worker';
 
 /** Every command group. Add a module here to add a command. */
-const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db];
+const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db, events, api];
 
 export function registerAll(program: Command): void {
   for (const m of modules) m.register(program);

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { ApiRoleSchema, createApiKey, revokeApiKey } from '../../api/keys';
+import { buildApiServer } from '../../api/server';
+import { InputError } from '../../runtime/errors';
+import { withContext } from '../context';
+import { info, printJson, printTable } from '../output';
+import { action } from '../run-command';
+
+function actingPrincipal(opts: { as?: string }): string {
+  const who = opts.as ?? process.env.LEDGERFLOW_PRINCIPAL;
+  if (!who) throw new InputError('say who you are: --as <principal> or LEDGERFLOW_PRINCIPAL');
+  return who;
+}
+
+export function register(program: Command): void {
+  const api = program.command('api').description('the auditor HTTP API and its keys');
+  api
+    .command('serve', { isDefault: true })
+    .description('serve the HTTP API (GET /v1/events for auditors, POST /v1/events for emitters)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port', (v) => Number(v), 8080)
+    .action(
+      action(async (opts: { host: string; port: number }) => {
+        await withContext({}, async (ctx) => {
+          const app = buildApiServer({
+            reader: ctx.db('ledgerflow_reader'),
+            writer: ctx.db('ledgerflow_writer'),
+          });
+          await app.listen({ host: opts.host, port: opts.port });
+          info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await app.close();
+        });
+      }),
+    );
+  const keys = api.command('keys').description('create, list and revoke API keys');
+  keys
+    .command('create')
+    .description('create a key for a known principal; the key is printed once')
+    .requiredOption('--principal <id>', 'principal the key acts as')
+    .requiredOption('--role <role>', 'auditor | emitter')
+    .option('--as <principal>', 'who is creating the key (or LEDGERFLOW_PRINCIPAL)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { principal: string; role: string; as?: string; json?: boolean }) => {
+        const role = ApiRoleSchema.safeParse(opts.role);
+        if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
+        const by = actingPrincipal(opts);
+        await withContext({ quiet: opts.json }, async (ctx) => {
+          const created = await createApiKey(ctx.db(), opts.principal, role.data, by);
+          if (opts.json) printJson(created);
+          else
+            info(
+              `key ${created.keyId} for ${opts.principal} (${role.data}); store it now, it is not shown again:\n${created.key}`,
+            );
+        });
+      }),
+    );
+  keys
+    .command('list')
+    .description('list API keys (never the keys themselves)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        await withContext({ quiet: opts.json }, async (ctx) => {
+          const r = await ctx
+            .db('ledgerflow_reader')
+            .$client.query(
+              'SELECT key_id, principal_id, role, created_at, revoked_at FROM api_keys ORDER BY created_at',
+            );
+          if (opts.json) printJson(r.rows);
+          else
+            printTable(r.rows, {
+              key: (k) => k.key_id,
+              principal: (k) => k.principal_id,
+              role: (k) => k.role,
+              created: (k) => k.created_at?.toISOString(),
+              revoked: (k) => k.revoked_at?.toISOString(),
+            });
+        });
+      }),
+    );
+  keys
+    .command('revoke <keyId>')
+    .description('revoke a key (it stays on record)')
+    .option('--as <principal>', 'who is revoking (or LEDGERFLOW_PRINCIPAL)')
+    .action(
+      action(async (keyId: string, opts: { as?: string }) => {
+        const by = actingPrincipal(opts);
+        await withContext({}, async (ctx) => {
+          await revokeApiKey(ctx.db(), keyId, by);
+          info(`revoked ${keyId}`);
+        });
+      }),
+    );
+}
