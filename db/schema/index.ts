@@ -2,3 +2,4 @@ export * from './ledger-events';
 export * from './ledger-checkpoints';
 export * from './loan';
 export * from './api-keys';
+export * from './retention';
