@@ -12,6 +12,7 @@ import { canonicalJson } from '../core/canonical-json';
 import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
+import { checkpointAfterAppend } from './checkpoint';
 import { LedgerValidationError } from './errors';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -114,18 +115,20 @@ class StreamAppender {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
+        let written: AppendResult[] = [];
         try {
-          await this.appendBatch(batch);
+          written = await this.appendBatch(batch);
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
+        await checkpointIfDue(this.db, this.stream, written);
       }
     } finally {
       this.flushing = false;
     }
   }
 
-  private async appendBatch(batch: Prepared[]): Promise<void> {
+  private async appendBatch(batch: Prepared[]): Promise<AppendResult[]> {
     const client = await this.db.$client.connect();
     let results: Array<[Prepared, AppendResult]>;
     try {
@@ -139,7 +142,20 @@ class StreamAppender {
       client.release();
     }
     for (const [p, r] of results) p.resolve(r);
+    return results.map(([, r]) => r);
   }
+}
+
+/** The checkpoint cadence (see enableAutoCheckpoints): runs after the commit, before the stream's next batch. */
+function checkpointIfDue(db: Database, stream: string, written: AppendResult[]): Promise<void> {
+  let first = Infinity;
+  let last = 0;
+  for (const r of written) {
+    if (!r.created) continue;
+    first = Math.min(first, r.seq);
+    last = Math.max(last, r.seq);
+  }
+  return last === 0 ? Promise.resolve() : checkpointAfterAppend(db, stream, first, last);
 }
 
 /** Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. */
@@ -360,5 +376,6 @@ export async function appendAuditEvents(
   } finally {
     client.release();
   }
+  await checkpointIfDue(db, stream, out);
   return out;
 }

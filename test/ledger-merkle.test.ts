@@ -25,7 +25,9 @@ describe('RFC 6962 Merkle tree', () => {
     expect(leaves.map((l) => l.toString('hex'))).toEqual(vectors.leaf_hashes_hex);
     expect(EMPTY_ROOT.equals(roots[0] as Buffer)).toBe(true);
     for (let n = 0; n <= inputs.length; n++) {
-      expect(new MemoryMerkleTree(leaves.slice(0, n)).root().toString('hex')).toBe(vectors.root_hashes_hex[n]);
+      expect(new MemoryMerkleTree(leaves.slice(0, n)).root().toString('hex')).toBe(
+        vectors.root_hashes_hex[n],
+      );
       const cr = new CompactRange();
       for (const l of leaves.slice(0, n)) cr.append(l);
       expect(cr.root().toString('hex')).toBe(vectors.root_hashes_hex[n]);
@@ -61,7 +63,9 @@ describe('RFC 6962 Merkle tree', () => {
         if (m > 0 && m < n) {
           expect(verifyConsistency(m, n, roots[m - 1] as Buffer, roots[n] as Buffer, proof)).toBe(false);
           expect(verifyConsistency(m, n, roots[m] as Buffer, roots[n - 1] as Buffer, proof)).toBe(false);
-          expect(verifyConsistency(m, n, roots[m] as Buffer, roots[n] as Buffer, proof.slice(0, -1))).toBe(false);
+          expect(verifyConsistency(m, n, roots[m] as Buffer, roots[n] as Buffer, proof.slice(0, -1))).toBe(
+            false,
+          );
         }
       }
     }

@@ -1,0 +1,281 @@
+import type { PoolClient } from 'pg';
+import { StreamSchema, describeZodError } from '../core/audit-event';
+import { parseCheckpoint, signCheckpoint, type ParsedCheckpoint } from '../core/checkpoint';
+import { CompactRange, EMPTY_ROOT, leafHash, nodeHash, type PerfectNode } from '../core/merkle';
+import type { Signer } from '../core/signing';
+import { formatMicros } from '../core/time';
+import type { Database } from '../db/client';
+import { LedgerValidationError } from './errors';
+
+/** Tiles are perfect subtrees of 2^8 = 256 leaves, and of 256 tiles of the level below. */
+export const TILE_HEIGHT = 8;
+/** Default cadence of the append path: a signed checkpoint whenever a stream crosses a multiple of this. */
+export const DEFAULT_CHECKPOINT_EVERY = 1024;
+
+const CHECKPOINT_LOCK = 1818580808;
+
+/** A stored checkpoint. */
+export interface CheckpointInfo {
+  stream: string;
+  treeSize: number;
+  rootHash: string;
+  keyId: string;
+  timestamp: string;
+  /** The signed checkpoint text. */
+  text: string;
+  /** False when the latest checkpoint already covered the head and nothing was written. */
+  created: boolean;
+}
+
+function checkStream(stream: string | undefined): string {
+  const s = StreamSchema.safeParse(stream);
+  if (!s.success) throw new LedgerValidationError(`invalid stream: ${describeZodError(s.error)}`);
+  return s.data;
+}
+
+function toInfo(cp: ParsedCheckpoint, created: boolean): CheckpointInfo {
+  return {
+    stream: cp.stream,
+    treeSize: cp.treeSize,
+    rootHash: cp.rootHash.toString('hex'),
+    keyId: cp.signatures[0]?.keyId ?? '',
+    timestamp: cp.timestamp,
+    text: cp.text,
+    created,
+  };
+}
+
+const registeredKeys = new WeakMap<Database, Set<string>>();
+
+/** Records a signing key's public half in the database (informational; verifiers pin keys elsewhere). */
+export async function registerSigningKey(
+  db: Database | PoolClient,
+  signer: Pick<Signer, 'keyId' | 'publicKey'>,
+): Promise<void> {
+  const q: Pick<PoolClient, 'query'> = '$client' in db ? db.$client : db;
+  await q.query(
+    `INSERT INTO ledger_signing_keys (key_id, algorithm, public_key) VALUES ($1, 'ed25519', $2) ON CONFLICT (key_id) DO NOTHING`,
+    [signer.keyId, signer.publicKey],
+  );
+}
+
+/**
+ * Makes a signed checkpoint of `stream` at its current head, unless the latest one already
+ * covers it. Extends the previous checkpoint's stored frontier with only the new events' hashes
+ * and stores every completed 256-leaf tile (and tile of tiles), so cost is proportional to the
+ * events since the last checkpoint, never to the whole stream. Serialised per stream.
+ */
+export async function createCheckpoint(
+  db: Database,
+  signer: Signer,
+  opts: { stream?: string } = {},
+): Promise<CheckpointInfo | null> {
+  const stream = checkStream(opts.stream);
+  let keys = registeredKeys.get(db);
+  if (!keys) registeredKeys.set(db, (keys = new Set()));
+  const client = await db.$client.connect();
+  try {
+    if (!keys.has(signer.keyId)) {
+      await registerSigningKey(client, signer);
+      keys.add(signer.keyId);
+    }
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHECKPOINT_LOCK, stream]);
+    const last = await client.query<{ tree_size: number; frontier: Buffer; checkpoint: string }>(
+      'SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC LIMIT 1',
+      [stream],
+    );
+    const head = await client.query<{ seq: number; now_us: string }>(
+      `SELECT coalesce((SELECT seq FROM ledger_events WHERE stream = $1 ORDER BY seq DESC LIMIT 1), 0) AS seq,
+              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us`,
+      [stream],
+    );
+    const prev = last.rows[0];
+    const headSeq = Number(head.rows[0]?.seq ?? 0);
+    if (headSeq === 0 || (prev && prev.tree_size >= headSeq)) {
+      await client.query('COMMIT');
+      return prev ? toInfo(parseCheckpoint(prev.checkpoint), false) : null;
+    }
+    const range = prev ? CompactRange.fromBytes(prev.tree_size, prev.frontier) : new CompactRange();
+    const from = range.size;
+    const hashes = await client.query<[Buffer]>({
+      text: 'SELECT hash FROM ledger_events WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
+      values: [stream, from, headSeq],
+      rowMode: 'array',
+    });
+    if (hashes.rows.length !== headSeq - from) {
+      throw new Error(
+        `stream ${stream}: expected ${headSeq - from} events after seq ${from}, found ${hashes.rows.length}`,
+      );
+    }
+    const tiles = { level: [] as number[], idx: [] as number[], hash: [] as Buffer[] };
+    for (const [h] of hashes.rows) {
+      range.append(leafHash(h), (level, idx, hash) => {
+        if (level % TILE_HEIGHT === 0) {
+          tiles.level.push(level);
+          tiles.idx.push(idx);
+          tiles.hash.push(hash);
+        }
+      });
+    }
+    const cp = {
+      stream,
+      treeSize: headSeq,
+      rootHash: range.root(),
+      timestamp: formatMicros(head.rows[0]?.now_us ?? 0),
+    };
+    const text = signCheckpoint(cp, signer);
+    if (tiles.idx.length > 0) {
+      await client.query(
+        `INSERT INTO ledger_merkle_tiles (stream, level, idx, hash)
+         SELECT $1, l, i, h FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS t(l, i, h)
+         ON CONFLICT DO NOTHING`,
+        [stream, tiles.level, tiles.idx, tiles.hash],
+      );
+    }
+    await client.query(
+      `INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
+       VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000000), $7)`,
+      [stream, headSeq, cp.rootHash, range.toBytes(), signer.keyId, head.rows[0]?.now_us, text],
+    );
+    await client.query('COMMIT');
+    return toInfo(parseCheckpoint(text), true);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** How the append path makes checkpoints for one database handle. */
+export interface AutoCheckpointOptions {
+  signer: Signer;
+  /** Checkpoint whenever a stream's head crosses a multiple of this; default {@link DEFAULT_CHECKPOINT_EVERY}. */
+  every?: number;
+  /** Called when a checkpoint fails (the appended events are committed regardless); default: one line on stderr. */
+  onError?: (err: unknown, stream: string) => void;
+}
+
+const autoCheckpoints = new WeakMap<Database, Required<AutoCheckpointOptions>>();
+
+/**
+ * Turns on the append path's checkpoint cadence for `db`: after a group commit that crosses a
+ * multiple of `every`, the stream's appender makes a signed checkpoint before its next batch.
+ */
+export function enableAutoCheckpoints(db: Database, opts: AutoCheckpointOptions): void {
+  autoCheckpoints.set(db, {
+    signer: opts.signer,
+    every: Math.max(1, Math.floor(opts.every ?? DEFAULT_CHECKPOINT_EVERY)),
+    onError:
+      opts.onError ??
+      ((err, stream) =>
+        process.stderr.write(
+          `ledgerflow: checkpoint of stream ${stream} failed: ${(err as Error).message}\n`,
+        )),
+  });
+}
+
+export function disableAutoCheckpoints(db: Database): void {
+  autoCheckpoints.delete(db);
+}
+
+/** Called by the append path after a commit that wrote seqs `firstSeq..lastSeq` (inclusive). */
+export async function checkpointAfterAppend(
+  db: Database,
+  stream: string,
+  firstSeq: number,
+  lastSeq: number,
+): Promise<void> {
+  const cfg = autoCheckpoints.get(db);
+  if (!cfg || lastSeq < firstSeq) return;
+  if (Math.floor((firstSeq - 1) / cfg.every) === Math.floor(lastSeq / cfg.every)) return;
+  try {
+    await createCheckpoint(db, cfg.signer, { stream });
+  } catch (err) {
+    cfg.onError(err, stream);
+  }
+}
+
+/** The latest stored checkpoint of a stream, or null. */
+export async function latestCheckpoint(db: Database, stream = 'default'): Promise<ParsedCheckpoint | null> {
+  const r = await db.$client.query<{ checkpoint: string }>(
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC LIMIT 1',
+    [checkStream(stream)],
+  );
+  return r.rows[0] ? parseCheckpoint(r.rows[0].checkpoint) : null;
+}
+
+/**
+ * Reads hashes of perfect subtrees from the database: tiles where stored, else computed from the
+ * level below (event hashes at the bottom). One query per requested subtree.
+ */
+export class DbTreeReader {
+  private readonly cache = new Map<string, Buffer>();
+  constructor(
+    private readonly db: Database,
+    private readonly stream: string,
+  ) {}
+
+  async perfect(p: PerfectNode): Promise<Buffer> {
+    const key = `${p.level}:${p.index}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let h: Buffer | undefined;
+    if (p.level > 0 && p.level % TILE_HEIGHT === 0) {
+      const r = await this.db.$client.query<{ hash: Buffer }>(
+        'SELECT hash FROM ledger_merkle_tiles WHERE stream = $1 AND level = $2 AND idx = $3',
+        [this.stream, p.level, p.index],
+      );
+      h = r.rows[0]?.hash;
+    }
+    if (!h) {
+      const base =
+        p.level === 0
+          ? 0
+          : p.level % TILE_HEIGHT === 0
+            ? p.level - TILE_HEIGHT
+            : p.level - (p.level % TILE_HEIGHT);
+      const count = 2 ** (p.level - base);
+      const children = await this.level(base, p.index * count, count);
+      h = foldPerfect(children);
+    }
+    this.cache.set(key, h);
+    return h;
+  }
+
+  /** Hashes at `level` for indexes `start .. start+count-1`. */
+  private async level(level: number, start: number, count: number): Promise<Buffer[]> {
+    if (level === 0) {
+      const r = await this.db.$client.query<[Buffer]>({
+        text: 'SELECT hash FROM ledger_events WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
+        values: [this.stream, start, start + count],
+        rowMode: 'array',
+      });
+      if (r.rows.length !== count)
+        throw new Error(`stream ${this.stream}: events ${start + 1}..${start + count} are incomplete`);
+      return r.rows.map(([h]) => leafHash(h));
+    }
+    const r = await this.db.$client.query<{ idx: number; hash: Buffer }>(
+      'SELECT idx, hash FROM ledger_merkle_tiles WHERE stream = $1 AND level = $2 AND idx >= $3 AND idx < $4 ORDER BY idx',
+      [this.stream, level, start, start + count],
+    );
+    const byIdx = new Map(r.rows.map((row) => [Number(row.idx), row.hash]));
+    const out: Buffer[] = [];
+    for (let i = start; i < start + count; i++)
+      out.push(byIdx.get(i) ?? (await this.perfect({ level, index: i })));
+    return out;
+  }
+}
+
+/** Root of a perfect tree whose bottom row is `hashes` (a power of two of them). */
+function foldPerfect(hashes: Buffer[]): Buffer {
+  if (hashes.length === 0) return EMPTY_ROOT;
+  let row = hashes;
+  while (row.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < row.length; i += 2) next.push(nodeHash(row[i] as Buffer, row[i + 1] as Buffer));
+    row = next;
+  }
+  return row[0] as Buffer;
+}

@@ -1,0 +1,286 @@
+import type { CommittedEvent } from '../core/audit-event';
+import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
+import { GENESIS_HASH } from '../core/hash-chain';
+import { CompactRange, leafHash } from '../core/merkle';
+import type { PublicKeyInfo } from '../core/signing';
+import { formatMicros } from '../core/time';
+import type { Database } from '../db/client';
+import { ConfigError } from '../runtime/errors';
+import { StreamVerifier, type Fault, type StreamVerifyResult, type VerifyRow } from './verify-engine';
+
+export type { Fault, StreamVerifyResult } from './verify-engine';
+
+/** Rows per page of the keyset scan; the next page is read while this one is hashed. */
+export const VERIFY_PAGE_SIZE = 5000;
+
+export interface VerifyOptions {
+  /** One stream, or every stream when omitted. */
+  stream?: string;
+  /** Start at this seq (trusting the stored hash of the one before); default 1. */
+  fromSeq?: number;
+  /**
+   * Public keys pinned outside the database. When omitted, the keys stored in the database are
+   * used and the result carries a warning: they prove nothing against someone who can write there.
+   */
+  trustedKeys?: Map<string, PublicKeyInfo>;
+  /** A checkpoint trusted from outside (e.g. the last one published); the stored events must extend it. */
+  trustedCheckpoint?: ParsedCheckpoint | null;
+  pageSize?: number;
+  /** Called after each page with the events checked so far and the total to check. */
+  onProgress?: (checked: number, total: number) => void;
+}
+
+/** Result of verifying one or all streams; the top-level fields describe the first invalid stream. */
+export interface VerifyResult {
+  valid: boolean;
+  /** The stream verified (or the first invalid one), null when all were verified and valid. */
+  stream: string | null;
+  eventsChecked: number;
+  firstBadSeq: number | null;
+  fault: Fault | null;
+  detail: string | null;
+  suspectRange: [number, number] | null;
+  keysPinned: boolean;
+  streams: StreamVerifyResult[];
+  warnings: string[];
+}
+
+type Row = [
+  seq: number,
+  eventId: string,
+  eventType: string,
+  actorType: string,
+  actorId: string,
+  occurredUs: string,
+  resourceType: string,
+  resourceId: string,
+  action: string,
+  outcome: string,
+  subjectId: string | null,
+  caseId: string | null,
+  context: Record<string, unknown>,
+  schemaVersion: number,
+  idempotencyKey: string,
+  payloadDigest: Buffer,
+  prevHash: Buffer,
+  hash: Buffer,
+  salt: Buffer | null,
+  payload: unknown,
+  purged: boolean,
+];
+
+const PAGE_SQL = `
+  SELECT e.seq, e.event_id, e.event_type, e.actor_type, e.actor_id,
+         ((extract(epoch FROM e.occurred_at) * 1000000)::bigint)::text,
+         e.resource_type, e.resource_id, e.action, e.outcome, e.subject_id, e.case_id, e.context,
+         e.schema_version, e.idempotency_key, e.payload_digest, e.prev_hash, e.hash,
+         p.salt, p.payload, (pp.seq IS NOT NULL)
+    FROM ledger_events e
+    LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
+    LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+   WHERE e.stream = $1 AND e.seq > $2
+   ORDER BY e.seq
+   LIMIT $3`;
+
+/** Turns a page row into the verifier's shape, recomputing `occurred_at` from stored microseconds. */
+function toVerifyRow(stream: string, r: Row): VerifyRow {
+  const event: CommittedEvent = {
+    stream,
+    seq: Number(r[0]),
+    event_id: r[1],
+    event_type: r[2],
+    actor: { type: r[3] as CommittedEvent['actor']['type'], id: r[4] },
+    occurred_at: formatMicros(r[5]),
+    resource: { type: r[6], id: r[7] },
+    action: r[8],
+    outcome: r[9] as CommittedEvent['outcome'],
+    subject_id: r[10],
+    case_id: r[11],
+    context: r[12],
+    schema_version: r[13],
+    idempotency_key: r[14],
+  };
+  return {
+    event,
+    payloadDigest: r[15],
+    prevHash: r[16],
+    hash: r[17],
+    salt: r[18],
+    payload: r[19],
+    purged: r[20],
+  };
+}
+
+/**
+ * Pages of a stream in seq order by keyset pagination; the query for page k+1 is in flight
+ * while the caller processes page k, so reading and hashing overlap.
+ */
+async function* pages(
+  db: Database,
+  stream: string,
+  afterSeq: number,
+  pageSize: number,
+): AsyncGenerator<Row[]> {
+  const fetch = (after: number) =>
+    db.$client
+      .query<Row>({ text: PAGE_SQL, values: [stream, after, pageSize], rowMode: 'array' })
+      .then((r) => r.rows);
+  let next = fetch(afterSeq);
+  for (;;) {
+    const rows = await next;
+    if (rows.length === 0) return;
+    const last = rows[rows.length - 1] as Row;
+    next = rows.length < pageSize ? Promise.resolve([]) : fetch(Number(last[0]));
+    yield rows;
+  }
+}
+
+/** Hashes of the leaves before `fromSeq`, for a run that starts mid-stream. */
+async function rangeBefore(
+  db: Database,
+  stream: string,
+  fromSeq: number,
+): Promise<{ prev: Buffer; range: CompactRange }> {
+  const range = new CompactRange();
+  let prev: Buffer = GENESIS_HASH;
+  let after = 0;
+  while (after < fromSeq - 1) {
+    const r = await db.$client.query<[number, Buffer]>({
+      text: 'SELECT seq, hash FROM ledger_events WHERE stream = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT 50000',
+      values: [stream, after, fromSeq],
+      rowMode: 'array',
+    });
+    if (r.rows.length === 0) break;
+    for (const [seq, hash] of r.rows) {
+      if (Number(seq) !== range.size + 1) break;
+      range.append(leafHash(hash));
+      prev = hash;
+    }
+    after = Number((r.rows[r.rows.length - 1] as [number, Buffer])[0]);
+  }
+  return { prev, range };
+}
+
+async function streamsOf(db: Database, stream?: string): Promise<string[]> {
+  if (stream) return [stream];
+  const r = await db.$client.query<{ stream: string }>(
+    'SELECT stream FROM (SELECT DISTINCT stream FROM ledger_events UNION SELECT DISTINCT stream FROM ledger_checkpoints) s ORDER BY stream',
+  );
+  return r.rows.map((x) => x.stream);
+}
+
+/** Keys recorded in the database: used only when no keys are pinned, and then flagged as proving nothing. */
+export async function databaseKeys(db: Database): Promise<Map<string, PublicKeyInfo>> {
+  const r = await db.$client.query<{ key_id: string; public_key: Buffer }>(
+    'SELECT key_id, public_key FROM ledger_signing_keys',
+  );
+  return new Map(r.rows.map((k) => [k.key_id, { keyId: k.key_id, publicKey: k.public_key }]));
+}
+
+/** Verifies one stream from the database. */
+async function verifyStream(
+  db: Database,
+  stream: string,
+  opts: VerifyOptions,
+  keys: Map<string, PublicKeyInfo>,
+  pinned: boolean,
+): Promise<StreamVerifyResult> {
+  const pageSize = opts.pageSize ?? VERIFY_PAGE_SIZE;
+  const fromSeq = Math.max(1, opts.fromSeq ?? 1);
+  const cps = await db.$client.query<{ checkpoint: string }>(
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size',
+    [stream],
+  );
+  const checkpoints: ParsedCheckpoint[] = [];
+  const unparsable: string[] = [];
+  for (const c of cps.rows) {
+    try {
+      checkpoints.push(parseCheckpoint(c.checkpoint));
+    } catch (err) {
+      unparsable.push((err as Error).message);
+    }
+  }
+  const tc =
+    opts.trustedCheckpoint && opts.trustedCheckpoint.stream === stream ? opts.trustedCheckpoint : null;
+  const start =
+    fromSeq > 1 ? await rangeBefore(db, stream, fromSeq) : { prev: GENESIS_HASH, range: new CompactRange() };
+  const verifier = new StreamVerifier({
+    stream,
+    fromSeq,
+    startPrev: start.prev,
+    startRange: start.range,
+    checkpoints,
+    trustedKeys: keys,
+    keysPinned: pinned,
+    trustedCheckpoint: tc,
+  });
+  const head = await db.$client.query<{ n: number }>(
+    'SELECT coalesce(max(seq), 0) AS n FROM ledger_events WHERE stream = $1',
+    [stream],
+  );
+  const total = Math.max(0, Number(head.rows[0]?.n ?? 0) - fromSeq + 1);
+  let seen = 0;
+  for await (const rows of pages(db, stream, fromSeq - 1, pageSize)) {
+    for (const r of rows) verifier.push(toVerifyRow(stream, r));
+    seen += rows.length;
+    opts.onProgress?.(seen, total);
+    if (verifier.done) break;
+  }
+  const result = verifier.finish();
+  if (unparsable.length > 0 && result.valid) {
+    return {
+      ...result,
+      valid: false,
+      fault: 'checkpoint signature invalid',
+      firstBadSeq: result.provenTreeSize + 1,
+      detail: `a stored checkpoint cannot be parsed: ${unparsable[0]}`,
+    };
+  }
+  return result;
+}
+
+/**
+ * Verifies the ledger in the database: recomputes every event's hash from its stored columns,
+ * the chain links, payload digests (a missing payload needs a purge record), the Merkle root at
+ * every checkpoint, checkpoint signatures against pinned keys, and consistency with a trusted
+ * checkpoint. Streams in constant memory. Never throws on tampered data: it reports.
+ */
+export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Promise<VerifyResult> {
+  const pinned = opts.trustedKeys !== undefined;
+  const keys = opts.trustedKeys ?? (await databaseKeys(db));
+  if (opts.trustedCheckpoint && pinned) {
+    const v = verifyCheckpointSignature(opts.trustedCheckpoint, keys);
+    if (!v.ok) throw new ConfigError(`the trusted checkpoint is not signed by a trusted key: ${v.reason}`);
+  }
+  if (opts.trustedCheckpoint && opts.stream && opts.trustedCheckpoint.stream !== opts.stream) {
+    throw new ConfigError(
+      `the trusted checkpoint is for stream ${opts.trustedCheckpoint.stream}, not ${opts.stream}`,
+    );
+  }
+  const names = await streamsOf(db, opts.stream ?? opts.trustedCheckpoint?.stream);
+  const streams: StreamVerifyResult[] = [];
+  for (const s of names) streams.push(await verifyStream(db, s, opts, keys, pinned));
+  return summarise(streams, opts.stream ?? null, pinned);
+}
+
+/** Folds per-stream results into one {@link VerifyResult}. */
+export function summarise(
+  streams: StreamVerifyResult[],
+  stream: string | null,
+  pinned: boolean,
+): VerifyResult {
+  const bad = streams.find((s) => !s.valid);
+  const warnings = [...new Set(streams.flatMap((s) => s.warnings))];
+  return {
+    valid: !bad,
+    stream: bad ? bad.stream : stream,
+    eventsChecked: streams.reduce((n, s) => n + s.eventsChecked, 0),
+    firstBadSeq: bad?.firstBadSeq ?? null,
+    fault: bad?.fault ?? null,
+    detail: bad?.detail ?? null,
+    suspectRange: bad?.suspectRange ?? null,
+    keysPinned: pinned,
+    streams,
+    warnings,
+  };
+}
