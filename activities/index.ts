@@ -1,8 +1,9 @@
 import type { Database } from '../db/client';
+import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 
 /** Everything activities need; the worker builds it once. */
-export interface ActivityDeps {
+export interface ActivityDeps extends Omit<LoanActivityDeps, 'db'> {
   db: Database;
   /** Test hook for crash tests, see {@link createSmokeActivities}. */
   holdAfterWriteMs?: number;
@@ -12,6 +13,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSmokeActivities(deps),
+    ...createLoanActivities(deps),
   };
 }
 

@@ -1,2 +1,4 @@
 // Every workflow the worker registers. Deterministic code only: see eslint.config.mjs.
 export { onboardingSmoke } from './onboarding-smoke';
+export { loanOrigination } from './loan-origination';
+export { archiveWorkflowHistory } from './history-archiver';
