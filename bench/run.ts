@@ -9,7 +9,9 @@ export interface BenchOptions {
 type Suite = { run(opts: BenchOptions): Promise<void> };
 
 /** Benchmark suites by name. Each lives in bench/<name>.ts and prints its own figures and ratios. */
-const suites: Record<string, () => Promise<Suite>> = {};
+const suites: Record<string, () => Promise<Suite>> = {
+  screening: () => import('./screening'),
+};
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({

@@ -1,5 +1,6 @@
 import anyAscii from 'any-ascii';
 import { doubleMetaphone } from 'double-metaphone';
+import { jaroWinkler } from './similarity';
 
 /** Kind of party a name belongs to; `unknown` when the caller does not say. */
 export type EntityKind = 'person' | 'organization' | 'vessel' | 'aircraft' | 'unknown';
@@ -16,11 +17,18 @@ export interface NameToken {
   abjad: boolean;
   /** Consonant skeleton, compared when one side is `abjad`. */
   skeleton: string;
+  /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
+  variant: string;
+  /** Token is a syllable transliterated from Han/Hangul/Kana: only exact syllables match well. */
+  cjk: boolean;
+  /** Position around "bin"/"ibn": the person's own name (before) or the father's (after). */
+  role?: 'given' | 'father';
 }
 
 /** A name ready for scoring: precomputed once per list name, once per query. */
 export interface NormalizedName {
   original: string;
+  kind: EntityKind;
   tokens: NameToken[];
   /** Tokens joined without spaces (after honorific removal, before legal-suffix removal). */
   compact: string;
@@ -136,7 +144,30 @@ const LEGAL_FORMS = new Set([
   'cv',
   'est',
   'establishment',
+  'aktiengesellschaft',
+  'gesellschaft',
+  'ano',
+  'ojsc',
+  'pao',
+  'eood',
+  'ood',
+  'ad',
+  'sro',
+  'doo',
+  'kft',
+  'zrt',
+  'nyrt',
+  'sae',
+  'saa',
+  'sac',
+  'ltda',
+  'eirl',
+  'lda',
+  'holding',
+  'holdings',
 ]);
+const LONG_LEGAL = [...LEGAL_FORMS].filter((w) => w.length >= 7 && w !== 'holding' && w !== 'holdings');
+
 /** Multi-word legal forms, matched on the token sequence. */
 const LEGAL_PHRASES: string[][] = [
   ['joint', 'stock', 'company'],
@@ -146,7 +177,20 @@ const LEGAL_PHRASES: string[][] = [
   ['s', 'de', 'rl'],
   ['s', 'a'],
   ['co', 'ltd'],
+  ['open', 'joint', 'stock', 'company'],
+  ['closed', 'joint', 'stock', 'company'],
+  ['obshchestvo', 's', 'ogranichennoi', 'otvetstvennostiu'],
+  ['obshchestvo', 's', 'ogranichennoy', 'otvetstvennostyu'],
+  ['aktsionernoe', 'obshchestvo'],
+  ['aktsionernoye', 'obshchestvo'],
+  ['publichnoe', 'aktsionernoe', 'obshchestvo'],
+  ['societatea', 'cu', 'raspundere', 'limitata'],
+  ['sociedad', 'anonima'],
+  ['societe', 'anonyme'],
+  ['limited', 'partnership'],
 ];
+
+const PATRONYMIC = new Set(['bin', 'ibn', 'bint', 'binti']);
 
 /** Name particles: kept, but weigh little. */
 const PARTICLES = new Set([
@@ -178,10 +222,118 @@ const PARTICLES = new Set([
   'ould',
 ]);
 
+const CJK = /[\u1100-\u11FF\u3040-\u30FF\u3130-\u318F\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7AF]/;
 const ABJAD = /[\u0590-\u05FF\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
 const COMBINING = /[\u0300-\u036f]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const UNITS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+};
+const TEENS: Record<string, number> = {
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+};
+const TENS: Record<string, number> = {
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fourty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+};
+const ORDINALS: Record<string, number> = {
+  first: 1,
+  second: 2,
+  third: 3,
+  fourth: 4,
+  fifth: 5,
+  sixth: 6,
+  seventh: 7,
+  eighth: 8,
+  ninth: 9,
+  tenth: 10,
+};
+const NUMBER_WORDS = new RegExp(
+  `\\b(?:(?:${Object.keys(TENS).join('|')})(?:[-‐ ]?(?:${Object.keys(UNITS).join('|')}))?|${[...Object.keys(TEENS), ...Object.keys(UNITS), ...Object.keys(ORDINALS)].join('|')}|[0-9]+(?:st|nd|rd|th))\\b`,
+  'g',
+);
+/** "forty-four" -> "44", "third" -> "3", "1st" -> "1". */
+function numberWord(w: string): string {
+  const ord = /^([0-9]+)(?:st|nd|rd|th)$/.exec(w);
+  if (ord) return ord[1]!;
+  const simple = UNITS[w] ?? TEENS[w] ?? ORDINALS[w];
+  if (simple !== undefined) return String(simple);
+  for (const [tens, n] of Object.entries(TENS)) {
+    if (w.startsWith(tens)) {
+      const rest = w.slice(tens.length).replace(/^[-‐ ]/, '');
+      return String(n + (rest ? (UNITS[rest] ?? 0) : 0));
+    }
+  }
+  return w;
+}
+
+/** Common short forms of given names, both ways round (a small symbol table). */
+const NICKNAMES: Record<string, string> = {
+  bibi: 'benjamin',
+  ted: 'theodore',
+  teddy: 'theodore',
+  bill: 'william',
+  billy: 'william',
+  will: 'william',
+  bob: 'robert',
+  bobby: 'robert',
+  rob: 'robert',
+  dick: 'richard',
+  rick: 'richard',
+  jim: 'james',
+  jimmy: 'james',
+  mike: 'michael',
+  tom: 'thomas',
+  tony: 'anthony',
+  joe: 'joseph',
+  alex: 'alexander',
+  sasha: 'alexander',
+  dima: 'dmitry',
+  volodya: 'vladimir',
+  vova: 'vladimir',
+  kolya: 'nikolai',
+  misha: 'mikhail',
+  barry: 'barack',
+  liz: 'elizabeth',
+  beth: 'elizabeth',
+  kate: 'katherine',
+  peggy: 'margaret',
+  maggie: 'margaret',
+  chuck: 'charles',
+  charlie: 'charles',
+  hank: 'henry',
+  jack: 'john',
+  johnny: 'john',
+  intl: 'international',
+  ibn: 'bin',
+  bint: 'bin',
+};
 
 /** Max length of a name we accept; longer input is rejected, not truncated. */
 export const MAX_NAME_LENGTH = 500;
@@ -190,7 +342,8 @@ export const MAX_NAME_LENGTH = 500;
 export function validateName(raw: unknown): string | null {
   if (typeof raw !== 'string') return 'name is not a string';
   if (raw.trim() === '') return 'name is empty';
-  if (raw.length > MAX_NAME_LENGTH) return `name is ${raw.length} characters, over the ${MAX_NAME_LENGTH}-character limit`;
+  if (raw.length > MAX_NAME_LENGTH)
+    return `name is ${raw.length} characters, over the ${MAX_NAME_LENGTH}-character limit`;
   if (CONTROL.test(raw.replace(/[\t\n\r]/g, ' '))) return 'name contains control characters';
   return null;
 }
@@ -200,19 +353,51 @@ function skeletonOf(t: string): string {
   return t.replace(/[aeiouyw]/g, '').replace(/(.)\1+/g, '$1');
 }
 
+/** Folds common transliteration variants: w/v, q/c/k, z/s, j/y/i, o/u, e/i, dh/kh/gh/th/ph, doubled letters, final -s. */
+export function variantKey(t: string): string {
+  let k = t
+    .replace(/tsch|tch/g, 'ch')
+    .replace(/sch/g, 'sh')
+    .replace(/dzh|zh|dj/g, 'j')
+    .replace(/ph/g, 'f')
+    .replace(/([dktg])h/g, '$1')
+    .replace(/w/g, 'v')
+    .replace(/q|ck|c(?!h)/g, 'k')
+    .replace(/z/g, 's')
+    .replace(/x/g, 'ks')
+    .replace(/ou|oo/g, 'u')
+    .replace(/ee/g, 'i')
+    .replace(/[jy]/g, 'i')
+    .replace(/o/g, 'u')
+    .replace(/e/g, 'i')
+    .replace(/(.)\1+/g, '$1');
+  if (k.length >= 5 && k.endsWith('s')) k = k.slice(0, -1);
+  return k;
+}
+
 /** Weight of a token in the score. */
 export function tokenWeight(t: string): number {
   if (PARTICLES.has(t)) return 0.25;
+  if (/^[0-9]+$/.test(t) || /^[ivx]{2,4}$/.test(t)) return 1;
   if (t.length === 1) return 0.3;
   if (t.length === 2) return 0.5;
   if (t.length === 3) return 0.8;
   return 1;
 }
 
-function makeToken(text: string, abjad: boolean): NameToken {
+function makeToken(raw: string, abjad: boolean, cjk: boolean): NameToken {
+  const text = NICKNAMES[raw] ?? raw;
   const [p, s] = doubleMetaphone(text);
   const phonetic = p === s ? [p] : [p, s];
-  return { text, weight: tokenWeight(text), phonetic: phonetic.filter(Boolean), abjad, skeleton: skeletonOf(text) };
+  return {
+    text,
+    weight: tokenWeight(text),
+    phonetic: phonetic.filter(Boolean),
+    abjad,
+    skeleton: skeletonOf(text),
+    variant: variantKey(text),
+    cjk,
+  };
 }
 
 /** Moves "SURNAME, Given Names" to "Given Names SURNAME" (one comma, no legal form after it). */
@@ -226,33 +411,60 @@ function reorderSurnameFirst(name: string): string {
   return `${given} ${surname}`;
 }
 
+/** Equal, or one typo apart in a word of 5+ letters. */
+function sameWord(w: string | undefined, p: string): boolean {
+  if (w === undefined) return false;
+  return w === p || (p.length >= 5 && jaroWinkler(w, p) >= 0.9);
+}
+
 /** Splits raw text into ASCII lower-case words (transliterated). */
-function words(raw: string): { words: string[]; abjad: boolean[] } {
+function words(raw: string): { words: string[]; abjad: boolean[]; cjk: boolean[] } {
   const out: string[] = [];
   const abjad: boolean[] = [];
+  const cjk: boolean[] = [];
   for (const piece of raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/)) {
     if (!piece) continue;
     const isAbjad = ABJAD.test(piece);
-    let t = anyAscii(piece.normalize('NFKD').replace(COMBINING, '')).toLowerCase();
+    const isCjk = CJK.test(piece);
+    let t = anyAscii(piece.normalize('NFKD').replace(COMBINING, ''));
+    // Han/Hangul/Kana come out as capitalised syllables ("JinZhengEn"): one token per syllable.
+    if (CJK.test(piece)) t = t.replace(/([a-z])([A-Z])/g, '$1 $2');
+    t = t.toLowerCase();
+    t = t.replace(NUMBER_WORDS, (w) => numberWord(w));
     t = t.replace(/&/g, ' and ');
+    // Arabic article: "al-Assad" / "el-Assad" -> "al assad" (the article is a particle).
+    t = t.replace(/(^|[^a-z])(al|el|ul|ad|as|ash|az)[-‐]/g, '$1$2 ');
+    // Digits used as letters inside words ("Ig0r Sech1n").
+    t = t.replace(/[a-z]*[0-9][a-z0-9]*/g, (w) =>
+      /[a-z]/.test(w) && !/^[0-9]+(st|nd|rd|th)$/.test(w)
+        ? w
+            .replace(/0/g, 'o')
+            .replace(/1/g, 'i')
+            .replace(/3/g, 'e')
+            .replace(/4/g, 'a')
+            .replace(/5/g, 's')
+            .replace(/9/g, 'g')
+        : w,
+    );
     // Apostrophes, dots and hyphens glue ("ky'ong" -> "kyong", "p.l.c." -> "plc", "jong-un" -> "jongun").
     t = t.replace(/['`´‘’.\-‐-―]/g, '');
     for (const w of t.split(/[^a-z0-9]+/)) {
       if (w) {
         out.push(w);
         abjad.push(isAbjad);
+        cjk.push(isCjk);
       }
     }
   }
-  return { words: out, abjad };
+  return { words: out, abjad, cjk };
 }
 
 /** Normalises a name: transliteration, case, punctuation, honorifics, legal forms, name order. */
 export function normalizeName(raw: string, kind: EntityKind = 'unknown'): NormalizedName {
   const removed: string[] = [];
   const ordered = kind === 'organization' || kind === 'vessel' ? raw : reorderSurnameFirst(raw);
-  const { words: ws, abjad } = words(ordered);
-  let keep = ws.map((w, i) => ({ w, abjad: abjad[i] ?? false }));
+  const { words: ws, abjad, cjk } = words(ordered);
+  let keep = ws.map((w, i) => ({ w, abjad: abjad[i] ?? false, cjk: cjk[i] ?? false }));
   // Honorifics (only when something else remains).
   const noHon = keep.filter((k) => !HONORIFICS.has(k.w));
   if (noHon.length > 0 && noHon.length < keep.length) {
@@ -263,17 +475,27 @@ export function normalizeName(raw: string, kind: EntityKind = 'unknown'): Normal
   // Legal phrases, then single legal-form words.
   for (const phrase of LEGAL_PHRASES) {
     for (let i = 0; i + phrase.length <= keep.length; i++) {
-      if (phrase.every((p, j) => keep[i + j]?.w === p) && keep.length > phrase.length) {
+      if (phrase.every((p, j) => sameWord(keep[i + j]?.w, p)) && keep.length > phrase.length) {
         removed.push(phrase.join(' '));
         keep.splice(i, phrase.length);
         i--;
       }
     }
   }
-  const noLegal = keep.filter((k) => !LEGAL_FORMS.has(k.w) || (k.w === 'de' && kind === 'person'));
+  const isLegal = (w: string) =>
+    (LEGAL_FORMS.has(w) && (kind !== 'person' || w.length > 2)) ||
+    (w.length >= 6 && LONG_LEGAL.some((l) => jaroWinkler(w, l) >= 0.93));
+  const noLegal = keep.filter((k) => !isLegal(k.w));
   if (noLegal.length > 0 && noLegal.length < keep.length) {
     for (const k of keep) if (!noLegal.includes(k)) removed.push(k.w);
     keep = noLegal;
   }
-  return { original: raw, tokens: keep.map((k) => makeToken(k.w, k.abjad)), compact, removed };
+  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk));
+  for (let i = 0; i < tokens.length; i++) {
+    if (PATRONYMIC.has(tokens[i]!.text)) {
+      if (i > 0 && !tokens[i - 1]!.role) tokens[i - 1]!.role = 'given';
+      if (i + 1 < tokens.length) tokens[i + 1]!.role = 'father';
+    }
+  }
+  return { original: raw, kind, tokens, compact, removed };
 }

@@ -1,0 +1,287 @@
+import { DEFAULT_MATCHER_CONFIG, decide, type MatcherConfig } from './config';
+import { countryCode } from './countries';
+import { normalizeName, type EntityKind, type NameToken, type NormalizedName } from './normalize';
+import { scoreNames } from './score';
+import { tokenSimilarity } from './similarity';
+import type { Adjustment, Hit, ListEntry, ScreeningQuery } from './types';
+
+interface IndexedName {
+  entry: number;
+  name: string;
+  type: string;
+  norm: NormalizedName;
+}
+
+export interface ScreenOptions {
+  /** Return hits scoring at least this (default: the review threshold). */
+  minScore?: number;
+  /** Hits per query at most (default from config). */
+  limit?: number;
+  /** Score every name instead of using the index (the benchmark's baseline). */
+  bruteForce?: boolean;
+}
+
+export interface IndexStats {
+  entries: number;
+  names: number;
+  vocabulary: number;
+}
+
+const trigrams = (t: string): string[] => {
+  const s = `^${t}$`;
+  const out: string[] = [];
+  for (let i = 0; i + 3 <= s.length; i++) out.push(s.slice(i, i + 3));
+  return out;
+};
+
+function push<K>(m: Map<K, number[]>, k: K, v: number): void {
+  const a = m.get(k);
+  if (a) {
+    if (a[a.length - 1] !== v) a.push(v);
+  } else m.set(k, [v]);
+}
+
+const yearOf = (d: string | undefined): number | undefined => {
+  const m = /^(\d{4})/.exec((d ?? '').trim());
+  return m ? Number(m[1]) : undefined;
+};
+
+/**
+ * An in-memory screening index over list entries. Candidate names come from an inverted index
+ * on name tokens: each query token is expanded to the similar vocabulary tokens (shared
+ * trigrams, phonetic codes, spelling-variant and consonant-skeleton keys), and only names
+ * carrying enough of the query's token weight are scored in full.
+ */
+export class ScreeningIndex {
+  readonly entries: ListEntry[];
+  private readonly names: IndexedName[] = [];
+  private readonly vocab: NameToken[] = [];
+  private readonly vocabId = new Map<string, number>();
+  /** vocab id -> names containing it */
+  private readonly postings: number[][] = [];
+  private readonly byTrigram = new Map<string, number[]>();
+  private readonly byKey = new Map<string, number[]>();
+  private readonly similarCache = new Map<string, Array<[number, number]>>();
+  private readonly acc: Float64Array;
+  private readonly seen: Int32Array;
+  private stamp = 0;
+
+  constructor(
+    entries: ListEntry[],
+    readonly config: MatcherConfig = DEFAULT_MATCHER_CONFIG,
+  ) {
+    this.entries = entries;
+    entries.forEach((e, ei) => {
+      const seenNames = new Set<string>();
+      const all = [{ name: e.primaryName, type: 'primary' }, ...e.aliases];
+      for (const n of all) {
+        const norm = normalizeName(n.name, e.kind);
+        const key = norm.tokens.map((t) => t.text).join(' ');
+        if (!key || seenNames.has(key)) continue;
+        seenNames.add(key);
+        const ni = this.names.length;
+        this.names.push({ entry: ei, name: n.name, type: n.type, norm });
+        for (const t of norm.tokens) {
+          let id = this.vocabId.get(t.text);
+          if (id === undefined) {
+            id = this.vocab.length;
+            this.vocabId.set(t.text, id);
+            this.vocab.push(t);
+            this.postings.push([]);
+            if (t.text.length > 1) {
+              for (const g of trigrams(t.text)) push(this.byTrigram, g, id);
+              push(this.byKey, `v:${t.variant}`, id);
+              for (const p of t.phonetic) push(this.byKey, `p:${p}`, id);
+              if (t.skeleton.length >= 2) push(this.byKey, `s:${t.skeleton}`, id);
+            }
+          }
+          const post = this.postings[id]!;
+          if (post[post.length - 1] !== ni) post.push(ni);
+        }
+      }
+    });
+    this.acc = new Float64Array(this.names.length);
+    this.seen = new Int32Array(this.names.length);
+  }
+
+  stats(): IndexStats {
+    return { entries: this.entries.length, names: this.names.length, vocabulary: this.vocab.length };
+  }
+
+  /** Vocabulary tokens similar to `q` (with their similarity), via trigram and key lookups. */
+  private similarTokens(q: NameToken): Array<[number, number]> {
+    const cached = this.similarCache.get(q.text);
+    if (cached) return cached;
+    const minSim = this.config.scorer.minPairSimilarity;
+    const counts = new Map<number, number>();
+    const exact = this.vocabId.get(q.text);
+    if (exact !== undefined) counts.set(exact, 99);
+    if (q.text.length > 1) {
+      const grams = trigrams(q.text);
+      const need = grams.length >= 5 ? 2 : 1;
+      for (const g of grams)
+        for (const id of this.byTrigram.get(g) ?? []) counts.set(id, (counts.get(id) ?? 0) + 1);
+      for (const [id, c] of counts) if (c < need) counts.delete(id);
+      const keys = [`v:${q.variant}`, ...q.phonetic.map((p) => `p:${p}`)];
+      if (q.abjad && q.skeleton.length >= 2) keys.push(`s:${q.skeleton}`);
+      for (const k of keys) for (const id of this.byKey.get(k) ?? []) counts.set(id, 99);
+    } else {
+      // An initial: every vocabulary token starting with that letter would be too many; initials only confirm.
+    }
+    const out: Array<[number, number]> = [];
+    for (const id of counts.keys()) {
+      const s = tokenSimilarity(q, this.vocab[id]!).score;
+      if (s >= minSim) out.push([id, s]);
+    }
+    if (this.similarCache.size > 50_000) this.similarCache.clear();
+    this.similarCache.set(q.text, out);
+    return out;
+  }
+
+  /** Candidate name indices for a normalised query. */
+  private candidates(q: NormalizedName): number[] {
+    const stamp = ++this.stamp;
+    const touched: number[] = [];
+    let total = 0;
+    const steep = this.config.scorer.steepness;
+    for (const qt of q.tokens) {
+      total += qt.weight;
+      if (qt.text.length === 1) continue;
+      const best = new Map<number, number>();
+      for (const [id, s] of this.similarTokens(qt)) {
+        const c = Math.max(0, 1 - steep * (1 - s));
+        for (const ni of this.postings[id]!) if ((best.get(ni) ?? -1) < c) best.set(ni, c);
+      }
+      for (const [ni, c] of best) {
+        if (this.seen[ni] !== stamp) {
+          this.seen[ni] = stamp;
+          this.acc[ni] = 0;
+          touched.push(ni);
+        }
+        this.acc[ni]! += qt.weight * Math.max(c, 0.35);
+      }
+    }
+    if (total === 0) return [];
+    // A name can reach the review threshold only when it covers enough of the query's weight:
+    // more when the query is the shorter name (its unmatched tokens cost full weight).
+    const out: number[] = [];
+    for (const ni of touched) {
+      const shorter = this.names[ni]!.norm.tokens.length < q.tokens.length;
+      if (this.acc[ni]! >= total * (shorter ? 0.2 : 0.45)) out.push(ni);
+    }
+    return out;
+  }
+
+  /** Screens one query; hits sorted by score, one per list entry (its best-matching name). */
+  screen(query: ScreeningQuery, opts: ScreenOptions = {}): Hit[] {
+    const kind: EntityKind = query.kind ?? 'unknown';
+    const q = normalizeName(query.name, kind);
+    if (q.tokens.length === 0) return [];
+    const minScore = opts.minScore ?? this.config.thresholds.review;
+    const limit = opts.limit ?? this.config.maxHits;
+    const pool = opts.bruteForce ? this.names.map((_, i) => i) : this.candidates(q);
+    const best = new Map<
+      number,
+      { ni: number; score: number; nameScore: number; adjustments: Adjustment[] }
+    >();
+    const qYear = yearOf(query.dob);
+    const qCountry = countryCode(query.country);
+    for (const ni of pool) {
+      const n = this.names[ni]!;
+      const ns = scoreNames(q, n.norm, this.config.scorer, false).score;
+      // Adjustments are bounded, so names far below the threshold can be skipped early.
+      if (ns + 0.05 < minScore) continue;
+      const adjustments = this.adjust(this.entries[n.entry]!, kind, qYear, qCountry);
+      const score = Math.min(1, Math.max(0, ns + adjustments.reduce((a, x) => a + x.delta, 0)));
+      if (score < minScore) continue;
+      const prev = best.get(n.entry);
+      if (!prev || score > prev.score) best.set(n.entry, { ni, score, nameScore: ns, adjustments });
+    }
+    const ranked = [...best.values()].sort((a, b) => b.score - a.score || a.ni - b.ni).slice(0, limit);
+    return ranked.map((r) => this.toHit(q, r.ni, r.nameScore, r.score, r.adjustments));
+  }
+
+  private adjust(
+    e: ListEntry,
+    kind: EntityKind,
+    qYear: number | undefined,
+    qCountry: string | undefined,
+  ): Adjustment[] {
+    const a = this.config.adjustments;
+    const out: Adjustment[] = [];
+    if (qYear !== undefined && e.birthDates.length > 0) {
+      const years = e.birthDates.map(yearOf).filter((y): y is number => y !== undefined);
+      if (years.length > 0) {
+        const diff = Math.min(...years.map((y) => Math.abs(y - qYear)));
+        if (diff <= a.dobToleranceYears)
+          out.push({
+            factor: 'dob',
+            delta: a.dobMatch,
+            detail: `birth year ${qYear} matches ${e.birthDates.join(', ')}`,
+          });
+        else
+          out.push({
+            factor: 'dob',
+            delta: a.dobMismatch,
+            detail: `birth year ${qYear} differs from ${e.birthDates.join(', ')}`,
+          });
+      }
+    }
+    if (qCountry && e.countries.length > 0) {
+      if (e.countries.includes(qCountry))
+        out.push({
+          factor: 'country',
+          delta: a.countryMatch,
+          detail: `country ${qCountry} is among ${e.countries.join(', ')}`,
+        });
+      else
+        out.push({
+          factor: 'country',
+          delta: a.countryMismatch,
+          detail: `country ${qCountry} is not among ${e.countries.join(', ')}`,
+        });
+    }
+    if (kind !== 'unknown' && e.kind !== kind && !(kind === 'organization' && e.kind !== 'person')) {
+      out.push({
+        factor: 'kind',
+        delta: a.kindMismatch,
+        detail: `query is a ${kind}, the entry a ${e.kind}`,
+      });
+    }
+    return out;
+  }
+
+  private toHit(
+    q: NormalizedName,
+    ni: number,
+    nameScore: number,
+    score: number,
+    adjustments: Adjustment[],
+  ): Hit {
+    const n = this.names[ni]!;
+    const e = this.entries[n.entry]!;
+    const detail = scoreNames(q, n.norm, this.config.scorer, true);
+    const r = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      source: e.source,
+      entryId: e.entryId,
+      matchedName: n.name,
+      score: r(score),
+      decision: decide(score, this.config.thresholds),
+      explanation: {
+        entry: { source: e.source, entryId: e.entryId, primaryName: e.primaryName, kind: e.kind },
+        matchedName: n.name,
+        matchedNameType: n.type,
+        normalizedQuery: q.tokens.map((t) => t.text),
+        normalizedCandidate: n.norm.tokens.map((t) => t.text),
+        removedWords: [...q.removed, ...n.norm.removed],
+        tokenPairs: detail.pairs,
+        unmatchedQuery: detail.unmatchedQuery,
+        unmatchedCandidate: detail.unmatchedCandidate,
+        nameScore: r(nameScore),
+        adjustments,
+        score: r(score),
+      },
+    };
+  }
+}

@@ -1,0 +1,158 @@
+import type { NameToken, NormalizedName } from './normalize';
+import { jaroWinkler, tokenSimilarity, type PairKind } from './similarity';
+
+/** Tunable constants of the name scorer (see docs/screening.md). */
+export interface ScorerParams {
+  /** Token pairs below this similarity are not paired at all. */
+  minPairSimilarity: number;
+  /** Steepness: a pair of similarity s contributes max(0, 1 - steepness * (1 - s)). */
+  steepness: number;
+  /** Share of an unmatched token's weight added to the denominator, on the name with fewer tokens. */
+  unmatchedShortPenalty: number;
+  /** Same, on the name with more tokens (extra middle names, patronymics). */
+  unmatchedLongPenalty: number;
+  /** Added per unit of weight when both names keep unmatched tokens (a contradicting name part). */
+  contradictionPenalty: number;
+  /** Unmatched-token penalty on the longer name when both are organisations (an extra word usually names another company). */
+  organizationLongPenalty: number;
+  /** Unmatched-token penalty on the longer name when the shorter one is a single token ("John" vs "John Brown"). */
+  singleTokenLongPenalty: number;
+  /** Factor on a pair that swaps own and father's name around "bin". */
+  patronymicSwapFactor: number;
+}
+
+export const DEFAULT_SCORER_PARAMS: ScorerParams = {
+  minPairSimilarity: 0.7,
+  steepness: 2.5,
+  unmatchedShortPenalty: 1,
+  unmatchedLongPenalty: 0.3,
+  contradictionPenalty: 1.5,
+  organizationLongPenalty: 0.8,
+  patronymicSwapFactor: 0.5,
+  singleTokenLongPenalty: 0.8,
+};
+
+export interface TokenPairExplanation {
+  query: string;
+  candidate: string;
+  similarity: number;
+  kind: PairKind;
+}
+
+export interface NameScore {
+  score: number;
+  pairs: TokenPairExplanation[];
+  unmatchedQuery: string[];
+  unmatchedCandidate: string[];
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * Scores a query name against a candidate name in [0,1], independent of token order. Tokens
+ * are paired greedily by similarity; tokens left over cost more on the shorter name (a query
+ * token that matches nothing) than on the longer one (a missing middle name).
+ */
+export function scoreNames(
+  q: NormalizedName,
+  c: NormalizedName,
+  p: ScorerParams = DEFAULT_SCORER_PARAMS,
+  explain = true,
+): NameScore {
+  const qt = q.tokens;
+  const ct = c.tokens;
+  if (qt.length === 0 || ct.length === 0)
+    return {
+      score: 0,
+      pairs: [],
+      unmatchedQuery: qt.map((t) => t.text),
+      unmatchedCandidate: ct.map((t) => t.text),
+    };
+  const cand: Array<{ i: number; j: number; s: number; kind: PairKind }> = [];
+  for (let i = 0; i < qt.length; i++) {
+    for (let j = 0; j < ct.length; j++) {
+      const sim = tokenSimilarity(qt[i]!, ct[j]!);
+      const a = qt[i]!.role;
+      const b = ct[j]!.role;
+      if (a && b && a !== b) sim.score *= p.patronymicSwapFactor;
+      if (sim.score >= p.minPairSimilarity) cand.push({ i, j, s: sim.score, kind: sim.kind });
+    }
+  }
+  cand.sort((x, y) => y.s - x.s || x.i - y.i || x.j - y.j);
+  const qUsed = new Int8Array(qt.length);
+  const cUsed = new Int8Array(ct.length);
+  let num = 0;
+  let den = 0;
+  const pairs: TokenPairExplanation[] = [];
+  const contrib = (s: number) => Math.max(0, 1 - p.steepness * (1 - s));
+  for (const x of cand) {
+    if (qUsed[x.i] || cUsed[x.j]) continue;
+    qUsed[x.i] = 1;
+    cUsed[x.j] = 1;
+    const w = qt[x.i]!.weight + ct[x.j]!.weight;
+    num += w * contrib(x.s);
+    den += w;
+    if (explain)
+      pairs.push({ query: qt[x.i]!.text, candidate: ct[x.j]!.text, similarity: r3(x.s), kind: x.kind });
+  }
+  // Glued tokens: "jandaniel" against "jan" + "daniel", either way round.
+  const glue = (a: NameToken[], aUsed: Int8Array, b: NameToken[], bUsed: Int8Array, aIsQuery: boolean) => {
+    for (let i = 0; i < a.length; i++) {
+      if (aUsed[i]) continue;
+      for (let j = 0; j + 1 < b.length; j++) {
+        if (bUsed[j] || bUsed[j + 1]) continue;
+        const joined = b[j]!.text + b[j + 1]!.text;
+        const s = a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined);
+        if (s < 0.92) continue;
+        aUsed[i] = 1;
+        bUsed[j] = 1;
+        bUsed[j + 1] = 1;
+        const w = a[i]!.weight + b[j]!.weight + b[j + 1]!.weight;
+        num += w * contrib(s);
+        den += w;
+        if (explain) {
+          const other = `${b[j]!.text} ${b[j + 1]!.text}`;
+          pairs.push({
+            query: aIsQuery ? a[i]!.text : other,
+            candidate: aIsQuery ? other : a[i]!.text,
+            similarity: r3(s),
+            kind: 'glued',
+          });
+        }
+        break;
+      }
+    }
+  };
+  glue(qt, qUsed, ct, cUsed, true);
+  glue(ct, cUsed, qt, qUsed, false);
+  let qLeft = 0;
+  let cLeft = 0;
+  const unmatchedQuery: string[] = [];
+  const unmatchedCandidate: string[] = [];
+  for (let i = 0; i < qt.length; i++) {
+    if (!qUsed[i]) {
+      qLeft += qt[i]!.weight;
+      unmatchedQuery.push(qt[i]!.text);
+    }
+  }
+  for (let j = 0; j < ct.length; j++) {
+    if (!cUsed[j]) {
+      cLeft += ct[j]!.weight;
+      unmatchedCandidate.push(ct[j]!.text);
+    }
+  }
+  const qShort = qt.length <= ct.length;
+  den += Math.min(qLeft, cLeft) * p.contradictionPenalty;
+  const single = Math.min(qt.length, ct.length) === 1;
+  const longPenalty = single
+    ? p.singleTokenLongPenalty
+    : q.kind === 'organization' && c.kind === 'organization'
+      ? p.organizationLongPenalty
+      : p.unmatchedLongPenalty;
+  den += qLeft * (qShort ? p.unmatchedShortPenalty : longPenalty);
+  den += cLeft * (qShort ? longPenalty : p.unmatchedShortPenalty);
+  let score = den > 0 ? num / den : 0;
+  // Same letters, different spacing ("Siemens AG" / "SiemensAG").
+  if (q.compact.length >= 6 && q.compact === c.compact && score < 0.97) score = 0.97;
+  return { score: Math.min(1, Math.max(0, score)), pairs, unmatchedQuery, unmatchedCandidate };
+}

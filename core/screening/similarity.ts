@@ -1,0 +1,91 @@
+import type { NameToken } from './normalize';
+
+/** Jaro-Winkler similarity in [0,1] (prefix scale 0.1, up to 4 prefix characters). */
+export function jaroWinkler(a: string, b: string): number {
+  if (a === b) return 1;
+  const la = a.length;
+  const lb = b.length;
+  if (la === 0 || lb === 0) return 0;
+  const range = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
+  const aMatch = new Uint8Array(la);
+  const bMatch = new Uint8Array(lb);
+  let matches = 0;
+  for (let i = 0; i < la; i++) {
+    const lo = Math.max(0, i - range);
+    const hi = Math.min(i + range + 1, lb);
+    const c = a.charCodeAt(i);
+    for (let j = lo; j < hi; j++) {
+      if (bMatch[j] === 0 && b.charCodeAt(j) === c) {
+        aMatch[i] = 1;
+        bMatch[j] = 1;
+        matches++;
+        break;
+      }
+    }
+  }
+  if (matches === 0) return 0;
+  let k = 0;
+  let transpositions = 0;
+  for (let i = 0; i < la; i++) {
+    if (aMatch[i] === 0) continue;
+    while (bMatch[k] === 0) k++;
+    if (a.charCodeAt(i) !== b.charCodeAt(k)) transpositions++;
+    k++;
+  }
+  const m = matches;
+  const jaro = (m / la + m / lb + (m - transpositions / 2) / m) / 3;
+  let prefix = 0;
+  const maxPrefix = Math.min(4, la, lb);
+  while (prefix < maxPrefix && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
+  return jaro + prefix * 0.1 * (1 - jaro);
+}
+
+/** How two tokens were found similar. */
+export type PairKind = 'exact' | 'fuzzy' | 'variant' | 'phonetic' | 'initial' | 'skeleton' | 'glued';
+
+export interface TokenSimilarity {
+  score: number;
+  kind: PairKind;
+}
+
+const VARIANT_SCORE = 0.94;
+const CJK_FACTOR = 0.75;
+const SKELETON_SCORE = 0.9;
+
+/** Similarity of two name tokens: exact, initial, Jaro-Winkler, phonetic and consonant-skeleton evidence. */
+export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
+  if (a.text === b.text) return { score: 1, kind: 'exact' };
+  const la = a.text.length;
+  const lb = b.text.length;
+  if (la === 1 || lb === 1) {
+    return a.text[0] === b.text[0] ? { score: 0.9, kind: 'initial' } : { score: 0, kind: 'fuzzy' };
+  }
+  let best: TokenSimilarity = { score: jaroWinkler(a.text, b.text), kind: 'fuzzy' };
+  // Chinese/Korean/Japanese syllables: a different syllable is a different name.
+  if (a.cjk || b.cjk) return { score: best.score * CJK_FACTOR, kind: 'fuzzy' };
+  if (
+    best.score < VARIANT_SCORE &&
+    la >= 4 &&
+    lb >= 4 &&
+    (a.text[0] === b.text[0] || (la >= 6 && lb >= 6)) &&
+    a.variant === b.variant
+  ) {
+    return { score: VARIANT_SCORE, kind: 'variant' };
+  }
+  if (la >= 4 && lb >= 4 && best.score >= 0.7 && best.score < 0.9 && sharesCode(a.phonetic, b.phonetic)) {
+    best = { score: 0.9, kind: 'phonetic' };
+  }
+  if ((a.abjad || b.abjad) && a.abjad !== b.abjad && a.skeleton.length >= 3 && b.skeleton.length >= 3) {
+    const s =
+      a.skeleton === b.skeleton
+        ? SKELETON_SCORE
+        : jaroWinkler(a.skeleton, b.skeleton) * (SKELETON_SCORE - 0.03);
+    if (s > best.score) best = { score: s, kind: 'skeleton' };
+  }
+  return best;
+}
+
+function sharesCode(a: string[], b: string[]): boolean {
+  for (const x of a) if (x.length >= 2 && b.includes(x)) return true;
+  return false;
+}
