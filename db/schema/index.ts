@@ -3,3 +3,4 @@ export * from './ledger-checkpoints';
 export * from './loan';
 export * from './api-keys';
 export * from './retention';
+export * from './screening';
