@@ -24,7 +24,7 @@ export interface VerifyOptions {
    */
   trustedKeys?: Map<string, PublicKeyInfo>;
   /** A checkpoint trusted from outside (e.g. the last one published); the stored events must extend it. */
-  trustedCheckpoint?: ParsedCheckpoint | null;
+  trustedCheckpoint?: ParsedCheckpoint | ParsedCheckpoint[] | null;
   pageSize?: number;
   /** Called after each page with the events checked so far and the total to check. */
   onProgress?: (checked: number, total: number) => void;
@@ -45,7 +45,8 @@ export interface VerifyResult {
   warnings: string[];
 }
 
-type Row = [
+/** One page row of {@link pages}, in column order. */
+export type Row = [
   seq: number,
   eventId: string,
   eventType: string,
@@ -83,7 +84,7 @@ const PAGE_SQL = `
    LIMIT $3`;
 
 /** Turns a page row into the verifier's shape, recomputing `occurred_at` from stored microseconds. */
-function toVerifyRow(stream: string, r: Row): VerifyRow {
+export function toVerifyRow(stream: string, r: Row): VerifyRow {
   const event: CommittedEvent = {
     stream,
     seq: Number(r[0]),
@@ -115,7 +116,7 @@ function toVerifyRow(stream: string, r: Row): VerifyRow {
  * Pages of a stream in seq order by keyset pagination; the query for page k+1 is in flight
  * while the caller processes page k, so reading and hashing overlap.
  */
-async function* pages(
+export async function* pages(
   db: Database,
   stream: string,
   afterSeq: number,
@@ -169,6 +170,10 @@ async function streamsOf(db: Database, stream?: string): Promise<string[]> {
   return r.rows.map((x) => x.stream);
 }
 
+function trustedList(opts: VerifyOptions): ParsedCheckpoint[] {
+  return opts.trustedCheckpoint ? [opts.trustedCheckpoint].flat() : [];
+}
+
 /** Keys recorded in the database: used only when no keys are pinned, and then flagged as proving nothing. */
 export async function databaseKeys(db: Database): Promise<Map<string, PublicKeyInfo>> {
   const r = await db.$client.query<{ key_id: string; public_key: Buffer }>(
@@ -200,8 +205,7 @@ async function verifyStream(
       unparsable.push((err as Error).message);
     }
   }
-  const tc =
-    opts.trustedCheckpoint && opts.trustedCheckpoint.stream === stream ? opts.trustedCheckpoint : null;
+  const tc = trustedList(opts).find((c) => c.stream === stream) ?? null;
   const start =
     fromSeq > 1 ? await rangeBefore(db, stream, fromSeq) : { prev: GENESIS_HASH, range: new CompactRange() };
   const verifier = new StreamVerifier({
@@ -248,16 +252,23 @@ async function verifyStream(
 export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const pinned = opts.trustedKeys !== undefined;
   const keys = opts.trustedKeys ?? (await databaseKeys(db));
-  if (opts.trustedCheckpoint && pinned) {
-    const v = verifyCheckpointSignature(opts.trustedCheckpoint, keys);
-    if (!v.ok) throw new ConfigError(`the trusted checkpoint is not signed by a trusted key: ${v.reason}`);
+  const tcs = trustedList(opts);
+  if (pinned) {
+    for (const tc of tcs) {
+      const v = verifyCheckpointSignature(tc, keys);
+      if (!v.ok) {
+        throw new ConfigError(
+          `the trusted checkpoint of stream ${tc.stream} is not signed by a trusted key: ${v.reason}`,
+        );
+      }
+    }
   }
-  if (opts.trustedCheckpoint && opts.stream && opts.trustedCheckpoint.stream !== opts.stream) {
-    throw new ConfigError(
-      `the trusted checkpoint is for stream ${opts.trustedCheckpoint.stream}, not ${opts.stream}`,
-    );
+  if (opts.stream && tcs.length > 0 && !tcs.some((c) => c.stream === opts.stream)) {
+    throw new ConfigError(`the trusted checkpoint is for stream ${tcs[0]?.stream}, not ${opts.stream}`);
   }
-  const names = await streamsOf(db, opts.stream ?? opts.trustedCheckpoint?.stream);
+  const names = opts.stream
+    ? [opts.stream]
+    : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   const streams: StreamVerifyResult[] = [];
   for (const s of names) streams.push(await verifyStream(db, s, opts, keys, pinned));
   return summarise(streams, opts.stream ?? null, pinned);

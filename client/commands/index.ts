@@ -5,10 +5,11 @@ import * as demo from './demo';
 import * as dev from './dev';
 import * as doctor from './doctor';
 import * as events from './events';
+import * as ledger from './ledger';
 import * as worker from './worker';
 
 /** Every command group. Add a module here to add a command. */
-const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db, events, api];
+const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db, events, api, ledger];
 
 export function registerAll(program: Command): void {
   for (const m of modules) m.register(program);
