@@ -1,6 +1,8 @@
 import type { Database } from '../db/client';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
+import { createRetentionActivities } from './retention';
+import { createVerificationActivities } from './retention-verify';
 
 /** Everything activities need; the worker builds it once. */
 export interface ActivityDeps extends Omit<LoanActivityDeps, 'db'> {
@@ -14,6 +16,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSmokeActivities(deps),
     ...createLoanActivities(deps),
+    ...createRetentionActivities(deps),
+    ...createVerificationActivities(deps),
   };
 }
 

@@ -2,3 +2,4 @@
 export { onboardingSmoke } from './onboarding-smoke';
 export { loanOrigination } from './loan-origination';
 export { archiveWorkflowHistory } from './history-archiver';
+export { chainVerification, retentionPurge } from './retention';

@@ -1,0 +1,6 @@
+export * from './adapters';
+export * from './config';
+export * from './defaults';
+export * from './duration';
+export * from './types';
+export * from './certificate';
