@@ -148,11 +148,13 @@ export function register(program: Command): void {
     .description(
       'append events from JSONL (one event per line; idempotency key from "idempotency_key" or the line\'s SHA-256)',
     )
+    .argument('[source]', '"-" for stdin (the default)')
     .option('--file <file>', 'read events from this file ("-" for stdin; default stdin)')
     .option('--stream <stream>', 'stream to append to', 'default')
     .option('--json', 'print the appended events as JSON')
     .action(
-      action(async (opts: { file?: string; stream: string; json?: boolean }) => {
+      action(async (source: string | undefined, opts: { file?: string; stream: string; json?: boolean }) => {
+        if (source !== undefined && source !== '-') throw new InputError('use --file FILE, or "-" for stdin');
         const items = parseEventLines(readInput(opts.file));
         if (items.length === 0) throw new InputError('no events in the input');
         const config = loadConfig();
