@@ -27,7 +27,9 @@ CREATE OR REPLACE TRIGGER ledger_signing_keys_no_truncate BEFORE TRUNCATE ON led
   FOR EACH STATEMENT EXECUTE FUNCTION ledger_reject_change();
 --> statement-breakpoint
 
--- The DDL guards of 0001 (event triggers) now cover the checkpoint tables too.
+-- The DDL guards of 0001 (event triggers) now cover the checkpoint tables too. The drop guard
+-- uses \y (word boundary): in PostgreSQL regular expressions \b is a backspace, so 0001's
+-- pattern never matched and DROP TABLE was not actually blocked.
 CREATE OR REPLACE FUNCTION ledger_guard_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
 DECLARE bad text;
 BEGIN
@@ -45,7 +47,7 @@ CREATE OR REPLACE FUNCTION ledger_guard_drop() RETURNS event_trigger LANGUAGE pl
 DECLARE obj record;
 BEGIN
   FOR obj IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
-    IF obj.object_type IN ('table', 'trigger') AND obj.object_identity ~ '(^|\.| on )(public\.)?ledger_(events|payloads|payload_purges|checkpoints|merkle_tiles|signing_keys)\b' THEN
+    IF obj.object_type IN ('table', 'trigger') AND obj.object_identity ~ '(^|\.| on )(public\.)?ledger_(events|payloads|payload_purges|checkpoints|merkle_tiles|signing_keys)\y' THEN
       RAISE EXCEPTION 'ledger objects may not be dropped (%)', obj.object_identity USING ERRCODE = 'insufficient_privilege';
     END IF;
   END LOOP;
