@@ -803,7 +803,10 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
       throw new InputError('no sanctions list is loaded; run "ledgerflow lists load PATH|URL" first');
     let screened = 0;
     let rejected = 0;
-    for (const it of items.slice(0, input.offset ?? 0)) it.error ? rejected++ : screened++;
+    for (const it of items.slice(0, input.offset ?? 0)) {
+      if (it.error) rejected++;
+      else screened++;
+    }
     for (let i = input.offset ?? 0; i < items.length; i += chunkSize) {
       const chunk = items.slice(i, i + chunkSize);
       const keys = chunk.filter((c) => c.query).map((c) => subjectKeyOf(c.subjectId, c.query!.name));
