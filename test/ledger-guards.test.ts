@@ -25,8 +25,12 @@ beforeAll(async () => {
   const writer = pools.get('ledgerflow_writer') as Database;
   for (let i = 0; i < 3; i++) await appendAuditEvent(writer, sampleEvent(), { idempotencyKey: `g-${i}` });
   await createCheckpoint(writer, signerFrom(generateKeyPairSync('ed25519').privateKey));
-  await t.asOwner(`INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ('default', 1, 'r', 'test')`);
-  await t.asOwner(`INSERT INTO ledger_merkle_tiles (stream, level, idx, hash) VALUES ('default', 8, 0, '\\x00')`);
+  await t.asOwner(
+    `INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ('default', 1, 'r', 'test')`,
+  );
+  await t.asOwner(
+    `INSERT INTO ledger_merkle_tiles (stream, level, idx, hash) VALUES ('default', 8, 0, '\\x00')`,
+  );
 });
 afterAll(() => t.drop());
 
@@ -51,11 +55,16 @@ describe('append-only enforcement in PostgreSQL', () => {
     it(`${role} cannot UPDATE, DELETE or TRUNCATE any ledger table`, async () => {
       const db = pools.get(role) as Database;
       for (const table of TABLES) {
-        await expect(db.$client.query(`UPDATE ${table} SET ${SET[table]}`), `${role} UPDATE ${table}`).rejects.toThrow(
+        await expect(
+          db.$client.query(`UPDATE ${table} SET ${SET[table]}`),
+          `${role} UPDATE ${table}`,
+        ).rejects.toThrow(/permission denied|append-only/);
+        await expect(db.$client.query(`DELETE FROM ${table}`), `${role} DELETE ${table}`).rejects.toThrow(
           /permission denied|append-only/,
         );
-        await expect(db.$client.query(`DELETE FROM ${table}`), `${role} DELETE ${table}`).rejects.toThrow(/permission denied|append-only/);
-        await expect(db.$client.query(`TRUNCATE ${table}`), `${role} TRUNCATE ${table}`).rejects.toThrow(/permission denied|append-only/);
+        await expect(db.$client.query(`TRUNCATE ${table}`), `${role} TRUNCATE ${table}`).rejects.toThrow(
+          /permission denied|append-only/,
+        );
       }
     });
   }
@@ -67,7 +76,9 @@ describe('append-only enforcement in PostgreSQL', () => {
         db.$client.query(`INSERT INTO ledger_signing_keys (key_id, public_key) VALUES ('x', '\\x00')`),
       ).rejects.toThrow(/permission denied/);
     }
-    const w = await (pools.get('ledgerflow_writer') as Database).$client.query('SELECT count(*)::int AS n FROM ledger_checkpoints');
+    const w = await (pools.get('ledgerflow_writer') as Database).$client.query(
+      'SELECT count(*)::int AS n FROM ledger_checkpoints',
+    );
     expect(w.rows[0].n).toBe(1);
   });
 
@@ -76,9 +87,13 @@ describe('append-only enforcement in PostgreSQL', () => {
       await expect(t.asOwner(`UPDATE ${table} SET ${SET[table]}`)).rejects.toThrow(/append-only/);
       await expect(t.asOwner(`DELETE FROM ${table}`)).rejects.toThrow(/append-only/);
       await expect(t.asOwner(`TRUNCATE ${table}`)).rejects.toThrow(/append-only/);
-      await expect(t.asOwner(`ALTER TABLE ${table} DISABLE TRIGGER ALL`)).rejects.toThrow(/may not be disabled/);
+      await expect(t.asOwner(`ALTER TABLE ${table} DISABLE TRIGGER ALL`)).rejects.toThrow(
+        /may not be disabled/,
+      );
       await expect(t.asOwner(`DROP TABLE ${table} CASCADE`)).rejects.toThrow(/may not be dropped/);
     }
-    await expect(t.asOwner('DROP TRIGGER ledger_checkpoints_append_only ON ledger_checkpoints')).rejects.toThrow(/may not be dropped/);
+    await expect(
+      t.asOwner('DROP TRIGGER ledger_checkpoints_append_only ON ledger_checkpoints'),
+    ).rejects.toThrow(/may not be dropped/);
   });
 });
