@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from './history-json';
 import { and, eq } from 'drizzle-orm';
 import { PROVENANCE_STREAM } from '../core/loan';
 import type { Database } from '../db/client';

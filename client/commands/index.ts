@@ -5,11 +5,14 @@ import * as demo from './demo';
 import * as dev from './dev';
 import * as doctor from './doctor';
 import * as events from './events';
+import * as history from './history';
 import * as ledger from './ledger';
+import * as loan from './loan';
+import * as principals from './principals';
 import * as worker from './worker';
 
 /** Every command group. Add a module here to add a command. */
-const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db, events, api, ledger];
+const modules: Array<{ register(program: Command): void }> = [dev, worker, demo, doctor, db, events, api, ledger, loan, principals, history];
 
 export function registerAll(program: Command): void {
   for (const m of modules) m.register(program);

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Loan applications as submitted by `ledgerflow loan start`. Personal data (applicant name,
@@ -92,7 +102,10 @@ export const workflowHistories = pgTable(
     ledgerSeq: bigint('ledger_seq', { mode: 'number' }),
     archivedAt: timestamp('archived_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.workflowId, t.runId] }), index('workflow_histories_closed').on(t.closedAt)],
+  (t) => [
+    primaryKey({ columns: [t.workflowId, t.runId] }),
+    index('workflow_histories_closed').on(t.closedAt),
+  ],
 );
 
 export type LoanApplicationRow = typeof loanApplications.$inferSelect;

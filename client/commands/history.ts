@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { archiveWorkflowRun } from '../../activities/history-archive';
+import { historyToJSON } from '../../activities/history-json';
+import { withContext } from '../context';
+import { buildTimeline, loadHistory, replayHistory } from '../history';
+import { info, printJson, printTable } from '../output';
+import { EXIT, action } from '../run-command';
+
+export function register(program: Command): void {
+  const h = program
+    .command('history')
+    .description('workflow provenance: Temporal history joined with the ledger');
+  h.command('show <workflowId>')
+    .description('one timeline of Temporal history events and ledger events (running or archived workflows)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (workflowId: string, opts: { json?: boolean }) => {
+        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const t = await buildTimeline(
+            { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
+            workflowId,
+          );
+          if (opts.json) return printJson(t);
+          info(
+            `workflow ${t.workflowId} run ${t.runId ?? '?'} (history from ${t.origin}${t.archived ? `; archived, sha256 ${t.archived.digest.slice(0, 16)}… sealed at ${t.archived.ledgerStream}:${t.archived.ledgerSeq}` : '; not archived yet'})`,
+          );
+          printTable(t.entries, {
+            time: (e) => e.at.slice(11, 23),
+            source: (e) => e.source,
+            ref: (e) => e.ref,
+            event: (e) => e.type,
+            detail: (e) => e.detail,
+            links: (e) => e.links.join(' '),
+          });
+        });
+      }),
+    );
+  h.command('replay <workflowIdOrFile>')
+    .description('replay a history (Temporal, archive or JSON file) against the current workflow code')
+    .action(
+      action(async (target: string) => {
+        return withContext({ temporal: true }, async (ctx) => {
+          try {
+            const r = await replayHistory(
+              { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
+              target,
+            );
+            info(
+              `replay ok: ${r.workflowId} (${r.history.events?.length ?? 0} events from ${r.origin}) is deterministic with the current code`,
+            );
+            return EXIT.ok;
+          } catch (err) {
+            const e = err as Error;
+            if (e.name === 'DeterminismViolationError' || /nondetermin|determinism/i.test(e.message)) {
+              process.stderr.write(`replay FAILED: ${e.message}\n`);
+              return EXIT.failed;
+            }
+            throw err;
+          }
+        });
+      }),
+    );
+  h.command('export <workflowId>')
+    .description('write a history as replayable JSON (from Temporal or the archive)')
+    .requiredOption('--out <file>', 'output file')
+    .action(
+      action(async (workflowId: string, opts: { out: string }) => {
+        await withContext({ temporal: true }, async (ctx) => {
+          const r = await loadHistory(
+            { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
+            workflowId,
+          );
+          writeFileSync(opts.out, historyToJSON(r.history));
+          info(
+            `wrote ${r.history.events?.length ?? 0} events of ${workflowId} (from ${r.origin}) to ${opts.out}`,
+          );
+        });
+      }),
+    );
+  h.command('archive <workflowId>')
+    .description('archive a closed workflow run now and seal its digest (the loan workflow does this itself)')
+    .option('--run <runId>', 'run id (default: latest)')
+    .action(
+      action(async (workflowId: string, opts: { run?: string }) => {
+        await withContext({ temporal: true }, async (ctx) => {
+          const r = await archiveWorkflowRun(ctx.db(), await ctx.temporal(), workflowId, opts.run, 'cli');
+          info(
+            `${r.created ? 'archived' : 'already archived'}: ${workflowId} run ${r.runId}, ${r.eventCount} events, sha256 ${r.digest}, ledger provenance:${r.ledgerSeq}`,
+          );
+        });
+      }),
+    );
+}

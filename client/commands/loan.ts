@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError } from '../../runtime/errors';
+import { withContext } from '../context';
+import {
+  InvalidApplicationError,
+  LoanStateError,
+  getLoanStatus,
+  listLoans,
+  reviewLoan,
+  submitLoanApplication,
+} from '../loans';
+import { info, printJson, printTable } from '../output';
+import { PRINCIPAL_ENV, PrincipalError } from '../principals';
+import { EXIT, action } from '../run-command';
+
+/**
+ * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
+ * an invalid application, "denied:" for principals, "refused:" for state conflicts (exit 1).
+ */
+export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
+  return action(async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (err instanceof InvalidApplicationError) {
+        process.stderr.write(`rejected: the application is invalid, no workflow was started:\n`);
+        for (const f of err.fields) process.stderr.write(`  ${f.field}: ${f.message}\n`);
+        return EXIT.failed;
+      }
+      if (err instanceof PrincipalError) {
+        process.stderr.write(`denied: ${err.message}\n`);
+        return EXIT.failed;
+      }
+      if (err instanceof LoanStateError) {
+        process.stderr.write(`refused: ${err.message}\n`);
+        return EXIT.failed;
+      }
+      throw err;
+    }
+  });
+}
+
+const asOption = `act as this principal (default: $${PRINCIPAL_ENV})`;
+
+export function register(program: Command): void {
+  const loan = program.command('loan').description('loan applications: start, follow, review');
+
+  loan
+    .command('start')
+    .description(
+      'validate an application file, store it and start its loanOrigination workflow (id = applicationId)',
+    )
+    .requiredOption('--file <path>', 'application JSON file')
+    .option('--as <principal>', asOption)
+    .option('--wait', 'wait for the decision (or for manual review) before returning')
+    .option('--json', 'print JSON')
+    .action(
+      loanAction(async (opts: { file: string; as?: string; wait?: boolean; json?: boolean }) => {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(opts.file, 'utf8'));
+        } catch (err) {
+          throw new InputError(`cannot read ${opts.file}: ${(err as Error).message}`);
+        }
+        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const client = await ctx.temporal();
+          const r = await submitLoanApplication(
+            { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
+            raw,
+            opts.as,
+          );
+          let result: unknown;
+          if (opts.wait) result = await r.handle.result();
+          if (opts.json)
+            printJson({ applicationId: r.applicationId, runId: r.runId, duplicate: r.duplicate, result });
+          else {
+            info(
+              r.duplicate
+                ? `application ${r.applicationId} was already submitted: workflow run ${r.runId} (not started again)`
+                : `application ${r.applicationId} submitted: workflow run ${r.runId}`,
+            );
+            if (result) info(`result: ${JSON.stringify(result)}`);
+            info(`follow it: ledgerflow loan status ${r.applicationId}`);
+          }
+        });
+      }),
+    );
+
+  loan
+    .command('status <applicationId>')
+    .description("an application's status, rules decision, review and compensations")
+    .option('--json', 'print JSON')
+    .action(
+      loanAction(async (id: string, opts: { json?: boolean }) => {
+        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const s = await getLoanStatus(
+            { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
+            id,
+          );
+          if (opts.json) return printJson(s);
+          const st = s.state;
+          const lines = [
+            `application ${s.applicationId}: ${s.status}${s.decision ? ` (decision: ${s.decision} by ${s.decidedBy})` : ''}`,
+            `  amount ${s.amount} ${s.currency}, submitted by ${s.submittedBy}`,
+            `  workflow: ${s.workflow ? `${s.workflow.status} run ${s.workflow.runId}` : 'not in Temporal (archived?)'}`,
+          ];
+          if (st?.credit)
+            lines.push(
+              `  credit: score ${st.credit.creditScore}, defaults ${st.credit.activeDefaults}, inquiry ${st.credit.inquiryId}`,
+            );
+          if (st?.registry)
+            lines.push(
+              `  registry: ${st.registry.companyActive ? 'active' : 'inactive'}, ${st.registry.companyAgeYears} y, revenue ${st.registry.annualRevenue}`,
+            );
+          if (st?.screening)
+            lines.push(
+              `  screening: ${st.screening.partiesScreened} parties, ${st.screening.hits.length} hit(s) [${st.screening.engine}]`,
+            );
+          if (st?.rules)
+            lines.push(
+              `  rules ${st.rules.ruleSetId}@${st.rules.ruleSetVersion}: ${st.rules.outcome} by ${st.rules.decidingRuleId} (${st.rules.reason})`,
+            );
+          if (st?.status === 'awaiting_review' || st?.status === 'escalated')
+            lines.push(
+              `  awaiting review by one of: ${st.eligibleReviewers?.join(', ')}; auto-decline at ${st.reviewDueAt}`,
+            );
+          if (st?.review)
+            lines.push(`  review: ${st.review.decision} by ${st.review.reviewerId}: ${st.review.reason}`);
+          for (const c of st?.compensations ?? []) lines.push(`  compensation: ${c.action}: ${c.outcome}`);
+          if (st?.error) lines.push(`  error: ${st.error}`);
+          process.stdout.write(`${lines.join('\n')}\n`);
+        });
+      }),
+    );
+
+  loan
+    .command('review <applicationId>')
+    .description(
+      'decide an application waiting for manual review (Temporal Update, validated by the workflow)',
+    )
+    .option('--approve', 'approve the application')
+    .option('--decline', 'decline the application')
+    .requiredOption('--reason <text>', 'why (recorded in the ledger)')
+    .option('--as <principal>', asOption)
+    .option('--json', 'print JSON')
+    .action(
+      loanAction(
+        async (
+          id: string,
+          opts: { approve?: boolean; decline?: boolean; reason: string; as?: string; json?: boolean },
+        ) => {
+          if (Boolean(opts.approve) === Boolean(opts.decline))
+            throw new InputError('give exactly one of --approve or --decline');
+          await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+            const state = await reviewLoan(
+              { db: ctx.db(), client: await ctx.temporal() },
+              id,
+              opts.as,
+              opts.approve ? 'approve' : 'decline',
+              opts.reason,
+            );
+            if (opts.json) printJson(state);
+            else info(`application ${id}: ${state.status} (${state.decision?.reason ?? ''})`);
+          });
+        },
+      ),
+    );
+
+  loan
+    .command('list')
+    .description('recent applications and their status')
+    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--json', 'print JSON')
+    .action(
+      loanAction(async (opts: { limit: number; json?: boolean }) => {
+        await withContext({ quiet: opts.json }, async (ctx) => {
+          const rows = await listLoans(ctx.db('ledgerflow_reader'), opts.limit);
+          if (opts.json) return printJson(rows);
+          printTable(rows, {
+            application: (r) => r.id,
+            status: (r) => r.status,
+            decision: (r) => r.decision,
+            'decided by': (r) => r.decidedBy,
+            amount: (r) => `${r.amount} ${r.currency}`,
+            'submitted by': (r) => r.submittedBy,
+            created: (r) => r.createdAt.toISOString(),
+          });
+        });
+      }),
+    );
+}
