@@ -10,6 +10,7 @@ import { readDevState } from '../../runtime/environment';
 import { findTemporalCli, toolsTemporalPath } from '../../runtime/temporal-cli';
 import { printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { verificationCheck } from './schedules';
 
 interface Check {
   check: string;
@@ -168,6 +169,7 @@ export function register(program: Command): void {
             config.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : 'ledgerflow dev',
             config.TEMPORAL_NAMESPACE,
           )),
+          ...(await verificationCheck(config, ownerUrl)),
         ];
         const ok = checks.every((c) => c.ok);
         if (opts.json) printJson({ ok, checks });

@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
+import type { Command } from 'commander';
+import pg from 'pg';
+import { lastVerificationOutcome } from '../../activities/retention-verify';
+import type { ChainVerificationInput, RetentionPurgeInput } from '../../core/retention/types';
+import type { Database } from '../../db/client';
+import { appRoleUrl } from '../../db/roles';
+import type { Config } from '../../runtime/config';
+import { InputError } from '../../runtime/errors';
+import { withContext } from '../context';
+import { info, printJson, printTable } from '../output';
+import { EXIT, action } from '../run-command';
+
+/**
+ * Temporal Schedules for the unattended compliance jobs: the retention purge (daily) and the
+ * ledger chain verification (hourly). `install` is create-or-update and idempotent: the desired
+ * definition's digest is kept in the schedule's note, so an unchanged install touches nothing.
+ */
+
+export type ScheduleName = 'retention' | 'verification';
+export const SCHEDULE_NAMES: ScheduleName[] = ['retention', 'verification'];
+
+export interface ScheduleSettings {
+  taskQueue: string;
+  /** Schedule ids are `<prefix>-retention` and `<prefix>-verification`. */
+  prefix?: string;
+  retentionInput?: RetentionPurgeInput;
+  verificationInput?: ChainVerificationInput;
+  /** Daily retention time (UTC); default 02:30. */
+  retentionAt?: { hour: number; minute: number };
+  /** Verification interval; default 1 hour. */
+  verificationEvery?: string;
+}
+
+export const scheduleId = (name: ScheduleName, prefix = 'ledgerflow') => `${prefix}-${name}`;
+
+type Definition = Omit<
+  ScheduleOptions<ScheduleOptionsStartWorkflowAction<never>>,
+  'scheduleId' | 'action'
+> & {
+  action: {
+    type: 'startWorkflow';
+    workflowType: string;
+    args: unknown[];
+    taskQueue: string;
+    workflowId: string;
+  };
+};
+
+/** The desired definitions (embedded defaults). */
+export function scheduleDefinitions(s: ScheduleSettings): Record<ScheduleName, Definition> {
+  const prefix = s.prefix ?? 'ledgerflow';
+  const at = s.retentionAt ?? { hour: 2, minute: 30 };
+  return {
+    retention: {
+      spec: { calendars: [{ hour: at.hour, minute: at.minute, comment: 'daily retention purge (UTC)' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'retentionPurge',
+        args: [{ requestedBy: 'schedule', ...s.retentionInput }],
+        taskQueue: s.taskQueue,
+        workflowId: scheduleId('retention', prefix),
+      },
+      // A purge still running when the next day starts: skip that day (the next run catches up).
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day', pauseOnFailure: false },
+    },
+    verification: {
+      spec: { intervals: [{ every: s.verificationEvery ?? '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'chainVerification',
+        args: [{ requestedBy: 'schedule', ...s.verificationInput }],
+        taskQueue: s.taskQueue,
+        workflowId: scheduleId('verification', prefix),
+      },
+      // One verification waiting behind a running one is enough; a failure must not pause it.
+      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 hour', pauseOnFailure: false },
+    },
+  };
+}
+
+const digestOf = (d: Definition) => createHash('sha256').update(JSON.stringify(d)).digest('hex').slice(0, 16);
+const noteOf = (d: Definition) => `ledgerflow definition ${digestOf(d)}`;
+
+export interface InstallResult {
+  scheduleId: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+}
+
+/** Creates or updates both schedules; unchanged definitions are left alone. */
+export async function installSchedules(client: Client, s: ScheduleSettings): Promise<InstallResult[]> {
+  const defs = scheduleDefinitions(s);
+  const out: InstallResult[] = [];
+  for (const name of SCHEDULE_NAMES) {
+    const def = defs[name];
+    const id = scheduleId(name, s.prefix);
+    const handle = client.schedule.getHandle(id);
+    let current: ScheduleDescription | undefined;
+    try {
+      current = await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+    if (!current) {
+      try {
+        await client.schedule.create({ scheduleId: id, ...def, state: { note: noteOf(def) } });
+        out.push({ scheduleId: id, outcome: 'created' });
+        continue;
+      } catch (err) {
+        if ((err as Error).name !== 'ScheduleAlreadyRunning') throw err;
+        current = await handle.describe(); // created concurrently: fall through to update
+      }
+    }
+    const wanted = noteOf(def);
+    const curNote = current.state.note ?? '';
+    if (curNote === wanted || curNote.startsWith(`${wanted};`)) {
+      out.push({ scheduleId: id, outcome: 'unchanged' });
+      continue;
+    }
+    await handle.update((prev) => ({
+      spec: def.spec,
+      action: def.action,
+      policies: def.policies,
+      state: { paused: prev.state.paused, note: wanted },
+    }));
+    out.push({ scheduleId: id, outcome: 'updated' });
+  }
+  return out;
+}
+
+export interface ScheduleStatus {
+  name: ScheduleName;
+  scheduleId: string;
+  installed: boolean;
+  paused: boolean;
+  next: string | null;
+  actions: number;
+  lastRun: { workflowId: string; runId: string; startedAt: string; status: string } | null;
+  /** Non-zero when the last run failed (or, for verification, the ledger's last result is a failure). */
+  status: number;
+  detail: string;
+}
+
+/** State of both schedules, with the status of each one's latest run. */
+export async function scheduleStatuses(
+  client: Client,
+  opts: { prefix?: string; db?: Database } = {},
+): Promise<ScheduleStatus[]> {
+  const out: ScheduleStatus[] = [];
+  for (const name of SCHEDULE_NAMES) {
+    const id = scheduleId(name, opts.prefix);
+    let d: ScheduleDescription;
+    try {
+      d = await client.schedule.getHandle(id).describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      out.push({
+        name,
+        scheduleId: id,
+        installed: false,
+        paused: false,
+        next: null,
+        actions: 0,
+        lastRun: null,
+        status: 1,
+        detail: 'not installed (run "ledgerflow schedules install")',
+      });
+      continue;
+    }
+    const last = d.info.recentActions[d.info.recentActions.length - 1];
+    let lastRun: ScheduleStatus['lastRun'] = null;
+    let status = 0;
+    let detail = 'ok';
+    if (last) {
+      const w = last.action.workflow;
+      const desc = await client.workflow.getHandle(w.workflowId, w.firstExecutionRunId).describe();
+      lastRun = {
+        workflowId: w.workflowId,
+        runId: w.firstExecutionRunId,
+        startedAt: last.takenAt.toISOString(),
+        status: desc.status.name,
+      };
+      if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(desc.status.name)) {
+        status = 1;
+        detail = `last run ${desc.status.name}`;
+      } else if (desc.status.name === 'RUNNING') detail = 'running';
+    } else detail = 'no run yet';
+    if (name === 'verification' && opts.db) {
+      const v = await lastVerificationOutcome(opts.db);
+      if (v && !v.ok) {
+        status = 1;
+        detail = `ALERT: last verification failed (compliance#${v.seq} at ${v.at}): ${v.detail ?? ''}`;
+      }
+    }
+    out.push({
+      name,
+      scheduleId: id,
+      installed: true,
+      paused: d.state.paused,
+      next: d.info.nextActionTimes[0]?.toISOString() ?? null,
+      actions: d.info.numActionsTaken,
+      lastRun,
+      status,
+      detail: d.state.paused ? `paused; ${detail}` : detail,
+    });
+  }
+  return out;
+}
+
+/**
+ * `doctor` check: the last chain verification recorded in the ledger (read as ledgerflow_reader).
+ */
+export async function verificationCheck(
+  config: Config,
+  ownerUrl: string | undefined,
+): Promise<Array<{ check: string; ok: boolean; detail: string; fix?: string }>> {
+  if (!ownerUrl) return [];
+  const c = new pg.Client({
+    connectionString: appRoleUrl(config, ownerUrl, 'ledgerflow_reader'),
+    connectionTimeoutMillis: 3000,
+  });
+  try {
+    await c.connect();
+    const v = await lastVerificationOutcome({ $client: c } as unknown as Database);
+    if (!v)
+      return [{ check: 'chain verification', ok: true, detail: 'no scheduled verification recorded yet' }];
+    return [
+      {
+        check: 'chain verification',
+        ok: v.ok,
+        detail: v.ok
+          ? `last verification ok (compliance#${v.seq}, ${v.at})`
+          : `ALERT: last verification failed (compliance#${v.seq}, ${v.at}): ${v.detail ?? ''}`,
+        fix: v.ok
+          ? undefined
+          : 'run "ledgerflow verify" to locate the fault; investigate before the next run',
+      },
+    ];
+  } catch (err) {
+    return [{ check: 'chain verification', ok: false, detail: `cannot read: ${(err as Error).message}` }];
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+function nameArg(v: string): ScheduleName {
+  if (!SCHEDULE_NAMES.includes(v as ScheduleName)) {
+    throw new InputError(`unknown schedule "${v}" (one of ${SCHEDULE_NAMES.join(', ')})`);
+  }
+  return v as ScheduleName;
+}
+
+function isoArg(v: string, what: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InputError(`${what}: "${v}" is not an ISO 8601 time`);
+  return d;
+}
+
+export function register(program: Command): void {
+  const sch = program
+    .command('schedules')
+    .description('Temporal Schedules for retention (daily) and chain verification (hourly)');
+
+  sch
+    .command('install')
+    .description('create or update both schedules (idempotent)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) =>
+        withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const r = await installSchedules(await ctx.temporal(), {
+            taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+          });
+          if (opts.json) printJson(r);
+          else printTable(r, { schedule: (x) => x.scheduleId, outcome: (x) => x.outcome });
+        }),
+      ),
+    );
+
+  sch
+    .command('list')
+    .description('state, next run and last run status; exit 1 when a last run failed or verification alerts')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) =>
+        withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const rows = await scheduleStatuses(await ctx.temporal(), { db: ctx.db('ledgerflow_reader') });
+          if (opts.json) printJson(rows);
+          else
+            printTable(rows, {
+              schedule: (r) => r.scheduleId,
+              paused: (r) => (r.installed ? (r.paused ? 'yes' : 'no') : ''),
+              next: (r) => r.next,
+              'last run': (r) => (r.lastRun ? `${r.lastRun.status} ${r.lastRun.startedAt}` : ''),
+              status: (r) => r.status,
+              detail: (r) => r.detail,
+            });
+          return rows.some((r) => r.status !== 0) ? EXIT.failed : EXIT.ok;
+        }),
+      ),
+    );
+
+  sch
+    .command('trigger <name>')
+    .description('run a schedule now (retention | verification)')
+    .action(
+      action(async (name: string) =>
+        withContext({ temporal: true }, async (ctx) => {
+          const n = nameArg(name);
+          await (await ctx.temporal()).schedule.getHandle(scheduleId(n)).trigger();
+          info(`triggered ${scheduleId(n)}`);
+        }),
+      ),
+    );
+
+  for (const verb of ['pause', 'unpause'] as const) {
+    sch
+      .command(`${verb} <name>`)
+      .description(`${verb} a schedule`)
+      .option('--note <text>', 'why')
+      .action(
+        action(async (name: string, opts: { note?: string }) =>
+          withContext({ temporal: true }, async (ctx) => {
+            const h = (await ctx.temporal()).schedule.getHandle(scheduleId(nameArg(name)));
+            await h[verb](opts.note ?? `${verb}d from the CLI`);
+            info(`${verb}d ${h.scheduleId}`);
+          }),
+        ),
+      );
+  }
+
+  sch
+    .command('backfill <name>')
+    .description('run the actions a schedule would have taken between --from and --to')
+    .requiredOption('--from <iso>', 'start time')
+    .requiredOption('--to <iso>', 'end time')
+    .option('--overlap <policy>', 'skip | buffer_one | buffer_all | allow_all', 'buffer_all')
+    .action(
+      action(async (name: string, opts: { from: string; to: string; overlap: string }) => {
+        const start = isoArg(opts.from, '--from');
+        const end = isoArg(opts.to, '--to');
+        if (end <= start) throw new InputError('--to must be after --from');
+        const overlap = {
+          skip: ScheduleOverlapPolicy.SKIP,
+          buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
+          buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
+          allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
+        }[opts.overlap.toLowerCase()];
+        if (!overlap) throw new InputError('--overlap must be skip, buffer_one, buffer_all or allow_all');
+        return withContext({ temporal: true }, async (ctx) => {
+          const h = (await ctx.temporal()).schedule.getHandle(scheduleId(nameArg(name)));
+          await h.backfill({ start, end, overlap });
+          info(`backfill of ${h.scheduleId} from ${start.toISOString()} to ${end.toISOString()} requested`);
+        });
+      }),
+    );
+}
