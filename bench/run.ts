@@ -11,6 +11,7 @@ type Suite = { run(opts: BenchOptions): Promise<void> };
 /** Benchmark suites by name. Each lives in bench/<name>.ts and prints its own figures and ratios. */
 const suites: Record<string, () => Promise<Suite>> = {
   screening: () => import('./screening'),
+  ledger: () => import('./ledger'),
 };
 
 async function main(): Promise<void> {

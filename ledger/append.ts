@@ -8,8 +8,8 @@ import {
   type AuditEventInput,
   type CommittedEvent,
 } from '../core/audit-event';
-import { canonicalJson } from '../core/canonical-json';
-import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
+import { GENESIS_HASH, SALT_BYTES, chainHash, payloadDigest } from '../core/hash-chain';
+import { fastCanonicalEnvelope, fastCanonicalJson } from './canonical';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { checkpointAfterAppend } from './checkpoint';
@@ -73,7 +73,7 @@ function prepare(
     schema_version: e.schema_version,
     idempotency_key: key,
   };
-  const canonicalPayload = canonicalJson(e.payload);
+  const canonicalPayload = fastCanonicalJson(e.payload);
   const size = Buffer.byteLength(canonicalPayload) + Buffer.byteLength(JSON.stringify(committed));
   if (size > maxBytes) {
     throw new LedgerValidationError(
@@ -219,7 +219,7 @@ async function writeBatch(
     const salt = randomBytes(SALT_BYTES);
     const digest = payloadDigest(salt, p.canonicalPayload);
     const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-    const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+    const hash = chainHash(prev, seq, fastCanonicalEnvelope(committed), digest);
     const c = p.committed;
     cols.seq.push(seq);
     cols.eventId.push(c.event_id);

@@ -1,7 +1,7 @@
 import type { CommittedEvent } from '../core/audit-event';
-import { canonicalJson } from '../core/canonical-json';
 import { verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
-import { GENESIS_HASH, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
+import { GENESIS_HASH, chainHash, payloadDigest } from '../core/hash-chain';
+import { fastCanonicalEnvelope, fastCanonicalJson } from './canonical';
 import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 
@@ -171,7 +171,12 @@ export class StreamVerifier {
   }
 
   private hashAt(row: VerifyRow, prev: Buffer, seq: number): Buffer {
-    return chainHash(prev, seq, canonicalEnvelope({ ...row.event, seq }), row.payloadDigest);
+    return chainHash(
+      prev,
+      seq,
+      fastCanonicalEnvelope(seq === row.event.seq ? row.event : { ...row.event, seq }),
+      row.payloadDigest,
+    );
   }
 
   private check(row: VerifyRow, next: VerifyRow | undefined): void {
@@ -188,7 +193,7 @@ export class StreamVerifier {
       return;
     }
     if (row.payload !== null && row.payload !== undefined) {
-      const digest = row.salt ? payloadDigest(row.salt, canonicalJson(row.payload)) : null;
+      const digest = row.salt ? payloadDigest(row.salt, fastCanonicalJson(row.payload)) : null;
       if (!digest || !digest.equals(row.payloadDigest)) {
         this.fail('payload changed', s, `the payload of seq ${s} does not match its committed digest`);
         return;

@@ -1,0 +1,300 @@
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { canonicalJson } from '../core/canonical-json';
+import { canonicalEnvelope } from '../core/hash-chain';
+import { signerFrom } from '../core/signing';
+import { formatMicros } from '../core/time';
+import { closeDatabase, createDatabase, type Database } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { appRoleUrl } from '../db/roles';
+import { appendAuditEvent, appendAuditEvents, MAX_BATCH } from '../ledger/append';
+import { DEFAULT_CHECKPOINT_EVERY, createCheckpoint, enableAutoCheckpoints } from '../ledger/checkpoint';
+import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
+import { verifyLedger } from '../ledger/verify';
+import { loadConfig } from '../runtime/config';
+import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
+import { freePort } from '../runtime/temporal-server';
+import type { BenchOptions } from './run';
+
+/**
+ * Ledger benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
+ * (a) batched chained+checkpointed append (production path, default cadence) vs plain multi-row
+ *     INSERT of the same rows into unchained copies of the tables (same columns and indexes);
+ * (b) 32 concurrent single-event appenders vs 32 concurrent single-row plain INSERTs;
+ * (c) verification throughput vs raw SHA-256 over the same canonical bytes in Node;
+ * (d) inclusion proof time at the size of (a).
+ */
+const DEFAULT_SIZE = 20_000;
+const SMOKE_SIZE = 3_000;
+
+function event(i: number) {
+  return {
+    event_id: randomUUID(),
+    event_type: 'loan.decision_made',
+    actor: { type: 'workflow' as const, id: `loan-approval-${i % 97}` },
+    resource: { type: 'loan_application', id: `app-${i}` },
+    action: 'decide',
+    outcome: 'success' as const,
+    subject_id: `subj-${i % 5000}`,
+    case_id: `case-${i % 20000}`,
+    context: {
+      workflow_id: `wf-${i}`,
+      run_id: randomUUID(),
+      activity_type: 'recordDecision',
+      step: 'decision',
+      attempt: 1,
+    },
+    payload: {
+      applicant: { name: `Applicant ${i}`, country: 'DE' },
+      score: (i * 37) % 1000,
+      reasons: ['income', 'history'],
+      note: 'x'.repeat(120),
+    },
+  };
+}
+
+type Ev = ReturnType<typeof event>;
+
+/** Column arrays of the plain baseline, built outside the timed section. */
+function plainColumns(stream: string, events: Ev[], firstSeq: number) {
+  const n = events.length;
+  const now = new Date().toISOString();
+  return [
+    stream,
+    events.map((_, i) => firstSeq + i),
+    events.map((e) => e.event_id),
+    events.map((e) => e.event_type),
+    events.map((e) => e.actor.type),
+    events.map((e) => e.actor.id),
+    now,
+    events.map((e) => e.resource.type),
+    events.map((e) => e.resource.id),
+    events.map((e) => e.action),
+    events.map((e) => e.outcome),
+    events.map((e) => e.subject_id),
+    events.map((e) => e.case_id),
+    events.map((e) => JSON.stringify(e.context)),
+    events.map(() => 1),
+    events.map((e) => e.event_id),
+    Array.from({ length: n }, () => randomBytes(32)),
+    Array.from({ length: n }, () => randomBytes(32)),
+    Array.from({ length: n }, () => randomBytes(32)),
+    Array.from({ length: n }, () => randomBytes(16)),
+    events.map((e) => JSON.stringify(e.payload)),
+  ];
+}
+
+const PLAIN_INSERT = `WITH ev AS (
+  INSERT INTO bench_plain_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
+    resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
+    idempotency_key, payload_digest, prev_hash, hash)
+  SELECT $1, u.* FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[],
+    array_fill($7::timestamptz, ARRAY[cardinality($2::bigint[])]),
+    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::int[],
+    $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
+  RETURNING 1)
+INSERT INTO bench_plain_payloads (stream, seq, salt, payload)
+SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  let adminUrl: string;
+  let stop: () => Promise<void> = async () => undefined;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bench-'));
+  if (config.DATABASE_URL) {
+    const u = new URL(config.DATABASE_URL);
+    u.pathname = '/postgres';
+    adminUrl = u.toString();
+  } else {
+    const h = await startEmbeddedPostgres({
+      dir: path.join(tmp, 'pg'),
+      port: await freePort(),
+      persistent: false,
+    });
+    adminUrl = h.adminUrl;
+    stop = h.stop;
+  }
+  const name = `lf_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const owner = new URL(adminUrl);
+  owner.pathname = `/${name}`;
+  try {
+    await runMigrations(config, owner.toString());
+    return await fn(owner.toString());
+  } finally {
+    const a = new pg.Client({ connectionString: adminUrl });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await a.end();
+    await stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
+  const config = loadConfig();
+  await withPostgres(async (ownerUrl) => {
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    await owner.connect();
+    await owner.query(`CREATE TABLE bench_plain_events (LIKE ledger_events INCLUDING ALL);
+      CREATE TABLE bench_plain_payloads (LIKE ledger_payloads INCLUDING ALL);
+      GRANT SELECT, INSERT ON bench_plain_events, bench_plain_payloads TO ledgerflow_writer`);
+    const sync = (await owner.query('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+    const writerUrl = appRoleUrl(config, ownerUrl, 'ledgerflow_writer');
+    const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
+    const writer = createDatabase(writerUrl, { max: 40 });
+    enableAutoCheckpoints(writer, { signer, every: DEFAULT_CHECKPOINT_EVERY });
+    const reader = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_reader'), { max: 4 });
+    console.log(
+      `size ${fmt(size)} events, batch ${MAX_BATCH}, checkpoint every ${DEFAULT_CHECKPOINT_EVERY}, synchronous_commit=${sync}`,
+    );
+    const results: Record<string, unknown> = { size };
+    try {
+      // (a) batched
+      const stream = 'bench';
+      const batches: Ev[][] = [];
+      for (let i = 0; i < size; i += MAX_BATCH)
+        batches.push(Array.from({ length: Math.min(MAX_BATCH, size - i) }, (_, j) => event(i + j)));
+      const plainBatches = batches.map((b, k) => plainColumns(stream, b, k * MAX_BATCH + 1));
+      const plainClient = await writer.$client.connect();
+      // Warm both paths a little so neither pays first-use costs.
+      await appendAuditEvents(writer, [{ event: event(-1), idempotencyKey: 'warm' }], { stream: 'warm' });
+      let t0 = performance.now();
+      for (const cols of plainBatches) {
+        await plainClient.query('BEGIN');
+        await plainClient.query(PLAIN_INSERT, cols);
+        await plainClient.query('COMMIT');
+      }
+      const plainMs = performance.now() - t0;
+      plainClient.release();
+      t0 = performance.now();
+      for (const [k, b] of batches.entries()) {
+        await appendAuditEvents(
+          writer,
+          b.map((e, j) => ({ event: e, idempotencyKey: `a-${k * MAX_BATCH + j}` })),
+          { stream },
+        );
+      }
+      const chainMs = performance.now() - t0;
+      const cps = Number(
+        (await owner.query('SELECT count(*) AS n FROM ledger_checkpoints WHERE stream = $1', [stream]))
+          .rows[0]?.n,
+      );
+      const a = {
+        chained: rate(size, chainMs),
+        plain: rate(size, plainMs),
+        ratio: plainMs / chainMs,
+        checkpoints: cps,
+      };
+      results.a = a;
+      console.log(
+        `(a) batched append: chained+checkpointed ${fmt(a.chained)} ev/s vs plain INSERT ${fmt(a.plain)} ev/s -> ${a.ratio.toFixed(2)}x (target >= 0.8; ${cps} checkpoints)`,
+      );
+
+      // (b) 32 concurrent single-event appenders
+      const perWorker = Math.max(20, Math.min(400, Math.floor(size / 32)));
+      const total = perWorker * 32;
+      const single = Array.from({ length: 32 }, (_, w) =>
+        Array.from({ length: perWorker }, (_, i) => event(1e7 + w * perWorker + i)),
+      );
+      const singleCols = single.map((evs, w) =>
+        evs.map((e, i) => plainColumns('single', [e], 1e7 + w * perWorker + i)),
+      );
+      t0 = performance.now();
+      await Promise.all(
+        singleCols.map(async (rows) => {
+          for (const cols of rows) await writer.$client.query(PLAIN_INSERT, cols);
+        }),
+      );
+      const plainConcMs = performance.now() - t0;
+      t0 = performance.now();
+      await Promise.all(
+        single.map(async (evs, w) => {
+          for (const [i, e] of evs.entries())
+            await appendAuditEvent(writer, e, { stream: 'concurrent', idempotencyKey: `c-${w}-${i}` });
+        }),
+      );
+      const chainConcMs = performance.now() - t0;
+      const b = {
+        chained: rate(total, chainConcMs),
+        plain: rate(total, plainConcMs),
+        ratio: plainConcMs / chainConcMs,
+        events: total,
+      };
+      results.b = b;
+      console.log(
+        `(b) 32 concurrent single-event appenders: chained ${fmt(b.chained)} ev/s vs plain INSERT ${fmt(b.plain)} ev/s -> ${b.ratio.toFixed(2)}x (target >= 0.5; ${fmt(total)} events)`,
+      );
+
+      // (c) verification vs raw SHA-256 over the same canonical bytes
+      await createCheckpoint(writer, signer, { stream });
+      t0 = performance.now();
+      const v = await verifyLedger(reader, { stream, trustedKeys: new Map([[signer.keyId, signer]]) });
+      const verifyMs = performance.now() - t0;
+      if (!v.valid) throw new Error(`bench ledger does not verify: ${v.fault} at ${v.firstBadSeq}`);
+      const now = formatMicros(BigInt(Date.now()) * 1000n);
+      const bytes = batches
+        .flat()
+        .map((e, i) =>
+          Buffer.concat([
+            Buffer.from(
+              canonicalEnvelope({
+                ...e,
+                schema_version: 1,
+                stream,
+                seq: i + 1,
+                occurred_at: now,
+                idempotency_key: `a-${i}`,
+              }),
+            ),
+            Buffer.from(canonicalJson(e.payload)),
+          ]),
+        );
+      t0 = performance.now();
+      for (const buf of bytes) createHash('sha256').update(buf).digest();
+      const rawMs = performance.now() - t0;
+      const c = {
+        verify: rate(size, verifyMs),
+        rawSha256: rate(size, rawMs),
+        ratio: rawMs / verifyMs,
+        avgBytes: Math.round(bytes.reduce((n, x) => n + x.length, 0) / size),
+      };
+      results.c = c;
+      console.log(
+        `(c) verification ${fmt(c.verify)} ev/s vs raw SHA-256 over the same canonical bytes ${fmt(c.rawSha256)} ev/s -> ${c.ratio.toFixed(2)}x (target >= 0.5; ~${c.avgBytes} B/event)`,
+      );
+
+      // (d) inclusion proof at this size
+      const samples = 50;
+      const times: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const seq = 1 + Math.floor((i * 7919 * 104729) % size);
+        const s0 = performance.now();
+        const doc = await proveInclusion(reader, { stream, seq });
+        times.push(performance.now() - s0);
+        if (!verifyProofDoc(doc).valid) throw new Error(`proof for seq ${seq} does not verify`);
+      }
+      times.sort((x, y) => x - y);
+      const d = { size, medianMs: times[Math.floor(samples / 2)], p95Ms: times[Math.floor(samples * 0.95)] };
+      results.d = d;
+      console.log(
+        `(d) inclusion proof at ${fmt(size)} events: median ${d.medianMs?.toFixed(2)} ms, p95 ${d.p95Ms?.toFixed(2)} ms (incl. reading tiles)`,
+      );
+    } finally {
+      await owner.end();
+      await closeDatabase(writer);
+      await closeDatabase(reader);
+    }
+    console.log(JSON.stringify({ suite: 'ledger', ...results }));
+  });
+}
