@@ -23,7 +23,10 @@ function protoFallback() {
   if (!fallback) {
     const req = createRequire(require.resolve('@temporalio/proto'));
     const protojson = req('protobufjs/ext/protojson') as ProtoJson;
-    const root = patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown };
+    // The raw CommonJS export is the protobufjs Root (a namespace import would wrap it).
+    const root = patchProtobufRoot(createRequire(__filename)('@temporalio/proto')) as unknown as {
+      lookupType(name: string): unknown;
+    };
     fallback = { protojson, historyType: root.lookupType('temporal.api.history.v1.History') };
   }
   return fallback;

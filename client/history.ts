@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { desc, eq } from 'drizzle-orm';
@@ -82,6 +81,15 @@ export interface TimelineEntry {
   links: string[];
 }
 
+/** Protobuf timestamp to ISO (seconds may be a Long, from either protobufjs copy, or a number). */
+function tsToIso(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string {
+  if (!ts) return '';
+  const s = ts.seconds as { toNumber?: () => number } | number | string | null | undefined;
+  const seconds =
+    typeof s === 'object' && s !== null && typeof s.toNumber === 'function' ? s.toNumber() : Number(s ?? 0);
+  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+}
+
 const eventTypeName = (n: number | null | undefined) =>
   (temporal.api.enums.v1.EventType[n ?? 0] ?? 'UNKNOWN')
     .replace(/^EVENT_TYPE_/, '')
@@ -128,7 +136,7 @@ export async function buildTimeline(
     const activityId = e.activityTaskScheduledEventAttributes?.activityId;
     if (activityId) scheduledByActivity.set(activityId, id);
     return {
-      at: optionalTsToDate(e.eventTime)?.toISOString() ?? '',
+      at: tsToIso(e.eventTime),
       source: 'temporal',
       ref: `#${id}`,
       type: eventTypeName(e.eventType),
