@@ -1,0 +1,241 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  RetentionRejected,
+  listHolds,
+  placeHold,
+  releaseHold,
+  syncPolicies,
+} from '../activities/retention-db';
+import type { Database } from '../db/client';
+import { createTestDatabase, type TestDatabase } from './helpers';
+import { TEST_RETENTION_CONFIG, addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
+
+let t: TestDatabase;
+let db: Database;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  db = t.connect();
+  await addPrincipals(t, ['alice', 'bob']);
+  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const count = async (sql: string, params: unknown[] = []) =>
+  Number((await t.asOwner<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
+
+async function client(role: 'ledgerflow_purger' | 'ledgerflow_writer' | 'owner'): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: role === 'owner' ? t.ownerUrl : t.urlFor(role) });
+  await c.connect();
+  return c;
+}
+
+describe('legal holds', () => {
+  it('a hold committed from a second connection while a purge batch holds its rows is honoured', async () => {
+    await appendEvents(db, 5, { prefix: 'race', caseId: () => 'case-race' });
+    await appendEvents(db, 3, { prefix: 'free', caseId: () => 'case-free' });
+    await sleep(2200);
+    const asOf = await dbNow(t);
+
+    const purger = await client('ledgerflow_purger');
+    const probe = await client('owner');
+    try {
+      // Connection A: the purge batch claims (locks) the expired rows, then pauses before the hold re-check.
+      await purger.query('BEGIN');
+      await purger.query(`SET LOCAL ledgerflow.purge_pause_ms = 1500`);
+      let purgeDone = false;
+      const purge = purger
+        .query<{ r: { purged: number; held_late: number; claimed: number } }>(
+          `SELECT retention_purge_batch('race-run', 'ledger_payloads', $1::timestamptz, 100) AS r`,
+          [asOf],
+        )
+        .finally(() => (purgeDone = true));
+      await sleep(400);
+      // The rows are locked by the open purge transaction.
+      const locked = await probe
+        .query(
+          `SELECT 1 FROM ledger_payloads p JOIN ledger_events e USING (stream, seq) WHERE e.case_id = 'case-race' FOR UPDATE OF p NOWAIT`,
+        )
+        .then(
+          () => false,
+          (e: { code?: string }) => e.code === '55P03',
+        );
+      expect(locked).toBe(true);
+
+      // Connection B: place (and commit) a hold on those rows while A is still open.
+      const hold = await placeHold(db, {
+        scope: 'case',
+        value: 'case-race',
+        caseId: 'LIT-RACE',
+        reason: 'race',
+        placedBy: 'alice',
+      });
+      expect(purgeDone).toBe(false);
+
+      const r = (await purge).rows[0]!.r;
+      await purger.query('COMMIT');
+      expect(r.held_late).toBe(5);
+      expect(r.purged).toBe(r.claimed - 5);
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM ledger_payloads p JOIN ledger_events e USING (stream, seq) WHERE e.case_id = 'case-race'`,
+        ),
+      ).toBe(5);
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM ledger_payloads p JOIN ledger_events e USING (stream, seq) WHERE e.case_id = 'case-free'`,
+        ),
+      ).toBe(0);
+      const batch = await t.asOwner<{ held_skipped: number }>(
+        `SELECT held_skipped FROM retention_purge_batches WHERE purge_run_id = 'race-run'`,
+      );
+      expect(batch.rows[0]?.held_skipped).toBe(5);
+      expect(hold.holdId).toBeTruthy();
+    } finally {
+      await purger.end();
+      await probe.end();
+    }
+  });
+
+  it('a hold placement waits for a purge batch that already re-checked holds (no lost hold)', async () => {
+    await appendEvents(db, 2, { prefix: 'late', caseId: () => 'case-late' });
+    await sleep(2200);
+    const asOf = await dbNow(t);
+    const purger = await client('ledgerflow_purger');
+    try {
+      await purger.query('BEGIN');
+      const r = await purger.query<{ r: { purged: number } }>(
+        `SELECT retention_purge_batch('late-run', 'ledger_payloads', $1::timestamptz, 100) AS r`,
+        [asOf],
+      );
+      expect(r.rows[0]!.r.purged).toBeGreaterThanOrEqual(2);
+      let placed = false;
+      const place = placeHold(db, {
+        scope: 'case',
+        value: 'case-late',
+        caseId: 'LIT-LATE',
+        reason: 'late',
+        placedBy: 'bob',
+      }).then(() => (placed = true));
+      await sleep(500);
+      expect(placed).toBe(false); // blocked by the purge's SHARE lock on legal_holds
+      await purger.query('COMMIT');
+      await place;
+      expect(placed).toBe(true);
+    } finally {
+      await purger.end();
+    }
+  });
+
+  it('release needs another principal (four-eyes); bad input is rejected with nothing changed', async () => {
+    const hold = await placeHold(db, {
+      scope: 'data_class',
+      value: 'workflow_histories',
+      caseId: 'LIT-9',
+      reason: 'audit',
+      placedBy: 'alice',
+    });
+    const before = {
+      releases: await count('SELECT count(*) AS n FROM legal_hold_releases'),
+      holds: await count('SELECT count(*) AS n FROM legal_holds'),
+      events: await count('SELECT count(*) AS n FROM ledger_events'),
+    };
+    const rejected = async (p: Promise<unknown>, re: RegExp) => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RetentionRejected);
+      expect((err as Error).message).toMatch(re);
+    };
+    await rejected(
+      releaseHold(db, { holdId: hold.holdId, releasedBy: 'alice', reason: 'done' }),
+      /four-eyes/,
+    );
+    await rejected(
+      releaseHold(db, { holdId: '00000000-0000-4000-8000-000000000000', releasedBy: 'bob', reason: 'x' }),
+      /unknown legal hold/,
+    );
+    await rejected(releaseHold(db, { holdId: 'nope', releasedBy: 'bob', reason: 'x' }), /unknown legal hold/);
+    await rejected(
+      releaseHold(db, { holdId: hold.holdId, releasedBy: 'mallory', reason: 'x' }),
+      /unknown principal/,
+    );
+    await rejected(
+      placeHold(db, { scope: 'data_class', value: 'nope', caseId: 'c', reason: 'r', placedBy: 'alice' }),
+      /unknown data class/,
+    );
+    await rejected(
+      placeHold(db, { scope: 'resource', value: 'no-type', caseId: 'c', reason: 'r', placedBy: 'alice' }),
+      /resource hold/,
+    );
+    await rejected(
+      placeHold(db, { scope: 'case', value: 'c', caseId: 'c', reason: ' ', placedBy: 'alice' }),
+      /reason/,
+    );
+
+    // The database enforces four-eyes and unknown holds itself, whoever writes.
+    const writer = await client('ledgerflow_writer');
+    try {
+      await expect(
+        writer.query(
+          `INSERT INTO legal_hold_releases (hold_id, released_by, reason) VALUES ($1, 'alice', 'x')`,
+          [hold.holdId],
+        ),
+      ).rejects.toThrow(/four-eyes/);
+      await expect(
+        writer.query(
+          `INSERT INTO legal_hold_releases (hold_id, released_by, reason) VALUES ('00000000-0000-4000-8000-000000000001', 'bob', 'x')`,
+        ),
+      ).rejects.toThrow(/unknown legal hold/);
+      await expect(writer.query(`DELETE FROM legal_holds WHERE hold_id = $1`, [hold.holdId])).rejects.toThrow(
+        /permission denied|append-only/,
+      );
+    } finally {
+      await writer.end();
+    }
+    expect(await count('SELECT count(*) AS n FROM legal_hold_releases')).toBe(before.releases);
+    expect(await count('SELECT count(*) AS n FROM legal_holds')).toBe(before.holds);
+    expect(await count('SELECT count(*) AS n FROM ledger_events')).toBe(before.events);
+
+    const released = await releaseHold(db, {
+      holdId: hold.holdId,
+      releasedBy: 'bob',
+      reason: 'matter closed',
+    });
+    expect(released).toMatchObject({ placedBy: 'alice', releasedBy: 'bob' });
+    await rejected(
+      releaseHold(db, { holdId: hold.holdId, releasedBy: 'bob', reason: 'again' }),
+      /already released/,
+    );
+    expect((await listHolds(db)).some((h) => h.holdId === hold.holdId)).toBe(false);
+    expect((await listHolds(db, { all: true })).some((h) => h.holdId === hold.holdId)).toBe(true);
+    const ev = await t.asOwner<{ event_type: string; actor_id: string }>(
+      `SELECT event_type, actor_id FROM ledger_events WHERE resource_type = 'legal_hold' AND resource_id = $1 ORDER BY seq`,
+      [hold.holdId],
+    );
+    expect(ev.rows).toEqual([
+      { event_type: 'legal_hold.placed', actor_id: 'alice' },
+      { event_type: 'legal_hold.released', actor_id: 'bob' },
+    ]);
+  });
+
+  it('the purger role may only execute the purge functions', async () => {
+    const purger = await client('ledgerflow_purger');
+    try {
+      await expect(purger.query(`DELETE FROM ledger_payloads`)).rejects.toThrow(/permission denied/);
+      await expect(
+        purger.query(`INSERT INTO legal_hold_releases VALUES (gen_random_uuid(), 'x', 'x')`),
+      ).rejects.toThrow(/permission denied/);
+      await expect(purger.query(`SELECT * FROM legal_holds`)).rejects.toThrow(/permission denied/);
+      await expect(purger.query(`SELECT retention_source('ledger_payloads')`)).rejects.toThrow(
+        /permission denied/,
+      );
+    } finally {
+      await purger.end();
+    }
+  });
+});
