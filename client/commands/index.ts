@@ -12,6 +12,8 @@ import * as loan from './loan';
 import * as principals from './principals';
 import * as retention from './retention';
 import * as schedules from './schedules';
+import * as screen from './screen';
+import * as lists from './lists';
 import * as verify from './verify';
 import * as worker from './worker';
 
@@ -31,6 +33,8 @@ const modules: Array<{ register(program: Command): void }> = [
   hold,
   retention,
   schedules,
+  lists,
+  screen,
   verify,
 ];
 

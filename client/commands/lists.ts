@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { createScreeningActivities, type CallContext } from '../../activities/screening';
+import type { Actor } from '../../core/audit-event';
+import { withContext } from '../context';
+import { info, printJson, printTable } from '../output';
+import { EXIT, action } from '../run-command';
+
+/** The CLI user as the ledger actor (LEDGERFLOW_ACTOR, else the OS user). */
+export function cliCall(actorId?: string): CallContext {
+  const actor: Actor = {
+    type: 'user',
+    id: actorId ?? process.env.LEDGERFLOW_ACTOR ?? userInfo().username ?? 'cli',
+  };
+  return { actor, context: { request: { source: 'cli', request_id: randomUUID() } } };
+}
+
+export function register(program: Command): void {
+  const lists = program.command('lists').description('sanctions lists: load versions, show status');
+  lists
+    .command('load')
+    .description(
+      'load a list version from a file, a directory or a URL (HTTP with retries, ETag and hash checks)',
+    )
+    .argument('<pathOrUrl>', 'local file/directory, or http(s) URL of a published list')
+    .option(
+      '--source <source>',
+      'ofac-sdn | ofac-consolidated | un (guessed from file names for local paths)',
+    )
+    .option('--confirm', 'accept a version that drops more entries than allowed')
+    .option('--max-drop <share>', 'largest share of entries a new version may drop without --confirm', '0.1')
+    .option('--actor <id>', 'who loads the list (default LEDGERFLOW_ACTOR or the OS user)')
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (
+          target: string,
+          opts: { source?: string; confirm?: boolean; maxDrop: string; actor?: string; json?: boolean },
+        ) => {
+          const isUrl = /^https?:\/\//i.test(target);
+          const maxDropShare = Number(opts.maxDrop);
+          if (!(maxDropShare >= 0 && maxDropShare <= 1)) {
+            process.stderr.write('error: --max-drop must be between 0 and 1\n');
+            return EXIT.cannotRun;
+          }
+          return withContext({ quiet: opts.json }, async (ctx) => {
+            const act = createScreeningActivities({ db: ctx.db(), maxDropShare, log: info });
+            const r = await act.loadList({
+              ...cliCall(opts.actor),
+              ...(isUrl ? { url: target } : { path: target }),
+              source: opts.source,
+              confirm: opts.confirm,
+            });
+            if (opts.json) printJson(r);
+            else {
+              info(r.message);
+              for (const i of r.issues.slice(0, 10))
+                info(`  skipped row: ${i.file}${i.line ? `:${i.line}` : ''} ${i.message}`);
+              if (r.issueCount > 10) info(`  ... ${r.issueCount - 10} more skipped rows`);
+            }
+            return r.status === 'loaded' || r.status === 'unchanged' || r.status === 'not-modified'
+              ? EXIT.ok
+              : EXIT.failed;
+          });
+        },
+      ),
+    );
+  lists
+    .command('status')
+    .description('show loaded list versions and open ingestion alerts')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        await withContext({ quiet: opts.json }, async (ctx) => {
+          const act = createScreeningActivities({ db: ctx.db('ledgerflow_reader') });
+          const s = await act.listStatus();
+          if (opts.json) return printJson(s);
+          if (s.versions.length === 0) info('no list loaded yet: ledgerflow lists load PATH|URL');
+          else
+            printTable(s.versions, {
+              source: (v) => v.source,
+              status: (v) => v.status,
+              hash: (v) => v.contentHash.slice(0, 12),
+              entries: (v) => v.entryCount,
+              '+/~/-': (v) => `+${v.added} ~${v.changed} -${v.removed}`,
+              skipped: (v) => v.issueCount,
+              loaded: (v) => v.loadedAt,
+              origin: (v) => v.origin,
+            });
+          for (const a of s.openAlerts) info(`ALERT ${a.createdAt} [${a.source}] ${a.kind}: ${a.message}`);
+        });
+      }),
+    );
+}
