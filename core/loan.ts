@@ -14,10 +14,16 @@ export const PrincipalIdSchema = z
 export const PRINCIPAL_ROLES = ['admin', 'operator', 'reviewer'] as const;
 export type PrincipalRole = (typeof PRINCIPAL_ROLES)[number];
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(new Date(`${s}T00:00:00Z`).getTime()), 'is not a valid date');
+/** A calendar date as YYYY-MM-DD between `min` and `max`, with one message per problem. */
+const isoDate = (min: string, max: string) =>
+  z.string().superRefine((v, ctx) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    const ok =
+      /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+    if (!ok) ctx.addIssue({ code: 'custom', message: 'must be a real date as YYYY-MM-DD' });
+    else if (v < min || v > max)
+      ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
+  });
 
 /**
  * The application file of `ledgerflow loan start --file`. Personal data (the applicant) is
@@ -29,10 +35,7 @@ export const LoanApplicationFileSchema = z
     applicant: z
       .object({
         fullName: z.string().trim().min(2, 'is required').max(200),
-        dateOfBirth: isoDate.refine(
-          (s) => s >= '1900-01-01' && s <= '2010-12-31',
-          'must be between 1900 and 2010',
-        ),
+        dateOfBirth: isoDate('1900-01-01', '2010-12-31'),
         nationalId: z.string().regex(/^[A-Z0-9-]{4,32}$/, 'must be 4-32 chars of A-Z, 0-9 or "-"'),
         country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code, e.g. "DE"'),
         email: z.string().email('must be an email address').optional(),
