@@ -93,6 +93,8 @@ export interface LoadListResult {
   version?: VersionRef;
   /** The version screenings use after this call. */
   active?: VersionRef;
+  /** The version that was active before this one was activated (for re-screening the delta). */
+  previousVersionId?: string;
   added: number;
   changed: number;
   removed: number;
@@ -423,19 +425,15 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
           status: 'pending',
         });
         for (let i = 0; i < parsed.entries.length; i += 1000) {
-          await tx
-            .insert(screeningListEntries)
-            .values(
-              parsed.entries
-                .slice(i, i + 1000)
-                .map((e) => ({
-                  versionId: versionId!,
-                  source,
-                  entryId: e.entryId,
-                  entryHash: hashes.get(e.entryId)!,
-                  data: e,
-                })),
-            );
+          await tx.insert(screeningListEntries).values(
+            parsed.entries.slice(i, i + 1000).map((e) => ({
+              versionId: versionId!,
+              source,
+              entryId: e.entryId,
+              entryHash: hashes.get(e.entryId)!,
+              data: e,
+            })),
+          );
         }
       });
     }
@@ -495,6 +493,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     await recordLoaded(input, version, origin, active?.id);
     return {
       ...counts,
+      previousVersionId: active?.id,
       status: 'loaded',
       source,
       message: `${source}: loaded version ${contentHash.slice(0, 12)} with ${parsed.entries.length} entries (+${added} ~${changed} -${removed}; ${issues.length} rows skipped)`,
@@ -921,18 +920,16 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
       }),
       { stream: SCREENING_STREAM, idempotencyKey: `false-positive:${id}` },
     );
-    await db
-      .insert(screeningExceptions)
-      .values({
-        id,
-        subjectKey,
-        source: input.source,
-        entryId: input.entryId,
-        entryHash,
-        reason: input.reason,
-        reviewer: input.reviewer,
-        ledgerSeq: r.seq,
-      });
+    await db.insert(screeningExceptions).values({
+      id,
+      subjectKey,
+      source: input.source,
+      entryId: input.entryId,
+      entryHash,
+      reason: input.reason,
+      reviewer: input.reviewer,
+      ledgerSeq: r.seq,
+    });
     return { id, subjectKey, source: input.source, entryId: input.entryId, entryHash, ledgerSeq: r.seq };
   }
 
