@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncPolicies } from '../activities/retention-db';
+import type { RetentionPurgeResult, SignedPurgeCertificate } from '../core/retention/types';
+import type { Database } from '../db/client';
+import { verifyLedger } from '../ledger/verify';
+import { createTestDatabase, type TestDatabase } from './helpers';
+import { TEST_RETENTION_CONFIG, appendEvents, dbNow, sleep, useTempDataDir } from './retention-helpers';
+import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+
+let t: TestDatabase;
+let temporal: TemporalTestEnv;
+let db: Database;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = useTempDataDir();
+  t = await createTestDatabase();
+  temporal = await createTemporalTestEnv();
+  db = t.connect();
+  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+});
+afterAll(async () => {
+  await temporal?.close();
+  await t?.drop();
+});
+
+const count = async (sql: string, params: unknown[] = []) =>
+  Number((await t.asOwner<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
+
+describe('retention purge crash and resume', () => {
+  it('kill -9 of the worker mid-purge: the batch activity resumes, nothing is deleted twice', async () => {
+    await appendEvents(db, 60, { prefix: 'crash' });
+    await sleep(2200);
+    const asOf = await dbNow(t);
+    const expired = await count('SELECT count(*) AS n FROM ledger_payloads');
+
+    const spawnWorker = (delayMs: number): ChildProcess =>
+      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+        env: {
+          ...process.env,
+          DATABASE_URL: t.ownerUrl,
+          TEMPORAL_ADDRESS: temporal.address,
+          TEMPORAL_TASK_QUEUE: temporal.taskQueue,
+          LEDGERFLOW_DATA_DIR: dataDir,
+          LEDGERFLOW_TEST_PURGE_BATCH_DELAY_MS: String(delayMs),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    const first = spawnWorker(300);
+    const exited = new Promise((r) => first.once('exit', r));
+    const handle = await temporal.client.workflow.start('retentionPurge', {
+      taskQueue: temporal.taskQueue,
+      workflowId: 'retention-crash',
+      args: [{ asOf, batchSize: 5 }],
+    });
+    const batches = () =>
+      count(`SELECT count(*) AS n FROM retention_purge_batches WHERE purge_run_id = 'retention-crash'`);
+    for (let i = 0; i < 900 && (await batches()) < 3; i++) await sleep(50);
+    const before = await batches();
+    expect(before).toBeGreaterThanOrEqual(3);
+    first.kill('SIGKILL');
+    await exited;
+    const purgedAtCrash = await count('SELECT count(*) AS n FROM ledger_payload_purges');
+    expect(purgedAtCrash).toBeLessThan(expired);
+
+    const second = await temporal.startWorker({ db });
+    try {
+      const r = (await handle.result()) as RetentionPurgeResult;
+      expect(r.purged.ledger_payloads).toBeLessThanOrEqual(expired);
+      // Every expired payload purged exactly once; the batch records add up.
+      expect(
+        await count(
+          `SELECT count(*) AS n FROM ledger_payloads JOIN ledger_events e USING (stream, seq)
+            WHERE e.event_type <> 'retention.purge_certificate'`,
+        ),
+      ).toBe(0);
+      expect(await count('SELECT count(*) AS n FROM ledger_payload_purges')).toBe(expired);
+      expect(
+        await count(
+          `SELECT sum(purged) AS n FROM retention_purge_batches WHERE purge_run_id = 'retention-crash'`,
+        ),
+      ).toBe(expired);
+      const cert = await t.asOwner<{ payload: SignedPurgeCertificate }>(
+        `SELECT p.payload FROM ledger_events e JOIN ledger_payloads p USING (stream, seq)
+          WHERE e.event_type = 'retention.purge_certificate' AND e.resource_id = 'retention-crash'`,
+      );
+      expect(cert.rows).toHaveLength(1);
+      const lp = cert.rows[0]!.payload.certificate.classes.find((c) => c.dataClass === 'ledger_payloads')!;
+      expect(lp.purged).toBe(expired);
+      // The batch activity was retried after the crash (attempt >= 2).
+      const history = await handle.fetchHistory();
+      const attempts = (history.events ?? [])
+        .map((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 0))
+        .filter((a) => a > 0);
+      expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+      expect((await verifyLedger(t.connect('ledgerflow_reader'))).valid).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  }, 85_000);
+});
