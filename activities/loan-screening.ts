@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { INTERIM_ENGINE, interimScreen, type ScreenedParty } from '../core/loan-interim-match';
 import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
 import type { Database } from '../db/client';
@@ -29,7 +29,12 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
       const [registry] = await db
         .select({ record: loanEnrichments.record })
         .from(loanEnrichments)
-        .where(eq(loanEnrichments.applicationId, input.applicationId));
+        .where(
+          and(
+            eq(loanEnrichments.applicationId, input.applicationId),
+            eq(loanEnrichments.source, 'business_registry'),
+          ),
+        );
       const applicant = (app?.applicant ?? {}) as { fullName?: string; dateOfBirth?: string };
       const officers =
         (

@@ -183,8 +183,10 @@ export async function buildTimeline(
         links,
       };
     });
+  // Stable sort: same-instant Temporal events keep their event-id order, and come before ledger events.
+  const rank = (e: TimelineEntry) => (e.source === 'temporal' ? 0 : 1);
   const entries = [...temporalEntries, ...ledgerEntries].sort(
-    (a, b) => a.at.localeCompare(b.at) || (a.source === 'temporal' ? -1 : 1),
+    (a, b) => a.at.localeCompare(b.at) || rank(a) - rank(b),
   );
   return { workflowId, runId: loaded.runId, origin: loaded.origin, archived: loaded.archived, entries };
 }

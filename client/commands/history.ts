@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { archiveWorkflowRun } from '../../activities/history-archive';
 import { historyToJSON } from '../../activities/history-json';
@@ -6,6 +7,19 @@ import { withContext } from '../context';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+
+/** {@link action}, printing an unknown workflow as one plain line (exit 1). */
+function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
+  return action(async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      process.stderr.write(`not found: ${err.message}\n`);
+      return EXIT.failed;
+    }
+  });
+}
 
 export function register(program: Command): void {
   const h = program
@@ -15,7 +29,7 @@ export function register(program: Command): void {
     .description('one timeline of Temporal history events and ledger events (running or archived workflows)')
     .option('--json', 'print JSON')
     .action(
-      action(async (workflowId: string, opts: { json?: boolean }) => {
+      historyAction(async (workflowId: string, opts: { json?: boolean }) => {
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           const t = await buildTimeline(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
@@ -39,7 +53,7 @@ export function register(program: Command): void {
   h.command('replay <workflowIdOrFile>')
     .description('replay a history (Temporal, archive or JSON file) against the current workflow code')
     .action(
-      action(async (target: string) => {
+      historyAction(async (target: string) => {
         return withContext({ temporal: true }, async (ctx) => {
           try {
             const r = await replayHistory(
@@ -65,7 +79,7 @@ export function register(program: Command): void {
     .description('write a history as replayable JSON (from Temporal or the archive)')
     .requiredOption('--out <file>', 'output file')
     .action(
-      action(async (workflowId: string, opts: { out: string }) => {
+      historyAction(async (workflowId: string, opts: { out: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
           const r = await loadHistory(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
@@ -82,7 +96,7 @@ export function register(program: Command): void {
     .description('archive a closed workflow run now and seal its digest (the loan workflow does this itself)')
     .option('--run <runId>', 'run id (default: latest)')
     .action(
-      action(async (workflowId: string, opts: { run?: string }) => {
+      historyAction(async (workflowId: string, opts: { run?: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
           const r = await archiveWorkflowRun(ctx.db(), await ctx.temporal(), workflowId, opts.run, 'cli');
           info(

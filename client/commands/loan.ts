@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { startProviders } from '../../providers';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
 import {
@@ -187,6 +188,34 @@ export function register(program: Command): void {
             created: (r) => r.createdAt.toISOString(),
           });
         });
+      }),
+    );
+
+  loan
+    .command('providers')
+    .description('run the simulated business registry and credit bureau until Ctrl-C (for a separate worker)')
+    .option('--registry-port <port>', 'registry port', (v) => Number(v), 4101)
+    .option('--bureau-port <port>', 'credit bureau port', (v) => Number(v), 4102)
+    .option('--latency <ms>', 'added latency per response', (v) => Number(v), 0)
+    .action(
+      action(async (opts: { registryPort: number; bureauPort: number; latency: number }) => {
+        const p = await startProviders({
+          registryPort: opts.registryPort,
+          bureauPort: opts.bureauPort,
+          latencyMs: opts.latency,
+        });
+        info(`simulated providers running; start the worker with:`);
+        info(
+          `  LEDGERFLOW_REGISTRY_URL=${p.urls.registryUrl} LEDGERFLOW_BUREAU_URL=${p.urls.bureauUrl} npx ledgerflow worker`,
+        );
+        info(
+          `faults: curl -X PUT ${p.urls.bureauUrl}/__admin/faults -H 'content-type: application/json' -d '{"fail5xxFirst":2}'`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await p.close();
       }),
     );
 }
