@@ -130,7 +130,7 @@ class StreamAppender {
 
   private async appendBatch(batch: Prepared[]): Promise<AppendResult[]> {
     const client = await this.db.$client.connect();
-    let results: Array<[Prepared, AppendResult]>;
+    let results: Array<[BatchItem, AppendResult]>;
     try {
       await client.query('BEGIN');
       results = await writeBatch(client, this.stream, batch);
@@ -141,7 +141,7 @@ class StreamAppender {
     } finally {
       client.release();
     }
-    for (const [p, r] of results) p.resolve(r);
+    for (const [p, r] of results) (p as Prepared).resolve(r);
     return results.map(([, r]) => r);
   }
 }
@@ -158,103 +158,13 @@ function checkpointIfDue(db: Database, stream: string, written: AppendResult[]):
   return last === 0 ? Promise.resolve() : checkpointAfterAppend(db, stream, first, last);
 }
 
-/** Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. */
-async function writeBatch(
-  client: PoolClient,
-  stream: string,
-  batch: Prepared[],
-): Promise<Array<[Prepared, AppendResult]>> {
-  const keys = [...new Set(batch.map((p) => p.key))];
-  const head = await client.query<{
-    head_seq: number | null;
-    head_hash: Buffer | null;
-    now_us: number;
-    existing: ExistingRow[];
-  }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
-  const h = head.rows[0];
-  if (!h) throw new Error('ledger_lock_head returned no row');
-  const known = new Map<string, AppendResult>();
-  for (const x of h.existing) {
-    known.set(x.idempotency_key, {
-      stream,
-      seq: Number(x.seq),
-      eventId: x.event_id,
-      hash: x.hash,
-      occurredAt: formatMicros(x.occurred_us),
-      created: false,
-    });
-  }
-  const occurredAt = formatMicros(h.now_us);
-  let seq = h.head_seq ?? 0;
-  let prev = h.head_hash ?? GENESIS_HASH;
-  const results: Array<[Prepared, AppendResult]> = [];
-  const cols = {
-    seq: [] as number[],
-    eventId: [] as string[],
-    eventType: [] as string[],
-    actorType: [] as string[],
-    actorId: [] as string[],
-    resourceType: [] as string[],
-    resourceId: [] as string[],
-    action: [] as string[],
-    outcome: [] as string[],
-    subjectId: [] as Array<string | null>,
-    caseId: [] as Array<string | null>,
-    context: [] as string[],
-    schemaVersion: [] as number[],
-    key: [] as string[],
-    digest: [] as Buffer[],
-    prevHash: [] as Buffer[],
-    hash: [] as Buffer[],
-    salt: [] as Buffer[],
-    payload: [] as string[],
-  };
-  for (const p of batch) {
-    const seen = known.get(p.key);
-    if (seen) {
-      results.push([p, { ...seen, created: false }]);
-      continue;
-    }
-    seq += 1;
-    const salt = randomBytes(SALT_BYTES);
-    const digest = payloadDigest(salt, p.canonicalPayload);
-    const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-    const hash = chainHash(prev, seq, fastCanonicalEnvelope(committed), digest);
-    const c = p.committed;
-    cols.seq.push(seq);
-    cols.eventId.push(c.event_id);
-    cols.eventType.push(c.event_type);
-    cols.actorType.push(c.actor.type);
-    cols.actorId.push(c.actor.id);
-    cols.resourceType.push(c.resource.type);
-    cols.resourceId.push(c.resource.id);
-    cols.action.push(c.action);
-    cols.outcome.push(c.outcome);
-    cols.subjectId.push(c.subject_id);
-    cols.caseId.push(c.case_id);
-    cols.context.push(JSON.stringify(c.context));
-    cols.schemaVersion.push(c.schema_version);
-    cols.key.push(p.key);
-    cols.digest.push(digest);
-    cols.prevHash.push(prev);
-    cols.hash.push(hash);
-    cols.salt.push(salt);
-    cols.payload.push(p.canonicalPayload);
-    const result: AppendResult = {
-      stream,
-      seq,
-      eventId: c.event_id,
-      hash: hash.toString('hex'),
-      occurredAt,
-      created: true,
-    };
-    known.set(p.key, result);
-    results.push([p, result]);
-    prev = hash;
-  }
-  if (cols.seq.length > 0) {
-    await client.query(
-      `WITH ev AS (
+/** One event of a batch: prepared already (group commit), or validated lazily inside the pipeline (bulk). */
+type BatchItem = Prepared | { key: string; make: () => Omit<Prepared, 'resolve' | 'reject'> };
+
+/** Rows per INSERT inside a batch: the next sub-batch is validated and hashed while this one is written. */
+const SUB_BATCH = 250;
+
+const INSERT_SQL = `WITH ev AS (
          INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
            resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
            idempotency_key, payload_digest, prev_hash, hash)
@@ -264,31 +174,155 @@ async function writeBatch(
            $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
          RETURNING 1)
        INSERT INTO ledger_payloads (stream, seq, salt, payload)
-       SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`,
-      [
-        stream,
-        cols.seq,
-        cols.eventId,
-        cols.eventType,
-        cols.actorType,
-        cols.actorId,
-        occurredAt,
-        cols.resourceType,
-        cols.resourceId,
-        cols.action,
-        cols.outcome,
-        cols.subjectId,
-        cols.caseId,
-        cols.context,
-        cols.schemaVersion,
-        cols.key,
-        cols.digest,
-        cols.prevHash,
-        cols.hash,
-        cols.salt,
-        cols.payload,
-      ],
-    );
+       SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
+
+/**
+ * Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. The
+ * head lock is requested first and the rows go out in sub-batches without waiting for each
+ * other, so validation and hashing in Node overlap the database's work (one transaction, so a
+ * failure anywhere still writes nothing).
+ */
+async function writeBatch(
+  client: PoolClient,
+  stream: string,
+  batch: BatchItem[],
+): Promise<Array<[BatchItem, AppendResult]>> {
+  const keys = [...new Set(batch.map((p) => p.key))];
+  const headQuery = client.query<{
+    head_seq: number | null;
+    head_hash: Buffer | null;
+    now_us: number;
+    existing: ExistingRow[];
+  }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
+  headQuery.catch(() => undefined);
+  // At most one query in flight (pg runs one at a time): the previous sub-batch is written
+  // while the next one is validated and hashed.
+  let inFlight: Promise<unknown> = headQuery;
+  const results: Array<[BatchItem, AppendResult]> = [];
+  let known: Map<string, AppendResult> | undefined;
+  let occurredAt = '';
+  let seq = 0;
+  let prev: Buffer = GENESIS_HASH;
+  try {
+    for (let off = 0; off < batch.length; off += SUB_BATCH) {
+      const sub = batch.slice(off, off + SUB_BATCH);
+      const ready = sub.map((p) => ('make' in p ? p.make() : p));
+      if (!known) {
+        const h = (await headQuery).rows[0];
+        if (!h) throw new Error('ledger_lock_head returned no row');
+        known = new Map<string, AppendResult>();
+        for (const x of h.existing) {
+          known.set(x.idempotency_key, {
+            stream,
+            seq: Number(x.seq),
+            eventId: x.event_id,
+            hash: x.hash,
+            occurredAt: formatMicros(x.occurred_us),
+            created: false,
+          });
+        }
+        occurredAt = formatMicros(h.now_us);
+        seq = h.head_seq ?? 0;
+        prev = h.head_hash ?? GENESIS_HASH;
+      }
+      const cols = {
+        seq: [] as number[],
+        eventId: [] as string[],
+        eventType: [] as string[],
+        actorType: [] as string[],
+        actorId: [] as string[],
+        resourceType: [] as string[],
+        resourceId: [] as string[],
+        action: [] as string[],
+        outcome: [] as string[],
+        subjectId: [] as Array<string | null>,
+        caseId: [] as Array<string | null>,
+        context: [] as string[],
+        schemaVersion: [] as number[],
+        key: [] as string[],
+        digest: [] as Buffer[],
+        prevHash: [] as Buffer[],
+        hash: [] as Buffer[],
+        salt: [] as Buffer[],
+        payload: [] as string[],
+      };
+      sub.forEach((item, j) => {
+        const p = ready[j] as Omit<Prepared, 'resolve' | 'reject'>;
+        const seen = (known as Map<string, AppendResult>).get(p.key);
+        if (seen) {
+          results.push([item, { ...seen, created: false }]);
+          return;
+        }
+        seq += 1;
+        const salt = randomBytes(SALT_BYTES);
+        const digest = payloadDigest(salt, p.canonicalPayload);
+        const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
+        const hash = chainHash(prev, seq, fastCanonicalEnvelope(committed), digest);
+        const c = p.committed;
+        cols.seq.push(seq);
+        cols.eventId.push(c.event_id);
+        cols.eventType.push(c.event_type);
+        cols.actorType.push(c.actor.type);
+        cols.actorId.push(c.actor.id);
+        cols.resourceType.push(c.resource.type);
+        cols.resourceId.push(c.resource.id);
+        cols.action.push(c.action);
+        cols.outcome.push(c.outcome);
+        cols.subjectId.push(c.subject_id);
+        cols.caseId.push(c.case_id);
+        cols.context.push(JSON.stringify(c.context));
+        cols.schemaVersion.push(c.schema_version);
+        cols.key.push(p.key);
+        cols.digest.push(digest);
+        cols.prevHash.push(prev);
+        cols.hash.push(hash);
+        cols.salt.push(salt);
+        cols.payload.push(p.canonicalPayload);
+        const result: AppendResult = {
+          stream,
+          seq,
+          eventId: c.event_id,
+          hash: hash.toString('hex'),
+          occurredAt,
+          created: true,
+        };
+        (known as Map<string, AppendResult>).set(p.key, result);
+        results.push([item, result]);
+        prev = hash;
+      });
+      if (cols.seq.length > 0) {
+        await inFlight;
+        const q = client.query(INSERT_SQL, [
+          stream,
+          cols.seq,
+          cols.eventId,
+          cols.eventType,
+          cols.actorType,
+          cols.actorId,
+          occurredAt,
+          cols.resourceType,
+          cols.resourceId,
+          cols.action,
+          cols.outcome,
+          cols.subjectId,
+          cols.caseId,
+          cols.context,
+          cols.schemaVersion,
+          cols.key,
+          cols.digest,
+          cols.prevHash,
+          cols.hash,
+          cols.salt,
+          cols.payload,
+        ]);
+        q.catch(() => undefined);
+        inFlight = q;
+      }
+    }
+    await inFlight;
+  } catch (err) {
+    await inFlight.catch(() => undefined);
+    throw err;
   }
   return results;
 }
@@ -336,8 +370,8 @@ export function appendAuditEvent(
 }
 
 /**
- * Appends many events to one stream as a unit: all are validated first, and either all are
- * written (in order, skipping known keys) or none.
+ * Appends many events to one stream as a unit: either all are written (in order, skipping
+ * known keys) or none; an invalid event fails the call, naming it, and nothing is written.
  */
 export async function appendAuditEvents(
   db: Database,
@@ -345,28 +379,35 @@ export async function appendAuditEvents(
   opts: Omit<AppendOptions, 'idempotencyKey'> = {},
 ): Promise<AppendResult[]> {
   const stream = checkOptions({ ...opts, idempotencyKey: 'x' }).stream;
-  const prepared = items.map((it, i) => {
+  const maxBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const named = (i: number, err: unknown) =>
+    err instanceof LedgerValidationError ? new LedgerValidationError(`event ${i + 1}: ${err.message}`) : err;
+  // Keys are checked up front; each event is validated inside the write pipeline (before its
+  // rows are sent), and any invalid event rolls the whole transaction back.
+  const lazy: BatchItem[] = items.map((it, i) => {
+    let key: string;
     try {
-      return prepare(
-        it.event,
-        stream,
-        checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key,
-        opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
-      );
+      key = checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key;
     } catch (err) {
-      if (err instanceof LedgerValidationError)
-        throw new LedgerValidationError(`event ${i + 1}: ${err.message}`);
-      throw err;
+      throw named(i, err);
     }
+    return {
+      key,
+      make: () => {
+        try {
+          return prepare(it.event, stream, key, maxBytes);
+        } catch (err) {
+          throw named(i, err);
+        }
+      },
+    };
   });
   const out: AppendResult[] = [];
-  const noop = () => undefined;
   const client = await db.$client.connect();
   try {
     await client.query('BEGIN');
-    for (let i = 0; i < prepared.length; i += MAX_BATCH) {
-      const chunk = prepared.slice(i, i + MAX_BATCH).map((p) => ({ ...p, resolve: noop, reject: noop }));
-      const results = await writeBatch(client, stream, chunk);
+    for (let i = 0; i < lazy.length; i += MAX_BATCH) {
+      const results = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH));
       out.push(...results.map(([, r]) => r));
     }
     await client.query('COMMIT');

@@ -77,8 +77,8 @@ const PAGE_SQL = `
          e.schema_version, e.idempotency_key, e.payload_digest, e.prev_hash, e.hash,
          p.salt, p.payload, (pp.seq IS NOT NULL)
     FROM ledger_events e
-    LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-    LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+    LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq AND p.seq > $2
+    LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq AND pp.seq > $2
    WHERE e.stream = $1 AND e.seq > $2
    ORDER BY e.seq
    LIMIT $3`;
