@@ -27,6 +27,8 @@ export interface IndexStats {
   vocabulary: number;
 }
 
+const PARTICLE_WEIGHT = 0.25;
+
 const trigrams = (t: string): string[] => {
   const s = `^${t}$`;
   const out: string[] = [];
@@ -144,7 +146,9 @@ export class ScreeningIndex {
     const touched: number[] = [];
     let total = 0;
     const steep = this.config.scorer.steepness;
-    for (const qt of q.tokens) {
+    // Particles ("al", "bin", "de") are in too many names to select any; they still count in the full score.
+    const content = q.tokens.filter((t) => t.weight > PARTICLE_WEIGHT);
+    for (const qt of content.length > 0 ? content : q.tokens) {
       total += qt.weight;
       if (qt.text.length === 1) continue;
       const best = new Map<number, number>();

@@ -375,10 +375,13 @@ export function variantKey(t: string): string {
   return k;
 }
 
+/** Numbers and roman numerals ("Fund III", "Storm 2"): series members usually count as the same party. */
+const NUMBER_WEIGHT = 0.3;
+
 /** Weight of a token in the score. */
 export function tokenWeight(t: string): number {
   if (PARTICLES.has(t)) return 0.25;
-  if (/^[0-9]+$/.test(t) || /^[ivx]{2,4}$/.test(t)) return 1;
+  if (/^[0-9]+$/.test(t) || /^[ivx]{2,4}$/.test(t)) return NUMBER_WEIGHT;
   if (t.length === 1) return 0.3;
   if (t.length === 2) return 0.5;
   if (t.length === 3) return 0.8;

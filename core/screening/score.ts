@@ -95,31 +95,44 @@ export function scoreNames(
     if (explain)
       pairs.push({ query: qt[x.i]!.text, candidate: ct[x.j]!.text, similarity: r3(x.s), kind: x.kind });
   }
-  // Glued tokens: "jandaniel" against "jan" + "daniel", either way round.
+  // Glued tokens: "jandaniel" against "jan" + "daniel", "bashiruddin" against "bashir ud din", either way round.
   const glue = (a: NameToken[], aUsed: Int8Array, b: NameToken[], bUsed: Int8Array, aIsQuery: boolean) => {
     for (let i = 0; i < a.length; i++) {
       if (aUsed[i]) continue;
-      for (let j = 0; j + 1 < b.length; j++) {
-        if (bUsed[j] || bUsed[j + 1]) continue;
-        const joined = b[j]!.text + b[j + 1]!.text;
-        const s = a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined);
-        if (s < 0.92) continue;
-        aUsed[i] = 1;
-        bUsed[j] = 1;
-        bUsed[j + 1] = 1;
-        const w = a[i]!.weight + b[j]!.weight + b[j + 1]!.weight;
-        num += w * contrib(s);
-        den += w;
-        if (explain) {
-          const other = `${b[j]!.text} ${b[j + 1]!.text}`;
-          pairs.push({
-            query: aIsQuery ? a[i]!.text : other,
-            candidate: aIsQuery ? other : a[i]!.text,
-            similarity: r3(s),
-            kind: 'glued',
-          });
+      let done = false;
+      for (let n = 2; n <= 3 && !done; n++) {
+        for (let j = 0; j + n <= b.length; j++) {
+          let free = true;
+          for (let k = j; k < j + n; k++) if (bUsed[k]) free = false;
+          if (!free) continue;
+          let len = 0;
+          for (let k = j; k < j + n; k++) len += b[k]!.text.length;
+          // Jaro-Winkler >= 0.92 needs similar lengths: skip the string work otherwise.
+          if (Math.abs(len - a[i]!.text.length) > 2) continue;
+          const parts = b.slice(j, j + n);
+          const joined = parts.map((t) => t.text).join('');
+          const s = a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined);
+          if (s < 0.92) continue;
+          aUsed[i] = 1;
+          let w = a[i]!.weight;
+          for (let k = j; k < j + n; k++) {
+            bUsed[k] = 1;
+            w += b[k]!.weight;
+          }
+          num += w * contrib(s);
+          den += w;
+          if (explain) {
+            const other = parts.map((t) => t.text).join(' ');
+            pairs.push({
+              query: aIsQuery ? a[i]!.text : other,
+              candidate: aIsQuery ? other : a[i]!.text,
+              similarity: r3(s),
+              kind: 'glued',
+            });
+          }
+          done = true;
+          break;
         }
-        break;
       }
     }
   };

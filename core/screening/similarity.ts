@@ -1,5 +1,9 @@
 import type { NameToken } from './normalize';
 
+// Scratch buffers reused across calls (no allocation per comparison).
+let bufA = new Uint8Array(64);
+let bufB = new Uint8Array(64);
+
 /** Jaro-Winkler similarity in [0,1] (prefix scale 0.1, up to 4 prefix characters). */
 export function jaroWinkler(a: string, b: string): number {
   if (a === b) return 1;
@@ -7,8 +11,14 @@ export function jaroWinkler(a: string, b: string): number {
   const lb = b.length;
   if (la === 0 || lb === 0) return 0;
   const range = Math.max(0, Math.floor(Math.max(la, lb) / 2) - 1);
-  const aMatch = new Uint8Array(la);
-  const bMatch = new Uint8Array(lb);
+  if (la > bufA.length || lb > bufB.length) {
+    bufA = new Uint8Array(Math.max(la, bufA.length * 2));
+    bufB = new Uint8Array(Math.max(lb, bufB.length * 2));
+  }
+  const aMatch = bufA;
+  const bMatch = bufB;
+  aMatch.fill(0, 0, la);
+  bMatch.fill(0, 0, lb);
   let matches = 0;
   for (let i = 0; i < la; i++) {
     const lo = Math.max(0, i - range);
