@@ -7,7 +7,7 @@ import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
 import { signerFrom } from '../core/signing';
 import { formatMicros } from '../core/time';
-import { closeDatabase, createDatabase, type Database } from '../db/client';
+import { closeDatabase, createDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl } from '../db/roles';
 import { appendAuditEvent, appendAuditEvents, MAX_BATCH } from '../ledger/append';

@@ -12,7 +12,7 @@ const tricky: unknown[] = [
   1e-7,
   123.456,
   -1.5e-300,
-  9007199254740993,
+  9007199254740991,
   'plain',
   'quote " backslash \\ tab \t newline \n',
   '\u0001\u001f\u007f\u2028\u2029',

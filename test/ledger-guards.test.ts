@@ -79,7 +79,7 @@ describe('append-only enforcement in PostgreSQL', () => {
     const w = await (pools.get('ledgerflow_writer') as Database).$client.query(
       'SELECT count(*)::int AS n FROM ledger_checkpoints',
     );
-    expect(w.rows[0].n).toBe(1);
+    expect(w.rows[0]?.n).toBe(1);
   });
 
   it('the triggers stop even the owner, and the owner cannot disable or drop them', async () => {

@@ -121,6 +121,9 @@ describe('verify catches a malicious DBA', () => {
     });
     expect(r.streams[0]?.checkpointsChecked).toBe(4);
     expect(r.streams[0]?.provenTreeSize).toBe(N);
+    const from = await verify('clean', { fromSeq: 15 });
+    expect(from).toMatchObject({ valid: true, eventsChecked: N - 14 });
+    expect(from.streams[0]?.checkpointsChecked).toBe(3);
   });
 
   it('payload deleted without a purge record', async () => {
@@ -224,7 +227,7 @@ describe('verify catches a malicious DBA', () => {
         await t.asOwner(
           `SELECT checkpoint FROM ledger_checkpoints WHERE stream = 'cpswap' AND tree_size = 20`,
         )
-      ).rows[0].checkpoint,
+      ).rows[0]?.checkpoint as string,
     );
     const fake = signCheckpoint({ ...old, rootHash: randomBytes(32) }, attacker);
     await asDba(
@@ -246,12 +249,12 @@ describe('verify catches a malicious DBA', () => {
           `SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC LIMIT 1`,
           [stream],
         )
-      ).rows[0].checkpoint,
+      ).rows[0]?.checkpoint as string,
     );
     // The attacker edits seq 17, re-chains 17..40, replaces checkpoints 20..40 and adds their key to the database.
     await asDba(`UPDATE ledger_events SET outcome = 'denied' WHERE stream = '${stream}' AND seq = 17`);
     const events = await readEvents(stream);
-    let prev = GENESIS_HASH;
+    let prev: Buffer = GENESIS_HASH;
     const range = new CompactRange();
     for (const e of events) {
       const hash = chainHash(prev, e.event.seq, canonicalEnvelope(e.event), e.digest);
@@ -306,7 +309,7 @@ describe('verify catches a malicious DBA', () => {
         await t.asOwner(
           `SELECT checkpoint FROM ledger_checkpoints WHERE stream = 'trunc2' ORDER BY tree_size DESC LIMIT 1`,
         )
-      ).rows[0].checkpoint,
+      ).rows[0]?.checkpoint as string,
     );
     await asDba(
       `DELETE FROM ledger_events WHERE stream = 'trunc2' AND seq > 35; DELETE FROM ledger_checkpoints WHERE stream = 'trunc2' AND tree_size > 35`,
