@@ -223,6 +223,9 @@ const PARTICLES = new Set([
 ]);
 
 const CJK = /[\u1100-\u11FF\u3040-\u30FF\u3130-\u318F\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7AF]/;
+const HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/;
+/** Han and Kana only: one syllable per character, so a different syllable is a different name. */
+const HAN = /[\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF]/;
 const ABJAD = /[\u0590-\u05FF\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
 const COMBINING = /[\u0300-\u036f]/g;
 // eslint-disable-next-line no-control-regex
@@ -428,10 +431,17 @@ function words(raw: string): { words: string[]; abjad: boolean[]; cjk: boolean[]
   for (const piece of raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/)) {
     if (!piece) continue;
     const isAbjad = ABJAD.test(piece);
-    const isCjk = CJK.test(piece);
-    let t = anyAscii(piece.normalize('NFKD').replace(COMBINING, ''));
-    // Han/Hangul/Kana come out as capitalised syllables ("JinZhengEn"): one token per syllable.
-    if (CJK.test(piece)) t = t.replace(/([a-z])([A-Z])/g, '$1 $2');
+    const isCjk = HAN.test(piece);
+    const syllabic = CJK.test(piece);
+    // NFKD would split Hangul syllables into jamo; those scripts go to any-ascii as they are.
+    let t = anyAscii(syllabic ? piece : piece.normalize('NFKD').replace(COMBINING, ''));
+    // Han/Kana come out as capitalised syllables ("JinZhengEn"): one token per syllable (Hangul words stay whole).
+    if (isCjk) t = t.replace(/([a-z])([A-Z])/g, '$1 $2');
+    // Hangul comes out in Revised Romanization; names are usually written the older way ("Gim Jeong Eun" -> "Kim Jong Un").
+    if (HANGUL.test(piece))
+      t = t.replace(/\b([A-Za-z]+)/g, (w) =>
+        w.replace(/^G/, 'K').replace(/^B/, 'P').replace(/^D/, 'T').replace(/eo/gi, 'o').replace(/eu/gi, 'u'),
+      );
     t = t.toLowerCase();
     t = t.replace(NUMBER_WORDS, (w) => numberWord(w));
     t = t.replace(/&/g, ' and ');

@@ -60,7 +60,7 @@ export interface TokenSimilarity {
 
 const VARIANT_SCORE = 0.94;
 const CJK_FACTOR = 0.75;
-const SKELETON_SCORE = 0.9;
+const SKELETON_SCORE = 0.93;
 
 /** Similarity of two name tokens: exact, initial, Jaro-Winkler, phonetic and consonant-skeleton evidence. */
 export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
