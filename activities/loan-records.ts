@@ -79,7 +79,6 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
 
     /** Records the rules' decision: rule id, version, inputs, outcome. */
     async recordRulesEvaluated(input: { applicationId: string; evaluation: RuleEvaluation }) {
-      await setStatus(input.applicationId, 'deciding');
       const ev = input.evaluation;
       return record('rules-evaluated', input.applicationId, {
         event_type: 'loan.rules_evaluated',

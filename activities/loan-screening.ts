@@ -1,6 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
-import { INTERIM_ENGINE, interimScreen, type ScreenedParty } from '../core/loan-interim-match';
+import {
+  INTERIM_ENGINE,
+  interimScreen,
+  type ScreenedParty,
+  type WatchlistEntry,
+} from '../core/loan-interim-match';
 import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
 import type { Database } from '../db/client';
 import { loanApplications, loanEnrichments, loanInterimWatchlist } from '../db/schema';
@@ -19,6 +24,16 @@ const yearOf = (d: unknown) =>
  * and the workflow does not change.
  */
 export function createLoanScreeningActivities({ db }: { db: Database }) {
+  // The list changes rarely: read it at most every 30 s per worker.
+  let cached: { at: number; entries: Promise<WatchlistEntry[]> } | undefined;
+  const watchlist = () => {
+    if (!cached || Date.now() - cached.at > 30_000) {
+      const entries = db.select().from(loanInterimWatchlist);
+      cached = { at: Date.now(), entries: Promise.resolve(entries) };
+      cached.entries.catch(() => (cached = undefined));
+    }
+    return cached.entries;
+  };
   return {
     async screenParties(input: { applicationId: string }): Promise<ScreeningSummary> {
       const step = 'screen.parties';
@@ -53,7 +68,7 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
         parties.push({ role: 'officer', index, name: o.name, birthYear: yearOf(o.dateOfBirth) }),
       );
 
-      const entries = await db.select().from(loanInterimWatchlist);
+      const entries = await watchlist();
       const hits = interimScreen(parties, entries).map((h) => {
         const p = parties[h.partyIndex]!;
         return {

@@ -12,6 +12,7 @@ type Suite = { run(opts: BenchOptions): Promise<void> };
 const suites: Record<string, () => Promise<Suite>> = {
   screening: () => import('./screening'),
   ledger: () => import('./ledger'),
+  loan: () => import('./loan'),
 };
 
 async function main(): Promise<void> {

@@ -118,22 +118,26 @@ export async function submitLoanApplication(
     ...options,
   };
   let handle: WorkflowHandle<typeof loanOrigination>;
+  let runId: string;
   let duplicate = inserted.length === 0;
   try {
-    handle = await deps.client.workflow.start<typeof loanOrigination>(LOAN_WORKFLOW_TYPE, {
+    const started = await deps.client.workflow.start<typeof loanOrigination>(LOAN_WORKFLOW_TYPE, {
       taskQueue: deps.taskQueue,
       workflowId: file.applicationId,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
+    // With USE_EXISTING this is the run that is already going.
+    handle = started;
+    runId = started.firstExecutionRunId;
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     handle = deps.client.workflow.getHandle(file.applicationId);
+    runId = (await handle.describe()).runId;
     duplicate = true;
   }
-  const d = await handle.describe();
-  return { applicationId: file.applicationId, runId: d.runId, duplicate, handle };
+  return { applicationId: file.applicationId, runId, duplicate, handle };
 }
 
 export interface LoanStatusView {

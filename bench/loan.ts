@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { sampleApplication, seedInterimWatchlist } from '../client/loan-fixtures';
+import { submitLoanApplication } from '../client/loans';
+import { ensurePrincipal } from '../client/principals';
+import { closeDatabase, createDatabase } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { appRoleUrl } from '../db/roles';
+import { startProviders } from '../providers';
+import { loadConfig } from '../runtime/config';
+import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
+import { freePort, startTemporalDevServer } from '../runtime/temporal-server';
+import {
+  MAX_CONCURRENT_ACTIVITIES,
+  createLedgerflowWorker,
+  installRuntimeLogger,
+} from '../worker/create-worker';
+
+/**
+ * Loan benchmark: N concurrent applications end to end (submit → decision) through the real
+ * loanOrigination workflow (PostgreSQL, ledger, providers at 10 ms latency, history archiving
+ * on), next to a bare workflow of the same shape with 6 no-op activities, in the same run on the
+ * same Temporal and the same worker settings. Reports applications/s and p50/p99 latency.
+ * DATABASE_URL / TEMPORAL_ADDRESS are honoured; otherwise embedded servers in /tmp are used.
+ */
+const DEFAULT_SIZE = 20;
+const SMOKE_SIZE = 5;
+
+interface Figures {
+  variant: string;
+  n: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  wallMs: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function measure(variant: string, n: number, one: (i: number) => Promise<void>): Promise<Figures> {
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const s = performance.now();
+      await one(i);
+      latencies.push(performance.now() - s);
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  latencies.sort((a, b) => a - b);
+  return {
+    variant,
+    n,
+    perSecond: n / (wallMs / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    wallMs,
+  };
+}
+
+/** Where a loan's time goes: per activity type, mean queue wait (scheduled→started) and run time (started→completed). */
+async function diagnose(client: Client, ids: string[]): Promise<void> {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    t ? Number(String(t.seconds ?? 0)) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
+  const agg = new Map<string, { n: number; wait: number; run: number }>();
+  let wft = { n: 0, wait: 0, run: 0 };
+  for (const id of ids) {
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    for (const e of events) {
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done) {
+        const sch = byId.get(Number(done.scheduledEventId));
+        const st = byId.get(Number(done.startedEventId));
+        const name = sch?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+        const a = agg.get(name) ?? { n: 0, wait: 0, run: 0 };
+        a.n++;
+        a.wait += ms(st?.eventTime) - ms(sch?.eventTime);
+        a.run += ms(e.eventTime) - ms(st?.eventTime);
+        agg.set(name, a);
+      }
+      const wc = e.workflowTaskCompletedEventAttributes;
+      if (wc) {
+        const sch = byId.get(Number(wc.scheduledEventId));
+        const st = byId.get(Number(wc.startedEventId));
+        wft = {
+          n: wft.n + 1,
+          wait: wft.wait + ms(st?.eventTime) - ms(sch?.eventTime),
+          run: wft.run + ms(e.eventTime) - ms(st?.eventTime),
+        };
+      }
+    }
+  }
+  const rows = [...agg.entries(), ['(workflow task)', wft] as const].map(([k, a]) => ({
+    step: k,
+    'mean queue ms': Math.round(a.wait / a.n),
+    'mean run ms': Math.round(a.run / a.n),
+  }));
+  console.table(rows);
+}
+
+export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<void> {
+  const size = opts.smoke ? SMOKE_SIZE : (opts.size ?? DEFAULT_SIZE);
+  installRuntimeLogger('ERROR');
+  const config = loadConfig();
+  const stops: Array<() => Promise<unknown>> = [];
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'lf-bench-loan-'));
+  stops.push(async () => rmSync(tmp, { recursive: true, force: true }));
+  try {
+    let ownerUrl: string;
+    if (config.DATABASE_URL) ownerUrl = config.DATABASE_URL;
+    else {
+      const pgHandle = await startEmbeddedPostgres({
+        dir: path.join(tmp, 'pg'),
+        port: await freePort(),
+        persistent: false,
+      });
+      stops.unshift(() => pgHandle.stop());
+      ownerUrl = pgHandle.ownerUrl;
+    }
+    await runMigrations(config, ownerUrl);
+    let address = config.TEMPORAL_ADDRESS;
+    if (!address) {
+      const server = await startTemporalDevServer({
+        port: await freePort(),
+        logFile: path.join(tmp, 'temporal.log'),
+      });
+      stops.unshift(() => server.stop());
+      address = server.address;
+    }
+    const providers = await startProviders({ latencyMs: 10 });
+    stops.unshift(() => providers.close());
+    const db = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), {
+      max: MAX_CONCURRENT_ACTIVITIES + 5,
+    });
+    const clientDb = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), { max: 20 });
+    stops.unshift(() => closeDatabase(db));
+    stops.unshift(() => closeDatabase(clientDb));
+    await ensurePrincipal(clientDb, 'bench-operator', ['operator']);
+    await seedInterimWatchlist(clientDb);
+
+    const connection = await Connection.connect({ address });
+    stops.unshift(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const native = await NativeConnection.connect({ address });
+    stops.unshift(() => native.close());
+    const tag = randomBytes(3).toString('hex');
+    const loanQueue = `bench-loan-${tag}`;
+    const bareQueue = `bench-bare-${tag}`;
+    const loanWorker = await createLedgerflowWorker({
+      connection: native,
+      namespace: 'default',
+      taskQueue: loanQueue,
+      deps: { db, providers: providers.urls },
+    });
+    const bareWorker = await Worker.create({
+      connection: native,
+      namespace: 'default',
+      taskQueue: bareQueue,
+      workflowsPath: require.resolve('./bare-workflow'),
+      activities: { noop: async (step: string) => step },
+      maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    });
+    const running = [loanWorker.run(), bareWorker.run()];
+    stops.unshift(async () => {
+      loanWorker.shutdown();
+      bareWorker.shutdown();
+      await Promise.allSettled(running);
+    });
+
+    const bare = (i: number, prefix: string) =>
+      client.workflow.execute('bareSixActivities', {
+        taskQueue: bareQueue,
+        workflowId: `${prefix}-${tag}-${i}`,
+      });
+    const loan = async (i: number, prefix: string, archiveHistory = true) => {
+      const sub = await submitLoanApplication(
+        { db: clientDb, client, taskQueue: loanQueue },
+        sampleApplication(`${prefix}-${tag}-${i}`),
+        'bench-operator',
+        { providerRetry: { initialIntervalMs: 200, maximumIntervalMs: 2_000 }, archiveHistory },
+      );
+      const r = await sub.handle.result();
+      if (r.status !== 'approved') throw new Error(`${sub.applicationId}: ${r.status}`);
+    };
+    // Warm-up: bundles loaded, JIT warm, connections open.
+    await Promise.all([
+      ...Array.from({ length: 3 }, (_, i) => bare(i, 'warm-bare')),
+      ...Array.from({ length: 3 }, (_, i) => loan(i, 'warm-loan')),
+    ]);
+
+    const results: Figures[] = [];
+    results.push(await measure('bare workflow, 6 no-op activities', size, (i) => bare(i, 'bare')));
+    const archive = !process.env.BENCH_LOAN_NO_ARCHIVE;
+    results.push(
+      await measure(
+        `loanOrigination (6 activities, PG, ledger, providers 10 ms${archive ? '' : ', archiving off'})`,
+        size,
+        (i) => loan(i, 'loan', archive),
+      ),
+    );
+    const base = results[0]!.perSecond;
+    console.log(
+      `loan benchmark: ${size} concurrent applications; worker activity slots ${MAX_CONCURRENT_ACTIVITIES}; ${os.cpus().length} CPUs`,
+    );
+    console.table(
+      results.map((r) => ({
+        variant: r.variant,
+        n: r.n,
+        'per s': Number(r.perSecond.toFixed(1)),
+        'p50 ms': Math.round(r.p50),
+        'p99 ms': Math.round(r.p99),
+        'wall s': Number((r.wallMs / 1000).toFixed(2)),
+        'vs bare': Number((r.perSecond / base).toFixed(2)),
+      })),
+    );
+    if (process.env.BENCH_LOAN_DIAG)
+      await diagnose(
+        client,
+        Array.from({ length: Math.min(size, 20) }, (_, i) => `loan-${tag}-${i}`),
+      );
+    const ratio = results[1]!.perSecond / base;
+    console.log(
+      `loan throughput = ${ratio.toFixed(2)}x the bare workflow (target >= 0.6x): ${ratio >= 0.6 ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+}
+
+if (require.main === module) {
+  const i = process.argv.indexOf('--size');
+  run({ size: i > 0 ? Number(process.argv[i + 1]) : undefined }).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
