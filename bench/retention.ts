@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { placeHold, purgeBatch, syncPolicies } from '../activities/retention-db';
+import { closeDatabase, createDatabase } from '../db/client';
+import { runMigrations } from '../db/migrate';
+import { appRoleUrl } from '../db/roles';
+import { loadConfig } from '../runtime/config';
+import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
+import { freePort } from '../runtime/temporal-server';
+
+/**
+ * Retention benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
+ * N expired ledger payloads, 1% of them under legal holds (100 case holds), purged through the
+ * production path (`retention_purge_batch`: policy expiry, hold exclusion, claim with FOR UPDATE
+ * SKIP LOCKED, hold re-check under lock, purge records, batch digest) as ledgerflow_purger, next
+ * to a plain keyset-batched DELETE of the same 99% of rows from an identical plain table, same
+ * batch size, same run. Reports rows/s, the ratio, and the Node process memory (flat: each batch
+ * is one transaction, nothing accumulates client-side).
+ */
+const DEFAULT_SIZE = 50_000;
+const SMOKE_SIZE = 5_000;
+const BATCH = 5_000;
+const HELD_CASES = 100;
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const fmt = (n: number) => n.toLocaleString('en-US');
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+
+async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  let adminUrl: string;
+  let stop: () => Promise<void> = async () => undefined;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bench-retention-'));
+  if (config.DATABASE_URL) {
+    const u = new URL(config.DATABASE_URL);
+    u.pathname = '/postgres';
+    adminUrl = u.toString();
+  } else {
+    const h = await startEmbeddedPostgres({
+      dir: path.join(tmp, 'pg'),
+      port: await freePort(),
+      persistent: false,
+    });
+    adminUrl = h.adminUrl;
+    stop = h.stop;
+  }
+  const name = `lf_bench_ret_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const owner = new URL(adminUrl);
+  owner.pathname = `/${name}`;
+  try {
+    await runMigrations(config, owner.toString());
+    return await fn(owner.toString());
+  } finally {
+    const a = new pg.Client({ connectionString: adminUrl });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await a.end();
+    await stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<Record<string, unknown>> {
+  const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
+  const config = loadConfig();
+  return withPostgres(async (ownerUrl) => {
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    await owner.connect();
+    const writer = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), { max: 4 });
+    const purger = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_purger'), { max: 2 });
+    try {
+      // Data: N events 10 days old with payloads (inserted in SQL; the chain is not under test
+      // here), case ids spread over 10 000 cases so 100 held cases cover 1% of the rows.
+      let t0 = performance.now();
+      await owner.query(
+        `INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at, resource_type,
+           resource_id, action, outcome, subject_id, case_id, context, schema_version, idempotency_key, payload_digest,
+           prev_hash, hash)
+         SELECT st, s, gen_random_uuid(), 'bench.personal_data', 'service', 'bench', now() - interval '10 days',
+                'application', 'app-' || s, 'record', 'success', 'subj-' || s, 'case-' || (s % 10000), '{}', 1, 'k' || s,
+                sha256(convert_to(s::text, 'UTF8')), sha256(convert_to((s - 1)::text, 'UTF8')), sha256(convert_to(s::text, 'UTF8'))
+           FROM generate_series(1, $1::int) s, unnest(ARRAY['bench', 'guarded']) st`,
+        [size],
+      );
+      await owner.query(
+        `INSERT INTO ledger_payloads (stream, seq, salt, payload)
+         SELECT st, s, decode(md5(s::text), 'hex'), jsonb_build_object('name', 'Person ' || s, 'address', repeat('x', 120))
+           FROM generate_series(1, $1::int) s, unnest(ARRAY['bench', 'guarded']) st`,
+        [size],
+      );
+      // The plain baseline: an identical, unguarded copy of the payloads (+ case id to skip the held 1%).
+      await owner.query(
+        `CREATE TABLE bench_plain_payloads (LIKE ledger_payloads INCLUDING ALL, case_id text)`,
+      );
+      await owner.query(
+        `INSERT INTO bench_plain_payloads SELECT p.*, e.case_id FROM ledger_payloads p JOIN ledger_events e USING (stream, seq)
+          WHERE p.stream = 'bench'`,
+      );
+      await owner.query('VACUUM ANALYZE ledger_events, ledger_payloads, bench_plain_payloads');
+      const setupMs = performance.now() - t0;
+
+      await syncPolicies(
+        writer,
+        {
+          legalMinimums: { ledger_payloads: 'P1D' },
+          policies: [
+            {
+              id: 'bench',
+              dataClasses: ['ledger_payloads'],
+              period: 'P1D',
+              trigger: 'created',
+              action: 'purge_payload',
+              description: 'bench',
+            },
+          ],
+        },
+        { changedBy: 'bench', reason: 'bench' },
+      );
+      await owner.query(
+        `INSERT INTO principals (id, display_name, created_by) VALUES ('bench', 'bench', 'bench')`,
+      );
+      const heldCases = Array.from({ length: HELD_CASES }, (_, i) => `case-${i * 100 + 7}`);
+      for (const c of heldCases) {
+        await placeHold(writer, {
+          scope: 'case',
+          value: c,
+          caseId: 'BENCH',
+          reason: 'bench',
+          placedBy: 'bench',
+        });
+      }
+      const expectedHeld = Number(
+        (
+          await owner.query(
+            `SELECT count(*) AS n FROM ledger_events WHERE stream = 'bench' AND case_id = ANY($1)`,
+            [heldCases],
+          )
+        ).rows[0].n,
+      );
+      const expectedPurge = size - expectedHeld;
+      const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
+
+      // Plain batched DELETE of the same rows (keyset on the primary key, same batch size).
+      t0 = performance.now();
+      let plainDeleted = 0;
+      let cursor = 0;
+      for (;;) {
+        const r = await owner.query<{ last: string | null; n: string }>(
+          `WITH d AS (
+             DELETE FROM bench_plain_payloads WHERE ctid IN (
+               SELECT ctid FROM bench_plain_payloads
+                WHERE stream = 'bench' AND seq > $1 AND NOT (case_id = ANY ($3))
+                ORDER BY stream, seq LIMIT $2)
+             RETURNING seq)
+           SELECT max(seq) AS last, count(*) AS n FROM d`,
+          [cursor, BATCH, heldCases],
+        );
+        const n = Number(r.rows[0]?.n ?? 0);
+        plainDeleted += n;
+        if (n === 0) break;
+        cursor = Number(r.rows[0]?.last);
+      }
+      const plainMs = performance.now() - t0;
+
+      // The same plain batched DELETE on ledger_payloads itself (stream "guarded", identical rows):
+      // the ledger's guard trigger refuses a payload delete without a purge record, so this is the
+      // least any sanctioned payload purge must do (record + guarded delete), without policies or holds.
+      t0 = performance.now();
+      let guardedDeleted = 0;
+      cursor = 0;
+      for (;;) {
+        await owner.query('BEGIN');
+        const r = await owner.query<{ seqs: number[] | null }>(
+          `WITH k AS (
+             SELECT p.stream, p.seq FROM ledger_payloads p JOIN ledger_events e USING (stream, seq)
+              WHERE p.stream = 'guarded' AND p.seq > $1 AND NOT (e.case_id = ANY ($3)) ORDER BY p.stream, p.seq LIMIT $2),
+           i AS (INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
+                 SELECT stream, seq, 'plain', 'plain' FROM k RETURNING seq)
+           SELECT array_agg(seq) AS seqs FROM i`,
+          [cursor, BATCH, heldCases],
+        );
+        const seqs = r.rows[0]?.seqs ?? [];
+        if (seqs.length)
+          await owner.query(`DELETE FROM ledger_payloads WHERE stream = 'guarded' AND seq = ANY ($1)`, [
+            seqs,
+          ]);
+        await owner.query('COMMIT');
+        guardedDeleted += seqs.length;
+        if (seqs.length === 0) break;
+        cursor = Math.max(...seqs);
+      }
+      const guardedMs = performance.now() - t0;
+
+      // The production purge path.
+      const rss0 = process.memoryUsage().rss;
+      let rssPeak = rss0;
+      t0 = performance.now();
+      let purged = 0;
+      let batches = 0;
+      let c: unknown = null;
+      for (;;) {
+        const r = await purgeBatch(purger, {
+          purgeRunId: 'bench',
+          dataClass: 'ledger_payloads',
+          asOf,
+          limit: BATCH,
+          cursor: c,
+          viaSetRole: false,
+        });
+        purged += r.purged;
+        batches += 1;
+        c = r.cursor;
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        if (r.done) break;
+      }
+      const purgeMs = performance.now() - t0;
+      const left = Number(
+        (await owner.query(`SELECT count(*) AS n FROM ledger_payloads WHERE stream = 'bench'`)).rows[0].n,
+      );
+      if (
+        purged !== expectedPurge ||
+        plainDeleted !== expectedPurge ||
+        guardedDeleted !== expectedPurge ||
+        left !== expectedHeld
+      ) {
+        throw new Error(
+          `bench mismatch: purged ${purged}, plain ${plainDeleted}, expected ${expectedPurge}, held left ${left}/${expectedHeld}`,
+        );
+      }
+      const result = {
+        size,
+        held: expectedHeld,
+        batch: BATCH,
+        setupMs: Math.round(setupMs),
+        purge: { rows: purged, batches, ms: Math.round(purgeMs), rowsPerSec: rate(purged, purgeMs) },
+        plainDelete: { rows: plainDeleted, ms: Math.round(plainMs), rowsPerSec: rate(plainDeleted, plainMs) },
+        guardedPlainDelete: {
+          rows: guardedDeleted,
+          ms: Math.round(guardedMs),
+          rowsPerSec: rate(guardedDeleted, guardedMs),
+        },
+        ratio: Number((plainMs / purgeMs).toFixed(2)),
+        ratioGuarded: Number((guardedMs / purgeMs).toFixed(2)),
+        memory: { rssStart: mb(rss0), rssPeak: mb(rssPeak), rssGrowth: mb(rssPeak - rss0) },
+      };
+      console.log(
+        `retention purge of ${fmt(size)} expired ledger payloads, ${fmt(expectedHeld)} (1%) under ${HELD_CASES} case holds, batch ${fmt(BATCH)}`,
+      );
+      console.log(`  setup (insert + copy + analyze): ${fmt(result.setupMs)} ms`);
+      console.log(
+        `  plain batched DELETE : ${fmt(plainDeleted)} rows in ${fmt(result.plainDelete.ms)} ms = ${fmt(result.plainDelete.rowsPerSec)} rows/s`,
+      );
+      console.log(
+        `  retention_purge_batch: ${fmt(purged)} rows in ${fmt(result.purge.ms)} ms = ${fmt(result.purge.rowsPerSec)} rows/s (${batches} batches)`,
+      );
+      console.log(
+        `  plain DELETE on ledger_payloads (+ purge records the guard demands): ${fmt(guardedDeleted)} rows in ${fmt(result.guardedPlainDelete.ms)} ms = ${fmt(result.guardedPlainDelete.rowsPerSec)} rows/s`,
+      );
+      console.log(
+        `  ratio purge/plain: ${result.ratio}x (target >= 0.5x); purge/guarded plain: ${result.ratioGuarded}x`,
+      );
+      console.log(
+        `  node rss: start ${result.memory.rssStart}, peak ${result.memory.rssPeak} (+${result.memory.rssGrowth})`,
+      );
+      return result;
+    } finally {
+      await closeDatabase(writer).catch(() => undefined);
+      await closeDatabase(purger).catch(() => undefined);
+      await owner.end().catch(() => undefined);
+    }
+  });
+}
+
+if (require.main === module) {
+  const size = process.argv[2] ? Number(process.argv[2]) : undefined;
+  run({ size }).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
