@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   screening: () => import('./screening'),
   ledger: () => import('./ledger'),
   loan: () => import('./loan'),
+  retention: () => import('./retention'),
 };
 
 async function main(): Promise<void> {
