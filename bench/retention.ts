@@ -67,7 +67,15 @@ async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T>
   }
 }
 
-export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<Record<string, unknown>> {
+/** Runs the suite and prints the figures (the bench/run.ts entry point). */
+export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<void> {
+  await measure(opts);
+}
+
+/** Runs the suite and returns the figures (also printed). */
+export async function measure(
+  opts: { size?: number; smoke?: boolean } = {},
+): Promise<Record<string, unknown>> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
   const config = loadConfig();
   return withPostgres(async (ownerUrl) => {

@@ -107,7 +107,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       workflowId: 'retention-run-1',
       args: [{ asOf, batchSize: 3, requestedBy: 'alice' }],
     })) as RetentionPurgeResult;
-    expect(r.purged.ledger_payloads).toBe(dryPayloads.purgeable);
+    expect(r.purged.ledger_payloads!).toBe(dryPayloads.purgeable);
     expect(r.purged.workflow_histories).toBe(1);
 
     // Held and unexpired items are kept; expired ones are gone, with a purge record each.
@@ -123,7 +123,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     ]);
     expect(
       await count(`SELECT count(*) AS n FROM ledger_payload_purges WHERE purge_run_id = 'retention-run-1'`),
-    ).toBe(r.purged.ledger_payloads);
+    ).toBe(r.purged.ledger_payloads!);
     const histories = await t.asOwner<{ workflow_id: string }>(
       'SELECT workflow_id FROM workflow_histories ORDER BY 1',
     );
@@ -150,8 +150,8 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     expect(c.purge_run_id).toBe('retention-run-1');
     expect(c.as_of).toBe(asOf);
     const lp = c.classes.find((x) => x.dataClass === 'ledger_payloads')!;
-    expect(lp).toMatchObject({ purged: r.purged.ledger_payloads, policyVersions: 'test-payloads@v1' });
-    expect(lp.batches).toBe(Math.ceil(r.purged.ledger_payloads / 3));
+    expect(lp).toMatchObject({ purged: r.purged.ledger_payloads!, policyVersions: 'test-payloads@v1' });
+    expect(lp.batches).toBe(Math.ceil(r.purged.ledger_payloads! / 3));
     expect(lp.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(lp.firstKey).toBeTruthy();
     expect(lp.minTs! <= lp.maxTs!).toBe(true);
@@ -163,7 +163,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       ]),
     );
     expect(c.blocking_holds.find((h) => h.data_class === 'workflow_histories')?.blocked).toBe(1);
-    expect(c.totals).toEqual({ purged: r.purged.ledger_payloads + 1, held: 6 });
+    expect(c.totals).toEqual({ purged: r.purged.ledger_payloads! + 1, held: 6 });
 
     // The chain still verifies: events commit to payload digests, purges are recorded.
     const v = await verifyLedger(t.connect('ledgerflow_reader'));
