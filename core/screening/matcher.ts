@@ -67,6 +67,10 @@ export class ScreeningIndex {
   private readonly acc: Float64Array;
   private readonly seen: Int32Array;
   private stamp = 0;
+  private readonly tokSeen: Int32Array;
+  private readonly tokBest: Float64Array;
+  private readonly tokTouched: number[] = [];
+  private tokStamp = 0;
 
   constructor(
     entries: ListEntry[],
@@ -104,6 +108,8 @@ export class ScreeningIndex {
     });
     this.acc = new Float64Array(this.names.length);
     this.seen = new Int32Array(this.names.length);
+    this.tokSeen = new Int32Array(this.names.length);
+    this.tokBest = new Float64Array(this.names.length);
   }
 
   stats(): IndexStats {
@@ -151,18 +157,27 @@ export class ScreeningIndex {
     for (const qt of content.length > 0 ? content : q.tokens) {
       total += qt.weight;
       if (qt.text.length === 1) continue;
-      const best = new Map<number, number>();
+      // Best contribution of this query token per name, in stamped scratch arrays (no allocation).
+      const tokStamp = ++this.tokStamp;
+      const tokTouched = this.tokTouched;
+      tokTouched.length = 0;
       for (const [id, s] of this.similarTokens(qt)) {
-        const c = Math.max(0, 1 - steep * (1 - s));
-        for (const ni of this.postings[id]!) if ((best.get(ni) ?? -1) < c) best.set(ni, c);
+        const c = Math.max(0.35, 1 - steep * (1 - s));
+        for (const ni of this.postings[id]!) {
+          if (this.tokSeen[ni] !== tokStamp) {
+            this.tokSeen[ni] = tokStamp;
+            this.tokBest[ni] = c;
+            tokTouched.push(ni);
+          } else if (this.tokBest[ni]! < c) this.tokBest[ni] = c;
+        }
       }
-      for (const [ni, c] of best) {
+      for (const ni of tokTouched) {
         if (this.seen[ni] !== stamp) {
           this.seen[ni] = stamp;
           this.acc[ni] = 0;
           touched.push(ni);
         }
-        this.acc[ni]! += qt.weight * Math.max(c, 0.35);
+        this.acc[ni]! += qt.weight * this.tokBest[ni]!;
       }
     }
     if (total === 0) return [];
