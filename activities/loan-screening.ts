@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import {
   INTERIM_ENGINE,
@@ -7,24 +7,36 @@ import {
   type WatchlistEntry,
 } from '../core/loan-interim-match';
 import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
+import { MATCHER_VERSION } from '../core/screening/config';
 import type { Database } from '../db/client';
-import { loanApplications, loanEnrichments, loanInterimWatchlist } from '../db/schema';
+import { loanApplications, loanEnrichments, loanInterimWatchlist, screeningListVersions } from '../db/schema';
 import { appendAuditEvent } from '../ledger/append';
+import { InputError } from '../runtime/errors';
 import { activityAuditContext, businessEventKey } from './audit-context';
+import { createScreeningActivities } from './screening';
 
 const yearOf = (d: unknown) =>
   typeof d === 'string' && /^\d{4}/.test(d) ? Number(d.slice(0, 4)) : undefined;
 
+type Party = ScreenedParty & { role: 'applicant' | 'officer'; index: number; dob?: string; country?: string };
+type PartyHit = ScreeningSummary['hits'][number] & { name: string; decision?: string };
+
+/** Engine name recorded with each screening: the sanctions engine with its matcher version. */
+export const SANCTIONS_ENGINE = `ledgerflow-screening/${MATCHER_VERSION}`;
+
 /**
  * The loan workflow's one door to screening. It gathers the parties (applicant from the
- * application, officers from the registry enrichment record) and screens them.
+ * application, officers from the registry enrichment record) and screens each of them.
  *
- * The sanctions engine (core/screening) has no screening API yet, so this uses the INTERIM
- * matcher of core/loan-interim-match.ts over `loan_interim_watchlist`; swap the engine here
- * and the workflow does not change.
+ * Engine: the sanctions engine (core/screening via activities/screening.ts `screenName`, which
+ * also stores each result and its own ledger event) whenever a sanctions list is loaded
+ * (`ledgerflow lists load ...`); otherwise the INTERIM matcher of core/loan-interim-match.ts over
+ * the small `loan_interim_watchlist` table, so demos and tests run without a list. The engine
+ * used is recorded in the `loan.parties_screened` event; the workflow does not change.
  */
 export function createLoanScreeningActivities({ db }: { db: Database }) {
-  // The list changes rarely: read it at most every 30 s per worker.
+  let engine: ReturnType<typeof createScreeningActivities> | undefined;
+  // The interim list changes rarely: read it at most every 30 s per worker.
   let cached: { at: number; entries: Promise<WatchlistEntry[]> } | undefined;
   const watchlist = () => {
     if (!cached || Date.now() - cached.at > 30_000) {
@@ -34,6 +46,60 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
     }
     return cached.entries;
   };
+
+  async function sanctionsListLoaded(): Promise<boolean> {
+    const rows = await db
+      .select({ id: screeningListVersions.id })
+      .from(screeningListVersions)
+      .where(eq(screeningListVersions.status, 'active'))
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  async function screenWithEngine(
+    parties: Party[],
+    applicationId: string,
+    step: string,
+  ): Promise<PartyHit[]> {
+    engine ??= createScreeningActivities({ db });
+    const hits: PartyHit[] = [];
+    for (const p of parties) {
+      try {
+        const r = await engine.screenName({
+          name: p.name,
+          dob: p.dob,
+          country: p.country,
+          kind: 'person',
+          subjectId: `${applicationId}:${p.role}:${p.index}`,
+          actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
+          context: activityAuditContext(step),
+        });
+        const top = r.hits[0];
+        if (r.decision !== 'clear' && top) {
+          hits.push({
+            partyRole: p.role,
+            partyIndex: p.index,
+            listName: top.source,
+            entryId: top.entryId,
+            score: Math.round(top.score * 1000) / 1000,
+            decision: r.decision,
+            name: p.name,
+          });
+        }
+      } catch (err) {
+        if (err instanceof InputError) {
+          throw ApplicationFailure.create({
+            type: 'ScreeningInputRejected',
+            message: err.message,
+            nonRetryable: true,
+          });
+        }
+        throw err;
+      }
+    }
+    return hits;
+  }
+
   return {
     async screenParties(input: { applicationId: string }): Promise<ScreeningSummary> {
       const step = 'screen.parties';
@@ -50,36 +116,59 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
             eq(loanEnrichments.source, 'business_registry'),
           ),
         );
-      const applicant = (app?.applicant ?? {}) as { fullName?: string; dateOfBirth?: string };
+      const applicant = (app?.applicant ?? {}) as {
+        fullName?: string;
+        dateOfBirth?: string;
+        country?: string;
+      };
       const officers =
         (
           registry?.record as
             { data?: { officers?: Array<{ name: string; dateOfBirth?: string }> } } | undefined
         )?.data?.officers ?? [];
-      const parties: Array<ScreenedParty & { role: 'applicant' | 'officer'; index: number }> = [];
-      if (applicant.fullName)
+      const parties: Party[] = [];
+      if (applicant.fullName) {
         parties.push({
           role: 'applicant',
           index: 0,
           name: applicant.fullName,
+          dob: applicant.dateOfBirth,
+          country: applicant.country,
           birthYear: yearOf(applicant.dateOfBirth),
         });
+      }
       officers.forEach((o, index) =>
-        parties.push({ role: 'officer', index, name: o.name, birthYear: yearOf(o.dateOfBirth) }),
+        parties.push({
+          role: 'officer',
+          index,
+          name: o.name,
+          dob: o.dateOfBirth,
+          birthYear: yearOf(o.dateOfBirth),
+        }),
       );
 
-      const entries = await watchlist();
-      const hits = interimScreen(parties, entries).map((h) => {
-        const p = parties[h.partyIndex]!;
-        return {
-          partyRole: p.role,
-          partyIndex: p.index,
-          listName: h.entry.listName,
-          entryId: h.entry.id,
-          score: h.score,
-          name: p.name,
-        };
-      });
+      let engineName: string;
+      let hits: PartyHit[];
+      let listEntries: number | null = null;
+      if (await sanctionsListLoaded()) {
+        engineName = SANCTIONS_ENGINE;
+        hits = await screenWithEngine(parties, input.applicationId, step);
+      } else {
+        engineName = INTERIM_ENGINE;
+        const entries = await watchlist();
+        listEntries = entries.length;
+        hits = interimScreen(parties, entries).map((h) => {
+          const p = parties[h.partyIndex]!;
+          return {
+            partyRole: p.role,
+            partyIndex: p.index,
+            listName: h.entry.listName,
+            entryId: h.entry.id,
+            score: h.score,
+            name: p.name,
+          };
+        });
+      }
       await appendAuditEvent(
         db,
         {
@@ -91,19 +180,19 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
           case_id: input.applicationId,
           context: activityAuditContext(step),
           payload: {
-            engine: INTERIM_ENGINE,
-            list_entries: entries.length,
+            engine: engineName,
+            list_entries: listEntries,
             parties: parties.map((p) => ({ role: p.role, index: p.index, name: p.name })),
-            hits,
+            hits: hits.map((h) => ({ ...h })),
           },
         },
         { stream: LOAN_STREAM, idempotencyKey: businessEventKey(step) },
       );
       return {
-        engine: INTERIM_ENGINE,
+        engine: engineName,
         partiesScreened: parties.length,
         // Names stay in the ledger payload and PostgreSQL, not in workflow history.
-        hits: hits.map(({ name: _name, ...h }) => h),
+        hits: hits.map(({ name: _name, decision: _decision, ...h }) => h),
       };
     },
   };
