@@ -170,5 +170,15 @@ describe('ledgerflow ledger CLI', () => {
     expect((await cli(['ledger', 'append', '--stream', 'rotated'], {}, lines(9, 200))).code).toBe(0);
     const v = await cli(['ledger', 'verify', '--json', '--stream', 'rotated']);
     expect(v.code).toBe(0);
+    // A DBA deletes the whole stream, checkpoints included: the data dir's trusted checkpoint still catches it.
+    await asDba(
+      `DELETE FROM ledger_events WHERE stream = 'rotated'; DELETE FROM ledger_payloads WHERE stream = 'rotated'; DELETE FROM ledger_checkpoints WHERE stream = 'rotated'`,
+    );
+    const gone = await cli(['ledger', 'verify', '--json']);
+    expect(gone.code).toBe(1);
+    const rotated = (
+      JSON.parse(gone.stdout) as { streams: Array<{ stream: string; fault: string; firstBadSeq: number }> }
+    ).streams.find((x) => x.stream === 'rotated');
+    expect(rotated).toMatchObject({ fault: 'tail truncated after a checkpoint', firstBadSeq: 1 });
   });
 });

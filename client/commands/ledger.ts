@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AuditEventInputSchema, describeZodError, type AuditEventInput } from '../../core/audit-event';
@@ -205,13 +205,9 @@ export function register(program: Command): void {
           return withContext({ quiet: opts.json }, async (ctx) => {
             const db = ctx.db('ledgerflow_reader');
             if (!opts.trustedCheckpoint) {
-              const streams = opts.stream
-                ? [opts.stream]
-                : (
-                    await db.$client.query<{ stream: string }>(
-                      'SELECT DISTINCT stream FROM ledger_checkpoints',
-                    )
-                  ).rows.map((r) => r.stream);
+              // Streams come from the local trust dir, not from the database: a stream whose
+              // events and checkpoints were all deleted must still be checked.
+              const streams = opts.stream ? [opts.stream] : localTrustedStreams(config);
               trustedCheckpoint = streams
                 .map((s) => readLocalTrustedCheckpoint(config, s))
                 .filter((c): c is ParsedCheckpoint => c !== null);
@@ -425,6 +421,14 @@ export function register(program: Command): void {
         },
       ),
     );
+}
+
+function localTrustedStreams(config: ReturnType<typeof loadConfig>): string[] {
+  const dir = trustPaths(config).trustDir;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.checkpoint'))
+    .map((f) => f.slice(0, -'.checkpoint'.length));
 }
 
 function checkpointEvery(): number | undefined {
