@@ -27,7 +27,7 @@ export const DEFAULT_SCORER_PARAMS: ScorerParams = {
   unmatchedShortPenalty: 1,
   unmatchedLongPenalty: 0.3,
   contradictionPenalty: 1.5,
-  organizationLongPenalty: 0.8,
+  organizationLongPenalty: 1,
   patronymicSwapFactor: 0.5,
   singleTokenLongPenalty: 0.8,
 };
