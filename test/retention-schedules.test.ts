@@ -110,8 +110,21 @@ describe('Temporal Schedules for retention and verification', () => {
     const verifiedThrough = state.rows[0]!.state.find((s) => s.stream === 'default')!.verified_through;
     expect(verifiedThrough).toBeGreaterThanOrEqual(20);
 
-    // Incremental: new events after the checkpoint, then a superuser edits an old row (triggers off).
+    // Incremental: the next run verifies only what follows the last verified checkpoint.
     await appendEvents(db, 3, { prefix: 'after' });
+    await handle.trigger();
+    const inc = await waitForScheduleRun(temporal.client, vid, 2);
+    const incResult = (await inc.result()) as {
+      ok: boolean;
+      streams: Array<{ stream: string; fromSeq: number; eventsChecked: number }>;
+    };
+    expect(incResult.ok).toBe(true);
+    const def = incResult.streams.find((s) => s.stream === 'default')!;
+    expect(def.fromSeq).toBe(verifiedThrough + 1);
+    expect(def.eventsChecked).toBe(3);
+
+    // Then a superuser edits a row before that checkpoint (triggers off).
+
     const c = new pg.Client({ connectionString: t.ownerUrl });
     await c.connect();
     try {
@@ -125,7 +138,7 @@ describe('Temporal Schedules for retention and verification', () => {
     }
 
     await handle.trigger();
-    const bad = await waitForScheduleRun(temporal.client, vid, 2);
+    const bad = await waitForScheduleRun(temporal.client, vid, 3);
     const err = await bad.result().then(
       () => undefined,
       (e: unknown) => e as Error & { cause?: Error },

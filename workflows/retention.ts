@@ -13,8 +13,8 @@ import { validateInput } from './validate-input';
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' };
 
 const { retentionPlan, retentionIssueCertificate } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '5 minutes',
   retry,
 });
 
