@@ -184,6 +184,55 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     ).toBe(0);
   });
 
+  it('business class loan_applications: last-activity expiry, resource hold shared with the ledger', async () => {
+    await syncPolicies(
+      db,
+      {
+        ...TEST_RETENTION_CONFIG,
+        policies: [
+          ...TEST_RETENTION_CONFIG.policies,
+          {
+            id: 'test-applications',
+            dataClasses: ['loan_applications'],
+            period: 'PT2S',
+            trigger: 'last_activity',
+            action: 'delete',
+            description: 'test: applications 2 s after their last change',
+          },
+        ],
+      },
+      { changedBy: 'alice', reason: 'add applications' },
+    );
+    for (const [id, agoSeconds] of [
+      ['app-old', 3600],
+      ['app-held', 3600],
+      ['app-active', 0],
+    ] as const) {
+      await t.asOwner(
+        `INSERT INTO loan_applications (id, applicant, company_registration_number, amount, currency, term_months, purpose,
+           file_digest, submitted_by, created_at, updated_at)
+         VALUES ($1, '{"name": "Jane Doe"}', 'HRB 1', 1000, 'EUR', 12, 'test', 'x', 'alice',
+                 now() - interval '1 day', now() - make_interval(secs => $2::int))`,
+        [id, agoSeconds],
+      );
+    }
+    await placeHold(db, {
+      scope: 'resource',
+      value: 'application:app-held',
+      caseId: 'LIT-3',
+      reason: 'x',
+      placedBy: 'alice',
+    });
+    const r = (await temporal.client.workflow.execute('retentionPurge', {
+      taskQueue: temporal.taskQueue,
+      workflowId: 'retention-apps',
+      args: [{ asOf: await dbNow(t), dataClasses: ['loan_applications'] }],
+    })) as RetentionPurgeResult;
+    expect(r.purged).toEqual({ loan_applications: 1 });
+    const left = await t.asOwner<{ id: string }>('SELECT id FROM loan_applications ORDER BY id');
+    expect(left.rows.map((x) => x.id)).toEqual(['app-active', 'app-held']);
+  });
+
   it('refuses an as-of in the future (nothing is purged early)', async () => {
     const future = new Date(Date.now() + 3600_000).toISOString();
     const err = await temporal.client.workflow
