@@ -181,17 +181,23 @@ export async function scheduleStatuses(
     let detail = 'ok';
     if (last) {
       const w = last.action.workflow;
-      const desc = await client.workflow.getHandle(w.workflowId, w.firstExecutionRunId).describe();
+      const statusName = await client.workflow
+        .getHandle(w.workflowId, w.firstExecutionRunId)
+        .describe()
+        .then(
+          (desc) => desc.status.name as string,
+          () => 'UNKNOWN (history no longer retained)',
+        );
       lastRun = {
         workflowId: w.workflowId,
         runId: w.firstExecutionRunId,
         startedAt: last.takenAt.toISOString(),
-        status: desc.status.name,
+        status: statusName,
       };
-      if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(desc.status.name)) {
+      if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(statusName)) {
         status = 1;
-        detail = `last run ${desc.status.name}`;
-      } else if (desc.status.name === 'RUNNING') detail = 'running';
+        detail = `last run ${statusName}`;
+      } else if (statusName === 'RUNNING') detail = 'running';
     } else detail = 'no run yet';
     if (name === 'verification' && opts.db) {
       const v = await lastVerificationOutcome(opts.db);
