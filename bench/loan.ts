@@ -222,11 +222,15 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
         'vs bare': Number((r.perSecond / base).toFixed(2)),
       })),
     );
-    if (process.env.BENCH_LOAN_DIAG)
-      await diagnose(
-        client,
-        Array.from({ length: Math.min(size, 20) }, (_, i) => `loan-${tag}-${i}`),
-      );
+    if (process.env.BENCH_LOAN_DIAG) {
+      for (const prefix of ['bare', 'loan']) {
+        console.log(`where the time goes (${prefix}, first 20 workflows):`);
+        await diagnose(
+          client,
+          Array.from({ length: Math.min(size, 20) }, (_, i) => `${prefix}-${tag}-${i}`),
+        );
+      }
+    }
     const ratio = results[1]!.perSecond / base;
     console.log(
       `loan throughput = ${ratio.toFixed(2)}x the bare workflow (target >= 0.6x): ${ratio >= 0.6 ? 'met' : 'NOT met'}`,
