@@ -158,21 +158,20 @@ export async function exportBundle(
   return manifest;
 }
 
-function hex(s: unknown, field: string, seq: number): Buffer {
-  if (typeof s !== 'string' || !/^[0-9a-f]{64}$/.test(s))
-    throw new TypeError(`event ${seq}: ${field} must be 64 hex characters`);
-  return Buffer.from(s, 'hex');
+/** A 32-byte hash from hex; anything else becomes an empty buffer, which never matches (reported, not thrown). */
+function hex(s: unknown): Buffer {
+  return typeof s === 'string' && /^[0-9a-f]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.alloc(0);
 }
 
 function toRow(e: BundleEvent): VerifyRow {
   const { payload_digest, prev_hash, hash, payload, payload_salt, payload_purged, ...event } = e;
   return {
     event: event as CommittedEvent,
-    payloadDigest: hex(payload_digest, 'payload_digest', e.seq),
-    prevHash: hex(prev_hash, 'prev_hash', e.seq),
-    hash: hex(hash, 'hash', e.seq),
+    payloadDigest: hex(payload_digest),
+    prevHash: hex(prev_hash),
+    hash: hex(hash),
     payload: payload ?? null,
-    salt: payload_salt ? Buffer.from(payload_salt, 'hex') : null,
+    salt: typeof payload_salt === 'string' ? Buffer.from(payload_salt, 'hex') : null,
     purged: payload_purged === true,
   };
 }

@@ -170,13 +170,14 @@ export class StreamVerifier {
     this.result = { valid: false, stream: this.stream, firstBadSeq: seq, fault, detail, suspectRange };
   }
 
+  /** The event hash `row` would have at `seq` after `prev`; empty (never equal) when its fields cannot be canonicalised. */
   private hashAt(row: VerifyRow, prev: Buffer, seq: number): Buffer {
-    return chainHash(
-      prev,
-      seq,
-      fastCanonicalEnvelope(seq === row.event.seq ? row.event : { ...row.event, seq }),
-      row.payloadDigest,
-    );
+    try {
+      const event = seq === row.event.seq ? row.event : { ...row.event, seq };
+      return chainHash(prev, seq, fastCanonicalEnvelope(event), row.payloadDigest);
+    } catch {
+      return Buffer.alloc(0);
+    }
   }
 
   private check(row: VerifyRow, next: VerifyRow | undefined): void {
@@ -193,7 +194,12 @@ export class StreamVerifier {
       return;
     }
     if (row.payload !== null && row.payload !== undefined) {
-      const digest = row.salt ? payloadDigest(row.salt, fastCanonicalJson(row.payload)) : null;
+      let digest: Buffer | null;
+      try {
+        digest = row.salt ? payloadDigest(row.salt, fastCanonicalJson(row.payload)) : null;
+      } catch {
+        digest = null;
+      }
       if (!digest || !digest.equals(row.payloadDigest)) {
         this.fail('payload changed', s, `the payload of seq ${s} does not match its committed digest`);
         return;
