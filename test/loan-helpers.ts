@@ -28,9 +28,7 @@ export interface LoanTestEnv {
     as?: string,
   ): ReturnType<typeof submitLoanApplication>;
   /** Ledger events of a case, all streams, in commit order. */
-  events(
-    caseId: string,
-  ): Promise<
+  events(caseId: string): Promise<
     Array<{
       stream: string;
       event_type: string;
