@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTimeline } from '../client/history';
 import { getLoanStatus, reviewLoan } from '../client/loans';
 import { FAST, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 
@@ -29,6 +30,14 @@ describe('manual review', () => {
       expect(s.state?.rules?.decidingRuleId).toBe('R-SANCTIONS-HIT');
       expect(s.state?.screening?.hits[0]).toMatchObject({ partyRole: 'officer', entryId: 'WL-0001' });
       expect(s.state?.eligibleReviewers).toEqual(['rev-1', 'rev-2']);
+
+      // history show works on a running workflow too: live history joined with the ledger so far.
+      const live = await buildTimeline({ db: env.db, client: env.client }, 'app-review');
+      expect(live.origin).toBe('temporal');
+      expect(live.archived).toBeUndefined();
+      expect(live.entries.filter((e) => e.source === 'ledger').map((e) => e.type)).toContain(
+        'loan.review_requested',
+      );
 
       const deps = { db: env.db, client: env.client };
       await expect(reviewLoan(deps, 'app-review', 'nobody', 'approve', 'looks fine')).rejects.toThrow(
