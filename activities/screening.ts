@@ -358,7 +358,8 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
         and(eq(screeningListVersions.source, source), eq(screeningListVersions.contentHash, contentHash)),
       );
     if (existing && existing.status === 'active') {
-      await recordLoaded(input, existing, origin);
+      // Crash recovery: activated but its ledger event not yet linked.
+      if (existing.ledgerSeq === null) await recordLoaded(input, existing, origin);
       return {
         ...base,
         status: 'unchanged',
@@ -530,9 +531,13 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
           previous_version: previous ?? null,
         },
       }),
-      { stream: SCREENING_STREAM, idempotencyKey: `list-version-loaded:${v.source}:${v.contentHash}` },
+      // One event per activation (a version can be re-activated later); a retry finds the same key.
+      {
+        stream: SCREENING_STREAM,
+        idempotencyKey: `list-version-loaded:${v.source}:${v.contentHash}:${v.activatedAt?.toISOString() ?? 'pending'}`,
+      },
     );
-    if (r.created)
+    if (v.ledgerSeq !== r.seq)
       await db
         .update(screeningListVersions)
         .set({ ledgerSeq: r.seq })
@@ -636,12 +641,24 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     });
   }
 
+  /**
+   * Ledger first, then the result row carrying its ledger seq (results are insert-only for the
+   * app). A retry after a crash finds the same events (idempotency keys) and skips stored rows.
+   */
   async function persist(call: CallContext, results: ScreeningResult[], batchId?: string): Promise<void> {
     if (results.length === 0) return;
+    const appended = await appendAuditEvents(
+      db,
+      results.map((r) => ({
+        event: resultEvent(call, r, batchId),
+        idempotencyKey: `screening-result:${r.id}`,
+      })),
+      { stream: SCREENING_STREAM },
+    );
     await db
       .insert(screeningResults)
       .values(
-        results.map((r) => ({
+        results.map((r, i) => ({
           id: r.id,
           batchId: batchId ?? null,
           rowNumber: r.row ?? null,
@@ -653,26 +670,10 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
           listVersions: r.listVersions,
           matcherVersion: r.matcherVersion,
           thresholds: r.thresholds,
+          ledgerSeq: appended[i]?.seq ?? null,
         })),
       )
       .onConflictDoNothing();
-    const appended = await appendAuditEvents(
-      db,
-      results.map((r) => ({
-        event: resultEvent(call, r, batchId),
-        idempotencyKey: `screening-result:${r.id}`,
-      })),
-      { stream: SCREENING_STREAM },
-    );
-    // Link results to their ledger events (best effort; the ledger is the record).
-    for (let i = 0; i < results.length; i++) {
-      if (appended[i]?.created)
-        await db
-          .update(screeningResults)
-          .set({ ledgerSeq: appended[i]!.seq })
-          .where(eq(screeningResults.id, results[i]!.id))
-          .catch(() => undefined);
-    }
   }
 
   async function screenName(input: ScreenNameInput): Promise<ScreeningResult> {

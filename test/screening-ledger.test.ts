@@ -153,10 +153,10 @@ describe('screening', () => {
       matcher_version: r.matcherVersion,
     });
     expect((ev.payload.list_versions as unknown[]).length).toBe(2);
-    const stored = await t.asOwner('SELECT decision, matcher_version FROM screening_results WHERE id = $1', [
+    const stored = await t.asOwner('SELECT decision, ledger_seq FROM screening_results WHERE id = $1', [
       r.id,
     ]);
-    expect(stored.rows[0]).toMatchObject({ decision: r.decision });
+    expect(stored.rows[0]).toMatchObject({ decision: r.decision, ledger_seq: ev.seq });
   });
 
   it('rejects bad single names with a clear error', async () => {
