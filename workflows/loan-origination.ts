@@ -66,6 +66,8 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
     compensations: [],
   };
   let review: (ReviewDecision & { at: string }) | undefined;
+  /** Set once the SLA has run out: a late review must be refused, not silently ignored. */
+  let reviewWindowClosed = false;
   const now = () => new Date().toISOString();
   const enter = (status: LoanStatus) => {
     state.status = status;
@@ -89,7 +91,7 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
             `invalid review: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
           );
         }
-        if (state.status !== 'awaiting_review' && state.status !== 'escalated') {
+        if (reviewWindowClosed || (state.status !== 'awaiting_review' && state.status !== 'escalated')) {
           throw new Error(
             `application ${input.applicationId} is not awaiting review (status: ${state.status})`,
           );
@@ -231,6 +233,7 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
       await records.recordReviewEscalated({ applicationId: input.applicationId, dueAt });
       decided = await condition(() => review !== undefined, sla.autoDeclineAfterMs - sla.escalateAfterMs);
     }
+    reviewWindowClosed = !decided;
     if (decided && review) {
       await records.recordReviewDecision({ applicationId: input.applicationId, review });
       return {
