@@ -68,7 +68,15 @@ export async function registerSigningKey(
 export async function createCheckpoint(
   db: Database,
   signer: Signer,
-  opts: { stream?: string } = {},
+  opts: {
+    stream?: string;
+    /**
+     * Wait for the commit to be flushed (default true). The append path's cadence passes false:
+     * a checkpoint lost in a crash is re-derived from the (durably committed) events next time,
+     * and skipping the extra WAL flush keeps checkpoints nearly free.
+     */
+    durable?: boolean;
+  } = {},
 ): Promise<CheckpointInfo | null> {
   const stream = checkStream(opts.stream);
   let keys = registeredKeys.get(db);
@@ -80,6 +88,7 @@ export async function createCheckpoint(
       keys.add(signer.keyId);
     }
     await client.query('BEGIN');
+    if (opts.durable === false) await client.query('SET LOCAL synchronous_commit = off');
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHECKPOINT_LOCK, stream]);
     const last = await client.query<{ tree_size: number; frontier: Buffer; checkpoint: string }>(
       'SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC LIMIT 1',
@@ -191,7 +200,7 @@ export async function checkpointAfterAppend(
   if (!cfg || lastSeq < firstSeq) return;
   if (Math.floor((firstSeq - 1) / cfg.every) === Math.floor(lastSeq / cfg.every)) return;
   try {
-    await createCheckpoint(db, cfg.signer, { stream });
+    await createCheckpoint(db, cfg.signer, { stream, durable: false });
   } catch (err) {
     cfg.onError(err, stream);
   }
