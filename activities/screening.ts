@@ -807,6 +807,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
       if (it.error) rejected++;
       else screened++;
     }
+    heartbeat?.({ batchId, offset: input.offset ?? 0, total: items.length, screened, rejected });
     for (let i = input.offset ?? 0; i < items.length; i += chunkSize) {
       const chunk = items.slice(i, i + chunkSize);
       const keys = chunk.filter((c) => c.query).map((c) => subjectKeyOf(c.subjectId, c.query!.name));

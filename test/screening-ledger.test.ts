@@ -224,16 +224,17 @@ describe('screening', () => {
     await writeFile(file, `${lines.join('\n')}\n`);
     const beats: BatchProgress[] = [];
     const batchId = 'batch-test-1';
-    // First run "crashes" after its first heartbeat.
+    // First run "crashes" at the heartbeat after its first chunk.
     await expect(
       act.screenBatch({ file, batchId, chunkSize: 3 }, (p) => {
         beats.push(p);
-        throw new Error('worker crashed');
+        if (p.offset > 0) throw new Error('worker crashed');
       }),
     ).rejects.toThrow(/crashed/);
-    expect(beats[0]).toMatchObject({ offset: 3, total: 8 });
+    expect(beats.map((b) => b.offset)).toEqual([0, 3]);
+    expect(beats[1]).toMatchObject({ total: 8, screened: 1, rejected: 2 });
     const report = await act.screenBatch(
-      { file, batchId, chunkSize: 3, offset: beats[0]!.offset, outDir: path.join(tmp, 'out') },
+      { file, batchId, chunkSize: 3, offset: beats[1]!.offset, outDir: path.join(tmp, 'out') },
       (p) => beats.push(p),
     );
     expect(report.totalRows).toBe(8);
