@@ -100,7 +100,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
     url: string;
     body?: unknown;
     schema: z.ZodType<T>;
-  }): Promise<T> {
+  }): Promise<{ data: T; telemetry: Promise<unknown> }> {
     const idempotencyKey = businessEventKey(opts.step);
     const started = performance.now();
     let status = 0;
@@ -167,7 +167,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
       }
     }
 
-    await appendAuditEvent(
+    const telemetry = appendAuditEvent(
       db,
       {
         event_type: 'provider.call_attempted',
@@ -189,8 +189,12 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
       },
       { stream: TELEMETRY_STREAM, idempotencyKey: attemptEventKey(opts.step) },
     );
-    if (failure) throw failure;
-    return parsed as T;
+    if (failure) {
+      await telemetry;
+      throw failure;
+    }
+    // The caller awaits the telemetry write together with its own writes (another stream).
+    return { data: parsed as T, telemetry };
   }
 
   /**
@@ -269,7 +273,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
     }): Promise<RegistrySummary> {
       const step = 'enrich.business-registry';
       const { registryUrl } = endpoints(deps);
-      const company = await callProvider({
+      const { data: company, telemetry } = await callProvider({
         provider: 'business_registry',
         step,
         applicationId: input.applicationId,
@@ -277,13 +281,16 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
         url: `${registryUrl}/v1/companies/${encodeURIComponent(input.companyRegistrationNumber)}`,
         schema: CompanySchema,
       });
-      const stored = await storeRecord(step, {
-        schema: ENRICHMENT_RECORD_SCHEMA,
-        applicationId: input.applicationId,
-        source: 'business_registry',
-        provider: { name: 'sim-business-registry', reference: company.registrationNumber },
-        data: company,
-      });
+      const [stored] = await Promise.all([
+        storeRecord(step, {
+          schema: ENRICHMENT_RECORD_SCHEMA,
+          applicationId: input.applicationId,
+          source: 'business_registry',
+          provider: { name: 'sim-business-registry', reference: company.registrationNumber },
+          data: company,
+        }),
+        telemetry,
+      ]);
       const incorporated = new Date(`${company.incorporatedOn}T00:00:00Z`).getTime();
       return {
         companyActive: company.status === 'active',
@@ -311,7 +318,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
           nonRetryable: true,
         });
       }
-      const inquiry = await callProvider({
+      const { data: inquiry, telemetry } = await callProvider({
         provider: 'credit_bureau',
         step,
         applicationId: input.applicationId,
@@ -324,13 +331,16 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
         },
         schema: InquirySchema,
       });
-      const stored = await storeRecord(step, {
-        schema: ENRICHMENT_RECORD_SCHEMA,
-        applicationId: input.applicationId,
-        source: 'credit_bureau',
-        provider: { name: 'sim-credit-bureau', reference: inquiry.inquiryId },
-        data: { inquiryId: inquiry.inquiryId, subjectRef: inquiry.subjectRef, ...inquiry.report },
-      });
+      const [stored] = await Promise.all([
+        storeRecord(step, {
+          schema: ENRICHMENT_RECORD_SCHEMA,
+          applicationId: input.applicationId,
+          source: 'credit_bureau',
+          provider: { name: 'sim-credit-bureau', reference: inquiry.inquiryId },
+          data: { inquiryId: inquiry.inquiryId, subjectRef: inquiry.subjectRef, ...inquiry.report },
+        }),
+        telemetry,
+      ]);
       return {
         inquiryId: inquiry.inquiryId,
         creditScore: inquiry.report.score,
@@ -348,7 +358,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
     }): Promise<void> {
       const step = 'compensate.cancel-credit-inquiry';
       const { bureauUrl } = endpoints(deps);
-      await callProvider({
+      const { telemetry } = await callProvider({
         provider: 'credit_bureau',
         step,
         applicationId: input.applicationId,
@@ -356,20 +366,23 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
         url: `${bureauUrl}/v1/inquiries/${encodeURIComponent(input.inquiryId)}/cancel`,
         schema: InquirySchema,
       });
-      await appendAuditEvent(
-        db,
-        {
-          event_type: 'loan.credit_inquiry_cancelled',
-          actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
-          resource: { type: 'loan_application', id: input.applicationId },
-          action: 'compensate',
-          outcome: 'success',
-          case_id: input.applicationId,
-          context: activityAuditContext(step),
-          payload: { inquiry_id: input.inquiryId, reason: input.reason },
-        },
-        { stream: LOAN_STREAM, idempotencyKey: businessEventKey(step) },
-      );
+      await Promise.all([
+        telemetry,
+        appendAuditEvent(
+          db,
+          {
+            event_type: 'loan.credit_inquiry_cancelled',
+            actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
+            resource: { type: 'loan_application', id: input.applicationId },
+            action: 'compensate',
+            outcome: 'success',
+            case_id: input.applicationId,
+            context: activityAuditContext(step),
+            payload: { inquiry_id: input.inquiryId, reason: input.reason },
+          },
+          { stream: LOAN_STREAM, idempotencyKey: businessEventKey(step) },
+        ),
+      ]);
     },
   };
 }

@@ -41,6 +41,12 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
     return { seq: r.seq, hash: r.hash };
   }
 
+  /** Awaits the status projection beside the ledger append (two connections, no extra wait). */
+  async function both<T>(status: Promise<void>, appended: Promise<T>): Promise<T> {
+    const [, r] = await Promise.all([status, appended]);
+    return r;
+  }
+
   async function setStatus(
     applicationId: string,
     status: LoanStatus,
@@ -62,19 +68,22 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
       ruleSetVersion: string;
     }) {
       const { workflowExecution } = Context.current().info;
-      await setStatus(input.applicationId, 'received', { workflowRunId: workflowExecution?.runId });
-      return record('application-received', input.applicationId, {
-        event_type: 'loan.application_received',
-        actor: { type: 'user', id: input.requestedBy },
-        action: 'receive',
-        outcome: 'success',
-        payload: {
-          amount: input.amount,
-          currency: input.currency,
-          term_months: input.termMonths,
-          rule_set_version: input.ruleSetVersion,
-        },
-      });
+      const status = setStatus(input.applicationId, 'received', { workflowRunId: workflowExecution?.runId });
+      return both(
+        status,
+        record('application-received', input.applicationId, {
+          event_type: 'loan.application_received',
+          actor: { type: 'user', id: input.requestedBy },
+          action: 'receive',
+          outcome: 'success',
+          payload: {
+            amount: input.amount,
+            currency: input.currency,
+            term_months: input.termMonths,
+            rule_set_version: input.ruleSetVersion,
+          },
+        }),
+      );
     },
 
     /** Records the rules' decision: rule id, version, inputs, outcome. */
@@ -112,29 +121,35 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
         .map((r) => r.id)
         .filter((id) => id !== input.requestedBy)
         .sort();
-      await setStatus(input.applicationId, 'awaiting_review');
-      await record('review-requested', input.applicationId, {
-        event_type: 'loan.review_requested',
-        action: 'request_review',
-        outcome: 'success',
-        payload: {
-          rule_id: input.ruleId,
-          due_at: input.dueAt,
-          escalate_at: input.escalateAt,
-          eligible_reviewers: eligible,
-        },
-      });
+      const status = setStatus(input.applicationId, 'awaiting_review');
+      await both(
+        status,
+        record('review-requested', input.applicationId, {
+          event_type: 'loan.review_requested',
+          action: 'request_review',
+          outcome: 'success',
+          payload: {
+            rule_id: input.ruleId,
+            due_at: input.dueAt,
+            escalate_at: input.escalateAt,
+            eligible_reviewers: eligible,
+          },
+        }),
+      );
       return eligible;
     },
 
     async recordReviewEscalated(input: { applicationId: string; dueAt: string }) {
-      await setStatus(input.applicationId, 'escalated');
-      return record('review-escalated', input.applicationId, {
-        event_type: 'loan.review_escalated',
-        action: 'escalate',
-        outcome: 'success',
-        payload: { auto_decline_at: input.dueAt, escalated_to: 'reviewers' },
-      });
+      const status = setStatus(input.applicationId, 'escalated');
+      return both(
+        status,
+        record('review-escalated', input.applicationId, {
+          event_type: 'loan.review_escalated',
+          action: 'escalate',
+          outcome: 'success',
+          payload: { auto_decline_at: input.dueAt, escalated_to: 'reviewers' },
+        }),
+      );
     },
 
     async recordReviewDecision(input: { applicationId: string; review: ReviewDecision }) {
@@ -150,23 +165,26 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
     /** The final decision event, and the application row's status. */
     async recordFinalDecision(input: { applicationId: string; decision: FinalDecision }) {
       const d = input.decision;
-      await setStatus(input.applicationId, d.outcome, {
+      const status = setStatus(input.applicationId, d.outcome, {
         decision: d.outcome,
         decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}`,
       });
-      return record('decision-made', input.applicationId, {
-        event_type: 'loan.decision_made',
-        actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(),
-        action: d.outcome === 'approved' ? 'approve' : 'decline',
-        outcome: 'success',
-        payload: {
-          outcome: d.outcome,
-          decided_by: { ...d.decidedBy },
-          rule_id: d.ruleId,
-          rule_set_version: d.ruleSetVersion,
-          reason: d.reason,
-        },
-      });
+      return both(
+        status,
+        record('decision-made', input.applicationId, {
+          event_type: 'loan.decision_made',
+          actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(),
+          action: d.outcome === 'approved' ? 'approve' : 'decline',
+          outcome: 'success',
+          payload: {
+            outcome: d.outcome,
+            decided_by: { ...d.decidedBy },
+            rule_id: d.ruleId,
+            rule_set_version: d.ruleSetVersion,
+            reason: d.reason,
+          },
+        }),
+      );
     },
 
     async recordLoanFailed(input: {
@@ -174,16 +192,19 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
       error: string;
       compensations: Array<{ action: string; outcome: string; detail?: string }>;
     }) {
-      await setStatus(input.applicationId, 'failed');
-      return record('origination-failed', input.applicationId, {
-        event_type: 'loan.origination_failed',
-        action: 'fail',
-        outcome: 'error',
-        payload: {
-          error: input.error.slice(0, 1000),
-          compensations: input.compensations.map((c) => ({ ...c })),
-        },
-      });
+      const status = setStatus(input.applicationId, 'failed');
+      return both(
+        status,
+        record('origination-failed', input.applicationId, {
+          event_type: 'loan.origination_failed',
+          action: 'fail',
+          outcome: 'error',
+          payload: {
+            error: input.error.slice(0, 1000),
+            compensations: input.compensations.map((c) => ({ ...c })),
+          },
+        }),
+      );
     },
   };
 }
