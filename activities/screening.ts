@@ -371,6 +371,13 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     }
     const parsed = adapter.parse(files);
     const issues = parsed.issues;
+    // One entry per list id: a repeated id is a broken row, reported like the others.
+    const seenIds = new Set<string>();
+    parsed.entries = parsed.entries.filter((e) => {
+      if (!seenIds.has(e.entryId)) return seenIds.add(e.entryId);
+      issues.push({ file: source, message: `entry id ${e.entryId} appears twice; kept the first` });
+      return false;
+    });
     if (parsed.entries.length === 0) {
       const message = `${source}: the new version has no entries (${issues.length} issues); keeping the last good version`;
       await alert(source, 'empty_list', message);
