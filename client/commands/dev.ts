@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
+import { startProviders, type RunningProviders } from '../../providers';
 import { loadConfig } from '../../runtime/config';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
 import { startWorker } from '../../worker/start';
@@ -21,8 +22,15 @@ export function register(program: Command): void {
           temporalAddress: env.temporalAddress,
           temporalUiUrl: env.temporalUiUrl,
         });
+        let providers: RunningProviders | undefined;
         try {
           await runMigrations(config, env.ownerUrl);
+          // Without real provider endpoints, the simulated registry and bureau stand in (read by activities at call time).
+          if (!process.env.LEDGERFLOW_REGISTRY_URL || !process.env.LEDGERFLOW_BUREAU_URL) {
+            providers = await startProviders({ latencyMs: 10 });
+            process.env.LEDGERFLOW_REGISTRY_URL ??= providers.urls.registryUrl;
+            process.env.LEDGERFLOW_BUREAU_URL ??= providers.urls.bureauUrl;
+          }
           const worker = await startWorker({
             config,
             ownerUrl: env.ownerUrl,
@@ -36,6 +44,7 @@ export function register(program: Command): void {
               `  PostgreSQL   ${pg.hostname}:${pg.port}${pg.pathname}  (${env.origin.postgres})`,
               `  Temporal     ${env.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
+              `  providers    registry ${process.env.LEDGERFLOW_REGISTRY_URL}, credit bureau ${process.env.LEDGERFLOW_BUREAU_URL}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
               'In another terminal: npx ledgerflow doctor | npx ledgerflow --help. Ctrl-C stops everything.',
             ].join('\n'),
@@ -47,6 +56,7 @@ export function register(program: Command): void {
           info('stopping ...');
           await worker.shutdown();
         } finally {
+          await providers?.close();
           removeState();
           await env.close();
         }
