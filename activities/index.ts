@@ -2,6 +2,7 @@ import type { Database } from '../db/client';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 import { createRetentionActivities } from './retention';
+import { createScreeningWorkflowActivities } from './screening-temporal';
 import { createVerificationActivities } from './retention-verify';
 
 /** Everything activities need; the worker builds it once. */
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLoanActivities(deps),
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
+    ...createScreeningWorkflowActivities({ db: deps.db }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { deterministicUuid } from '../core/deterministic-id';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import {
@@ -71,6 +72,7 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
           country: p.country,
           kind: 'person',
           subjectId: `${applicationId}:${p.role}:${p.index}`,
+          resultId: deterministicUuid(`${businessEventKey(step)}:${p.role}:${p.index}`),
           actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
           context: activityAuditContext(step),
         });

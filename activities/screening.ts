@@ -1,3 +1,4 @@
+import { deterministicUuid } from '../core/deterministic-id';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,6 +110,8 @@ export interface ScreenNameInput extends CallContext {
   kind?: EntityKind;
   /** Customer id: the key of false-positive exceptions and of re-screening. */
   subjectId?: string;
+  /** Id of the stored result; activities pass one derived from their step so a retry writes nothing new. */
+  resultId?: string;
 }
 
 export interface ScreeningResult {
@@ -195,11 +198,6 @@ export function subjectKeyOf(subjectId: string | undefined, name: string | undef
 }
 
 /** A stable uuid-formatted id from a string (batch rows keep their id across resumes). */
-function stableId(s: string): string {
-  const h = sha256(s);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 const DECISION_RANK: Record<Decision, number> = { clear: 0, review: 1, block: 2 };
 
 interface LoadedIndex {
@@ -698,7 +696,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     const key = subjectKeyOf(input.subjectId, input.name);
     const { decision, hits } = screenOne(loaded, query, key, await exceptionsFor([key]));
     const result: ScreeningResult = {
-      id: randomUUID(),
+      id: input.resultId ?? randomUUID(),
       subjectId: input.subjectId,
       query,
       decision,
@@ -832,7 +830,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
           exceptions,
         );
         results.push({
-          id: stableId(`${batchId}:${it.row}`),
+          id: deterministicUuid(`${batchId}:${it.row}`),
           row: it.row,
           subjectId: it.subjectId,
           query: it.query,
@@ -998,7 +996,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
       );
       if (hits.length === 0) continue;
       results.push({
-        id: stableId(`rescreen:${to.id}:${input.fromVersionId ?? ''}:${s.subject_id}`),
+        id: deterministicUuid(`rescreen:${to.id}:${input.fromVersionId ?? ''}:${s.subject_id}`),
         subjectId: s.subject_id,
         query: s.query,
         decision,

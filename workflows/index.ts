@@ -3,3 +3,4 @@ export { onboardingSmoke } from './onboarding-smoke';
 export { loanOrigination } from './loan-origination';
 export { archiveWorkflowHistory } from './history-archiver';
 export { chainVerification, retentionPurge } from './retention';
+export { screeningBatch, screeningListUpdate } from './screening';
