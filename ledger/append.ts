@@ -246,6 +246,7 @@ async function writeBatch(
         salt: [] as Buffer[],
         payload: [] as string[],
       };
+      const salts = randomBytes(SALT_BYTES * sub.length);
       sub.forEach((item, j) => {
         const p = ready[j] as Omit<Prepared, 'resolve' | 'reject'>;
         const seen = (known as Map<string, AppendResult>).get(p.key);
@@ -254,7 +255,7 @@ async function writeBatch(
           return;
         }
         seq += 1;
-        const salt = randomBytes(SALT_BYTES);
+        const salt = salts.subarray(j * SALT_BYTES, (j + 1) * SALT_BYTES);
         const digest = payloadDigest(salt, p.canonicalPayload);
         const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
         const hash = chainHash(prev, seq, fastCanonicalEnvelope(committed), digest);
