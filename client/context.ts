@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
+import { enableAutoCheckpoints } from '../ledger/checkpoint';
+import { loadSigner } from '../ledger/keys';
 import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';

@@ -39,6 +39,12 @@ const EnvSchema = z.object({
     .min(1024)
     .default(256 * 1024),
   LEDGERFLOW_SIGNING_KEY_FILE: z.string().optional(),
+  /** The append path signs a checkpoint of a stream every this many events. */
+  LEDGERFLOW_CHECKPOINT_EVERY: z.coerce
+    .number()
+    .int()
+    .min(1, 'LEDGERFLOW_CHECKPOINT_EVERY must be a positive integer')
+    .default(1024),
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),

@@ -1,6 +1,8 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
+import { enableAutoCheckpoints } from '../ledger/checkpoint';
+import { loadSigner } from '../ledger/keys';
 import type { Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
@@ -26,6 +28,10 @@ export async function startWorker(opts: {
   const db = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_writer'), {
     max: MAX_CONCURRENT_ACTIVITIES + 5,
     applicationName: 'ledgerflow-worker',
+  });
+  enableAutoCheckpoints(db, {
+    signer: loadSigner(opts.config, log),
+    every: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
   });
   const connection = await connectWorkerWithBackoff(opts.temporalAddress, log);
   const worker = await createLedgerflowWorker({

@@ -160,7 +160,10 @@ export function register(program: Command): void {
         const config = loadConfig();
         const results: AppendResult[] = await withContext({ quiet: opts.json }, async (ctx) => {
           const db = ctx.db('ledgerflow_writer');
-          enableAutoCheckpoints(db, { signer: loadSigner(config, info), every: checkpointEvery() });
+          enableAutoCheckpoints(db, {
+            signer: loadSigner(config, info),
+            every: config.LEDGERFLOW_CHECKPOINT_EVERY,
+          });
           return appendAuditEvents(db, items, {
             stream: opts.stream,
             maxEventBytes: config.LEDGERFLOW_MAX_EVENT_BYTES,
@@ -429,13 +432,6 @@ function localTrustedStreams(config: ReturnType<typeof loadConfig>): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.checkpoint'))
     .map((f) => f.slice(0, -'.checkpoint'.length));
-}
-
-function checkpointEvery(): number | undefined {
-  const v = process.env.LEDGERFLOW_CHECKPOINT_EVERY;
-  if (v === undefined || v === '') return undefined;
-  if (!/^[1-9]\d*$/.test(v)) throw new ConfigError('LEDGERFLOW_CHECKPOINT_EVERY must be a positive integer');
-  return Number(v);
 }
 
 function emitProof(doc: InclusionProofDoc | ConsistencyProofDoc, out: string | undefined): number {
