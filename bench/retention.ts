@@ -67,6 +67,103 @@ async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Business class (no ledger guard): N expired loan_applications, 1% under case holds, purged by
+ * `retention_purge_batch` (row digests, holds, batch records) vs a plain keyset-batched DELETE of
+ * the same rows from an identical copy that carries a precomputed "held" flag.
+ */
+async function businessClass(owner: pg.Client, purger: ReturnType<typeof createDatabase>, size: number) {
+  const held = Math.floor(size / 100);
+  let t0 = performance.now();
+  await owner.query(
+    `INSERT INTO loan_applications (id, applicant, company_registration_number, amount, currency, term_months, purpose,
+       file_digest, submitted_by, created_at, updated_at)
+     SELECT 'app-' || lpad(s::text, 9, '0'), jsonb_build_object('name', 'Person ' || s, 'address', repeat('x', 80)),
+            'HRB ' || s, 1000 + s % 5000, 'EUR', 12, 'working capital', md5(s::text), 'bench',
+            now() - interval '10 days', now() - interval '10 days'
+       FROM generate_series(1, $1::int) s`,
+    [size],
+  );
+  // 1% under holds: every 100th application, each held by its own case hold.
+  await owner.query(
+    `INSERT INTO legal_holds (hold_id, scope, scope_value, case_id, reason, placed_by)
+     SELECT gen_random_uuid(), 'case', 'app-' || lpad((s * 100)::text, 9, '0'), 'BENCH-APPS', 'bench', 'bench'
+       FROM generate_series(1, $1::int) s`,
+    [held],
+  );
+  await owner.query(
+    `CREATE TABLE bench_plain_apps (LIKE loan_applications INCLUDING ALL, held boolean NOT NULL DEFAULT false)`,
+  );
+  await owner.query(
+    `INSERT INTO bench_plain_apps SELECT a.*, right(a.id, 2) = '00' FROM loan_applications a`,
+  );
+  await owner.query(`INSERT INTO retention_policies (policy_id, version, data_classes, period_seconds, period, trigger, action,
+       legal_minimum_seconds, changed_by, reason)
+     VALUES ('bench-apps', 1, '{loan_applications}', 86400, 'P1D', 'created', 'delete', 0, 'bench', 'bench')`);
+  await owner.query('VACUUM ANALYZE loan_applications, bench_plain_apps, legal_holds');
+  const setupMs = performance.now() - t0;
+  const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
+
+  t0 = performance.now();
+  let plain = 0;
+  let cursor = '';
+  for (;;) {
+    const r = await owner.query<{ last: string | null; n: string }>(
+      `WITH d AS (
+         DELETE FROM bench_plain_apps WHERE ctid IN (
+           SELECT ctid FROM bench_plain_apps WHERE id > $1 AND NOT held ORDER BY id LIMIT $2)
+         RETURNING id)
+       SELECT max(id) AS last, count(*) AS n FROM d`,
+      [cursor, BATCH],
+    );
+    const n = Number(r.rows[0]?.n ?? 0);
+    plain += n;
+    if (n === 0) break;
+    cursor = String(r.rows[0]?.last);
+  }
+  const plainMs = performance.now() - t0;
+
+  t0 = performance.now();
+  let purged = 0;
+  let c: unknown = null;
+  for (;;) {
+    const r = await purgeBatch(purger, {
+      purgeRunId: 'bench-apps',
+      dataClass: 'loan_applications',
+      asOf,
+      limit: BATCH,
+      cursor: c,
+      viaSetRole: false,
+    });
+    purged += r.purged;
+    c = r.cursor;
+    if (r.done) break;
+  }
+  const purgeMs = performance.now() - t0;
+  if (purged !== size - held || plain !== size - held) {
+    throw new Error(`business bench mismatch: purged ${purged}, plain ${plain}, expected ${size - held}`);
+  }
+  const out = {
+    rows: purged,
+    held,
+    setupMs: Math.round(setupMs),
+    purge: { ms: Math.round(purgeMs), rowsPerSec: rate(purged, purgeMs) },
+    plainDelete: { ms: Math.round(plainMs), rowsPerSec: rate(plain, plainMs) },
+    ratio: Number((plainMs / purgeMs).toFixed(2)),
+  };
+  console.log(
+    `business class loan_applications: ${fmt(size)} expired rows, ${fmt(held)} (1%) under ${fmt(held)} case holds`,
+  );
+  console.log(
+    `  plain batched DELETE : ${fmt(plain)} rows in ${fmt(out.plainDelete.ms)} ms = ${fmt(out.plainDelete.rowsPerSec)} rows/s`,
+  );
+  console.log(
+    `  retention_purge_batch: ${fmt(purged)} rows in ${fmt(out.purge.ms)} ms = ${fmt(out.purge.rowsPerSec)} rows/s`,
+  );
+  console.log(`  ratio purge/plain: ${out.ratio}x (target >= 0.5x)`);
+  return out;
+}
+
 /** Runs the suite and prints the figures (the bench/run.ts entry point). */
 export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<void> {
   await measure(opts);
@@ -277,7 +374,8 @@ export async function measure(
       console.log(
         `  node rss: start ${result.memory.rssStart}, peak ${result.memory.rssPeak} (+${result.memory.rssGrowth})`,
       );
-      return result;
+      const business = await businessClass(owner, purger, size);
+      return { ...result, business };
     } finally {
       await closeDatabase(writer).catch(() => undefined);
       await closeDatabase(purger).catch(() => undefined);
