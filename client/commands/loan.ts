@@ -1,3 +1,5 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../core/loan';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { startProviders } from '../../providers';
@@ -71,8 +73,8 @@ export function register(program: Command): void {
             raw,
             opts.as,
           );
-          let result: unknown;
-          if (opts.wait) result = await r.handle.result();
+          let result: LoanState | undefined;
+          if (opts.wait) result = await waitForDecisionOrReview(r.handle);
           if (opts.json)
             printJson({ applicationId: r.applicationId, runId: r.runId, duplicate: r.duplicate, result });
           else {
@@ -81,7 +83,12 @@ export function register(program: Command): void {
                 ? `application ${r.applicationId} was already submitted: workflow run ${r.runId} (not started again)`
                 : `application ${r.applicationId} submitted: workflow run ${r.runId}`,
             );
-            if (result) info(`result: ${JSON.stringify(result)}`);
+            if (result) {
+              const rule = result.rules
+                ? ` by rule ${result.rules.decidingRuleId ?? '-'}: ${result.rules.reason ?? ''}`
+                : '';
+              info(`status: ${result.status}${rule}`);
+            }
             info(`follow it: ledgerflow loan status ${r.applicationId}`);
           }
         });
@@ -218,4 +225,18 @@ export function register(program: Command): void {
         await p.close();
       }),
     );
+}
+
+/** Polls the workflow's state query until it is decided or waits for a reviewer. */
+async function waitForDecisionOrReview(handle: WorkflowHandle): Promise<LoanState> {
+  for (;;) {
+    const state = await handle.query(loanStateQuery);
+    if (
+      FINAL_STATUSES.has(state.status) ||
+      state.status === 'awaiting_review' ||
+      state.status === 'escalated'
+    )
+      return state;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
