@@ -8,6 +8,8 @@ import { createVerificationActivities } from './retention-verify';
 /** Everything activities need; the worker builds it once. */
 export interface ActivityDeps extends Omit<LoanActivityDeps, 'db'> {
   db: Database;
+  /** Pool as ledgerflow_purger for retention batches (the purger may only execute the purge functions). */
+  purgerDb?: Database;
   /** Test hook for crash tests, see {@link createSmokeActivities}. */
   holdAfterWriteMs?: number;
 }

@@ -29,6 +29,10 @@ export async function startWorker(opts: {
     max: MAX_CONCURRENT_ACTIVITIES + 5,
     applicationName: 'ledgerflow-worker',
   });
+  const purgerDb = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_purger'), {
+    max: 4,
+    applicationName: 'ledgerflow-worker-purger',
+  });
   enableAutoCheckpoints(db, {
     signer: loadSigner(opts.config, log),
     every: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
@@ -38,11 +42,12 @@ export async function startWorker(opts: {
     connection,
     namespace: opts.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
-    deps: { db, holdAfterWriteMs: opts.holdAfterWriteMs },
+    deps: { db, purgerDb, holdAfterWriteMs: opts.holdAfterWriteMs },
   });
   const done = worker.run().finally(async () => {
     await connection.close().catch(() => undefined);
     await closeDatabase(db).catch(() => undefined);
+    await closeDatabase(purgerDb).catch(() => undefined);
   });
   return {
     worker,
