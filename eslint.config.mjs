@@ -32,7 +32,16 @@ const determinism = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.ledgerflow/**', 'db/migrations/**', 'bin/**'] },
+  {
+    ignores: [
+      'eslint.config.mjs',
+      'node_modules/**',
+      '.tools/**',
+      '.ledgerflow/**',
+      'db/migrations/**',
+      'bin/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

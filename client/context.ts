@@ -40,13 +40,17 @@ export async function withContext<T>(
       env,
       db(role = 'ledgerflow_writer') {
         let db = pools.get(role);
-        if (!db)
-          pools.set(
-            role,
-            (db = createDatabase(appRoleUrl(config, env.ownerUrl, role), {
-              applicationName: `ledgerflow-cli`,
-            })),
-          );
+        if (!db) {
+          db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: 'ledgerflow-cli' });
+          // Appends from the CLI and the API are checkpointed like the worker's.
+          if (role === 'ledgerflow_writer') {
+            enableAutoCheckpoints(db, {
+              signer: loadSigner(config, info),
+              every: config.LEDGERFLOW_CHECKPOINT_EVERY,
+            });
+          }
+          pools.set(role, db);
+        }
         return db;
       },
       async temporal() {

@@ -16,7 +16,7 @@ export interface Thresholds {
 /**
  * Chosen on the even data rows (0, 2, 4...) of name_pairs_labelled.csv only: the review
  * threshold is the highest one whose F1 there is within 0.002 of the best (the top of the F1
- * plateau); the odd rows are the check. See docs/screening.md and bench/screening.ts.
+ * plateau); the odd rows are the check. See README "Sanctions screening" and bench/screening.ts.
  */
 export const DEFAULT_THRESHOLDS: Thresholds = { block: 0.95, review: 0.82 };
 

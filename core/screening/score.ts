@@ -1,7 +1,7 @@
 import type { NameToken, NormalizedName } from './normalize';
 import { jaroWinkler, tokenSimilarity, type PairKind } from './similarity';
 
-/** Tunable constants of the name scorer (see docs/screening.md). */
+/** Tunable constants of the name scorer (see README "Sanctions screening"). */
 export interface ScorerParams {
   /** Token pairs below this similarity are not paired at all. */
   minPairSimilarity: number;
