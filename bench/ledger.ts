@@ -1,22 +1,17 @@
+import { fmt, rate, withBenchDatabase } from './postgres';
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
 import { signerFrom } from '../core/signing';
 import { formatMicros } from '../core/time';
 import { closeDatabase, createDatabase } from '../db/client';
-import { runMigrations } from '../db/migrate';
 import { appRoleUrl } from '../db/roles';
 import { appendAuditEvent, appendAuditEvents, MAX_BATCH } from '../ledger/append';
 import { DEFAULT_CHECKPOINT_EVERY, createCheckpoint, enableAutoCheckpoints } from '../ledger/checkpoint';
 import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { VERIFY_PAGE_SIZE, pages, verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
-import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
-import { freePort } from '../runtime/temporal-server';
 import type { BenchOptions } from './run';
 
 /**
@@ -99,51 +94,10 @@ const PLAIN_INSERT = `WITH ev AS (
 INSERT INTO bench_plain_payloads (stream, seq, salt, payload)
 SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
 
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
-const fmt = (n: number) => n.toLocaleString('en-US');
-
-async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  let adminUrl: string;
-  let stop: () => Promise<void> = async () => undefined;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bench-'));
-  if (config.DATABASE_URL) {
-    const u = new URL(config.DATABASE_URL);
-    u.pathname = '/postgres';
-    adminUrl = u.toString();
-  } else {
-    const h = await startEmbeddedPostgres({
-      dir: path.join(tmp, 'pg'),
-      port: await freePort(),
-      persistent: false,
-    });
-    adminUrl = h.adminUrl;
-    stop = h.stop;
-  }
-  const name = `lf_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const owner = new URL(adminUrl);
-  owner.pathname = `/${name}`;
-  try {
-    await runMigrations(config, owner.toString());
-    return await fn(owner.toString());
-  } finally {
-    const a = new pg.Client({ connectionString: adminUrl });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    await a.end();
-    await stop();
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
 export async function run(opts: BenchOptions): Promise<void> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
   const config = loadConfig();
-  await withPostgres(async (ownerUrl) => {
+  await withBenchDatabase(async (ownerUrl) => {
     const owner = new pg.Client({ connectionString: ownerUrl });
     await owner.connect();
     await owner.query(`CREATE TABLE bench_plain_events (LIKE ledger_events INCLUDING ALL);

@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { fmt, rate, withBenchDatabase } from './postgres';
 import pg from 'pg';
 import { placeHold, purgeBatch, syncPolicies } from '../activities/retention-db';
 import { closeDatabase, createDatabase } from '../db/client';
-import { runMigrations } from '../db/migrate';
 import { appRoleUrl } from '../db/roles';
 import { loadConfig } from '../runtime/config';
-import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
-import { freePort } from '../runtime/temporal-server';
 
 /**
  * Retention benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
@@ -25,47 +19,7 @@ const SMOKE_SIZE = 5_000;
 const BATCH = 5_000;
 const HELD_CASES = 100;
 
-const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
-const fmt = (n: number) => n.toLocaleString('en-US');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
-
-async function withPostgres<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  let adminUrl: string;
-  let stop: () => Promise<void> = async () => undefined;
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bench-retention-'));
-  if (config.DATABASE_URL) {
-    const u = new URL(config.DATABASE_URL);
-    u.pathname = '/postgres';
-    adminUrl = u.toString();
-  } else {
-    const h = await startEmbeddedPostgres({
-      dir: path.join(tmp, 'pg'),
-      port: await freePort(),
-      persistent: false,
-    });
-    adminUrl = h.adminUrl;
-    stop = h.stop;
-  }
-  const name = `lf_bench_ret_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const owner = new URL(adminUrl);
-  owner.pathname = `/${name}`;
-  try {
-    await runMigrations(config, owner.toString());
-    return await fn(owner.toString());
-  } finally {
-    const a = new pg.Client({ connectionString: adminUrl });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-    await a.end();
-    await stop();
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 /**
  * Business class (no ledger guard): N expired loan_applications, 1% under case holds, purged by
@@ -175,7 +129,7 @@ export async function measure(
 ): Promise<Record<string, unknown>> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
   const config = loadConfig();
-  return withPostgres(async (ownerUrl) => {
+  return withBenchDatabase(async (ownerUrl) => {
     const owner = new pg.Client({ connectionString: ownerUrl });
     await owner.connect();
     const writer = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), { max: 4 });

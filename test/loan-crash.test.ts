@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { spawnWorkerProcess } from './temporal-helpers';
 
 let env: LoanTestEnv;
 beforeAll(async () => {
@@ -12,16 +12,14 @@ afterAll(() => env?.close());
 describe('worker killed with kill -9 mid-enrichment', () => {
   it('a restarted worker completes the application; no duplicate business events, one inquiry', async () => {
     const spawnWorker = (): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+      spawnWorkerProcess({
+        databaseUrl: env.t.ownerUrl,
+        temporalAddress: env.temporal.address,
+        taskQueue: env.temporal.taskQueue,
         env: {
-          ...process.env,
-          DATABASE_URL: env.t.ownerUrl,
-          TEMPORAL_ADDRESS: env.temporal.address,
-          TEMPORAL_TASK_QUEUE: env.temporal.taskQueue,
           LEDGERFLOW_REGISTRY_URL: env.providers.urls.registryUrl,
           LEDGERFLOW_BUREAU_URL: env.providers.urls.bureauUrl,
         },
-        stdio: ['ignore', 'ignore', 'pipe'],
       });
     // The bureau answers slowly, so the worker dies while the credit call is in flight.
     env.providers.bureau.faults.set({ latencyMs: 4_000 });

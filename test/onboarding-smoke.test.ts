@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnboardingSmokeResult } from '../core/onboarding-smoke';
 import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -78,15 +77,11 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
 
   it('survives kill -9 of the worker after the ledger write: retried activity, no duplicate event', async () => {
     const spawnWorker = (hold: number): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
-        env: {
-          ...process.env,
-          DATABASE_URL: t.ownerUrl,
-          TEMPORAL_ADDRESS: temporal.address,
-          TEMPORAL_TASK_QUEUE: temporal.taskQueue,
-          LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS: String(hold),
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      spawnWorkerProcess({
+        databaseUrl: t.ownerUrl,
+        temporalAddress: temporal.address,
+        taskQueue: temporal.taskQueue,
+        env: { LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS: String(hold) },
       });
     const first = spawnWorker(60_000);
     const exited = new Promise((r) => first.once('exit', r));

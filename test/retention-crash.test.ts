@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncPolicies } from '../activities/retention-db';
 import type { RetentionPurgeResult, SignedPurgeCertificate } from '../core/retention/types';
@@ -7,7 +6,7 @@ import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { TEST_RETENTION_CONFIG, appendEvents, dbNow, sleep, useTempDataDir } from './retention-helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -37,16 +36,11 @@ describe('retention purge crash and resume', () => {
     const expired = await count('SELECT count(*) AS n FROM ledger_payloads');
 
     const spawnWorker = (delayMs: number): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
-        env: {
-          ...process.env,
-          DATABASE_URL: t.ownerUrl,
-          TEMPORAL_ADDRESS: temporal.address,
-          TEMPORAL_TASK_QUEUE: temporal.taskQueue,
-          LEDGERFLOW_DATA_DIR: dataDir,
-          LEDGERFLOW_TEST_PURGE_BATCH_DELAY_MS: String(delayMs),
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+      spawnWorkerProcess({
+        databaseUrl: t.ownerUrl,
+        temporalAddress: temporal.address,
+        taskQueue: temporal.taskQueue,
+        env: { LEDGERFLOW_DATA_DIR: dataDir, LEDGERFLOW_TEST_PURGE_BATCH_DELAY_MS: String(delayMs) },
       });
     const first = spawnWorker(300);
     const exited = new Promise((r) => first.once('exit', r));

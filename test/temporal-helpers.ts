@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import {
   DefaultLogger,
@@ -63,4 +65,26 @@ export async function createTemporalTestEnv(): Promise<TemporalTestEnv> {
       await connection.close();
     },
   };
+}
+
+/**
+ * Starts `worker/main.ts` as its own process (for kill -9 tests) on the given database and
+ * task queue; `env` adds variables such as provider URLs or test hooks.
+ */
+export function spawnWorkerProcess(opts: {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  env?: Record<string, string>;
+}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: opts.databaseUrl,
+      TEMPORAL_ADDRESS: opts.temporalAddress,
+      TEMPORAL_TASK_QUEUE: opts.taskQueue,
+      ...opts.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
