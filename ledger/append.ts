@@ -1,3 +1,4 @@
+import { canonicalJson } from '../core/canonical-json';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import {
@@ -8,8 +9,7 @@ import {
   type AuditEventInput,
   type CommittedEvent,
 } from '../core/audit-event';
-import { GENESIS_HASH, SALT_BYTES, chainHash, payloadDigest } from '../core/hash-chain';
-import { fastCanonicalEnvelope, fastCanonicalJson } from './canonical';
+import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { checkpointAfterAppend } from './checkpoint';
@@ -73,7 +73,7 @@ function prepare(
     schema_version: e.schema_version,
     idempotency_key: key,
   };
-  const canonicalPayload = fastCanonicalJson(e.payload);
+  const canonicalPayload = canonicalJson(e.payload);
   const size = Buffer.byteLength(canonicalPayload) + Buffer.byteLength(JSON.stringify(committed));
   if (size > maxBytes) {
     throw new LedgerValidationError(
@@ -258,7 +258,7 @@ async function writeBatch(
         const salt = salts.subarray(j * SALT_BYTES, (j + 1) * SALT_BYTES);
         const digest = payloadDigest(salt, p.canonicalPayload);
         const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-        const hash = chainHash(prev, seq, fastCanonicalEnvelope(committed), digest);
+        const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
         const c = p.committed;
         cols.seq.push(seq);
         cols.eventId.push(c.event_id);

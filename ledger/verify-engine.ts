@@ -1,7 +1,7 @@
+import { canonicalJson } from '../core/canonical-json';
 import type { CommittedEvent } from '../core/audit-event';
 import { verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
-import { GENESIS_HASH, chainHash, payloadDigest } from '../core/hash-chain';
-import { fastCanonicalEnvelope, fastCanonicalJson } from './canonical';
+import { GENESIS_HASH, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
 import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 
@@ -174,7 +174,7 @@ export class StreamVerifier {
   private hashAt(row: VerifyRow, prev: Buffer, seq: number): Buffer {
     try {
       const event = seq === row.event.seq ? row.event : { ...row.event, seq };
-      return chainHash(prev, seq, fastCanonicalEnvelope(event), row.payloadDigest);
+      return chainHash(prev, seq, canonicalEnvelope(event), row.payloadDigest);
     } catch {
       return Buffer.alloc(0);
     }
@@ -196,7 +196,7 @@ export class StreamVerifier {
     if (row.payload !== null && row.payload !== undefined) {
       let digest: Buffer | null;
       try {
-        digest = row.salt ? payloadDigest(row.salt, fastCanonicalJson(row.payload)) : null;
+        digest = row.salt ? payloadDigest(row.salt, canonicalJson(row.payload)) : null;
       } catch {
         digest = null;
       }
