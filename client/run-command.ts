@@ -3,6 +3,7 @@ import { describeZodError } from '../core/audit-event';
 import { MigrationError } from '../db/migrate';
 import { LedgerValidationError } from '../ledger/errors';
 import { ConfigError, InputError } from '../runtime/errors';
+import { PrincipalError } from './principals';
 
 /** Exit codes: 0 ok, 1 a check failed or data was rejected, 2 cannot run (usage, config, unreachable). */
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -25,6 +26,10 @@ function reportError(err: unknown): number {
   if (err instanceof ConfigError || err instanceof InputError || err instanceof MigrationError) {
     process.stderr.write(`error: ${err.message}\n`);
     return EXIT.cannotRun;
+  }
+  if (err instanceof PrincipalError) {
+    process.stderr.write(`denied: ${err.message}\n`);
+    return EXIT.failed;
   }
   if (err instanceof LedgerValidationError) {
     process.stderr.write(`rejected: ${err.message}\n`);

@@ -73,6 +73,42 @@ describe('ledgerflow CLI', () => {
     expect(Array.isArray(JSON.parse(r.out))).toBe(true);
   });
 
+  it('api keys: unknown acting principals are denied, an admin creates a key shown once', async () => {
+    const denied = cli([
+      'api',
+      'keys',
+      'create',
+      '--principal',
+      'alice',
+      '--role',
+      'auditor',
+      '--as',
+      'ghost',
+    ]);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/denied: unknown principal "ghost"/);
+    await t.asOwner(
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('root', 'Root', '{admin}', 'test'), ('alice', 'Alice', '{reviewer}', 'test')`,
+    );
+    const created = cli([
+      'api',
+      'keys',
+      'create',
+      '--principal',
+      'alice',
+      '--role',
+      'auditor',
+      '--as',
+      'root',
+      '--json',
+    ]);
+    expect(created.code, created.err).toBe(0);
+    expect(JSON.parse(created.out).key).toMatch(/^lfk_[0-9a-f]{12}_/);
+    expect(
+      cli(['api', 'keys', 'create', '--principal', 'alice', '--role', 'auditor', '--as', 'alice']).err,
+    ).toMatch(/lacks the "admin" role/);
+  });
+
   it('every command has --help; unknown commands exit 2', () => {
     for (const c of [
       ['--help'],

@@ -3,14 +3,9 @@ import { ApiRoleSchema, createApiKey, revokeApiKey } from '../../api/keys';
 import { buildApiServer } from '../../api/server';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
+import { resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { action } from '../run-command';
-
-function actingPrincipal(opts: { as?: string }): string {
-  const who = opts.as ?? process.env.LEDGERFLOW_PRINCIPAL;
-  if (!who) throw new InputError('say who you are: --as <principal> or LEDGERFLOW_PRINCIPAL');
-  return who;
-}
 
 export function register(program: Command): void {
   const api = program.command('api').description('the auditor HTTP API and its keys');
@@ -42,15 +37,15 @@ export function register(program: Command): void {
     .description('create a key for a known principal; the key is printed once')
     .requiredOption('--principal <id>', 'principal the key acts as')
     .requiredOption('--role <role>', 'auditor | emitter')
-    .option('--as <principal>', 'who is creating the key (or LEDGERFLOW_PRINCIPAL)')
+    .option('--as <principal>', 'admin principal creating the key (or LEDGERFLOW_PRINCIPAL)')
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { principal: string; role: string; as?: string; json?: boolean }) => {
         const role = ApiRoleSchema.safeParse(opts.role);
         if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
-        const by = actingPrincipal(opts);
         await withContext({ quiet: opts.json }, async (ctx) => {
-          const created = await createApiKey(ctx.db(), opts.principal, role.data, by);
+          const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
+          const created = await createApiKey(ctx.db(), opts.principal, role.data, by.id);
           if (opts.json) printJson(created);
           else
             info(
@@ -86,12 +81,12 @@ export function register(program: Command): void {
   keys
     .command('revoke <keyId>')
     .description('revoke a key (it stays on record)')
-    .option('--as <principal>', 'who is revoking (or LEDGERFLOW_PRINCIPAL)')
+    .option('--as <principal>', 'admin principal revoking it (or LEDGERFLOW_PRINCIPAL)')
     .action(
       action(async (keyId: string, opts: { as?: string }) => {
-        const by = actingPrincipal(opts);
         await withContext({}, async (ctx) => {
-          await revokeApiKey(ctx.db(), keyId, by);
+          const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
+          await revokeApiKey(ctx.db(), keyId, by.id);
           info(`revoked ${keyId}`);
         });
       }),
