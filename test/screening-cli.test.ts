@@ -12,6 +12,9 @@ let tmp: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
+  await t.asOwner(
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('cli-tester', 'CLI tester', '{operator,reviewer}', 'test')`,
+  );
   tmp = await mkdtemp(path.join(tmpdir(), 'lf-screening-cli-'));
 });
 afterAll(() => t?.drop());
@@ -22,7 +25,7 @@ function cli(args: string[]) {
       ...process.env,
       DATABASE_URL: t.ownerUrl,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      LEDGERFLOW_ACTOR: 'cli-tester',
+      LEDGERFLOW_PRINCIPAL: 'cli-tester',
     },
     encoding: 'utf8',
     timeout: 60_000,
@@ -31,6 +34,12 @@ function cli(args: string[]) {
 }
 
 describe('ledgerflow lists / screen', () => {
+  it('refuses an unknown acting principal before anything is written', () => {
+    const r = cli(['screen', 'name', 'Jane Doe', '--as', 'ghost']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/denied: unknown principal "ghost"/);
+  });
+
   it('loads a list, shows its status and screens a name with --json', () => {
     const load = cli(['lists', 'load', path.join(FIX, 'un-consolidated')]);
     expect(load.code, load.err).toBe(0);

@@ -1,20 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createScreeningActivities, type CallContext } from '../../activities/screening';
 import type { Actor } from '../../core/audit-event';
+import type { PrincipalRole } from '../../core/loan';
+import type { Database } from '../../db/client';
 import { withContext } from '../context';
+import { resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 
-/** The CLI user as the ledger actor (LEDGERFLOW_ACTOR, else the OS user). */
-export function cliCall(actorId?: string): CallContext {
-  const actor: Actor = {
-    type: 'user',
-    id: actorId ?? process.env.LEDGERFLOW_ACTOR ?? userInfo().username ?? 'cli',
-  };
+/** The acting principal (`--as`, else LEDGERFLOW_PRINCIPAL) as the ledger actor; unknown principals are refused. */
+export async function cliCall(
+  db: Database,
+  as: string | undefined,
+  role: PrincipalRole,
+): Promise<CallContext> {
+  const principal = await resolvePrincipal(db, as, role);
+  const actor: Actor = { type: 'user', id: principal.id };
   return { actor, context: { request: { source: 'cli', request_id: randomUUID() } } };
 }
+
+/** Help text of the `--as` option shared by the screening commands. */
+export const AS_OPTION = 'acting principal (default $LEDGERFLOW_PRINCIPAL)';
 
 export function register(program: Command): void {
   const lists = program.command('lists').description('sanctions lists: load versions, show status');
@@ -30,13 +37,13 @@ export function register(program: Command): void {
     )
     .option('--confirm', 'accept a version that drops more entries than allowed')
     .option('--max-drop <share>', 'largest share of entries a new version may drop without --confirm', '0.1')
-    .option('--actor <id>', 'who loads the list (default LEDGERFLOW_ACTOR or the OS user)')
+    .option('--as <principal>', AS_OPTION)
     .option('--json', 'print JSON')
     .action(
       action(
         async (
           target: string,
-          opts: { source?: string; confirm?: boolean; maxDrop: string; actor?: string; json?: boolean },
+          opts: { source?: string; confirm?: boolean; maxDrop: string; as?: string; json?: boolean },
         ) => {
           const isUrl = /^https?:\/\//i.test(target);
           const maxDropShare = Number(opts.maxDrop);
@@ -47,7 +54,7 @@ export function register(program: Command): void {
           return withContext({ quiet: opts.json }, async (ctx) => {
             const act = createScreeningActivities({ db: ctx.db(), maxDropShare, log: info });
             const r = await act.loadList({
-              ...cliCall(opts.actor),
+              ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               ...(isUrl ? { url: target } : { path: target }),
               source: opts.source,
               confirm: opts.confirm,

@@ -8,7 +8,7 @@ import type { Hit } from '../../core/screening/types';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
-import { cliCall } from './lists';
+import { AS_OPTION, cliCall } from './lists';
 
 /** One result in the shape both `screen name` and `screen file` print with --json. */
 function resultJson(r: ScreeningResult | { row: number; error: string }) {
@@ -75,7 +75,7 @@ export function register(program: Command): void {
     .option('--country <country>', 'nationality/country, ISO code or name (soft adjustment)')
     .option('--type <kind>', `entity type: ${KINDS.join(' | ')}`)
     .option('--subject <id>', 'customer id (key of false-positive exceptions)')
-    .option('--actor <id>', 'who screens (default LEDGERFLOW_ACTOR or the OS user)')
+    .option('--as <principal>', AS_OPTION)
     .option('--json', 'print JSON')
     .action(
       action(
@@ -86,7 +86,7 @@ export function register(program: Command): void {
             country?: string;
             type?: string;
             subject?: string;
-            actor?: string;
+            as?: string;
             json?: boolean;
           },
         ) => {
@@ -97,7 +97,7 @@ export function register(program: Command): void {
           return withContext({ quiet: opts.json }, async (ctx) => {
             const act = createScreeningActivities({ db: ctx.db() });
             const r = await act.screenName({
-              ...cliCall(opts.actor),
+              ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               name,
               dob: opts.dob,
               country: opts.country,
@@ -120,7 +120,7 @@ export function register(program: Command): void {
     .option('--batch <id>', 'batch id (resume a batch with --batch ID --offset N)')
     .option('--offset <n>', 'resume from this row offset', '0')
     .option('--chunk <n>', 'rows per chunk', '200')
-    .option('--actor <id>', 'who screens (default LEDGERFLOW_ACTOR or the OS user)')
+    .option('--as <principal>', AS_OPTION)
     .option('--json', 'print one JSON result per input row')
     .action(
       action(
@@ -132,7 +132,7 @@ export function register(program: Command): void {
             batch?: string;
             offset: string;
             chunk: string;
-            actor?: string;
+            as?: string;
             json?: boolean;
           },
         ) => {
@@ -151,7 +151,7 @@ export function register(program: Command): void {
             let started = false;
             const report = await act.screenBatch(
               {
-                ...cliCall(opts.actor),
+                ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
                 file,
                 column: opts.column,
                 batchId: opts.batch,
@@ -193,7 +193,7 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'why this is not the listed party')
     .option('--subject <id>', 'customer id')
     .option('--name <name>', 'the screened name (when there is no customer id)')
-    .option('--reviewer <id>', 'reviewer (default LEDGERFLOW_ACTOR or the OS user)')
+    .option('--as <principal>', `reviewing principal; ${AS_OPTION}`)
     .option('--json', 'print JSON')
     .action(
       action(
@@ -203,12 +203,12 @@ export function register(program: Command): void {
           reason: string;
           subject?: string;
           name?: string;
-          reviewer?: string;
+          as?: string;
           json?: boolean;
         }) => {
           return withContext({ quiet: opts.json }, async (ctx) => {
             const act = createScreeningActivities({ db: ctx.db() });
-            const call = cliCall(opts.reviewer);
+            const call = await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'reviewer');
             const r = await act.recordFalsePositive({
               ...call,
               subjectId: opts.subject,
