@@ -7,7 +7,7 @@ import { jsonDiff } from '../core/json-diff';
 import { LOAN_STREAM, TELEMETRY_STREAM, type CreditSummary, type RegistrySummary } from '../core/loan';
 import type { Database } from '../db/client';
 import { loanApplications, loanEnrichments } from '../db/schema';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { activityAuditContext, attemptEventKey, businessEventKey } from './audit-context';
 
 /** Where the providers are; when absent, LEDGERFLOW_REGISTRY_URL / LEDGERFLOW_BUREAU_URL at call time. */
@@ -18,6 +18,7 @@ export interface ProviderEndpoints {
 
 export interface EnrichmentDeps {
   db: Database;
+  ledger: Ledger;
   providers?: ProviderEndpoints;
   /** Per-request HTTP timeout; default {@link PROVIDER_HTTP_TIMEOUT_MS}. */
   providerTimeoutMs?: number;
@@ -84,7 +85,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Enrichment activities: provider calls with telemetry per attempt and one business event per data change. */
 export function createEnrichmentActivities(deps: EnrichmentDeps) {
-  const { db } = deps;
+  const { db, ledger } = deps;
   const timeoutMs = deps.providerTimeoutMs ?? PROVIDER_HTTP_TIMEOUT_MS;
 
   /**
@@ -167,8 +168,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
       }
     }
 
-    const telemetry = appendAuditEvent(
-      db,
+    const telemetry = ledger.append(
       {
         event_type: 'provider.call_attempted',
         actor: { type: 'service', id: 'ledgerflow-worker' },
@@ -219,8 +219,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
     if (existing && existing.recordDigest === digest) return { digest, version: existing.version };
     const before = existing?.record as EnrichmentRecord | undefined;
     const version = (existing?.version ?? 0) + 1;
-    await appendAuditEvent(
-      db,
+    await ledger.append(
       {
         event_type: 'loan.enrichment_recorded',
         actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
@@ -368,8 +367,7 @@ export function createEnrichmentActivities(deps: EnrichmentDeps) {
       });
       await Promise.all([
         telemetry,
-        appendAuditEvent(
-          db,
+        ledger.append(
           {
             event_type: 'loan.credit_inquiry_cancelled',
             actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },

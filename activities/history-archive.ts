@@ -4,9 +4,8 @@ import type { Client } from '@temporalio/client';
 import { historyToJSON } from './history-json';
 import { and, eq } from 'drizzle-orm';
 import { PROVENANCE_STREAM } from '../core/loan';
-import type { Database } from '../db/client';
 import { workflowHistories } from '../db/schema';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 
 const CLOSE_EVENTS = [
   'workflowExecutionCompletedEventAttributes',
@@ -39,12 +38,13 @@ export class WorkflowNotClosedError extends Error {
  * archiving the same run again returns the first archive.
  */
 export async function archiveWorkflowRun(
-  db: Database,
+  ledger: Ledger,
   client: Client,
   workflowId: string,
   runId: string | undefined,
   source: 'worker' | 'cli' | 'script',
 ): Promise<ArchiveResult> {
+  const db = ledger.db;
   const handle = client.workflow.getHandle(workflowId, runId);
   const desc = await handle.describe();
   if (desc.status.name === 'RUNNING')
@@ -74,8 +74,7 @@ export async function archiveWorkflowRun(
     };
   }
   // Seal first (idempotent key), then store: a crash in between is repaired by the next attempt.
-  const sealed = await appendAuditEvent(
-    db,
+  const sealed = await ledger.append(
     {
       event_type: 'workflow.history_archived',
       actor: { type: 'service', id: 'ledgerflow-history-archiver' },
@@ -127,12 +126,12 @@ export async function archiveWorkflowRun(
 }
 
 /** The archiver's activity: waits (by retrying) until the run has closed, then archives it. */
-export function createHistoryArchiveActivities({ db }: { db: Database }) {
+export function createHistoryArchiveActivities({ ledger }: { ledger: Ledger }) {
   return {
     async archiveClosedWorkflow(input: { workflowId: string; runId: string }): Promise<ArchiveResult> {
       try {
         return await archiveWorkflowRun(
-          db,
+          ledger,
           Context.current().client,
           input.workflowId,
           input.runId,

@@ -1,4 +1,5 @@
 import type { Database } from '../db/client';
+import type { Ledger } from '../ledger/ledger';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 import { createRetentionActivities } from './retention';
@@ -6,8 +7,9 @@ import { createScreeningWorkflowActivities } from './screening-temporal';
 import { createVerificationActivities } from './retention-verify';
 
 /** Everything activities need; the worker builds it once. */
-export interface ActivityDeps extends Omit<LoanActivityDeps, 'db'> {
+export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
   db: Database;
+  ledger: Ledger;
   /** Pool as ledgerflow_purger for retention batches (the purger may only execute the purge functions). */
   purgerDb?: Database;
   /** Test hook for crash tests, see {@link createSmokeActivities}. */
@@ -21,7 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLoanActivities(deps),
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
-    ...createScreeningWorkflowActivities({ db: deps.db }),
+    ...createScreeningWorkflowActivities({ db: deps.db, ledger: deps.ledger }),
   };
 }
 

@@ -6,11 +6,11 @@ import { LOAN_STREAM, type FinalDecision, type LoanStatus, type ReviewDecision }
 import type { RuleEvaluation } from '../core/loan-rules';
 import type { Database } from '../db/client';
 import { loanApplications, principals } from '../db/schema';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { activityAuditContext, businessEventKey } from './audit-context';
 
 /** Business events of the loan workflow (one per step, keyed by workflow id + run id + step). */
-export function createLoanRecordActivities({ db }: { db: Database }) {
+export function createLoanRecordActivities({ db, ledger }: { db: Database; ledger: Ledger }) {
   const workflowActor = () => ({
     type: 'workflow' as const,
     id: Context.current().info.workflowType ?? 'loanOrigination',
@@ -24,8 +24,7 @@ export function createLoanRecordActivities({ db }: { db: Database }) {
       payload: JsonObject;
     },
   ) {
-    const r = await appendAuditEvent(
-      db,
+    const r = await ledger.append(
       {
         event_type: e.event_type,
         actor: e.actor ?? workflowActor(),

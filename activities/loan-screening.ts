@@ -11,7 +11,7 @@ import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
 import { MATCHER_VERSION } from '../core/screening/config';
 import type { Database } from '../db/client';
 import { loanApplications, loanEnrichments, loanInterimWatchlist, screeningListVersions } from '../db/schema';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { InputError } from '../runtime/errors';
 import { activityAuditContext, businessEventKey } from './audit-context';
 import { createScreeningActivities } from './screening';
@@ -35,7 +35,7 @@ export const SANCTIONS_ENGINE = `ledgerflow-screening/${MATCHER_VERSION}`;
  * the small `loan_interim_watchlist` table, so demos and tests run without a list. The engine
  * used is recorded in the `loan.parties_screened` event; the workflow does not change.
  */
-export function createLoanScreeningActivities({ db }: { db: Database }) {
+export function createLoanScreeningActivities({ db, ledger }: { db: Database; ledger: Ledger }) {
   let engine: ReturnType<typeof createScreeningActivities> | undefined;
   // The interim list changes rarely: read it at most every 30 s per worker.
   let cached: { at: number; entries: Promise<WatchlistEntry[]> } | undefined;
@@ -62,7 +62,7 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
     applicationId: string,
     step: string,
   ): Promise<PartyHit[]> {
-    engine ??= createScreeningActivities({ db });
+    engine ??= createScreeningActivities({ db, ledger });
     const hits: PartyHit[] = [];
     for (const p of parties) {
       try {
@@ -171,8 +171,7 @@ export function createLoanScreeningActivities({ db }: { db: Database }) {
           };
         });
       }
-      await appendAuditEvent(
-        db,
+      await ledger.append(
         {
           event_type: 'loan.parties_screened',
           actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },

@@ -3,9 +3,11 @@ import { createEnrichmentActivities, type ProviderEndpoints } from './enrichment
 import { createHistoryArchiveActivities } from './history-archive';
 import { createLoanRecordActivities } from './loan-records';
 import { createLoanScreeningActivities } from './loan-screening';
+import type { Ledger } from '../ledger/ledger';
 
 export interface LoanActivityDeps {
   db: Database;
+  ledger: Ledger;
   /** Simulated or real provider endpoints; default from LEDGERFLOW_REGISTRY_URL / LEDGERFLOW_BUREAU_URL. */
   providers?: ProviderEndpoints;
   providerTimeoutMs?: number;

@@ -1,17 +1,18 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import type { OnboardingSmokeInput } from '../core/onboarding-smoke';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { activityAuditContext, businessEventKey } from './audit-context';
 
 export interface SmokeDeps {
   db: Database;
+  ledger: Ledger;
   /** Test hook: keep the activity running this long after its ledger write (crash tests). */
   holdAfterWriteMs?: number;
 }
 
 /** Activities of the `onboardingSmoke` workflow: each writes one business event. */
-export function createSmokeActivities({ db, holdAfterWriteMs = 0 }: SmokeDeps) {
+export function createSmokeActivities({ ledger, holdAfterWriteMs = 0 }: SmokeDeps) {
   async function hold(): Promise<void> {
     const until = Date.now() + holdAfterWriteMs;
     while (Date.now() < until) {
@@ -23,8 +24,7 @@ export function createSmokeActivities({ db, holdAfterWriteMs = 0 }: SmokeDeps) {
   return {
     async recordApplicationReceived(input: OnboardingSmokeInput) {
       const step = 'application-received';
-      const r = await appendAuditEvent(
-        db,
+      const r = await ledger.append(
         {
           event_type: 'onboarding.application_received',
           actor: { type: 'user', id: input.requestedBy },
@@ -43,8 +43,7 @@ export function createSmokeActivities({ db, holdAfterWriteMs = 0 }: SmokeDeps) {
 
     async recordOnboardingChecked(input: OnboardingSmokeInput) {
       const step = 'onboarding-checked';
-      const r = await appendAuditEvent(
-        db,
+      const r = await ledger.append(
         {
           event_type: 'onboarding.check_completed',
           actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'onboardingSmoke' },

@@ -11,7 +11,7 @@ import {
   type StoredPolicy,
 } from '../core/retention';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 
 /**
@@ -79,10 +79,11 @@ export interface SyncResult {
  * written in one transaction: a rejected change leaves nothing changed.
  */
 export async function syncPolicies(
-  db: Database,
+  ledger: Ledger,
   rawConfig: unknown,
   opts: { changedBy: string; reason: string; dryRun?: boolean },
 ): Promise<SyncResult> {
+  const db = ledger.db;
   const resolved = resolveRetentionConfig(rawConfig);
   if (!resolved.ok) throw new RetentionRejected(`retention config rejected: ${resolved.errors.join('; ')}`);
   const stored = await storedPolicies(db);
@@ -155,8 +156,7 @@ export async function syncPolicies(
   }
   for (const r of rows) {
     const c = r.change;
-    await appendAuditEvent(
-      db,
+    await ledger.append(
       {
         event_type: 'retention.policy_changed',
         actor: { type: 'user', id: opts.changedBy },
@@ -222,7 +222,8 @@ const nonEmpty = (v: string, what: string) => {
   return v.trim();
 };
 
-export async function placeHold(db: Database, input: PlaceHoldInput): Promise<HoldRow> {
+export async function placeHold(ledger: Ledger, input: PlaceHoldInput): Promise<HoldRow> {
+  const db = ledger.db;
   const scopes: HoldScope[] = ['subject', 'resource', 'case', 'data_class'];
   if (!scopes.includes(input.scope))
     throw new RetentionRejected(`hold scope must be one of ${scopes.join(', ')}`);
@@ -254,8 +255,7 @@ export async function placeHold(db: Database, input: PlaceHoldInput): Promise<Ho
   } catch (err) {
     rethrow(err);
   }
-  await appendAuditEvent(
-    db,
+  await ledger.append(
     {
       event_type: 'legal_hold.placed',
       actor: actorOf(placedBy),
@@ -273,9 +273,10 @@ export async function placeHold(db: Database, input: PlaceHoldInput): Promise<Ho
 }
 
 export async function releaseHold(
-  db: Database,
+  ledger: Ledger,
   input: { holdId: string; releasedBy: string; reason: string },
 ): Promise<HoldRow> {
+  const db = ledger.db;
   const releasedBy = nonEmpty(input.releasedBy, 'released by (--as)');
   const reason = nonEmpty(input.reason, 'reason');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(input.holdId)) {
@@ -299,8 +300,7 @@ export async function releaseHold(
   } catch (err) {
     rethrow(err);
   }
-  await appendAuditEvent(
-    db,
+  await ledger.append(
     {
       event_type: 'legal_hold.released',
       actor: actorOf(releasedBy),

@@ -1,7 +1,7 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { COMPLIANCE_STREAM, type ChainVerificationResult } from '../core/retention/types';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { readPinnedKeys } from '../ledger/keys';
 import { verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
@@ -153,7 +153,7 @@ export async function runChainVerification(
 }
 
 /** Activities of the `chainVerification` workflow. */
-export function createVerificationActivities(deps: { db: Database }) {
+export function createVerificationActivities(deps: { db: Database; ledger: Ledger }) {
   return {
     async verifyLedgerChain(input: { streams?: string[]; full?: boolean }): Promise<VerifyActivityResult> {
       return runChainVerification(deps.db, input);
@@ -170,8 +170,7 @@ export function createVerificationActivities(deps: { db: Database }) {
       const detail = bad
         ? `stream ${bad.stream}: ${bad.detail ?? 'invalid'} (first bad seq ${bad.firstBadSeq})`
         : null;
-      const recorded = await appendAuditEvent(
-        deps.db,
+      const recorded = await deps.ledger.append(
         {
           event_type: result.ok ? 'ledger.verification_completed' : 'ledger.verification_failed',
           actor: { type: 'workflow', id: info.workflowType ?? 'chainVerification' },
@@ -194,8 +193,7 @@ export function createVerificationActivities(deps: { db: Database }) {
       );
       let alert: { stream: string; seq: number } | undefined;
       if (!result.ok) {
-        const a = await appendAuditEvent(
-          deps.db,
+        const a = await deps.ledger.append(
           {
             event_type: 'ledger.alert_raised',
             actor: { type: 'workflow', id: info.workflowType ?? 'chainVerification' },

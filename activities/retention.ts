@@ -9,7 +9,7 @@ import {
 } from '../core/retention/types';
 import type { Signer } from '../core/signing';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { loadSigner } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';
 import { activityAuditContext, businessEventKey } from './audit-context';
@@ -17,6 +17,7 @@ import { RetentionRejected, batchRecords, coveredClasses, previewClass, purgeBat
 
 export interface RetentionDeps {
   db: Database;
+  ledger: Ledger;
   /** A pool connected as ledgerflow_purger; without it batches run on `db` with SET LOCAL ROLE. */
   purgerDb?: Database;
   /** Signs purge certificates; default: the ledger's Ed25519 key (ledger/keys.ts loadSigner). */
@@ -168,8 +169,7 @@ export function createRetentionActivities(deps: RetentionDeps) {
       const signer = deps.signer ?? loadSigner(loadConfig());
       const signed = signPurgeCertificate(certificate, signer);
       const step = `purge-certificate:${input.purgeRunId}`;
-      const r = await appendAuditEvent(
-        deps.db,
+      const r = await deps.ledger.append(
         {
           event_type: 'retention.purge_certificate',
           actor: { type: 'workflow', id: info.workflowType ?? 'retentionPurge' },

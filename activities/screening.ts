@@ -26,7 +26,7 @@ import {
   screeningListVersions,
   screeningResults,
 } from '../db/schema';
-import { appendAuditEvent, appendAuditEvents } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { downloadList, ListDownloadError, type DownloadOptions } from '../providers/sanctions-download';
 import { readListFiles } from '../providers/sanctions-files';
 import { InputError } from '../runtime/errors';
@@ -36,6 +36,7 @@ export const SCREENING_STREAM = 'screening';
 
 export interface ScreeningActivityDeps {
   db: Database;
+  ledger: Ledger;
   /** Thresholds and scorer; default {@link screeningConfigFromEnv}. */
   matcher?: MatcherConfig;
   /** A new version dropping more than this share of the active version's entries needs confirmation (default 0.1). */
@@ -208,7 +209,7 @@ interface LoadedIndex {
 }
 
 export function createScreeningActivities(deps: ScreeningActivityDeps) {
-  const { db } = deps;
+  const { db, ledger } = deps;
   const matcher = deps.matcher ?? screeningConfigFromEnv();
   const maxDropShare = deps.maxDropShare ?? 0.1;
   const defaultActor: Actor = deps.actor ?? { type: 'service', id: 'ledgerflow-screening' };
@@ -313,8 +314,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
         if (!(err instanceof ListDownloadError)) throw err;
         const message = `download of ${source} failed; keeping the last good version${activeBefore ? ` ${activeBefore.contentHash.slice(0, 12)}` : ' (none loaded yet)'}: ${err.message}`;
         await alert(source, 'download_failed', message);
-        await appendAuditEvent(
-          db,
+        await ledger.append(
           event(input, {
             event_type: 'screening.list_download_failed',
             resource: { type: 'sanctions_list', id: source },
@@ -450,8 +450,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
         .where(eq(screeningListVersions.id, versionId!));
       const message = `${source}: the new version drops ${removed} of ${active!.entryCount} entries (${(dropShare * 100).toFixed(1)}%, over the ${(maxDropShare * 100).toFixed(0)}% limit); kept the active version, re-run with --confirm to accept it`;
       await alert(source, 'shrink_needs_confirmation', message);
-      await appendAuditEvent(
-        db,
+      await ledger.append(
         event(input, {
           event_type: 'screening.list_version_held',
           resource: { type: 'sanctions_list', id: source },
@@ -514,8 +513,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     origin: string,
     previous?: string,
   ): Promise<void> {
-    const r = await appendAuditEvent(
-      db,
+    const r = await ledger.append(
       event(call, {
         event_type: 'screening.list_version_loaded',
         resource: { type: 'sanctions_list', id: v.source },
@@ -652,8 +650,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
    */
   async function persist(call: CallContext, results: ScreeningResult[], batchId?: string): Promise<void> {
     if (results.length === 0) return;
-    const appended = await appendAuditEvents(
-      db,
+    const appended = await ledger.appendMany(
       results.map((r) => ({
         event: resultEvent(call, r, batchId),
         idempotencyKey: `screening-result:${r.id}`,
@@ -907,8 +904,7 @@ export function createScreeningActivities(deps: ScreeningActivityDeps) {
     if (!entryHash) throw new InputError(`no entry ${input.entryId} in the active ${input.source} list`);
     const subjectKey = subjectKeyOf(input.subjectId, input.name);
     const id = randomUUID();
-    const r = await appendAuditEvent(
-      db,
+    const r = await ledger.append(
       event(input, {
         event_type: 'screening.false_positive_recorded',
         resource: { type: 'screening_exception', id },

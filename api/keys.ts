@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { InputError } from '../runtime/errors';
 
 /** What a key may do: auditors read, verify and prove; emitters append events for other systems. */
@@ -22,11 +22,12 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
  * The creation is a ledger event.
  */
 export async function createApiKey(
-  db: Database,
+  ledger: Ledger,
   principalId: string,
   role: ApiRole,
   createdBy: string,
 ): Promise<{ keyId: string; key: string }> {
+  const db = ledger.db;
   const known = await db.$client
     .query('SELECT 1 FROM principals WHERE id = $1', [principalId])
     .catch(() => ({ rowCount: 0 }));
@@ -38,8 +39,7 @@ export async function createApiKey(
     'INSERT INTO api_keys (key_id, key_hash, principal_id, role) VALUES ($1, $2, $3, $4)',
     [keyId, digest(key), principalId, role],
   );
-  await appendAuditEvent(
-    db,
+  await ledger.append(
     {
       event_type: 'api.key_created',
       actor: { type: 'user', id: createdBy },
@@ -55,14 +55,14 @@ export async function createApiKey(
 }
 
 /** Revokes a key (it stays on record); a ledger event records who did it. */
-export async function revokeApiKey(db: Database, keyId: string, revokedBy: string): Promise<void> {
+export async function revokeApiKey(ledger: Ledger, keyId: string, revokedBy: string): Promise<void> {
+  const db = ledger.db;
   const r = await db.$client.query(
     'UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL',
     [keyId],
   );
   if (!r.rowCount) throw new InputError(`no active API key "${keyId}" (see "ledgerflow api keys list")`);
-  await appendAuditEvent(
-    db,
+  await ledger.append(
     {
       event_type: 'api.key_revoked',
       actor: { type: 'user', id: revokedBy },

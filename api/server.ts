@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import { describeZodError, StreamSchema, type AuditEventInput } from '../core/audit-event';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 import { EventQuerySchema, queryEvents } from '../ledger/query';
 import { authenticate, type ApiPrincipal, type ApiRole } from './keys';
@@ -13,6 +13,8 @@ export interface ApiDeps {
   reader: Database;
   /** Pool as ledgerflow_writer: appends by emitters and the access log of auditors. */
   writer: Database;
+  /** The ledger over `writer`. */
+  ledger: Ledger;
 }
 
 const AppendBodySchema = z
@@ -51,8 +53,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   };
 
   const logAccess = (req: FastifyRequest, action: string, resourceId: string) =>
-    appendAuditEvent(
-      deps.writer,
+    deps.ledger.append(
       {
         event_type: 'api.ledger_read',
         actor: { type: 'user', id: req.principal?.principalId ?? 'unknown' },
@@ -85,8 +86,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       request: { source: 'api' as const, request_id: req.id },
     };
     try {
-      const r = await appendAuditEvent(
-        deps.writer,
+      const r = await deps.ledger.append(
         { ...event, context },
         {
           stream: body.data.stream,

@@ -7,8 +7,9 @@ import { signerFrom } from '../core/signing';
 import { formatMicros } from '../core/time';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
-import { appendAuditEvent, appendAuditEvents, MAX_BATCH } from '../ledger/append';
-import { DEFAULT_CHECKPOINT_EVERY, createCheckpoint, enableAutoCheckpoints } from '../ledger/checkpoint';
+import { MAX_BATCH } from '../ledger/append';
+import { DEFAULT_CHECKPOINT_EVERY } from '../ledger/checkpoint';
+import { createLedger } from '../ledger/ledger';
 import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { VERIFY_PAGE_SIZE, pages, verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
@@ -107,7 +108,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     const writerUrl = appRoleUrl(config, ownerUrl, 'ledgerflow_writer');
     const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
     const writer = createDatabase(writerUrl, { max: 40 });
-    enableAutoCheckpoints(writer, { signer, every: DEFAULT_CHECKPOINT_EVERY });
+    const writerLedger = createLedger(writer, { signer, checkpointEvery: DEFAULT_CHECKPOINT_EVERY });
     const reader = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_reader'), { max: 4 });
     console.log(
       `size ${fmt(size)} events, batch ${MAX_BATCH}, checkpoint every ${DEFAULT_CHECKPOINT_EVERY}, synchronous_commit=${sync}`,
@@ -143,7 +144,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const nBatches = Math.ceil(size / MAX_BATCH);
       const plainClient = await writer.$client.connect();
       // Warm both paths a little so neither pays first-use costs.
-      await appendAuditEvents(writer, [{ event: event(-1), idempotencyKey: 'warm' }], { stream: 'warm' });
+      await writerLedger.appendMany([{ event: event(-1), idempotencyKey: 'warm' }], { stream: 'warm' });
       // Interleaved (plain batch k, then chained batch k) so load from elsewhere hits both alike.
       let plainMs = 0;
       let chainMs = 0;
@@ -157,8 +158,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         await plainClient.query('COMMIT');
         plainMs += performance.now() - t0;
         t0 = performance.now();
-        await appendAuditEvents(
-          writer,
+        await writerLedger.appendMany(
           b.map((e, j) => ({ event: e, idempotencyKey: `a-${k * MAX_BATCH + j}` })),
           { stream },
         );
@@ -203,7 +203,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       let ahead: Promise<unknown> | null = null;
       for (const [k, b] of gcBatches.entries()) {
         const submitted = Promise.all(
-          b.map((e, j) => appendAuditEvent(writer, e, { stream: 'group', idempotencyKey: `g-${k}-${j}` })),
+          b.map((e, j) => writerLedger.append(e, { stream: 'group', idempotencyKey: `g-${k}-${j}` })),
         );
         if (ahead) await ahead;
         ahead = submitted;
@@ -241,7 +241,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       await Promise.all(
         single.map(async (evs, w) => {
           for (const [i, e] of evs.entries())
-            await appendAuditEvent(writer, e, { stream: 'concurrent', idempotencyKey: `c-${w}-${i}` });
+            await writerLedger.append(e, { stream: 'concurrent', idempotencyKey: `c-${w}-${i}` });
         }),
       );
       const chainConcMs = performance.now() - t0;
@@ -257,7 +257,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       );
 
       // (c) verification vs raw SHA-256 over the same canonical bytes
-      await createCheckpoint(writer, signer, { stream });
+      await writerLedger.checkpoint({ stream });
       t0 = performance.now();
       const v = await verifyLedger(reader, { stream, trustedKeys: new Map([[signer.keyId, signer]]) });
       const verifyMs = performance.now() - t0;

@@ -19,6 +19,7 @@ import {
   createLedgerflowWorker,
   installRuntimeLogger,
 } from '../worker/create-worker';
+import { createLedger } from '../ledger/ledger';
 
 /**
  * Loan benchmark: N concurrent applications end to end (submit → decision) through the real
@@ -159,7 +160,7 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
       connection: native,
       namespace: 'default',
       taskQueue: loanQueue,
-      deps: { db, providers: providers.urls },
+      deps: { db, ledger: createLedger(db), providers: providers.urls },
     });
     const bareWorker = await Worker.create({
       connection: native,

@@ -4,6 +4,7 @@ import { placeHold, purgeBatch, syncPolicies } from '../activities/retention-db'
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { loadConfig } from '../runtime/config';
+import { createLedger } from '../ledger/ledger';
 
 /**
  * Retention benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
@@ -166,7 +167,7 @@ export async function measure(
       const setupMs = performance.now() - t0;
 
       await syncPolicies(
-        writer,
+        createLedger(writer),
         {
           legalMinimums: { ledger_payloads: 'P1D' },
           policies: [
@@ -187,7 +188,7 @@ export async function measure(
       );
       const heldCases = Array.from({ length: HELD_CASES }, (_, i) => `case-${i * 100 + 7}`);
       for (const c of heldCases) {
-        await placeHold(writer, {
+        await placeHold(createLedger(writer), {
           scope: 'case',
           value: c,
           caseId: 'BENCH',

@@ -2,8 +2,8 @@ import type { Client } from '@temporalio/client';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
-import { enableAutoCheckpoints } from '../ledger/checkpoint';
 import { loadSigner } from '../ledger/keys';
+import { createLedger, type Ledger } from '../ledger/ledger';
 import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';
@@ -15,6 +15,8 @@ export interface CommandContext {
   env: Environment;
   /** A pool connected as an app role (default writer); never the owner. */
   db(role?: AppRole): Database;
+  /** The ledger over the writer pool, signing checkpoints at the configured cadence. */
+  ledger(): Ledger;
   temporal(): Promise<Client>;
 }
 
@@ -32,6 +34,7 @@ export async function withContext<T>(
     log: opts.quiet ? undefined : info,
   });
   const pools = new Map<AppRole, Database>();
+  let ledger: Ledger | undefined;
   let client: Client | undefined;
   try {
     if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
@@ -42,16 +45,16 @@ export async function withContext<T>(
         let db = pools.get(role);
         if (!db) {
           db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: 'ledgerflow-cli' });
-          // Appends from the CLI and the API are checkpointed like the worker's.
-          if (role === 'ledgerflow_writer') {
-            enableAutoCheckpoints(db, {
-              signer: loadSigner(config, info),
-              every: config.LEDGERFLOW_CHECKPOINT_EVERY,
-            });
-          }
           pools.set(role, db);
         }
         return db;
+      },
+      ledger() {
+        // Appends from the CLI and the API are checkpointed like the worker's.
+        return (ledger ??= createLedger(this.db('ledgerflow_writer'), {
+          signer: loadSigner(config, info),
+          checkpointEvery: config.LEDGERFLOW_CHECKPOINT_EVERY,
+        }));
       },
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');

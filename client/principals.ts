@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PRINCIPAL_ROLES, PrincipalIdSchema, type PrincipalRole } from '../core/loan';
 import type { Database } from '../db/client';
 import { principals, type PrincipalRow } from '../db/schema';
-import { appendAuditEvent } from '../ledger/append';
+import type { Ledger } from '../ledger/ledger';
 
 /** The acting principal is unknown, missing or lacks a role; nothing was done. */
 export class PrincipalError extends Error {
@@ -48,10 +48,11 @@ export async function resolvePrincipal(
  * admin principal may add more. Recorded in the ledger (stream `admin`).
  */
 export async function addPrincipal(
-  db: Database,
+  ledger: Ledger,
   raw: { id: string; displayName: string; roles: string[] },
   actingAs: string | undefined,
 ): Promise<PrincipalRow> {
+  const db = ledger.db;
   const p = NewPrincipalSchema.parse(raw);
   const [{ n } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(principals);
   const createdBy =
@@ -64,8 +65,7 @@ export async function addPrincipal(
     .onConflictDoNothing()
     .returning();
   if (!row) throw new PrincipalError(`principal "${p.id}" already exists`);
-  await appendAuditEvent(
-    db,
+  await ledger.append(
     {
       event_type: 'principal.added',
       actor: { type: createdBy === 'bootstrap' ? 'system' : 'user', id: createdBy },

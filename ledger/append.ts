@@ -12,7 +12,6 @@ import {
 import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
-import { checkpointAfterAppend } from './checkpoint';
 import { LedgerValidationError } from './errors';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -103,6 +102,7 @@ class StreamAppender {
   constructor(
     private readonly db: Database,
     private readonly stream: string,
+    private readonly afterCommit: AfterCommit,
   ) {}
 
   enqueue(p: Prepared): void {
@@ -121,7 +121,7 @@ class StreamAppender {
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
-        await checkpointIfDue(this.db, this.stream, written);
+        await afterCommitOf(this.afterCommit, this.stream, written);
       }
     } finally {
       this.flushing = false;
@@ -146,8 +146,13 @@ class StreamAppender {
   }
 }
 
-/** The checkpoint cadence (see enableAutoCheckpoints): runs after the commit, before the stream's next batch. */
-function checkpointIfDue(db: Database, stream: string, written: AppendResult[]): Promise<void> {
+/**
+ * Called after a commit that created seqs `firstSeq..lastSeq` of `stream`, before the stream's
+ * next batch (the ledger object hangs its checkpoint cadence here).
+ */
+export type AfterCommit = (stream: string, firstSeq: number, lastSeq: number) => Promise<void>;
+
+function afterCommitOf(hook: AfterCommit, stream: string, written: AppendResult[]): Promise<void> {
   let first = Infinity;
   let last = 0;
   for (const r of written) {
@@ -155,7 +160,7 @@ function checkpointIfDue(db: Database, stream: string, written: AppendResult[]):
     first = Math.min(first, r.seq);
     last = Math.max(last, r.seq);
   }
-  return last === 0 ? Promise.resolve() : checkpointAfterAppend(db, stream, first, last);
+  return last === 0 ? Promise.resolve() : hook(stream, first, last);
 }
 
 /** One event of a batch: prepared already (group commit), or validated lazily inside the pipeline (bulk). */
@@ -328,16 +333,6 @@ async function writeBatch(
   return results;
 }
 
-const appenders = new WeakMap<Database, Map<string, StreamAppender>>();
-
-function appenderFor(db: Database, stream: string): StreamAppender {
-  let byStream = appenders.get(db);
-  if (!byStream) appenders.set(db, (byStream = new Map()));
-  let a = byStream.get(stream);
-  if (!a) byStream.set(stream, (a = new StreamAppender(db, stream)));
-  return a;
-}
-
 function checkOptions(opts: AppendOptions): { stream: string; key: string } {
   const stream = StreamSchema.safeParse(opts.stream);
   if (!stream.success) throw new LedgerValidationError(`invalid stream: ${describeZodError(stream.error)}`);
@@ -347,77 +342,95 @@ function checkOptions(opts: AppendOptions): { stream: string; key: string } {
 }
 
 /**
- * The one way to write to the audit ledger. Validates the event (zod), chains it into its
- * stream (SHA-256 over canonical JSON, database clock) and commits it with concurrent appends
- * to the same stream. A known idempotency key returns the original event and writes nothing.
- *
- * @throws LedgerValidationError when the event or options are invalid; nothing is written.
+ * The append path of one ledger object: one group-commit queue per stream. Use it through
+ * `createLedger` (ledger/ledger.ts), which adds the checkpoint cadence.
  */
-export function appendAuditEvent(
-  db: Database,
-  event: AuditEventInput,
-  opts: AppendOptions,
-): Promise<AppendResult> {
-  let prepared: Omit<Prepared, 'resolve' | 'reject'>;
-  let stream: string;
-  try {
-    const o = checkOptions(opts);
-    stream = o.stream;
-    prepared = prepare(event, stream, o.key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return new Promise((resolve, reject) => appenderFor(db, stream).enqueue({ ...prepared, resolve, reject }));
-}
+export class Appender {
+  private readonly streams = new Map<string, StreamAppender>();
 
-/**
- * Appends many events to one stream as a unit: either all are written (in order, skipping
- * known keys) or none; an invalid event fails the call, naming it, and nothing is written.
- */
-export async function appendAuditEvents(
-  db: Database,
-  items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
-  opts: Omit<AppendOptions, 'idempotencyKey'> = {},
-): Promise<AppendResult[]> {
-  const stream = checkOptions({ ...opts, idempotencyKey: 'x' }).stream;
-  const maxBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const named = (i: number, err: unknown) =>
-    err instanceof LedgerValidationError ? new LedgerValidationError(`event ${i + 1}: ${err.message}`) : err;
-  // Keys are checked up front; each event is validated inside the write pipeline (before its
-  // rows are sent), and any invalid event rolls the whole transaction back.
-  const lazy: BatchItem[] = items.map((it, i) => {
-    let key: string;
-    try {
-      key = checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key;
-    } catch (err) {
-      throw named(i, err);
-    }
-    return {
-      key,
-      make: () => {
-        try {
-          return prepare(it.event, stream, key, maxBytes);
-        } catch (err) {
-          throw named(i, err);
-        }
-      },
-    };
-  });
-  const out: AppendResult[] = [];
-  const client = await db.$client.connect();
-  try {
-    await client.query('BEGIN');
-    for (let i = 0; i < lazy.length; i += MAX_BATCH) {
-      const results = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH));
-      out.push(...results.map(([, r]) => r));
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+  constructor(
+    private readonly db: Database,
+    private readonly afterCommit: AfterCommit = () => Promise.resolve(),
+  ) {}
+
+  private streamAppender(stream: string): StreamAppender {
+    let a = this.streams.get(stream);
+    if (!a) this.streams.set(stream, (a = new StreamAppender(this.db, stream, this.afterCommit)));
+    return a;
   }
-  await checkpointIfDue(db, stream, out);
-  return out;
+
+  /**
+   * Validates the event (zod), chains it into its stream (SHA-256 over canonical JSON, database
+   * clock) and commits it with concurrent appends to the same stream. A known idempotency key
+   * returns the original event and writes nothing.
+   *
+   * @throws LedgerValidationError when the event or options are invalid; nothing is written.
+   */
+  append(event: AuditEventInput, opts: AppendOptions): Promise<AppendResult> {
+    let prepared: Omit<Prepared, 'resolve' | 'reject'>;
+    let stream: string;
+    try {
+      const o = checkOptions(opts);
+      stream = o.stream;
+      prepared = prepare(event, stream, o.key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) =>
+      this.streamAppender(stream).enqueue({ ...prepared, resolve, reject }),
+    );
+  }
+
+  /**
+   * Appends many events to one stream as a unit: either all are written (in order, skipping
+   * known keys) or none; an invalid event fails the call, naming it, and nothing is written.
+   */
+  async appendMany(
+    items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
+    opts: Omit<AppendOptions, 'idempotencyKey'> = {},
+  ): Promise<AppendResult[]> {
+    const stream = checkOptions({ ...opts, idempotencyKey: 'x' }).stream;
+    const maxBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    const named = (i: number, err: unknown) =>
+      err instanceof LedgerValidationError
+        ? new LedgerValidationError(`event ${i + 1}: ${err.message}`)
+        : err;
+    // Keys are checked up front; each event is validated inside the write pipeline (before its
+    // rows are sent), and any invalid event rolls the whole transaction back.
+    const lazy: BatchItem[] = items.map((it, i) => {
+      let key: string;
+      try {
+        key = checkOptions({ ...opts, idempotencyKey: it.idempotencyKey }).key;
+      } catch (err) {
+        throw named(i, err);
+      }
+      return {
+        key,
+        make: () => {
+          try {
+            return prepare(it.event, stream, key, maxBytes);
+          } catch (err) {
+            throw named(i, err);
+          }
+        },
+      };
+    });
+    const out: AppendResult[] = [];
+    const client = await this.db.$client.connect();
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < lazy.length; i += MAX_BATCH) {
+        const results = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH));
+        out.push(...results.map(([, r]) => r));
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    await afterCommitOf(this.afterCommit, stream, out);
+    return out;
+  }
 }

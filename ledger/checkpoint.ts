@@ -45,8 +45,6 @@ function toInfo(cp: ParsedCheckpoint, created: boolean): CheckpointInfo {
   };
 }
 
-const registeredKeys = new WeakMap<Database, Set<string>>();
-
 /** Records a signing key's public half in the database (informational; verifiers pin keys elsewhere). */
 export async function registerSigningKey(
   db: Database | PoolClient,
@@ -69,6 +67,8 @@ export async function createCheckpoint(
   db: Database,
   signer: Signer,
   opts: {
+    /** Key ids this caller already registered (skips the insert); the ledger object keeps one set. */
+    registeredKeys?: Set<string>;
     stream?: string;
     /**
      * Wait for the commit to be flushed (default true). The append path's cadence passes false:
@@ -79,13 +79,11 @@ export async function createCheckpoint(
   } = {},
 ): Promise<CheckpointInfo | null> {
   const stream = checkStream(opts.stream);
-  let keys = registeredKeys.get(db);
-  if (!keys) registeredKeys.set(db, (keys = new Set()));
   const client = await db.$client.connect();
   try {
-    if (!keys.has(signer.keyId)) {
+    if (!opts.registeredKeys?.has(signer.keyId)) {
       await registerSigningKey(client, signer);
-      keys.add(signer.keyId);
+      opts.registeredKeys?.add(signer.keyId);
     }
     await client.query('BEGIN');
     if (opts.durable === false) await client.query('SET LOCAL synchronous_commit = off');
@@ -157,53 +155,10 @@ export async function createCheckpoint(
   }
 }
 
-/** How the append path makes checkpoints for one database handle. */
-export interface AutoCheckpointOptions {
-  signer: Signer;
-  /** Checkpoint whenever a stream's head crosses a multiple of this; default {@link DEFAULT_CHECKPOINT_EVERY}. */
-  every?: number;
-  /** Called when a checkpoint fails (the appended events are committed regardless); default: one line on stderr. */
-  onError?: (err: unknown, stream: string) => void;
-}
-
-const autoCheckpoints = new WeakMap<Database, Required<AutoCheckpointOptions>>();
-
-/**
- * Turns on the append path's checkpoint cadence for `db`: after a group commit that crosses a
- * multiple of `every`, the stream's appender makes a signed checkpoint before its next batch.
- */
-export function enableAutoCheckpoints(db: Database, opts: AutoCheckpointOptions): void {
-  autoCheckpoints.set(db, {
-    signer: opts.signer,
-    every: Math.max(1, Math.floor(opts.every ?? DEFAULT_CHECKPOINT_EVERY)),
-    onError:
-      opts.onError ??
-      ((err, stream) =>
-        process.stderr.write(
-          `ledgerflow: checkpoint of stream ${stream} failed: ${(err as Error).message}\n`,
-        )),
-  });
-}
-
-export function disableAutoCheckpoints(db: Database): void {
-  autoCheckpoints.delete(db);
-}
-
-/** Called by the append path after a commit that wrote seqs `firstSeq..lastSeq` (inclusive). */
-export async function checkpointAfterAppend(
-  db: Database,
-  stream: string,
-  firstSeq: number,
-  lastSeq: number,
-): Promise<void> {
-  const cfg = autoCheckpoints.get(db);
-  if (!cfg || lastSeq < firstSeq) return;
-  if (Math.floor((firstSeq - 1) / cfg.every) === Math.floor(lastSeq / cfg.every)) return;
-  try {
-    await createCheckpoint(db, cfg.signer, { stream, durable: false });
-  } catch (err) {
-    cfg.onError(err, stream);
-  }
+/** True when appending seqs `firstSeq..lastSeq` crossed a multiple of `every` (the checkpoint cadence). */
+export function checkpointDue(every: number, firstSeq: number, lastSeq: number): boolean {
+  if (lastSeq < firstSeq) return false;
+  return Math.floor((firstSeq - 1) / every) !== Math.floor(lastSeq / every);
 }
 
 /** The latest stored checkpoint of a stream, or null. */

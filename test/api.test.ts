@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../api/keys';
 import { buildApiServer } from '../api/server';
 import type { Database } from '../db/client';
-import { appendAuditEvent } from '../ledger/append';
+import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
 let t: TestDatabase;
@@ -18,14 +18,14 @@ beforeAll(async () => {
   await t.asOwner(
     `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('alice', 'Alice Auditor', '{auditor}', 'test'), ('svc-billing', 'Billing service', '{emitter}', 'test')`,
   );
-  auditorKey = (await createApiKey(writer, 'alice', 'auditor', 'admin')).key;
-  emitterKey = (await createApiKey(writer, 'svc-billing', 'emitter', 'admin')).key;
+  auditorKey = (await createApiKey(createLedger(writer), 'alice', 'auditor', 'admin')).key;
+  emitterKey = (await createApiKey(createLedger(writer), 'svc-billing', 'emitter', 'admin')).key;
   for (let i = 0; i < 3; i++) {
-    await appendAuditEvent(writer, sampleEvent({ subject_id: 'subj-1', payload: { i } }), {
+    await createLedger(writer).append(sampleEvent({ subject_id: 'subj-1', payload: { i } }), {
       idempotencyKey: `seed-${i}`,
     });
   }
-  app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer });
+  app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer, ledger: createLedger(writer) });
 });
 afterAll(async () => {
   await app?.close();
@@ -85,9 +85,9 @@ describe('auditor HTTP API', () => {
   });
 
   it('stops accepting a revoked key', async () => {
-    const { keyId, key } = await createApiKey(writer, 'alice', 'auditor', 'admin');
+    const { keyId, key } = await createApiKey(createLedger(writer), 'alice', 'auditor', 'admin');
     expect((await get('/v1/events', key)).statusCode).toBe(200);
-    await revokeApiKey(writer, keyId, 'admin');
+    await revokeApiKey(createLedger(writer), keyId, 'admin');
     expect((await get('/v1/events', key)).statusCode).toBe(401);
     await expect(t.asOwner(`DELETE FROM api_keys WHERE key_id = '${keyId}'`)).rejects.toThrow(
       /only be revoked/,

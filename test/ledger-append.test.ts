@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAuditEvent, appendAuditEvents } from '../ledger/append';
+import { createLedger, type Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 import type { Database } from '../db/client';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
 let t: TestDatabase;
 let db: Database;
+let ledger: Ledger;
 
 beforeAll(async () => {
   t = await createTestDatabase();
   db = t.connect();
+  ledger = createLedger(db);
 });
 afterAll(() => t.drop());
 
@@ -23,8 +25,8 @@ describe('appendAuditEvent', () => {
   });
 
   it('chains events with gapless seq and database time', async () => {
-    const a = await appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'chain-1' });
-    const b = await appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'chain-2' });
+    const a = await ledger.append(sampleEvent(), { idempotencyKey: 'chain-1' });
+    const b = await ledger.append(sampleEvent(), { idempotencyKey: 'chain-2' });
     expect(b.seq).toBe(a.seq + 1);
     expect(a.created && b.created).toBe(true);
     expect(a.occurredAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
@@ -38,9 +40,9 @@ describe('appendAuditEvent', () => {
   it('same idempotency key appended 3 times gives one event', async () => {
     const before = await count();
     const results = await Promise.all(
-      [1, 2, 3].map(() => appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'retry-key' })),
+      [1, 2, 3].map(() => ledger.append(sampleEvent(), { idempotencyKey: 'retry-key' })),
     );
-    const again = await appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'retry-key' });
+    const again = await ledger.append(sampleEvent(), { idempotencyKey: 'retry-key' });
     expect(new Set([...results, again].map((r) => r.eventId)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(again.created).toBe(false);
@@ -50,24 +52,24 @@ describe('appendAuditEvent', () => {
   it('rejects invalid events naming the field and writes nothing', async () => {
     const before = await count();
     await expect(
-      appendAuditEvent(db, sampleEvent({ actor: { type: 'user' } }), { idempotencyKey: 'bad-1' }),
+      ledger.append(sampleEvent({ actor: { type: 'user' } }), { idempotencyKey: 'bad-1' }),
     ).rejects.toThrow(/actor\.id/);
     await expect(
-      appendAuditEvent(db, sampleEvent({ payload: { x: Number.NaN } }), { idempotencyKey: 'bad-2' }),
+      ledger.append(sampleEvent({ payload: { x: Number.NaN } }), { idempotencyKey: 'bad-2' }),
     ).rejects.toThrow(LedgerValidationError);
     await expect(
-      appendAuditEvent(db, sampleEvent({ payload: { x: 'a\u0000b' } }), { idempotencyKey: 'bad-3' }),
+      ledger.append(sampleEvent({ payload: { x: 'a\u0000b' } }), { idempotencyKey: 'bad-3' }),
     ).rejects.toThrow(/payload\.x/);
     await expect(
-      appendAuditEvent(db, sampleEvent({ payload: { big: 'x'.repeat(300 * 1024) } }), {
+      ledger.append(sampleEvent({ payload: { big: 'x'.repeat(300 * 1024) } }), {
         idempotencyKey: 'bad-4',
       }),
     ).rejects.toThrow(/over the 262144-byte limit/);
     await expect(
-      appendAuditEvent(db, sampleEvent(), { idempotencyKey: 'bad-5', stream: 'Bad Stream' }),
+      ledger.append(sampleEvent(), { idempotencyKey: 'bad-5', stream: 'Bad Stream' }),
     ).rejects.toThrow(/stream/);
     await expect(
-      appendAuditEvents(db, [
+      ledger.appendMany([
         { event: sampleEvent(), idempotencyKey: 'batch-ok' },
         { event: sampleEvent({ outcome: 'maybe' }), idempotencyKey: 'batch-bad' },
       ]),
@@ -78,12 +80,13 @@ describe('appendAuditEvent', () => {
   it('keeps one gapless chain under 16 concurrent appenders', async () => {
     const stream = 'concurrency';
     const pools = Array.from({ length: 4 }, () => t.connect());
+    const poolLedgers = pools.map((p) => createLedger(p));
     await Promise.all(
       Array.from({ length: 16 }, (_, w) =>
         (async () => {
-          const pool = pools[w % pools.length] as Database;
+          const pool = poolLedgers[w % pools.length] as Ledger;
           for (let i = 0; i < 100; i++) {
-            await appendAuditEvent(pool, sampleEvent(), { stream, idempotencyKey: `w${w}-e${i}` });
+            await pool.append(sampleEvent(), { stream, idempotencyKey: `w${w}-e${i}` });
           }
         })(),
       ),

@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
-import { appendAuditEvents } from '../ledger/append';
+import { createLedger } from '../ledger/ledger';
 import { exportBundle, verifyBundle } from '../ledger/bundle';
-import { enableAutoCheckpoints } from '../ledger/checkpoint';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
 let t: TestDatabase;
@@ -19,11 +18,10 @@ beforeAll(async () => {
   t = await createTestDatabase();
   dir = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bundle-'));
   const db = t.connect();
-  enableAutoCheckpoints(db, { signer, every: 5 });
+  const ledger = createLedger(db, { signer, checkpointEvery: 5 });
   for (const stream of ['alpha', 'beta']) {
     for (let b = 0; b < 4; b++) {
-      await appendAuditEvents(
-        db,
+      await ledger.appendMany(
         Array.from({ length: 5 }, (_, i) => ({
           event: sampleEvent({ payload: { b, i } }),
           idempotencyKey: `${stream}-${b}-${i}`,

@@ -2,9 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryMerkleTree, leafHash, verifyConsistency, verifyInclusion } from '../core/merkle';
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
-import type { Database } from '../db/client';
-import { appendAuditEvent, appendAuditEvents } from '../ledger/append';
-import { createCheckpoint, enableAutoCheckpoints } from '../ledger/checkpoint';
+import { createLedger, type Ledger } from '../ledger/ledger';
 import { proveConsistency, proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
@@ -21,17 +19,15 @@ afterAll(() => t.drop());
 describe('concurrent appenders', () => {
   it('16 appenders x 500 events on 4 pools give one gapless chain that verifies', async () => {
     const stream = 'concurrent';
-    const pools = Array.from({ length: 4 }, () => {
-      const db = t.connect();
-      enableAutoCheckpoints(db, { signer, every: 1024 });
-      return db;
-    });
+    const pools = Array.from({ length: 4 }, () =>
+      createLedger(t.connect(), { signer, checkpointEvery: 1024 }),
+    );
     await Promise.all(
       Array.from({ length: 16 }, (_, w) =>
         (async () => {
-          const pool = pools[w % pools.length] as Database;
+          const pool = pools[w % pools.length] as Ledger;
           for (let i = 0; i < 500; i++) {
-            await appendAuditEvent(pool, sampleEvent({ payload: { w, i } }), {
+            await pool.append(sampleEvent({ payload: { w, i } }), {
               stream,
               idempotencyKey: `w${w}-e${i}`,
             });
@@ -39,7 +35,7 @@ describe('concurrent appenders', () => {
         })(),
       ),
     );
-    await createCheckpoint(pools[0] as Database, signer, { stream });
+    await (pools[0] as Ledger).checkpoint({ stream });
     const r = await verifyLedger(t.connect('ledgerflow_reader'), { stream, trustedKeys: pinned });
     expect(r).toMatchObject({ valid: true, eventsChecked: 8000, firstBadSeq: null });
     expect(r.streams[0]?.headSeq).toBe(8000);
@@ -52,10 +48,9 @@ describe('proofs from stored tiles', () => {
   it('inclusion and consistency proofs match an in-memory RFC 6962 tree', async () => {
     const stream = 'proofs';
     const db = t.connect();
-    enableAutoCheckpoints(db, { signer, every: 300 });
+    const ledger = createLedger(db, { signer, checkpointEvery: 300 });
     for (let b = 0; b < 7; b++) {
-      await appendAuditEvents(
-        db,
+      await ledger.appendMany(
         Array.from({ length: 190 }, (_, i) => ({
           event: sampleEvent({ payload: { b, i } }),
           idempotencyKey: `p${b}-${i}`,

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { APP_ROLES } from '../db/roles';
-import { appendAuditEvent } from '../ledger/append';
-import { createCheckpoint } from '../ledger/checkpoint';
+import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
 const TABLES = [
@@ -23,8 +22,8 @@ beforeAll(async () => {
   t = await createTestDatabase();
   for (const role of APP_ROLES) pools.set(role, t.connect(role));
   const writer = pools.get('ledgerflow_writer') as Database;
-  for (let i = 0; i < 3; i++) await appendAuditEvent(writer, sampleEvent(), { idempotencyKey: `g-${i}` });
-  await createCheckpoint(writer, signerFrom(generateKeyPairSync('ed25519').privateKey));
+  for (let i = 0; i < 3; i++) await createLedger(writer).append(sampleEvent(), { idempotencyKey: `g-${i}` });
+  await createLedger(writer, { signer: signerFrom(generateKeyPairSync('ed25519').privateKey) }).checkpoint();
   await t.asOwner(
     `INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ('default', 1, 'r', 'test')`,
   );

@@ -9,13 +9,13 @@ import { CompactRange, leafHash } from '../core/merkle';
 import { signerFrom, type PublicKeyInfo, type Signer } from '../core/signing';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
-import { appendAuditEvents } from '../ledger/append';
-import { createCheckpoint, enableAutoCheckpoints } from '../ledger/checkpoint';
+import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
 let t: TestDatabase;
 let writer: Database;
+let writerLedger: Ledger;
 let reader: Database;
 const newSigner = (): Signer => signerFrom(generateKeyPairSync('ed25519').privateKey);
 const genuine = newSigner();
@@ -27,15 +27,14 @@ beforeAll(async () => {
   t = await createTestDatabase();
   writer = t.connect('ledgerflow_writer');
   reader = t.connect('ledgerflow_reader');
-  enableAutoCheckpoints(writer, { signer: genuine, every: 10 });
+  writerLedger = createLedger(writer, { signer: genuine, checkpointEvery: 10 });
 });
 afterAll(() => t.drop());
 
 /** Appends N events in 4 batches of 10, so the cadence makes checkpoints at 10, 20, 30, 40. */
 async function seed(stream: string): Promise<void> {
   for (let b = 0; b < N / 10; b++) {
-    await appendAuditEvents(
-      writer,
+    await writerLedger.appendMany(
       Array.from({ length: 10 }, (_, i) => ({
         event: sampleEvent({ payload: { n: b * 10 + i + 1, who: 'alice' } }),
         idempotencyKey: `${stream}-${b * 10 + i}`,
@@ -303,7 +302,7 @@ describe('verify catches a malicious DBA', () => {
 
   it('reports a truncation below the trusted checkpoint even when the attacker removed the checkpoints too', async () => {
     await seed('trunc2');
-    await createCheckpoint(writer, genuine, { stream: 'trunc2' });
+    await writerLedger.checkpoint({ stream: 'trunc2' });
     const tc = parseCheckpoint(
       (
         await t.asOwner(

@@ -7,6 +7,7 @@ import { startProviders, type RunningProviders } from '../providers';
 import { sampleApplication, seedInterimWatchlist } from '../client/loan-fixtures';
 import { submitLoanApplication, type LoanRunOptions } from '../client/loans';
 import { ensurePrincipal } from '../client/principals';
+import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 
@@ -58,7 +59,10 @@ export async function createLoanTestEnv(): Promise<LoanTestEnv> {
     client: temporal.client,
     startWorker: (opts = {}) =>
       temporal.startWorker({
-        db: t.connect(),
+        ...(() => {
+          const wdb = t.connect();
+          return { db: wdb, ledger: createLedger(wdb) };
+        })(),
         providers: providers.urls,
         providerTimeoutMs: opts.providerTimeoutMs ?? 2_000,
       }),

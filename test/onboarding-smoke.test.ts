@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OnboardingSmokeResult } from '../core/onboarding-smoke';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -35,7 +36,7 @@ const eventsOf = async (caseId: string) =>
 
 describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   it('runs two activities that write audit events cross-linked to the workflow run', async () => {
-    const { stop } = await temporal.startWorker({ db: t.connect() });
+    const { stop } = await temporal.startWorker({ db: t.connect(), ledger: createLedger(t.connect()) });
     try {
       const handle = await temporal.client.workflow.start('onboardingSmoke', {
         taskQueue: temporal.taskQueue,
@@ -60,7 +61,7 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   });
 
   it('fails invalid input at once with a clear, non-retryable error', async () => {
-    const { stop } = await temporal.startWorker({ db: t.connect() });
+    const { stop } = await temporal.startWorker({ db: t.connect(), ledger: createLedger(t.connect()) });
     try {
       const run = temporal.client.workflow.execute('onboardingSmoke', {
         taskQueue: temporal.taskQueue,

@@ -7,6 +7,7 @@ import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { TEST_RETENTION_CONFIG, appendEvents, dbNow, sleep, useTempDataDir } from './retention-helpers';
 import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   temporal = await createTemporalTestEnv();
   db = t.connect();
-  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+  await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
 });
 afterAll(async () => {
   await temporal?.close();
@@ -59,7 +60,7 @@ describe('retention purge crash and resume', () => {
     const purgedAtCrash = await count('SELECT count(*) AS n FROM ledger_payload_purges');
     expect(purgedAtCrash).toBeLessThan(expired);
 
-    const second = await temporal.startWorker({ db });
+    const second = await temporal.startWorker({ db, ledger: createLedger(db) });
     try {
       const r = (await handle.result()) as RetentionPurgeResult;
       expect(r.purged.ledger_payloads).toBeLessThanOrEqual(expired);

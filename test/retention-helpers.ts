@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { appendAuditEvents } from '../ledger/append';
+import { createLedger } from '../ledger/ledger';
 import type { RetentionConfigInput } from '../core/retention';
 import type { TestDatabase } from './helpers';
 
@@ -56,8 +56,7 @@ export async function appendEvents(
     subjectId?: (i: number) => string | null;
   },
 ) {
-  return appendAuditEvents(
-    db,
+  return createLedger(db).appendMany(
     Array.from({ length: n }, (_, i) => ({
       idempotencyKey: `${opts.prefix}-${i}`,
       event: {

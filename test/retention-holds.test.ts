@@ -10,6 +10,7 @@ import {
 import type { Database } from '../db/client';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { TEST_RETENTION_CONFIG, addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let db: Database;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   db = t.connect();
   await addPrincipals(t, ['alice', 'bob']);
-  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+  await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
 });
 afterAll(async () => {
   await t?.drop();
@@ -57,7 +58,7 @@ describe('legal holds', () => {
       expect(purgeDone).toBe(false);
 
       // Connection B: place (and commit) a hold on those rows while A is still open.
-      const hold = await placeHold(db, {
+      const hold = await placeHold(createLedger(db), {
         scope: 'case',
         value: 'case-race',
         caseId: 'LIT-RACE',
@@ -103,7 +104,7 @@ describe('legal holds', () => {
       );
       expect(r.rows[0]!.r.purged).toBeGreaterThanOrEqual(2);
       let placed = false;
-      const place = placeHold(db, {
+      const place = placeHold(createLedger(db), {
         scope: 'case',
         value: 'case-late',
         caseId: 'LIT-LATE',
@@ -121,7 +122,7 @@ describe('legal holds', () => {
   });
 
   it('release needs another principal (four-eyes); bad input is rejected with nothing changed', async () => {
-    const hold = await placeHold(db, {
+    const hold = await placeHold(createLedger(db), {
       scope: 'data_class',
       value: 'workflow_histories',
       caseId: 'LIT-9',
@@ -142,28 +143,47 @@ describe('legal holds', () => {
       expect((err as Error).message).toMatch(re);
     };
     await rejected(
-      releaseHold(db, { holdId: hold.holdId, releasedBy: 'alice', reason: 'done' }),
+      releaseHold(createLedger(db), { holdId: hold.holdId, releasedBy: 'alice', reason: 'done' }),
       /four-eyes/,
     );
     await rejected(
-      releaseHold(db, { holdId: '00000000-0000-4000-8000-000000000000', releasedBy: 'bob', reason: 'x' }),
+      releaseHold(createLedger(db), {
+        holdId: '00000000-0000-4000-8000-000000000000',
+        releasedBy: 'bob',
+        reason: 'x',
+      }),
       /unknown legal hold/,
     );
-    await rejected(releaseHold(db, { holdId: 'nope', releasedBy: 'bob', reason: 'x' }), /unknown legal hold/);
     await rejected(
-      releaseHold(db, { holdId: hold.holdId, releasedBy: 'mallory', reason: 'x' }),
+      releaseHold(createLedger(db), { holdId: 'nope', releasedBy: 'bob', reason: 'x' }),
+      /unknown legal hold/,
+    );
+    await rejected(
+      releaseHold(createLedger(db), { holdId: hold.holdId, releasedBy: 'mallory', reason: 'x' }),
       /unknown principal/,
     );
     await rejected(
-      placeHold(db, { scope: 'data_class', value: 'nope', caseId: 'c', reason: 'r', placedBy: 'alice' }),
+      placeHold(createLedger(db), {
+        scope: 'data_class',
+        value: 'nope',
+        caseId: 'c',
+        reason: 'r',
+        placedBy: 'alice',
+      }),
       /unknown data class/,
     );
     await rejected(
-      placeHold(db, { scope: 'resource', value: 'no-type', caseId: 'c', reason: 'r', placedBy: 'alice' }),
+      placeHold(createLedger(db), {
+        scope: 'resource',
+        value: 'no-type',
+        caseId: 'c',
+        reason: 'r',
+        placedBy: 'alice',
+      }),
       /resource hold/,
     );
     await rejected(
-      placeHold(db, { scope: 'case', value: 'c', caseId: 'c', reason: ' ', placedBy: 'alice' }),
+      placeHold(createLedger(db), { scope: 'case', value: 'c', caseId: 'c', reason: ' ', placedBy: 'alice' }),
       /reason/,
     );
 
@@ -191,14 +211,14 @@ describe('legal holds', () => {
     expect(await count('SELECT count(*) AS n FROM legal_holds')).toBe(before.holds);
     expect(await count('SELECT count(*) AS n FROM ledger_events')).toBe(before.events);
 
-    const released = await releaseHold(db, {
+    const released = await releaseHold(createLedger(db), {
       holdId: hold.holdId,
       releasedBy: 'bob',
       reason: 'matter closed',
     });
     expect(released).toMatchObject({ placedBy: 'alice', releasedBy: 'bob' });
     await rejected(
-      releaseHold(db, { holdId: hold.holdId, releasedBy: 'bob', reason: 'again' }),
+      releaseHold(createLedger(db), { holdId: hold.holdId, releasedBy: 'bob', reason: 'again' }),
       /already released/,
     );
     expect((await listHolds(db)).some((h) => h.holdId === hold.holdId)).toBe(false);

@@ -9,6 +9,7 @@ import {
 import type { Database } from '../db/client';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { appendEvents, dbNow, sleep } from './retention-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let db: Database;
@@ -65,7 +66,7 @@ describe('retention policies', () => {
   });
 
   it('every change is a new version and a ledger event; the longest retention wins on overlap', async () => {
-    const r = await syncPolicies(db, cfg(policy('short', 'PT1S'), policy('long', 'PT1H')), {
+    const r = await syncPolicies(createLedger(db), cfg(policy('short', 'PT1S'), policy('long', 'PT1H')), {
       changedBy: 'alice',
       reason: 'initial',
     });
@@ -75,7 +76,7 @@ describe('retention policies', () => {
     ]);
     expect(
       (
-        await syncPolicies(db, cfg(policy('short', 'PT1S'), policy('long', 'PT1H')), {
+        await syncPolicies(createLedger(db), cfg(policy('short', 'PT1S'), policy('long', 'PT1H')), {
           changedBy: 'alice',
           reason: 'again',
         })
@@ -88,7 +89,7 @@ describe('retention policies', () => {
     expect(p1.expired).toBe(0);
     expect(p1.policy_versions).toBe('long@v1,short@v1');
     // Retire 'long' (it is not locked): now the 1 s policy decides.
-    const r2 = await syncPolicies(db, cfg(policy('short', 'PT1S')), {
+    const r2 = await syncPolicies(createLedger(db), cfg(policy('short', 'PT1S')), {
       changedBy: 'bob',
       reason: 'drop long',
     });
@@ -107,27 +108,39 @@ describe('retention policies', () => {
   });
 
   it('a locked policy can be extended but never shortened, unlocked or removed (also in the database)', async () => {
-    await syncPolicies(db, cfg(policy('short', 'PT1S'), policy('locked', 'P1D', { locked: true })), {
-      changedBy: 'alice',
-      reason: 'lock',
-    });
+    await syncPolicies(
+      createLedger(db),
+      cfg(policy('short', 'PT1S'), policy('locked', 'P1D', { locked: true })),
+      {
+        changedBy: 'alice',
+        reason: 'lock',
+      },
+    );
     const before = await snapshot();
     await rejected(
-      syncPolicies(db, cfg(policy('short', 'PT1S'), policy('locked', 'PT12H', { locked: true })), {
-        changedBy: 'a',
-        reason: 'r',
-      }),
+      syncPolicies(
+        createLedger(db),
+        cfg(policy('short', 'PT1S'), policy('locked', 'PT12H', { locked: true })),
+        {
+          changedBy: 'a',
+          reason: 'r',
+        },
+      ),
       /locked: its period can only be extended/,
     );
     await rejected(
-      syncPolicies(db, cfg(policy('short', 'PT1S'), policy('locked', 'P2D', { locked: false })), {
-        changedBy: 'a',
-        reason: 'r',
-      }),
+      syncPolicies(
+        createLedger(db),
+        cfg(policy('short', 'PT1S'), policy('locked', 'P2D', { locked: false })),
+        {
+          changedBy: 'a',
+          reason: 'r',
+        },
+      ),
       /cannot be unlocked/,
     );
     await rejected(
-      syncPolicies(db, cfg(policy('short', 'PT1S')), { changedBy: 'a', reason: 'r' }),
+      syncPolicies(createLedger(db), cfg(policy('short', 'PT1S')), { changedBy: 'a', reason: 'r' }),
       /cannot be removed/,
     );
     expect(await snapshot()).toEqual(before);
@@ -157,7 +170,7 @@ describe('retention policies', () => {
     expect(await snapshot()).toEqual(before);
 
     const ok = await syncPolicies(
-      db,
+      createLedger(db),
       cfg(policy('short', 'PT1S'), policy('locked', 'P2D', { locked: true })),
       {
         changedBy: 'alice',
@@ -171,7 +184,7 @@ describe('retention policies', () => {
     const before = await snapshot();
     await rejected(
       syncPolicies(
-        db,
+        createLedger(db),
         { legalMinimums: { ledger_payloads: 'P5Y' }, policies: [policy('short', 'P1Y')] },
         {
           changedBy: 'a',
@@ -180,14 +193,26 @@ describe('retention policies', () => {
       ),
       /shorter than the legal minimum P5Y/,
     );
-    await rejected(syncPolicies(db, cfg(policy('neg', '-P1D')), { changedBy: 'a', reason: 'r' }), /negative/);
-    await rejected(syncPolicies(db, cfg(policy('zero', 'PT0S')), { changedBy: 'a', reason: 'r' }), /zero/);
     await rejected(
-      syncPolicies(db, cfg(policy('odd', 'P1D', { dataClasses: ['nope'] })), { changedBy: 'a', reason: 'r' }),
+      syncPolicies(createLedger(db), cfg(policy('neg', '-P1D')), { changedBy: 'a', reason: 'r' }),
+      /negative/,
+    );
+    await rejected(
+      syncPolicies(createLedger(db), cfg(policy('zero', 'PT0S')), { changedBy: 'a', reason: 'r' }),
+      /zero/,
+    );
+    await rejected(
+      syncPolicies(createLedger(db), cfg(policy('odd', 'P1D', { dataClasses: ['nope'] })), {
+        changedBy: 'a',
+        reason: 'r',
+      }),
       /unknown data class/,
     );
     await rejected(
-      syncPolicies(db, cfg(policy('odd', 'P1D', { trigger: 'closed' })), { changedBy: 'a', reason: 'r' }),
+      syncPolicies(createLedger(db), cfg(policy('odd', 'P1D', { trigger: 'closed' })), {
+        changedBy: 'a',
+        reason: 'r',
+      }),
       /has no "closed" time/,
     );
     // The database checks too.

@@ -16,6 +16,7 @@ import {
   useTempDataDir,
 } from './retention-helpers';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -27,10 +28,10 @@ beforeAll(async () => {
   t = await createTestDatabase();
   temporal = await createTemporalTestEnv();
   db = t.connect();
-  const deps = { db, purgerDb: t.connect('ledgerflow_purger') };
+  const deps = { db, ledger: createLedger(db), purgerDb: t.connect('ledgerflow_purger') };
   stopWorker = (await temporal.startWorker(deps)).stop;
   await addPrincipals(t, ['alice', 'bob']);
-  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+  await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
 });
 afterAll(async () => {
   await stopWorker?.();
@@ -57,21 +58,21 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       caseId: (i) => (i < 3 ? 'case-held' : `case-${i}`),
       subjectId: (i) => (i === 9 ? 'subject-held' : null),
     });
-    const caseHold = await placeHold(db, {
+    const caseHold = await placeHold(createLedger(db), {
       scope: 'case',
       value: 'case-held',
       caseId: 'LIT-1',
       reason: 'litigation',
       placedBy: 'alice',
     });
-    const subjectHold = await placeHold(db, {
+    const subjectHold = await placeHold(createLedger(db), {
       scope: 'subject',
       value: 'subject-held',
       caseId: 'DSAR-7',
       reason: 'regulator inquiry',
       placedBy: 'alice',
     });
-    await placeHold(db, {
+    await placeHold(createLedger(db), {
       scope: 'resource',
       value: 'workflow:wf-held',
       caseId: 'LIT-2',
@@ -186,7 +187,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
 
   it('business class loan_applications: last-activity expiry, resource hold shared with the ledger', async () => {
     await syncPolicies(
-      db,
+      createLedger(db),
       {
         ...TEST_RETENTION_CONFIG,
         policies: [
@@ -216,7 +217,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
         [id, agoSeconds],
       );
     }
-    await placeHold(db, {
+    await placeHold(createLedger(db), {
       scope: 'resource',
       value: 'application:app-held',
       caseId: 'LIT-3',

@@ -12,7 +12,6 @@ import {
 } from '../client/commands/schedules';
 import type { RetentionPurgeResult } from '../core/retention/types';
 import type { Database } from '../db/client';
-import { createCheckpoint } from '../ledger/checkpoint';
 import { loadSigner } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';
 import { createTestDatabase, type TestDatabase } from './helpers';
@@ -24,6 +23,7 @@ import {
   waitForScheduleRun,
 } from './retention-helpers';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -36,8 +36,8 @@ beforeAll(async () => {
   t = await createTestDatabase();
   temporal = await createTemporalTestEnv();
   db = t.connect();
-  await temporal.startWorker({ db });
-  await syncPolicies(db, TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
+  await temporal.startWorker({ db, ledger: createLedger(db) });
+  await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
   settings = { taskQueue: temporal.taskQueue, prefix, retentionInput: { batchSize: 50 } };
 });
 afterAll(async () => {
@@ -95,7 +95,7 @@ describe('Temporal Schedules for retention and verification', () => {
 
   it('the verification schedule detects a row tampered before the last verified checkpoint and alerts', async () => {
     await appendEvents(db, 20, { prefix: 'chain' });
-    await createCheckpoint(db, loadSigner(loadConfig()), { stream: 'default' });
+    await createLedger(db, { signer: loadSigner(loadConfig()) }).checkpoint({ stream: 'default' });
     const vid = scheduleId('verification', prefix);
     const handle = temporal.client.schedule.getHandle(vid);
 

@@ -11,6 +11,7 @@ import type { Database } from '../db/client';
 import { loadLocalList } from '../providers/sanctions-files';
 import { startListServer, type ListServer } from '../providers/sanctions-list-server';
 import { createTestDatabase, type TestDatabase } from './helpers';
+import { createLedger } from '../ledger/ledger';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;
@@ -40,6 +41,7 @@ beforeAll(async () => {
   db = t.connect();
   act = createScreeningActivities({
     db,
+    ledger: createLedger(db),
     download: { attempts: 3, backoffMs: 10, maxBackoffMs: 50, timeoutMs: 400 },
     maxDropShare: 0.1,
   });

@@ -11,6 +11,7 @@ import type { Database } from '../db/client';
 import { loadLocalList } from '../providers/sanctions-files';
 import { startListServer, type ListServer } from '../providers/sanctions-list-server';
 import { createTestDatabase, type TestDatabase } from './helpers';
+import { createLedger } from '../ledger/ledger';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;
@@ -48,6 +49,7 @@ beforeAll(async () => {
     }),
     activities: createScreeningWorkflowActivities({
       db,
+      ledger: createLedger(db),
       download: { attempts: 2, backoffMs: 10, timeoutMs: 1000 },
     }),
   });
@@ -74,7 +76,7 @@ describe('screening workflows', () => {
     });
     expect(first.load.status).toBe('loaded');
     // A known customer, screened once.
-    const act = createScreeningActivities({ db });
+    const act = createScreeningActivities({ db, ledger: createLedger(db) });
     await act.screenName({ name: 'Germain Katanga', subjectId: 'cust-9' });
     await act.screenName({ name: 'Jane Unlisted', subjectId: 'cust-10' });
     // The list changes one entry.

@@ -1,8 +1,8 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
-import { enableAutoCheckpoints } from '../ledger/checkpoint';
 import { loadSigner } from '../ledger/keys';
+import { createLedger } from '../ledger/ledger';
 import type { Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
@@ -33,16 +33,16 @@ export async function startWorker(opts: {
     max: 4,
     applicationName: 'ledgerflow-worker-purger',
   });
-  enableAutoCheckpoints(db, {
+  const ledger = createLedger(db, {
     signer: loadSigner(opts.config, log),
-    every: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
+    checkpointEvery: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
   });
   const connection = await connectWorkerWithBackoff(opts.temporalAddress, log);
   const worker = await createLedgerflowWorker({
     connection,
     namespace: opts.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
-    deps: { db, purgerDb, holdAfterWriteMs: opts.holdAfterWriteMs },
+    deps: { db, ledger, purgerDb, holdAfterWriteMs: opts.holdAfterWriteMs },
   });
   const done = worker.run().finally(async () => {
     await connection.close().catch(() => undefined);

@@ -20,6 +20,7 @@ export function register(program: Command): void {
           const app = buildApiServer({
             reader: ctx.db('ledgerflow_reader'),
             writer: ctx.db('ledgerflow_writer'),
+            ledger: ctx.ledger(),
           });
           await app.listen({ host: opts.host, port: opts.port });
           info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);
@@ -45,7 +46,7 @@ export function register(program: Command): void {
         if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
         await withContext({ quiet: opts.json }, async (ctx) => {
           const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
-          const created = await createApiKey(ctx.db(), opts.principal, role.data, by.id);
+          const created = await createApiKey(ctx.ledger(), opts.principal, role.data, by.id);
           if (opts.json) printJson(created);
           else
             info(
@@ -86,7 +87,7 @@ export function register(program: Command): void {
       action(async (keyId: string, opts: { as?: string }) => {
         await withContext({}, async (ctx) => {
           const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
-          await revokeApiKey(ctx.db(), keyId, by.id);
+          await revokeApiKey(ctx.ledger(), keyId, by.id);
           info(`revoked ${keyId}`);
         });
       }),

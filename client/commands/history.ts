@@ -98,7 +98,7 @@ export function register(program: Command): void {
     .action(
       historyAction(async (workflowId: string, opts: { run?: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
-          const r = await archiveWorkflowRun(ctx.db(), await ctx.temporal(), workflowId, opts.run, 'cli');
+          const r = await archiveWorkflowRun(ctx.ledger(), await ctx.temporal(), workflowId, opts.run, 'cli');
           info(
             `${r.created ? 'archived' : 'already archived'}: ${workflowId} run ${r.runId}, ${r.eventCount} events, sha256 ${r.digest}, ledger provenance:${r.ledgerSeq}`,
           );

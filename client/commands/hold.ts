@@ -51,7 +51,7 @@ export function register(program: Command): void {
           }
           const [scope, value] = scopes[0] as [HoldScope, string];
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const h = await placeHold(ctx.db(), {
+            const h = await placeHold(ctx.ledger(), {
               scope,
               value,
               caseId: opts.caseId,
@@ -75,7 +75,7 @@ export function register(program: Command): void {
     .action(
       action(async (holdId: string, opts: { as: string; reason: string; json?: boolean }) =>
         withContext({ quiet: opts.json }, async (ctx) => {
-          const h = await releaseHold(ctx.db(), { holdId, releasedBy: opts.as, reason: opts.reason });
+          const h = await releaseHold(ctx.ledger(), { holdId, releasedBy: opts.as, reason: opts.reason });
           if (opts.json) printJson(h);
           info(`legal hold ${h.holdId} released by ${h.releasedBy} (placed by ${h.placedBy})`);
         }),

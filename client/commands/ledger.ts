@@ -6,14 +6,9 @@ import { AuditEventInputSchema, describeZodError, type AuditEventInput } from '.
 import { canonicalJson } from '../../core/canonical-json';
 import { formatTrustedKeys, type PublicKeyInfo } from '../../core/signing';
 import type { ParsedCheckpoint } from '../../core/checkpoint';
-import { appendAuditEvents, type AppendResult } from '../../ledger/append';
+import type { AppendResult } from '../../ledger/append';
 import { exportBundle, verifyBundle } from '../../ledger/bundle';
-import {
-  createCheckpoint,
-  enableAutoCheckpoints,
-  latestCheckpoint,
-  registerSigningKey,
-} from '../../ledger/checkpoint';
+import { latestCheckpoint, registerSigningKey } from '../../ledger/checkpoint';
 import { LedgerValidationError } from '../../ledger/errors';
 import {
   loadSigner,
@@ -159,12 +154,7 @@ export function register(program: Command): void {
         if (items.length === 0) throw new InputError('no events in the input');
         const config = loadConfig();
         const results: AppendResult[] = await withContext({ quiet: opts.json }, async (ctx) => {
-          const db = ctx.db('ledgerflow_writer');
-          enableAutoCheckpoints(db, {
-            signer: loadSigner(config, info),
-            every: config.LEDGERFLOW_CHECKPOINT_EVERY,
-          });
-          return appendAuditEvents(db, items, {
+          return ctx.ledger().appendMany(items, {
             stream: opts.stream,
             maxEventBytes: config.LEDGERFLOW_MAX_EVENT_BYTES,
           });
@@ -252,9 +242,8 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { stream: string; out?: string; json?: boolean }) => {
         const config = loadConfig();
-        const signer = loadSigner(config, info);
         const cp = await withContext({ quiet: opts.json }, (ctx) =>
-          createCheckpoint(ctx.db('ledgerflow_writer'), signer, { stream: opts.stream }),
+          ctx.ledger().checkpoint({ stream: opts.stream }),
         );
         if (!cp) throw new InputError(`stream ${opts.stream} has no events`);
         saveLocalTrustedCheckpoint(config, cp.text);

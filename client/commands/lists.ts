@@ -52,7 +52,12 @@ export function register(program: Command): void {
             return EXIT.cannotRun;
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db(), maxDropShare, log: info });
+            const act = createScreeningActivities({
+              db: ctx.db(),
+              ledger: ctx.ledger(),
+              maxDropShare,
+              log: info,
+            });
             const r = await act.loadList({
               ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               ...(isUrl ? { url: target } : { path: target }),
@@ -80,7 +85,7 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         await withContext({ quiet: opts.json }, async (ctx) => {
-          const act = createScreeningActivities({ db: ctx.db('ledgerflow_reader') });
+          const act = createScreeningActivities({ db: ctx.db('ledgerflow_reader'), ledger: ctx.ledger() });
           const s = await act.listStatus();
           if (opts.json) return printJson(s);
           if (s.versions.length === 0) info('no list loaded yet: ledgerflow lists load PATH|URL');

@@ -21,7 +21,7 @@ export function register(program: Command): void {
             .split(',')
             .map((r) => r.trim())
             .filter(Boolean);
-          const row = await addPrincipal(ctx.db(), { id, displayName: opts.name ?? id, roles }, opts.as);
+          const row = await addPrincipal(ctx.ledger(), { id, displayName: opts.name ?? id, roles }, opts.as);
           if (opts.json) printJson(row);
           else info(`principal ${row.id} added (${row.roles.join(', ')}) by ${row.createdBy}`);
         });

@@ -60,7 +60,7 @@ export function register(program: Command): void {
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
             const db = ctx.db();
-            const sync = await syncPolicies(db, raw, {
+            const sync = await syncPolicies(ctx.ledger(), raw, {
               changedBy: opts.as,
               reason: opts.reason,
               dryRun: !opts.apply,

@@ -95,7 +95,7 @@ export function register(program: Command): void {
             return EXIT.cannotRun;
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db() });
+            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
             const r = await act.screenName({
               ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               name,
@@ -137,7 +137,7 @@ export function register(program: Command): void {
           },
         ) => {
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db() });
+            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
             const outDir =
               opts.out ?? (await mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'ledgerflow-screen-')));
             const bar = new SingleBar(
@@ -207,7 +207,7 @@ export function register(program: Command): void {
           json?: boolean;
         }) => {
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db() });
+            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
             const call = await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'reviewer');
             const r = await act.recordFalsePositive({
               ...call,
