@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -34,6 +35,20 @@ async function client(role: 'ledgerflow_purger' | 'ledgerflow_writer' | 'owner')
   return c;
 }
 
+/** Resolves once backend `pid` waits for its SHARE lock on legal_holds (the purge's pre-re-check lock). */
+async function waitForShareLockOnHolds(pid: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const waiting = await count(
+      `SELECT count(*) AS n FROM pg_locks
+        WHERE pid = $1 AND NOT granted AND relation = 'legal_holds'::regclass AND mode = 'ShareLock'`,
+      [pid],
+    );
+    if (waiting > 0) return;
+    await sleep(25);
+  }
+  throw new Error(`backend ${pid} never waited for its SHARE lock on legal_holds`);
+}
+
 describe('legal holds', () => {
   it('a hold committed from a second connection while a purge batch holds its rows is honoured', async () => {
     await appendEvents(db, 5, { prefix: 'race', caseId: () => 'case-race' });
@@ -42,10 +57,19 @@ describe('legal holds', () => {
     const asOf = await dbNow(t);
 
     const purger = await client('ledgerflow_purger');
+    const placer = await client('ledgerflow_writer');
     try {
-      // Connection A: the purge batch claims (locks) the expired rows, then pauses before the hold re-check.
+      // Connection B: a hold placement in flight. It holds the lock every hold INSERT takes
+      // (ROW EXCLUSIVE on legal_holds) but has not inserted anything yet. A purge batch claims
+      // its rows without waiting for it and then waits for it at its SHARE lock, before the
+      // re-check. (A lock held by a third connection would not do: B's INSERT would then queue
+      // behind the purge's waiting SHARE request instead of landing inside the window.)
+      await placer.query('BEGIN');
+      await placer.query('LOCK TABLE legal_holds IN ROW EXCLUSIVE MODE');
+
+      // Connection A: the purge batch claims the expired rows (no hold exists yet), then waits.
+      const purgerPid = (await purger.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await purger.query('BEGIN');
-      await purger.query(`SET LOCAL ledgerflow.purge_pause_ms = 1500`);
       let purgeDone = false;
       const purge = purger
         .query<{ r: { purged: number; held_late: number; claimed: number } }>(
@@ -53,19 +77,18 @@ describe('legal holds', () => {
           [asOf],
         )
         .finally(() => (purgeDone = true));
-      await sleep(400);
-      // The batch has claimed its rows and is inside its transaction (paused before the re-check).
+      await waitForShareLockOnHolds(purgerPid);
+      // The batch has claimed its rows and is inside its transaction (waiting before the re-check).
       expect(purgeDone).toBe(false);
 
       // Connection B: place (and commit) a hold on those rows while A is still open.
-      const hold = await placeHold(createLedger(db), {
-        scope: 'case',
-        value: 'case-race',
-        caseId: 'LIT-RACE',
-        reason: 'race',
-        placedBy: 'alice',
-      });
-      expect(purgeDone).toBe(false);
+      const holdId = randomUUID();
+      await placer.query(
+        `INSERT INTO legal_holds (hold_id, scope, scope_value, case_id, reason, placed_by)
+         VALUES ($1, 'case', 'case-race', 'LIT-RACE', 'race', 'alice')`,
+        [holdId],
+      );
+      await placer.query('COMMIT');
 
       const r = (await purge).rows[0]!.r;
       await purger.query('COMMIT');
@@ -85,8 +108,9 @@ describe('legal holds', () => {
         `SELECT held_skipped FROM retention_purge_batches WHERE purge_run_id = 'race-run'`,
       );
       expect(batch.rows[0]?.held_skipped).toBe(5);
-      expect(hold.holdId).toBeTruthy();
+      expect((await listHolds(db)).some((h) => h.holdId === holdId)).toBe(true);
     } finally {
+      await placer.end();
       await purger.end();
     }
   });

@@ -1,0 +1,84 @@
+-- Current definitions of the ledger's functions: append-only guards, DDL guards, append helper.
+-- A change here needs a migration with the same statement (see README.md). The triggers,
+-- event triggers and grants that use these functions live in the migrations (0001, 0003, 0016).
+
+-- Append-only: row triggers reject UPDATE/DELETE, statement triggers reject TRUNCATE.
+CREATE OR REPLACE FUNCTION ledger_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger table % is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- BEFORE UPDATE on ledger_payloads (since 0016 DELETE goes through ledger_payload_delete_guard).
+CREATE OR REPLACE FUNCTION ledger_payload_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- A payload may disappear only through a recorded purge (the purge function writes the record first).
+  IF TG_OP = 'DELETE' AND EXISTS (
+    SELECT 1 FROM ledger_payload_purges p WHERE p.stream = OLD.stream AND p.seq = OLD.seq
+  ) THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'ledger_payloads is append-only: % is allowed only through a recorded purge', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- A payload may disappear only through a recorded purge: checked once per DELETE statement
+-- over the deleted rows (transition table ledger_payload_gone, one anti-join).
+CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE bad record;
+BEGIN
+  SELECT g.stream, g.seq INTO bad FROM ledger_payload_gone g
+   WHERE NOT EXISTS (SELECT 1 FROM ledger_payload_purges p WHERE p.stream = g.stream AND p.seq = g.seq)
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger_payloads is append-only: DELETE of %/% is allowed only through a recorded purge', bad.stream, bad.seq
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- Event triggers (created only by a superuser) stop the owner from disabling or dropping the
+-- guards. \y is a word boundary in PostgreSQL regular expressions (\b would be a backspace).
+CREATE OR REPLACE FUNCTION ledger_guard_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE bad text;
+BEGIN
+  SELECT string_agg(t.tgname, ', ') INTO bad
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+  WHERE c.relname IN ('ledger_events', 'ledger_payloads', 'ledger_payload_purges',
+                      'ledger_checkpoints', 'ledger_merkle_tiles', 'ledger_signing_keys')
+    AND t.tgname LIKE 'ledger\_%' AND t.tgenabled = 'D';
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'ledger guard triggers may not be disabled (%)', bad USING ERRCODE = 'insufficient_privilege';
+  END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION ledger_guard_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE obj record;
+BEGIN
+  FOR obj IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+    IF obj.object_type IN ('table', 'trigger') AND obj.object_identity ~ '(^|\.| on )(public\.)?ledger_(events|payloads|payload_purges|checkpoints|merkle_tiles|signing_keys)\y' THEN
+      RAISE EXCEPTION 'ledger objects may not be dropped (%)', obj.object_identity USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END LOOP;
+END $$;
+
+-- Append helper: serialises appenders of one stream and returns the chain head, the database
+-- clock and any events already appended under the given idempotency keys.
+CREATE OR REPLACE FUNCTION ledger_lock_head(p_stream text, p_keys text[])
+RETURNS TABLE (head_seq bigint, head_hash bytea, now_us bigint, existing jsonb)
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(1818580806, hashtext(p_stream));
+  RETURN QUERY
+  SELECT h.seq, h.hash,
+         (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'idempotency_key', e.idempotency_key, 'seq', e.seq, 'event_id', e.event_id,
+                   'hash', encode(e.hash, 'hex'),
+                   'occurred_us', ((extract(epoch FROM e.occurred_at) * 1000000)::bigint)::text)), '[]'::jsonb)
+            FROM ledger_events e WHERE e.stream = p_stream AND e.idempotency_key = ANY (p_keys))
+  FROM (SELECT NULL::int AS one) dummy
+  LEFT JOIN LATERAL (
+    SELECT e.seq, e.hash FROM ledger_events e WHERE e.stream = p_stream ORDER BY e.seq DESC LIMIT 1
+  ) h ON true;
+END $$;

@@ -1,0 +1,321 @@
+-- Current definitions of the retention functions: policy and hold guards, the per-class SQL
+-- builders, the purge batch and its dry run (see README.md). The triggers, grants and the
+-- registered data classes live in the migrations (0009, 0012-0014, 0017).
+
+-- Policy versions: consecutive, known data classes, and a locked policy may only be extended
+-- (like S3 Object Lock compliance mode): never shortened, unlocked, retired or narrowed.
+CREATE OR REPLACE FUNCTION retention_policy_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  prev retention_policies;
+  unknown text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1818580810, hashtext(NEW.policy_id));
+  SELECT * INTO prev FROM retention_policies WHERE policy_id = NEW.policy_id ORDER BY version DESC LIMIT 1;
+  IF NEW.version <> coalesce(prev.version, 0) + 1 THEN
+    RAISE EXCEPTION 'retention policy %: next version is %, got %', NEW.policy_id, coalesce(prev.version, 0) + 1, NEW.version
+      USING ERRCODE = 'check_violation';
+  END IF;
+  SELECT string_agg(c, ', ') INTO unknown FROM unnest(NEW.data_classes) c
+   WHERE NOT EXISTS (SELECT 1 FROM retention_data_classes d WHERE d.data_class = c);
+  IF unknown IS NOT NULL THEN
+    RAISE EXCEPTION 'retention policy %: unknown data class %', NEW.policy_id, unknown USING ERRCODE = 'check_violation';
+  END IF;
+  IF prev.locked THEN
+    IF NEW.retired THEN
+      RAISE EXCEPTION 'retention policy % is locked: it cannot be removed', NEW.policy_id USING ERRCODE = 'check_violation';
+    ELSIF NOT NEW.locked THEN
+      RAISE EXCEPTION 'retention policy % is locked: it cannot be unlocked', NEW.policy_id USING ERRCODE = 'check_violation';
+    ELSIF NEW.period_seconds < prev.period_seconds THEN
+      RAISE EXCEPTION 'retention policy % is locked: its period can only be extended (% s -> % s refused)',
+        NEW.policy_id, prev.period_seconds, NEW.period_seconds USING ERRCODE = 'check_violation';
+    ELSIF NOT (NEW.data_classes @> prev.data_classes) OR NEW.trigger <> prev.trigger OR NEW.action <> prev.action THEN
+      RAISE EXCEPTION 'retention policy % is locked: its data classes, trigger and action cannot change', NEW.policy_id
+        USING ERRCODE = 'check_violation';
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$;
+
+-- Four-eyes: a hold is released by someone other than who placed it; unknown holds refused.
+CREATE OR REPLACE FUNCTION legal_hold_release_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE v_placed text;
+BEGIN
+  SELECT placed_by INTO v_placed FROM legal_holds WHERE hold_id = NEW.hold_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown legal hold %', NEW.hold_id USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  IF v_placed = NEW.released_by THEN
+    RAISE EXCEPTION 'legal hold %: % placed it and may not release it (four-eyes: another principal must)', NEW.hold_id, v_placed
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+
+-- SQL fragments of one data class over alias x (ledger payloads join their event as e). The
+-- content digest of a deleted business row is SHA-256 over the row's text form.
+CREATE OR REPLACE FUNCTION retention_source(p_class text,
+  OUT tbl text, OUT from_sql text, OUT key_sql text, OUT order_sql text, OUT order_cols text, OUT outer_order text,
+  OUT outer_order_desc text, OUT cursor_sql text, OUT cursor_cond text, OUT created_sql text, OUT closed_sql text,
+  OUT last_sql text, OUT subject_sql text, OUT case_sql text, OUT restype_sql text, OUT resid_sql text,
+  OUT digest_sql text, OUT is_ledger boolean)
+LANGUAGE plpgsql STABLE SET search_path = public, pg_temp AS $$
+DECLARE
+  dc retention_data_classes;
+  col text;
+  typ text;
+  i int := 0;
+  cols text[] := '{}';
+  conds_l text[] := '{}';
+  conds_r text[] := '{}';
+  sel text[] := '{}';
+  outer_cols text[] := '{}';
+  outer_desc text[] := '{}';
+  col_expr text := 'x.%I';
+BEGIN
+  SELECT * INTO dc FROM retention_data_classes d WHERE d.data_class = p_class;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown retention data class "%"', p_class USING ERRCODE = '22023';
+  END IF;
+  IF to_regclass(dc.table_name) IS NULL THEN
+    RAISE EXCEPTION 'data class "%": table % does not exist', p_class, dc.table_name USING ERRCODE = '42P01';
+  END IF;
+  tbl := dc.table_name;
+  is_ledger := dc.table_name = 'ledger_payloads';
+  FOREACH col IN ARRAY dc.key_columns LOOP
+    i := i + 1;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO typ FROM pg_attribute a
+     WHERE a.attrelid = to_regclass(dc.table_name) AND a.attname = col AND NOT a.attisdropped;
+    IF typ IS NULL THEN
+      RAISE EXCEPTION 'data class "%": key column %.% does not exist', p_class, dc.table_name, col USING ERRCODE = '42703';
+    END IF;
+    cols := cols || format('x.%I', col);
+    conds_l := conds_l || format('x.%I', col);
+    conds_r := conds_r || format('($2->>%s)::%s', i - 1, typ);
+    sel := sel || format('x.%I AS o%s', col, i);
+    outer_cols := outer_cols || format('c.o%s', i);
+    outer_desc := outer_desc || format('c.o%s DESC', i);
+  END LOOP;
+  order_sql := array_to_string(cols, ', ');
+  order_cols := array_to_string(sel, ', ');
+  outer_order := array_to_string(outer_cols, ', ');
+  outer_order_desc := array_to_string(outer_desc, ', ');
+  cursor_sql := format('jsonb_build_array(%s)', order_sql);
+  cursor_cond := format('((%s) > (%s))', array_to_string(conds_l, ', '), array_to_string(conds_r, ', '));
+  IF is_ledger THEN
+    from_sql := 'ledger_payloads x JOIN ledger_events e ON e.stream = x.stream AND e.seq = x.seq';
+    key_sql := $k$(x.stream || ':' || x.seq)$k$;
+    col_expr := 'e.%I';
+    digest_sql := 'e.payload_digest';
+    restype_sql := 'e.resource_type';
+  ELSE
+    from_sql := format('%I x', dc.table_name);
+    key_sql := CASE WHEN cardinality(dc.key_columns) = 1 THEN format('(%s)::text', order_sql)
+                    ELSE format('(jsonb_build_array(%s)::text)', order_sql) END;
+    digest_sql := $d$sha256(convert_to(x::text, 'UTF8'))$d$;
+    restype_sql := CASE WHEN dc.resource_type IS NULL THEN 'NULL::text' ELSE quote_literal(dc.resource_type) END;
+  END IF;
+  created_sql := CASE WHEN dc.created_column IS NULL THEN 'NULL::timestamptz' ELSE format(col_expr, dc.created_column) END;
+  closed_sql := CASE WHEN dc.closed_column IS NULL THEN 'NULL::timestamptz' ELSE format(col_expr, dc.closed_column) END;
+  last_sql := CASE WHEN dc.last_activity_column IS NULL THEN 'NULL::timestamptz' ELSE format(col_expr, dc.last_activity_column) END;
+  subject_sql := CASE WHEN dc.subject_column IS NULL THEN 'NULL::text' ELSE format(col_expr, dc.subject_column) || '::text' END;
+  case_sql := CASE WHEN dc.case_column IS NULL THEN 'NULL::text' ELSE format(col_expr, dc.case_column) || '::text' END;
+  resid_sql := CASE WHEN dc.resource_id_column IS NULL THEN 'NULL::text' ELSE format(col_expr, dc.resource_id_column) || '::text' END;
+END $$;
+
+-- Expiry under the latest version of every policy covering the class: an item expires only
+-- once every covering policy has expired it (the longest retention wins).
+CREATE OR REPLACE FUNCTION retention_expiry(p_class text, p_created text, p_closed text, p_last text,
+  OUT expiry_sql text, OUT policy_versions text)
+LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
+  SELECT string_agg(format('(%1$s IS NOT NULL AND %1$s <= $1 - make_interval(secs => %2$s))',
+                           CASE p.trigger WHEN 'created' THEN p_created WHEN 'closed' THEN p_closed ELSE p_last END,
+                           p.period_seconds), ' AND ' ORDER BY p.policy_id),
+         string_agg(format('%s@v%s', p.policy_id, p.version), ',' ORDER BY p.policy_id)
+    FROM (SELECT DISTINCT ON (policy_id) * FROM retention_policies ORDER BY policy_id, version DESC) p
+   WHERE p_class = ANY (p.data_classes) AND NOT p.retired
+$$;
+
+-- "Is this row under an active legal hold?": uncorrelated IN-subqueries over the active holds,
+-- evaluated once per statement as hashed subplans; NULL scope values never match.
+CREATE OR REPLACE FUNCTION retention_held_sql(p_class text, p_subject text, p_case text, p_restype text, p_resid text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT format($h$(EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = 'data_class' AND h.scope_value = %1$L)
+    OR coalesce(%2$s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'subject'), false)
+    OR coalesce(%3$s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'case'), false)
+    OR coalesce((%4$s, %5$s) IN (SELECT h.scope_type, h.scope_value FROM legal_holds_active h WHERE h.scope = 'resource'), false))$h$,
+    p_class, p_subject, p_case, p_restype, p_resid)
+$$;
+
+-- Which holds match a row (for the preview's list of blocking holds).
+CREATE OR REPLACE FUNCTION retention_hold_match_sql(p_class text, p_subject text, p_case text, p_restype text, p_resid text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT format($h$((h.scope = 'data_class' AND h.scope_value = %1$L) OR (h.scope = 'subject' AND h.scope_value = %2$s)
+    OR (h.scope = 'case' AND h.scope_value = %3$s) OR (h.scope = 'resource' AND h.scope_type = %4$s AND h.scope_value = %5$s))$h$,
+    p_class, p_subject, p_case, p_restype, p_resid)
+$$;
+
+-- The purge. One call = one batch in the caller's transaction: claim the next expired, not-held
+-- rows in key order (primary key walk from the cursor), then take SHARE on legal_holds (waits for
+-- hold placements in flight, blocks new ones until commit) and re-check the claimed rows with a
+-- fresh snapshot, so a hold committed by another connection after the claim is honoured; delete
+-- by row version and record exactly what was deleted (count, ranges, digest). The as-of time may
+-- not lie in the future. The SET options pin the plan shape (constant cost per batch; key
+-- columns of a data class must be its primary key).
+CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
+  p_cursor jsonb DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = public, pg_temp
+  SET enable_hashjoin = off
+  SET enable_mergejoin = off
+  SET enable_sort = off
+  SET enable_seqscan = off
+AS $$
+DECLARE
+  s record;
+  x record;
+  a record;
+  v_held text;
+  v_tids tid[];
+  v_held_tids tid[];
+  v_del tid[];
+  v_cursor jsonb;
+  v_claimed int;
+  v_late int := 0;
+  v_batch int;
+  v_holds_before bigint;
+  v_holds_after bigint;
+BEGIN
+  IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
+    RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
+  END IF;
+  IF p_as_of IS NULL OR p_as_of > clock_timestamp() THEN
+    RAISE EXCEPTION 'retention purge: as-of % lies in the future; nothing is purged early', p_as_of USING ERRCODE = '22023';
+  END IF;
+  IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 50000 THEN
+    RAISE EXCEPTION 'retention purge: batch size must be 1..50000' USING ERRCODE = '22023';
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'retention purge must run at READ COMMITTED (the hold re-check needs a fresh snapshot)' USING ERRCODE = '25000';
+  END IF;
+  SELECT * INTO s FROM retention_source(p_class);
+  SELECT * INTO x FROM retention_expiry(p_class, s.created_sql, s.closed_sql, s.last_sql);
+  IF x.expiry_sql IS NULL THEN
+    RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor, 'policy_versions', '');
+  END IF;
+  v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  -- Holds are append-only: an unchanged count after the lock means no hold appeared since the claim.
+  SELECT count(*) INTO v_holds_before FROM legal_holds;
+
+  -- 1. Claim: the next expired, not-held rows in key order (primary key walk from the cursor).
+  EXECUTE format(
+    'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n
+       FROM (SELECT x.ctid AS tid, %s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
+    s.outer_order, s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END,
+    x.expiry_sql, v_held, s.order_sql)
+  INTO a USING p_as_of, p_cursor, p_limit;
+  v_claimed := a.n;
+  IF v_claimed = 0 THEN
+    RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
+                              'policy_versions', x.policy_versions);
+  END IF;
+  v_tids := a.tids;
+  v_del := a.tids;
+  EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING v_tids[v_claimed];
+
+  -- 2. Holds: SHARE lock (waits for hold placements in flight, blocks new ones until commit),
+  --    then re-check the claimed rows with a fresh snapshot if any hold appeared meanwhile.
+  LOCK TABLE legal_holds IN SHARE MODE;
+  SELECT count(*) INTO v_holds_after FROM legal_holds;
+  IF v_holds_after <> v_holds_before THEN
+    EXECUTE format('SELECT array_agg(x.ctid) FROM %s WHERE x.ctid = ANY ($1) AND %s', s.from_sql, v_held)
+    INTO v_held_tids USING v_tids;
+    v_late := coalesce(cardinality(v_held_tids), 0);
+    IF v_late > 0 THEN
+      SELECT coalesce(array_agg(t), '{}') INTO v_del FROM unnest(v_tids) t WHERE NOT (t = ANY (v_held_tids));
+    END IF;
+  END IF;
+
+  -- 3. Delete by row version and record exactly what was deleted (RETURNING): a row updated or
+  --    purged concurrently since the claim has a new version (or none) and is skipped, so the
+  --    count, ranges and digest always describe this batch's own deletions.
+  IF s.is_ledger THEN
+    -- The payload guard allows a delete only through a recorded purge: record first. The records
+    -- this batch inserted (not those of a concurrent run) are what it purges and certifies.
+    WITH r AS (
+      INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
+      SELECT p.stream, p.seq, p_run_id, 'retention ' || x.policy_versions FROM ledger_payloads p WHERE p.ctid = ANY (v_del)
+      ON CONFLICT DO NOTHING RETURNING stream, seq)
+    SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
+           array_agg(r.stream || ':' || r.seq ORDER BY r.stream, r.seq) AS keys,
+           sha256(convert_to(string_agg(r.stream || ':' || r.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
+                                        ORDER BY r.stream, r.seq), 'UTF8')) AS digest
+      INTO a
+      FROM r CROSS JOIN LATERAL (SELECT ev.occurred_at, ev.payload_digest FROM ledger_events ev
+                                  WHERE ev.stream = r.stream AND ev.seq = r.seq OFFSET 0) e;
+    DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del);
+  ELSE
+    EXECUTE format(
+      $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
+         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, array_agg(d.k ORDER BY %s) AS keys,
+                sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
+           FROM d$f$,
+      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'd.'),
+      replace(s.outer_order, 'c.', 'd.'))
+    INTO a USING v_del;
+  END IF;
+
+  -- 4. Record the batch.
+  IF a.n > 0 OR v_late > 0 THEN
+    SELECT coalesce(max(b.batch_no), 0) + 1 INTO v_batch FROM retention_purge_batches b
+     WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
+    INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
+      min_ts, max_ts, digest, as_of, policy_versions)
+    VALUES (p_run_id, p_class, v_batch, a.n, v_late, a.keys[1], a.keys[a.n], a.min_ts, a.max_ts,
+            CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
+  END IF;
+  RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_claimed < p_limit,
+                            'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);
+END $$;
+
+-- What a purge would do (dry run) and which holds block deletions.
+CREATE OR REPLACE FUNCTION retention_preview(p_class text, p_as_of timestamptz)
+RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  s record;
+  x record;
+  v_held text;
+  v_match text;
+  v_expired bigint;
+  v_held_n bigint;
+  v_min timestamptz;
+  v_max timestamptz;
+  v_holds jsonb;
+BEGIN
+  IF p_as_of IS NULL OR p_as_of > clock_timestamp() THEN
+    RAISE EXCEPTION 'retention preview: as-of % lies in the future', p_as_of USING ERRCODE = '22023';
+  END IF;
+  SELECT * INTO s FROM retention_source(p_class);
+  SELECT * INTO x FROM retention_expiry(p_class, s.created_sql, s.closed_sql, s.last_sql);
+  IF x.expiry_sql IS NULL THEN
+    RETURN jsonb_build_object('data_class', p_class, 'expired', 0, 'purgeable', 0, 'held', 0, 'holds', '[]'::jsonb,
+                              'policy_versions', '');
+  END IF;
+  v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  v_match := retention_hold_match_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  EXECUTE format('SELECT count(*), count(*) FILTER (WHERE c.held), min(c.ts) FILTER (WHERE NOT c.held),
+                         max(c.ts) FILTER (WHERE NOT c.held)
+                    FROM (SELECT %s AS held, %s AS ts FROM %s WHERE %s) c',
+                 v_held, s.created_sql, s.from_sql, x.expiry_sql)
+  INTO v_expired, v_held_n, v_min, v_max USING p_as_of, NULL::jsonb;
+  IF v_held_n > 0 THEN
+    EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''hold_id'', q.hold_id, ''case_id'', q.case_id,
+                           ''scope'', q.scope, ''blocked'', q.n) ORDER BY q.hold_id), ''[]'')
+                      FROM (SELECT h.hold_id, h.case_id, h.scope, count(*) AS n
+                              FROM %s JOIN legal_holds_active h ON %s WHERE %s GROUP BY 1, 2, 3) q',
+                   s.from_sql, v_match, x.expiry_sql)
+    INTO v_holds USING p_as_of, NULL::jsonb;
+  END IF;
+  RETURN jsonb_build_object('data_class', p_class, 'expired', v_expired, 'purgeable', v_expired - v_held_n,
+                            'held', v_held_n, 'holds', coalesce(v_holds, '[]'::jsonb), 'policy_versions', x.policy_versions,
+                            'min_ts', v_min, 'max_ts', v_max);
+END $$;
