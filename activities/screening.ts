@@ -1,103 +1,79 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ScreeningFailure, type ScreeningActivities } from '../contracts/screening';
+import { InputError } from '../runtime/errors';
+import { createScreeningService, type BatchProgress, type ScreeningDeps } from '../services/screening';
 import { activityAuditContext } from './audit-context';
-import {
-  createScreeningActivities,
-  type BatchProgress,
-  type LoadListResult,
-  type ScreeningActivityDeps,
-} from './screening';
 
 const workflowId = () => Context.current().info.workflowExecution?.workflowId ?? 'screening';
 
-/** What the batch workflow gets back: the report without its per-row results (they stay in PostgreSQL and the report files). */
-export interface BatchSummary {
-  batchId: string;
-  totalRows: number;
-  screened: number;
-  rejected: number;
-  decisions: { block: number; review: number; clear: number };
-  reportFiles?: { csv: string; json: string };
-}
-
-export interface RescreenSummary {
-  source: string;
-  versionId: string;
-  changedEntries: number;
-  subjects: number;
-  newHits: number;
-  resultIds: string[];
+/** Bad input fails the activity with the contract's failure type (the workflows do not retry it). */
+async function mapErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof InputError)
+      throw ApplicationFailure.create({ type: ScreeningFailure.InputError, message: err.message });
+    throw err;
+  }
 }
 
 /**
- * Temporal activities around {@link createScreeningActivities}: ledger context from the
- * running activity, heartbeats per chunk, and resume from the last heartbeat's offset after
- * a worker crash. Register with the worker: `...createScreeningWorkflowActivities({ db })`.
+ * Activities of the screening workflows around the screening service: ledger context from the
+ * running activity, heartbeats per chunk, and resume from the last heartbeat's offset after a
+ * worker crash. Register with the worker: `...createScreeningActivities({ db, ledger, matcher })`.
  */
-export function createScreeningWorkflowActivities(deps: ScreeningActivityDeps) {
-  const act = createScreeningActivities(deps);
-  return {
-    async screeningLoadList(input: {
-      url?: string;
-      path?: string;
-      source?: string;
-      confirm?: boolean;
-    }): Promise<LoadListResult> {
-      return act.loadList({
-        ...input,
-        actor: { type: 'workflow', id: workflowId() },
-        context: activityAuditContext('screening.load_list'),
-      });
-    },
-
-    async screeningBatch(input: {
-      file: string;
-      column?: string;
-      batchId: string;
-      chunkSize?: number;
-      outDir?: string;
-    }): Promise<BatchSummary> {
-      const ctx = Context.current();
-      const last = ctx.info.heartbeatDetails as BatchProgress | undefined;
-      const offset = last?.batchId === input.batchId ? last.offset : 0;
-      const report = await act.screenBatch(
-        {
+export function createScreeningActivities(deps: ScreeningDeps) {
+  const screening = createScreeningService(deps);
+  const activities: ScreeningActivities = {
+    screeningLoadList: (input) =>
+      mapErrors(() =>
+        screening.loadList({
           ...input,
-          offset,
           actor: { type: 'workflow', id: workflowId() },
-          context: activityAuditContext('screening.batch'),
-        },
-        (p) => ctx.heartbeat(p),
-      );
-      return {
-        batchId: report.batchId,
-        totalRows: report.totalRows,
-        screened: report.screened,
-        rejected: report.rejected,
-        decisions: report.decisions,
-        reportFiles: report.reportFiles,
-      };
-    },
+          context: activityAuditContext('screening.load_list'),
+        }),
+      ),
 
-    async screeningRescreenChanged(input: {
-      source: string;
-      fromVersionId?: string;
-      toVersionId?: string;
-    }): Promise<RescreenSummary> {
-      const r = await act.rescreenChanged({
-        ...input,
-        actor: { type: 'workflow', id: workflowId() },
-        context: activityAuditContext('screening.rescreen'),
-      });
-      return {
-        source: r.source,
-        versionId: r.versionId,
-        changedEntries: r.changedEntries,
-        subjects: r.subjects,
-        newHits: r.results.reduce((a, x) => a + x.hits.length, 0),
-        resultIds: r.results.map((x) => x.id),
-      };
-    },
+    screeningBatch: (input) =>
+      mapErrors(async () => {
+        const ctx = Context.current();
+        const last = ctx.info.heartbeatDetails as BatchProgress | undefined;
+        const offset = last?.batchId === input.batchId ? last.offset : 0;
+        const report = await screening.screenBatch(
+          {
+            ...input,
+            offset,
+            actor: { type: 'workflow', id: workflowId() },
+            context: activityAuditContext('screening.batch'),
+          },
+          (p) => ctx.heartbeat(p),
+        );
+        return {
+          batchId: report.batchId,
+          totalRows: report.totalRows,
+          screened: report.screened,
+          rejected: report.rejected,
+          decisions: report.decisions,
+          reportFiles: report.reportFiles,
+        };
+      }),
+
+    screeningRescreenChanged: (input) =>
+      mapErrors(async () => {
+        const r = await screening.rescreenChanged({
+          ...input,
+          actor: { type: 'workflow', id: workflowId() },
+          context: activityAuditContext('screening.rescreen'),
+        });
+        return {
+          source: r.source,
+          versionId: r.versionId,
+          changedEntries: r.changedEntries,
+          subjects: r.subjects,
+          newHits: r.results.reduce((a, x) => a + x.hits.length, 0),
+          resultIds: r.results.map((x) => x.id),
+        };
+      }),
   };
+  return activities;
 }
-
-export type ScreeningWorkflowActivities = ReturnType<typeof createScreeningWorkflowActivities>;
