@@ -1,9 +1,10 @@
+import type { MatcherConfig } from '../core/screening/config';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 import { createRetentionActivities } from './retention';
-import { createScreeningWorkflowActivities } from './screening-temporal';
+import { createScreeningActivities } from './screening';
 import { createVerificationActivities } from './retention-verify';
 
 /** Everything activities need; the worker builds it once. */
@@ -14,6 +15,8 @@ export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
   purgerDb?: Database;
   /** Test hook for crash tests, see {@link createSmokeActivities}. */
   holdAfterWriteMs?: number;
+  /** Screening thresholds and scorer (`loadConfig().screening`); default the matcher's defaults. */
+  screeningMatcher?: MatcherConfig;
 }
 
 /** All ledgerflow activities, built from their dependencies. Workflows import the type only. */
@@ -23,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLoanActivities(deps),
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
-    ...createScreeningWorkflowActivities({ db: deps.db, ledger: deps.ledger }),
+    ...createScreeningActivities({ db: deps.db, ledger: deps.ledger, matcher: deps.screeningMatcher }),
   };
 }
 

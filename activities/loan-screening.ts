@@ -8,13 +8,13 @@ import {
   type WatchlistEntry,
 } from '../core/loan-interim-match';
 import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
-import { MATCHER_VERSION } from '../core/screening/config';
+import { MATCHER_VERSION, type MatcherConfig } from '../core/screening/config';
 import type { Database } from '../db/client';
 import { loanApplications, loanEnrichments, loanInterimWatchlist, screeningListVersions } from '../db/schema';
 import type { Ledger } from '../ledger/ledger';
 import { InputError } from '../runtime/errors';
+import { createScreeningService, type ScreeningService } from '../services/screening';
 import { activityAuditContext, businessEventKey } from './audit-context';
-import { createScreeningActivities } from './screening';
 
 const yearOf = (d: unknown) =>
   typeof d === 'string' && /^\d{4}/.test(d) ? Number(d.slice(0, 4)) : undefined;
@@ -29,14 +29,23 @@ export const SANCTIONS_ENGINE = `ledgerflow-screening/${MATCHER_VERSION}`;
  * The loan workflow's one door to screening. It gathers the parties (applicant from the
  * application, officers from the registry enrichment record) and screens each of them.
  *
- * Engine: the sanctions engine (core/screening via activities/screening.ts `screenName`, which
+ * Engine: the sanctions engine (core/screening via services/screening `screenName`, which
  * also stores each result and its own ledger event) whenever a sanctions list is loaded
  * (`ledgerflow lists load ...`); otherwise the INTERIM matcher of core/loan-interim-match.ts over
  * the small `loan_interim_watchlist` table, so demos and tests run without a list. The engine
  * used is recorded in the `loan.parties_screened` event; the workflow does not change.
  */
-export function createLoanScreeningActivities({ db, ledger }: { db: Database; ledger: Ledger }) {
-  let engine: ReturnType<typeof createScreeningActivities> | undefined;
+export function createLoanScreeningActivities({
+  db,
+  ledger,
+  screeningMatcher,
+}: {
+  db: Database;
+  ledger: Ledger;
+  /** Screening thresholds and scorer (the worker passes `loadConfig().screening`). */
+  screeningMatcher?: MatcherConfig;
+}) {
+  let engine: ScreeningService | undefined;
   // The interim list changes rarely: read it at most every 30 s per worker.
   let cached: { at: number; entries: Promise<WatchlistEntry[]> } | undefined;
   const watchlist = () => {
@@ -62,7 +71,7 @@ export function createLoanScreeningActivities({ db, ledger }: { db: Database; le
     applicationId: string,
     step: string,
   ): Promise<PartyHit[]> {
-    engine ??= createScreeningActivities({ db, ledger });
+    engine ??= createScreeningService({ db, ledger, matcher: screeningMatcher });
     const hits: PartyHit[] = [];
     for (const p of parties) {
       try {

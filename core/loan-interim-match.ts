@@ -1,4 +1,5 @@
 import anyAscii from 'any-ascii';
+import { jaroWinkler } from './screening/similarity';
 
 /**
  * INTERIM name matcher for the loan workflow's `screenParties` activity, used until the
@@ -29,36 +30,6 @@ export function tokens(name: string): string[] {
     .replace(/[^a-z0-9\s]/g, ' ')
     .split(/\s+/)
     .filter((t) => t.length > 1);
-}
-
-/** Jaro-Winkler similarity in [0, 1]. */
-export function jaroWinkler(a: string, b: string): number {
-  if (a === b) return 1;
-  const range = Math.max(0, Math.floor(Math.max(a.length, b.length) / 2) - 1);
-  const am = new Array<boolean>(a.length).fill(false);
-  const bm = new Array<boolean>(b.length).fill(false);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    for (let j = Math.max(0, i - range); j < Math.min(b.length, i + range + 1); j++) {
-      if (!bm[j] && a[i] === b[j]) {
-        am[i] = bm[j] = true;
-        m++;
-        break;
-      }
-    }
-  }
-  if (m === 0) return 0;
-  let t = 0;
-  for (let i = 0, k = 0; i < a.length; i++) {
-    if (!am[i]) continue;
-    while (!bm[k]) k++;
-    if (a[i] !== b[k]) t++;
-    k++;
-  }
-  const jaro = (m / a.length + m / b.length + (m - t / 2) / m) / 3;
-  let p = 0;
-  while (p < 4 && a[p] !== undefined && a[p] === b[p]) p++;
-  return jaro + p * 0.1 * (1 - jaro);
 }
 
 /** Score of a party against a list entry: mean best-token similarity over the entry's tokens. */

@@ -1,5 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  checkThresholds,
+  DEFAULT_MATCHER_CONFIG,
+  DEFAULT_THRESHOLDS,
+  type MatcherConfig,
+} from '../core/screening/config';
 import { ConfigError } from './errors';
 
 const optionalUrl = (name: string, protocols: string[]) =>
@@ -10,6 +16,16 @@ const optionalUrl = (name: string, protocols: string[]) =>
     .transform((v) => (v === '' ? undefined : v))
     .refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
       message: `${name} must start with ${protocols.join(' or ')}`,
+    });
+
+/** A screening threshold: unset or empty means the default. */
+const optionalScore = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : Number(v)))
+    .refine((v) => v === undefined || Number.isFinite(v), {
+      message: `${name} must be a number between 0 and 1`,
     });
 
 const EnvSchema = z.object({
@@ -45,6 +61,10 @@ const EnvSchema = z.object({
     .int()
     .min(1, 'LEDGERFLOW_CHECKPOINT_EVERY must be a positive integer')
     .default(1024),
+  /** Screening score at or above which a hit goes to review. */
+  LEDGERFLOW_SCREENING_REVIEW: optionalScore('LEDGERFLOW_SCREENING_REVIEW'),
+  /** Screening score at or above which a hit blocks. */
+  LEDGERFLOW_SCREENING_BLOCK: optionalScore('LEDGERFLOW_SCREENING_BLOCK'),
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -53,6 +73,8 @@ const EnvSchema = z.object({
 export type Config = z.infer<typeof EnvSchema> & {
   /** Where embedded Postgres, the Temporal dev server database and local keys live. */
   dataDir: string;
+  /** Screening matcher: default scorer with the LEDGERFLOW_SCREENING_REVIEW / _BLOCK thresholds. */
+  screening: MatcherConfig;
 };
 
 /** Reads and validates configuration from the environment; throws {@link ConfigError} naming the variable. */
@@ -64,5 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${name}: ${issue?.message ?? 'invalid'} (fix or unset ${name})`);
   }
   const dataDir = path.resolve(parsed.data.LEDGERFLOW_DATA_DIR ?? path.join(process.cwd(), '.ledgerflow'));
-  return { ...parsed.data, dataDir };
+  const thresholds = {
+    review: parsed.data.LEDGERFLOW_SCREENING_REVIEW ?? DEFAULT_THRESHOLDS.review,
+    block: parsed.data.LEDGERFLOW_SCREENING_BLOCK ?? DEFAULT_THRESHOLDS.block,
+  };
+  const bad = checkThresholds(thresholds);
+  if (bad) throw new ConfigError(`LEDGERFLOW_SCREENING_REVIEW/BLOCK: ${bad}`);
+  return { ...parsed.data, dataDir, screening: { ...DEFAULT_MATCHER_CONFIG, thresholds } };
 }

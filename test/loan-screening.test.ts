@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANCTIONS_ENGINE } from '../activities/loan-screening';
-import { createScreeningActivities } from '../activities/screening';
 import { getLoanStatus } from '../client/loans';
 import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 import { createLedger } from '../ledger/ledger';
+import { createScreeningService } from '../services/screening';
 
 let env: LoanTestEnv;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ afterAll(() => env?.close());
 
 describe('screenParties with the sanctions engine', () => {
   it('uses the loaded sanctions list (core/screening) instead of the interim matcher and sends a hit to review', async () => {
-    const loaded = await createScreeningActivities({ db: env.db, ledger: createLedger(env.db) }).loadList({
+    const loaded = await createScreeningService({ db: env.db, ledger: createLedger(env.db) }).loadList({
       path: path.join(__dirname, 'fixtures', 'sanctions', 'ofac-non-sdn'),
       source: 'ofac-consolidated',
     });

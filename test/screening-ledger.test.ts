@@ -2,21 +2,17 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createScreeningActivities,
-  type BatchProgress,
-  type ScreeningActivities,
-} from '../activities/screening';
 import type { Database } from '../db/client';
 import { loadLocalList } from '../providers/sanctions-files';
-import { startListServer, type ListServer } from '../providers/sanctions-list-server';
+import { createScreeningService, type BatchProgress, type ScreeningService } from '../services/screening';
+import { startListServer, type ListServer } from '../simulators/sanctions-list-server';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { createLedger } from '../ledger/ledger';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;
 let db: Database;
-let act: ScreeningActivities;
+let screening: ScreeningService;
 let server: ListServer;
 let tmp: string;
 
@@ -39,7 +35,7 @@ const events = async (type: string) =>
 beforeAll(async () => {
   t = await createTestDatabase();
   db = t.connect();
-  act = createScreeningActivities({
+  screening = createScreeningService({
     db,
     ledger: createLedger(db),
     download: { attempts: 3, backoffMs: 10, maxBackoffMs: 50, timeoutMs: 400 },
@@ -55,10 +51,10 @@ afterAll(async () => {
 
 describe('list versions', () => {
   it('loads a list from a local directory, stores its hash and records it in the ledger once', async () => {
-    const r = await act.loadList({ path: path.join(FIX, 'un-consolidated') });
+    const r = await screening.loadList({ path: path.join(FIX, 'un-consolidated') });
     expect(r).toMatchObject({ status: 'loaded', source: 'un', added: 1003, removed: 0 });
     expect(r.version!.contentHash).toMatch(/^[0-9a-f]{64}$/);
-    const again = await act.loadList({ path: path.join(FIX, 'un-consolidated') });
+    const again = await screening.loadList({ path: path.join(FIX, 'un-consolidated') });
     expect(again.status).toBe('unchanged');
     const ev = await events('screening.list_version_loaded');
     expect(ev).toHaveLength(1);
@@ -76,15 +72,15 @@ describe('list versions', () => {
     server.faults.rateLimit = 1;
     server.faults.retryAfterSeconds = 0.01 as unknown as number;
     const url = `${server.url}/lists/ofac-consolidated/`;
-    const r = await act.loadList({ url, source: 'ofac-consolidated' });
+    const r = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(r).toMatchObject({ status: 'loaded', added: 442 });
-    const r2 = await act.loadList({ url, source: 'ofac-consolidated' });
+    const r2 = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(r2.status).toBe('not-modified');
   });
 
   it('keeps the last good version and raises an alert when the download fails (down, timeout, bad hash)', async () => {
     const url = `${server.url}/lists/ofac-consolidated/`;
-    const before = (await act.listStatus()).versions.find(
+    const before = (await screening.listStatus()).versions.find(
       (v) => v.source === 'ofac-consolidated' && v.status === 'active',
     )!;
     const cons = await loadLocalList(path.join(FIX, 'ofac-non-sdn'));
@@ -94,30 +90,30 @@ describe('list versions', () => {
       'cons_prim.csv': `99999,"NEW PARTY LTD",-0- ,"X",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n${cons.files['cons_prim.csv']}`,
     });
     server.faults.down = true;
-    const down = await act.loadList({ url, source: 'ofac-consolidated' });
+    const down = await screening.loadList({ url, source: 'ofac-consolidated' });
     server.faults.down = false;
     expect(down.status).toBe('download_failed');
     expect(down.message).toMatch(/HTTP 503 \(after 3 attempts\)/);
     server.faults.hang = 3;
-    const hung = await act.loadList({ url, source: 'ofac-consolidated' });
+    const hung = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(hung.status).toBe('download_failed');
     expect(hung.message).toMatch(/timed out/);
     server.faults.hang = 0;
     server.faults.corrupt = 3;
-    const corrupt = await act.loadList({ url, source: 'ofac-consolidated' });
+    const corrupt = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(corrupt.status).toBe('download_failed');
     expect(corrupt.message).toMatch(/SHA-256/);
     server.faults.corrupt = 0;
-    const status = await act.listStatus();
+    const status = await screening.listStatus();
     const active = status.versions.find((v) => v.source === 'ofac-consolidated' && v.status === 'active')!;
     expect(active.id).toBe(before.id);
     expect(status.openAlerts.filter((a) => a.kind === 'download_failed')).toHaveLength(3);
     const failed = await events('screening.list_download_failed');
     expect(failed.map((e) => e.outcome)).toEqual(['error', 'error', 'error']);
     // Recovery: the next good download activates the new version and resolves the alerts.
-    const ok = await act.loadList({ url, source: 'ofac-consolidated' });
+    const ok = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(ok).toMatchObject({ status: 'loaded', added: 1, removed: 0 });
-    expect((await act.listStatus()).openAlerts).toHaveLength(0);
+    expect((await screening.listStatus()).openAlerts).toHaveLength(0);
   });
 
   it('holds a version that drops too many entries until confirmed', async () => {
@@ -125,12 +121,12 @@ describe('list versions', () => {
     const shrunk = cons.files['cons_prim.csv']!.split('\n').slice(0, 100).join('\n');
     server.publish('ofac-consolidated', { ...cons.files, 'cons_prim.csv': shrunk });
     const url = `${server.url}/lists/ofac-consolidated/`;
-    const held = await act.loadList({ url, source: 'ofac-consolidated' });
+    const held = await screening.loadList({ url, source: 'ofac-consolidated' });
     expect(held.status).toBe('held');
     expect(held.removed).toBeGreaterThan(300);
     expect(held.active!.entryCount).toBe(443);
     expect((await events('screening.list_version_held'))[0]!.outcome).toBe('denied');
-    const confirmed = await act.loadList({ url, source: 'ofac-consolidated', confirm: true });
+    const confirmed = await screening.loadList({ url, source: 'ofac-consolidated', confirm: true });
     expect(confirmed.status).toBe('loaded');
     expect(confirmed.active!.entryCount).toBe(100);
   });
@@ -138,7 +134,7 @@ describe('list versions', () => {
 
 describe('screening', () => {
   it('records every screening in the ledger, the name only in the payload', async () => {
-    const r = await act.screenName({
+    const r = await screening.screenName({
       name: 'ERIK BADEGE',
       subjectId: 'cust-1',
       context: { request: { source: 'cli' } },
@@ -162,12 +158,12 @@ describe('screening', () => {
   });
 
   it('rejects bad single names with a clear error', async () => {
-    await expect(act.screenName({ name: '' })).rejects.toThrow(/empty/);
-    await expect(act.screenName({ name: 'a'.repeat(10_000) })).rejects.toThrow(/limit/);
+    await expect(screening.screenName({ name: '' })).rejects.toThrow(/empty/);
+    await expect(screening.screenName({ name: 'a'.repeat(10_000) })).rejects.toThrow(/limit/);
   });
 
   it('honours a false-positive exception for that subject and entry until the entry changes', async () => {
-    const fp = await act.recordFalsePositive({
+    const fp = await screening.recordFalsePositive({
       subjectId: 'cust-1',
       source: 'un',
       entryId: 'CDi.001',
@@ -178,14 +174,14 @@ describe('screening', () => {
       entry_id: 'CDi.001',
       reviewer: 'alice',
     });
-    const same = await act.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-1' });
+    const same = await screening.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-1' });
     const hit = same.hits.find((h) => h.entryId === 'CDi.001')!;
     expect(hit.decision).toBe('clear');
     expect(hit.explanation.suppressedBy).toEqual({
       exceptionId: fp.id,
       reason: 'different person: born 1990 in Kenya',
     });
-    const other = await act.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-2' });
+    const other = await screening.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-2' });
     expect(other.hits.find((h) => h.entryId === 'CDi.001')!.decision).not.toBe('clear');
     // The UN entry changes: the exception no longer applies.
     const xml = await readFile(path.join(FIX, 'un-consolidated', 'UN_consolidated.xml'), 'utf8');
@@ -195,14 +191,14 @@ describe('screening', () => {
       path.join(dir, 'UN_consolidated.xml'),
       xml.replace('<COMMENTS1>He fled to Rwanda', '<COMMENTS1>Updated 2026. He fled to Rwanda'),
     );
-    const v2 = await act.loadList({ path: dir, source: 'un' });
+    const v2 = await screening.loadList({ path: dir, source: 'un' });
     expect(v2).toMatchObject({ status: 'loaded', changed: 1, added: 0, removed: 0 });
-    const after = await act.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-1' });
+    const after = await screening.screenName({ name: 'ERIK BADEGE', subjectId: 'cust-1' });
     expect(after.hits.find((h) => h.entryId === 'CDi.001')!.decision).not.toBe('clear');
     // Re-screening known subjects against the changed entries only.
-    const re = await act.rescreenChanged({
+    const re = await screening.rescreenChanged({
       source: 'un',
-      fromVersionId: (await act.listStatus()).versions.find(
+      fromVersionId: (await screening.listStatus()).versions.find(
         (v) => v.source === 'un' && v.status === 'superseded',
       )!.id,
     });
@@ -228,14 +224,14 @@ describe('screening', () => {
     const batchId = 'batch-test-1';
     // First run "crashes" at the heartbeat after its first chunk.
     await expect(
-      act.screenBatch({ file, batchId, chunkSize: 3 }, (p) => {
+      screening.screenBatch({ file, batchId, chunkSize: 3 }, (p) => {
         beats.push(p);
         if (p.offset > 0) throw new Error('worker crashed');
       }),
     ).rejects.toThrow(/crashed/);
     expect(beats.map((b) => b.offset)).toEqual([0, 3]);
     expect(beats[1]).toMatchObject({ total: 8, screened: 1, rejected: 2 });
-    const report = await act.screenBatch(
+    const report = await screening.screenBatch(
       { file, batchId, chunkSize: 3, offset: beats[1]!.offset, outDir: path.join(tmp, 'out') },
       (p) => beats.push(p),
     );

@@ -6,12 +6,14 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createScreeningActivities } from '../activities/screening';
-import { createScreeningWorkflowActivities } from '../activities/screening-temporal';
+import { screeningBatchWorkflow, screeningListUpdateWorkflow } from '../contracts/screening';
+import { executeWorkflow } from '../contracts/workflow-ref';
 import type { Database } from '../db/client';
 import { loadLocalList } from '../providers/sanctions-files';
-import { startListServer, type ListServer } from '../providers/sanctions-list-server';
+import { startListServer, type ListServer } from '../simulators/sanctions-list-server';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { createLedger } from '../ledger/ledger';
+import { createScreeningService } from '../services/screening';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;
@@ -47,7 +49,7 @@ beforeAll(async () => {
       workflowsPath: path.join(__dirname, '..', 'workflows', 'screening.ts'),
       logger: new DefaultLogger('WARN'),
     }),
-    activities: createScreeningWorkflowActivities({
+    activities: createScreeningActivities({
       db,
       ledger: createLedger(db),
       download: { attempts: 2, backoffMs: 10, timeoutMs: 1000 },
@@ -69,23 +71,23 @@ describe('screening workflows', () => {
   it('loads a list from the server, then re-screens known customers against the changed entries only', async () => {
     const un = await loadLocalList(path.join(FIX, 'un-consolidated'));
     server.publish('un', un.files);
-    const first = await client.workflow.execute('screeningListUpdate', {
+    const first = await executeWorkflow(client, screeningListUpdateWorkflow, {
       taskQueue,
       workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
       args: [{ source: 'un', url: `${server.url}/lists/un/` }],
     });
     expect(first.load.status).toBe('loaded');
     // A known customer, screened once.
-    const act = createScreeningActivities({ db, ledger: createLedger(db) });
-    await act.screenName({ name: 'Germain Katanga', subjectId: 'cust-9' });
-    await act.screenName({ name: 'Jane Unlisted', subjectId: 'cust-10' });
+    const screening = createScreeningService({ db, ledger: createLedger(db) });
+    await screening.screenName({ name: 'Germain Katanga', subjectId: 'cust-9' });
+    await screening.screenName({ name: 'Jane Unlisted', subjectId: 'cust-10' });
     // The list changes one entry.
     const xml = un.files['UN_consolidated.xml']!.replace(
       '<FIRST_NAME>GERMAIN</FIRST_NAME>',
       '<FIRST_NAME>GERMAIN</FIRST_NAME><THIRD_NAME>JOSEPH</THIRD_NAME>',
     );
     server.publish('un', { 'UN_consolidated.xml': xml });
-    const second = await client.workflow.execute('screeningListUpdate', {
+    const second = await executeWorkflow(client, screeningListUpdateWorkflow, {
       taskQueue,
       workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
       args: [{ source: 'un', url: `${server.url}/lists/un/` }],
@@ -96,7 +98,7 @@ describe('screening workflows', () => {
     // The publisher goes down: the workflow completes, the last good version stays.
     server.faults.down = true;
     server.publish('un', { 'UN_consolidated.xml': `${xml}\n` });
-    const third = await client.workflow.execute('screeningListUpdate', {
+    const third = await executeWorkflow(client, screeningListUpdateWorkflow, {
       taskQueue,
       workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
       args: [{ source: 'un', url: `${server.url}/lists/un/` }],
@@ -118,7 +120,7 @@ describe('screening workflows', () => {
     ];
     await writeFile(file, `${rows.join('\n')}\n`);
     const workflowId = `batch-${randomBytes(3).toString('hex')}`;
-    const r = await client.workflow.execute('screeningBatch', {
+    const r = await executeWorkflow(client, screeningBatchWorkflow, {
       taskQueue,
       workflowId,
       args: [{ file, chunkSize: 5, outDir: path.join(tmp, 'out') }],

@@ -42,7 +42,13 @@ export async function startWorker(opts: {
     connection,
     namespace: opts.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
-    deps: { db, ledger, purgerDb, holdAfterWriteMs: opts.holdAfterWriteMs },
+    deps: {
+      db,
+      ledger,
+      purgerDb,
+      holdAfterWriteMs: opts.holdAfterWriteMs,
+      screeningMatcher: opts.config.screening,
+    },
   });
   const done = worker.run().finally(async () => {
     await connection.close().catch(() => undefined);

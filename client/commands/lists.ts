@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { createScreeningActivities, type CallContext } from '../../activities/screening';
 import type { Actor } from '../../core/audit-event';
 import type { PrincipalRole } from '../../core/loan';
 import type { Database } from '../../db/client';
+import { createScreeningService, listStatus, type CallContext } from '../../services/screening';
 import { withContext } from '../context';
 import { resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
@@ -52,13 +52,14 @@ export function register(program: Command): void {
             return EXIT.cannotRun;
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({
+            const screening = createScreeningService({
               db: ctx.db(),
               ledger: ctx.ledger(),
+              matcher: ctx.config.screening,
               maxDropShare,
               log: info,
             });
-            const r = await act.loadList({
+            const r = await screening.loadList({
               ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               ...(isUrl ? { url: target } : { path: target }),
               source: opts.source,
@@ -85,8 +86,7 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         await withContext({ quiet: opts.json }, async (ctx) => {
-          const act = createScreeningActivities({ db: ctx.db('ledgerflow_reader'), ledger: ctx.ledger() });
-          const s = await act.listStatus();
+          const s = await listStatus(ctx.db('ledgerflow_reader'));
           if (opts.json) return printJson(s);
           if (s.versions.length === 0) info('no list loaded yet: ledgerflow lists load PATH|URL');
           else

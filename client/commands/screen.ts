@@ -2,9 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { createScreeningActivities, type ScreeningResult } from '../../activities/screening';
 import type { EntityKind } from '../../core/screening/normalize';
 import type { Hit } from '../../core/screening/types';
+import { createScreeningService, type ScreeningResult } from '../../services/screening';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
@@ -95,8 +95,12 @@ export function register(program: Command): void {
             return EXIT.cannotRun;
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
-            const r = await act.screenName({
+            const screening = createScreeningService({
+              db: ctx.db(),
+              ledger: ctx.ledger(),
+              matcher: ctx.config.screening,
+            });
+            const r = await screening.screenName({
               ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
               name,
               dob: opts.dob,
@@ -137,7 +141,11 @@ export function register(program: Command): void {
           },
         ) => {
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
+            const screening = createScreeningService({
+              db: ctx.db(),
+              ledger: ctx.ledger(),
+              matcher: ctx.config.screening,
+            });
             const outDir =
               opts.out ?? (await mkdtemp(path.join(process.env.TMPDIR ?? '/tmp', 'ledgerflow-screen-')));
             const bar = new SingleBar(
@@ -149,7 +157,7 @@ export function register(program: Command): void {
               Presets.shades_classic,
             );
             let started = false;
-            const report = await act.screenBatch(
+            const report = await screening.screenBatch(
               {
                 ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
                 file,
@@ -207,9 +215,13 @@ export function register(program: Command): void {
           json?: boolean;
         }) => {
           return withContext({ quiet: opts.json }, async (ctx) => {
-            const act = createScreeningActivities({ db: ctx.db(), ledger: ctx.ledger() });
+            const screening = createScreeningService({
+              db: ctx.db(),
+              ledger: ctx.ledger(),
+              matcher: ctx.config.screening,
+            });
             const call = await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'reviewer');
-            const r = await act.recordFalsePositive({
+            const r = await screening.recordFalsePositive({
               ...call,
               subjectId: opts.subject,
               name: opts.name,

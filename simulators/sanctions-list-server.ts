@@ -124,9 +124,9 @@ export async function startListServer(opts: { port?: number; host?: string } = {
   };
 }
 
-/** Runs the server from the command line: `npx tsx providers/sanctions-list-server.ts DIR...`. */
+/** Runs the server from the command line: `npx tsx simulators/sanctions-list-server.ts DIR...`. */
 async function main(): Promise<void> {
-  const { loadLocalList } = await import('./sanctions-files');
+  const { loadLocalList } = await import('../providers/sanctions-files');
   const server = await startListServer({ port: Number(process.env.PORT ?? 8089) });
   for (const dir of process.argv.slice(2)) {
     const l = await loadLocalList(dir);

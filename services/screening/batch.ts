@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { asc, eq } from 'drizzle-orm';
+import { MATCHER_VERSION, type Thresholds } from '../../core/screening/config';
+import { deterministicUuid } from '../../core/deterministic-id';
+import type { Decision, Hit, ScreeningQuery } from '../../core/screening/types';
+import { screeningResults } from '../../db/schema';
+import type { Screening } from './deps';
+import { readBatchFile, type BatchItem } from './csv-input';
+import { exceptionsFor, screenAgainst } from './exceptions';
+import { subjectKeyOf } from './ids';
+import { writeReport } from './report';
+import { persistResults } from './results';
+import { requireLoadedIndex } from './screen';
+import type {
+  BatchProgress,
+  BatchReport,
+  RejectedRow,
+  ScreenBatchInput,
+  ScreeningResult,
+  VersionRef,
+} from './types';
+
+/**
+ * Screens a customer CSV in chunks. Each chunk's results are stored and recorded in the
+ * ledger before `heartbeat` reports the new offset, so a crashed run resumes from the last
+ * heartbeat's offset with the same batch id without duplicates (ids and ledger keys are
+ * derived from batch id + row).
+ */
+export async function screenBatch(
+  s: Screening,
+  input: ScreenBatchInput,
+  heartbeat?: (p: BatchProgress) => void,
+): Promise<BatchReport> {
+  const batchId = input.batchId ?? randomUUID();
+  const chunkSize = Math.max(1, Math.min(input.chunkSize ?? 200, 1000));
+  const items = await readBatchFile(input.file, input.column);
+  const loaded = await requireLoadedIndex(s);
+  let screened = 0;
+  let rejected = 0;
+  for (const it of items.slice(0, input.offset ?? 0)) {
+    if (it.error) rejected++;
+    else screened++;
+  }
+  heartbeat?.({ batchId, offset: input.offset ?? 0, total: items.length, screened, rejected });
+  for (let i = input.offset ?? 0; i < items.length; i += chunkSize) {
+    const chunk = items.slice(i, i + chunkSize);
+    const keys = chunk.filter((c) => c.query).map((c) => subjectKeyOf(c.subjectId, c.query!.name));
+    const exceptions = await exceptionsFor(s, keys);
+    const results: ScreeningResult[] = [];
+    for (const it of chunk) {
+      if (it.error || !it.query) {
+        rejected++;
+        continue;
+      }
+      const { decision, hits } = screenAgainst(
+        loaded,
+        it.query,
+        subjectKeyOf(it.subjectId, it.query.name),
+        exceptions,
+      );
+      results.push({
+        id: deterministicUuid(`${batchId}:${it.row}`),
+        row: it.row,
+        subjectId: it.subjectId,
+        query: it.query,
+        decision,
+        hits,
+        listVersions: loaded.versions,
+        matcherVersion: MATCHER_VERSION,
+        thresholds: s.matcher.thresholds,
+      });
+      screened++;
+    }
+    await persistResults(s, input, results, batchId);
+    heartbeat?.({
+      batchId,
+      offset: Math.min(items.length, i + chunkSize),
+      total: items.length,
+      screened,
+      rejected,
+    });
+  }
+  const stored = await storedRows(s, batchId, items);
+  // Key order is the order of report.json.
+  const report: BatchReport = {
+    batchId,
+    file: input.file,
+    totalRows: items.length,
+    screened: stored.screened,
+    rejected: stored.rejected,
+    decisions: stored.decisions,
+    errors: stored.errors,
+    listVersions: loaded.versions,
+    matcherVersion: MATCHER_VERSION,
+    thresholds: s.matcher.thresholds,
+    rows: stored.rows,
+  };
+  if (input.outDir) report.reportFiles = await writeReport(report, input.outDir);
+  return report;
+}
+
+/** The report reads stored results back, so a resumed run reports every row. */
+async function storedRows(s: Screening, batchId: string, items: BatchItem[]) {
+  const stored = await s.db
+    .select()
+    .from(screeningResults)
+    .where(eq(screeningResults.batchId, batchId))
+    .orderBy(asc(screeningResults.rowNumber));
+  const byRow = new Map(stored.map((r) => [r.rowNumber, r]));
+  const rows: Array<ScreeningResult | RejectedRow> = [];
+  const decisions: Record<Decision, number> = { block: 0, review: 0, clear: 0 };
+  const errors: RejectedRow[] = [];
+  for (const it of items) {
+    const r = byRow.get(it.row);
+    if (it.error || !r) {
+      const e = { row: it.row, error: it.error ?? 'not screened' };
+      errors.push(e);
+      rows.push(e);
+      continue;
+    }
+    decisions[r.decision as Decision]++;
+    rows.push({
+      id: r.id,
+      row: it.row,
+      subjectId: r.subjectId ?? undefined,
+      query: r.query as ScreeningQuery,
+      decision: r.decision as Decision,
+      hits: r.hits as Hit[],
+      listVersions: r.listVersions as VersionRef[],
+      matcherVersion: r.matcherVersion,
+      thresholds: r.thresholds as Thresholds,
+    });
+  }
+  return {
+    screened: items.length - errors.length,
+    rejected: errors.length,
+    decisions,
+    errors,
+    rows,
+  };
+}
