@@ -1,11 +1,13 @@
 import type { MatcherConfig } from '../core/screening/config';
+import type { Signer } from '../core/signing';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
+import type { VerificationDeps } from '../services/verification/chain-verification';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 import { createRetentionActivities } from './retention';
 import { createScreeningActivities } from './screening';
-import { createVerificationActivities } from './retention-verify';
+import { createVerificationActivities } from './verification';
 
 /** Everything activities need; the worker builds it once. */
 export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
@@ -13,10 +15,16 @@ export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
   ledger: Ledger;
   /** Pool as ledgerflow_purger for retention batches (the purger may only execute the purge functions). */
   purgerDb?: Database;
+  /** Signs purge certificates: the same signer the ledger signs checkpoints with. */
+  signer: Signer;
+  /** The checkpoint keys pinned on this machine, for the scheduled chain verification. */
+  pinnedKeys: VerificationDeps['pinnedKeys'];
   /** Test hook for crash tests, see {@link createSmokeActivities}. */
   holdAfterWriteMs?: number;
   /** Screening thresholds and scorer (`loadConfig().screening`); default the matcher's defaults. */
   screeningMatcher?: MatcherConfig;
+  /** Test hook for crash tests: pause between purge batches, see {@link createRetentionActivities}. */
+  purgeBatchDelayMs?: number;
 }
 
 /** All ledgerflow activities, built from their dependencies. Workflows import the type only. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import {
   createLedgerflowWorker,
   installRuntimeLogger,
 } from '../worker/create-worker';
+import { signerFrom } from '../core/signing';
 import { createLedger } from '../ledger/ledger';
 
 /**
@@ -160,7 +161,14 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
       connection: native,
       namespace: 'default',
       taskQueue: loanQueue,
-      deps: { db, ledger: createLedger(db), providers: providers.urls },
+      // The loan workflow signs nothing: an ephemeral key stands in for the purge-certificate signer.
+      deps: {
+        db,
+        ledger: createLedger(db),
+        providers: providers.urls,
+        signer: signerFrom(generateKeyPairSync('ed25519').privateKey),
+        pinnedKeys: () => new Map(),
+      },
     });
     const bareWorker = await Worker.create({
       connection: native,

@@ -1,6 +1,8 @@
 import { fmt, rate, withBenchDatabase } from './postgres';
 import pg from 'pg';
-import { placeHold, purgeBatch, syncPolicies } from '../activities/retention-db';
+import { placeHold } from '../services/retention/holds';
+import { syncPolicies } from '../services/retention/policies';
+import { purgeBatch } from '../services/retention/purge';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { loadConfig } from '../runtime/config';

@@ -4,7 +4,7 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { desc, eq } from 'drizzle-orm';
-import { historyFromJSON } from '../activities/history-json';
+import { historyFromJSON } from '../services/archive/history-json';
 import type { Database } from '../db/client';
 import { workflowHistories } from '../db/schema';
 import { installRuntimeLogger, workflowsPath } from '../worker/create-worker';

@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncPolicies } from '../activities/retention-db';
-import type { RetentionPurgeResult, SignedPurgeCertificate } from '../core/retention/types';
+import { syncPolicies } from '../services/retention/policies';
+import { retentionPurgeWorkflow } from '../contracts/retention';
+import { startWorkflow } from '../contracts/workflow-ref';
+import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, type TestDatabase } from './helpers';
@@ -41,11 +43,12 @@ describe('retention purge crash and resume', () => {
         databaseUrl: t.ownerUrl,
         temporalAddress: temporal.address,
         taskQueue: temporal.taskQueue,
-        env: { LEDGERFLOW_DATA_DIR: dataDir, LEDGERFLOW_TEST_PURGE_BATCH_DELAY_MS: String(delayMs) },
+        env: { LEDGERFLOW_DATA_DIR: dataDir },
+        hooks: { purgeBatchDelayMs: delayMs },
       });
     const first = spawnWorker(300);
     const exited = new Promise((r) => first.once('exit', r));
-    const handle = await temporal.client.workflow.start('retentionPurge', {
+    const handle = await startWorkflow(temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-crash',
       args: [{ asOf, batchSize: 5 }],
@@ -62,7 +65,7 @@ describe('retention purge crash and resume', () => {
 
     const second = await temporal.startWorker({ db, ledger: createLedger(db) });
     try {
-      const r = (await handle.result()) as RetentionPurgeResult;
+      const r = await handle.result();
       expect(r.purged.ledger_payloads).toBeLessThanOrEqual(expired);
       // Every expired payload purged exactly once; the batch records add up.
       expect(

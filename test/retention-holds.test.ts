@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  RetentionRejected,
-  listHolds,
-  placeHold,
-  releaseHold,
-  syncPolicies,
-} from '../activities/retention-db';
+import { RetentionRejected } from '../services/retention/errors';
+import { listHolds, placeHold, releaseHold } from '../services/retention/holds';
+import { syncPolicies } from '../services/retention/policies';
 import type { Database } from '../db/client';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { TEST_RETENTION_CONFIG, addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';

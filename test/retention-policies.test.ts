@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RetentionRejected, previewClass, storedPolicies, syncPolicies } from '../activities/retention-db';
+import { RetentionRejected } from '../services/retention/errors';
+import { storedPolicies, syncPolicies } from '../services/retention/policies';
+import { previewClass } from '../services/retention/preview';
 import {
   DEFAULT_RETENTION_CONFIG,
   parseDuration,

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeHold, syncPolicies } from '../activities/retention-db';
+import { placeHold } from '../services/retention/holds';
+import { syncPolicies } from '../services/retention/policies';
 import { verifyPurgeCertificate } from '../core/retention/certificate';
-import type { RetentionPurgeResult, SignedPurgeCertificate } from '../core/retention/types';
+import { retentionPurgeWorkflow } from '../contracts/retention';
+import { executeWorkflow } from '../contracts/workflow-ref';
+import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { verifyLedger } from '../ledger/verify';
@@ -88,11 +91,11 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     const payloadsBefore = await count('SELECT count(*) AS n FROM ledger_payloads');
 
     // Dry run: reports, changes nothing.
-    const dry = (await temporal.client.workflow.execute('retentionPurge', {
+    const dry = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-dry',
       args: [{ asOf, dryRun: true }],
-    })) as RetentionPurgeResult;
+    });
     const dryPayloads = dry.preview.find((p) => p.data_class === 'ledger_payloads')!;
     // 3 case-held + 1 subject-held events, + the hold's own ledger event (its subject_id is the held subject).
     expect(dryPayloads.held).toBe(5);
@@ -103,11 +106,11 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     });
     expect(await count('SELECT count(*) AS n FROM ledger_payloads')).toBe(payloadsBefore);
 
-    const r = (await temporal.client.workflow.execute('retentionPurge', {
+    const r = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-run-1',
       args: [{ asOf, batchSize: 3, requestedBy: 'alice' }],
-    })) as RetentionPurgeResult;
+    });
     expect(r.purged.ledger_payloads!).toBe(dryPayloads.purgeable);
     expect(r.purged.workflow_histories).toBe(1);
 
@@ -172,11 +175,11 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     expect(v.valid).toBe(true);
 
     // A re-run purges nothing twice.
-    const again = (await temporal.client.workflow.execute('retentionPurge', {
+    const again = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-run-2',
       args: [{ asOf }],
-    })) as RetentionPurgeResult;
+    });
     expect(again.purged).toEqual({ ledger_payloads: 0, workflow_histories: 0 });
     expect(
       await count('SELECT count(*) AS n FROM retention_purge_batches WHERE purge_run_id = $1', [
@@ -224,11 +227,11 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       reason: 'x',
       placedBy: 'alice',
     });
-    const r = (await temporal.client.workflow.execute('retentionPurge', {
+    const r = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-apps',
       args: [{ asOf: await dbNow(t), dataClasses: ['loan_applications'] }],
-    })) as RetentionPurgeResult;
+    });
     expect(r.purged).toEqual({ loan_applications: 1 });
     const left = await t.asOwner<{ id: string }>('SELECT id FROM loan_applications ORDER BY id');
     expect(left.rows.map((x) => x.id)).toEqual(['app-active', 'app-held']);

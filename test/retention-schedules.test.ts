@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syncPolicies } from '../activities/retention-db';
+import { syncPolicies } from '../services/retention/policies';
 import {
   installSchedules,
   scheduleId,
@@ -10,7 +10,7 @@ import {
   verificationCheck,
   type ScheduleSettings,
 } from '../client/commands/schedules';
-import type { RetentionPurgeResult } from '../core/retention/types';
+import type { RetentionPurgeResult } from '../contracts/retention';
 import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';

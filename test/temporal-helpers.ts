@@ -11,7 +11,41 @@ import {
 } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../activities';
+import { loadSigner, readPinnedKeys } from '../ledger/keys';
+import type { Signer } from '../core/signing';
+import { loadConfig, type Config } from '../runtime/config';
 import { createLedgerflowWorker, installRuntimeLogger, workflowsPath } from '../worker/create-worker';
+import type { WorkerTestHooks } from '../worker/start';
+
+/** Activity deps for test workers: the signer and pinned keys default to the configured data dir's. */
+export type TestActivityDeps = Omit<ActivityDeps, 'signer' | 'pinnedKeys'> &
+  Partial<Pick<ActivityDeps, 'signer' | 'pinnedKeys'>>;
+
+/** The configured signer, loaded (and, in a fresh data dir, generated) only when first used. */
+function lazySigner(config: Config): Signer {
+  let signer: Signer | undefined;
+  const get = () => (signer ??= loadSigner(config));
+  return {
+    get keyId() {
+      return get().keyId;
+    },
+    get publicKey() {
+      return get().publicKey;
+    },
+    get privateKey() {
+      return get().privateKey;
+    },
+  };
+}
+
+function withKeyDefaults(deps: TestActivityDeps): ActivityDeps {
+  const config = loadConfig();
+  return {
+    ...deps,
+    signer: deps.signer ?? lazySigner(config),
+    pinnedKeys: deps.pinnedKeys ?? (() => readPinnedKeys(config)),
+  };
+}
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -26,7 +60,7 @@ export interface TemporalTestEnv {
   taskQueue: string;
   address: string;
   /** Starts an in-process worker on this file's task queue with the given activity deps. */
-  startWorker(deps: ActivityDeps): Promise<{ worker: Worker; stop(): Promise<void> }>;
+  startWorker(deps: TestActivityDeps): Promise<{ worker: Worker; stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -48,7 +82,7 @@ export async function createTemporalTestEnv(): Promise<TemporalTestEnv> {
         connection: nativeConnection,
         namespace: 'default',
         taskQueue,
-        deps,
+        deps: withKeyDefaults(deps),
         workflowBundle: await workflowBundle(),
       });
       const running = worker.run();
@@ -69,15 +103,20 @@ export async function createTemporalTestEnv(): Promise<TemporalTestEnv> {
 
 /**
  * Starts `worker/main.ts` as its own process (for kill -9 tests) on the given database and
- * task queue; `env` adds variables such as provider URLs or test hooks.
+ * task queue; `env` adds variables such as provider URLs. With `hooks`, starts the test-only
+ * test/support/crash-worker.ts instead: the same production worker with the hooks in its deps.
  */
 export function spawnWorkerProcess(opts: {
   databaseUrl: string;
   temporalAddress: string;
   taskQueue: string;
   env?: Record<string, string>;
+  hooks?: WorkerTestHooks;
 }): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'main.ts')], {
+  const entry = opts.hooks
+    ? [path.join(__dirname, 'support', 'crash-worker.ts'), JSON.stringify(opts.hooks)]
+    : [path.join(__dirname, '..', 'worker', 'main.ts')];
+  return spawn(process.execPath, ['--import', 'tsx', ...entry], {
     env: {
       ...process.env,
       DATABASE_URL: opts.databaseUrl,

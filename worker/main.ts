@@ -1,13 +1,14 @@
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
-import { startWorker } from './start';
+import { startWorker, type WorkerTestHooks } from './start';
 
 /**
  * Worker process entrypoint (`ledgerflow worker`, docker-compose, crash tests). Uses
  * DATABASE_URL / TEMPORAL_ADDRESS, else a running `ledgerflow dev`, else embedded servers.
+ * `hooks` are for test/support/crash-worker.ts only.
  */
-export async function runWorkerProcess(): Promise<void> {
+export async function runWorkerProcess(hooks?: WorkerTestHooks): Promise<void> {
   const config = loadConfig();
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
@@ -20,6 +21,7 @@ export async function runWorkerProcess(): Promise<void> {
       temporalAddress: env.temporalAddress,
       log,
       holdAfterWriteMs: hold,
+      hooks,
     });
     log(
       `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,

@@ -1,10 +1,14 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
-import { loadSigner } from '../ledger/keys';
+import type { ActivityDeps } from '../activities';
+import { loadSigner, readPinnedKeys } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
 import type { Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
+
+/** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
+export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatchDelayMs'>;
 
 export interface RunningWorker {
   worker: Worker;
@@ -23,6 +27,8 @@ export async function startWorker(opts: {
   temporalAddress: string;
   log?: (msg: string) => void;
   holdAfterWriteMs?: number;
+  /** Test hooks; production entrypoints pass none. */
+  hooks?: WorkerTestHooks;
 }): Promise<RunningWorker> {
   const log = opts.log ?? (() => undefined);
   const db = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_writer'), {
@@ -33,8 +39,10 @@ export async function startWorker(opts: {
     max: 4,
     applicationName: 'ledgerflow-worker-purger',
   });
+  // One signer for the ledger's checkpoints and the purge certificates.
+  const signer = loadSigner(opts.config, log);
   const ledger = createLedger(db, {
-    signer: loadSigner(opts.config, log),
+    signer,
     checkpointEvery: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
   });
   const connection = await connectWorkerWithBackoff(opts.temporalAddress, log);
@@ -46,8 +54,11 @@ export async function startWorker(opts: {
       db,
       ledger,
       purgerDb,
+      signer,
+      pinnedKeys: () => readPinnedKeys(opts.config),
       holdAfterWriteMs: opts.holdAfterWriteMs,
       screeningMatcher: opts.config.screening,
+      ...opts.hooks,
     },
   });
   const done = worker.run().finally(async () => {

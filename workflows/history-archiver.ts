@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ArchiveWorkflowHistoryWorkflow } from '../contracts/history-archiver';
 
 const { archiveClosedWorkflow } = proxyActivities<Activities>({
   startToCloseTimeout: '60 seconds',
@@ -16,10 +17,7 @@ const { archiveClosedWorkflow } = proxyActivities<Activities>({
  * Archives the history of another (closed) workflow run into PostgreSQL and seals its digest
  * into the ledger. Started by loanOrigination as an abandoned child just before it closes.
  */
-export async function archiveWorkflowHistory(input: {
-  workflowId: string;
-  runId: string;
-}): Promise<{ digest: string; ledgerSeq: number }> {
+export const archiveWorkflowHistory: ArchiveWorkflowHistoryWorkflow = async (input) => {
   const r = await archiveClosedWorkflow(input);
   return { digest: r.digest, ledgerSeq: r.ledgerSeq };
-}
+};

@@ -1,13 +1,17 @@
 import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  ChainVerificationInputSchema,
+  RetentionFailure,
   RetentionPurgeInputSchema,
-  type ChainVerificationInput,
-  type ChainVerificationResult,
   type RetentionPurgeInput,
-  type RetentionPurgeResult,
-} from '../core/retention/types';
+  type RetentionPurgeWorkflow,
+} from '../contracts/retention';
+import {
+  ChainVerificationInputSchema,
+  VerificationFailure,
+  type ChainVerificationInput,
+  type ChainVerificationWorkflow,
+} from '../contracts/verification';
 import { validateInput } from './validate-input';
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' };
@@ -40,7 +44,7 @@ const MAX_ROUNDS = 2000;
  * from the last cursor; re-running purges nothing twice) and ends with a signed purge
  * certificate in the ledger. `dryRun` only reports the plan.
  */
-export async function retentionPurge(rawInput: RetentionPurgeInput = {}): Promise<RetentionPurgeResult> {
+export const retentionPurge: RetentionPurgeWorkflow = async (rawInput: RetentionPurgeInput = {}) => {
   const input = validateInput(RetentionPurgeInputSchema, rawInput);
   const info = workflowInfo();
   const asOf = input.asOf ? new Date(input.asOf).toISOString() : info.runStartTime.toISOString();
@@ -55,7 +59,7 @@ export async function retentionPurge(rawInput: RetentionPurgeInput = {}): Promis
     for (;;) {
       if (++rounds > MAX_ROUNDS) {
         throw ApplicationFailure.create({
-          type: 'TooManyRounds',
+          type: RetentionFailure.TooManyRounds,
           message: 'purge did not finish within the round limit',
         });
       }
@@ -85,23 +89,21 @@ export async function retentionPurge(rawInput: RetentionPurgeInput = {}): Promis
     purged,
     certificate: { stream: cert.stream, seq: cert.seq, keyId: cert.keyId },
   };
-}
+};
 
 /**
  * Chain verification, incremental from the last verified checkpoint. Records the result in the
  * ledger; on failure raises an alert event and fails the run (non-retryable), so the schedule's
  * last action shows a failed status in `schedules list` and `doctor`.
  */
-export async function chainVerification(
-  rawInput: ChainVerificationInput = {},
-): Promise<ChainVerificationResult> {
+export const chainVerification: ChainVerificationWorkflow = async (rawInput: ChainVerificationInput = {}) => {
   const input = validateInput(ChainVerificationInputSchema, rawInput);
   const result = await verifyLedgerChain({ streams: input.streams, full: input.full });
   const rec = await recordVerification({ result, requestedBy: input.requestedBy });
   if (!result.ok) {
     const bad = result.streams.find((s) => !s.valid);
     throw ApplicationFailure.create({
-      type: 'ChainVerificationFailed',
+      type: VerificationFailure.ChainVerificationFailed,
       message: `ledger verification failed: stream ${bad?.stream}: ${bad?.detail} (alert at compliance#${rec.alert?.seq})`,
       nonRetryable: true,
     });
@@ -113,4 +115,4 @@ export async function chainVerification(
     recorded: rec.recorded,
     alert: rec.alert,
   };
-}
+};

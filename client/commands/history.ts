@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { archiveWorkflowRun } from '../../activities/history-archive';
-import { historyToJSON } from '../../activities/history-json';
+import { archiveWorkflowRun } from '../../services/archive/archive-run';
+import { historyToJSON } from '../../services/archive/history-json';
 import { withContext } from '../context';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable } from '../output';
@@ -98,7 +98,10 @@ export function register(program: Command): void {
     .action(
       historyAction(async (workflowId: string, opts: { run?: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
-          const r = await archiveWorkflowRun(ctx.ledger(), await ctx.temporal(), workflowId, opts.run, 'cli');
+          const r = await archiveWorkflowRun(
+            { ledger: ctx.ledger(), client: await ctx.temporal() },
+            { workflowId, runId: opts.run, source: 'cli' },
+          );
           info(
             `${r.created ? 'archived' : 'already archived'}: ${workflowId} run ${r.runId}, ${r.eventCount} events, sha256 ${r.digest}, ledger provenance:${r.ledgerSeq}`,
           );

@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import {
-  listHolds,
-  placeHold,
-  releaseHold,
-  RetentionRejected,
-  type HoldScope,
-} from '../../activities/retention-db';
+import { RetentionRejected } from '../../services/retention/errors';
+import { listHolds, placeHold, releaseHold, type HoldScope } from '../../services/retention/holds';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';

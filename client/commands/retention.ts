@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { coveredClasses, policyVersions, previewClass, syncPolicies } from '../../activities/retention-db';
+import { executeWorkflow } from '../../contracts/workflow-ref';
+import { retentionPurgeWorkflow, type RetentionPurgeInput } from '../../contracts/retention';
 import { DEFAULT_RETENTION_CONFIG, formatSeconds, resolveRetentionConfig } from '../../core/retention';
-import type { RetentionPurgeInput, RetentionPurgeResult } from '../../core/retention/types';
+import { policyVersions, syncPolicies } from '../../services/retention/policies';
+import { previewClasses } from '../../services/retention/preview';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
@@ -126,9 +128,7 @@ export function register(program: Command): void {
             return withContext({ quiet: opts.json }, async (ctx) => {
               const db = ctx.db('ledgerflow_reader');
               const at = asOf ?? new Date().toISOString();
-              const classes = opts.class ?? (await coveredClasses(db));
-              const rows = [];
-              for (const c of classes) rows.push(await previewClass(db, c, at));
+              const rows = await previewClasses(db, { asOf: at, dataClasses: opts.class });
               if (opts.json) printJson({ dryRun: true, asOf: at, classes: rows });
               else {
                 printTable(rows, {
@@ -156,11 +156,11 @@ export function register(program: Command): void {
             info(
               `started retentionPurge ${workflowId} on task queue ${ctx.config.TEMPORAL_TASK_QUEUE} (needs a worker)`,
             );
-            const r = (await client.workflow.execute('retentionPurge', {
+            const r = await executeWorkflow(client, retentionPurgeWorkflow, {
               taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
               workflowId,
               args: [input],
-            })) as RetentionPurgeResult;
+            });
             if (opts.json) printJson(r);
             else {
               printTable(r.preview, {

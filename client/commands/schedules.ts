@@ -9,8 +9,10 @@ import {
 } from '@temporalio/client';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { lastVerificationOutcome } from '../../activities/retention-verify';
-import type { ChainVerificationInput, RetentionPurgeInput } from '../../core/retention/types';
+import { retentionPurgeWorkflow, type RetentionPurgeInput } from '../../contracts/retention';
+import { chainVerificationWorkflow, type ChainVerificationInput } from '../../contracts/verification';
+import type { WorkflowArgs } from '../../contracts/workflow-ref';
+import { lastVerificationOutcome } from '../../services/verification/state';
 import type { Database } from '../../db/client';
 import { appRoleUrl } from '../../db/roles';
 import type { Config } from '../../runtime/config';
@@ -42,21 +44,25 @@ export interface ScheduleSettings {
 
 export const scheduleId = (name: ScheduleName, prefix = 'ledgerflow') => `${prefix}-${name}`;
 
-type Definition = Omit<
+/** A schedule starting a workflow with `Args` (typed from its reference, see {@link scheduleDefinitions}). */
+type Definition<Args extends unknown[] = unknown[]> = Omit<
   ScheduleOptions<ScheduleOptionsStartWorkflowAction<never>>,
   'scheduleId' | 'action'
 > & {
   action: {
     type: 'startWorkflow';
     workflowType: string;
-    args: unknown[];
+    args: Args;
     taskQueue: string;
     workflowId: string;
   };
 };
 
 /** The desired definitions (embedded defaults). */
-export function scheduleDefinitions(s: ScheduleSettings): Record<ScheduleName, Definition> {
+export function scheduleDefinitions(s: ScheduleSettings): {
+  retention: Definition<WorkflowArgs<typeof retentionPurgeWorkflow>>;
+  verification: Definition<WorkflowArgs<typeof chainVerificationWorkflow>>;
+} {
   const prefix = s.prefix ?? 'ledgerflow';
   const at = s.retentionAt ?? { hour: 2, minute: 30 };
   return {
@@ -64,7 +70,7 @@ export function scheduleDefinitions(s: ScheduleSettings): Record<ScheduleName, D
       spec: { calendars: [{ hour: at.hour, minute: at.minute, comment: 'daily retention purge (UTC)' }] },
       action: {
         type: 'startWorkflow',
-        workflowType: 'retentionPurge',
+        workflowType: retentionPurgeWorkflow.name,
         args: [{ requestedBy: 'schedule', ...s.retentionInput }],
         taskQueue: s.taskQueue,
         workflowId: scheduleId('retention', prefix),
@@ -76,7 +82,7 @@ export function scheduleDefinitions(s: ScheduleSettings): Record<ScheduleName, D
       spec: { intervals: [{ every: s.verificationEvery ?? '1 hour' }] },
       action: {
         type: 'startWorkflow',
-        workflowType: 'chainVerification',
+        workflowType: chainVerificationWorkflow.name,
         args: [{ requestedBy: 'schedule', ...s.verificationInput }],
         taskQueue: s.taskQueue,
         workflowId: scheduleId('verification', prefix),

@@ -1,0 +1,143 @@
+import type { Database } from '../../db/client';
+import { rethrow } from './errors';
+
+/** Purge batches (the `retention_purge_batch` SQL function) and the records they leave. */
+
+export interface BatchResult {
+  purged: number;
+  held_late: number;
+  claimed: number;
+  done: boolean;
+  cursor: unknown;
+  batch_no?: number;
+  policy_versions: string;
+}
+
+/**
+ * One purge batch in its own READ COMMITTED transaction, as the purger role: `purgerDb` connects
+ * as ledgerflow_purger; without it the (writer) pool switches role with SET LOCAL ROLE.
+ */
+export async function purgeBatch(
+  db: Database,
+  args: {
+    purgeRunId: string;
+    dataClass: string;
+    asOf: string;
+    limit: number;
+    cursor: unknown;
+    viaSetRole: boolean;
+  },
+): Promise<BatchResult> {
+  const client = await db.$client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+    if (args.viaSetRole) await client.query('SET LOCAL ROLE ledgerflow_purger');
+    const r = await client.query<{ r: BatchResult }>(
+      'SELECT retention_purge_batch($1, $2, $3::timestamptz, $4, $5::jsonb) AS r',
+      [
+        args.purgeRunId,
+        args.dataClass,
+        args.asOf,
+        args.limit,
+        args.cursor === null || args.cursor === undefined ? null : JSON.stringify(args.cursor),
+      ],
+    );
+    await client.query('COMMIT');
+    return r.rows[0]!.r;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    rethrow(err);
+  } finally {
+    client.release();
+  }
+}
+
+export interface BatchRecord {
+  dataClass: string;
+  batchNo: number;
+  purged: number;
+  heldSkipped: number;
+  firstKey: string | null;
+  lastKey: string | null;
+  minTs: string | null;
+  maxTs: string | null;
+  digest: string | null;
+  policyVersions: string;
+}
+
+/** The committed batches of a purge run: the truth the certificate is built from. */
+export async function batchRecords(db: Database, purgeRunId: string): Promise<BatchRecord[]> {
+  const r = await db.$client.query<BatchRecord>(
+    `SELECT data_class AS "dataClass", batch_no AS "batchNo", purged, held_skipped AS "heldSkipped", first_key AS "firstKey",
+            last_key AS "lastKey", to_char(min_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "minTs",
+            to_char(max_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "maxTs",
+            encode(digest, 'hex') AS digest, policy_versions AS "policyVersions"
+       FROM retention_purge_batches WHERE purge_run_id = $1 ORDER BY data_class, batch_no`,
+    [purgeRunId],
+  );
+  return r.rows;
+}
+
+/** Where purge batches run. */
+export interface PurgeDeps {
+  /** The writer pool (batches switch to the purger role with SET LOCAL ROLE when `purgerDb` is absent). */
+  db: Database;
+  /** A pool connected as ledgerflow_purger (it may only execute the purge functions). */
+  purgerDb?: Database;
+}
+
+export interface PurgeClassInput {
+  purgeRunId: string;
+  dataClass: string;
+  asOf: string;
+  batchSize: number;
+  cursor: unknown;
+  /** Return after this long so the workflow records progress (default 20 s). */
+  timeBudgetMs?: number;
+}
+
+export interface PurgeClassOutput {
+  dataClass: string;
+  purged: number;
+  batches: number;
+  cursor: unknown;
+  done: boolean;
+}
+
+/**
+ * Purges one data class in batches (one transaction each) from `input.cursor` until done or out
+ * of time budget. `onBatch` runs after every committed batch with the new key cursor (the
+ * activity heartbeats it, so a retry resumes there); `betweenBatches` runs before the next one.
+ * Batches are idempotent: deleted rows are gone and the database records each committed batch.
+ */
+export async function purgeDataClass(
+  deps: PurgeDeps,
+  input: PurgeClassInput,
+  hooks: {
+    onBatch?: (progress: { cursor: unknown; purged: number }) => void;
+    betweenBatches?: () => Promise<void>;
+  } = {},
+): Promise<PurgeClassOutput> {
+  let cursor = input.cursor ?? null;
+  const until = Date.now() + (input.timeBudgetMs ?? 20_000);
+  let purged = 0;
+  let batches = 0;
+  const pool = deps.purgerDb ?? deps.db;
+  for (;;) {
+    const r = await purgeBatch(pool, {
+      purgeRunId: input.purgeRunId,
+      dataClass: input.dataClass,
+      asOf: input.asOf,
+      limit: input.batchSize,
+      cursor,
+      viaSetRole: !deps.purgerDb,
+    });
+    purged += r.purged;
+    batches += 1;
+    cursor = r.cursor ?? cursor;
+    hooks.onBatch?.({ cursor, purged });
+    if (r.done) return { dataClass: input.dataClass, purged, batches, cursor, done: true };
+    await hooks.betweenBatches?.();
+    if (Date.now() >= until) return { dataClass: input.dataClass, purged, batches, cursor, done: false };
+  }
+}
