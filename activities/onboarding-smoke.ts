@@ -1,5 +1,5 @@
 import { Context, heartbeat } from '@temporalio/activity';
-import type { OnboardingSmokeInput } from '../core/onboarding-smoke';
+import type { OnboardingSmokeInput } from '../contracts/onboarding-smoke';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { activityAuditContext, businessEventKey } from './audit-context';

@@ -45,6 +45,9 @@ const EnvSchema = z.object({
     .int()
     .min(1, 'LEDGERFLOW_CHECKPOINT_EVERY must be a positive integer')
     .default(1024),
+  /** Business registry and credit bureau base URLs for the worker's loan activities. */
+  LEDGERFLOW_REGISTRY_URL: optionalUrl('LEDGERFLOW_REGISTRY_URL', ['http://', 'https://']),
+  LEDGERFLOW_BUREAU_URL: optionalUrl('LEDGERFLOW_BUREAU_URL', ['http://', 'https://']),
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -65,4 +68,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = path.resolve(parsed.data.LEDGERFLOW_DATA_DIR ?? path.join(process.cwd(), '.ledgerflow'));
   return { ...parsed.data, dataDir };
+}
+
+/** The provider endpoints configured for the worker, when both are set. */
+export function providerEndpoints(
+  config: Pick<Config, 'LEDGERFLOW_REGISTRY_URL' | 'LEDGERFLOW_BUREAU_URL'>,
+): { registryUrl: string; bureauUrl: string } | undefined {
+  const { LEDGERFLOW_REGISTRY_URL: registryUrl, LEDGERFLOW_BUREAU_URL: bureauUrl } = config;
+  return registryUrl && bureauUrl ? { registryUrl, bureauUrl } : undefined;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANCTIONS_ENGINE } from '../activities/loan-screening';
+import { SANCTIONS_ENGINE } from '../services/loans/party-screening';
 import { createScreeningActivities } from '../activities/screening';
-import { getLoanStatus } from '../client/loans';
+import { getLoanStatus } from '../services/loans/applications';
 import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 import { createLedger } from '../ledger/ledger';
 

@@ -1,25 +1,28 @@
 import { runMigrations } from '../db/migrate';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, providerEndpoints } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
 import { startWorker } from './start';
+
+/** Test hooks only test entrypoints (test/support/crash-worker.ts) pass; production passes none. */
+export type WorkerTestHooks = Pick<Parameters<typeof startWorker>[0], 'holdAfterWriteMs'>;
 
 /**
  * Worker process entrypoint (`ledgerflow worker`, docker-compose, crash tests). Uses
  * DATABASE_URL / TEMPORAL_ADDRESS, else a running `ledgerflow dev`, else embedded servers.
  */
-export async function runWorkerProcess(): Promise<void> {
+export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<void> {
   const config = loadConfig();
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
   try {
     if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
-    const hold = Number(process.env.LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS ?? 0);
     const running = await startWorker({
       config,
       ownerUrl: env.ownerUrl,
       temporalAddress: env.temporalAddress,
       log,
-      holdAfterWriteMs: hold,
+      providers: providerEndpoints(config),
+      ...hooks,
     });
     log(
       `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,

@@ -3,6 +3,7 @@ import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { loadSigner } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
+import type { ActivityDeps } from '../activities';
 import type { Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
@@ -22,6 +23,9 @@ export async function startWorker(opts: {
   ownerUrl: string;
   temporalAddress: string;
   log?: (msg: string) => void;
+  /** Provider endpoints of the loan activities (a function is asked at every call). */
+  providers?: ActivityDeps['providers'];
+  /** Test hook for crash tests (see createSmokeActivities); production never sets it. */
   holdAfterWriteMs?: number;
 }): Promise<RunningWorker> {
   const log = opts.log ?? (() => undefined);
@@ -42,7 +46,7 @@ export async function startWorker(opts: {
     connection,
     namespace: opts.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
-    deps: { db, ledger, purgerDb, holdAfterWriteMs: opts.holdAfterWriteMs },
+    deps: { db, ledger, purgerDb, providers: opts.providers, holdAfterWriteMs: opts.holdAfterWriteMs },
   });
   const done = worker.run().finally(async () => {
     await connection.close().catch(() => undefined);

@@ -1,9 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { PRINCIPAL_ROLES, PrincipalIdSchema, type PrincipalRole } from '../core/loan';
-import type { Database } from '../db/client';
-import { principals, type PrincipalRow } from '../db/schema';
-import type { Ledger } from '../ledger/ledger';
+import { PRINCIPAL_ROLES, PrincipalIdSchema, type PrincipalRole } from '../../core/loan';
+import type { Database } from '../../db/client';
+import { principals, type PrincipalRow } from '../../db/schema';
+import type { Ledger } from '../../ledger/ledger';
 
 /** The acting principal is unknown, missing or lacks a role; nothing was done. */
 export class PrincipalError extends Error {
@@ -14,9 +14,6 @@ export class PrincipalError extends Error {
   }
 }
 
-/** Env var naming the acting principal when `--as` is not given. */
-export const PRINCIPAL_ENV = 'LEDGERFLOW_PRINCIPAL';
-
 export const NewPrincipalSchema = z
   .object({
     id: PrincipalIdSchema,
@@ -25,14 +22,16 @@ export const NewPrincipalSchema = z
   })
   .strict();
 
-/** The principal acting through the CLI: `--as`, else LEDGERFLOW_PRINCIPAL. Must exist and hold `role` (admin holds all). */
-export async function resolvePrincipal(
+/**
+ * The one principal check: `id` must name a known principal holding `role` (admin holds all).
+ * `id` is undefined when the caller named nobody (the message names the CLI's two ways to).
+ */
+export async function requirePrincipal(
   db: Database,
-  as: string | undefined,
+  id: string | undefined,
   role?: PrincipalRole,
 ): Promise<PrincipalRow> {
-  const id = as ?? process.env[PRINCIPAL_ENV];
-  if (!id) throw new PrincipalError(`no acting principal: pass --as <principal> or set ${PRINCIPAL_ENV}`);
+  if (!id) throw new PrincipalError('no acting principal: pass --as <principal> or set LEDGERFLOW_PRINCIPAL');
   const [p] = await db.select().from(principals).where(eq(principals.id, id));
   if (!p) throw new PrincipalError(`unknown principal "${id}" (see "ledgerflow principals list")`);
   if (role && !p.roles.includes(role) && !p.roles.includes('admin')) {
@@ -44,8 +43,8 @@ export async function resolvePrincipal(
 }
 
 /**
- * Adds a principal. The first principal may be added by anyone (bootstrap); after that only an
- * admin principal may add more. Recorded in the ledger (stream `admin`).
+ * Adds a principal. The first principal may be added by anyone (bootstrap, when nobody acts);
+ * after that only an admin principal may add more. Recorded in the ledger (stream `admin`).
  */
 export async function addPrincipal(
   ledger: Ledger,
@@ -55,10 +54,7 @@ export async function addPrincipal(
   const db = ledger.db;
   const p = NewPrincipalSchema.parse(raw);
   const [{ n } = { n: 0 }] = await db.select({ n: sql<number>`count(*)::int` }).from(principals);
-  const createdBy =
-    n === 0 && !actingAs && !process.env[PRINCIPAL_ENV]
-      ? 'bootstrap'
-      : (await resolvePrincipal(db, actingAs, 'admin')).id;
+  const createdBy = n === 0 && !actingAs ? 'bootstrap' : (await requirePrincipal(db, actingAs, 'admin')).id;
   const [row] = await db
     .insert(principals)
     .values({ id: p.id, displayName: p.displayName, roles: p.roles, createdBy })
@@ -80,6 +76,7 @@ export async function addPrincipal(
   return row;
 }
 
+/** All principals, by id. */
 export async function listPrincipals(db: Database): Promise<PrincipalRow[]> {
   return db.select().from(principals).orderBy(principals.id);
 }
