@@ -2,6 +2,7 @@ import type { MatcherConfig } from '../core/screening/config';
 import type { Signer } from '../core/signing';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
+import { createScreeningService, type ScreeningService } from '../services/screening';
 import type { VerificationDeps } from '../services/verification/chain-verification';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
@@ -10,7 +11,7 @@ import { createScreeningActivities } from './screening';
 import { createVerificationActivities } from './verification';
 
 /** Everything activities need; the worker builds it once. */
-export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
+export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger' | 'screenName'> {
   db: Database;
   ledger: Ledger;
   /** Pool as ledgerflow_purger for retention batches (the purger may only execute the purge functions). */
@@ -29,9 +30,17 @@ export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger'> {
 
 /** All ledgerflow activities, built from their dependencies. Workflows import the type only. */
 export function createActivities(deps: ActivityDeps) {
+  // Built on first use: loan screening needs the sanctions engine only once a list is loaded.
+  let engine: ScreeningService | undefined;
+  const screenName: LoanActivityDeps['screenName'] = (input) =>
+    (engine ??= createScreeningService({
+      db: deps.db,
+      ledger: deps.ledger,
+      matcher: deps.screeningMatcher,
+    })).screenName(input);
   return {
     ...createSmokeActivities(deps),
-    ...createLoanActivities(deps),
+    ...createLoanActivities({ ...deps, screenName }),
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
     ...createScreeningActivities({ db: deps.db, ledger: deps.ledger, matcher: deps.screeningMatcher }),

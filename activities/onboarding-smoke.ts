@@ -1,7 +1,12 @@
 import { Context, heartbeat } from '@temporalio/activity';
-import type { OnboardingSmokeInput } from '../core/onboarding-smoke';
+import type { OnboardingSmokeInput } from '../contracts/onboarding-smoke';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
+import {
+  recordApplicationReceived,
+  recordOnboardingChecked,
+  type SmokeStep,
+} from '../services/onboarding/smoke-events';
 import { activityAuditContext, businessEventKey } from './audit-context';
 
 export interface SmokeDeps {
@@ -10,6 +15,12 @@ export interface SmokeDeps {
   /** Test hook: keep the activity running this long after its ledger write (crash tests). */
   holdAfterWriteMs?: number;
 }
+
+const stepOf = (name: string): SmokeStep => ({
+  auditContext: () => activityAuditContext(name),
+  businessKey: () => businessEventKey(name),
+  workflowType: Context.current().info.workflowType ?? 'onboardingSmoke',
+});
 
 /** Activities of the `onboardingSmoke` workflow: each writes one business event. */
 export function createSmokeActivities({ ledger, holdAfterWriteMs = 0 }: SmokeDeps) {
@@ -23,40 +34,11 @@ export function createSmokeActivities({ ledger, holdAfterWriteMs = 0 }: SmokeDep
 
   return {
     async recordApplicationReceived(input: OnboardingSmokeInput) {
-      const step = 'application-received';
-      const r = await ledger.append(
-        {
-          event_type: 'onboarding.application_received',
-          actor: { type: 'user', id: input.requestedBy },
-          resource: { type: 'application', id: input.applicationId },
-          action: 'receive',
-          outcome: 'success',
-          case_id: input.applicationId,
-          context: activityAuditContext(step),
-          payload: { channel: 'smoke-test' },
-        },
-        { idempotencyKey: businessEventKey(step) },
-      );
+      const ref = await recordApplicationReceived(ledger, stepOf, input);
       await hold();
-      return { step, seq: r.seq, hash: r.hash };
+      return ref;
     },
 
-    async recordOnboardingChecked(input: OnboardingSmokeInput) {
-      const step = 'onboarding-checked';
-      const r = await ledger.append(
-        {
-          event_type: 'onboarding.check_completed',
-          actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'onboardingSmoke' },
-          resource: { type: 'application', id: input.applicationId },
-          action: 'check',
-          outcome: 'success',
-          case_id: input.applicationId,
-          context: activityAuditContext(step),
-          payload: { checks: ['input-valid', 'ledger-writable'] },
-        },
-        { idempotencyKey: businessEventKey(step) },
-      );
-      return { step, seq: r.seq, hash: r.hash };
-    },
+    recordOnboardingChecked: (input: OnboardingSmokeInput) => recordOnboardingChecked(ledger, stepOf, input),
   };
 }

@@ -6,7 +6,7 @@ import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 import { EventQuerySchema, queryEvents } from '../ledger/query';
-import { authenticate, type ApiPrincipal, type ApiRole } from './keys';
+import { authenticate, type ApiPrincipal, type ApiRole } from '../services/principals/api-keys';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */

@@ -4,16 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { sampleApplication, seedInterimWatchlist } from '../client/loan-fixtures';
-import { submitLoanApplication } from '../client/loans';
-import { ensurePrincipal } from '../client/principals';
+import { sampleApplication, seedInterimWatchlist } from '../client/demo/loan-fixtures';
+import { executeWorkflow, workflowRef } from '../contracts/workflow-ref';
 import { closeDatabase, createDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl } from '../db/roles';
-import { startProviders } from '../providers';
 import { loadConfig } from '../runtime/config';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
 import { freePort, startTemporalDevServer } from '../runtime/temporal-server';
+import { submitLoanApplication } from '../services/loans/applications';
+import { ensurePrincipal } from '../services/principals/principals';
+import { startProviders } from '../simulators';
 import {
   MAX_CONCURRENT_ACTIVITIES,
   createLedgerflowWorker,
@@ -21,6 +22,9 @@ import {
 } from '../worker/create-worker';
 import { signerFrom } from '../core/signing';
 import { createLedger } from '../ledger/ledger';
+import type { bareSixActivities } from './bare-workflow';
+
+const bareWorkflow = workflowRef<typeof bareSixActivities>('bareSixActivities');
 
 /**
  * Loan benchmark: N concurrent applications end to end (submit → decision) through the real
@@ -186,7 +190,7 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     });
 
     const bare = (i: number, prefix: string) =>
-      client.workflow.execute('bareSixActivities', {
+      executeWorkflow(client, bareWorkflow, {
         taskQueue: bareQueue,
         workflowId: `${prefix}-${tag}-${i}`,
       });

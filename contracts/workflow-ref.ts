@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId, WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 
 /** The task queue the worker polls unless TEMPORAL_TASK_QUEUE says otherwise. */
@@ -26,7 +26,7 @@ export function startWorkflow<W extends Workflow>(
   client: Client,
   ref: WorkflowRef<W>,
   options: WorkflowStartOptions<W>,
-): Promise<WorkflowHandle<W>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
   return client.workflow.start<W>(ref.name, options);
 }
 

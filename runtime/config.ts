@@ -65,6 +65,9 @@ const EnvSchema = z.object({
   LEDGERFLOW_SCREENING_REVIEW: optionalScore('LEDGERFLOW_SCREENING_REVIEW'),
   /** Screening score at or above which a hit blocks. */
   LEDGERFLOW_SCREENING_BLOCK: optionalScore('LEDGERFLOW_SCREENING_BLOCK'),
+  /** Business registry and credit bureau base URLs for the worker's loan activities. */
+  LEDGERFLOW_REGISTRY_URL: optionalUrl('LEDGERFLOW_REGISTRY_URL', ['http://', 'https://']),
+  LEDGERFLOW_BUREAU_URL: optionalUrl('LEDGERFLOW_BUREAU_URL', ['http://', 'https://']),
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -93,4 +96,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const bad = checkThresholds(thresholds);
   if (bad) throw new ConfigError(`LEDGERFLOW_SCREENING_REVIEW/BLOCK: ${bad}`);
   return { ...parsed.data, dataDir, screening: { ...DEFAULT_MATCHER_CONFIG, thresholds } };
+}
+
+/** The provider endpoints configured for the worker, when both are set. */
+export function providerEndpoints(
+  config: Pick<Config, 'LEDGERFLOW_REGISTRY_URL' | 'LEDGERFLOW_BUREAU_URL'>,
+): { registryUrl: string; bureauUrl: string } | undefined {
+  const { LEDGERFLOW_REGISTRY_URL: registryUrl, LEDGERFLOW_BUREAU_URL: bureauUrl } = config;
+  return registryUrl && bureauUrl ? { registryUrl, bureauUrl } : undefined;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey, revokeApiKey } from '../api/keys';
+import { createApiKey, revokeApiKey } from '../services/principals/api-keys';
 import { buildApiServer } from '../api/server';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';

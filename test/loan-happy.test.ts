@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getLoanStatus } from '../client/loans';
+import { getLoanStatus } from '../services/loans/applications';
 import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 
 let env: LoanTestEnv;

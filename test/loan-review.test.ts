@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTimeline } from '../client/history';
-import { getLoanStatus, reviewLoan } from '../client/loans';
+import { getLoanStatus, reviewLoan } from '../services/loans/applications';
 import { FAST, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 
 let env: LoanTestEnv;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANCTIONS_ENGINE } from '../activities/loan-screening';
-import { getLoanStatus } from '../client/loans';
+import { SANCTIONS_ENGINE } from '../services/loans/party-screening';
+import { getLoanStatus } from '../services/loans/applications';
 import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 import { createLedger } from '../ledger/ledger';
 import { createScreeningService } from '../services/screening';

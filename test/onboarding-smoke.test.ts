@@ -1,10 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnboardingSmokeResult } from '../core/onboarding-smoke';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
+import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
+import { executeWorkflow, startWorkflow } from '../contracts/workflow-ref';
 import { createLedger } from '../ledger/ledger';
+import { createTestDatabase, type TestDatabase } from './helpers';
+import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -38,12 +40,12 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   it('runs two activities that write audit events cross-linked to the workflow run', async () => {
     const { stop } = await temporal.startWorker({ db: t.connect(), ledger: createLedger(t.connect()) });
     try {
-      const handle = await temporal.client.workflow.start('onboardingSmoke', {
+      const handle = await startWorkflow(temporal.client, onboardingSmokeWorkflow, {
         taskQueue: temporal.taskQueue,
         workflowId: 'smoke-app-1',
         args: [{ applicationId: 'app-1', requestedBy: 'tester' }],
       });
-      const result = (await handle.result()) as OnboardingSmokeResult;
+      const result = await handle.result();
       expect(result.events.map((e) => e.step)).toEqual(['application-received', 'onboarding-checked']);
       const events = await eventsOf('app-1');
       expect(events.map((e) => e.event_type)).toEqual([
@@ -63,7 +65,7 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   it('fails invalid input at once with a clear, non-retryable error', async () => {
     const { stop } = await temporal.startWorker({ db: t.connect(), ledger: createLedger(t.connect()) });
     try {
-      const run = temporal.client.workflow.execute('onboardingSmoke', {
+      const run = executeWorkflow(temporal.client, onboardingSmokeWorkflow, {
         taskQueue: temporal.taskQueue,
         workflowId: 'smoke-bad',
         args: [{ applicationId: 'x', requestedBy: '' }],
@@ -77,16 +79,29 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   });
 
   it('survives kill -9 of the worker after the ledger write: retried activity, no duplicate event', async () => {
+    // The production worker process, with the hold-after-write hook passed in by the test entrypoint.
     const spawnWorker = (hold: number): ChildProcess =>
-      spawnWorkerProcess({
-        databaseUrl: t.ownerUrl,
-        temporalAddress: temporal.address,
-        taskQueue: temporal.taskQueue,
-        env: { LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS: String(hold) },
-      });
+      spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(__dirname, 'support', 'crash-worker.ts'),
+          JSON.stringify({ holdAfterWriteMs: hold }),
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: t.ownerUrl,
+            TEMPORAL_ADDRESS: temporal.address,
+            TEMPORAL_TASK_QUEUE: temporal.taskQueue,
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
     const first = spawnWorker(60_000);
     const exited = new Promise((r) => first.once('exit', r));
-    const handle = await temporal.client.workflow.start('onboardingSmoke', {
+    const handle = await startWorkflow(temporal.client, onboardingSmokeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'smoke-crash',
       args: [{ applicationId: 'app-crash', requestedBy: 'tester' }],
@@ -100,7 +115,7 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
 
     const second = spawnWorker(0);
     try {
-      const result = (await handle.result()) as OnboardingSmokeResult;
+      const result = await handle.result();
       expect(result.events).toHaveLength(2);
       const events = await eventsOf('app-crash');
       expect(events.map((e) => e.event_type)).toEqual([

@@ -1,26 +1,27 @@
 import { runMigrations } from '../db/migrate';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, providerEndpoints } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
 import { startWorker, type WorkerTestHooks } from './start';
+
+export type { WorkerTestHooks } from './start';
 
 /**
  * Worker process entrypoint (`ledgerflow worker`, docker-compose, crash tests). Uses
  * DATABASE_URL / TEMPORAL_ADDRESS, else a running `ledgerflow dev`, else embedded servers.
  * `hooks` are for test/support/crash-worker.ts only.
  */
-export async function runWorkerProcess(hooks?: WorkerTestHooks): Promise<void> {
+export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<void> {
   const config = loadConfig();
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
   try {
     if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
-    const hold = Number(process.env.LEDGERFLOW_TEST_HOLD_AFTER_WRITE_MS ?? 0);
     const running = await startWorker({
       config,
       ownerUrl: env.ownerUrl,
       temporalAddress: env.temporalAddress,
       log,
-      holdAfterWriteMs: hold,
+      providers: providerEndpoints(config),
       hooks,
     });
     log(

@@ -1,9 +1,9 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
-import type { ActivityDeps } from '../activities';
 import { loadSigner, readPinnedKeys } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
+import type { ActivityDeps } from '../activities';
 import type { Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
@@ -26,7 +26,9 @@ export async function startWorker(opts: {
   ownerUrl: string;
   temporalAddress: string;
   log?: (msg: string) => void;
-  holdAfterWriteMs?: number;
+  /** Provider endpoints of the loan activities (a function is asked at every call). */
+  providers?: ActivityDeps['providers'];
+  /** Test hook for crash tests (see createSmokeActivities); production never sets it. */
   /** Test hooks; production entrypoints pass none. */
   hooks?: WorkerTestHooks;
 }): Promise<RunningWorker> {
@@ -56,8 +58,8 @@ export async function startWorker(opts: {
       purgerDb,
       signer,
       pinnedKeys: () => readPinnedKeys(opts.config),
-      holdAfterWriteMs: opts.holdAfterWriteMs,
       screeningMatcher: opts.config.screening,
+      providers: opts.providers,
       ...opts.hooks,
     },
   });

@@ -13,9 +13,10 @@ import {
   DEFAULT_PROVIDER_RETRY,
   DEFAULT_REVIEW_SLA,
   FINAL_STATUSES,
+  LOAN_NON_RETRYABLE_FAILURES,
+  LoanFailure,
   LoanWorkflowInputSchema,
   ReviewDecisionSchema,
-  archiverWorkflowId,
   loanStateQuery,
   submitReviewUpdate,
   type FinalDecision,
@@ -23,8 +24,10 @@ import {
   type LoanState,
   type LoanStatus,
   type LoanWorkflowInput,
+  type LoanOriginationWorkflow,
   type ReviewDecision,
-} from '../core/loan';
+} from '../contracts/loan-origination';
+import { archiverWorkflowId } from '../core/loan';
 import { CURRENT_RULESET_VERSION, evaluateRules, ruleSetFor, type RuleEvaluation } from '../core/loan-rules';
 import { archiveWorkflowHistory } from './history-archiver';
 import { validateInput } from './validate-input';
@@ -55,7 +58,7 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
       backoffCoefficient: 2,
       maximumInterval: retry.maximumIntervalMs,
       maximumAttempts: retry.maximumAttempts,
-      nonRetryableErrorTypes: ['ProviderRejected', 'ProviderMalformedResponse', 'ApplicantDataMissing'],
+      nonRetryableErrorTypes: LOAN_NON_RETRYABLE_FAILURES,
     },
   });
 
@@ -202,7 +205,7 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
     });
     enter('failed');
     await archiveAfterClose(input.archiveHistory);
-    throw ApplicationFailure.create({ type: 'LoanOriginationFailed', message, nonRetryable: true });
+    throw ApplicationFailure.create({ type: LoanFailure.LoanOriginationFailed, message, nonRetryable: true });
   }
   await condition(allHandlersFinished);
   await archiveAfterClose(input.archiveHistory);
@@ -253,6 +256,8 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
     };
   }
 }
+
+loanOrigination satisfies LoanOriginationWorkflow;
 
 /**
  * Starts the history archiver as an abandoned child: it outlives this run, waits until the run

@@ -4,7 +4,8 @@ import {
   OnboardingSmokeInputSchema,
   type OnboardingSmokeInput,
   type OnboardingSmokeResult,
-} from '../core/onboarding-smoke';
+  type OnboardingSmokeWorkflow,
+} from '../contracts/onboarding-smoke';
 import { validateInput } from './validate-input';
 
 const { recordApplicationReceived, recordOnboardingChecked } = proxyActivities<Activities>({
@@ -20,3 +21,5 @@ export async function onboardingSmoke(rawInput: OnboardingSmokeInput): Promise<O
   const checked = await recordOnboardingChecked(input);
   return { applicationId: input.applicationId, events: [received, checked] };
 }
+
+onboardingSmoke satisfies OnboardingSmokeWorkflow;

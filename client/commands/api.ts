@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ApiRoleSchema, createApiKey, revokeApiKey } from '../../api/keys';
 import { buildApiServer } from '../../api/server';
 import { InputError } from '../../runtime/errors';
+import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
 import { withContext } from '../context';
 import { resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
@@ -62,14 +62,10 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         await withContext({ quiet: opts.json }, async (ctx) => {
-          const r = await ctx
-            .db('ledgerflow_reader')
-            .$client.query(
-              'SELECT key_id, principal_id, role, created_at, revoked_at FROM api_keys ORDER BY created_at',
-            );
-          if (opts.json) printJson(r.rows);
+          const rows = await listApiKeys(ctx.db('ledgerflow_reader'));
+          if (opts.json) printJson(rows);
           else
-            printTable(r.rows, {
+            printTable(rows, {
               key: (k) => k.key_id,
               principal: (k) => k.principal_id,
               role: (k) => k.role,

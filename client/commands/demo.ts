@@ -3,6 +3,7 @@ import { closeDatabase, createDatabase } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
 import { appRoleUrl } from '../../db/roles';
 import { loadConfig } from '../../runtime/config';
+import type { ProviderEndpoints } from '../../services/loans/enrichment';
 import { openEnvironment } from '../../runtime/environment';
 import { installRuntimeLogger } from '../../worker/create-worker';
 import { startWorker } from '../../worker/start';
@@ -25,11 +26,14 @@ export function register(program: Command): void {
         const env = await openEnvironment(config, { log: info });
         try {
           await runMigrations(config, env.ownerUrl);
+          // Each loan scenario starts its own simulators (with its own faults) under this worker.
+          let providers: ProviderEndpoints | undefined;
           const worker = await startWorker({
             config,
             ownerUrl: env.ownerUrl,
             temporalAddress: env.temporalAddress,
             log: info,
+            providers: () => providers,
           });
           const client = await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE);
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
@@ -45,6 +49,9 @@ export function register(program: Command): void {
                 writer,
                 ownerUrl: env.ownerUrl,
                 log: info,
+                useProviders: (urls) => {
+                  providers = urls;
+                },
               });
             }
           } finally {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
-import { startProviders, type RunningProviders } from '../../providers';
-import { loadConfig } from '../../runtime/config';
+import { loadConfig, providerEndpoints } from '../../runtime/config';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
+import { startProviders, type RunningProviders } from '../../simulators';
 import { startWorker } from '../../worker/start';
 import { info } from '../output';
 import { action } from '../run-command';
@@ -25,17 +25,21 @@ export function register(program: Command): void {
         let providers: RunningProviders | undefined;
         try {
           await runMigrations(config, env.ownerUrl);
-          // Without real provider endpoints, the simulated registry and bureau stand in (read by activities at call time).
-          if (!process.env.LEDGERFLOW_REGISTRY_URL || !process.env.LEDGERFLOW_BUREAU_URL) {
+          // Without real provider endpoints, the simulated registry and bureau stand in.
+          let urls = providerEndpoints(config);
+          if (!urls) {
             providers = await startProviders({ latencyMs: 10 });
-            process.env.LEDGERFLOW_REGISTRY_URL ??= providers.urls.registryUrl;
-            process.env.LEDGERFLOW_BUREAU_URL ??= providers.urls.bureauUrl;
+            urls = {
+              registryUrl: config.LEDGERFLOW_REGISTRY_URL ?? providers.urls.registryUrl,
+              bureauUrl: config.LEDGERFLOW_BUREAU_URL ?? providers.urls.bureauUrl,
+            };
           }
           const worker = await startWorker({
             config,
             ownerUrl: env.ownerUrl,
             temporalAddress: env.temporalAddress,
             log: info,
+            providers: urls,
           });
           const pg = new URL(env.ownerUrl);
           info(
@@ -44,7 +48,7 @@ export function register(program: Command): void {
               `  PostgreSQL   ${pg.hostname}:${pg.port}${pg.pathname}  (${env.origin.postgres})`,
               `  Temporal     ${env.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
-              `  providers    registry ${process.env.LEDGERFLOW_REGISTRY_URL}, credit bureau ${process.env.LEDGERFLOW_BUREAU_URL}${providers ? ' (simulated)' : ''}`,
+              `  providers    registry ${urls.registryUrl}, credit bureau ${urls.bureauUrl}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
               'In another terminal: npx ledgerflow doctor | npx ledgerflow --help. Ctrl-C stops everything.',
             ].join('\n'),

@@ -1,10 +1,8 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../core/loan';
 import { readFileSync } from 'node:fs';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { startProviders } from '../../providers';
+import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../contracts/loan-origination';
 import { InputError } from '../../runtime/errors';
-import { withContext } from '../context';
 import {
   InvalidApplicationError,
   LoanStateError,
@@ -12,9 +10,11 @@ import {
   listLoans,
   reviewLoan,
   submitLoanApplication,
-} from '../loans';
+} from '../../services/loans/applications';
+import { startProviders } from '../../simulators';
+import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
-import { PRINCIPAL_ENV, PrincipalError } from '../principals';
+import { PRINCIPAL_ENV, PrincipalError, actingPrincipalId } from '../principals';
 import { EXIT, action } from '../run-command';
 
 /**
@@ -71,7 +71,7 @@ export function register(program: Command): void {
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
             raw,
-            opts.as,
+            actingPrincipalId(opts.as),
           );
           let result: LoanState | undefined;
           if (opts.wait) result = await waitForDecisionOrReview(r.handle);
@@ -164,7 +164,7 @@ export function register(program: Command): void {
             const state = await reviewLoan(
               { db: ctx.db(), client: await ctx.temporal() },
               id,
-              opts.as,
+              actingPrincipalId(opts.as),
               opts.approve ? 'approve' : 'decline',
               opts.reason,
             );

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
-import { PRINCIPAL_ENV, addPrincipal, listPrincipals } from '../principals';
+import { addPrincipal, listPrincipals } from '../../services/principals/principals';
+import { PRINCIPAL_ENV, actingPrincipalId } from '../principals';
 import { loanAction } from './loan';
 
 export function register(program: Command): void {
@@ -21,7 +22,11 @@ export function register(program: Command): void {
             .split(',')
             .map((r) => r.trim())
             .filter(Boolean);
-          const row = await addPrincipal(ctx.ledger(), { id, displayName: opts.name ?? id, roles }, opts.as);
+          const row = await addPrincipal(
+            ctx.ledger(),
+            { id, displayName: opts.name ?? id, roles },
+            actingPrincipalId(opts.as),
+          );
           if (opts.json) printJson(row);
           else info(`principal ${row.id} added (${row.roles.join(', ')}) by ${row.createdBy}`);
         });

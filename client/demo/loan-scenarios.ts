@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { startProviders, type FaultConfig, type RunningProviders } from '../../providers';
 import {
   getLoanStatus,
   InvalidApplicationError,
   reviewLoan,
   submitLoanApplication,
   type LoanRunOptions,
-} from '../loans';
-import { sampleApplication, seedInterimWatchlist } from '../loan-fixtures';
-import { ensurePrincipal } from '../principals';
+} from '../../services/loans/applications';
+import { ensurePrincipal } from '../../services/principals/principals';
+import { startProviders, type FaultConfig, type RunningProviders } from '../../simulators';
 import { buildTimeline } from '../history';
 import { printTable } from '../output';
+import { sampleApplication, seedInterimWatchlist } from './loan-fixtures';
 import type { DemoContext, DemoScenario } from './types';
 
 const OPERATOR = 'demo-operator';
@@ -22,9 +22,8 @@ const DEMO_RETRY: LoanRunOptions['providerRetry'] = {
 };
 
 /**
- * Runs `fn` with fresh simulated providers. The demo's worker was started before them, so the
- * enrichment activities find them through LEDGERFLOW_REGISTRY_URL / LEDGERFLOW_BUREAU_URL,
- * which they read at call time.
+ * Runs `fn` with fresh simulated providers. The demo's worker was started before them and asks
+ * for the provider endpoints at every call: `ctx.useProviders` points it at these.
  */
 async function withProviders<T>(
   ctx: DemoContext,
@@ -32,17 +31,14 @@ async function withProviders<T>(
   fn: (p: RunningProviders) => Promise<T>,
 ): Promise<T> {
   const providers = await startProviders({ latencyMs: 10, ...faults });
-  const saved = { r: process.env.LEDGERFLOW_REGISTRY_URL, b: process.env.LEDGERFLOW_BUREAU_URL };
-  process.env.LEDGERFLOW_REGISTRY_URL = providers.urls.registryUrl;
-  process.env.LEDGERFLOW_BUREAU_URL = providers.urls.bureauUrl;
+  ctx.useProviders(providers.urls);
   try {
     await ensurePrincipal(ctx.writer, OPERATOR, ['operator'], 'Demo Operator');
     await ensurePrincipal(ctx.writer, REVIEWER, ['reviewer'], 'Demo Reviewer');
     await seedInterimWatchlist(ctx.writer);
     return await fn(providers);
   } finally {
-    process.env.LEDGERFLOW_REGISTRY_URL = saved.r;
-    process.env.LEDGERFLOW_BUREAU_URL = saved.b;
+    ctx.useProviders(undefined);
     await providers.close();
   }
 }

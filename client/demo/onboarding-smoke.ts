@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { OnboardingSmokeResult } from '../../core/onboarding-smoke';
+import { onboardingSmokeWorkflow } from '../../contracts/onboarding-smoke';
+import { startWorkflow } from '../../contracts/workflow-ref';
 import { printTable } from '../output';
 import type { DemoScenario } from './types';
 
@@ -8,12 +9,12 @@ export const onboardingSmokeScenario: DemoScenario = {
   name: 'onboarding smoke workflow',
   async run({ client, taskQueue, reader, log }) {
     const applicationId = `demo-${randomBytes(4).toString('hex')}`;
-    const handle = await client.workflow.start('onboardingSmoke', {
+    const handle = await startWorkflow(client, onboardingSmokeWorkflow, {
       taskQueue,
       workflowId: `smoke-${applicationId}`,
       args: [{ applicationId, requestedBy: 'demo-user' }],
     });
-    const result = (await handle.result()) as OnboardingSmokeResult;
+    const result = await handle.result();
     log(`workflow ${handle.workflowId} (run ${handle.firstExecutionRunId}) completed; ledger events:`);
     const rows = await reader.$client.query(
       `SELECT seq, event_type, context->>'activity_type' AS activity, context->>'run_id' AS run_id,

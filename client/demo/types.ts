@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../../db/client';
 import type { Config } from '../../runtime/config';
+import type { ProviderEndpoints } from '../../services/loans/enrichment';
 
 /** What a demo scenario gets: a live Temporal client and worker, and ledger pools. */
 export interface DemoContext {
@@ -14,6 +15,8 @@ export interface DemoContext {
   /** Owner URL of the database (scenarios that start helper servers may need it). */
   ownerUrl: string;
   log(line: string): void;
+  /** Points the demo's worker at these provider endpoints (undefined: none). */
+  useProviders(urls: ProviderEndpoints | undefined): void;
 }
 
 export interface DemoScenario {

@@ -1,20 +1,56 @@
-import { deterministicUuid } from '../core/deterministic-id';
-import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
+import type { ScreeningSummary } from '../../contracts/loan-origination';
+import type { Actor, EventContext } from '../../core/audit-event';
+import { deterministicUuid } from '../../core/deterministic-id';
+import { LOAN_STREAM } from '../../core/loan';
 import {
   INTERIM_ENGINE,
   interimScreen,
   type ScreenedParty,
   type WatchlistEntry,
-} from '../core/loan-interim-match';
-import { LOAN_STREAM, type ScreeningSummary } from '../core/loan';
-import { MATCHER_VERSION, type MatcherConfig } from '../core/screening/config';
-import type { Database } from '../db/client';
-import { loanApplications, loanEnrichments, loanInterimWatchlist, screeningListVersions } from '../db/schema';
-import type { Ledger } from '../ledger/ledger';
-import { InputError } from '../runtime/errors';
-import { createScreeningService, type ScreeningService } from '../services/screening';
-import { activityAuditContext, businessEventKey } from './audit-context';
+} from '../../core/loan-interim-match';
+import { MATCHER_VERSION } from '../../core/screening/config';
+import type { Database } from '../../db/client';
+import {
+  loanApplications,
+  loanEnrichments,
+  loanInterimWatchlist,
+  screeningListVersions,
+} from '../../db/schema';
+import type { Ledger } from '../../ledger/ledger';
+import { InputError } from '../../runtime/errors';
+import { ScreeningInputRejectedError } from './errors';
+import type { LoanStep, StepOf } from './step';
+
+/** One party screened by the sanctions engine (its result stored and recorded by the engine). */
+export interface ScreenNameRequest {
+  name: string;
+  dob?: string;
+  country?: string;
+  kind: 'person';
+  subjectId: string;
+  resultId: string;
+  actor: Actor;
+  context: EventContext;
+}
+
+/** What party screening reads from the engine's answer. */
+export interface ScreenNameOutcome {
+  decision: string;
+  hits: Array<{ source: string; entryId: string; score: number }>;
+}
+
+/**
+ * The sanctions engine's single-name screening, injected by the worker wiring (the screening
+ * service's `screenName`). Throws InputError for data it refuses.
+ */
+export type ScreenName = (input: ScreenNameRequest) => Promise<ScreenNameOutcome>;
+
+export interface PartyScreeningDeps {
+  db: Database;
+  ledger: Ledger;
+  screenName: ScreenName;
+}
 
 const yearOf = (d: unknown) =>
   typeof d === 'string' && /^\d{4}/.test(d) ? Number(d.slice(0, 4)) : undefined;
@@ -29,23 +65,13 @@ export const SANCTIONS_ENGINE = `ledgerflow-screening/${MATCHER_VERSION}`;
  * The loan workflow's one door to screening. It gathers the parties (applicant from the
  * application, officers from the registry enrichment record) and screens each of them.
  *
- * Engine: the sanctions engine (core/screening via services/screening `screenName`, which
- * also stores each result and its own ledger event) whenever a sanctions list is loaded
+ * Engine: the sanctions engine (the injected `screenName`, which also stores each result and
+ * its own ledger event) whenever a sanctions list is loaded
  * (`ledgerflow lists load ...`); otherwise the INTERIM matcher of core/loan-interim-match.ts over
  * the small `loan_interim_watchlist` table, so demos and tests run without a list. The engine
  * used is recorded in the `loan.parties_screened` event; the workflow does not change.
  */
-export function createLoanScreeningActivities({
-  db,
-  ledger,
-  screeningMatcher,
-}: {
-  db: Database;
-  ledger: Ledger;
-  /** Screening thresholds and scorer (the worker passes `loadConfig().screening`). */
-  screeningMatcher?: MatcherConfig;
-}) {
-  let engine: ScreeningService | undefined;
+export function createPartyScreening({ db, ledger, screenName }: PartyScreeningDeps) {
   // The interim list changes rarely: read it at most every 30 s per worker.
   let cached: { at: number; entries: Promise<WatchlistEntry[]> } | undefined;
   const watchlist = () => {
@@ -69,21 +95,20 @@ export function createLoanScreeningActivities({
   async function screenWithEngine(
     parties: Party[],
     applicationId: string,
-    step: string,
+    step: LoanStep,
   ): Promise<PartyHit[]> {
-    engine ??= createScreeningService({ db, ledger, matcher: screeningMatcher });
     const hits: PartyHit[] = [];
     for (const p of parties) {
       try {
-        const r = await engine.screenName({
+        const r = await screenName({
           name: p.name,
           dob: p.dob,
           country: p.country,
           kind: 'person',
           subjectId: `${applicationId}:${p.role}:${p.index}`,
-          resultId: deterministicUuid(`${businessEventKey(step)}:${p.role}:${p.index}`),
-          actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
-          context: activityAuditContext(step),
+          resultId: deterministicUuid(`${step.businessKey()}:${p.role}:${p.index}`),
+          actor: { type: 'workflow', id: step.workflowType },
+          context: step.auditContext(),
         });
         const top = r.hits[0];
         if (r.decision !== 'clear' && top) {
@@ -99,11 +124,7 @@ export function createLoanScreeningActivities({
         }
       } catch (err) {
         if (err instanceof InputError) {
-          throw ApplicationFailure.create({
-            type: 'ScreeningInputRejected',
-            message: err.message,
-            nonRetryable: true,
-          });
+          throw new ScreeningInputRejectedError(err.message);
         }
         throw err;
       }
@@ -112,8 +133,9 @@ export function createLoanScreeningActivities({
   }
 
   return {
-    async screenParties(input: { applicationId: string }): Promise<ScreeningSummary> {
-      const step = 'screen.parties';
+    /** Screens the applicant and the company officers; one `loan.parties_screened` event. */
+    async screenParties(at: StepOf, input: { applicationId: string }): Promise<ScreeningSummary> {
+      const step = at('screen.parties');
       const [app] = await db
         .select({ applicant: loanApplications.applicant })
         .from(loanApplications)
@@ -183,12 +205,12 @@ export function createLoanScreeningActivities({
       await ledger.append(
         {
           event_type: 'loan.parties_screened',
-          actor: { type: 'workflow', id: Context.current().info.workflowType ?? 'loanOrigination' },
+          actor: { type: 'workflow', id: step.workflowType },
           resource: { type: 'loan_application', id: input.applicationId },
           action: 'screen',
           outcome: 'success',
           case_id: input.applicationId,
-          context: activityAuditContext(step),
+          context: step.auditContext(),
           payload: {
             engine: engineName,
             list_entries: listEntries,
@@ -196,7 +218,7 @@ export function createLoanScreeningActivities({
             hits: hits.map((h) => ({ ...h })),
           },
         },
-        { stream: LOAN_STREAM, idempotencyKey: businessEventKey(step) },
+        { stream: LOAN_STREAM, idempotencyKey: step.businessKey() },
       );
       return {
         engine: engineName,

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Database } from '../db/client';
-import type { Ledger } from '../ledger/ledger';
-import { InputError } from '../runtime/errors';
+import type { Database } from '../../db/client';
+import type { Ledger } from '../../ledger/ledger';
+import { InputError } from '../../runtime/errors';
 
 /** What a key may do: auditors read, verify and prove; emitters append events for other systems. */
 export const ApiRoleSchema = z.enum(['auditor', 'emitter']);
@@ -90,4 +90,21 @@ export async function authenticate(
   if (!row || !timingSafeEqual(row.key_hash, digest(presented))) return undefined;
   const role = ApiRoleSchema.safeParse(row.role);
   return role.success ? { keyId: m[1] as string, principalId: row.principal_id, role: role.data } : undefined;
+}
+
+/** A stored key's record (never the key itself). */
+export interface ApiKeyRecord {
+  key_id: string;
+  principal_id: string;
+  role: string;
+  created_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** All API keys, oldest first, without their secrets. */
+export async function listApiKeys(db: Database): Promise<ApiKeyRecord[]> {
+  const r = await db.$client.query<ApiKeyRecord>(
+    'SELECT key_id, principal_id, role, created_at, revoked_at FROM api_keys ORDER BY created_at',
+  );
+  return r.rows;
 }

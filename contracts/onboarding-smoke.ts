@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { workflowRef } from './workflow-ref';
 
 /** Input of the `onboardingSmoke` workflow: ids and non-personal fields only. */
 export const OnboardingSmokeInputSchema = z
@@ -13,3 +14,7 @@ export interface OnboardingSmokeResult {
   applicationId: string;
   events: Array<{ step: string; seq: number; hash: string }>;
 }
+
+export type OnboardingSmokeWorkflow = (input: OnboardingSmokeInput) => Promise<OnboardingSmokeResult>;
+/** Typed reference for starting `onboardingSmoke`. */
+export const onboardingSmokeWorkflow = workflowRef<OnboardingSmokeWorkflow>('onboardingSmoke');

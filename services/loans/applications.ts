@@ -7,21 +7,21 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { desc, eq } from 'drizzle-orm';
-import { canonicalJson } from '../core/canonical-json';
 import {
-  LOAN_WORKFLOW_TYPE,
-  LoanApplicationFileSchema,
+  loanOriginationWorkflow,
   loanStateQuery,
   submitReviewUpdate,
-  type LoanApplicationFile,
+  type LoanOriginationWorkflow,
   type LoanState,
   type LoanWorkflowInput,
   type ReviewDecision,
-} from '../core/loan';
-import type { loanOrigination } from '../workflows/loan-origination';
-import type { Database } from '../db/client';
-import { loanApplications } from '../db/schema';
-import { resolvePrincipal } from './principals';
+} from '../../contracts/loan-origination';
+import { startWorkflow } from '../../contracts/workflow-ref';
+import { canonicalJson } from '../../core/canonical-json';
+import { LoanApplicationFileSchema, type LoanApplicationFile } from '../../core/loan';
+import type { Database } from '../../db/client';
+import { loanApplications } from '../../db/schema';
+import { requirePrincipal } from '../principals/principals';
 
 /** A request about an application that its state does not allow (e.g. reviewing a decided one). */
 export class LoanStateError extends Error {
@@ -63,7 +63,7 @@ export interface LoanDeps {
 }
 
 /**
- * Submits an application: validates the file (zod, field-level messages in InvalidApplicationError, before
+ * Submits an application as principal `as` (the CLI resolves `--as` / LEDGERFLOW_PRINCIPAL): validates the file (zod, field-level messages in InvalidApplicationError, before
  * anything is written), checks the principal, stores the personal data in PostgreSQL and starts
  * `loanOrigination` with workflow id = application id. A duplicate submission (same file)
  * returns the existing workflow, running or closed; a different file under a known id is refused.
@@ -77,10 +77,10 @@ export async function submitLoanApplication(
   applicationId: string;
   runId: string;
   duplicate: boolean;
-  handle: WorkflowHandle<typeof loanOrigination>;
+  handle: WorkflowHandle<LoanOriginationWorkflow>;
 }> {
   const file = parseApplicationFile(rawFile);
-  const principal = await resolvePrincipal(deps.db, as, 'operator');
+  const principal = await requirePrincipal(deps.db, as, 'operator');
   const digest = createHash('sha256').update(canonicalJson(file)).digest('hex');
   const inserted = await deps.db
     .insert(loanApplications)
@@ -117,11 +117,11 @@ export async function submitLoanApplication(
     termMonths: file.loan.termMonths,
     ...options,
   };
-  let handle: WorkflowHandle<typeof loanOrigination>;
+  let handle: WorkflowHandle<LoanOriginationWorkflow>;
   let runId: string;
   let duplicate = inserted.length === 0;
   try {
-    const started = await deps.client.workflow.start<typeof loanOrigination>(LOAN_WORKFLOW_TYPE, {
+    const started = await startWorkflow(deps.client, loanOriginationWorkflow, {
       taskQueue: deps.taskQueue,
       workflowId: file.applicationId,
       args: [input],
@@ -189,8 +189,8 @@ export async function reviewLoan(
   decision: ReviewDecision['decision'],
   reason: string,
 ): Promise<LoanState> {
-  const reviewer = await resolvePrincipal(deps.db, as, 'reviewer');
-  const handle = deps.client.workflow.getHandle<typeof loanOrigination>(id);
+  const reviewer = await requirePrincipal(deps.db, as, 'reviewer');
+  const handle = deps.client.workflow.getHandle<LoanOriginationWorkflow>(id);
   const closed = async () => {
     const [row] = await deps.db.select().from(loanApplications).where(eq(loanApplications.id, id));
     return new LoanStateError(
@@ -219,6 +219,7 @@ export async function reviewLoan(
   }
 }
 
+/** The latest applications, newest first, from PostgreSQL. */
 export async function listLoans(db: Database, limit = 50) {
   return db
     .select({

@@ -1,23 +1,23 @@
-import { Context } from '@temporalio/activity';
 import { arrayContains, eq, sql } from 'drizzle-orm';
-import type { AuditEventInput } from '../core/audit-event';
-import type { JsonObject } from '../core/json-value';
-import { LOAN_STREAM, type FinalDecision, type LoanStatus, type ReviewDecision } from '../core/loan';
-import type { RuleEvaluation } from '../core/loan-rules';
-import type { Database } from '../db/client';
-import { loanApplications, principals } from '../db/schema';
-import type { Ledger } from '../ledger/ledger';
-import { activityAuditContext, businessEventKey } from './audit-context';
+import type { FinalDecision, LoanStatus, ReviewDecision } from '../../contracts/loan-origination';
+import type { AuditEventInput } from '../../core/audit-event';
+import type { JsonObject } from '../../core/json-value';
+import { LOAN_STREAM } from '../../core/loan';
+import type { RuleEvaluation } from '../../core/loan-rules';
+import type { Database } from '../../db/client';
+import { loanApplications, principals } from '../../db/schema';
+import type { Ledger } from '../../ledger/ledger';
+import type { LoanStep, StepOf } from './step';
 
-/** Business events of the loan workflow (one per step, keyed by workflow id + run id + step). */
-export function createLoanRecordActivities({ db, ledger }: { db: Database; ledger: Ledger }) {
-  const workflowActor = () => ({
-    type: 'workflow' as const,
-    id: Context.current().info.workflowType ?? 'loanOrigination',
-  });
+/**
+ * Business events of the loan workflow (one per step, keyed by workflow id + run id + step) and
+ * the application row's status projection beside them.
+ */
+export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger }) {
+  const workflowActor = (step: LoanStep) => ({ type: 'workflow' as const, id: step.workflowType });
 
   async function record(
-    step: string,
+    step: LoanStep,
     applicationId: string,
     e: Pick<AuditEventInput, 'event_type' | 'action' | 'outcome'> & {
       actor?: AuditEventInput['actor'];
@@ -27,15 +27,15 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
     const r = await ledger.append(
       {
         event_type: e.event_type,
-        actor: e.actor ?? workflowActor(),
+        actor: e.actor ?? workflowActor(step),
         resource: { type: 'loan_application', id: applicationId },
         action: e.action,
         outcome: e.outcome,
         case_id: applicationId,
-        context: activityAuditContext(step),
+        context: step.auditContext(),
         payload: e.payload,
       },
-      { stream: LOAN_STREAM, idempotencyKey: businessEventKey(step) },
+      { stream: LOAN_STREAM, idempotencyKey: step.businessKey() },
     );
     return { seq: r.seq, hash: r.hash };
   }
@@ -58,19 +58,22 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
   }
 
   return {
-    async recordLoanReceived(input: {
-      applicationId: string;
-      requestedBy: string;
-      amount: number;
-      currency: string;
-      termMonths: number;
-      ruleSetVersion: string;
-    }) {
-      const { workflowExecution } = Context.current().info;
-      const status = setStatus(input.applicationId, 'received', { workflowRunId: workflowExecution?.runId });
+    async recordLoanReceived(
+      at: StepOf,
+      input: {
+        applicationId: string;
+        requestedBy: string;
+        amount: number;
+        currency: string;
+        termMonths: number;
+        ruleSetVersion: string;
+      },
+    ) {
+      const step = at('application-received');
+      const status = setStatus(input.applicationId, 'received', { workflowRunId: step.runId });
       return both(
         status,
-        record('application-received', input.applicationId, {
+        record(step, input.applicationId, {
           event_type: 'loan.application_received',
           actor: { type: 'user', id: input.requestedBy },
           action: 'receive',
@@ -86,9 +89,9 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
     },
 
     /** Records the rules' decision: rule id, version, inputs, outcome. */
-    async recordRulesEvaluated(input: { applicationId: string; evaluation: RuleEvaluation }) {
+    async recordRulesEvaluated(at: StepOf, input: { applicationId: string; evaluation: RuleEvaluation }) {
       const ev = input.evaluation;
-      return record('rules-evaluated', input.applicationId, {
+      return record(at('rules-evaluated'), input.applicationId, {
         event_type: 'loan.rules_evaluated',
         action: 'decide',
         outcome: 'success',
@@ -105,13 +108,16 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
     },
 
     /** Opens manual review; returns the principals eligible to decide (role reviewer, not the submitter). */
-    async requestReview(input: {
-      applicationId: string;
-      requestedBy: string;
-      ruleId: string;
-      dueAt: string;
-      escalateAt: string;
-    }) {
+    async requestReview(
+      at: StepOf,
+      input: {
+        applicationId: string;
+        requestedBy: string;
+        ruleId: string;
+        dueAt: string;
+        escalateAt: string;
+      },
+    ) {
       const rows = await db
         .select({ id: principals.id })
         .from(principals)
@@ -123,7 +129,7 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
       const status = setStatus(input.applicationId, 'awaiting_review');
       await both(
         status,
-        record('review-requested', input.applicationId, {
+        record(at('review-requested'), input.applicationId, {
           event_type: 'loan.review_requested',
           action: 'request_review',
           outcome: 'success',
@@ -138,11 +144,11 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
       return eligible;
     },
 
-    async recordReviewEscalated(input: { applicationId: string; dueAt: string }) {
+    async recordReviewEscalated(at: StepOf, input: { applicationId: string; dueAt: string }) {
       const status = setStatus(input.applicationId, 'escalated');
       return both(
         status,
-        record('review-escalated', input.applicationId, {
+        record(at('review-escalated'), input.applicationId, {
           event_type: 'loan.review_escalated',
           action: 'escalate',
           outcome: 'success',
@@ -151,8 +157,8 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
       );
     },
 
-    async recordReviewDecision(input: { applicationId: string; review: ReviewDecision }) {
-      return record('review-decided', input.applicationId, {
+    async recordReviewDecision(at: StepOf, input: { applicationId: string; review: ReviewDecision }) {
+      return record(at('review-decided'), input.applicationId, {
         event_type: 'loan.review_decided',
         actor: { type: 'user', id: input.review.reviewerId },
         action: input.review.decision,
@@ -162,17 +168,18 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
     },
 
     /** The final decision event, and the application row's status. */
-    async recordFinalDecision(input: { applicationId: string; decision: FinalDecision }) {
+    async recordFinalDecision(at: StepOf, input: { applicationId: string; decision: FinalDecision }) {
       const d = input.decision;
+      const step = at('decision-made');
       const status = setStatus(input.applicationId, d.outcome, {
         decision: d.outcome,
         decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}`,
       });
       return both(
         status,
-        record('decision-made', input.applicationId, {
+        record(step, input.applicationId, {
           event_type: 'loan.decision_made',
-          actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(),
+          actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(step),
           action: d.outcome === 'approved' ? 'approve' : 'decline',
           outcome: 'success',
           payload: {
@@ -186,15 +193,18 @@ export function createLoanRecordActivities({ db, ledger }: { db: Database; ledge
       );
     },
 
-    async recordLoanFailed(input: {
-      applicationId: string;
-      error: string;
-      compensations: Array<{ action: string; outcome: string; detail?: string }>;
-    }) {
+    async recordLoanFailed(
+      at: StepOf,
+      input: {
+        applicationId: string;
+        error: string;
+        compensations: Array<{ action: string; outcome: string; detail?: string }>;
+      },
+    ) {
       const status = setStatus(input.applicationId, 'failed');
       return both(
         status,
-        record('origination-failed', input.applicationId, {
+        record(at('origination-failed'), input.applicationId, {
           event_type: 'loan.origination_failed',
           action: 'fail',
           outcome: 'error',
