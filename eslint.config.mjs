@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import boundaries from 'eslint-plugin-boundaries';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const dbAndRuntime = [
@@ -9,11 +12,77 @@ const dbAndRuntime = [
   { name: '@temporalio/activity', message: 'Activities belong in activities/.' },
   { name: '@temporalio/client', message: 'Clients belong in client/.' },
 ];
-const ioFolders = {
-  group: ['../db/*', '../ledger/*', '../runtime/*', '../activities/*', '../client/*'],
-  message: 'Import only pure code (core/) here.',
-  allowTypeImports: true,
-};
+
+/**
+ * The layering (docs/architecture.md), one element per top-level folder. `from` may import only
+ * what its policy allows; anything else is an error. Type-only imports are listed separately.
+ */
+const layers = [
+  'workflows',
+  'contracts',
+  'core',
+  'activities',
+  'services',
+  'ledger',
+  'db',
+  'runtime',
+  'providers',
+  'simulators',
+  'worker',
+  'client',
+  'api',
+  'bench',
+  'test',
+  'scripts',
+];
+const may = (from, to, kind) => ({
+  from: { element: { type: from } },
+  allow: { to: { element: { type: to } }, ...(kind ? { dependency: { kind } } : {}) },
+});
+const layering = [
+  may('workflows', ['contracts', 'core']),
+  // proxyActivities<...> needs the activities' types; type imports are erased from the bundle.
+  may('workflows', ['activities'], 'type'),
+  may('contracts', ['core']),
+  may('core', []),
+  may('activities', ['services', 'ledger', 'contracts', 'core', 'runtime']),
+  may('activities', ['db'], 'type'),
+  may('services', ['ledger', 'contracts', 'core', 'db', 'providers', 'runtime']),
+  may('ledger', ['core', 'db', 'runtime']),
+  may('db', ['core', 'runtime']),
+  may('runtime', ['core']),
+  may('providers', ['core', 'runtime']),
+  may('simulators', ['core', 'providers']),
+  may('worker', ['activities', 'services', 'ledger', 'contracts', 'core', 'db', 'runtime', 'providers']),
+  may('client', [
+    'services',
+    'ledger',
+    'contracts',
+    'core',
+    'db',
+    'runtime',
+    'worker',
+    'api',
+    'providers',
+    'simulators',
+  ]),
+  may('client', ['workflows'], 'type'),
+  may('api', ['services', 'ledger', 'contracts', 'core', 'db', 'runtime']),
+  may('bench', [
+    'services',
+    'ledger',
+    'contracts',
+    'core',
+    'db',
+    'runtime',
+    'worker',
+    'providers',
+    'simulators',
+    'bench',
+  ]),
+  may('bench', ['workflows'], 'type'),
+  may(['test', 'scripts'], layers),
+];
 const determinism = {
   'no-restricted-globals': [
     'error',
@@ -40,17 +109,55 @@ export default tseslint.config(
       '.ledgerflow/**',
       'db/migrations/**',
       'bin/**',
+      'test/fixtures/lint/**',
     ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // Lint fixtures (test/lint-rules.test.ts) are linted as `<folder>/fixture.ts`, outside the project.
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*/fixture.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    // Layering between folders, and no import cycles.
+    files: ['**/*.ts'],
+    plugins: { boundaries, 'import-x': importX },
+    settings: {
+      'boundaries/elements': layers.map((type) => ({ type, pattern: `${type}/**`, partialMatch: false })),
+      'boundaries/include': ['**/*.ts'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+      'import/resolver': { typescript: { project: 'tsconfig.json' } },
+    },
+    rules: {
+      'boundaries/dependencies': ['error', { default: 'disallow', policies: layering }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  {
+    // Configuration is read only at entrypoints; everything else receives it as a dependency.
+    files: ['**/*.ts'],
+    ignores: ['runtime/config.ts', 'worker/main.ts', 'client/**', 'bench/**', 'test/**', 'scripts/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read configuration at an entrypoint (runtime/config.ts) and pass it in.',
+        },
+      ],
     },
   },
   {
@@ -67,7 +174,6 @@ export default tseslint.config(
             })),
             ...dbAndRuntime,
           ],
-          patterns: [ioFolders],
         },
       ],
       ...determinism,
@@ -86,7 +192,6 @@ export default tseslint.config(
               .map((name) => ({ name, message: 'core/ is pure: no I/O built-ins.' })),
             ...dbAndRuntime,
           ],
-          patterns: [ioFolders],
         },
       ],
       ...determinism,
