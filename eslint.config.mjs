@@ -52,7 +52,7 @@ const layering = [
   may('db', ['core', 'runtime']),
   may('runtime', ['core']),
   may('providers', ['core', 'runtime']),
-  may('simulators', ['core', 'providers']),
+  may('simulators', ['core', 'providers', 'db']),
   may('worker', ['activities', 'services', 'ledger', 'contracts', 'core', 'db', 'runtime', 'providers']),
   may('client', [
     'services',

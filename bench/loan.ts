@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { sampleApplication, seedInterimWatchlist } from '../client/demo/loan-fixtures';
+import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
 import { executeWorkflow, workflowRef } from '../contracts/workflow-ref';
 import { closeDatabase, createDatabase } from '../db/client';
 import { runMigrations } from '../db/migrate';
@@ -138,6 +138,7 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
       const server = await startTemporalDevServer({
         port: await freePort(),
         logFile: path.join(tmp, 'temporal.log'),
+        lookup: process.env,
       });
       stops.unshift(() => server.stop());
       address = server.address;

@@ -29,6 +29,11 @@ export async function withContext<T>(
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  if (opts.temporal) {
+    // The SDK's own log level; the first installation in a process wins.
+    const { installRuntimeLogger } = await import('../worker/create-worker');
+    installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
+  }
   const env = await openEnvironment(config, {
     temporal: opts.temporal ?? false,
     log: opts.quiet ? undefined : info,

@@ -68,6 +68,10 @@ const EnvSchema = z.object({
   /** Business registry and credit bureau base URLs for the worker's loan activities. */
   LEDGERFLOW_REGISTRY_URL: optionalUrl('LEDGERFLOW_REGISTRY_URL', ['http://', 'https://']),
   LEDGERFLOW_BUREAU_URL: optionalUrl('LEDGERFLOW_BUREAU_URL', ['http://', 'https://']),
+  /** The SDK's own log level (bundler, worker state changes). */
+  LEDGERFLOW_TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+  /** Searched for the `temporal` and `pip` executables. */
+  PATH: z.string().default(''),
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),

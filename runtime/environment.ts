@@ -105,6 +105,7 @@ export async function openEnvironment(
     log(`starting Temporal dev server on port ${config.LEDGERFLOW_TEMPORAL_PORT} ...`);
     const server = await startTemporalDevServer({
       port: config.LEDGERFLOW_TEMPORAL_PORT,
+      lookup: config,
       uiPort: opts.temporalUi ? config.LEDGERFLOW_TEMPORAL_UI_PORT : undefined,
       dbFile: path.join(config.dataDir, 'temporal.db'),
       logFile: path.join(config.dataDir, 'temporal.log'),

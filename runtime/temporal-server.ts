@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ensureTemporalCli } from './temporal-cli';
+import { ensureTemporalCli, type ToolLookup } from './temporal-cli';
 
 export interface TemporalServerHandle {
   address: string;
@@ -49,8 +49,10 @@ export async function startTemporalDevServer(opts: {
   logFile?: string;
   namespace?: string;
   log?: (msg: string) => void;
+  /** Where to find the Temporal CLI (TEMPORAL_CLI_PATH, PATH). */
+  lookup: ToolLookup;
 }): Promise<TemporalServerHandle> {
-  const cli = ensureTemporalCli(opts.log);
+  const cli = ensureTemporalCli(opts.lookup, opts.log);
   const namespace = opts.namespace ?? 'default';
   if (!cli) return startViaSdkDownload(opts.port, namespace, opts.dbFile);
   const args = [

@@ -123,21 +123,3 @@ export async function startListServer(opts: { port?: number; host?: string } = {
     },
   };
 }
-
-/** Runs the server from the command line: `npx tsx simulators/sanctions-list-server.ts DIR...`. */
-async function main(): Promise<void> {
-  const { loadLocalList } = await import('../providers/sanctions-files');
-  const server = await startListServer({ port: Number(process.env.PORT ?? 8089) });
-  for (const dir of process.argv.slice(2)) {
-    const l = await loadLocalList(dir);
-    server.publish(l.source, l.files);
-    process.stderr.write(`serving ${l.source} at ${server.url}/lists/${l.source}/\n`);
-  }
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}

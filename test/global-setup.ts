@@ -57,6 +57,7 @@ export default async function setup(project: TestProject) {
       port: await freePort(),
       logFile: path.join(tmp, 'temporal.log'),
       log: console.log,
+      lookup: config,
     });
     stops.push(() => server.stop());
     temporalAddress = server.address;

@@ -4,7 +4,7 @@ import { loanOrigination } from '../workflows/loan-origination';
 import type { LoanApplicationFile } from '../core/loan';
 import type { Database } from '../db/client';
 import { startProviders, type RunningProviders } from '../simulators';
-import { sampleApplication, seedInterimWatchlist } from '../client/demo/loan-fixtures';
+import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
 import { submitLoanApplication, type LoanRunOptions } from '../services/loans/applications';
 import { ensurePrincipal } from '../services/principals/principals';
 import { createLedger } from '../ledger/ledger';

@@ -17,9 +17,7 @@ export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.t
 let runtimeInstalled = false;
 
 /** Quiets the SDK's own logs (bundler, state changes) to warnings unless asked for more. */
-export function installRuntimeLogger(
-  level: LogLevel = (process.env.LEDGERFLOW_TEMPORAL_LOG_LEVEL as LogLevel) || 'WARN',
-): void {
+export function installRuntimeLogger(level: LogLevel = 'WARN'): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -1,6 +1,7 @@
 import { runMigrations } from '../db/migrate';
 import { loadConfig, providerEndpoints } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
+import { installRuntimeLogger } from './create-worker';
 import { startWorker, type WorkerTestHooks } from './start';
 
 export type { WorkerTestHooks } from './start';
@@ -12,6 +13,7 @@ export type { WorkerTestHooks } from './start';
  */
 export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<void> {
   const config = loadConfig();
+  installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
   try {

@@ -100,7 +100,7 @@ async function temporalChecks(
   const checks: Check[] = [];
   let cli: string | undefined;
   try {
-    cli = findTemporalCli();
+    cli = findTemporalCli(process.env);
   } catch (err) {
     checks.push({ check: 'temporal CLI', ok: false, detail: (err as Error).message });
   }

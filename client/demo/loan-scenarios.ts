@@ -10,7 +10,7 @@ import { ensurePrincipal } from '../../services/principals/principals';
 import { startProviders, type FaultConfig, type RunningProviders } from '../../simulators';
 import { buildTimeline } from '../history';
 import { printTable } from '../output';
-import { sampleApplication, seedInterimWatchlist } from './loan-fixtures';
+import { sampleApplication, seedInterimWatchlist } from '../../simulators/loan-fixtures';
 import type { DemoContext, DemoScenario } from './types';
 
 const OPERATOR = 'demo-operator';

@@ -1,6 +1,6 @@
-import type { LoanApplicationFile } from '../../core/loan';
-import type { Database } from '../../db/client';
-import { loanInterimWatchlist } from '../../db/schema';
+import type { LoanApplicationFile } from '../core/loan';
+import type { Database } from '../db/client';
+import { loanInterimWatchlist } from '../db/schema';
 
 /**
  * A valid application file. The simulated providers derive their answers from the ids:
