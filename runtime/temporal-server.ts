@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
 import { ensureTemporalCli, type ToolLookup } from './temporal-cli';
+import { startWatchdog } from './watchdog';
 
 export interface TemporalServerHandle {
   address: string;
@@ -69,9 +71,23 @@ export async function startTemporalDevServer(opts: {
   ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
-  if (opts.dbFile) {
+  const recordFile = opts.dbFile ? `${opts.dbFile}.server.json` : undefined;
+  if (opts.dbFile && recordFile) {
     mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
+    const stale = readServerRecord(recordFile);
+    if (stale && isRunning(stale.pid, 'temporal')) {
+      if (stale.owner !== process.pid && isRunning(stale.owner, 'node')) {
+        opts.log?.(
+          `Temporal dev server of ${opts.dbFile} is already running (pid ${stale.pid}, started by pid ${stale.owner}): using it`,
+        );
+        return { address: `127.0.0.1:${stale.port}`, stop: async () => undefined };
+      }
+      opts.log?.(
+        `stopping the Temporal dev server of ${opts.dbFile} left running by an earlier process (pid ${stale.pid})`,
+      );
+      await stopProcess(stale.pid, 'SIGTERM');
+    }
   }
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out] });
@@ -90,11 +106,19 @@ export async function startTemporalDevServer(opts: {
     throw new Error(
       `Temporal dev server exited at start; is port ${opts.port} taken? See ${opts.logFile ?? 'its output'}`,
     );
+  // Owned by this process: a watchdog stops it if this process dies without stopping it (kill -9).
+  const pid = child.pid as number;
+  const cancelWatchdog = startWatchdog(pid, 'SIGTERM');
+  const forget = recordFile
+    ? writeServerRecord(recordFile, { pid, owner: process.pid, port: opts.port })
+    : () => undefined;
   return {
     address: `127.0.0.1:${opts.port}`,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
     stop: () =>
       new Promise<void>((resolve) => {
+        cancelWatchdog();
+        forget();
         if (exited) return resolve();
         const t = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => (clearTimeout(t), resolve()));
