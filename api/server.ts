@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { parseStrictJson } from '../core/canonical-json';
 import { describeZodError, StreamSchema, type AuditEventInput } from '../core/audit-event';
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
@@ -37,6 +38,14 @@ declare module 'fastify' {
  */
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 });
+  // I-JSON bodies: a duplicated member, lone surrogate or unsafe integer is a 400 naming the field.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseStrictJson(body as string));
+    } catch (err) {
+      done(Object.assign(new Error(`invalid JSON body: ${(err as Error).message}`), { statusCode: 400 }));
+    }
+  });
 
   const requireRole = (role: ApiRole) => async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;

@@ -9,3 +9,159 @@ export function canonicalJson(value: unknown): string {
   if (out === undefined) throw new TypeError('value cannot be canonicalised as JSON');
   return out;
 }
+
+/** Thrown by {@link parseStrictJson} and {@link checkIJson}; the message names the offending member. */
+export class StrictJsonError extends Error {}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function where(path: string): string {
+  return path === '' ? '(root)' : path;
+}
+
+/**
+ * Checks an already-parsed value against I-JSON (RFC 7493): no lone surrogates in strings or
+ * member names, no integers outside ±(2^53−1) (send those as strings). Throws naming the field.
+ */
+export function checkIJson(value: unknown, path = ''): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new StrictJsonError(`${where(path)}: contains a lone surrogate`);
+  } else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new StrictJsonError(`${where(path)}: not a finite number`);
+    if (Number.isInteger(value) && !Number.isSafeInteger(value))
+      throw new StrictJsonError(
+        `${where(path)}: integer outside ±(2^53−1) cannot be represented exactly (send it as a string)`,
+      );
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkIJson(v, `${path}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = path === '' ? k : `${path}.${k}`;
+      if (LONE_SURROGATE.test(k))
+        throw new StrictJsonError(`${where(path)}: a member name contains a lone surrogate`);
+      checkIJson(v, p);
+    }
+  }
+}
+
+/**
+ * Parses JSON text strictly as I-JSON: a duplicated member name, a lone surrogate (also when
+ * written as a `\u` escape) or an integer outside ±(2^53−1) is an error naming the field, where
+ * `JSON.parse` would silently keep the last duplicate or round the number.
+ */
+export function parseStrictJson(text: string): unknown {
+  let i = 0;
+  const fail = (msg: string): never => {
+    throw new StrictJsonError(msg);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const value = (path: string): unknown => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Record<string, unknown> = {};
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(`${where(path)}: expected a member name at offset ${i}`);
+        const key = str(path);
+        const p = path === '' ? key : `${path}.${key}`;
+        if (seen.has(key)) fail(`${p}: duplicate member`);
+        seen.add(key);
+        ws();
+        if (text[i] !== ':') fail(`${p}: expected ':' at offset ${i}`);
+        i++;
+        Object.defineProperty(out, key, {
+          value: value(p),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return out;
+        }
+        fail(`${where(path)}: expected ',' or '}' at offset ${i}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return out;
+      }
+      for (;;) {
+        out.push(value(`${path}[${out.length}]`));
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return out;
+        }
+        fail(`${where(path)}: expected ',' or ']' at offset ${i}`);
+      }
+    }
+    if (c === '"') return str(path);
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (m && m[0] !== '') {
+      i += m[0].length;
+      const n = Number(m[0]);
+      checkIJson(n, path);
+      return n;
+    }
+    for (const [lit, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return v;
+      }
+    }
+    return fail(`${where(path)}: invalid JSON at offset ${i}`);
+  };
+  const str = (path: string): string => {
+    const start = i;
+    i++;
+    for (;;) {
+      const c = text[i];
+      if (c === undefined) fail(`${where(path)}: unterminated string`);
+      if (c === '"') break;
+      if (c === '\\') i++;
+      else if ((c as string) < ' ') fail(`${where(path)}: control character in a string`);
+      i++;
+    }
+    i++;
+    let s: string;
+    try {
+      s = JSON.parse(text.slice(start, i)) as string;
+    } catch {
+      return fail(`${where(path)}: invalid string escape`);
+    }
+    if (LONE_SURROGATE.test(s)) fail(`${where(path)}: contains a lone surrogate`);
+    return s;
+  };
+  const out = value('');
+  ws();
+  if (i !== text.length) fail(`unexpected text after the JSON value at offset ${i}`);
+  return out;
+}

@@ -88,7 +88,7 @@ export function parseCheckpoint(text: string): ParsedCheckpoint {
  * by a trusted key and verifies. Keys that are not trusted count for nothing.
  */
 export function verifyCheckpointSignature(
-  cp: ParsedCheckpoint,
+  cp: Pick<ParsedCheckpoint, 'body' | 'signatures'>,
   trusted: Map<string, PublicKeyInfo>,
 ): { ok: true; keyId: string } | { ok: false; reason: string } {
   for (const s of cp.signatures) {

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../core/canonical-json';
+import { StrictJsonError, canonicalJson, checkIJson } from '../core/canonical-json';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import {
@@ -54,6 +54,13 @@ function prepare(
   key: string,
   maxBytes: number,
 ): Omit<Prepared, 'resolve' | 'reject'> {
+  try {
+    checkIJson(input);
+  } catch (err) {
+    if (err instanceof StrictJsonError)
+      throw new LedgerValidationError(`invalid audit event: ${err.message}`);
+    throw err;
+  }
   const parsed = AuditEventInputSchema.safeParse(input);
   if (!parsed.success)
     throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);

@@ -10,19 +10,28 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { CommittedEvent } from '../core/audit-event';
+import { STREAM_NAME, type CommittedEvent } from '../core/audit-event';
+import { canonicalJson, checkIJson } from '../core/canonical-json';
+import {
+  NO_PREVIOUS_HEAD,
+  headCheckpoints,
+  headDigest,
+  parseHead,
+  type ParsedHead,
+} from '../core/ledger-head';
 import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import { formatTrustedKeys, parseTrustedKeys, type PublicKeyInfo } from '../core/signing';
 import type { Database } from '../db/client';
 import { ConfigError } from '../runtime/errors';
 import { databaseKeys, pages, summarise, toVerifyRow, type VerifyResult } from './verify';
-import { StreamVerifier, type StreamVerifyResult, type VerifyRow } from './verify-engine';
+import { StreamVerifier, type Fault, type VerifyRow } from './verify-engine';
 
 /**
  * Evidence bundle: a directory an auditor verifies offline.
  *
  * - `events.jsonl`: every event, ordered by stream then seq (see {@link BundleEvent});
  * - `checkpoints.jsonl`: `{"stream", "tree_size", "checkpoint"}` per signed checkpoint, ascending;
+ * - `heads.jsonl`: `{"version", "head"}` per signed ledger head, ascending version;
  * - `keys.txt`: the signing keys recorded in the database (trusted-keys format; NOT a trust anchor);
  * - `manifest.json`: format, creation time, per-stream head and SHA-256 of each file.
  */
@@ -114,7 +123,7 @@ export async function exportBundle(
           payload_salt: v.salt ? v.salt.toString('hex') : null,
           payload_purged: v.purged,
         };
-        await write(events, `${JSON.stringify(line)}\n`);
+        await write(events, `${canonicalJson(line)}\n`);
         count++;
         head = { seq: v.event.seq, hash: line.hash };
       }
@@ -139,9 +148,16 @@ export async function exportBundle(
     cps.rows
       .map(
         (c) =>
-          `${JSON.stringify({ stream: c.stream, tree_size: Number(c.tree_size), checkpoint: c.checkpoint })}\n`,
+          `${canonicalJson({ stream: c.stream, tree_size: Number(c.tree_size), checkpoint: c.checkpoint })}\n`,
       )
       .join(''),
+  );
+  const heads = await db.$client.query<{ version: number; head: string }>(
+    'SELECT version, head FROM ledger_heads ORDER BY version',
+  );
+  writeFileSync(
+    path.join(dir, 'heads.jsonl'),
+    heads.rows.map((h) => `${canonicalJson({ version: Number(h.version), head: h.head })}\n`).join(''),
   );
   for (const s of manifest.streams) s.checkpoints = cps.rows.filter((c) => c.stream === s.stream).length;
   const keys = [...(await databaseKeys(db)).values()];
@@ -152,60 +168,202 @@ export async function exportBundle(
       'Signing keys recorded in the ledger database. NOT a trust anchor: compare with keys pinned elsewhere.',
     ),
   );
-  for (const f of ['events.jsonl', 'checkpoints.jsonl', 'keys.txt'])
+  for (const f of ['events.jsonl', 'checkpoints.jsonl', 'heads.jsonl', 'keys.txt'])
     manifest.files[f] = await fileDigest(path.join(dir, f));
   writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
-/** A 32-byte hash from hex; anything else becomes an empty buffer, which never matches (reported, not thrown). */
-function hex(s: unknown): Buffer {
-  return typeof s === 'string' && /^[0-9a-f]{64}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.alloc(0);
+const EVENT_MEMBERS = [
+  'action',
+  'actor',
+  'case_id',
+  'context',
+  'event_id',
+  'event_type',
+  'hash',
+  'idempotency_key',
+  'occurred_at',
+  'outcome',
+  'payload',
+  'payload_digest',
+  'payload_purged',
+  'payload_salt',
+  'prev_hash',
+  'resource',
+  'schema_version',
+  'seq',
+  'stream',
+  'subject_id',
+].join(',');
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * Reads one bundle line strictly: JSON that is I-JSON and already RFC 8785 canonical (so a
+ * duplicated member or any re-encoding is caught), with exactly the event members and
+ * well-formed chain fields. Returns the event, or why the line is malformed (and its stream when known).
+ */
+export function parseBundleLine(
+  line: string,
+): { event: BundleEvent } | { error: string; stream: string | null } {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return { error: 'not JSON', stream: null };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { error: 'not a JSON object', stream: null };
+  const o = v as Record<string, unknown>;
+  const stream = typeof o.stream === 'string' && STREAM_NAME.test(o.stream) ? o.stream : null;
+  const bad = (error: string) => ({ error, stream });
+  try {
+    checkIJson(v);
+  } catch (err) {
+    return bad((err as Error).message);
+  }
+  let canonical: string;
+  try {
+    canonical = canonicalJson(v);
+  } catch {
+    return bad('cannot be canonicalised');
+  }
+  if (canonical !== line) return bad('not RFC 8785 canonical JSON (re-encoded or duplicate members)');
+  if (Object.keys(o).sort().join(',') !== EVENT_MEMBERS) return bad('members differ from the bundle format');
+  if (stream === null) return bad('stream: invalid');
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1)
+    return bad('seq: not a positive integer');
+  for (const f of ['payload_digest', 'prev_hash', 'hash'])
+    if (typeof o[f] !== 'string' || !HEX64.test(o[f] as string))
+      return bad(`${f}: not 64 lower-case hex digits`);
+  if (
+    o.payload_salt !== null &&
+    (typeof o.payload_salt !== 'string' || !/^[0-9a-f]{32}$/.test(o.payload_salt))
+  )
+    return bad('payload_salt: not 32 lower-case hex digits or null');
+  if (o.payload !== null && (typeof o.payload !== 'object' || Array.isArray(o.payload)))
+    return bad('payload: not an object or null');
+  if (typeof o.payload_purged !== 'boolean') return bad('payload_purged: not a boolean');
+  return { event: o as unknown as BundleEvent };
 }
 
 function toRow(e: BundleEvent): VerifyRow {
   const { payload_digest, prev_hash, hash, payload, payload_salt, payload_purged, ...event } = e;
   return {
     event: event as CommittedEvent,
-    payloadDigest: hex(payload_digest),
-    prevHash: hex(prev_hash),
-    hash: hex(hash),
+    payloadDigest: Buffer.from(payload_digest, 'hex'),
+    prevHash: Buffer.from(prev_hash, 'hex'),
+    hash: Buffer.from(hash, 'hex'),
     payload: payload ?? null,
-    salt: typeof payload_salt === 'string' ? Buffer.from(payload_salt, 'hex') : null,
-    purged: payload_purged === true,
+    salt: payload_salt === null ? null : Buffer.from(payload_salt, 'hex'),
+    purged: payload_purged,
   };
 }
+
+/** A fault that belongs to no single stream's chain (a broken head chain, a line with no stream). */
+interface GlobalFault {
+  fault: Fault;
+  stream: string | null;
+  firstBadSeq: number | null;
+  detail: string;
+}
+
+function readJsonLines(file: string): string[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+}
+
+/**
+ * Reads `heads.jsonl` and checks the chain: versions 1, 2, 3, ... each naming the SHA-256 of the
+ * previous body, no stream dropped or shrunk. Returns the parsed heads and the first break.
+ */
+function readHeads(dir: string): { heads: ParsedHead[]; fault: GlobalFault | null } {
+  const heads: ParsedHead[] = [];
+  const broken = (detail: string) => ({
+    heads,
+    fault: { fault: 'head chain broken' as const, stream: null, firstBadSeq: null, detail },
+  });
+  for (const [i, line] of readJsonLines(path.join(dir, 'heads.jsonl')).entries()) {
+    let h: ParsedHead;
+    try {
+      const o = JSON.parse(line) as { version: unknown; head: unknown };
+      if (
+        canonicalJson(o) !== line ||
+        Object.keys(o).sort().join(',') !== 'head,version' ||
+        typeof o.head !== 'string'
+      )
+        return broken(`heads.jsonl line ${i + 1} is malformed`);
+      h = parseHead(o.head);
+      if (h.version !== o.version)
+        return broken(`heads.jsonl line ${i + 1}: version differs from the head text`);
+    } catch (err) {
+      return broken(`heads.jsonl line ${i + 1}: ${(err as Error).message}`);
+    }
+    const prev = heads.at(-1);
+    if (!prev && (h.version !== 1 || h.previous !== NO_PREVIOUS_HEAD))
+      return broken(`the first head is version ${h.version}, not version 1`);
+    if (prev) {
+      if (h.version !== prev.version + 1 || h.previous !== headDigest(prev.body))
+        return broken(`head version ${h.version} does not chain to version ${prev.version}`);
+      const now = new Map(h.streams.map((s) => [s.stream, s.treeSize]));
+      const lost = prev.streams.find((s) => (now.get(s.stream) ?? -1) < s.treeSize);
+      if (lost) return broken(`head version ${h.version} drops or shrinks stream ${lost.stream}`);
+    }
+    heads.push(h);
+  }
+  return { heads, fault: null };
+}
+
+/** How much older than a signed head a stream's first event must be for the head to have to list it. */
+export const HEAD_LISTING_GRACE_MS = 60_000;
 
 /**
  * Verifies a bundle offline (no database): file digests from the manifest, then every stream
  * with the same rules as `verifyLedger`. Only `trustedKeys` count for signatures; the bundle's
- * own keys.txt proves nothing.
+ * own keys.txt proves nothing. A tampered or malformed bundle is reported as a fault; only a
+ * bundle that cannot be read at all (or an untrusted anchor) throws.
  */
 export async function verifyBundle(
   dir: string,
   opts: {
     trustedKeys: Map<string, PublicKeyInfo>;
-    trustedCheckpoint?: ParsedCheckpoint | null;
+    /** Checkpoints trusted from outside (a ledger head expands to one per stream). */
+    trustedCheckpoint?: ParsedCheckpoint | ParsedCheckpoint[] | null;
+    /** A ledger head trusted from outside; its streams become trusted checkpoints. */
+    trustedHead?: ParsedHead | null;
     stream?: string;
   },
 ): Promise<VerifyResult & { manifestOk: boolean }> {
   const manifestFile = path.join(dir, 'manifest.json');
   if (!existsSync(manifestFile))
     throw new ConfigError(`${dir} is not a ledgerflow bundle (no manifest.json)`);
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BundleManifest;
+  } catch {
+    throw new ConfigError(`${dir}/manifest.json is not JSON`);
+  }
   if (manifest.format !== BUNDLE_FORMAT)
     throw new ConfigError(`unsupported bundle format ${String(manifest.format)}`);
+  if (!existsSync(path.join(dir, 'events.jsonl'))) throw new ConfigError(`${dir} has no events.jsonl`);
   const warnings: string[] = [];
   let manifestOk = true;
-  for (const [f, want] of Object.entries(manifest.files)) {
+  for (const [f, want] of Object.entries(manifest.files ?? {})) {
     const got = existsSync(path.join(dir, f)) ? await fileDigest(path.join(dir, f)) : null;
     if (!got || got.sha256 !== want.sha256) {
       manifestOk = false;
       warnings.push(`${f} does not match the manifest's SHA-256 (changed after export)`);
     }
   }
-  const tc = opts.trustedCheckpoint ?? null;
-  if (tc) {
+  const trustedHead = opts.trustedHead ?? null;
+  const tcs = [
+    ...(opts.trustedCheckpoint ? [opts.trustedCheckpoint].flat() : []),
+    ...(trustedHead ? headCheckpoints(trustedHead) : []),
+  ];
+  for (const tc of tcs) {
     const v = verifyCheckpointSignature(tc, opts.trustedKeys);
     if (!v.ok) throw new ConfigError(`the trusted checkpoint is not signed by a trusted key: ${v.reason}`);
   }
@@ -217,37 +375,61 @@ export async function verifyBundle(
   } catch {
     warnings.push('keys.txt is missing or unreadable (it is informational only)');
   }
+  const wanted = (s: string) => !opts.stream || opts.stream === s;
   const checkpoints = new Map<string, ParsedCheckpoint[]>();
-  const cpFile = path.join(dir, 'checkpoints.jsonl');
-  const badCheckpoints: string[] = [];
-  if (existsSync(cpFile)) {
-    for (const line of readFileSync(cpFile, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const c = JSON.parse(line) as { stream: string; checkpoint: string };
-        const cp = parseCheckpoint(c.checkpoint);
-        if (!checkpoints.has(cp.stream)) checkpoints.set(cp.stream, []);
-        checkpoints.get(cp.stream)?.push(cp);
-      } catch (err) {
-        badCheckpoints.push((err as Error).message);
-      }
+  const addCheckpoint = (cp: ParsedCheckpoint) => {
+    if (!checkpoints.has(cp.stream)) checkpoints.set(cp.stream, []);
+    checkpoints.get(cp.stream)?.push(cp);
+  };
+  const badCheckpoints = new Map<string, string>();
+  for (const [i, line] of readJsonLines(path.join(dir, 'checkpoints.jsonl')).entries()) {
+    let stream = '';
+    try {
+      const c = JSON.parse(line) as { stream: string; tree_size: number; checkpoint: string };
+      stream = typeof c.stream === 'string' ? c.stream : '';
+      if (canonicalJson(c) !== line || Object.keys(c).sort().join(',') !== 'checkpoint,stream,tree_size')
+        throw new TypeError('not a canonical {"checkpoint","stream","tree_size"} line');
+      const cp = parseCheckpoint(c.checkpoint);
+      if (cp.stream !== c.stream || cp.treeSize !== c.tree_size)
+        throw new TypeError('stream or tree_size differ from the checkpoint text');
+      addCheckpoint(cp);
+    } catch (err) {
+      if (!badCheckpoints.has(stream))
+        badCheckpoints.set(stream, `checkpoints.jsonl line ${i + 1}: ${(err as Error).message}`);
     }
   }
+  const globalFaults: GlobalFault[] = [];
+  const { heads, fault: headFault } = readHeads(dir);
+  if (headFault) globalFaults.push(headFault);
+  if (trustedHead) {
+    const same = heads.find((h) => h.version === trustedHead.version);
+    if (same ? same.body !== trustedHead.body : (heads.at(-1)?.version ?? 0) < trustedHead.version)
+      globalFaults.push({
+        fault: 'head chain broken',
+        stream: null,
+        firstBadSeq: null,
+        detail: same
+          ? `the bundle's head version ${trustedHead.version} differs from the trusted head (a fork)`
+          : `the bundle lacks the trusted head version ${trustedHead.version} (rolled back)`,
+      });
+  }
+  for (const h of heads) for (const cp of headCheckpoints(h)) addCheckpoint(cp);
   for (const list of checkpoints.values()) list.sort((a, b) => a.treeSize - b.treeSize);
-  const results: StreamVerifyResult[] = [];
+
+  const verifiers = new Map<string, StreamVerifier>();
+  const firstOccurred = new Map<string, string>();
   let current: StreamVerifier | null = null;
   let currentStream: string | null = null;
-  const seenStreams = new Set<string>();
-  const start = (stream: string) => {
-    seenStreams.add(stream);
-    currentStream = stream;
-    current = new StreamVerifier({
+  const start = (stream: string): StreamVerifier => {
+    const v = new StreamVerifier({
       stream,
       checkpoints: checkpoints.get(stream) ?? [],
       trustedKeys: opts.trustedKeys,
       keysPinned: true,
-      trustedCheckpoint: tc && tc.stream === stream ? tc : null,
+      trustedCheckpoint: tcs.find((c) => c.stream === stream) ?? null,
     });
+    verifiers.set(stream, v);
+    return v;
   };
   const lines = createInterface({
     input: createReadStream(path.join(dir, 'events.jsonl')),
@@ -257,40 +439,78 @@ export async function verifyBundle(
   for await (const line of lines) {
     lineNo++;
     if (!line) continue;
-    let e: BundleEvent;
-    try {
-      e = JSON.parse(line) as BundleEvent;
-    } catch {
-      throw new ConfigError(`events.jsonl line ${lineNo} is not JSON`);
+    const parsed = parseBundleLine(line);
+    const stream: string | null = 'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
+    if (stream === null) {
+      globalFaults.push({
+        fault: 'malformed line',
+        stream: null,
+        firstBadSeq: null,
+        detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
+      });
+      break;
     }
-    if (opts.stream && e.stream !== opts.stream) continue;
-    if (e.stream !== currentStream) {
-      if (current) results.push((current as StreamVerifier).finish());
-      if (seenStreams.has(e.stream))
-        throw new ConfigError(`events.jsonl: stream ${e.stream} is not contiguous (line ${lineNo})`);
-      start(e.stream);
+    if (!wanted(stream)) continue;
+    if (stream !== currentStream) {
+      if (verifiers.has(stream)) {
+        globalFaults.push({
+          fault: 'order changed',
+          stream,
+          firstBadSeq: 'event' in parsed ? parsed.event.seq : null,
+          detail: `events.jsonl line ${lineNo}: stream ${stream} is not contiguous`,
+        });
+        break;
+      }
+      current = start(stream);
+      currentStream = stream;
+      if ('event' in parsed) firstOccurred.set(stream, String(parsed.event.occurred_at));
     }
-    try {
-      (current as unknown as StreamVerifier).push(toRow(e));
-    } catch (err) {
-      throw new ConfigError(`events.jsonl line ${lineNo}: ${(err as Error).message}`);
+    if ('event' in parsed) (current as StreamVerifier).push(toRow(parsed.event));
+    else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
+  }
+  // Streams a trusted root covers but with no events at all were removed.
+  for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])
+    if (!verifiers.has(s) && wanted(s) && s !== '') start(s);
+  const latestHead = [...heads, ...(trustedHead ? [trustedHead] : [])]
+    .filter((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok)
+    .sort((a, b) => b.version - a.version)[0];
+  for (const [stream, v] of verifiers) {
+    const first = firstOccurred.get(stream);
+    if (latestHead && first && !latestHead.streams.some((e) => e.stream === stream)) {
+      if (Date.parse(first) + HEAD_LISTING_GRACE_MS < Date.parse(latestHead.timestamp))
+        v.failExternally(
+          'stream added',
+          1,
+          `stream ${stream} began at ${first}, before the signed head version ${latestHead.version} (${latestHead.timestamp}) that does not list it`,
+        );
     }
   }
-  if (current) results.push((current as StreamVerifier).finish());
-  // Streams with checkpoints but no events at all were truncated entirely.
-  for (const s of checkpoints.keys()) {
-    if (!seenStreams.has(s) && (!opts.stream || opts.stream === s)) {
-      start(s);
-      results.push((current as unknown as StreamVerifier).finish());
-    }
-  }
+  const results = [...verifiers.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([stream, v]) => {
+      const r = v.finish();
+      const bad = badCheckpoints.get(stream);
+      return bad && r.valid
+        ? {
+            ...r,
+            valid: false,
+            fault: 'checkpoint signature invalid' as const,
+            firstBadSeq: r.provenTreeSize + 1 <= r.headSeq ? r.provenTreeSize + 1 : null,
+            detail: `unparsable checkpoint: ${bad}`,
+          }
+        : r;
+    });
   const summary = summarise(results, opts.stream ?? null, true);
-  if (badCheckpoints.length > 0 && summary.valid) {
+  const g = globalFaults[0];
+  if (g) {
     return {
       ...summary,
       valid: false,
-      fault: 'checkpoint signature invalid',
-      detail: `unparsable checkpoint: ${badCheckpoints[0]}`,
+      stream: g.stream,
+      fault: g.fault,
+      firstBadSeq: g.firstBadSeq,
+      detail: g.detail,
+      suspectRange: null,
       manifestOk,
       warnings: [...summary.warnings, ...warnings],
     };

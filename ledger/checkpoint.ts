@@ -76,6 +76,8 @@ export async function createCheckpoint(
      * and skipping the extra WAL flush keeps checkpoints nearly free.
      */
     durable?: boolean;
+    /** Checkpoint at this tree size instead of the head (the cadence signs every multiple it crossed). */
+    atSize?: number;
   } = {},
 ): Promise<CheckpointInfo | null> {
   const stream = checkStream(opts.stream);
@@ -98,7 +100,7 @@ export async function createCheckpoint(
       [stream],
     );
     const prev = last.rows[0];
-    const headSeq = Number(head.rows[0]?.seq ?? 0);
+    const headSeq = Math.min(Number(head.rows[0]?.seq ?? 0), opts.atSize ?? Infinity);
     if (headSeq === 0 || (prev && prev.tree_size >= headSeq)) {
       await client.query('COMMIT');
       return prev ? toInfo(parseCheckpoint(prev.checkpoint), false) : null;
@@ -157,8 +159,15 @@ export async function createCheckpoint(
 
 /** True when appending seqs `firstSeq..lastSeq` crossed a multiple of `every` (the checkpoint cadence). */
 export function checkpointDue(every: number, firstSeq: number, lastSeq: number): boolean {
-  if (lastSeq < firstSeq) return false;
-  return Math.floor((firstSeq - 1) / every) !== Math.floor(lastSeq / every);
+  return checkpointSizes(every, firstSeq, lastSeq).length > 0;
+}
+
+/** The multiples of `every` in `firstSeq..lastSeq`: the tree sizes the cadence signs. */
+export function checkpointSizes(every: number, firstSeq: number, lastSeq: number): number[] {
+  const out: number[] = [];
+  if (every <= 0) return out;
+  for (let k = Math.ceil(firstSeq / every) * every; k <= lastSeq; k += every) out.push(k);
+  return out;
 }
 
 /** The latest stored checkpoint of a stream, or null. */

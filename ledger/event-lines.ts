@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AuditEventInputSchema, describeZodError, type AuditEventInput } from '../core/audit-event';
-import { canonicalJson } from '../core/canonical-json';
+import { StrictJsonError, canonicalJson, parseStrictJson } from '../core/canonical-json';
 import { LedgerValidationError } from './errors';
 
 /**
@@ -17,8 +17,9 @@ export function parseEventLines(
     if (!line) return;
     let obj: unknown;
     try {
-      obj = JSON.parse(line);
-    } catch {
+      obj = parseStrictJson(line);
+    } catch (err) {
+      if (err instanceof StrictJsonError) throw new LedgerValidationError(`line ${i + 1}: ${err.message}`);
       throw new LedgerValidationError(`line ${i + 1}: not valid JSON`);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj))

@@ -2,6 +2,7 @@ import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCheckpoint, type ParsedCheckpoint } from '../core/checkpoint';
+import { headCheckpoints, isHeadText, parseHead } from '../core/ledger-head';
 import {
   formatKeyLine,
   formatTrustedKeys,
@@ -137,6 +138,24 @@ export function readTrustedKeysFile(file: string): Map<string, PublicKeyInfo> {
   }
   try {
     return parseTrustedKeys(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Reads a trusted checkpoint file given on the command line: a per-stream checkpoint, or a
+ * ledger head (which stands for one trusted checkpoint per stream it lists).
+ */
+export function readTrustedCheckpointFile(file: string): ParsedCheckpoint[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read checkpoint ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return isHeadText(text) ? headCheckpoints(parseHead(text)) : [parseCheckpoint(text)];
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message}`);
   }

@@ -2,7 +2,14 @@ import type { AuditEventInput } from '../core/audit-event';
 import type { Signer } from '../core/signing';
 import type { Database } from '../db/client';
 import { Appender, type AppendOptions, type AppendResult } from './append';
-import { DEFAULT_CHECKPOINT_EVERY, checkpointDue, createCheckpoint, type CheckpointInfo } from './checkpoint';
+import type { ParsedHead } from '../core/ledger-head';
+import {
+  DEFAULT_CHECKPOINT_EVERY,
+  checkpointSizes,
+  createCheckpoint,
+  type CheckpointInfo,
+} from './checkpoint';
+import { createHead } from './head';
 import { LedgerValidationError } from './errors';
 
 /** How a ledger object signs checkpoints. */
@@ -34,6 +41,11 @@ export interface Ledger {
    * that already covers the head is returned with `created: false`.
    */
   checkpoint(opts?: { stream?: string; durable?: boolean }): Promise<CheckpointInfo | null>;
+  /**
+   * Signs the ledger head: checkpoints every stream whose head moved, then one head over all
+   * streams, chained to the previous one (returned with `created: false` when nothing moved).
+   */
+  head(opts?: { durable?: boolean }): Promise<{ head: ParsedHead; created: boolean }>;
 }
 
 /** Builds the ledger object for `db`. Every writer (worker, CLI, API, benchmarks) builds one per pool. */
@@ -46,10 +58,15 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
     ((err: unknown, stream: string) =>
       process.stderr.write(`ledgerflow: checkpoint of stream ${stream} failed: ${(err as Error).message}\n`));
 
+  // After a commit, never inside it: one checkpoint per multiple of `every` crossed, then a new
+  // head over every stream (which also signs quiet streams whose head moved).
   const appender = new Appender(db, async (stream, first, last) => {
-    if (!signer || every <= 0 || !checkpointDue(every, first, last)) return;
+    const sizes = signer ? checkpointSizes(every, first, last) : [];
+    if (!signer || sizes.length === 0) return;
     try {
-      await createCheckpoint(db, signer, { stream, durable: false, registeredKeys });
+      for (const atSize of sizes)
+        await createCheckpoint(db, signer, { stream, durable: false, registeredKeys, atSize });
+      await createHead(db, signer, { durable: false, registeredKeys, latestFor: stream });
     } catch (err) {
       onError(err, stream);
     }
@@ -63,6 +80,10 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       if (!signer)
         throw new LedgerValidationError('this ledger has no signing key: it cannot sign checkpoints');
       return createCheckpoint(db, signer, { ...o, registeredKeys });
+    },
+    async head(o = {}) {
+      if (!signer) throw new LedgerValidationError('this ledger has no signing key: it cannot sign a head');
+      return createHead(db, signer, { ...o, registeredKeys });
     },
   };
 }

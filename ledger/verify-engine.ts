@@ -19,7 +19,11 @@ export type Fault =
   | 'event inserted'
   | 'order changed'
   | 'checkpoint signature invalid'
-  | 'tail truncated after a checkpoint';
+  | 'tail truncated after a checkpoint'
+  | 'stream removed'
+  | 'stream added'
+  | 'malformed line'
+  | 'head chain broken';
 
 /** One stored event as the verifier sees it: committed columns, chain columns and the payload side. */
 export interface VerifyRow {
@@ -160,9 +164,24 @@ export class StreamVerifier {
     };
   }
 
+  /**
+   * A bundle line that is not a well-formed event (not canonical I-JSON, wrong members): checks
+   * the held row as the last one, then reports the line at the next expected seq.
+   */
+  reject(detail: string): void {
+    if (this.held && !this.result) this.check(this.held, undefined);
+    this.held = null;
+    this.fail('malformed line', this.expected, detail);
+  }
+
+  /** Overrides a valid result with a fault found outside the chain (e.g. a stream no head lists). */
+  failExternally(fault: Fault, seq: number | null, detail: string): void {
+    this.fail(fault, seq, detail);
+  }
+
   private fail(
     fault: Fault,
-    seq: number,
+    seq: number | null,
     detail: string,
     suspectRange: [number, number] | null = null,
   ): void {
@@ -276,7 +295,7 @@ export class StreamVerifier {
       if (sig.ok && rootOk) {
         if (this.pendingSig) {
           // A later honest checkpoint proves the events; only the earlier checkpoint was tampered with.
-          this.fail('checkpoint signature invalid', this.pendingSig.size, this.pendingSig.reason);
+          this.fail('checkpoint signature invalid', this.pendingSig.from, this.pendingSig.reason);
           return;
         }
         if (this.opts.keysPinned) this.proven = size;
@@ -313,7 +332,7 @@ export class StreamVerifier {
       } else if (this.proven < size) {
         this.proven = size;
         if (this.pendingSig)
-          this.fail('checkpoint signature invalid', this.pendingSig.size, this.pendingSig.reason);
+          this.fail('checkpoint signature invalid', this.pendingSig.from, this.pendingSig.reason);
       }
     }
   }
@@ -323,23 +342,26 @@ export class StreamVerifier {
     const beyond = cps.filter((c) => c.treeSize > head);
     const tc = this.opts.trustedCheckpoint;
     const signedBeyond = beyond.find((c) => verifyCheckpointSignature(c, this.opts.trustedKeys).ok);
-    if (tc && tc.treeSize > head) {
-      this.fail(
-        'tail truncated after a checkpoint',
-        head + 1,
-        `the trusted checkpoint covers ${tc.treeSize} events but only ${head} are stored`,
-      );
-    } else if (signedBeyond) {
-      this.fail(
-        'tail truncated after a checkpoint',
-        head + 1,
-        `the checkpoint at tree size ${signedBeyond.treeSize} covers events that are no longer stored (head is ${head})`,
-      );
+    const covered = tc && tc.treeSize > head ? tc.treeSize : signedBeyond?.treeSize;
+    if (covered !== undefined) {
+      if (head === 0)
+        this.fail(
+          'stream removed',
+          1,
+          `a trusted root covers ${covered} events of this stream but none are stored`,
+        );
+      else
+        this.fail(
+          'tail truncated after a checkpoint',
+          head + 1,
+          `a trusted root covers ${covered} events but only ${head} are stored`,
+        );
     } else if (beyond[0]) {
+      const first = this.proven + 1;
       this.fail(
         'checkpoint signature invalid',
-        beyond[0].treeSize,
-        `checkpoint at tree size ${beyond[0].treeSize} is not validly signed and is beyond the head`,
+        first <= head ? first : null,
+        `checkpoint at tree size ${beyond[0].treeSize} is not validly signed and is beyond the head (${head})`,
       );
     }
   }

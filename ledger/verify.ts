@@ -1,6 +1,7 @@
 import type { CommittedEvent } from '../core/audit-event';
 import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import { GENESIS_HASH } from '../core/hash-chain';
+import { headCheckpoints, parseHead, type ParsedHead } from '../core/ledger-head';
 import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 import { formatMicros } from '../core/time';
@@ -189,6 +190,7 @@ async function verifyStream(
   opts: VerifyOptions,
   keys: Map<string, PublicKeyInfo>,
   pinned: boolean,
+  headCps: ParsedCheckpoint[],
 ): Promise<StreamVerifyResult> {
   const pageSize = opts.pageSize ?? VERIFY_PAGE_SIZE;
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
@@ -205,6 +207,8 @@ async function verifyStream(
       unparsable.push((err as Error).message);
     }
   }
+  checkpoints.push(...headCps.filter((c) => c.stream === stream));
+  checkpoints.sort((a, b) => a.treeSize - b.treeSize);
   const tc = trustedList(opts).find((c) => c.stream === stream) ?? null;
   const start =
     fromSeq > 1 ? await rangeBefore(db, stream, fromSeq) : { prev: GENESIS_HASH, range: new CompactRange() };
@@ -269,9 +273,25 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   const names = opts.stream
     ? [opts.stream]
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
+  const headCps = (await storedHeads(db)).flatMap(headCheckpoints);
+  const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
   const streams: StreamVerifyResult[] = [];
-  for (const s of names) streams.push(await verifyStream(db, s, opts, keys, pinned));
+  for (const s of all) streams.push(await verifyStream(db, s, opts, keys, pinned, headCps));
   return summarise(streams, opts.stream ?? null, pinned);
+}
+
+/** The signed ledger heads stored in the database (unparsable ones are skipped: the stream checks report what they fail to prove). */
+async function storedHeads(db: Database): Promise<ParsedHead[]> {
+  const r = await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
+  const out: ParsedHead[] = [];
+  for (const row of r.rows) {
+    try {
+      out.push(parseHead(row.head));
+    } catch {
+      // reported by nothing else; a head that cannot be parsed proves nothing
+    }
+  }
+  return out;
 }
 
 /** Folds per-stream results into one {@link VerifyResult}. */

@@ -56,8 +56,8 @@ describe('evidence bundle, verified offline', () => {
     const r = await verifyBundle(path.join(dir, 'b'), { trustedKeys: pinned });
     expect(r).toMatchObject({ valid: true, eventsChecked: 40, manifestOk: true });
     expect(r.streams.map((s) => [s.stream, s.checkpointsChecked, s.provenTreeSize])).toEqual([
-      ['alpha', 4, 20],
-      ['beta', 4, 20],
+      ['alpha', 12, 20],
+      ['beta', 8, 20],
     ]);
   });
 
@@ -71,14 +71,14 @@ describe('evidence bundle, verified offline', () => {
       valid: false,
       stream: 'alpha',
       firstBadSeq: 5,
-      fault: 'event changed',
+      fault: 'malformed line',
       manifestOk: false,
     });
     const badHash = lines.map((l, i) => (i === 7 ? l.replace(/"hash":"[0-9a-f]+"/, '"hash":"zz"') : l));
     expect(await verifyBundle(await variant('badhash', badHash), { trustedKeys: pinned })).toMatchObject({
       valid: false,
       firstBadSeq: 8,
-      fault: 'event changed',
+      fault: 'malformed line',
     });
     const missing = lines.filter((_, i) => i !== 25); // beta seq 6
     expect(await verifyBundle(await variant('missing', missing), { trustedKeys: pinned })).toMatchObject({

@@ -89,9 +89,9 @@ describe('ledgerflow ledger CLI', () => {
       const again = await cli(['ledger', 'append', '--file', 'events.jsonl', '--json']);
       expect(again.code).toBe(0);
       expect((JSON.parse(again.stdout) as Array<{ created: boolean }>).every((r) => !r.created)).toBe(true);
-      // Cadence 8: the commit of seqs 1..16 crossed a multiple of 8; 17..21 did not.
+      // Cadence 8: the commit of seqs 1..16 crossed 8 and 16 (one checkpoint each); 17..21 crossed none.
       const cps = await t.asOwner('SELECT tree_size FROM ledger_checkpoints ORDER BY tree_size');
-      expect(cps.rows.map((r) => Number(r.tree_size))).toEqual([16]);
+      expect(cps.rows.map((r) => Number(r.tree_size))).toEqual([8, 16]);
     },
     CLI_TIMEOUT,
   );
@@ -116,7 +116,7 @@ describe('ledgerflow ledger CLI', () => {
   it(
     'checkpoints, proves inclusion and consistency, and verifies (as the reader role)',
     async () => {
-      const cp = await cli(['ledger', 'checkpoint', '--out', 'cp.txt']);
+      const cp = await cli(['ledger', 'checkpoint', '--stream', 'default', '--out', 'cp.txt']);
       expect(cp.code).toBe(0);
       expect(readFileSync(path.join(dir, 'cp.txt'), 'utf8')).toMatch(
         /^ledgerflow\/default\n21\n[A-Za-z0-9+/=]{44}\ntimestamp .+\n\n\u2014 [0-9a-f]{16} /,
@@ -202,7 +202,7 @@ describe('ledgerflow ledger CLI', () => {
       const rotated = (
         JSON.parse(gone.stdout) as { streams: Array<{ stream: string; fault: string; firstBadSeq: number }> }
       ).streams.find((x) => x.stream === 'rotated');
-      expect(rotated).toMatchObject({ fault: 'tail truncated after a checkpoint', firstBadSeq: 1 });
+      expect(rotated).toMatchObject({ fault: 'stream removed', firstBadSeq: 1 });
     },
     CLI_TIMEOUT,
   );

@@ -118,11 +118,12 @@ describe('verify catches a malicious DBA', () => {
       firstBadSeq: null,
       fault: null,
     });
-    expect(r.streams[0]?.checkpointsChecked).toBe(4);
+    // 4 cadence checkpoints, each also listed by the ledger head signed right after it
+    expect(r.streams[0]?.checkpointsChecked).toBe(8);
     expect(r.streams[0]?.provenTreeSize).toBe(N);
     const from = await verify('clean', { fromSeq: 15 });
     expect(from).toMatchObject({ valid: true, eventsChecked: N - 14 });
-    expect(from.streams[0]?.checkpointsChecked).toBe(3);
+    expect(from.streams[0]?.checkpointsChecked).toBe(6);
   });
 
   it('payload deleted without a purge record', async () => {
@@ -232,9 +233,11 @@ describe('verify catches a malicious DBA', () => {
     await asDba(
       `UPDATE ledger_checkpoints SET checkpoint = '${fake}', key_id = '${attacker.keyId}' WHERE stream = 'cpswap' AND tree_size = 20`,
     );
+    // firstBadSeq is the first seq no trusted root proved before the bad checkpoint (10 is proven),
+    // even though the honest head at 20 proves the events themselves.
     expect(await verify('cpswap')).toMatchObject({
       valid: false,
-      firstBadSeq: 20,
+      firstBadSeq: 11,
       fault: 'checkpoint signature invalid',
     });
   });
@@ -280,6 +283,10 @@ describe('verify catches a malicious DBA', () => {
       `INSERT INTO ledger_signing_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
       [attacker.keyId, attacker.publicKey],
     );
+    // Honest signed heads would still list the original root: this attacker deletes them too.
+    const caughtByHeads = await verify(stream);
+    expect(caughtByHeads.valid).toBe(false);
+    await asDba('DELETE FROM ledger_heads');
 
     // The database vouches for itself: without outside trust anchors the rewrite is invisible.
     const blind = await verifyLedger(reader, { stream });
@@ -313,6 +320,11 @@ describe('verify catches a malicious DBA', () => {
     await asDba(
       `DELETE FROM ledger_events WHERE stream = 'trunc2' AND seq > 35; DELETE FROM ledger_checkpoints WHERE stream = 'trunc2' AND tree_size > 35`,
     );
+    expect(await verify('trunc2')).toMatchObject({
+      valid: false,
+      fault: 'tail truncated after a checkpoint',
+    });
+    await asDba('DELETE FROM ledger_heads');
     expect(await verify('trunc2')).toMatchObject({ valid: true });
     expect(await verify('trunc2', { trustedCheckpoint: tc })).toMatchObject({
       valid: false,

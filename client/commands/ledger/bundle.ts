@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exportBundle, verifyBundle } from '../../../ledger/bundle';
-import { readCheckpointFile, readTrustedKeysFile } from '../../../ledger/keys';
+import { readTrustedCheckpointFile, readTrustedKeysFile } from '../../../ledger/keys';
 import { ConfigError } from '../../../runtime/errors';
 import { withContext } from '../../context';
 import { info, printJson } from '../../output';
@@ -44,7 +44,10 @@ export function register(ledger: Command): void {
       'verify an evidence bundle offline: no database, no Temporal (exit 0 valid, 1 invalid, 2 cannot run)',
     )
     .requiredOption('--trusted-keys <file>', 'public keys obtained independently of the bundle')
-    .option('--trusted-checkpoint <file>', 'a checkpoint obtained independently; the bundle must extend it')
+    .option(
+      '--trusted-checkpoint <file>',
+      'a checkpoint or ledger head obtained independently; the bundle must extend it',
+    )
     .option('--stream <stream>', 'only this stream')
     .option('--json', 'print one JSON object')
     .action(
@@ -57,7 +60,9 @@ export function register(ledger: Command): void {
           if (trustedKeys.size === 0) throw new ConfigError(`${opts.trustedKeys} holds no keys`);
           const r = await verifyBundle(dir, {
             trustedKeys,
-            trustedCheckpoint: opts.trustedCheckpoint ? readCheckpointFile(opts.trustedCheckpoint) : null,
+            trustedCheckpoint: opts.trustedCheckpoint
+              ? readTrustedCheckpointFile(opts.trustedCheckpoint)
+              : null,
             stream: opts.stream,
           });
           return printVerify(r, Boolean(opts.json), { bundle: dir, trustedKeys: opts.trustedKeys });

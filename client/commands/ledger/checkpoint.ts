@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { latestCheckpoint } from '../../../ledger/checkpoint';
 import { saveLocalTrustedCheckpoint } from '../../../ledger/keys';
 import { loadConfig } from '../../../runtime/config';
 import { InputError } from '../../../runtime/errors';
@@ -11,23 +12,52 @@ import { action } from '../../run-command';
 export function register(ledger: Command): void {
   ledger
     .command('checkpoint')
-    .description('make (or reuse) a signed checkpoint at the stream head and publish it')
-    .option('--stream <stream>', 'stream', 'default')
-    .option('--out <file>', 'also write the checkpoint text to this file')
+    .description(
+      'sign the ledger head (every stream, checkpointing those that moved); with --stream, one stream only',
+    )
+    .option('--stream <stream>', 'sign a checkpoint of this stream only')
+    .option('--out <file>', 'also write the signed head (or checkpoint) text to this file')
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { stream: string; out?: string; json?: boolean }) => {
+      action(async (opts: { stream?: string; out?: string; json?: boolean }) => {
         const config = loadConfig();
-        const cp = await withContext({ quiet: opts.json }, (ctx) =>
-          ctx.ledger().checkpoint({ stream: opts.stream }),
-        );
-        if (!cp) throw new InputError(`stream ${opts.stream} has no events`);
-        saveLocalTrustedCheckpoint(config, cp.text);
-        if (opts.out) writeFileSync(opts.out, cp.text);
-        if (opts.json) printJson(cp);
-        else process.stdout.write(cp.text);
+        if (opts.stream) {
+          const stream = opts.stream;
+          const cp = await withContext({ quiet: opts.json }, (ctx) => ctx.ledger().checkpoint({ stream }));
+          if (!cp) throw new InputError(`stream ${opts.stream} has no events`);
+          saveLocalTrustedCheckpoint(config, cp.text);
+          if (opts.out) writeFileSync(opts.out, cp.text);
+          if (opts.json) printJson(cp);
+          else process.stdout.write(cp.text);
+          info(
+            `${cp.created ? 'new checkpoint' : 'latest checkpoint (already at the head)'}: stream ${cp.stream}, tree size ${cp.treeSize}, key ${cp.keyId}`,
+          );
+          return;
+        }
+        const r = await withContext({ quiet: opts.json }, async (ctx) => {
+          const out = await ctx.ledger().head();
+          for (const s of out.head.streams) {
+            const cp = await latestCheckpoint(ctx.db('ledgerflow_reader'), s.stream);
+            if (cp && cp.treeSize === s.treeSize) saveLocalTrustedCheckpoint(config, cp.text);
+          }
+          return out;
+        });
+        if (opts.out) writeFileSync(opts.out, r.head.text);
+        if (opts.json)
+          printJson({
+            version: r.head.version,
+            created: r.created,
+            timestamp: r.head.timestamp,
+            streams: r.head.streams.map((s) => ({
+              stream: s.stream,
+              treeSize: s.treeSize,
+              rootHash: s.rootHash.toString('hex'),
+            })),
+            text: r.head.text,
+          });
+        else process.stdout.write(r.head.text);
         info(
-          `${cp.created ? 'new checkpoint' : 'latest checkpoint (already at the head)'}: stream ${cp.stream}, tree size ${cp.treeSize}, key ${cp.keyId}`,
+          `${r.created ? 'new ledger head' : 'latest ledger head (nothing moved)'}: version ${r.head.version}, ${r.head.streams.length} stream(s)`,
         );
       }),
     );

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ParsedCheckpoint } from '../../../core/checkpoint';
 import { latestCheckpoint } from '../../../ledger/checkpoint';
 import {
-  readCheckpointFile,
+  readTrustedCheckpointFile,
   readLocalTrustedCheckpoint,
   saveLocalTrustedCheckpoint,
 } from '../../../ledger/keys';
@@ -24,7 +24,7 @@ export function register(ledger: Command): void {
     .option('--trusted-keys <file>', "pinned public keys (default: the data dir's trust/keys.txt)")
     .option(
       '--trusted-checkpoint <file>',
-      "a checkpoint trusted from outside (default: the data dir's last trusted one)",
+      "a checkpoint or ledger head trusted from outside (default: the data dir's last trusted ones)",
     )
     .option('--json', 'print one JSON object')
     .action(
@@ -39,7 +39,7 @@ export function register(ledger: Command): void {
           const config = loadConfig();
           const trust = trustedKeysFor(opts.trustedKeys);
           let trustedCheckpoint: ParsedCheckpoint[] = [];
-          if (opts.trustedCheckpoint) trustedCheckpoint = [readCheckpointFile(opts.trustedCheckpoint)];
+          if (opts.trustedCheckpoint) trustedCheckpoint = readTrustedCheckpointFile(opts.trustedCheckpoint);
           return withContext({ quiet: opts.json }, async (ctx) => {
             const db = ctx.db('ledgerflow_reader');
             if (!opts.trustedCheckpoint) {
