@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { JsonObjectSchema } from './json-value';
 
+export { describeZodError } from './zod-issues';
+
 /** Version of the event envelope below; bump only with a migration path for verifiers. */
 export const AUDIT_SCHEMA_VERSION = 1;
 
@@ -105,11 +107,4 @@ export interface StoredEvent extends CommittedEvent {
   payload_digest: string;
   prev_hash: string;
   hash: string;
-}
-
-/** Turns a zod error into one line per field, e.g. `actor.id: Required`. */
-export function describeZodError(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .map((i) => `${prefix}${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DATA_CLASSES, type DataClassAdapter } from './adapters';
 import { parseDuration } from './duration';
+import { zodIssueLines } from '../zod-issues';
 
 /**
  * Retention policies as code. Each policy covers one or more data classes with a period, a
@@ -65,7 +66,7 @@ export function resolveRetentionConfig(
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      errors: zodIssueLines(parsed.error),
     };
   }
   const errors: string[] = [];
