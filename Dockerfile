@@ -1,9 +1,39 @@
-# Image for the ledgerflow worker and API (see docker-compose.yml).
-FROM node:20-bookworm-slim
+# ledgerflow worker and API image (docker-compose.yml, docs/deployment.md).
+# Node version: the engines range of package.json (>= 20.19).
+FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The build: typecheck everything the runtime stage will run.
+RUN npx tsc -p tsconfig.json
+
+FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Runtime dependencies only: no dev tools, no install scripts, and no embedded PostgreSQL
+# (an optional dependency for the embedded defaults; production uses a real server).
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/activities ./activities
+COPY --from=build /app/api ./api
+COPY --from=build /app/client ./client
+COPY --from=build /app/contracts ./contracts
+COPY --from=build /app/core ./core
+COPY --from=build /app/db ./db
+COPY --from=build /app/ledger ./ledger
+COPY --from=build /app/providers ./providers
+COPY --from=build /app/runtime ./runtime
+COPY --from=build /app/services ./services
+COPY --from=build /app/simulators ./simulators
+COPY --from=build /app/worker ./worker
+COPY --from=build /app/workflows ./workflows
+COPY --from=build /app/tsconfig.json ./
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+HEALTHCHECK --interval=15s --timeout=5s --retries=5 \
+  CMD node -e "const p=process.env.LEDGERFLOW_WORKER_HTTP_PORT||8080; fetch('http://127.0.0.1:'+p+'/health').then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "bin/ledgerflow.cjs"]
 CMD ["worker"]

@@ -42,7 +42,7 @@ export async function withContext<T>(
   let ledger: Ledger | undefined;
   let client: Client | undefined;
   try {
-    if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
+    if (env.embeddedDatabase) await runMigrations(config, env.ownerUrl);
     const ctx: CommandContext = {
       config,
       env,

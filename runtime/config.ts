@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   /** Business registry and credit bureau base URLs for the worker's loan activities. */
   LEDGERFLOW_REGISTRY_URL: optionalUrl('LEDGERFLOW_REGISTRY_URL', ['http://', 'https://']),
   LEDGERFLOW_BUREAU_URL: optionalUrl('LEDGERFLOW_BUREAU_URL', ['http://', 'https://']),
+  /** Port of the worker's /health and /metrics endpoint; unset: no HTTP endpoint. */
+  LEDGERFLOW_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The SDK's own log level (bundler, worker state changes). */
   LEDGERFLOW_TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   /** Searched for the `temporal` and `pip` executables. */

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config';
-import { startEmbeddedPostgres } from './embedded-postgres';
 import { startTemporalDevServer, waitForPort } from './temporal-server';
 
 /** Endpoints of the PostgreSQL and Temporal that commands talk to, and how to let go of them. */
@@ -10,6 +9,11 @@ export interface Environment {
   ownerUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  /**
+   * True when ledgerflow runs this PostgreSQL itself (embedded, or a running `ledgerflow dev`)
+   * and so applies migrations before use; false for DATABASE_URL and for role URLs only.
+   */
+  embeddedDatabase: boolean;
   /** Human-readable origin of each endpoint, for `doctor` and `dev`. */
   origin: { postgres: string; temporal: string };
   close(): Promise<void>;
@@ -71,16 +75,25 @@ export async function openEnvironment(
 
   let ownerUrl: string;
   let pgOrigin: string;
+  let embeddedDatabase = false;
   if (config.DATABASE_URL) {
     ownerUrl = config.DATABASE_URL;
     pgOrigin = 'DATABASE_URL';
+  } else if (config.LEDGERFLOW_WRITER_URL && config.LEDGERFLOW_READER_URL && config.LEDGERFLOW_PURGER_URL) {
+    // Least privilege (production): the app roles' own URLs, no owner credentials at all.
+    ownerUrl = '';
+    pgOrigin = 'LEDGERFLOW_WRITER_URL / _READER_URL / _PURGER_URL';
   } else if (dev) {
+    embeddedDatabase = true;
     ownerUrl = dev.ownerUrl;
     pgOrigin = `ledgerflow dev (pid ${dev.pid})`;
   } else {
     log(
       `starting embedded PostgreSQL in ${path.join(config.dataDir, 'pg')} on port ${config.LEDGERFLOW_PG_PORT} ...`,
     );
+    embeddedDatabase = true;
+    // Loaded only here: production images leave the optional embedded-postgres package out.
+    const { startEmbeddedPostgres } = await import('./embedded-postgres');
     const pg = await startEmbeddedPostgres({
       dir: path.join(config.dataDir, 'pg'),
       port: config.LEDGERFLOW_PG_PORT,
@@ -123,6 +136,7 @@ export async function openEnvironment(
     ownerUrl,
     temporalAddress,
     temporalUiUrl,
+    embeddedDatabase,
     origin: { postgres: pgOrigin, temporal: temporalOrigin },
     close: async () => {
       for (const c of closers.reverse()) await c().catch(() => undefined);

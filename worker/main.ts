@@ -2,6 +2,7 @@ import { runMigrations } from '../db/migrate';
 import { loadConfig, providerEndpoints } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
 import { installRuntimeLogger } from './create-worker';
+import { startHealthServer } from './health-server';
 import { startWorker, type WorkerTestHooks } from './start';
 
 export type { WorkerTestHooks } from './start';
@@ -17,7 +18,7 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
   try {
-    if (!config.DATABASE_URL) await runMigrations(config, env.ownerUrl);
+    if (env.embeddedDatabase) await runMigrations(config, env.ownerUrl);
     const running = await startWorker({
       config,
       ownerUrl: env.ownerUrl,
@@ -29,8 +30,17 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
     log(
       `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,
     );
+    const health =
+      config.LEDGERFLOW_WORKER_HTTP_PORT === undefined
+        ? undefined
+        : await startHealthServer(running.worker, { port: config.LEDGERFLOW_WORKER_HTTP_PORT });
+    if (health) log(`worker health and metrics on http://0.0.0.0:${health.port}/health and /metrics`);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
-    await running.done;
+    try {
+      await running.done;
+    } finally {
+      await health?.close();
+    }
   } finally {
     await env.close();
   }
