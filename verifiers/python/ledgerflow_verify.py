@@ -490,6 +490,14 @@ def verify_stream(name, s, checkpoints, anchors):
     for size, root in anchors:
         anchor_sizes.setdefault(size, []).append(root)
     prev, prev_prev, expected, proven = ZERO, None, 1, 0
+    # A checkpoint not signed by a trusted key is reported only when nothing worse is found: at
+    # the next validly signed root that proves the events, or at the end of the stream.
+    pending = None
+
+    def sig_fault(p):
+        return fault(name, p[0], "checkpoint signature invalid",
+                     "a checkpoint at tree size %d is not signed by a trusted key" % p[1])
+
     tree = CompactRange()
     for i, row in enumerate(rows):
         s_ = expected
@@ -521,17 +529,23 @@ def verify_stream(name, s, checkpoints, anchors):
         if n in by_size or n in anchor_sizes:
             root = tree.root()
             for _, cp_root, valid, _src in by_size.get(n, []):
-                if not valid:
-                    return fault(name, proven + 1, "checkpoint signature invalid",
-                                 "a checkpoint at tree size %d is not signed by a trusted key" % n), i + 1
-                if cp_root != root:
+                if valid and cp_root == root:
+                    if pending is not None:
+                        return sig_fault(pending), i + 1
+                    proven = n
+                elif valid:
                     return fault(name, proven + 1, "event changed",
                                  "the events disagree with the signed root at tree size %d" % n), i + 1
+                elif pending is None:
+                    pending = (proven + 1, n)
             for a_root in anchor_sizes.get(n, []):
                 if a_root != root:
                     return fault(name, proven + 1, "event changed",
                                  "the events disagree with the trusted root at tree size %d" % n), i + 1
-            proven = n
+                if proven < n:
+                    proven = n
+                    if pending is not None:
+                        return sig_fault(pending), i + 1
     checked = len(rows)
     if end is not None:
         if end[0] == "malformed":
@@ -539,17 +553,19 @@ def verify_stream(name, s, checkpoints, anchors):
         return fault(name, end[1], "order changed", "the lines of stream %s are not contiguous" % name), checked
     head = expected - 1
     beyond = sorted([c for c in checkpoints if c[0] > head], key=lambda c: c[0])
-    for size, _root, valid, _src in beyond:
-        if not valid:
-            bad = proven + 1
-            return fault(name, bad if bad <= head else None, "checkpoint signature invalid",
-                         "a checkpoint at tree size %d is not signed by a trusted key" % size), checked
-    trusted_beyond = [c[0] for c in beyond] + [a[0] for a in anchors if a[0] > head]
+    trusted_beyond = [c[0] for c in beyond if c[2]] + [a[0] for a in anchors if a[0] > head]
     if trusted_beyond:
         if head == 0:
             return fault(name, 1, "stream removed", "a trusted root covers stream %s, which has no events" % name), checked
         return fault(name, head + 1, "tail truncated after a checkpoint",
                      "a trusted checkpoint covers %d events; the bundle has %d" % (max(trusted_beyond), head)), checked
+    if pending is not None:
+        return sig_fault(pending), checked
+    for size, _root, valid, _src in beyond:
+        if not valid:
+            bad = proven + 1
+            return fault(name, bad if bad <= head else None, "checkpoint signature invalid",
+                         "a checkpoint at tree size %d is not signed by a trusted key" % size), checked
     return None, checked
 
 
