@@ -2,7 +2,7 @@ import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCheckpoint, type ParsedCheckpoint } from '../core/checkpoint';
-import { headCheckpoints, isHeadText, parseHead } from '../core/ledger-head';
+import { headCheckpoints, isHeadText, parseHead, type ParsedHead } from '../core/ledger-head';
 import {
   formatKeyLine,
   formatTrustedKeys,
@@ -156,6 +156,21 @@ export function readTrustedCheckpointFile(file: string): ParsedCheckpoint[] {
   }
   try {
     return isHeadText(text) ? headCheckpoints(parseHead(text)) : [parseCheckpoint(text)];
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The ledger head in a trusted-checkpoint file, or null when the file holds a per-stream checkpoint. */
+export function readTrustedHeadFile(file: string): ParsedHead | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read checkpoint ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return isHeadText(text) ? parseHead(text) : null;
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message}`);
   }

@@ -184,6 +184,29 @@ describe('ledgerflow ledger CLI', () => {
   );
 
   it(
+    'verify-bundle with a trusted head catches a bundle whose heads were rolled back',
+    async () => {
+      expect((await cli(['ledger', 'checkpoint', '--out', 'head.txt'])).code).toBe(0);
+      expect((await cli(['ledger', 'export', '--out', 'bundle-head'])).code).toBe(0);
+      const heads = readFileSync(path.join(dir, 'bundle-head/heads.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      writeFileSync(
+        path.join(dir, 'bundle-head/heads.jsonl'),
+        heads
+          .slice(0, -1)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      const args = ['ledger', 'verify-bundle', 'bundle-head', '--trusted-keys', 'keys.txt', '--json'];
+      const r = await cli([...args, '--trusted-checkpoint', 'head.txt']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, fault: 'head chain broken' });
+    },
+    CLI_TIMEOUT,
+  );
+
+  it(
     'rotates keys: old checkpoints still verify with the pinned old key',
     async () => {
       const r = await cli(['ledger', 'keys', 'rotate'], {}, undefined);

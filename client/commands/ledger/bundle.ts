@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exportBundle, verifyBundle } from '../../../ledger/bundle';
-import { readTrustedCheckpointFile, readTrustedKeysFile } from '../../../ledger/keys';
+import { readTrustedCheckpointFile, readTrustedHeadFile, readTrustedKeysFile } from '../../../ledger/keys';
 import { ConfigError } from '../../../runtime/errors';
 import { withContext } from '../../context';
 import { info, printJson } from '../../output';
@@ -63,6 +63,7 @@ export function register(ledger: Command): void {
             trustedCheckpoint: opts.trustedCheckpoint
               ? readTrustedCheckpointFile(opts.trustedCheckpoint)
               : null,
+            trustedHead: opts.trustedCheckpoint ? readTrustedHeadFile(opts.trustedCheckpoint) : null,
             stream: opts.stream,
           });
           return printVerify(r, Boolean(opts.json), { bundle: dir, trustedKeys: opts.trustedKeys });
