@@ -7,6 +7,8 @@ import type { ProviderEndpoints } from '../../services/loans/enrichment';
 import { openEnvironment } from '../../runtime/environment';
 import { installRuntimeLogger } from '../../worker/create-worker';
 import { startWorker } from '../../worker/start';
+import { createLedger } from '../../ledger/ledger';
+import { bootstrapAdmin } from '../bootstrap';
 import { demoScenarios } from '../demo/scenarios';
 import { info } from '../output';
 import { action } from '../run-command';
@@ -39,6 +41,7 @@ export function register(program: Command): void {
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
           try {
+            const admin = await bootstrapAdmin(createLedger(writer), info);
             for (const scenario of demoScenarios) {
               info(`\n== ${scenario.name}`);
               await scenario.run({
@@ -48,6 +51,7 @@ export function register(program: Command): void {
                 reader,
                 writer,
                 ownerUrl: env.ownerUrl,
+                admin,
                 log: info,
                 useProviders: (urls) => {
                   providers = urls;
