@@ -27,6 +27,16 @@ const AppendBodySchema = z
   })
   .strict();
 
+/**
+ * What authorizes each API route: an action checked by authorize() for the key's principal, or
+ * `public` (no data). test/authorization-matrix.test.ts fails when a route has no entry.
+ */
+export const ROUTE_AUTHORITY: Record<string, Action | 'public'> = {
+  'GET /health': 'public',
+  'GET /v1/events': 'audit.read',
+  'POST /v1/events': 'events.emit',
+};
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: ApiPrincipal;

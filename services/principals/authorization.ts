@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   'hold.place': ['compliance'],
   'hold.release': ['compliance'],
   'ledger.append': ['admin', 'operator'],
+  'history.archive': ['admin', 'operator'],
   'audit.read': ['admin', 'auditor'],
   'loan.start': ['admin', 'operator'],
   'loan.review': ['admin', 'reviewer'],
