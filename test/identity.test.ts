@@ -14,6 +14,8 @@ import {
   ensurePrincipalRecorded,
 } from '../services/principals/principals';
 import { placeHold } from '../services/retention/holds';
+import { syncPolicies } from '../services/retention/policies';
+import { DEFAULT_RETENTION_CONFIG } from '../core/retention';
 import { createTestDatabase, type TestDatabase } from './helpers';
 
 let t: TestDatabase;
@@ -273,6 +275,16 @@ describe('principals are records', () => {
       ]),
     );
     expect(new Set(changes.map((e) => e.actor_id))).toEqual(new Set(['admin']));
+  });
+});
+
+describe('services check the principal themselves', () => {
+  it('syncPolicies stores nothing for an unknown or under-privileged principal', async () => {
+    const sync = (changedBy: string) =>
+      syncPolicies(createLedger(db), DEFAULT_RETENTION_CONFIG, { changedBy, reason: 'annual review' });
+    await expect(sync('nobody-here')).rejects.toMatchObject({ kind: 'unknown' });
+    await expect(sync('rita')).rejects.toThrow(/lacks the "compliance" role/);
+    expect((await t.asOwner(`SELECT 1 FROM retention_policies`)).rowCount).toBe(0);
   });
 });
 
