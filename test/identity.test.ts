@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApiServer } from '../api/server';
@@ -6,7 +8,7 @@ import { action } from '../client/run-command';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
 import { authenticate, createApiKey, revokeApiKey } from '../services/principals/api-keys';
-import { PrincipalError } from '../services/principals/authorization';
+import { PERMISSIONS, PrincipalError } from '../services/principals/authorization';
 import {
   addPrincipal,
   changeRoles,
@@ -321,5 +323,18 @@ describe('errors never print personal data', () => {
       write.mockRestore();
       process.exitCode = 0;
     }
+  });
+});
+
+describe('docs', () => {
+  it('docs/identity.md lists exactly the actions and roles of the PERMISSIONS table', () => {
+    const doc = readFileSync(path.join(__dirname, '..', 'docs', 'identity.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z_.]+)` +\| ([a-z, ]+?) +\|/gm)].map((m) => [
+      m[1],
+      (m[2] as string).split(', '),
+    ]);
+    expect(Object.fromEntries(rows)).toEqual(
+      Object.fromEntries(Object.entries(PERMISSIONS).map(([a, roles]) => [a, [...roles]])),
+    );
   });
 });
