@@ -31,11 +31,11 @@ const AppendBodySchema = z
  * What authorizes each API route: an action checked by authorize() for the key's principal, or
  * `public` (no data). test/authorization-matrix.test.ts fails when a route has no entry.
  */
-export const ROUTE_AUTHORITY: Record<string, Action | 'public'> = {
+export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
   'GET /v1/events': 'audit.read',
   'POST /v1/events': 'events.emit',
-};
+} as const satisfies Record<string, Action | 'public'>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,7 +51,10 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 });
 
   const deny = async (req: FastifyRequest, reply: FastifyReply, err: PrincipalError) => {
-    await recordDenial(deps.ledger, err, { channel: 'api', ip: req.ip, requestId: req.id });
+    // The refusal stands even when recording it fails (the in-memory count still grows).
+    await recordDenial(deps.ledger, err, { channel: 'api', ip: req.ip, requestId: req.id }).catch(
+      () => undefined,
+    );
     const authenticated = err.kind === 'forbidden' || err.kind === 'inactive';
     return reply.code(authenticated ? 403 : 401).send({ error: err.message });
   };
@@ -88,46 +91,55 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
 
   app.get('/health', async () => ({ ok: true }));
 
-  app.get('/v1/events', { preHandler: requireAction('audit.read') }, async (req, reply) => {
-    const q = EventQuerySchema.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
-    const events = await queryEvents(deps.reader, q.data);
-    await logAccess(req, 'query', q.data.stream);
-    const last = events.at(-1);
-    return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
-  });
+  app.get(
+    '/v1/events',
+    { preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']) },
+    async (req, reply) => {
+      const q = EventQuerySchema.safeParse(req.query);
+      if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
+      const events = await queryEvents(deps.reader, q.data);
+      await logAccess(req, 'query', q.data.stream);
+      const last = events.at(-1);
+      return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
+    },
+  );
 
-  app.post('/v1/events', { preHandler: requireAction('events.emit') }, async (req, reply) => {
-    const body = AppendBodySchema.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: describeZodError(body.error) });
-    const key = req.principal as ApiPrincipal;
-    const event = body.data.event as AuditEventInput;
-    const refusal = grantRefusal(key, body.data.stream, event);
-    if (refusal) return deny(req, reply, new PrincipalError(refusal, 'forbidden', 'events.emit', key.id));
-    const self = { type: 'service' as const, id: key.id };
-    const claimed = event.actor as { type?: string; id?: string } | undefined;
-    const delegated = claimed && (claimed.type !== self.type || claimed.id !== self.id) ? claimed : undefined;
-    const payload = delegated
-      ? { ...((event.payload as object | undefined) ?? {}), on_behalf_of: delegated }
-      : event.payload;
-    const context = {
-      ...((event.context as object) ?? {}),
-      request: { source: 'api' as const, request_id: req.id },
-    };
-    try {
-      const r = await deps.ledger.append(
-        { ...event, actor: self, payload, context },
-        {
-          stream: body.data.stream,
-          idempotencyKey: `api:${key.id}:${body.data.idempotency_key}`,
-        },
-      );
-      return reply.code(r.created ? 201 : 200).send(r);
-    } catch (err) {
-      if (err instanceof LedgerValidationError) return reply.code(400).send({ error: err.message });
-      throw err;
-    }
-  });
+  app.post(
+    '/v1/events',
+    { preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/events']) },
+    async (req, reply) => {
+      const body = AppendBodySchema.safeParse(req.body);
+      if (!body.success) return reply.code(400).send({ error: describeZodError(body.error) });
+      const key = req.principal as ApiPrincipal;
+      const event = body.data.event as AuditEventInput;
+      const refusal = grantRefusal(key, body.data.stream, event);
+      if (refusal) return deny(req, reply, new PrincipalError(refusal, 'forbidden', 'events.emit', key.id));
+      const self = { type: 'service' as const, id: key.id };
+      const claimed = event.actor as { type?: string; id?: string } | undefined;
+      const delegated =
+        claimed && (claimed.type !== self.type || claimed.id !== self.id) ? claimed : undefined;
+      const payload = delegated
+        ? { ...((event.payload as object | undefined) ?? {}), on_behalf_of: delegated }
+        : event.payload;
+      const context = {
+        ...((event.context as object) ?? {}),
+        request: { source: 'api' as const, request_id: req.id },
+      };
+      try {
+        const r = await deps.ledger.append(
+          { ...event, actor: self, payload, context },
+          {
+            stream: body.data.stream,
+            idempotencyKey: `api:${key.id}:${body.data.idempotency_key}`,
+          },
+        );
+        return reply.code(r.created ? 201 : 200).send(r);
+      } catch (err) {
+        if (err instanceof LedgerValidationError) return reply.code(400).send({ error: err.message });
+        throw err;
+      }
+    },
+  );
 
   return app;
 }

@@ -30,7 +30,13 @@ export async function resolvePrincipal(
   try {
     return await requirePrincipal(ledger.db, actingPrincipalId(as), action);
   } catch (err) {
-    if (err instanceof PrincipalError) await recordDenial(ledger, err, { channel: 'cli' });
+    // The refusal stands even when recording it fails; that failure is reported, not hidden.
+    if (err instanceof PrincipalError)
+      await recordDenial(ledger, err, { channel: 'cli' }).catch((e: unknown) =>
+        process.stderr.write(
+          `warning: the denial could not be recorded in the ledger (${(e as Error).name})\n`,
+        ),
+      );
     throw err;
   }
 }

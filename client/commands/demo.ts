@@ -40,8 +40,9 @@ export function register(program: Command): void {
           const client = await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE);
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
+          let admin = '';
           try {
-            const admin = await bootstrapAdmin(createLedger(writer), info);
+            admin = await bootstrapAdmin(createLedger(writer), info);
             for (const scenario of demoScenarios) {
               info(`\n== ${scenario.name}`);
               await scenario.run({
@@ -71,6 +72,7 @@ export function register(program: Command): void {
               'See them in the Temporal Web UI: run "npx ledgerflow dev" and open http://127.0.0.1:' +
                 config.LEDGERFLOW_TEMPORAL_UI_PORT,
               'Verify the ledger: npx ledgerflow ledger verify',
+              `Act as the admin "${admin}": LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow principals add <id> --roles operator`,
             ].join('\n'),
           );
         } finally {
