@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { scheduleId } from '../client/commands/schedules';
+import { connectTemporalClient } from '../client/temporal';
 import { sampleApplication } from '../simulators/loan-fixtures';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 
@@ -165,6 +167,39 @@ describe('CLI denials, one per command group', () => {
     expectRefused(cli(['screen', 'name', 'Jane Doe', '--as', 'rev-only']), /^denied: principal "rev-only"/);
     expectRefused(cli(['lists', 'load', 'nowhere.csv']), /^denied: no acting principal/);
     expectRefused(cli(['history', 'archive', 'wf-1']), /^denied: no acting principal/);
+  });
+});
+
+describe('schedule changes are on record', () => {
+  // The CLI installs the schedules under their production ids; a task queue nobody polls keeps
+  // anything they fire from running, and afterAll deletes them.
+  const queue = `identity-${process.pid}`;
+  afterAll(async () => {
+    const client = await connectTemporalClient(inject('temporalAddress'), 'default');
+    for (const name of ['retention', 'verification'] as const)
+      await client.schedule
+        .getHandle(scheduleId(name))
+        .delete()
+        .catch(() => undefined);
+    await client.connection.close();
+  });
+
+  it('install and pause by an operator are ledger events with the operator as actor', async () => {
+    const env = { LEDGERFLOW_PRINCIPAL: 'op-1', TEMPORAL_TASK_QUEUE: queue };
+    const installed = cli(['schedules', 'install'], env);
+    expect(installed.code, installed.err).toBe(0);
+    const paused = cli(['schedules', 'pause', 'retention', '--note', 'audit freeze'], env);
+    expect(paused.code, paused.err).toBe(0);
+    const rows = (
+      await t.asOwner<{ event_type: string; actor_id: string; resource_id: string }>(
+        `SELECT event_type, actor_id, resource_id FROM ledger_events WHERE event_type LIKE 'schedule.%' ORDER BY seq`,
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { event_type: 'schedule.installed', actor_id: 'op-1', resource_id: scheduleId('retention') },
+      { event_type: 'schedule.installed', actor_id: 'op-1', resource_id: scheduleId('verification') },
+      { event_type: 'schedule.paused', actor_id: 'op-1', resource_id: scheduleId('retention') },
+    ]);
   });
 });
 
