@@ -4,6 +4,7 @@ import { PrincipalIdSchema } from '../../core/loan';
 import type { Database } from '../../db/client';
 import { principals, type PrincipalRow } from '../../db/schema';
 import type { Ledger } from '../../ledger/ledger';
+import { InputError } from '../../runtime/errors';
 import {
   authorize,
   PrincipalError,
@@ -103,7 +104,7 @@ export async function addPrincipal(
     .values({ id: p.id, displayName: p.displayName, roles: p.roles, createdBy })
     .onConflictDoNothing()
     .returning();
-  if (!row) throw new PrincipalError(`principal "${p.id}" already exists`, 'forbidden');
+  if (!row) throw new InputError(`principal "${p.id}" already exists`);
   await ledger.append(
     changeEvent('principal.added', 'add', p.id, createdBy, { display_name: p.displayName, roles: p.roles }),
     { stream: ADMIN_STREAM, idempotencyKey: `principal-added:${p.id}` },
