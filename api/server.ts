@@ -7,7 +7,9 @@ import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 import { EventQuerySchema, queryEvents } from '../ledger/query';
-import { authenticate, type ApiPrincipal, type ApiRole } from '../services/principals/api-keys';
+import { authenticate, eventTypeGranted, type ApiPrincipal } from '../services/principals/api-keys';
+import { authorize, isOwnStream, PrincipalError, type Action } from '../services/principals/authorization';
+import { recordDenial } from '../services/principals/denials';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -25,6 +27,16 @@ const AppendBodySchema = z
     event: z.record(z.string(), z.unknown()),
   })
   .strict();
+
+/**
+ * What authorizes each API route: an action checked by authorize() for the key's principal, or
+ * `public` (no data). test/authorization-matrix.test.ts fails when a route has no entry.
+ */
+export const ROUTE_AUTHORITY = {
+  'GET /health': 'public',
+  'GET /v1/events': 'audit.read',
+  'POST /v1/events': 'events.emit',
+} as const satisfies Record<string, Action | 'public'>;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,25 +59,36 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     }
   });
 
-  const requireRole = (role: ApiRole) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const header = req.headers.authorization;
-    const principal = await authenticate(
-      deps.reader,
-      header?.startsWith('Bearer ') ? header.slice(7) : undefined,
+  const deny = async (req: FastifyRequest, reply: FastifyReply, err: PrincipalError) => {
+    // The refusal stands even when recording it fails (the in-memory count still grows).
+    await recordDenial(deps.ledger, err, { channel: 'api', ip: req.ip, requestId: req.id }).catch(
+      () => undefined,
     );
-    if (!principal) return reply.code(401).send({ error: 'missing, unknown or revoked API key' });
-    if (principal.role !== role)
-      return reply
-        .code(403)
-        .send({ error: `this key has role "${principal.role}"; this route needs "${role}"` });
-    req.principal = principal;
+    const authenticated = err.kind === 'forbidden' || err.kind === 'inactive';
+    return reply.code(authenticated ? 403 : 401).send({ error: err.message });
+  };
+
+  /** 401 for a missing, unknown, revoked or expired key; 403 for a key whose role may not `action`. */
+  const requireAction = (action: Action) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization;
+    try {
+      const principal = await authenticate(
+        deps.reader,
+        header?.startsWith('Bearer ') ? header.slice(7) : undefined,
+      );
+      authorize(principal, action);
+      req.principal = principal;
+    } catch (err) {
+      if (err instanceof PrincipalError) return deny(req, reply, err);
+      throw err;
+    }
   };
 
   const logAccess = (req: FastifyRequest, action: string, resourceId: string) =>
     deps.ledger.append(
       {
         event_type: 'api.ledger_read',
-        actor: { type: 'user', id: req.principal?.principalId ?? 'unknown' },
+        actor: { type: 'user', id: req.principal?.id ?? 'unknown' },
         resource: { type: 'ledger_stream', id: resourceId },
         action,
         outcome: 'success',
@@ -77,37 +100,76 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
 
   app.get('/health', async () => ({ ok: true }));
 
-  app.get('/v1/events', { preHandler: requireRole('auditor') }, async (req, reply) => {
-    const q = EventQuerySchema.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
-    const events = await queryEvents(deps.reader, q.data);
-    await logAccess(req, 'query', q.data.stream);
-    const last = events.at(-1);
-    return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
-  });
+  app.get(
+    '/v1/events',
+    { preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']) },
+    async (req, reply) => {
+      const q = EventQuerySchema.safeParse(req.query);
+      if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
+      const events = await queryEvents(deps.reader, q.data);
+      await logAccess(req, 'query', q.data.stream);
+      const last = events.at(-1);
+      return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
+    },
+  );
 
-  app.post('/v1/events', { preHandler: requireRole('emitter') }, async (req, reply) => {
-    const body = AppendBodySchema.safeParse(req.body);
-    if (!body.success) return reply.code(400).send({ error: describeZodError(body.error) });
-    const event = body.data.event as AuditEventInput;
-    const context = {
-      ...((event.context as object) ?? {}),
-      request: { source: 'api' as const, request_id: req.id },
-    };
-    try {
-      const r = await deps.ledger.append(
-        { ...event, context },
-        {
-          stream: body.data.stream,
-          idempotencyKey: `api:${req.principal?.principalId}:${body.data.idempotency_key}`,
-        },
-      );
-      return reply.code(r.created ? 201 : 200).send(r);
-    } catch (err) {
-      if (err instanceof LedgerValidationError) return reply.code(400).send({ error: err.message });
-      throw err;
-    }
-  });
+  app.post(
+    '/v1/events',
+    { preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/events']) },
+    async (req, reply) => {
+      const body = AppendBodySchema.safeParse(req.body);
+      if (!body.success) return reply.code(400).send({ error: describeZodError(body.error) });
+      const key = req.principal as ApiPrincipal;
+      const event = body.data.event as AuditEventInput;
+      const refusal = grantRefusal(key, body.data.stream, event);
+      if (refusal) return deny(req, reply, new PrincipalError(refusal, 'forbidden', 'events.emit', key.id));
+      const self = { type: 'service' as const, id: key.id };
+      const claimed = event.actor as { type?: string; id?: string } | undefined;
+      const delegated =
+        claimed && (claimed.type !== self.type || claimed.id !== self.id) ? claimed : undefined;
+      const payload = delegated
+        ? { ...((event.payload as object | undefined) ?? {}), on_behalf_of: delegated }
+        : event.payload;
+      const context = {
+        ...((event.context as object) ?? {}),
+        request: { source: 'api' as const, request_id: req.id },
+      };
+      try {
+        const r = await deps.ledger.append(
+          { ...event, actor: self, payload, context },
+          {
+            stream: body.data.stream,
+            idempotencyKey: `api:${key.id}:${body.data.idempotency_key}`,
+          },
+        );
+        return reply.code(r.created ? 201 : 200).send(r);
+      } catch (err) {
+        if (err instanceof LedgerValidationError) return reply.code(400).send({ error: err.message });
+        throw err;
+      }
+    },
+  );
 
   return app;
+}
+
+/**
+ * Why an emitter key may not append this event, or undefined when it may: the stream and the
+ * event type must be granted to the key, never one of ledgerflow's own streams, and naming an
+ * actor other than the key's principal needs a delegation grant (recorded as `on_behalf_of`).
+ */
+export function grantRefusal(
+  key: ApiPrincipal,
+  stream: string,
+  event: Record<string, unknown>,
+): string | undefined {
+  if (isOwnStream(stream)) return `stream "${stream}" is ledgerflow's own; only its services append there`;
+  if (!key.streams.includes(stream)) return `this key may not append to stream "${stream}"`;
+  const type = typeof event.event_type === 'string' ? event.event_type : '';
+  if (!eventTypeGranted(key.eventTypes, type)) return `this key may not append events of type "${type}"`;
+  const actor = event.actor as { type?: unknown; id?: unknown } | undefined;
+  const isSelf = !actor || (actor.type === 'service' && actor.id === key.id);
+  if (!isSelf && !key.mayDelegate)
+    return 'this key may not act on behalf of another actor (no delegation grant)';
+  return undefined;
 }

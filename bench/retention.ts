@@ -168,6 +168,9 @@ export async function measure(
       await owner.query('VACUUM ANALYZE ledger_events, ledger_payloads, bench_plain_payloads');
       const setupMs = performance.now() - t0;
 
+      await owner.query(
+        `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('bench', 'bench', '{compliance}', 'bench')`,
+      );
       await syncPolicies(
         createLedger(writer),
         {
@@ -184,9 +187,6 @@ export async function measure(
           ],
         },
         { changedBy: 'bench', reason: 'bench' },
-      );
-      await owner.query(
-        `INSERT INTO principals (id, display_name, created_by) VALUES ('bench', 'bench', 'bench')`,
       );
       const heldCases = Array.from({ length: HELD_CASES }, (_, i) => `case-${i * 100 + 7}`);
       for (const c of heldCases) {

@@ -7,6 +7,7 @@ import { createLedger, type Ledger } from '../ledger/ledger';
 import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';
+import { installRuntimeLogger } from '../worker/create-worker';
 import { connectTemporalClient } from './temporal';
 
 /** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
@@ -30,8 +31,8 @@ export async function withContext<T>(
 ): Promise<T> {
   const config = loadConfig();
   if (opts.temporal) {
-    // The SDK's own log level; the first installation in a process wins.
-    const { installRuntimeLogger } = await import('../worker/create-worker');
+    // The SDK's own log level; the first installation in a process wins. (A static import: bin/
+    // runs through tsx's CommonJS hook, under which a dynamic import() of a .ts path is not found.)
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
   const env = await openEnvironment(config, {

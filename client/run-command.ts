@@ -29,7 +29,7 @@ function reportError(err: unknown): number {
   }
   if (err instanceof PrincipalError) {
     process.stderr.write(`denied: ${err.message}\n`);
-    return EXIT.failed;
+    return EXIT.cannotRun;
   }
   if (err instanceof LedgerValidationError) {
     process.stderr.write(`rejected: ${err.message}\n`);
@@ -44,6 +44,15 @@ function reportError(err: unknown): number {
     process.stderr.write(`error: ${e.message}\nRun "ledgerflow doctor" to see what is unreachable.\n`);
     return EXIT.cannotRun;
   }
-  process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
+  // Node's own errors (ERR_*, ENOENT, ...) describe the program, not the data: show them.
+  if (typeof e?.code === 'string' && /^(ERR_[A-Z_]+|E[A-Z]+)$/.test(e.code)) {
+    process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+    return EXIT.failed;
+  }
+  // Never the message or stack of an unexpected error: they can carry input values (a database
+  // error quotes the row it rejected, personal data included). The name and code locate it.
+  process.stderr.write(
+    `error: unexpected ${e?.name ?? 'error'}${e?.code ? ` (code ${e.code})` : ''}; nothing shown of its detail, which may hold personal data\n`,
+  );
   return EXIT.failed;
 }

@@ -32,7 +32,13 @@ export const LoanApplicationFileSchema = z
     applicationId: ApplicationIdSchema,
     applicant: z
       .object({
-        fullName: z.string().trim().min(2, 'is required').max(200),
+        fullName: z
+          .string()
+          .trim()
+          .min(2, 'is required')
+          .max(200)
+          // eslint-disable-next-line no-control-regex -- control characters are what this rejects
+          .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
         dateOfBirth: isoDate('1900-01-01', '2010-12-31'),
         nationalId: z.string().regex(/^[A-Z0-9-]{4,32}$/, 'must be 4-32 chars of A-Z, 0-9 or "-"'),
         country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code, e.g. "DE"'),

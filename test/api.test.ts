@@ -16,10 +16,23 @@ beforeAll(async () => {
   t = await createTestDatabase();
   writer = t.connect();
   await t.asOwner(
-    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('alice', 'Alice Auditor', '{auditor}', 'test'), ('svc-billing', 'Billing service', '{emitter}', 'test')`,
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('alice', 'Alice Auditor', '{auditor}', 'test'), ('svc-billing', 'Billing service', '{emitter}', 'test'), ('root', 'Admin', '{admin}', 'test')`,
   );
-  auditorKey = (await createApiKey(createLedger(writer), 'alice', 'auditor', 'admin')).key;
-  emitterKey = (await createApiKey(createLedger(writer), 'svc-billing', 'emitter', 'admin')).key;
+  auditorKey = (await createApiKey(createLedger(writer), { principalId: 'alice', role: 'auditor' }, 'root'))
+    .key;
+  emitterKey = (
+    await createApiKey(
+      createLedger(writer),
+      {
+        principalId: 'svc-billing',
+        role: 'emitter',
+        streams: ['billing'],
+        eventTypes: ['test.*'],
+        mayDelegate: true,
+      },
+      'root',
+    )
+  ).key;
   for (let i = 0; i < 3; i++) {
     await createLedger(writer).append(sampleEvent({ subject_id: 'subj-1', payload: { i } }), {
       idempotencyKey: `seed-${i}`,
@@ -85,9 +98,13 @@ describe('auditor HTTP API', () => {
   });
 
   it('stops accepting a revoked key', async () => {
-    const { keyId, key } = await createApiKey(createLedger(writer), 'alice', 'auditor', 'admin');
+    const { keyId, key } = await createApiKey(
+      createLedger(writer),
+      { principalId: 'alice', role: 'auditor' },
+      'root',
+    );
     expect((await get('/v1/events', key)).statusCode).toBe(200);
-    await revokeApiKey(createLedger(writer), keyId, 'admin');
+    await revokeApiKey(createLedger(writer), keyId, 'root');
     expect((await get('/v1/events', key)).statusCode).toBe(401);
     await expect(t.asOwner(`DELETE FROM api_keys WHERE key_id = '${keyId}'`)).rejects.toThrow(
       /only be revoked/,

@@ -85,7 +85,7 @@ describe('ledgerflow CLI', () => {
       '--as',
       'ghost',
     ]);
-    expect(denied.code).toBe(1);
+    expect(denied.code).toBe(2);
     expect(denied.err).toMatch(/denied: unknown principal "ghost"/);
     await t.asOwner(
       `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('root', 'Root', '{admin}', 'test'), ('alice', 'Alice', '{reviewer}', 'test')`,

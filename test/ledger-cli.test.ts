@@ -37,6 +37,7 @@ function cli(args: string[], env: Record<string, string> = {}, input?: string): 
           DATABASE_URL: t.ownerUrl,
           LEDGERFLOW_DATA_DIR: path.join(dir, 'data'),
           LEDGERFLOW_CHECKPOINT_EVERY: '8',
+          LEDGERFLOW_PRINCIPAL: 'script-1',
           ...env,
         },
       },
@@ -63,6 +64,9 @@ const lines = (n: number, from = 0) =>
 
 beforeAll(async () => {
   t = await createTestDatabase();
+  await t.asOwner(
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('script-1', 'Import script', '{operator}', 'test')`,
+  );
   dir = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-cli-'));
 });
 afterAll(async () => {

@@ -15,9 +15,15 @@ beforeAll(async () => {
   t = await createTestDatabase();
   const writer = t.connect();
   await t.asOwner(
-    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('svc', 'Svc', '{emitter}', 'test')`,
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('svc', 'Svc', '{emitter}', 'test'), ('root', 'Admin', '{admin}', 'test')`,
   );
-  key = (await createApiKey(createLedger(writer), 'svc', 'emitter', 'admin')).key;
+  key = (
+    await createApiKey(
+      createLedger(writer),
+      { principalId: 'svc', role: 'emitter', streams: ['api'], eventTypes: ['test.*'] },
+      'root',
+    )
+  ).key;
   app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer, ledger: createLedger(writer) });
 });
 afterAll(async () => {

@@ -7,7 +7,14 @@ import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, type TestDatabase } from './helpers';
-import { TEST_RETENTION_CONFIG, appendEvents, dbNow, sleep, useTempDataDir } from './retention-helpers';
+import {
+  TEST_RETENTION_CONFIG,
+  addPrincipals,
+  appendEvents,
+  dbNow,
+  sleep,
+  useTempDataDir,
+} from './retention-helpers';
 import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
 import { createLedger } from '../ledger/ledger';
 
@@ -21,6 +28,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   temporal = await createTemporalTestEnv();
   db = t.connect();
+  await addPrincipals(t, ['alice']);
   await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
 });
 afterAll(async () => {

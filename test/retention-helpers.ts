@@ -40,7 +40,7 @@ export function useTempDataDir(): string {
 export async function addPrincipals(t: TestDatabase, ids: string[]): Promise<void> {
   for (const id of ids) {
     await t.asOwner(
-      `INSERT INTO principals (id, display_name, created_by) VALUES ($1, $1, 'test') ON CONFLICT DO NOTHING`,
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ($1, $1, '{compliance}', 'test') ON CONFLICT DO NOTHING`,
       [id],
     );
   }

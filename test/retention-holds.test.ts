@@ -178,10 +178,10 @@ describe('legal holds', () => {
       releaseHold(createLedger(db), { holdId: 'nope', releasedBy: 'bob', reason: 'x' }),
       /unknown legal hold/,
     );
-    await rejected(
+    // An unknown principal is an authorization denial (PrincipalError), not a retention rejection.
+    await expect(
       releaseHold(createLedger(db), { holdId: hold.holdId, releasedBy: 'mallory', reason: 'x' }),
-      /unknown principal/,
-    );
+    ).rejects.toThrow(/unknown principal/);
     await rejected(
       placeHold(createLedger(db), {
         scope: 'data_class',

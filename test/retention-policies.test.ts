@@ -10,7 +10,7 @@ import {
 } from '../core/retention';
 import type { Database } from '../db/client';
 import { createTestDatabase, type TestDatabase } from './helpers';
-import { appendEvents, dbNow, sleep } from './retention-helpers';
+import { addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -19,6 +19,7 @@ let db: Database;
 beforeAll(async () => {
   t = await createTestDatabase();
   db = t.connect();
+  await addPrincipals(t, ['a', 'alice', 'bob']);
 });
 afterAll(async () => {
   await t?.drop();

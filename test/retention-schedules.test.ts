@@ -21,6 +21,7 @@ import {
   sleep,
   useTempDataDir,
   waitForScheduleRun,
+  addPrincipals,
 } from './retention-helpers';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 import { createLedger } from '../ledger/ledger';
@@ -37,6 +38,7 @@ beforeAll(async () => {
   temporal = await createTemporalTestEnv();
   db = t.connect();
   await temporal.startWorker({ db, ledger: createLedger(db) });
+  await addPrincipals(t, ['alice']);
   await syncPolicies(createLedger(db), TEST_RETENTION_CONFIG, { changedBy: 'alice', reason: 'test setup' });
   settings = { taskQueue: temporal.taskQueue, prefix, retentionInput: { batchSize: 50 } };
 });

@@ -36,7 +36,7 @@ function cli(args: string[]) {
 describe('ledgerflow lists / screen', () => {
   it('refuses an unknown acting principal before anything is written', () => {
     const r = cli(['screen', 'name', 'Jane Doe', '--as', 'ghost']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/denied: unknown principal "ghost"/);
   });
 

@@ -3,7 +3,7 @@ import { buildApiServer } from '../../api/server';
 import { InputError } from '../../runtime/errors';
 import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
 import { withContext } from '../context';
-import { resolvePrincipal } from '../principals';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { action } from '../run-command';
 
@@ -38,22 +38,54 @@ export function register(program: Command): void {
     .description('create a key for a known principal; the key is printed once')
     .requiredOption('--principal <id>', 'principal the key acts as')
     .requiredOption('--role <role>', 'auditor | emitter')
-    .option('--as <principal>', 'admin principal creating the key (or LEDGERFLOW_PRINCIPAL)')
+    .option('--stream <stream...>', "emitter: streams the key may append to (never ledgerflow's own)")
+    .option(
+      '--event-type <type...>',
+      'emitter: event types it may append (exact, or a prefix like "billing.*")',
+    )
+    .option('--on-behalf-of', 'emitter: may name another actor (recorded as payload.on_behalf_of)')
+    .option('--expires <iso>', 'expiry time (default: none)')
+    .option('--as <principal>', `admin creating the key; ${AS_HELP}`)
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { principal: string; role: string; as?: string; json?: boolean }) => {
-        const role = ApiRoleSchema.safeParse(opts.role);
-        if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
-        await withContext({ quiet: opts.json }, async (ctx) => {
-          const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
-          const created = await createApiKey(ctx.ledger(), opts.principal, role.data, by.id);
-          if (opts.json) printJson(created);
-          else
-            info(
-              `key ${created.keyId} for ${opts.principal} (${role.data}); store it now, it is not shown again:\n${created.key}`,
+      action(
+        async (opts: {
+          principal: string;
+          role: string;
+          stream?: string[];
+          eventType?: string[];
+          onBehalfOf?: boolean;
+          expires?: string;
+          as?: string;
+          json?: boolean;
+        }) => {
+          const role = ApiRoleSchema.safeParse(opts.role);
+          if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
+          const expiresAt = opts.expires ? new Date(opts.expires) : undefined;
+          if (expiresAt && Number.isNaN(expiresAt.getTime()))
+            throw new InputError(`--expires: "${opts.expires}" is not an ISO 8601 time`);
+          await withContext({ quiet: opts.json }, async (ctx) => {
+            const by = await resolvePrincipal(ctx, opts.as, 'api_key.manage');
+            const created = await createApiKey(
+              ctx.ledger(),
+              {
+                principalId: opts.principal,
+                role: role.data,
+                streams: opts.stream ?? [],
+                eventTypes: opts.eventType ?? [],
+                mayDelegate: Boolean(opts.onBehalfOf),
+                expiresAt,
+              },
+              by.id,
             );
-        });
-      }),
+            if (opts.json) printJson(created);
+            else
+              info(
+                `key ${created.keyId} for ${opts.principal} (${role.data}); store it now, it is not shown again:\n${created.key}`,
+              );
+          });
+        },
+      ),
     );
   keys
     .command('list')
@@ -69,6 +101,11 @@ export function register(program: Command): void {
               key: (k) => k.key_id,
               principal: (k) => k.principal_id,
               role: (k) => k.role,
+              grants: (k) =>
+                [k.streams.join(','), k.event_types.join(','), k.may_delegate ? 'on-behalf-of' : '']
+                  .filter(Boolean)
+                  .join(' '),
+              expires: (k) => k.expires_at?.toISOString(),
               created: (k) => k.created_at?.toISOString(),
               revoked: (k) => k.revoked_at?.toISOString(),
             });
@@ -78,11 +115,11 @@ export function register(program: Command): void {
   keys
     .command('revoke <keyId>')
     .description('revoke a key (it stays on record)')
-    .option('--as <principal>', 'admin principal revoking it (or LEDGERFLOW_PRINCIPAL)')
+    .option('--as <principal>', `admin revoking it; ${AS_HELP}`)
     .action(
       action(async (keyId: string, opts: { as?: string }) => {
         await withContext({}, async (ctx) => {
-          const by = await resolvePrincipal(ctx.db('ledgerflow_reader'), opts.as, 'admin');
+          const by = await resolvePrincipal(ctx, opts.as, 'api_key.manage');
           await revokeApiKey(ctx.ledger(), keyId, by.id);
           info(`revoked ${keyId}`);
         });

@@ -7,6 +7,8 @@ import type { ProviderEndpoints } from '../../services/loans/enrichment';
 import { openEnvironment } from '../../runtime/environment';
 import { installRuntimeLogger } from '../../worker/create-worker';
 import { startWorker } from '../../worker/start';
+import { createLedger } from '../../ledger/ledger';
+import { bootstrapAdmin } from '../bootstrap';
 import { demoScenarios } from '../demo/scenarios';
 import { info } from '../output';
 import { action } from '../run-command';
@@ -38,7 +40,9 @@ export function register(program: Command): void {
           const client = await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE);
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
+          let admin = '';
           try {
+            admin = await bootstrapAdmin(createLedger(writer), info);
             for (const scenario of demoScenarios) {
               info(`\n== ${scenario.name}`);
               await scenario.run({
@@ -48,6 +52,7 @@ export function register(program: Command): void {
                 reader,
                 writer,
                 ownerUrl: env.ownerUrl,
+                admin,
                 log: info,
                 useProviders: (urls) => {
                   providers = urls;
@@ -67,6 +72,7 @@ export function register(program: Command): void {
               'See them in the Temporal Web UI: run "npx ledgerflow dev" and open http://127.0.0.1:' +
                 config.LEDGERFLOW_TEMPORAL_UI_PORT,
               'Verify the ledger: npx ledgerflow ledger verify',
+              `Act as the admin "${admin}": LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow principals add <id> --roles operator`,
             ].join('\n'),
           );
         } finally {

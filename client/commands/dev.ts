@@ -4,6 +4,10 @@ import { loadConfig, providerEndpoints } from '../../runtime/config';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
 import { startProviders, type RunningProviders } from '../../simulators';
 import { startWorker } from '../../worker/start';
+import { createLedger } from '../../ledger/ledger';
+import { closeDatabase, createDatabase } from '../../db/client';
+import { appRoleUrl } from '../../db/roles';
+import { bootstrapAdmin } from '../bootstrap';
 import { info } from '../output';
 import { action } from '../run-command';
 
@@ -25,6 +29,8 @@ export function register(program: Command): void {
         let providers: RunningProviders | undefined;
         try {
           await runMigrations(config, env.ownerUrl);
+          const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
+          const admin = await bootstrapAdmin(createLedger(writer), info).finally(() => closeDatabase(writer));
           // Without real provider endpoints, the simulated registry and bureau stand in.
           let urls = providerEndpoints(config);
           if (!urls) {
@@ -50,6 +56,7 @@ export function register(program: Command): void {
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
               `  providers    registry ${urls.registryUrl}, credit bureau ${urls.bureauUrl}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
+              `  admin        ${admin} (act as it: LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow ...)`,
               'In another terminal: npx ledgerflow doctor | npx ledgerflow --help. Ctrl-C stops everything.',
             ].join('\n'),
           );

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { archiveWorkflowRun } from '../../services/archive/archive-run';
 import { historyToJSON } from '../../services/archive/history-json';
 import { withContext } from '../context';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
@@ -95,9 +96,11 @@ export function register(program: Command): void {
   h.command('archive <workflowId>')
     .description('archive a closed workflow run now and seal its digest (the loan workflow does this itself)')
     .option('--run <runId>', 'run id (default: latest)')
+    .option('--as <principal>', AS_HELP)
     .action(
-      historyAction(async (workflowId: string, opts: { run?: string }) => {
+      historyAction(async (workflowId: string, opts: { run?: string; as?: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
+          await resolvePrincipal(ctx, opts.as, 'history.archive');
           const r = await archiveWorkflowRun(
             { ledger: ctx.ledger(), client: await ctx.temporal() },
             { workflowId, runId: opts.run, source: 'cli' },

@@ -3,6 +3,7 @@ import { RetentionRejected } from '../../services/retention/errors';
 import { listHolds, placeHold, releaseHold, type HoldScope } from '../../services/retention/holds';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { action } from '../run-command';
 
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .option('--data-class <class>', 'a whole data class, e.g. ledger_payloads')
     .requiredOption('--case-id <id>', 'legal case / matter reference the hold belongs to')
     .requiredOption('--reason <text>', 'why')
-    .requiredOption('--as <principal>', 'principal placing the hold')
+    .option('--as <principal>', `principal placing the hold; ${AS_HELP}`)
     .option('--json', 'print JSON')
     .action(
       action(
@@ -30,7 +31,7 @@ export function register(program: Command): void {
           dataClass?: string;
           caseId: string;
           reason: string;
-          as: string;
+          as?: string;
           json?: boolean;
         }) => {
           const scopes = (
@@ -46,12 +47,13 @@ export function register(program: Command): void {
           }
           const [scope, value] = scopes[0] as [HoldScope, string];
           return withContext({ quiet: opts.json }, async (ctx) => {
+            const placedBy = (await resolvePrincipal(ctx, opts.as, 'hold.place')).id;
             const h = await placeHold(ctx.ledger(), {
               scope,
               value,
               caseId: opts.caseId,
               reason: opts.reason,
-              placedBy: opts.as,
+              placedBy,
             });
             if (opts.json) printJson(h);
             else process.stdout.write(`${h.holdId}\n`);
@@ -64,13 +66,14 @@ export function register(program: Command): void {
   hold
     .command('release <holdId>')
     .description('release a hold; must be a different principal than the one who placed it')
-    .requiredOption('--as <principal>', 'principal releasing the hold')
+    .option('--as <principal>', `principal releasing the hold; ${AS_HELP}`)
     .requiredOption('--reason <text>', 'why')
     .option('--json', 'print JSON')
     .action(
-      action(async (holdId: string, opts: { as: string; reason: string; json?: boolean }) =>
+      action(async (holdId: string, opts: { as?: string; reason: string; json?: boolean }) =>
         withContext({ quiet: opts.json }, async (ctx) => {
-          const h = await releaseHold(ctx.ledger(), { holdId, releasedBy: opts.as, reason: opts.reason });
+          const releasedBy = (await resolvePrincipal(ctx, opts.as, 'hold.release')).id;
+          const h = await releaseHold(ctx.ledger(), { holdId, releasedBy, reason: opts.reason });
           if (opts.json) printJson(h);
           info(`legal hold ${h.holdId} released by ${h.releasedBy} (placed by ${h.placedBy})`);
         }),

@@ -1,27 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Actor } from '../../core/audit-event';
-import type { PrincipalRole } from '../../core/loan';
-import type { Database } from '../../db/client';
+import type { Ledger } from '../../ledger/ledger';
+import type { Action } from '../../services/principals/authorization';
 import { createScreeningService, listStatus, type CallContext } from '../../services/screening';
 import { withContext } from '../context';
-import { resolvePrincipal } from '../principals';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 
 /** The acting principal (`--as`, else LEDGERFLOW_PRINCIPAL) as the ledger actor; unknown principals are refused. */
 export async function cliCall(
-  db: Database,
+  ctx: { ledger(): Ledger },
   as: string | undefined,
-  role: PrincipalRole,
+  act: Action,
 ): Promise<CallContext> {
-  const principal = await resolvePrincipal(db, as, role);
+  const principal = await resolvePrincipal(ctx, as, act);
   const actor: Actor = { type: 'user', id: principal.id };
   return { actor, context: { request: { source: 'cli', request_id: randomUUID() } } };
 }
 
 /** Help text of the `--as` option shared by the screening commands. */
-export const AS_OPTION = 'acting principal (default $LEDGERFLOW_PRINCIPAL)';
+export const AS_OPTION = AS_HELP;
 
 export function register(program: Command): void {
   const lists = program.command('lists').description('sanctions lists: load versions, show status');
@@ -60,7 +60,7 @@ export function register(program: Command): void {
               log: info,
             });
             const r = await screening.loadList({
-              ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
+              ...(await cliCall(ctx, opts.as, 'lists.load')),
               ...(isUrl ? { url: target } : { path: target }),
               source: opts.source,
               confirm: opts.confirm,

@@ -14,12 +14,12 @@ import {
 import { startProviders } from '../../simulators';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
-import { PRINCIPAL_ENV, PrincipalError, actingPrincipalId } from '../principals';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { EXIT, action } from '../run-command';
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
- * an invalid application, "denied:" for principals, "refused:" for state conflicts (exit 1).
+ * an invalid application, "refused:" for state conflicts (exit 1).
  */
 export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
   return action(async (...args: A) => {
@@ -31,10 +31,6 @@ export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<numb
         for (const f of err.fields) process.stderr.write(`  ${f.field}: ${f.message}\n`);
         return EXIT.failed;
       }
-      if (err instanceof PrincipalError) {
-        process.stderr.write(`denied: ${err.message}\n`);
-        return EXIT.failed;
-      }
       if (err instanceof LoanStateError) {
         process.stderr.write(`refused: ${err.message}\n`);
         return EXIT.failed;
@@ -44,7 +40,7 @@ export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<numb
   });
 }
 
-const asOption = `act as this principal (default: $${PRINCIPAL_ENV})`;
+const asOption = AS_HELP;
 
 export function register(program: Command): void {
   const loan = program.command('loan').description('loan applications: start, follow, review');
@@ -71,7 +67,7 @@ export function register(program: Command): void {
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
             raw,
-            actingPrincipalId(opts.as),
+            (await resolvePrincipal(ctx, opts.as, 'loan.start')).id,
           );
           let result: LoanState | undefined;
           if (opts.wait) result = await waitForDecisionOrReview(r.handle);
@@ -164,7 +160,7 @@ export function register(program: Command): void {
             const state = await reviewLoan(
               { db: ctx.db(), client: await ctx.temporal() },
               id,
-              actingPrincipalId(opts.as),
+              (await resolvePrincipal(ctx, opts.as, 'loan.review')).id,
               opts.approve ? 'approve' : 'decline',
               opts.reason,
             );

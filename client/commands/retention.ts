@@ -7,6 +7,7 @@ import { policyVersions, syncPolicies } from '../../services/retention/policies'
 import { previewClasses } from '../../services/retention/preview';
 import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 
@@ -41,7 +42,7 @@ export function register(program: Command): void {
       'write changed policies (new versions + ledger events); locked ones can only be extended',
     )
     .option('--history', 'show every stored version')
-    .option('--as <principal>', 'who changes the policies (with --apply)', 'cli')
+    .option('--as <principal>', `who changes the policies (with --apply); ${AS_HELP}`)
     .option('--reason <text>', 'why (with --apply)', 'policy sync from config')
     .option('--json', 'print JSON')
     .action(
@@ -50,7 +51,7 @@ export function register(program: Command): void {
           config?: string;
           apply?: boolean;
           history?: boolean;
-          as: string;
+          as?: string;
           reason: string;
           json?: boolean;
         }) => {
@@ -62,8 +63,12 @@ export function register(program: Command): void {
           }
           return withContext({ quiet: opts.json }, async (ctx) => {
             const db = ctx.db();
+            // Showing the policies needs nobody; storing them needs a principal allowed to.
+            const changedBy = opts.apply
+              ? (await resolvePrincipal(ctx, opts.as, 'policy.change')).id
+              : '(dry run)';
             const sync = await syncPolicies(ctx.ledger(), raw, {
-              changedBy: opts.as,
+              changedBy,
               reason: opts.reason,
               dryRun: !opts.apply,
             });
@@ -107,7 +112,7 @@ export function register(program: Command): void {
     .option('--as-of <iso>', 'expire as of this time (default: now; never in the future)')
     .option('--batch-size <n>', 'rows per batch transaction', '1000')
     .option('--class <dataClass...>', 'only these data classes')
-    .option('--as <principal>', 'who requests the run', 'cli')
+    .option('--as <principal>', `who requests the purge; ${AS_HELP}`)
     .option('--json', 'print JSON')
     .action(
       action(
@@ -116,7 +121,7 @@ export function register(program: Command): void {
           asOf?: string;
           batchSize: string;
           class?: string[];
-          as: string;
+          as?: string;
           json?: boolean;
         }) => {
           const asOf = asOfArg(opts.asOf);
@@ -145,12 +150,13 @@ export function register(program: Command): void {
             });
           }
           return withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+            const requestedBy = (await resolvePrincipal(ctx, opts.as, 'retention.purge')).id;
             const client = await ctx.temporal();
             const input: RetentionPurgeInput = {
               asOf,
               batchSize,
               dataClasses: opts.class,
-              requestedBy: opts.as,
+              requestedBy,
             };
             const workflowId = `retention-manual-${new Date().toISOString().replace(/[:.]/g, '-')}`;
             info(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
@@ -17,7 +17,8 @@ import type { Database } from '../../db/client';
 import { appRoleUrl } from '../../db/roles';
 import type { Config } from '../../runtime/config';
 import { InputError } from '../../runtime/errors';
-import { withContext } from '../context';
+import { withContext, type CommandContext } from '../context';
+import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 
@@ -276,6 +277,33 @@ function isoArg(v: string, what: string): Date {
   return d;
 }
 
+/**
+ * Authorizes the acting principal to manage schedules, runs `change`, then records it in the
+ * ledger (stream `admin`) with the principal as actor.
+ */
+async function scheduleChange(
+  ctx: CommandContext,
+  as: string | undefined,
+  verb: string,
+  change: (client: Client) => Promise<{ scheduleId: string; detail?: Record<string, string> }[]>,
+): Promise<void> {
+  const by = await resolvePrincipal(ctx, as, 'schedule.manage');
+  const changed = await change(await ctx.temporal());
+  for (const c of changed)
+    await ctx.ledger().append(
+      {
+        event_type: `schedule.${verb}`,
+        actor: { type: 'user', id: by.id },
+        resource: { type: 'schedule', id: c.scheduleId },
+        action: verb,
+        outcome: 'success',
+        context: { request: { source: 'cli', request_id: randomUUID() } },
+        payload: c.detail ?? {},
+      },
+      { stream: 'admin', idempotencyKey: `schedule:${c.scheduleId}:${verb}:${randomUUID()}` },
+    );
+}
+
 export function register(program: Command): void {
   const sch = program
     .command('schedules')
@@ -284,12 +312,17 @@ export function register(program: Command): void {
   sch
     .command('install')
     .description('create or update both schedules (idempotent)')
+    .option('--as <principal>', AS_HELP)
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { json?: boolean }) =>
+      action(async (opts: { as?: string; json?: boolean }) =>
         withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
-          const r = await installSchedules(await ctx.temporal(), {
-            taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+          let r: InstallResult[] = [];
+          await scheduleChange(ctx, opts.as, 'installed', async (client) => {
+            r = await installSchedules(client, { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE });
+            return r
+              .filter((x) => x.outcome !== 'unchanged')
+              .map((x) => ({ scheduleId: x.scheduleId, detail: { outcome: x.outcome } }));
           });
           if (opts.json) printJson(r);
           else printTable(r, { schedule: (x) => x.scheduleId, outcome: (x) => x.outcome });
@@ -323,12 +356,16 @@ export function register(program: Command): void {
   sch
     .command('trigger <name>')
     .description('run a schedule now (retention | verification)')
+    .option('--as <principal>', AS_HELP)
     .action(
-      action(async (name: string) =>
+      action(async (name: string, opts: { as?: string }) =>
         withContext({ temporal: true }, async (ctx) => {
-          const n = nameArg(name);
-          await (await ctx.temporal()).schedule.getHandle(scheduleId(n)).trigger();
-          info(`triggered ${scheduleId(n)}`);
+          const id = scheduleId(nameArg(name));
+          await scheduleChange(ctx, opts.as, 'triggered', async (client) => {
+            await client.schedule.getHandle(id).trigger();
+            return [{ scheduleId: id }];
+          });
+          info(`triggered ${id}`);
         }),
       ),
     );
@@ -338,12 +375,17 @@ export function register(program: Command): void {
       .command(`${verb} <name>`)
       .description(`${verb} a schedule`)
       .option('--note <text>', 'why')
+      .option('--as <principal>', AS_HELP)
       .action(
-        action(async (name: string, opts: { note?: string }) =>
+        action(async (name: string, opts: { note?: string; as?: string }) =>
           withContext({ temporal: true }, async (ctx) => {
-            const h = (await ctx.temporal()).schedule.getHandle(scheduleId(nameArg(name)));
-            await h[verb](opts.note ?? `${verb}d from the CLI`);
-            info(`${verb}d ${h.scheduleId}`);
+            const id = scheduleId(nameArg(name));
+            const note = opts.note ?? `${verb}d from the CLI`;
+            await scheduleChange(ctx, opts.as, `${verb}d`, async (client) => {
+              await client.schedule.getHandle(id)[verb](note);
+              return [{ scheduleId: id, detail: { note } }];
+            });
+            info(`${verb}d ${id}`);
           }),
         ),
       );
@@ -355,8 +397,9 @@ export function register(program: Command): void {
     .requiredOption('--from <iso>', 'start time')
     .requiredOption('--to <iso>', 'end time')
     .option('--overlap <policy>', 'skip | buffer_one | buffer_all | allow_all', 'buffer_all')
+    .option('--as <principal>', AS_HELP)
     .action(
-      action(async (name: string, opts: { from: string; to: string; overlap: string }) => {
+      action(async (name: string, opts: { from: string; to: string; overlap: string; as?: string }) => {
         const start = isoArg(opts.from, '--from');
         const end = isoArg(opts.to, '--to');
         if (end <= start) throw new InputError('--to must be after --from');
@@ -368,9 +411,12 @@ export function register(program: Command): void {
         }[opts.overlap.toLowerCase()];
         if (!overlap) throw new InputError('--overlap must be skip, buffer_one, buffer_all or allow_all');
         return withContext({ temporal: true }, async (ctx) => {
-          const h = (await ctx.temporal()).schedule.getHandle(scheduleId(nameArg(name)));
-          await h.backfill({ start, end, overlap });
-          info(`backfill of ${h.scheduleId} from ${start.toISOString()} to ${end.toISOString()} requested`);
+          const id = scheduleId(nameArg(name));
+          await scheduleChange(ctx, opts.as, 'backfilled', async (client) => {
+            await client.schedule.getHandle(id).backfill({ start, end, overlap });
+            return [{ scheduleId: id, detail: { from: start.toISOString(), to: end.toISOString() } }];
+          });
+          info(`backfill of ${id} from ${start.toISOString()} to ${end.toISOString()} requested`);
         });
       }),
     );

@@ -101,7 +101,7 @@ export function register(program: Command): void {
               matcher: ctx.config.screening,
             });
             const r = await screening.screenName({
-              ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
+              ...(await cliCall(ctx, opts.as, 'screening.run')),
               name,
               dob: opts.dob,
               country: opts.country,
@@ -159,7 +159,7 @@ export function register(program: Command): void {
             let started = false;
             const report = await screening.screenBatch(
               {
-                ...(await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'operator')),
+                ...(await cliCall(ctx, opts.as, 'screening.run')),
                 file,
                 column: opts.column,
                 batchId: opts.batch,
@@ -220,7 +220,7 @@ export function register(program: Command): void {
               ledger: ctx.ledger(),
               matcher: ctx.config.screening,
             });
-            const call = await cliCall(ctx.db('ledgerflow_reader'), opts.as, 'reviewer');
+            const call = await cliCall(ctx, opts.as, 'screening.decide');
             const r = await screening.recordFalsePositive({
               ...call,
               subjectId: opts.subject,

@@ -6,7 +6,8 @@ import {
   submitLoanApplication,
   type LoanRunOptions,
 } from '../../services/loans/applications';
-import { ensurePrincipal } from '../../services/principals/principals';
+import { createLedger } from '../../ledger/ledger';
+import { ensurePrincipalRecorded } from '../../services/principals/principals';
 import { startProviders, type FaultConfig, type RunningProviders } from '../../simulators';
 import { buildTimeline } from '../history';
 import { printTable } from '../output';
@@ -33,8 +34,17 @@ async function withProviders<T>(
   const providers = await startProviders({ latencyMs: 10, ...faults });
   ctx.useProviders(providers.urls);
   try {
-    await ensurePrincipal(ctx.writer, OPERATOR, ['operator'], 'Demo Operator');
-    await ensurePrincipal(ctx.writer, REVIEWER, ['reviewer'], 'Demo Reviewer');
+    const ledger = createLedger(ctx.writer);
+    await ensurePrincipalRecorded(
+      ledger,
+      { id: OPERATOR, displayName: 'Demo Operator', roles: ['operator'] },
+      ctx.admin,
+    );
+    await ensurePrincipalRecorded(
+      ledger,
+      { id: REVIEWER, displayName: 'Demo Reviewer', roles: ['reviewer'] },
+      ctx.admin,
+    );
     await seedInterimWatchlist(ctx.writer);
     return await fn(providers);
   } finally {

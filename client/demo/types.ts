@@ -14,6 +14,8 @@ export interface DemoContext {
   writer: Database;
   /** Owner URL of the database (scenarios that start helper servers may need it). */
   ownerUrl: string;
+  /** The admin principal the demo acts as when it adds its own principals. */
+  admin: string;
   log(line: string): void;
   /** Points the demo's worker at these provider endpoints (undefined: none). */
   useProviders(urls: ProviderEndpoints | undefined): void;

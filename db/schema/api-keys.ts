@@ -1,4 +1,5 @@
-import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { bytea } from './types';
 
 /**
@@ -14,6 +15,19 @@ export const apiKeys = pgTable(
     role: text('role').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, precision: 6 }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 6 }),
+    /** Streams an emitter key may append to (never ledgerflow's own streams). */
+    streams: text('streams')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Event types an emitter key may append: exact names or a prefix ending in ".*". */
+    eventTypes: text('event_types')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Whether the key may name another actor (recorded as `on_behalf_of`). */
+    mayDelegate: boolean('may_delegate').notNull().default(false),
   },
   (t) => [index('api_keys_principal').on(t.principalId)],
 );

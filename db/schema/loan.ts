@@ -79,6 +79,9 @@ export const principals = pgTable('principals', {
     .default(sql`'{}'::text[]`),
   createdBy: text('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
+  /** Set when the principal is deactivated: it stays on record and may no longer act. */
+  deactivatedAt: timestamp('deactivated_at', { withTimezone: true, precision: 6 }),
+  deactivatedBy: text('deactivated_by'),
 });
 
 /**

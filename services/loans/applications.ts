@@ -80,7 +80,7 @@ export async function submitLoanApplication(
   handle: WorkflowHandle<LoanOriginationWorkflow>;
 }> {
   const file = parseApplicationFile(rawFile);
-  const principal = await requirePrincipal(deps.db, as, 'operator');
+  const principal = await requirePrincipal(deps.db, as, 'loan.start');
   const digest = createHash('sha256').update(canonicalJson(file)).digest('hex');
   const inserted = await deps.db
     .insert(loanApplications)
@@ -189,7 +189,7 @@ export async function reviewLoan(
   decision: ReviewDecision['decision'],
   reason: string,
 ): Promise<LoanState> {
-  const reviewer = await requirePrincipal(deps.db, as, 'reviewer');
+  const reviewer = await requirePrincipal(deps.db, as, 'loan.review');
   const handle = deps.client.workflow.getHandle<LoanOriginationWorkflow>(id);
   const closed = async () => {
     const [row] = await deps.db.select().from(loanApplications).where(eq(loanApplications.id, id));

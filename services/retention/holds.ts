@@ -3,6 +3,7 @@ import type { Actor } from '../../core/audit-event';
 import { COMPLIANCE_STREAM } from '../../core/retention';
 import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
+import { requirePrincipal } from '../principals/principals';
 import { RetentionRejected, rethrow } from './errors';
 
 /** Legal holds: placed and released (four-eyes) with a `compliance` ledger event each; no expiry. */
@@ -31,14 +32,6 @@ export interface HoldRow {
   releasedBy: string | null;
   releasedAt: string | null;
   releaseReason: string | null;
-}
-
-/** When a `principals` table exists (loan origination), acting principals must be in it. */
-async function checkPrincipal(db: Database, id: string): Promise<void> {
-  const t = await db.$client.query<{ t: string | null }>(`SELECT to_regclass('principals')::text AS t`);
-  if (!t.rows[0]?.t) return;
-  const r = await db.$client.query('SELECT 1 FROM principals WHERE id = $1', [id]);
-  if (r.rowCount === 0) throw new RetentionRejected(`unknown principal "${id}" (not in principals)`);
 }
 
 const actorOf = (id: string): Actor => ({ type: 'user', id });
@@ -70,7 +63,7 @@ export async function placeHold(ledger: Ledger, input: PlaceHoldInput): Promise<
     const r = await db.$client.query('SELECT 1 FROM retention_data_classes WHERE data_class = $1', [value]);
     if (r.rowCount === 0) throw new RetentionRejected(`unknown data class "${value}"`);
   }
-  await checkPrincipal(db, placedBy);
+  await requirePrincipal(db, placedBy, 'hold.place');
   const holdId = input.holdId ?? randomUUID();
   try {
     await db.$client.query(
@@ -117,7 +110,7 @@ export async function releaseHold(
       `legal hold ${input.holdId}: ${releasedBy} placed it and may not release it (four-eyes: another principal must)`,
     );
   }
-  await checkPrincipal(db, releasedBy);
+  await requirePrincipal(db, releasedBy, 'hold.release');
   try {
     await db.$client.query(
       'INSERT INTO legal_hold_releases (hold_id, released_by, reason) VALUES ($1,$2,$3)',

@@ -8,6 +8,7 @@ import {
 } from '../../core/retention';
 import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
+import { requirePrincipal } from '../principals/principals';
 import { RetentionRejected, rethrow } from './errors';
 
 /** Retention policies: stored versions and the sync from a config (every change is a `compliance` event). */
@@ -57,6 +58,7 @@ export async function syncPolicies(
   opts: { changedBy: string; reason: string; dryRun?: boolean },
 ): Promise<SyncResult> {
   const db = ledger.db;
+  if (!opts.dryRun) await requirePrincipal(db, opts.changedBy, 'policy.change');
   const resolved = resolveRetentionConfig(rawConfig);
   if (!resolved.ok) throw new RetentionRejected(`retention config rejected: ${resolved.errors.join('; ')}`);
   const stored = await storedPolicies(db);
