@@ -31,10 +31,13 @@ import { waitFor } from './support/wait';
 /*
  * Captures the replay gate's fixtures: one history per workflow type and branch, run on the real
  * servers by the production worker. Run on demand only (it rewrites test/fixtures/histories/):
- *   CAPTURE_HISTORIES=1 npx vitest run test/replay-capture.test.ts
+ *   CAPTURE_HISTORIES=1 npx vitest run test/replay-capture.test.ts   (adds missing fixtures only)
+ *   CAPTURE_HISTORIES=overwrite ...                                   (re-captures all of them)
  * Capture again only when a patch is deprecated (see docs/architecture.md, "Versioning").
  */
-const enabled = process.env.CAPTURE_HISTORIES === '1';
+const enabled = process.env.CAPTURE_HISTORIES === '1' || process.env.CAPTURE_HISTORIES === 'overwrite';
+/** Existing fixtures are histories of older code: kept unless CAPTURE_HISTORIES=overwrite. */
+const overwrite = process.env.CAPTURE_HISTORIES === 'overwrite';
 
 let env: LoanTestEnv;
 let stop: () => Promise<void>;
@@ -58,6 +61,7 @@ afterAll(async () => {
 
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
+  if (!overwrite && existsSync(path.join(HISTORIES_DIR, `${name}.json`))) return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
   // Replay needs the original workflow id (the loan derives its archiver's id from it).
@@ -109,6 +113,14 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
     const failed = await env.submit(sampleApplication('cap-compensate'));
     await save('loan-compensation', failed.handle);
     env.providers.registry.faults.set({});
+
+    const cancelled = await env.submit(
+      sampleApplication('cap-cancel', { registrationNumber: 'SANC-0042' }),
+      slow,
+    );
+    await waitFor(async () => (await loanStatus('cap-cancel')) === 'awaiting_review');
+    await cancelled.handle.cancel();
+    await save('loan-cancelled-saga', cancelled.handle);
   }, 120_000);
 
   it('retentionPurge (several batches) and chainVerification', async () => {
