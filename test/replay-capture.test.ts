@@ -139,6 +139,22 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       args: [{ asOf: await dbNow(env.t), batchSize: 3, requestedBy: 'alice' }],
     });
     await save('retention-purge', purge);
+    await appendEvents(env.db, 5, { prefix: 'cap-can' });
+    const later = Date.parse(await dbNow(env.t));
+    await waitFor(async () => Date.parse(await dbNow(env.t)) > later + 2_100, 5_000);
+    const continued = await startWorkflow(env.client, retentionPurgeWorkflow, {
+      taskQueue: env.temporal.taskQueue,
+      workflowId: `cap-purge-can-${randomBytes(3).toString('hex')}`,
+      args: [
+        { asOf: await dbNow(env.t), batchSize: 2, batchesPerRound: 1, roundsPerRun: 2, requestedBy: 'alice' },
+      ],
+    });
+    await continued.result();
+    // The first run: it continued as new with its cursor.
+    await save(
+      'retention-purge-continued-as-new',
+      env.client.workflow.getHandle(continued.workflowId, continued.firstExecutionRunId),
+    );
     const verify = await startWorkflow(env.client, chainVerificationWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: `cap-verify-${randomBytes(3).toString('hex')}`,
