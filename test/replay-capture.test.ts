@@ -204,6 +204,17 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       args: [{ file, chunkSize: 5 }],
     });
     await save('screening-batch', batch);
+    const chunked = await startWorkflow(env.client, screeningBatchWorkflow, {
+      taskQueue: env.temporal.taskQueue,
+      workflowId: 'cap-batch-chunks',
+      args: [{ file, chunkSize: 3, chunksPerRun: 3 }],
+    });
+    await chunked.result();
+    await save(
+      'screening-batch-chunks-continued-as-new',
+      env.client.workflow.getHandle(chunked.workflowId, chunked.firstExecutionRunId),
+    );
+    await save('screening-batch-chunks-last-run', chunked);
 
     const smoke = await startWorkflow(env.client, onboardingSmokeWorkflow, {
       taskQueue: env.temporal.taskQueue,
