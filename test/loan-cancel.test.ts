@@ -1,8 +1,7 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoanState } from '../contracts/loan-origination';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
-import { waitFor } from './support/wait';
+import { createLoanTestEnv, sampleApplication, type LoanTestEnv, waitFor } from './support';
 
 let env: LoanTestEnv;
 beforeAll(async () => {

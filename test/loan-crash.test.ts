@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
-import { spawnWorkerProcess } from './temporal-helpers';
+import { createLoanTestEnv, sampleApplication, type LoanTestEnv, spawnWorkerProcess } from './support';
 
 let env: LoanTestEnv;
 beforeAll(async () => {

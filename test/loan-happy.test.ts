@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLoanStatus } from '../services/loans/applications';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './support';
 
 let env: LoanTestEnv;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './support';
 
 let env: LoanTestEnv;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANCTIONS_ENGINE } from '../services/loans/party-screening';
 import { getLoanStatus } from '../services/loans/applications';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './support';
 import { createLedger } from '../ledger/ledger';
 import { createScreeningService } from '../services/screening';
 

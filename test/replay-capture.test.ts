@@ -17,16 +17,20 @@ import { reviewLoan } from '../services/loans/applications';
 import { syncPolicies } from '../services/retention/policies';
 import { createScreeningService } from '../services/screening';
 import { startListServer } from '../simulators/sanctions-list-server';
-import { FAST, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
 import {
+  FAST,
+  createLoanTestEnv,
+  sampleApplication,
+  type LoanTestEnv,
   TEST_RETENTION_CONFIG,
   addPrincipals,
   appendEvents,
   dbNow,
   useTempDataDir,
-} from './retention-helpers';
-import { HISTORIES_DIR, WORKFLOW_IDS_FILE } from './support/histories';
-import { waitFor } from './support/wait';
+  HISTORIES_DIR,
+  WORKFLOW_IDS_FILE,
+  waitFor,
+} from './support';
 
 /*
  * Captures the replay gate's fixtures: one history per workflow type and branch, run on the real

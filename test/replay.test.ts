@@ -5,7 +5,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { historyFromJSON } from '../services/archive/history-json';
 import { installRuntimeLogger, workflowsPath } from '../worker/create-worker';
-import { HISTORIES_DIR, WORKFLOW_IDS_FILE } from './support/histories';
+import { HISTORIES_DIR, WORKFLOW_IDS_FILE } from './support';
 
 /**
  * The replay gate: every captured history (test/fixtures/histories, one per workflow type and

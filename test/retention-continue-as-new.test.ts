@@ -5,16 +5,18 @@ import { startWorkflow } from '../contracts/workflow-ref';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
 import { syncPolicies } from '../services/retention/policies';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
   appendEvents,
   dbNow,
   useTempDataDir,
-} from './retention-helpers';
-import { waitFor } from './support/wait';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+  waitFor,
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+} from './support';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;

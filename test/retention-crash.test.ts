@@ -6,9 +6,18 @@ import { startWorkflow } from '../contracts/workflow-ref';
 import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { TEST_RETENTION_CONFIG, appendEvents, dbNow, sleep, useTempDataDir } from './retention-helpers';
-import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  TEST_RETENTION_CONFIG,
+  appendEvents,
+  dbNow,
+  sleep,
+  useTempDataDir,
+  createTemporalTestEnv,
+  spawnWorkerProcess,
+  type TemporalTestEnv,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;

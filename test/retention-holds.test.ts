@@ -5,8 +5,15 @@ import { RetentionRejected } from '../services/retention/errors';
 import { listHolds, placeHold, releaseHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { TEST_RETENTION_CONFIG, addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  TEST_RETENTION_CONFIG,
+  addPrincipals,
+  appendEvents,
+  dbNow,
+  sleep,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;

@@ -9,8 +9,7 @@ import {
   type RetentionConfigInput,
 } from '../core/retention';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { appendEvents, dbNow, sleep } from './retention-helpers';
+import { createTestDatabase, type TestDatabase, appendEvents, dbNow, sleep } from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;

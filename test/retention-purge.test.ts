@@ -9,16 +9,18 @@ import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
   appendEvents,
   dbNow,
   sleep,
   useTempDataDir,
-} from './retention-helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;

@@ -14,15 +14,17 @@ import type { RetentionPurgeResult } from '../contracts/retention';
 import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
   appendEvents,
   sleep,
   useTempDataDir,
   waitForScheduleRun,
-} from './retention-helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;

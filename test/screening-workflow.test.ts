@@ -16,8 +16,12 @@ import { createLedger } from '../ledger/ledger';
 import { loadLocalList } from '../providers/sanctions-files';
 import { createScreeningService } from '../services/screening';
 import { startListServer, type ListServer } from '../simulators/sanctions-list-server';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+} from './support';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;

@@ -1,15 +1,15 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { loanOrigination } from '../workflows/loan-origination';
-import type { LoanApplicationFile } from '../core/loan';
-import type { Database } from '../db/client';
-import { startProviders, type RunningProviders } from '../simulators';
-import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
-import { submitLoanApplication, type LoanRunOptions } from '../services/loans/applications';
-import { ensurePrincipal } from '../services/principals/principals';
-import { createLedger } from '../ledger/ledger';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { loanOrigination } from '../../workflows/loan-origination';
+import type { LoanApplicationFile } from '../../core/loan';
+import type { Database } from '../../db/client';
+import { startProviders, type RunningProviders } from '../../simulators';
+import { sampleApplication, seedInterimWatchlist } from '../../simulators/loan-fixtures';
+import { submitLoanApplication, type LoanRunOptions } from '../../services/loans/applications';
+import { ensurePrincipal } from '../../services/principals/principals';
+import { createLedger } from '../../ledger/ledger';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTemporalTestEnv, type TemporalTestEnv } from './temporal';
 
 /** Short retries and SLAs for tests on the real dev server. */
 export const FAST: LoanRunOptions = {

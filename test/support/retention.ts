@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { createLedger } from '../ledger/ledger';
-import type { RetentionConfigInput } from '../core/retention';
-import type { TestDatabase } from './helpers';
+import type { Database } from '../../db/client';
+import { createLedger } from '../../ledger/ledger';
+import type { RetentionConfigInput } from '../../core/retention';
+import type { TestDatabase } from './database';
 
 /** Short periods for tests; legal minimums declared as 1 s so the 2 s policies pass. */
 export const TEST_RETENTION_CONFIG: RetentionConfigInput = {
