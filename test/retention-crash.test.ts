@@ -12,11 +12,12 @@ import {
   TEST_RETENTION_CONFIG,
   appendEvents,
   dbNow,
-  sleep,
   useTempDataDir,
   createTemporalTestEnv,
   spawnWorkerProcess,
   type TemporalTestEnv,
+  waitUntilAged,
+  waitFor,
 } from './support';
 import { createLedger } from '../ledger/ledger';
 
@@ -43,7 +44,7 @@ const count = async (sql: string, params: unknown[] = []) =>
 describe('retention purge crash and resume', () => {
   it('kill -9 of the worker mid-purge: the batch activity resumes, nothing is deleted twice', async () => {
     await appendEvents(db, 60, { prefix: 'crash' });
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     const asOf = await dbNow(t);
     const expired = await count('SELECT count(*) AS n FROM ledger_payloads');
 
@@ -64,7 +65,7 @@ describe('retention purge crash and resume', () => {
     });
     const batches = () =>
       count(`SELECT count(*) AS n FROM retention_purge_batches WHERE purge_run_id = 'retention-crash'`);
-    for (let i = 0; i < 900 && (await batches()) < 3; i++) await sleep(50);
+    await waitFor(async () => (await batches()) >= 3, 45_000, 'three committed batches', 50);
     const before = await batches();
     expect(before).toBeGreaterThanOrEqual(3);
     first.kill('SIGKILL');

@@ -9,7 +9,7 @@ import {
   type RetentionConfigInput,
 } from '../core/retention';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase, appendEvents, dbNow, sleep } from './support';
+import { createTestDatabase, type TestDatabase, appendEvents, dbNow, waitUntilAged } from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -84,7 +84,7 @@ describe('retention policies', () => {
       ).changes,
     ).toEqual([]);
     await appendEvents(db, 3, { prefix: 'ov' });
-    await sleep(1500);
+    await waitUntilAged(t, 1_100);
     // 'long' (1 h) still covers the payloads: nothing expired although 'short' (1 s) has.
     const p1 = await previewClass(db, 'ledger_payloads', await dbNow(t));
     expect(p1.expired).toBe(0);

@@ -16,10 +16,10 @@ import {
   addPrincipals,
   appendEvents,
   dbNow,
-  sleep,
   useTempDataDir,
   createTemporalTestEnv,
   type TemporalTestEnv,
+  waitUntilAged,
 } from './support';
 import { createLedger } from '../ledger/ledger';
 
@@ -87,7 +87,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     await insertHistory('wf-old', 3600);
     await insertHistory('wf-held', 3600);
     await insertHistory('wf-open', null);
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     await insertHistory('wf-fresh', 0);
     const asOf = await dbNow(t);
     const payloadsBefore = await count('SELECT count(*) AS n FROM ledger_payloads');
