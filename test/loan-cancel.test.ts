@@ -1,13 +1,9 @@
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LoanState } from '../contracts/loan-origination';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv, waitFor } from './support';
+import { useLoanTestEnv, sampleApplication, waitFor } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 describe('saga: a cancelled application', () => {
   it('cancels the credit inquiry it opened and records the compensation and the failure in the ledger', async () => {

@@ -2,15 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildTimeline, replayHistory } from '../client/history';
-import { createCli, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './support';
+import { useLoanTestEnv, createCli, sampleApplication } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 const cli = createCli(() => ({
   env: {

@@ -1,14 +1,10 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildTimeline } from '../client/history';
 import { getLoanStatus, reviewLoan } from '../services/loans/applications';
-import { FAST, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './support';
+import { useLoanTestEnv, FAST, sampleApplication } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 const waitForStatus = async (id: string, status: string) => {
   for (let i = 0; i < 100; i++) {

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { loanOrigination } from '../../workflows/loan-origination';
@@ -91,3 +92,21 @@ export async function createLoanTestEnv(): Promise<LoanTestEnv> {
 }
 
 export { sampleApplication, loanOrigination };
+
+/**
+ * The loan environment of one test file: created before its tests, closed after them. The
+ * returned object forwards to it (use it inside tests and hooks only).
+ */
+export function useLoanTestEnv(): LoanTestEnv {
+  let env: LoanTestEnv | undefined;
+  beforeAll(async () => {
+    env = await createLoanTestEnv();
+  });
+  afterAll(() => env?.close());
+  return new Proxy({} as LoanTestEnv, {
+    get(_, key) {
+      if (!env) throw new Error('the loan test environment is used before beforeAll created it');
+      return env[key as keyof LoanTestEnv];
+    },
+  });
+}
