@@ -76,8 +76,20 @@ describe('screening workflows', () => {
     // The publisher goes down: the workflow completes, the last good version stays.
     server.faults.down = true;
     server.publish('un', { 'UN_consolidated.xml': `${xml}\n` });
-    const third = await runUpdate();
+    const requestsBefore = server.requests.length;
+    const thirdHandle = await startWorkflow(temporal.client, screeningListUpdateWorkflow, {
+      taskQueue: temporal.taskQueue,
+      workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
+      args: [{ source: 'un', url: `${server.url}/lists/un/` }],
+    });
+    const third = await thirdHandle.result();
     server.faults.down = false;
+    // One retry layer: the activity's HTTP back-off (4 attempts); Temporal does not run it again.
+    expect(server.requests.length - requestsBefore).toBe(4);
+    const started = (await thirdHandle.fetchHistory()).events?.filter(
+      (e) => e.activityTaskStartedEventAttributes,
+    );
+    expect(started?.map((e) => Number(e.activityTaskStartedEventAttributes!.attempt))).toEqual([1]);
     expect(third.load.status).toBe('download_failed');
     expect(third.rescreen).toBeUndefined();
     expect(third.load.active!.id).toBe(second.load.version!.id);
