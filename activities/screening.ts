@@ -58,6 +58,28 @@ export function createScreeningActivities(deps: ScreeningDeps) {
         };
       }),
 
+    screeningBatchChunk: (input) =>
+      mapErrors(() =>
+        screening.screenBatchChunk({
+          ...input,
+          actor: { type: 'workflow', id: workflowId() },
+          context: activityAuditContext('screening.batch'),
+        }),
+      ),
+
+    screeningBatchReport: (input) =>
+      mapErrors(async () => {
+        const report = await screening.finishBatch(input);
+        return {
+          batchId: report.batchId,
+          totalRows: report.totalRows,
+          screened: report.screened,
+          rejected: report.rejected,
+          decisions: report.decisions,
+          reportFiles: report.reportFiles,
+        };
+      }),
+
     screeningRescreenChanged: (input) =>
       mapErrors(async () => {
         const r = await screening.rescreenChanged({

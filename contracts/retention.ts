@@ -17,6 +17,20 @@ export const RetentionPurgeInputSchema = z
     /** Id recorded in the purge records and certificate (default: the workflow id). */
     purgeRunId: z.string().min(1).max(300).optional(),
     requestedBy: z.string().min(1).max(200).default('schedule'),
+    /** Batch activities per workflow run; then the run continues as new with its cursor. */
+    roundsPerRun: z.number().int().min(1).max(10_000).default(500),
+    /** Batches per activity (default: as many as fit its time budget). Small values are for tests. */
+    batchesPerRound: z.number().int().min(1).optional(),
+    /** Set by the workflow itself when it continues as new: where the previous run stopped. */
+    resume: z
+      .object({
+        preview: z.array(z.custom<ClassPreview>((v) => typeof v === 'object' && v !== null)),
+        classIndex: z.number().int().min(0),
+        cursor: z.unknown(),
+        purged: z.record(z.string(), z.number()),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type RetentionPurgeInput = z.input<typeof RetentionPurgeInputSchema>;
@@ -35,7 +49,7 @@ export interface RetentionPurgeResult {
 export const RetentionFailure = {
   /** The database or the service refused the input (e.g. an as-of in the future): not retried. */
   Rejected: 'RetentionRejected',
-  /** The purge did not finish within the workflow's round limit. */
+  /** The purge did not finish within the round limit (only runs started before continue-as-new). */
   TooManyRounds: 'TooManyRounds',
 } as const;
 

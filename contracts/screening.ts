@@ -1,3 +1,4 @@
+import { defineQuery } from '@temporalio/workflow';
 import { z } from 'zod';
 import { workflowRef } from './workflow-ref';
 
@@ -55,6 +56,21 @@ export const LoadListResultSchema = z.object({
 });
 export type LoadListResult = z.infer<typeof LoadListResultSchema>;
 
+/** Where a batch stands: the next row offset is the resume point (query `screeningBatchProgress`). */
+export const BatchProgressSchema = z.object({
+  /** Rows before this offset are screened and stored. */
+  offset: z.number().int().min(0),
+  /** Rows in the file (known after the first chunk). */
+  total: z.number().int().min(0).optional(),
+  screened: z.number().int().min(0),
+  rejected: z.number().int().min(0),
+  /** Chunks done, over all runs of this batch. */
+  chunks: z.number().int().min(0),
+  /** Runs of this batch so far (1 + continue-as-new count). */
+  generation: z.number().int().min(1),
+});
+export type BatchProgress = z.infer<typeof BatchProgressSchema>;
+
 /** Input of `screeningBatch`: a customer CSV screened in chunks. */
 export const ScreeningBatchInputSchema = z.object({
   file: z.string().min(1),
@@ -63,8 +79,25 @@ export const ScreeningBatchInputSchema = z.object({
   chunkSize: z.number().optional(),
   /** Write report.csv and report.json here. */
   outDir: z.string().optional(),
+  /** Chunk activities per workflow run; then the run continues as new with its progress. */
+  chunksPerRun: z.number().int().min(1).max(10_000).optional(),
+  /** Set by the workflow itself when it continues as new: the progress so far. */
+  resume: BatchProgressSchema.optional(),
 });
 export type ScreeningBatchInput = z.infer<typeof ScreeningBatchInputSchema>;
+
+/** Query: the batch's progress and resume point. */
+export const screeningBatchProgressQuery = defineQuery<BatchProgress>('screeningBatchProgress');
+
+/** One chunk's outcome, as the chunk activity reports it. */
+export interface BatchChunkResult {
+  offset: number;
+  nextOffset: number;
+  total: number;
+  screened: number;
+  rejected: number;
+  done: boolean;
+}
 
 /** What the batch workflow gets back: the report without its per-row results (they stay in PostgreSQL and the report files). */
 export const BatchSummarySchema = z.object({
@@ -112,8 +145,23 @@ export interface ScreeningActivities {
     source?: string;
     confirm?: boolean;
   }): Promise<LoadListResult>;
-  /** Resumes from the last heartbeat of the same batch id. */
+  /** Resumes from the last heartbeat of the same batch id (runs recorded before chunk activities). */
   screeningBatch(input: ScreeningBatchInput & { batchId: string }): Promise<BatchSummary>;
+  /** Screens and stores rows [offset, offset + chunkSize) of a batch; idempotent per batch id and row. */
+  screeningBatchChunk(input: {
+    batchId: string;
+    file: string;
+    column?: string;
+    offset: number;
+    chunkSize: number;
+  }): Promise<BatchChunkResult>;
+  /** The summary (and report files) of a batch whose chunks are all stored. */
+  screeningBatchReport(input: {
+    batchId: string;
+    file: string;
+    column?: string;
+    outDir?: string;
+  }): Promise<BatchSummary>;
   screeningRescreenChanged(input: {
     source: string;
     fromVersionId?: string;

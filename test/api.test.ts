@@ -4,7 +4,7 @@ import { createApiKey, revokeApiKey } from '../services/principals/api-keys';
 import { buildApiServer } from '../api/server';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
 let writer: Database;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
 import type { Database } from '../db/client';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
 let db: Database;

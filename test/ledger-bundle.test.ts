@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
 import { createLedger } from '../ledger/ledger';
 import { exportBundle, verifyBundle } from '../ledger/bundle';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
 let dir: string;

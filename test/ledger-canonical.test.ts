@@ -25,6 +25,6 @@ describe('canonical JSON (RFC 8785) used for every hash', () => {
       '[0,0,1e+21,1e-7,123.456,9007199254740991]',
     );
     expect(canonicalJson('\u0001\u2028 "q" \\')).toBe('"\\u0001\u2028 \\"q\\" \\\\"');
-    expect(() => canonicalJson(Number.NaN)).toThrow();
+    expect(() => canonicalJson(Number.NaN)).toThrow(/Non-finite number \(NaN\) is not permitted in JSON/);
   });
 });

@@ -1,52 +1,28 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { runCli, type CliRun, createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 /** Each test spawns several CLI processes (~1-2 s each); allow for a busy machine. */
 const CLI_TIMEOUT = 120_000;
 
 let t: TestDatabase;
 let dir: string;
-const root = path.join(__dirname, '..');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [
-        '--import',
-        pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href,
-        path.join(root, 'client/cli.ts'),
-        ...args,
-      ],
-      {
-        cwd: dir,
-        env: {
-          ...process.env,
-          DATABASE_URL: t.ownerUrl,
-          LEDGERFLOW_DATA_DIR: path.join(dir, 'data'),
-          LEDGERFLOW_CHECKPOINT_EVERY: '8',
-          LEDGERFLOW_PRINCIPAL: 'script-1',
-          ...env,
-        },
-      },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
+const cli = (args: string[], env: Record<string, string> = {}, input?: string): Promise<CliRun> =>
+  runCli(args, {
+    cwd: dir,
+    env: {
+      DATABASE_URL: t.ownerUrl,
+      LEDGERFLOW_DATA_DIR: path.join(dir, 'data'),
+      LEDGERFLOW_CHECKPOINT_EVERY: '8',
+      LEDGERFLOW_PRINCIPAL: 'script-1',
+      ...env,
+    },
+    input,
   });
-}
 
 async function asDba(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: t.ownerUrl });

@@ -5,7 +5,7 @@ import { signerFrom, type PublicKeyInfo } from '../core/signing';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { proveConsistency, proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { verifyLedger } from '../ledger/verify';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
 const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);

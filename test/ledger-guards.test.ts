@@ -4,7 +4,7 @@ import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { APP_ROLES } from '../db/roles';
 import { createLedger } from '../ledger/ledger';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 const TABLES = [
   'ledger_events',

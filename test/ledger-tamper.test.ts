@@ -11,7 +11,7 @@ import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyLedger } from '../ledger/verify';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
 let writer: Database;

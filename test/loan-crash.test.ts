@@ -1,13 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
-import { spawnWorkerProcess } from './temporal-helpers';
+import { describe, expect, it } from 'vitest';
+import { useLoanTestEnv, sampleApplication, spawnWorkerProcess } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 describe('worker killed with kill -9 mid-enrichment', () => {
   it('a restarted worker completes the application; no duplicate business events, one inquiry', async () => {

@@ -1,29 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildTimeline, replayHistory } from '../client/history';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { useLoanTestEnv, createCli, sampleApplication } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
-const cli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'client', 'cli.ts'), ...args], {
-    env: {
-      ...process.env,
-      DATABASE_URL: env.t.ownerUrl,
-      TEMPORAL_ADDRESS: env.temporal.address,
-      TEMPORAL_TASK_QUEUE: env.temporal.taskQueue,
-    },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+const cli = createCli(() => ({
+  env: {
+    DATABASE_URL: env.t.ownerUrl,
+    TEMPORAL_ADDRESS: env.temporal.address,
+    TEMPORAL_TASK_QUEUE: env.temporal.taskQueue,
+  },
+}));
 
 describe('provenance: archived history, sealed digest, replay, joined timeline', () => {
   it('archives the closed history, seals its digest in the ledger, replays it and joins it with the ledger', async () => {
@@ -59,7 +50,10 @@ describe('provenance: archived history, sealed digest, replay, joined timeline',
       // The replay gate catches code that no longer matches the history.
       const tampered = path.join(dir, 'tampered.json');
       writeFileSync(tampered, row!.history.replace('"name": "loanOrigination"', '"name": "onboardingSmoke"'));
-      await expect(replayHistory({ db: env.db }, tampered)).rejects.toThrow();
+      await expect(replayHistory({ db: env.db }, tampered)).rejects.toMatchObject({
+        name: 'DeterminismViolationError',
+        message: expect.stringMatching(/^Replay failed with a nondeterminism error/),
+      });
 
       // The timeline joins both sources, live and archived.
       for (const deps of [{ db: env.db, client: env.client }, { db: env.db }]) {
@@ -76,8 +70,8 @@ describe('provenance: archived history, sealed digest, replay, joined timeline',
         expect(scheduled?.detail).toMatch(/recordFinalDecision/);
       }
 
-      const shown = cli(['history', 'show', 'app-prov', '--json']);
-      expect(shown.status, shown.stderr).toBe(0);
+      const shown = await cli(['history', 'show', 'app-prov', '--json']);
+      expect(shown.code, shown.stderr).toBe(0);
       const json = JSON.parse(shown.stdout) as {
         entries: Array<{ source: string }>;
         archived: { digest: string };
@@ -85,13 +79,22 @@ describe('provenance: archived history, sealed digest, replay, joined timeline',
       expect(new Set(json.entries.map((e) => e.source))).toEqual(new Set(['temporal', 'ledger']));
       expect(json.archived.digest).toBe(row!.digest_sha256);
 
-      const replayed = cli(['history', 'replay', 'app-prov']);
-      expect(replayed.status, replayed.stderr).toBe(0);
+      const replayed = await cli(['history', 'replay', 'app-prov']);
+      expect(replayed.code, replayed.stderr).toBe(0);
       expect(replayed.stderr).toMatch(/replay ok/);
 
       // A decision on a finished application: the CLI says so plainly.
-      const late = cli(['loan', 'review', 'app-prov', '--approve', '--reason', 'too late', '--as', 'rev-1']);
-      expect(late.status).toBe(1);
+      const late = await cli([
+        'loan',
+        'review',
+        'app-prov',
+        '--approve',
+        '--reason',
+        'too late',
+        '--as',
+        'rev-1',
+      ]);
+      expect(late.code).toBe(1);
       expect(late.stderr).toMatch(/refused: application app-prov is already decided \(approved, by rules:/);
     } finally {
       await stop();

@@ -1,16 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useLoanTestEnv, sampleApplication } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
+const env = useLoanTestEnv();
 afterEach(() => {
   env.providers.registry.faults.set({});
   env.providers.bureau.faults.set({});
 });
-afterAll(() => env?.close());
 
 const creditRows = (id: string) =>
   env.t.asOwner(

@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import { buildTimeline } from '../client/history';
 import { getLoanStatus, reviewLoan } from '../services/loans/applications';
-import { FAST, createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { useLoanTestEnv, FAST, sampleApplication } from './support';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 const waitForStatus = async (id: string, status: string) => {
   for (let i = 0; i < 100; i++) {
@@ -48,11 +45,15 @@ describe('manual review', () => {
       );
       // The workflow's own validator: a reviewer id that is not eligible, and a missing reason.
       const handle = env.client.workflow.getHandle('app-review');
-      await expect(
-        handle.executeUpdate('submitReview', {
+      const refused = await handle
+        .executeUpdate('submitReview', {
           args: [{ reviewerId: 'mallory', decision: 'approve', reason: 'trust me' }],
-        }),
-      ).rejects.toThrow();
+        })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((refused as WorkflowUpdateFailedError).cause?.message).toMatch(
+        /"mallory" is not an eligible reviewer for app-review/,
+      );
       await expect(reviewLoan(deps, 'app-review', 'rev-1', 'approve', '')).rejects.toThrow(
         /review refused: invalid review: reason/,
       );

@@ -1,16 +1,12 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SANCTIONS_ENGINE } from '../services/loans/party-screening';
 import { getLoanStatus } from '../services/loans/applications';
-import { createLoanTestEnv, sampleApplication, type LoanTestEnv } from './loan-helpers';
+import { useLoanTestEnv, sampleApplication } from './support';
 import { createLedger } from '../ledger/ledger';
 import { createScreeningService } from '../services/screening';
 
-let env: LoanTestEnv;
-beforeAll(async () => {
-  env = await createLoanTestEnv();
-});
-afterAll(() => env?.close());
+const env = useLoanTestEnv();
 
 describe('screenParties with the sanctions engine', () => {
   it('uses the loaded sanctions list (core/screening) instead of the interim matcher and sends a hit to review', async () => {

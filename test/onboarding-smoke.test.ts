@@ -5,8 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { executeWorkflow, startWorkflow } from '../contracts/workflow-ref';
 import { createLedger } from '../ledger/ledger';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+} from './support';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;

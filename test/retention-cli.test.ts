@@ -1,35 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { addPrincipals } from './retention-helpers';
+import { createCli, createTestDatabase, type TestDatabase, addPrincipals } from './support';
 
 let t: TestDatabase;
 let dir: string;
-const root = path.join(__dirname, '..');
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        '--import',
-        pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href,
-        path.join(root, 'client/cli.ts'),
-        ...args,
-      ],
-      {
-        cwd: dir,
-        env: { ...process.env, DATABASE_URL: t.ownerUrl, LEDGERFLOW_DATA_DIR: path.join(dir, 'data') },
-      },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = createCli(() => ({
+  cwd: dir,
+  env: { DATABASE_URL: t.ownerUrl, LEDGERFLOW_DATA_DIR: path.join(dir, 'data') },
+}));
 
 beforeAll(async () => {
   t = await createTestDatabase();

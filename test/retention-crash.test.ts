@@ -6,16 +6,20 @@ import { startWorkflow } from '../contracts/workflow-ref';
 import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
-  addPrincipals,
   appendEvents,
   dbNow,
-  sleep,
   useTempDataDir,
-} from './retention-helpers';
-import { createTemporalTestEnv, spawnWorkerProcess, type TemporalTestEnv } from './temporal-helpers';
+  createTemporalTestEnv,
+  spawnWorkerProcess,
+  type TemporalTestEnv,
+  waitUntilAged,
+  waitFor,
+  addPrincipals,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -42,7 +46,7 @@ const count = async (sql: string, params: unknown[] = []) =>
 describe('retention purge crash and resume', () => {
   it('kill -9 of the worker mid-purge: the batch activity resumes, nothing is deleted twice', async () => {
     await appendEvents(db, 60, { prefix: 'crash' });
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     const asOf = await dbNow(t);
     const expired = await count('SELECT count(*) AS n FROM ledger_payloads');
 
@@ -63,7 +67,7 @@ describe('retention purge crash and resume', () => {
     });
     const batches = () =>
       count(`SELECT count(*) AS n FROM retention_purge_batches WHERE purge_run_id = 'retention-crash'`);
-    for (let i = 0; i < 900 && (await batches()) < 3; i++) await sleep(50);
+    await waitFor(async () => (await batches()) >= 3, 45_000, 'three committed batches', 50);
     const before = await batches();
     expect(before).toBeGreaterThanOrEqual(3);
     first.kill('SIGKILL');

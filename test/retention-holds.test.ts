@@ -5,8 +5,16 @@ import { RetentionRejected } from '../services/retention/errors';
 import { listHolds, placeHold, releaseHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { TEST_RETENTION_CONFIG, addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  TEST_RETENTION_CONFIG,
+  addPrincipals,
+  appendEvents,
+  dbNow,
+  waitUntilAged,
+  waitFor,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -33,23 +41,24 @@ async function client(role: 'ledgerflow_purger' | 'ledgerflow_writer' | 'owner')
 
 /** Resolves once backend `pid` waits for its SHARE lock on legal_holds (the purge's pre-re-check lock). */
 async function waitForShareLockOnHolds(pid: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const waiting = await count(
-      `SELECT count(*) AS n FROM pg_locks
-        WHERE pid = $1 AND NOT granted AND relation = 'legal_holds'::regclass AND mode = 'ShareLock'`,
-      [pid],
-    );
-    if (waiting > 0) return;
-    await sleep(25);
-  }
-  throw new Error(`backend ${pid} never waited for its SHARE lock on legal_holds`);
+  await waitFor(
+    async () =>
+      (await count(
+        `SELECT count(*) AS n FROM pg_locks
+          WHERE pid = $1 AND NOT granted AND relation = 'legal_holds'::regclass AND mode = 'ShareLock'`,
+        [pid],
+      )) > 0,
+    10_000,
+    `backend ${pid} to wait for its SHARE lock on legal_holds`,
+    25,
+  );
 }
 
 describe('legal holds', () => {
   it('a hold committed from a second connection while a purge batch holds its rows is honoured', async () => {
     await appendEvents(db, 5, { prefix: 'race', caseId: () => 'case-race' });
     await appendEvents(db, 3, { prefix: 'free', caseId: () => 'case-free' });
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     const asOf = await dbNow(t);
 
     const purger = await client('ledgerflow_purger');
@@ -113,7 +122,7 @@ describe('legal holds', () => {
 
   it('a hold placement waits for a purge batch that already re-checked holds (no lost hold)', async () => {
     await appendEvents(db, 2, { prefix: 'late', caseId: () => 'case-late' });
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     const asOf = await dbNow(t);
     const purger = await client('ledgerflow_purger');
     try {
@@ -131,8 +140,17 @@ describe('legal holds', () => {
         reason: 'late',
         placedBy: 'bob',
       }).then(() => (placed = true));
-      await sleep(500);
-      expect(placed).toBe(false); // blocked by the purge's SHARE lock on legal_holds
+      // Blocked by the purge's SHARE lock on legal_holds: its backend waits for a lock there.
+      await waitFor(
+        async () =>
+          (await count(
+            `SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'legal_holds'::regclass`,
+          )) > 0,
+        10_000,
+        'the hold placement to wait for the purge',
+        25,
+      );
+      expect(placed).toBe(false);
       await purger.query('COMMIT');
       await place;
       expect(placed).toBe(true);

@@ -9,8 +9,14 @@ import {
   type RetentionConfigInput,
 } from '../core/retention';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { addPrincipals, appendEvents, dbNow, sleep } from './retention-helpers';
+import {
+  createTestDatabase,
+  type TestDatabase,
+  appendEvents,
+  dbNow,
+  waitUntilAged,
+  addPrincipals,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -86,7 +92,7 @@ describe('retention policies', () => {
       ).changes,
     ).toEqual([]);
     await appendEvents(db, 3, { prefix: 'ov' });
-    await sleep(1500);
+    await waitUntilAged(t, 1_100);
     // 'long' (1 h) still covers the payloads: nothing expired although 'short' (1 s) has.
     const p1 = await previewClass(db, 'ledger_payloads', await dbNow(t));
     expect(p1.expired).toBe(0);

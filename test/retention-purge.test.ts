@@ -9,16 +9,18 @@ import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
   appendEvents,
   dbNow,
-  sleep,
   useTempDataDir,
-} from './retention-helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+  waitUntilAged,
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -85,7 +87,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     await insertHistory('wf-old', 3600);
     await insertHistory('wf-held', 3600);
     await insertHistory('wf-open', null);
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     await insertHistory('wf-fresh', 0);
     const asOf = await dbNow(t);
     const payloadsBefore = await count('SELECT count(*) AS n FROM ledger_payloads');

@@ -14,16 +14,19 @@ import type { RetentionPurgeResult } from '../contracts/retention';
 import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';
-import { createTestDatabase, type TestDatabase } from './helpers';
 import {
+  createTestDatabase,
+  type TestDatabase,
   TEST_RETENTION_CONFIG,
   appendEvents,
-  sleep,
   useTempDataDir,
   waitForScheduleRun,
+  createTemporalTestEnv,
+  type TemporalTestEnv,
+  waitUntilAged,
+  waitFor,
   addPrincipals,
-} from './retention-helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+} from './support';
 import { createLedger } from '../ledger/ledger';
 
 let t: TestDatabase;
@@ -86,7 +89,7 @@ describe('Temporal Schedules for retention and verification', () => {
 
   it('schedules trigger runs the retention purge on the embedded definition', async () => {
     await appendEvents(db, 4, { prefix: 'sched' });
-    await sleep(2200);
+    await waitUntilAged(t, 2_000);
     await temporal.client.schedule.getHandle(scheduleId('retention', prefix)).trigger();
     const run = await waitForScheduleRun(temporal.client, scheduleId('retention', prefix), 1);
     const r = (await run.result()) as RetentionPurgeResult;
@@ -178,7 +181,19 @@ describe('Temporal Schedules for retention and verification', () => {
       end: new Date(start.getTime() + 3600_000),
       overlap: ScheduleOverlapPolicy.SKIP,
     });
-    await sleep(500);
-    expect((await h.describe()).info.numActionsTaken).toBe(before);
+    // Then a window with one 02:30: backfills run in order, so once its run was taken, the
+    // empty window above is known to have started nothing.
+    const withRun = new Date(Date.UTC(2026, 0, 2, 2, 0));
+    await h.backfill({
+      start: withRun,
+      end: new Date(withRun.getTime() + 3600_000),
+      overlap: ScheduleOverlapPolicy.SKIP,
+    });
+    await waitFor(
+      async () => (await h.describe()).info.numActionsTaken > before,
+      30_000,
+      'the backfilled 02:30 run',
+    );
+    expect((await h.describe()).info.numActionsTaken).toBe(before + 1);
   });
 });

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './helpers';
+import { createCli, createTestDatabase, type TestDatabase } from './support';
 
-const bin = path.join(__dirname, '..', 'bin', 'ledgerflow.cjs');
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
 let t: TestDatabase;
 let tmp: string;
@@ -19,40 +17,34 @@ beforeAll(async () => {
 });
 afterAll(() => t?.drop());
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    env: {
-      ...process.env,
-      DATABASE_URL: t.ownerUrl,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      LEDGERFLOW_PRINCIPAL: 'cli-tester',
-    },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = createCli(() => ({
+  env: {
+    DATABASE_URL: t.ownerUrl,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    LEDGERFLOW_PRINCIPAL: 'cli-tester',
+  },
+}));
 
 describe('ledgerflow lists / screen', () => {
-  it('refuses an unknown acting principal before anything is written', () => {
-    const r = cli(['screen', 'name', 'Jane Doe', '--as', 'ghost']);
+  it('refuses an unknown acting principal before anything is written', async () => {
+    const r = await cli(['screen', 'name', 'Jane Doe', '--as', 'ghost']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/denied: unknown principal "ghost"/);
+    expect(r.stderr).toMatch(/denied: unknown principal "ghost"/);
   });
 
-  it('loads a list, shows its status and screens a name with --json', () => {
-    const load = cli(['lists', 'load', path.join(FIX, 'un-consolidated')]);
-    expect(load.code, load.err).toBe(0);
-    expect(load.err).toMatch(/un: loaded version [0-9a-f]{12} with 1003 entries/);
-    const status = JSON.parse(cli(['lists', 'status', '--json']).out) as {
+  it('loads a list, shows its status and screens a name with --json', async () => {
+    const load = await cli(['lists', 'load', path.join(FIX, 'un-consolidated')]);
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stderr).toMatch(/un: loaded version [0-9a-f]{12} with 1003 entries/);
+    const status = JSON.parse((await cli(['lists', 'status', '--json'])).stdout) as {
       versions: Array<{ source: string; status: string; entryCount: number }>;
     };
     expect(status.versions).toEqual([
       expect.objectContaining({ source: 'un', status: 'active', entryCount: 1003 }),
     ]);
-    const r = cli(['screen', 'name', 'LUBANGA, Thomas', '--json', '--subject', 'c-1']);
-    expect(r.code, r.err).toBe(0);
-    const result = JSON.parse(r.out) as { decision: string; hits: Array<Record<string, unknown>> };
+    const r = await cli(['screen', 'name', 'LUBANGA, Thomas', '--json', '--subject', 'c-1']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { decision: string; hits: Array<Record<string, unknown>> };
     expect(result.decision).toBe('block');
     expect(Object.keys(result.hits[0]!)).toEqual([
       'source',
@@ -65,11 +57,11 @@ describe('ledgerflow lists / screen', () => {
     expect(result.hits[0]).toMatchObject({ source: 'un', entryId: 'CDi.007', matchedName: 'THOMAS LUBANGA' });
   });
 
-  it('rejects a bad name with exit 2 and records a false positive', () => {
-    const bad = cli(['screen', 'name', '   ']);
+  it('rejects a bad name with exit 2 and records a false positive', async () => {
+    const bad = await cli(['screen', 'name', '   ']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/name is empty/);
-    const fp = cli([
+    expect(bad.stderr).toMatch(/name is empty/);
+    const fp = await cli([
       'screen',
       'false-positive',
       '--source',
@@ -81,9 +73,9 @@ describe('ledgerflow lists / screen', () => {
       '--reason',
       'namesake, born 1999',
     ]);
-    expect(fp.code, fp.err).toBe(0);
+    expect(fp.code, fp.stderr).toBe(0);
     const again = JSON.parse(
-      cli(['screen', 'name', 'LUBANGA, Thomas', '--json', '--subject', 'c-1']).out,
+      (await cli(['screen', 'name', 'LUBANGA, Thomas', '--json', '--subject', 'c-1'])).stdout,
     ) as { decision: string; hits: Array<{ explanation: { suppressedBy?: unknown } }> };
     expect(again.decision).toBe('clear');
     expect(again.hits[0]!.explanation.suppressedBy).toBeDefined();
@@ -96,9 +88,9 @@ describe('ledgerflow lists / screen', () => {
       ['ref,customer', 'r1,GERMAIN KATANGA', 'r2,', 'r3,Anna Example', 'r4,"unclosed'].join('\n'),
     );
     const out = path.join(tmp, 'out');
-    const r = cli(['screen', 'file', file, '--column', 'customer', '--out', out, '--json']);
-    expect(r.code, r.err).toBe(1);
-    const rows = JSON.parse(r.out) as Array<{
+    const r = await cli(['screen', 'file', file, '--column', 'customer', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(1);
+    const rows = JSON.parse(r.stdout) as Array<{
       row: number;
       decision?: string;
       status?: string;
@@ -109,8 +101,8 @@ describe('ledgerflow lists / screen', () => {
     expect(rows[1]).toMatchObject({ status: 'rejected', error: 'name is empty' });
     expect(rows[3]!.error).toMatch(/malformed CSV/);
     expect(await readFile(path.join(out, 'report.csv'), 'utf8')).toMatch(/CDi\.006/);
-    const unknownColumn = cli(['screen', 'file', file, '--column', 'nope']);
+    const unknownColumn = await cli(['screen', 'file', file, '--column', 'nope']);
     expect(unknownColumn.code).toBe(2);
-    expect(unknownColumn.err).toMatch(/column "nope" is not in the header/);
+    expect(unknownColumn.stderr).toMatch(/column "nope" is not in the header/);
   });
 });

@@ -6,7 +6,7 @@ import type { Database } from '../db/client';
 import { loadLocalList } from '../providers/sanctions-files';
 import { createScreeningService, type BatchProgress, type ScreeningService } from '../services/screening';
 import { startListServer, type ListServer } from '../simulators/sanctions-list-server';
-import { createTestDatabase, type TestDatabase } from './helpers';
+import { createTestDatabase, type TestDatabase } from './support';
 import { createLedger } from '../ledger/ledger';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');

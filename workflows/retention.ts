@@ -1,4 +1,10 @@
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   RetentionFailure,
@@ -35,40 +41,60 @@ const { verifyLedgerChain, recordVerification } = proxyActivities<Activities>({
   retry,
 });
 
-/** Most batch activities per workflow run before the run continues as new (bounded history). */
-const MAX_ROUNDS = 2000;
+/** Round limit of runs recorded before continue-as-new (they failed with TooManyRounds past it). */
+const LEGACY_MAX_ROUNDS = 2000;
+
+/**
+ * Patch: the purge continues as new with its cursor (every `roundsPerRun` batch activities, or
+ * when Temporal suggests it) instead of failing with TooManyRounds.
+ */
+export const RETENTION_CONTINUE_AS_NEW_PATCH = 'retention-continue-as-new';
 
 /**
  * Retention purge: computes what is expired as of `asOf` (default: this run's start), skips held
  * items, purges each data class in idempotent, heartbeating batch activities (a crash resumes
  * from the last cursor; re-running purges nothing twice) and ends with a signed purge
- * certificate in the ledger. `dryRun` only reports the plan.
+ * certificate in the ledger. A long purge continues as new with its cursor, the plan and the
+ * counts so far, so its history stays bounded. `dryRun` only reports the plan.
  */
 export const retentionPurge: RetentionPurgeWorkflow = async (rawInput: RetentionPurgeInput = {}) => {
   const input = validateInput(RetentionPurgeInputSchema, rawInput);
   const info = workflowInfo();
   const asOf = input.asOf ? new Date(input.asOf).toISOString() : info.runStartTime.toISOString();
   const purgeRunId = input.purgeRunId ?? info.workflowId;
-  const preview = await retentionPlan({ asOf, dataClasses: input.dataClasses });
+  const preview = input.resume?.preview ?? (await retentionPlan({ asOf, dataClasses: input.dataClasses }));
   if (input.dryRun) return { purgeRunId, asOf, dryRun: true, preview, purged: {} };
-  const purged: Record<string, number> = {};
+  const purged: Record<string, number> = { ...input.resume?.purged };
   let rounds = 0;
-  for (const p of preview) {
-    let cursor: unknown = null;
-    purged[p.data_class] = 0;
+  for (let classIndex = input.resume?.classIndex ?? 0; classIndex < preview.length; classIndex++) {
+    const p = preview[classIndex]!;
+    let cursor: unknown = classIndex === input.resume?.classIndex ? input.resume.cursor : null;
+    purged[p.data_class] ??= 0;
     for (;;) {
-      if (++rounds > MAX_ROUNDS) {
-        throw ApplicationFailure.create({
-          type: RetentionFailure.TooManyRounds,
-          message: 'purge did not finish within the round limit',
-        });
+      if (rounds >= input.roundsPerRun || workflowInfo().continueAsNewSuggested) {
+        if (patched(RETENTION_CONTINUE_AS_NEW_PATCH)) {
+          return continueAsNew<RetentionPurgeWorkflow>({
+            ...rawInput,
+            asOf,
+            purgeRunId,
+            resume: { preview, classIndex, cursor, purged },
+          });
+        }
+        if (rounds >= LEGACY_MAX_ROUNDS) {
+          throw ApplicationFailure.create({
+            type: RetentionFailure.TooManyRounds,
+            message: 'purge did not finish within the round limit',
+          });
+        }
       }
+      rounds++;
       const r = await retentionPurgeClass({
         purgeRunId,
         dataClass: p.data_class,
         asOf,
         batchSize: input.batchSize,
         cursor,
+        ...(input.batchesPerRound ? { maxBatches: input.batchesPerRound } : {}),
       });
       purged[p.data_class] = (purged[p.data_class] ?? 0) + r.purged;
       cursor = r.cursor;

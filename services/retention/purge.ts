@@ -94,6 +94,8 @@ export interface PurgeClassInput {
   cursor: unknown;
   /** Return after this long so the workflow records progress (default 20 s). */
   timeBudgetMs?: number;
+  /** Return after this many batches (default: no limit but the time budget). */
+  maxBatches?: number;
 }
 
 export interface PurgeClassOutput {
@@ -138,6 +140,7 @@ export async function purgeDataClass(
     hooks.onBatch?.({ cursor, purged });
     if (r.done) return { dataClass: input.dataClass, purged, batches, cursor, done: true };
     await hooks.betweenBatches?.();
-    if (Date.now() >= until) return { dataClass: input.dataClass, purged, batches, cursor, done: false };
+    if (Date.now() >= until || batches >= (input.maxBatches ?? Infinity))
+      return { dataClass: input.dataClass, purged, batches, cursor, done: false };
   }
 }

@@ -14,6 +14,7 @@ import { requireLoadedIndex } from './screen';
 import type {
   BatchProgress,
   BatchReport,
+  CallContext,
   RejectedRow,
   ScreenBatchInput,
   ScreeningResult,
@@ -43,35 +44,9 @@ export async function screenBatch(
   }
   heartbeat?.({ batchId, offset: input.offset ?? 0, total: items.length, screened, rejected });
   for (let i = input.offset ?? 0; i < items.length; i += chunkSize) {
-    const chunk = items.slice(i, i + chunkSize);
-    const keys = chunk.filter((c) => c.query).map((c) => subjectKeyOf(c.subjectId, c.query!.name));
-    const exceptions = await exceptionsFor(s, keys);
-    const results: ScreeningResult[] = [];
-    for (const it of chunk) {
-      if (it.error || !it.query) {
-        rejected++;
-        continue;
-      }
-      const { decision, hits } = screenAgainst(
-        loaded,
-        it.query,
-        subjectKeyOf(it.subjectId, it.query.name),
-        exceptions,
-      );
-      results.push({
-        id: deterministicUuid(`${batchId}:${it.row}`),
-        row: it.row,
-        subjectId: it.subjectId,
-        query: it.query,
-        decision,
-        hits,
-        listVersions: loaded.versions,
-        matcherVersion: MATCHER_VERSION,
-        thresholds: s.matcher.thresholds,
-      });
-      screened++;
-    }
-    await persistResults(s, input, results, batchId);
+    const counts = await screenChunk(s, input, batchId, items.slice(i, i + chunkSize), loaded);
+    screened += counts.screened;
+    rejected += counts.rejected;
     heartbeat?.({
       batchId,
       offset: Math.min(items.length, i + chunkSize),
@@ -80,6 +55,98 @@ export async function screenBatch(
       rejected,
     });
   }
+  return batchReport(s, input, batchId, items, loaded.versions);
+}
+
+/** One chunk of a batch: screens and stores the rows [offset, offset + chunkSize). */
+export interface BatchChunkInput extends CallContext {
+  batchId: string;
+  file: string;
+  column?: string;
+  offset: number;
+  chunkSize: number;
+}
+
+/** What one chunk did, and where the next one starts. */
+export interface BatchChunkResult {
+  offset: number;
+  nextOffset: number;
+  total: number;
+  screened: number;
+  rejected: number;
+  done: boolean;
+}
+
+/**
+ * Screens one chunk of a batch and stores it (ids and ledger keys derive from batch id + row, so
+ * a retried chunk writes nothing twice). The workflow keeps the offset between chunks.
+ */
+export async function screenBatchChunk(s: Screening, input: BatchChunkInput): Promise<BatchChunkResult> {
+  const chunkSize = Math.max(1, Math.min(input.chunkSize, 1000));
+  const items = await readBatchFile(input.file, input.column);
+  const loaded = await requireLoadedIndex(s);
+  const end = Math.min(items.length, input.offset + chunkSize);
+  const counts = await screenChunk(s, input, input.batchId, items.slice(input.offset, end), loaded);
+  return { offset: input.offset, nextOffset: end, total: items.length, ...counts, done: end >= items.length };
+}
+
+/** The report of a batch whose chunks are all stored (optionally written to `outDir`). */
+export async function finishBatch(
+  s: Screening,
+  input: { batchId: string; file: string; column?: string; outDir?: string },
+): Promise<BatchReport> {
+  const items = await readBatchFile(input.file, input.column);
+  const loaded = await requireLoadedIndex(s);
+  return batchReport(s, input, input.batchId, items, loaded.versions);
+}
+
+async function screenChunk(
+  s: Screening,
+  call: CallContext,
+  batchId: string,
+  chunk: BatchItem[],
+  loaded: Awaited<ReturnType<typeof requireLoadedIndex>>,
+): Promise<{ screened: number; rejected: number }> {
+  let screened = 0;
+  let rejected = 0;
+  const keys = chunk.filter((c) => c.query).map((c) => subjectKeyOf(c.subjectId, c.query!.name));
+  const exceptions = await exceptionsFor(s, keys);
+  const results: ScreeningResult[] = [];
+  for (const it of chunk) {
+    if (it.error || !it.query) {
+      rejected++;
+      continue;
+    }
+    const { decision, hits } = screenAgainst(
+      loaded,
+      it.query,
+      subjectKeyOf(it.subjectId, it.query.name),
+      exceptions,
+    );
+    results.push({
+      id: deterministicUuid(`${batchId}:${it.row}`),
+      row: it.row,
+      subjectId: it.subjectId,
+      query: it.query,
+      decision,
+      hits,
+      listVersions: loaded.versions,
+      matcherVersion: MATCHER_VERSION,
+      thresholds: s.matcher.thresholds,
+    });
+    screened++;
+  }
+  await persistResults(s, call, results, batchId);
+  return { screened, rejected };
+}
+
+async function batchReport(
+  s: Screening,
+  input: { file: string; outDir?: string },
+  batchId: string,
+  items: BatchItem[],
+  listVersions: VersionRef[],
+): Promise<BatchReport> {
   const stored = await storedRows(s, batchId, items);
   // Key order is the order of report.json.
   const report: BatchReport = {
@@ -90,7 +157,7 @@ export async function screenBatch(
     rejected: stored.rejected,
     decisions: stored.decisions,
     errors: stored.errors,
-    listVersions: loaded.versions,
+    listVersions,
     matcherVersion: MATCHER_VERSION,
     thresholds: s.matcher.thresholds,
     rows: stored.rows,

@@ -1,4 +1,4 @@
-import { screenBatch } from './batch';
+import { finishBatch, screenBatch, screenBatchChunk, type BatchChunkInput } from './batch';
 import { resolveScreeningDeps, type ScreeningDeps } from './deps';
 import { recordFalsePositive } from './exceptions';
 import { listStatus } from './list-status';
@@ -34,6 +34,8 @@ export function createScreeningService(deps: ScreeningDeps) {
     screenName: (input: ScreenNameInput) => screenName(s, input),
     screenBatch: (input: ScreenBatchInput, heartbeat?: (p: BatchProgress) => void) =>
       screenBatch(s, input, heartbeat),
+    screenBatchChunk: (input: BatchChunkInput) => screenBatchChunk(s, input),
+    finishBatch: (input: Parameters<typeof finishBatch>[1]) => finishBatch(s, input),
     recordFalsePositive: (input: FalsePositiveInput) => recordFalsePositive(s, input),
     rescreenChanged: (input: RescreenInput) => rescreenChanged(s, input),
   };

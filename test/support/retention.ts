@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Database } from '../db/client';
-import { createLedger } from '../ledger/ledger';
-import type { RetentionConfigInput } from '../core/retention';
-import type { TestDatabase } from './helpers';
+import type { Database } from '../../db/client';
+import { createLedger } from '../../ledger/ledger';
+import type { RetentionConfigInput } from '../../core/retention';
+import type { TestDatabase } from './database';
+import { waitFor } from './wait';
 
 /** Short periods for tests; legal minimums declared as 1 s so the 2 s policies pass. */
 export const TEST_RETENTION_CONFIG: RetentionConfigInput = {
@@ -74,7 +75,22 @@ export async function appendEvents(
   );
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits until everything recorded so far (ledger events, closed histories) is older than `ageMs`
+ * on the database clock, which is the clock the retention policies expire by.
+ */
+export async function waitUntilAged(t: TestDatabase, ageMs: number): Promise<void> {
+  const r = await t.asOwner<{ latest: Date | null }>(
+    `SELECT greatest((SELECT max(occurred_at) FROM ledger_events), (SELECT max(closed_at) FROM workflow_histories)) AS latest`,
+  );
+  const latest = r.rows[0]?.latest?.getTime() ?? 0;
+  await waitFor(
+    async () => Date.parse(await dbNow(t)) > latest + ageMs,
+    ageMs + 10_000,
+    `records older than ${ageMs} ms`,
+    50,
+  );
+}
 
 /** The database clock, as an ISO string (as-of times must not be ahead of it). */
 export async function dbNow(t: TestDatabase): Promise<string> {
@@ -84,17 +100,17 @@ export async function dbNow(t: TestDatabase): Promise<string> {
 
 /** Waits until a schedule has taken `n` actions and returns the latest run's handle. */
 export async function waitForScheduleRun(client: Client, scheduleId: string, n: number, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await client.schedule.getHandle(scheduleId).describe();
-    const last = d.info.recentActions[d.info.recentActions.length - 1];
-    if (d.info.numActionsTaken >= n && last) {
-      return client.workflow.getHandle(
-        last.action.workflow.workflowId,
-        last.action.workflow.firstExecutionRunId,
-      );
-    }
-    if (Date.now() > until) throw new Error(`schedule ${scheduleId} took no action ${n} in time`);
-    await sleep(200);
-  }
+  let run: { workflowId: string; firstExecutionRunId: string } | undefined;
+  await waitFor(
+    async () => {
+      const d = await client.schedule.getHandle(scheduleId).describe();
+      const last = d.info.recentActions[d.info.recentActions.length - 1];
+      if (d.info.numActionsTaken >= n && last) run = last.action.workflow;
+      return run !== undefined;
+    },
+    timeoutMs,
+    `schedule ${scheduleId} to take action ${n}`,
+    200,
+  );
+  return client.workflow.getHandle(run!.workflowId, run!.firstExecutionRunId);
 }

@@ -1,15 +1,16 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { loanOrigination } from '../workflows/loan-origination';
-import type { LoanApplicationFile } from '../core/loan';
-import type { Database } from '../db/client';
-import { startProviders, type RunningProviders } from '../simulators';
-import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
-import { submitLoanApplication, type LoanRunOptions } from '../services/loans/applications';
-import { ensurePrincipal } from '../services/principals/principals';
-import { createLedger } from '../ledger/ledger';
-import { createTestDatabase, type TestDatabase } from './helpers';
-import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { loanOrigination } from '../../workflows/loan-origination';
+import type { LoanApplicationFile } from '../../core/loan';
+import type { Database } from '../../db/client';
+import { startProviders, type RunningProviders } from '../../simulators';
+import { sampleApplication, seedInterimWatchlist } from '../../simulators/loan-fixtures';
+import { submitLoanApplication, type LoanRunOptions } from '../../services/loans/applications';
+import { ensurePrincipal } from '../../services/principals/principals';
+import { createLedger } from '../../ledger/ledger';
+import { createTestDatabase, type TestDatabase } from './database';
+import { createTemporalTestEnv, type TemporalTestEnv } from './temporal';
 
 /** Short retries and SLAs for tests on the real dev server. */
 export const FAST: LoanRunOptions = {
@@ -91,3 +92,21 @@ export async function createLoanTestEnv(): Promise<LoanTestEnv> {
 }
 
 export { sampleApplication, loanOrigination };
+
+/**
+ * The loan environment of one test file: created before its tests, closed after them. The
+ * returned object forwards to it (use it inside tests and hooks only).
+ */
+export function useLoanTestEnv(): LoanTestEnv {
+  let env: LoanTestEnv | undefined;
+  beforeAll(async () => {
+    env = await createLoanTestEnv();
+  });
+  afterAll(() => env?.close());
+  return new Proxy({} as LoanTestEnv, {
+    get(_, key) {
+      if (!env) throw new Error('the loan test environment is used before beforeAll created it');
+      return env[key as keyof LoanTestEnv];
+    },
+  });
+}
