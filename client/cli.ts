@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { registerAll } from './commands';
+import { registerFor } from './commands';
 
-/** The `ledgerflow` command line. */
-export function buildProgram(): Command {
+/** The `ledgerflow` program without commands: name, version, exit codes for usage errors. */
+export function createProgram(): Command {
   const program = new Command('ledgerflow')
     .description('Durable compliance jobs on Temporal with a tamper-evident PostgreSQL audit ledger')
     .version('0.1.0')
@@ -12,7 +12,6 @@ export function buildProgram(): Command {
     // Usage errors exit 2; --help and --version exit 0.
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
-  registerAll(program);
   return program;
 }
 
@@ -21,7 +20,9 @@ export function buildProgram(): Command {
  * installs an exit hook that would otherwise end the process with 0.
  */
 export function runCli(argv: string[] = process.argv): void {
-  buildProgram()
+  const program = createProgram();
+  registerFor(program, argv);
+  program
     .parseAsync(argv)
     .then(() => process.exit(process.exitCode ?? 0))
     .catch((err: unknown) => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiServer, ROUTE_AUTHORITY } from '../api/server';
-import { buildProgram } from '../client/cli';
+import { buildProgram } from '../client/commands/all';
 import { COMMAND_AUTHORITY } from '../client/command-authority';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../client/commands';
+import { MODULES } from '../client/commands/all';
+
+const root = path.resolve(__dirname, '..');
+
+describe('CLI start-up loads only what the invocation needs', () => {
+  it('the manifest lists every command module, each with the description its module registers', () => {
+    expect(COMMANDS.map((c) => c.name).sort()).toEqual(Object.keys(MODULES).sort());
+    for (const c of COMMANDS) {
+      const program = new Command('ledgerflow');
+      MODULES[c.name]?.register(program);
+      expect(program.commands.map((x) => [x.name(), x.description()])).toEqual([[c.name, c.description]]);
+    }
+  });
+
+  it('top-level --help loads no command module; a command loads only its own', () => {
+    const probe = `
+      const { Command } = require('commander');
+      const { registerFor } = require(${JSON.stringify(path.join(root, 'client/commands/index.ts'))});
+      const loaded = () => Object.keys(require.cache).filter((f) => /client[\\\\/]commands[\\\\/](?!index)/.test(f)).map((f) => f.split(/client[\\\\/]commands[\\\\/]/)[1]);
+      registerFor(new Command('x'), ['node', 'ledgerflow', '--help']);
+      const help = loaded();
+      registerFor(new Command('x'), ['node', 'ledgerflow', 'events', 'list']);
+      console.log(JSON.stringify({ help, events: loaded() }));`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', probe], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const { help, events } = JSON.parse(r.stdout) as { help: string[]; events: string[] };
+    expect(help).toEqual([]);
+    expect(events).toEqual(['events.ts']);
+  });
+
+  it('`ledgerflow --help` lists every command and exits 0', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'ledgerflow.cjs'), '--help'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(c.name);
+  });
+});
