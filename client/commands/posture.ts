@@ -10,9 +10,11 @@ import { requirePrincipal } from '../../services/principals/principals';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { SCHEDULE_NAMES, scheduleId } from './schedules';
 
 interface PostureOptions {
   as?: string;
+  schedulePrefix: string;
   json?: boolean;
   html?: string;
 }
@@ -29,7 +31,12 @@ export function register(program: Command): void {
     )
     .option('--as <principal>', 'acting principal (or LEDGERFLOW_PRINCIPAL)')
     .option('--json', 'print the report as JSON')
-    .option('--html <file>', 'also write the report as an HTML page to <file>')
+    .option('--html <file>', 'write the report as an HTML page to <file>')
+    .option(
+      '--schedule-prefix <prefix>',
+      'schedule ids checked: <prefix>-retention, <prefix>-verification',
+      'ledgerflow',
+    )
     .action(
       action(async (opts: PostureOptions) => {
         if (opts.json && opts.html) throw new InputError('--json and --html are exclusive: pick one');
@@ -50,7 +57,11 @@ export function register(program: Command): void {
             {
               requestedBy: principal.id,
               reportKey: `posture:cli:${randomUUID()}`,
-              settings: { keyRotationDays: ctx.config.LEDGERFLOW_KEY_ROTATION_DAYS },
+              settings: {
+                keyRotationDays: ctx.config.LEDGERFLOW_KEY_ROTATION_DAYS,
+                schedules: SCHEDULE_NAMES.map((n) => scheduleId(n, opts.schedulePrefix)),
+                retentionSchedule: scheduleId('retention', opts.schedulePrefix),
+              },
             },
           );
           if (opts.json) printJson(out);
