@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { register } from '../client/commands/posture';
+import { alarmWebhook, loadConfig } from '../runtime/config';
 import { scheduleId } from '../client/commands/schedules';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { healthySystem, type HealthySystem } from './posture-helpers';
@@ -111,5 +112,25 @@ describe('ledgerflow posture', () => {
     const ok = await posture(['--as', 'alice']);
     expect(ok.code, ok.out + ok.err).toBe(0);
     expect(ok.err).toMatch(/alarm resolved: posture:schedules-active/);
+  });
+});
+
+describe('alarm webhook configuration', () => {
+  it('a webhook URL without its secret is refused in one line naming the variable', () => {
+    expect(() => loadConfig({ LEDGERFLOW_ALARM_WEBHOOK_URL: 'http://127.0.0.1:9/alarms' })).toThrow(
+      /^LEDGERFLOW_ALARM_WEBHOOK_SECRET: required with LEDGERFLOW_ALARM_WEBHOOK_URL/,
+    );
+    expect(() =>
+      loadConfig({
+        LEDGERFLOW_ALARM_WEBHOOK_URL: 'ftp://x',
+        LEDGERFLOW_ALARM_WEBHOOK_SECRET: 'a'.repeat(16),
+      }),
+    ).toThrow(/LEDGERFLOW_ALARM_WEBHOOK_URL must start with http:\/\/ or https:\/\//);
+    const c = loadConfig({
+      LEDGERFLOW_ALARM_WEBHOOK_URL: 'https://h/a',
+      LEDGERFLOW_ALARM_WEBHOOK_SECRET: 's'.repeat(16),
+    });
+    expect(alarmWebhook(c)).toEqual({ url: 'https://h/a', secret: 's'.repeat(16) });
+    expect(alarmWebhook(loadConfig({}))).toBeUndefined();
   });
 });
