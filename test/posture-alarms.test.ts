@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { utimesSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -16,7 +17,8 @@ import { POSTURE_REPORT_EVENT } from '../services/posture/report';
 import { runChainVerification } from '../services/verification/chain-verification';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { healthySystem, waitFor, type HealthySystem } from './posture-helpers';
-import { appendEvents, dbNow } from './retention-helpers';
+import { appendEvents, dbNow, waitForScheduleRun } from './retention-helpers';
+import { scheduleId } from '../client/commands/schedules';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 
 const SECRET = 'posture-test-webhook-secret';
@@ -226,5 +228,40 @@ describe('postureCheck workflow: signed report and alarms', () => {
     expect(got.body.detail).toMatch(/the last chain verification failed \(compliance#\d+/);
     // The alarm is a ledger event.
     expect((await alarmEvents('verification_failed')).rows.map((x) => x.event_type)).toEqual(['alarm.fired']);
+  });
+
+  it('a failed retention run and an aged key fire purge_failed and key_age alarms', async () => {
+    // The retention schedule's next run gets input the workflow rejects: a real failed run.
+    const h = temporal.client.schedule.getHandle(scheduleId('retention', sys.prefix));
+    await h.update((prev) => ({
+      ...prev,
+      action: { ...prev.action, args: [{ batchSize: -1 }] } as typeof prev.action,
+    }));
+    await h.trigger();
+    const run = await waitForScheduleRun(temporal.client, scheduleId('retention', sys.prefix), 1);
+    await expect(run.result()).rejects.toThrow();
+    const old = new Date(Date.now() - 400 * 86_400_000);
+    utimesSync(sys.signingKeyFile, old, old);
+    try {
+      const err = (await runPosture().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as WorkflowFailedError;
+      const details = (err.cause as ApplicationFailure).details?.[0] as Pick<
+        PostureCheckResult,
+        'alarms' | 'failing'
+      >;
+      expect(details.failing.map((f) => f.id)).toEqual(['verification-recent', 'signing-key-rotation']);
+      expect(details.alarms.map((a) => `${a.alarm_id} ${a.state}`).sort()).toEqual([
+        'key_age fired',
+        'posture:signing-key-rotation fired',
+        'purge_failed fired',
+      ]);
+      const purge = received.find((r) => r.body.alarm_id === 'purge_failed' && r.answered === 200);
+      expect(purge?.body.detail).toBe('the last retention purge run FAILED');
+    } finally {
+      const now = new Date();
+      utimesSync(sys.signingKeyFile, now, now);
+    }
   });
 });
