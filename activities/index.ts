@@ -6,6 +6,7 @@ import { createScreeningService, type ScreeningService } from '../services/scree
 import type { VerificationDeps } from '../services/verification/chain-verification';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
+import { createPostureActivities, type PostureActivityDeps } from './posture';
 import { createRetentionActivities } from './retention';
 import { createScreeningActivities } from './screening';
 import { createVerificationActivities } from './verification';
@@ -26,6 +27,8 @@ export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger' | '
   screeningMatcher?: MatcherConfig;
   /** Test hook for crash tests: pause between purge batches, see {@link createRetentionActivities}. */
   purgeBatchDelayMs?: number;
+  /** Posture check: key file, alarm webhook, thresholds (`loadConfig()` LEDGERFLOW_ALARM_*). */
+  posture?: PostureActivityDeps;
 }
 
 /** All ledgerflow activities, built from their dependencies. Workflows import the type only. */
@@ -43,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLoanActivities({ ...deps, screenName }),
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
+    ...createPostureActivities(deps),
     ...createScreeningActivities({ db: deps.db, ledger: deps.ledger, matcher: deps.screeningMatcher }),
   };
 }

@@ -72,6 +72,15 @@ const EnvSchema = z.object({
   LEDGERFLOW_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The SDK's own log level (bundler, worker state changes). */
   LEDGERFLOW_TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+  /** Alarm webhook (posture check): firings and resolutions are POSTed here, signed with the secret. */
+  LEDGERFLOW_ALARM_WEBHOOK_URL: optionalUrl('LEDGERFLOW_ALARM_WEBHOOK_URL', ['http://', 'https://']),
+  /** Shared secret of the alarm webhook's HMAC-SHA256 signature (required with the URL). */
+  LEDGERFLOW_ALARM_WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'LEDGERFLOW_ALARM_WEBHOOK_SECRET must be at least 16 characters')
+    .optional(),
+  /** Posture check: the signing key must be rotated within this many days. */
+  LEDGERFLOW_KEY_ROTATION_DAYS: z.coerce.number().int().positive().default(365),
   /** Searched for the `temporal` and `pip` executables. */
   PATH: z.string().default(''),
   LEDGERFLOW_LOG_LEVEL: z
@@ -101,6 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const bad = checkThresholds(thresholds);
   if (bad) throw new ConfigError(`LEDGERFLOW_SCREENING_REVIEW/BLOCK: ${bad}`);
+  if (parsed.data.LEDGERFLOW_ALARM_WEBHOOK_URL && !parsed.data.LEDGERFLOW_ALARM_WEBHOOK_SECRET)
+    throw new ConfigError(
+      'LEDGERFLOW_ALARM_WEBHOOK_SECRET: required with LEDGERFLOW_ALARM_WEBHOOK_URL (fix or unset LEDGERFLOW_ALARM_WEBHOOK_URL)',
+    );
   return { ...parsed.data, dataDir, screening: { ...DEFAULT_MATCHER_CONFIG, thresholds } };
 }
 
@@ -110,4 +123,12 @@ export function providerEndpoints(
 ): { registryUrl: string; bureauUrl: string } | undefined {
   const { LEDGERFLOW_REGISTRY_URL: registryUrl, LEDGERFLOW_BUREAU_URL: bureauUrl } = config;
   return registryUrl && bureauUrl ? { registryUrl, bureauUrl } : undefined;
+}
+
+/** The alarm webhook, when configured. */
+export function alarmWebhook(
+  config: Pick<Config, 'LEDGERFLOW_ALARM_WEBHOOK_URL' | 'LEDGERFLOW_ALARM_WEBHOOK_SECRET'>,
+): { url: string; secret: string } | undefined {
+  const { LEDGERFLOW_ALARM_WEBHOOK_URL: url, LEDGERFLOW_ALARM_WEBHOOK_SECRET: secret } = config;
+  return url && secret ? { url, secret } : undefined;
 }

@@ -4,3 +4,4 @@ export { loanOrigination } from './loan-origination';
 export { archiveWorkflowHistory } from './history-archiver';
 export { chainVerification, retentionPurge } from './retention';
 export { screeningBatch, screeningListUpdate } from './screening';
+export { postureCheck } from './posture';
