@@ -57,6 +57,7 @@ export const COMMAND_AUTHORITY: Record<string, CommandAuthority> = {
   'schedules unpause': { action: 'schedule.manage' },
   'schedules backfill': { action: 'schedule.manage' },
   'lists load': { action: 'lists.load' },
+  posture: { action: 'posture.check' },
   'lists status': { local: READER },
   'screen name': { action: 'screening.run' },
   'screen file': { action: 'screening.run' },

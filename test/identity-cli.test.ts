@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { scheduleId } from '../client/commands/schedules';
+import { SCHEDULE_NAMES, scheduleId } from '../client/commands/schedules';
 import { connectTemporalClient } from '../client/temporal';
 import { sampleApplication } from '../simulators/loan-fixtures';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
@@ -176,7 +176,7 @@ describe('schedule changes are on record', () => {
   const queue = `identity-${process.pid}`;
   afterAll(async () => {
     const client = await connectTemporalClient(inject('temporalAddress'), 'default');
-    for (const name of ['retention', 'verification'] as const)
+    for (const name of SCHEDULE_NAMES)
       await client.schedule
         .getHandle(scheduleId(name))
         .delete()
@@ -198,6 +198,7 @@ describe('schedule changes are on record', () => {
     expect(rows).toEqual([
       { event_type: 'schedule.installed', actor_id: 'op-1', resource_id: scheduleId('retention') },
       { event_type: 'schedule.installed', actor_id: 'op-1', resource_id: scheduleId('verification') },
+      { event_type: 'schedule.installed', actor_id: 'op-1', resource_id: scheduleId('posture') },
       { event_type: 'schedule.paused', actor_id: 'op-1', resource_id: scheduleId('retention') },
     ]);
   });

@@ -17,7 +17,7 @@ import { POSTURE_REPORT_EVENT } from '../services/posture/report';
 import { runChainVerification } from '../services/verification/chain-verification';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { healthySystem, waitFor, type HealthySystem } from './posture-helpers';
-import { appendEvents, dbNow, waitForScheduleRun } from './retention-helpers';
+import { appendEvents, dbNow, waitForScheduleRun } from './support';
 import { scheduleId } from '../client/commands/schedules';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 

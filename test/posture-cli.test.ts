@@ -67,7 +67,7 @@ const reportCount = async () =>
 describe('ledgerflow posture', () => {
   it('refuses an unknown principal in one line, writing nothing', async () => {
     const r = await posture(['--as', 'nobody', '--json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err.trim()).toBe('denied: unknown principal "nobody" (see "ledgerflow principals list")');
     expect(await reportCount()).toBe(0);
     const both = await posture(['--as', 'alice', '--json', '--html', 'x.html']);

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { installSchedules, scheduleId } from '../client/commands/schedules';
+import { SCHEDULE_NAMES, installSchedules, scheduleId } from '../client/commands/schedules';
 import type { RetentionConfigInput } from '../core/retention';
 import type { PostureSettingsInput } from '../core/posture/settings';
 import type { Signer } from '../core/signing';
@@ -113,7 +113,7 @@ export async function healthySystem(t: TestDatabase, temporal: TemporalTestEnv):
     },
     verifyNow,
     async deleteSchedules() {
-      for (const n of ['retention', 'verification'] as const)
+      for (const n of SCHEDULE_NAMES)
         await temporal.client.schedule
           .getHandle(scheduleId(n, prefix))
           .delete()

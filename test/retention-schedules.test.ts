@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncPolicies } from '../services/retention/policies';
 import {
+  SCHEDULE_NAMES,
   installSchedules,
   scheduleId,
   scheduleStatuses,
@@ -46,7 +47,7 @@ beforeAll(async () => {
   settings = { taskQueue: temporal.taskQueue, prefix, retentionInput: { batchSize: 50 } };
 });
 afterAll(async () => {
-  for (const n of ['retention', 'verification'] as const) {
+  for (const n of SCHEDULE_NAMES) {
     await temporal?.client.schedule
       .getHandle(scheduleId(n, prefix))
       .delete()
@@ -59,18 +60,22 @@ afterAll(async () => {
 describe('Temporal Schedules for retention and verification', () => {
   it('install is idempotent (create, then unchanged, then update on a changed definition)', async () => {
     const first = await installSchedules(temporal.client, settings);
-    expect(first.map((r) => r.outcome)).toEqual(['created', 'created']);
+    expect(first.map((r) => r.outcome)).toEqual(['created', 'created', 'created']);
     const again = await installSchedules(temporal.client, settings);
-    expect(again.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(again.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     const changed = await installSchedules(temporal.client, { ...settings, verificationEvery: '2 hours' });
-    expect(changed.map((r) => r.outcome)).toEqual(['unchanged', 'updated']);
+    expect(changed.map((r) => r.outcome)).toEqual(['unchanged', 'updated', 'unchanged']);
     const back = await installSchedules(temporal.client, settings);
-    expect(back.map((r) => r.outcome)).toEqual(['unchanged', 'updated']);
+    expect(back.map((r) => r.outcome)).toEqual(['unchanged', 'updated', 'unchanged']);
 
     const list = [];
     for await (const s of temporal.client.schedule.list())
       if (s.scheduleId.startsWith(`${prefix}-`)) list.push(s.scheduleId);
-    expect(list.sort()).toEqual([scheduleId('retention', prefix), scheduleId('verification', prefix)]);
+    expect(list.sort()).toEqual([
+      scheduleId('posture', prefix),
+      scheduleId('retention', prefix),
+      scheduleId('verification', prefix),
+    ]);
     const r = await temporal.client.schedule.getHandle(scheduleId('retention', prefix)).describe();
     expect(r.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
     expect(r.policies.catchupWindow).toBe(86_400_000);

@@ -1,10 +1,10 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
-import { loadSigner, readPinnedKeys } from '../ledger/keys';
+import { loadSigner, readPinnedKeys, trustPaths } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
 import type { ActivityDeps } from '../activities';
-import type { Config } from '../runtime/config';
+import { alarmWebhook, type Config } from '../runtime/config';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
 /** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
@@ -60,6 +60,11 @@ export async function startWorker(opts: {
       pinnedKeys: () => readPinnedKeys(opts.config),
       screeningMatcher: opts.config.screening,
       providers: opts.providers,
+      posture: {
+        signingKeyFile: trustPaths(opts.config).signingKeyFile,
+        webhook: alarmWebhook(opts.config),
+        settings: { keyRotationDays: opts.config.LEDGERFLOW_KEY_ROTATION_DAYS },
+      },
       ...opts.hooks,
     },
   });

@@ -17,6 +17,7 @@ import * as schedules from './schedules';
 import * as lists from './lists';
 import * as screen from './screen';
 import * as verify from './verify';
+import * as posture from './posture';
 
 /**
  * Every command module, imported up front: for tests and tools that walk the whole command tree.
@@ -40,6 +41,7 @@ export const MODULES: Record<string, { register(program: Command): void }> = {
   lists,
   screen,
   verify,
+  posture,
 };
 
 /** Registers every command on `program`. */

@@ -87,6 +87,12 @@ export const COMMANDS: ReadonlyArray<{ name: string; description: string; load: 
     load: () => require('./screen') as CommandModule,
   },
   {
+    name: 'posture',
+    description:
+      'check the compliance controls against the live system; signed report in the ledger (exit 1 on a failing control)',
+    load: () => require('./posture') as CommandModule,
+  },
+  {
     name: 'verify',
     description: 'shortcut for "ledger verify" (exit 0 valid, 1 invalid, 2 cannot run)',
     load: () => require('./verify') as CommandModule,

@@ -6,7 +6,7 @@ import { loadSigner, trustPaths } from '../../ledger/keys';
 import { alarmWebhook } from '../../runtime/config';
 import { InputError } from '../../runtime/errors';
 import { runPostureCheck } from '../../services/posture/check';
-import { requirePrincipal } from '../../services/principals/principals';
+import { resolvePrincipal } from '../principals';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
@@ -41,10 +41,7 @@ export function register(program: Command): void {
       action(async (opts: PostureOptions) => {
         if (opts.json && opts.html) throw new InputError('--json and --html are exclusive: pick one');
         return withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
-          const principal = await requirePrincipal(
-            ctx.db('ledgerflow_reader'),
-            opts.as ?? process.env.LEDGERFLOW_PRINCIPAL,
-          );
+          const principal = await resolvePrincipal(ctx, opts.as, 'posture.check');
           const temporal = await ctx.temporal().catch(() => undefined);
           const out = await runPostureCheck(
             {

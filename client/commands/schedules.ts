@@ -21,6 +21,7 @@ import { withContext, type CommandContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { postureCheckWorkflow } from '../../contracts/posture';
 
 /**
  * Temporal Schedules for the unattended compliance jobs: the retention purge (daily) and the
@@ -28,8 +29,8 @@ import { EXIT, action } from '../run-command';
  * definition's digest is kept in the schedule's note, so an unchanged install touches nothing.
  */
 
-export type ScheduleName = 'retention' | 'verification';
-export const SCHEDULE_NAMES: ScheduleName[] = ['retention', 'verification'];
+export type ScheduleName = 'retention' | 'verification' | 'posture';
+export const SCHEDULE_NAMES: ScheduleName[] = ['retention', 'verification', 'posture'];
 
 export interface ScheduleSettings {
   taskQueue: string;
@@ -41,6 +42,8 @@ export interface ScheduleSettings {
   retentionAt?: { hour: number; minute: number };
   /** Verification interval; default 1 hour. */
   verificationEvery?: string;
+  /** Posture check interval; default 1 hour. */
+  postureEvery?: string;
 }
 
 export const scheduleId = (name: ScheduleName, prefix = 'ledgerflow') => `${prefix}-${name}`;
@@ -63,6 +66,7 @@ type Definition<Args extends unknown[] = unknown[]> = Omit<
 export function scheduleDefinitions(s: ScheduleSettings): {
   retention: Definition<WorkflowArgs<typeof retentionPurgeWorkflow>>;
   verification: Definition<WorkflowArgs<typeof chainVerificationWorkflow>>;
+  posture: Definition<WorkflowArgs<typeof postureCheckWorkflow>>;
 } {
   const prefix = s.prefix ?? 'ledgerflow';
   const at = s.retentionAt ?? { hour: 2, minute: 30 };
@@ -90,6 +94,18 @@ export function scheduleDefinitions(s: ScheduleSettings): {
       },
       // One verification waiting behind a running one is enough; a failure must not pause it.
       policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 hour', pauseOnFailure: false },
+    },
+    posture: {
+      spec: { intervals: [{ every: s.postureEvery ?? '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: postureCheckWorkflow.name,
+        args: [{ requestedBy: 'schedule' }],
+        taskQueue: s.taskQueue,
+        workflowId: scheduleId('posture', prefix),
+      },
+      // A failing control fails the run (and raises alarms); the schedule keeps checking.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour', pauseOnFailure: false },
     },
   };
 }

@@ -12,7 +12,9 @@ export const PostureSettingsSchema = z
     /** Principals and API keys with no recorded use for this many days are flagged. */
     unusedDays: z.number().positive().default(90),
     /** Temporal schedule ids that must be installed and not paused. */
-    schedules: z.array(z.string().min(1)).default(['ledgerflow-retention', 'ledgerflow-verification']),
+    schedules: z
+      .array(z.string().min(1))
+      .default(['ledgerflow-retention', 'ledgerflow-verification', 'ledgerflow-posture']),
     /** The schedule whose failed last run raises the purge-failure alarm. */
     retentionSchedule: z.string().min(1).default('ledgerflow-retention'),
     /** Event-volume alarm: the recent window, in minutes. */

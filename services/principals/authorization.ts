@@ -28,6 +28,7 @@ export const PERMISSIONS = {
   'screening.decide': ['admin', 'reviewer'],
   'lists.load': ['admin', 'operator'],
   'events.emit': ['emitter'],
+  'posture.check': ['admin', 'compliance', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
