@@ -23,10 +23,11 @@ export const TransactionSchema = z
     occurred_at: z.iso.datetime({ offset: true, message: 'occurred_at: ISO 8601 with an offset' }),
     account_id: Id,
     counterparty_id: Id,
-    amount: z
-      .string()
-      .regex(/^\d{1,15}(\.\d{1,6})?$/, 'amount: a decimal string such as "125.50"')
-      .refine((a) => Number(a) > 0, 'amount must be greater than 0'),
+    amount: z.string().superRefine((a, ctx) => {
+      if (!/^\d{1,15}(\.\d{1,6})?$/.test(a))
+        ctx.addIssue({ code: 'custom', message: 'must be a positive decimal string such as "125.50"' });
+      else if (!(Number(a) > 0)) ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
+    }),
     currency: z.string().refine((c) => CURRENCIES.has(c), 'unknown currency (ISO 4217)'),
     direction: z.enum(['debit', 'credit']),
     channel: z.enum(['card', 'transfer', 'cash', 'wallet']),
