@@ -58,7 +58,12 @@ describe('shadow rule versions and replay', () => {
     expect(diff.diff).toEqual([
       expect.objectContaining({ change: 'added', account_id: 'sh-2', typology: 'structuring', live: null }),
       expect.objectContaining({ change: 'added', account_id: 'sh-3', typology: 'structuring' }),
-      expect.objectContaining({ change: 'removed', account_id: 'sh-3', typology: 'structuring', replay: null }),
+      expect.objectContaining({
+        change: 'removed',
+        account_id: 'sh-3',
+        typology: 'structuring',
+        replay: null,
+      }),
     ]);
     // sh-3 alerts under v2 already at its 2nd credit (the live alert is at the 3rd).
     expect(diff.diff[1]!.trigger_transaction_id).toBe(three[1]!.transaction_id);
