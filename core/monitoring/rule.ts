@@ -39,14 +39,36 @@ export interface RuleDefinition<P extends Record<string, unknown> = Record<strin
 
 export const HOUR = 3_600_000;
 
+/** Index of the first transaction of `history` (in event-time order) at or after `from` (binary search). */
+export function firstAtOrAfter(history: readonly TimedTransaction[], from: number): number {
+  let lo = 0;
+  let hi = history.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((history[mid] as TimedTransaction).at < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Earlier transactions of `history` from `from` up to `tx` (inclusive). */
+export function historySince(input: RuleInput, from: number): TimedTransaction[] {
+  const out: TimedTransaction[] = [];
+  const h = input.history;
+  for (let i = firstAtOrAfter(h, from); i < h.length && (h[i] as TimedTransaction).at <= input.tx.at; i++)
+    out.push(h[i] as TimedTransaction);
+  return out;
+}
+
 /** Transactions of `history` plus `tx` within `hours` before `tx` (inclusive), matching `keep`. */
 export function inWindow(
   input: RuleInput,
   hours: number,
   keep: (t: TimedTransaction) => boolean,
 ): TimedTransaction[] {
-  const from = input.tx.at - hours * HOUR;
-  return [...input.history.filter((t) => t.at >= from && t.at <= input.tx.at), input.tx].filter(keep);
+  const out = historySince(input, input.tx.at - hours * HOUR).filter(keep);
+  if (keep(input.tx)) out.push(input.tx);
+  return out;
 }
 
 export const round2 = (x: number): number => Math.round(x * 100) / 100;

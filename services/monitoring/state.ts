@@ -36,40 +36,37 @@ export async function loadAccounts(
   const out = new Map<string, StoredAccount>(
     ids.map((a) => [a, { transactions: [], watermark: null, firstSeen: new Map(), alerts: [] }]),
   );
-  const [txs, marks, seen, alerts] = await Promise.all([
-    c.query<{ data: Transaction }>(
-      `SELECT t.data FROM unnest($1::text[], $2::timestamptz[]) AS a(id, since)
+  const txs = await c.query<{ data: Transaction }>(
+    `SELECT t.data FROM unnest($1::text[], $2::timestamptz[]) AS a(id, since)
          JOIN monitoring_transactions t ON t.account_id = a.id AND t.occurred_at >= a.since
         WHERE t.status = 'evaluated'`,
-      [ids, froms],
-    ),
-    c.query<{ account_id: string; w: Date }>(
-      `SELECT account_id, max(occurred_at) AS w FROM monitoring_transactions
+    [ids, froms],
+  );
+  const marks = await c.query<{ account_id: string; w: Date }>(
+    `SELECT account_id, max(occurred_at) AS w FROM monitoring_transactions
         WHERE account_id = ANY($1) AND status = 'evaluated' GROUP BY account_id`,
-      [ids],
-    ),
-    c.query<{ account_id: string; counterparty_id: string; first: Date }>(
-      `SELECT t.account_id, t.counterparty_id, min(t.occurred_at) AS first
+    [ids],
+  );
+  const seen = await c.query<{ account_id: string; counterparty_id: string; first: Date }>(
+    `SELECT t.account_id, t.counterparty_id, min(t.occurred_at) AS first
          FROM unnest($1::text[], $2::timestamptz[]) AS a(id, upto)
          JOIN monitoring_transactions t ON t.account_id = a.id AND t.occurred_at < a.upto
         WHERE t.status = 'evaluated' AND t.channel <> 'card'
         GROUP BY t.account_id, t.counterparty_id`,
-      [ids, starts],
-    ),
-    c.query<{
-      account_id: string;
-      rule_set_version: number;
-      mode: string;
-      typology: string;
-      decision: 'alert' | 'block';
-      transaction_ids: string[];
-    }>(
-      `SELECT account_id, rule_set_version, mode, typology, decision, transaction_ids FROM monitoring_alerts
+    [ids, starts],
+  );
+  const alerts = await c.query<{
+    account_id: string;
+    rule_set_version: number;
+    mode: string;
+    typology: string;
+    decision: 'alert' | 'block';
+    transaction_ids: string[];
+  }>(
+    `SELECT account_id, rule_set_version, mode, typology, decision, transaction_ids FROM monitoring_alerts
         WHERE account_id = ANY($1)`,
-      [ids],
-    ),
-  ]);
-  // Pool clients run one query at a time; Promise.all just queues them on the connection.
+    [ids],
+  );
   for (const r of txs.rows) out.get(r.data.account_id)?.transactions.push(timed(r.data));
   for (const a of out.values())
     a.transactions.sort((x, y) => x.at - y.at || (x.transaction_id < y.transaction_id ? -1 : 1));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOUR, round2, type RuleDefinition } from '../rule';
+import { HOUR, historySince, round2, type RuleDefinition } from '../rule';
 
 const Params = z
   .object({
@@ -23,21 +23,19 @@ export const dormantReactivation: RuleDefinition<z.infer<typeof Params>> = {
   question: 'Is this a large debit right after the account was dormant?',
   params: Params,
   defaults: { minIdleDays: 5, medianMultiple: 20, medianDays: 180 },
-  evaluate({ tx, history, lastActivityAt }, p) {
+  evaluate(input, p) {
+    const { tx, lastActivityAt } = input;
     const windowStart = tx.at - p.medianDays * 24 * HOUR;
-    const prior = history.filter((t) => t.at >= windowStart && t.at <= tx.at);
-    const med = median(prior.map((t) => t.value));
     const idleDays = lastActivityAt === null ? null : round2((tx.at - lastActivityAt) / (24 * HOUR));
+    // The median is only needed for a debit after the idle period.
+    const idle = tx.direction === 'debit' && idleDays !== null && idleDays >= p.minIdleDays;
+    const prior = idle ? historySince(input, windowStart) : [];
+    const med = idle ? median(prior.map((t) => t.value)) : null;
     const multiple = med ? round2(tx.value / med) : null;
     return {
       value: { idle_days: idleDays, amount_over_median: multiple, median: med },
       threshold: { idle_days: p.minIdleDays, amount_over_median: p.medianMultiple },
-      result:
-        tx.direction === 'debit' &&
-        idleDays !== null &&
-        idleDays >= p.minIdleDays &&
-        med !== null &&
-        tx.value > med * p.medianMultiple,
+      result: idle && med !== null && tx.value > med * p.medianMultiple,
       evidence: [...prior.slice(-1).map((t) => t.transaction_id), tx.transaction_id],
       windowStart,
     };

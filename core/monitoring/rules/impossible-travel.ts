@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { countryDistanceKm } from '../centroids';
-import { HOUR, round2, type RuleDefinition } from '../rule';
+import { HOUR, historySince, round2, type RuleDefinition } from '../rule';
 
 const Params = z
   .object({
@@ -20,13 +20,14 @@ export const impossibleTravel: RuleDefinition<z.infer<typeof Params>> = {
   question: 'Could the customer have travelled between two card-present transactions in time?',
   params: Params,
   defaults: { maxKmPerHour: 900, lookbackHours: 24, channels: ['card'] },
-  evaluate({ tx, history }, p) {
+  evaluate(input, p) {
+    const { tx } = input;
     const windowStart = tx.at - p.lookbackHours * HOUR;
     if (!p.channels.includes(tx.channel))
       return { value: null, threshold: p.maxKmPerHour, result: false, evidence: [], windowStart };
     let best: { speed: number; id: string } | null = null;
-    for (const t of history) {
-      if (t.at < windowStart || t.at > tx.at || !p.channels.includes(t.channel)) continue;
+    for (const t of historySince(input, windowStart)) {
+      if (!p.channels.includes(t.channel)) continue;
       const km = countryDistanceKm(t.country, tx.country);
       if (km === null || km === 0) continue;
       const hours = (tx.at - t.at) / HOUR;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOUR, inWindow, round2, type RuleDefinition } from '../rule';
+import { HOUR, historySince, inWindow, round2, type RuleDefinition } from '../rule';
 
 const Params = z
   .object({
@@ -13,12 +13,12 @@ const Params = z
 
 /**
  * The account's hourly baseline: mean debits per active hour (an hour with at least one debit)
- * over `days` before the current window. Zero without history.
+ * over the given history before `to` (the current window). Zero without history.
  */
-function hourlyBaseline(history: readonly { at: number; direction: string }[], from: number, to: number) {
+function hourlyBaseline(history: readonly { at: number; direction: string }[], to: number) {
   const hours = new Map<number, number>();
   for (const t of history)
-    if (t.direction === 'debit' && t.at >= from && t.at < to) {
+    if (t.direction === 'debit' && t.at < to) {
       const h = Math.floor(t.at / HOUR);
       hours.set(h, (hours.get(h) ?? 0) + 1);
     }
@@ -43,10 +43,14 @@ export const velocity: RuleDefinition<z.infer<typeof Params>> = {
       p.windowHours,
       (t) => t.direction === 'debit' && (!p.perCounterparty || t.counterparty_id === tx.counterparty_id),
     );
-    const baseline = hourlyBaseline(input.history, windowStart - p.baselineDays * 24 * HOUR, windowStart);
-    const needed = Math.max(p.minCount, baseline * p.baselineMultiple);
+    // The baseline only matters once the count reaches minCount (it can only raise the bar).
+    const baseline =
+      tx.direction === 'debit' && debits.length >= p.minCount
+        ? hourlyBaseline(historySince(input, windowStart - p.baselineDays * 24 * HOUR), windowStart)
+        : null;
+    const needed = Math.max(p.minCount, (baseline ?? 0) * p.baselineMultiple);
     return {
-      value: { debits: debits.length, baseline_per_hour: round2(baseline) },
+      value: { debits: debits.length, baseline_per_hour: baseline === null ? null : round2(baseline) },
       threshold: { debits: round2(needed) },
       result: tx.direction === 'debit' && debits.length >= needed,
       evidence: debits.map((t) => t.transaction_id),
