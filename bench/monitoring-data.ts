@@ -23,7 +23,6 @@ export function prng(seed: number) {
     pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T,
   };
 }
-type Rng = ReturnType<typeof prng>;
 
 export const PATTERNS = [
   'structuring',
