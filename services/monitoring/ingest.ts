@@ -171,10 +171,15 @@ async function ingestChunk(
     const mark = state.get(f.tx.account_id)!.watermark;
     if (mark !== null && f.t.at < mark - lateness) lateIds.add(f.tx.transaction_id);
   }
+  const onTime = new Map<string, typeof fresh>();
+  for (const f of fresh) {
+    if (lateIds.has(f.tx.transaction_id)) continue;
+    const list = onTime.get(f.tx.account_id) ?? [];
+    list.push(f);
+    onTime.set(f.tx.account_id, list);
+  }
   const alerts: AlertDraft[] = [];
-  for (const account of accounts) {
-    const mine = fresh.filter((f) => f.tx.account_id === account && !lateIds.has(f.tx.transaction_id));
-    if (mine.length === 0) continue;
+  for (const [account, mine] of onTime) {
     const from = Math.min(...mine.map((f) => f.t.at));
     const a = state.get(account)!;
     // Stored transactions at or after the earliest new one are evaluated again, in order.
