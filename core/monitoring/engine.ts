@@ -70,8 +70,17 @@ export function evaluateTransaction(
   for (const typ of ruleSet.typologies) {
     let score = 0;
     const fired: RuleOutcome[] = [];
-    const trace: RuleTrace[] = [];
     for (const [ruleId, weight] of Object.entries(typ.weights)) {
+      const o = outcomes.get(ruleId);
+      if (o?.result) {
+        score += weight;
+        fired.push(o);
+      }
+    }
+    if (score < typ.alert) continue;
+    // The trace lists every rule of the typology, breached or not.
+    const trace: RuleTrace[] = [];
+    for (const ruleId of Object.keys(typ.weights)) {
       const o = outcomes.get(ruleId);
       const cfg = ruleSet.rules[ruleId];
       if (!o || !cfg) continue;
@@ -83,12 +92,7 @@ export function evaluateTransaction(
         threshold: o.threshold,
         result: o.result,
       });
-      if (o.result) {
-        score += weight;
-        fired.push(o);
-      }
     }
-    if (score < typ.alert) continue;
     const decision = score >= typ.block ? 'block' : 'alert';
     const ids = [...new Set(fired.flatMap((o) => o.evidence))];
     const covered = state.alerts.some(
