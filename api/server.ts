@@ -10,6 +10,7 @@ import { EventQuerySchema, queryEvents } from '../ledger/query';
 import { authenticate, eventTypeGranted, type ApiPrincipal } from '../services/principals/api-keys';
 import { authorize, isOwnStream, PrincipalError, type Action } from '../services/principals/authorization';
 import { recordDenial } from '../services/principals/denials';
+import { registerAlertRoutes } from './routes/alerts';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -36,6 +37,8 @@ export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
   'GET /v1/events': 'audit.read',
   'POST /v1/events': 'events.emit',
+  'GET /v1/alerts': 'alerts.read',
+  'GET /v1/alerts/:id': 'alerts.read',
 } as const satisfies Record<string, Action | 'public'>;
 
 declare module 'fastify' {
@@ -112,6 +115,11 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
     },
   );
+
+  registerAlertRoutes(app, {
+    reader: deps.reader,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/alerts']),
+  });
 
   app.post(
     '/v1/events',

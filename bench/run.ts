@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   ledger: () => import('./ledger'),
   loan: () => import('./loan'),
   retention: () => import('./retention'),
+  monitoring: () => import('./monitoring'),
 };
 
 async function main(): Promise<void> {

@@ -18,6 +18,9 @@ import * as lists from './lists';
 import * as screen from './screen';
 import * as verify from './verify';
 import * as posture from './posture';
+import * as tx from './tx';
+import * as alerts from './alerts';
+import * as rules from './rules';
 
 /**
  * Every command module, imported up front: for tests and tools that walk the whole command tree.
@@ -42,6 +45,9 @@ export const MODULES: Record<string, { register(program: Command): void }> = {
   screen,
   verify,
   posture,
+  tx,
+  alerts,
+  rules,
 };
 
 /** Registers every command on `program`. */

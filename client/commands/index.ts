@@ -93,6 +93,21 @@ export const COMMANDS: ReadonlyArray<{ name: string; description: string; load: 
     load: () => require('./posture') as CommandModule,
   },
   {
+    name: 'tx',
+    description: 'transaction monitoring: ingest transactions',
+    load: () => require('./tx') as CommandModule,
+  },
+  {
+    name: 'alerts',
+    description: 'transaction-monitoring alerts and their traces',
+    load: () => require('./alerts') as CommandModule,
+  },
+  {
+    name: 'rules',
+    description: 'transaction-monitoring rule-set versions: shadow, promote, replay',
+    load: () => require('./rules') as CommandModule,
+  },
+  {
     name: 'verify',
     description: 'shortcut for "ledger verify" (exit 0 valid, 1 invalid, 2 cannot run)',
     load: () => require('./verify') as CommandModule,

@@ -1,7 +1,13 @@
 import { ledgerSealScenario } from './ledger-seal';
 import { loanScenarios } from './loan-scenarios';
+import { monitoringScenario } from './monitoring';
 import { onboardingSmokeScenario } from './onboarding-smoke';
 import type { DemoScenario } from './types';
 
 /** What `ledgerflow demo` runs, in order. */
-export const demoScenarios: DemoScenario[] = [onboardingSmokeScenario, ...loanScenarios, ledgerSealScenario];
+export const demoScenarios: DemoScenario[] = [
+  onboardingSmokeScenario,
+  ...loanScenarios,
+  monitoringScenario,
+  ledgerSealScenario,
+];

@@ -60,6 +60,24 @@ export const DATA_CLASSES: readonly DataClassAdapter[] = [
     action: 'delete',
     description: 'Archived closed workflow histories',
   },
+  {
+    dataClass: 'transactions',
+    table: 'monitoring_transactions',
+    keyColumns: ['transaction_id'],
+    triggers: { created: 'occurred_at', last_activity: 'occurred_at' },
+    scopes: { subject: 'account_id', resourceType: 'transaction', resourceId: 'transaction_id' },
+    action: 'delete',
+    description: 'Monitored transactions: amounts, counterparties, places',
+  },
+  {
+    dataClass: 'alerts',
+    table: 'monitoring_alerts',
+    keyColumns: ['alert_id'],
+    triggers: { created: 'created_at' },
+    scopes: { subject: 'account_id', resourceType: 'monitoring_alert', resourceId: 'alert_id' },
+    action: 'delete',
+    description: 'Monitoring alerts with their traces and the history snapshots the rules saw',
+  },
 ];
 
 export function adapterFor(

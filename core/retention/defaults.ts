@@ -11,6 +11,8 @@ export const DEFAULT_RETENTION_CONFIG: RetentionConfigInput = {
     loan_applications: 'P5Y',
     loan_enrichments: 'P1Y',
     workflow_histories: 'P5Y',
+    transactions: 'P5Y',
+    alerts: 'P5Y',
   },
   policies: [
     {
@@ -54,6 +56,24 @@ export const DEFAULT_RETENTION_CONFIG: RetentionConfigInput = {
       trigger: 'closed',
       action: 'delete',
       description: 'Archived workflow histories: 7 years after the workflow closed',
+    },
+    {
+      id: 'aml-transactions',
+      dataClasses: ['transactions'],
+      period: 'P5Y',
+      trigger: 'created',
+      action: 'delete',
+      locked: true,
+      description: 'AML record keeping: monitored transactions kept 5 years after they occurred',
+    },
+    {
+      id: 'aml-alerts',
+      dataClasses: ['alerts'],
+      period: 'P5Y',
+      trigger: 'created',
+      action: 'delete',
+      locked: true,
+      description: 'AML record keeping: monitoring alerts and their traces kept 5 years',
     },
   ],
 };

@@ -4,3 +4,4 @@ export * from './loan';
 export * from './api-keys';
 export * from './retention';
 export * from './screening';
+export * from './monitoring';

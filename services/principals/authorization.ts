@@ -29,6 +29,9 @@ export const PERMISSIONS = {
   'lists.load': ['admin', 'operator'],
   'events.emit': ['emitter'],
   'posture.check': ['admin', 'compliance', 'auditor'],
+  'monitoring.ingest': ['admin', 'operator'],
+  'alerts.read': ['admin', 'reviewer', 'auditor'],
+  'rules.change': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import type { Ledger } from '../../ledger/ledger';
+import type { Action } from '../../services/principals/authorization';
+import { resolvePrincipal } from '../principals';
+import { ingestFile, type IngestSummary, type MonitoringCall } from '../../services/monitoring';
+import { withContext } from '../context';
+import { info, printJson, printTable } from '../output';
+import { EXIT, action } from '../run-command';
+
+/** Help text of the `--as` option of the monitoring commands. */
+export const AS_HELP = 'acting principal (default $LEDGERFLOW_PRINCIPAL)';
+
+/** Checks the acting principal (`--as`, else LEDGERFLOW_PRINCIPAL) and builds the call context. */
+export async function monitoringCall(
+  ctx: { ledger(): Ledger },
+  as: string | undefined,
+  action: Action,
+): Promise<MonitoringCall> {
+  const p = await resolvePrincipal(ctx, as, action);
+  return {
+    actor: { type: 'user', id: p.id },
+    context: { request: { source: 'cli', request_id: randomUUID() } },
+  };
+}
+
+function printSummary(s: IngestSummary): void {
+  info(
+    `${s.source}: ${s.lines} lines, ${s.accepted} new transactions (${s.evaluated} evaluated, ${s.late} late), ` +
+      `${s.duplicates} already ingested, ${s.rejected} rejected; ${s.alerts} alerts (rule set v${s.rule_set_version})` +
+      (s.shadow_versions.length
+        ? `, ${s.shadow_alerts} shadow alerts (v${s.shadow_versions.join(', v')})`
+        : ''),
+  );
+  if (s.rejections.length)
+    printTable(s.rejections, {
+      line: (r) => r.line,
+      transaction: (r) => r.transaction_id ?? '',
+      reason: (r) => r.reason,
+    });
+  for (const id of s.alert_ids) info(`alert ${id} (ledgerflow alerts show ${id})`);
+}
+
+export function register(program: Command): void {
+  const tx = program.command('tx').description('transaction monitoring: ingest transactions');
+  tx.command('ingest')
+    .description('run a JSONL file of transactions through the monitoring rules; alerts go to the ledger')
+    .argument('<file>', 'one transaction per line (see docs/monitoring.md)')
+    .option('--as <principal>', AS_HELP)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (file: string, opts: { as?: string; json?: boolean }) =>
+        withContext({ quiet: opts.json }, async (ctx) => {
+          const call = await monitoringCall(ctx, opts.as, 'monitoring.ingest');
+          const s = await ingestFile({ db: ctx.db(), ledger: ctx.ledger() }, call, file);
+          if (opts.json) printJson(s);
+          else printSummary(s);
+          return s.rejected ? EXIT.failed : EXIT.ok;
+        }),
+      ),
+    );
+}
