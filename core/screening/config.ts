@@ -45,6 +45,8 @@ export interface MatcherConfig {
   adjustments: AdjustmentParams;
   /** Hits returned per query at most. */
   maxHits: number;
+  /** Cross-script rules (Arabic romanisation, phonetic keys); false only for the benchmark's baseline. */
+  transliterate?: boolean;
 }
 
 export const DEFAULT_MATCHER_CONFIG: MatcherConfig = {

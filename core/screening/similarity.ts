@@ -1,3 +1,4 @@
+import { keyCore } from './arabic';
 import type { NameToken } from './normalize';
 
 // Scratch buffers reused across calls (no allocation per comparison).
@@ -60,7 +61,59 @@ export interface TokenSimilarity {
 
 const VARIANT_SCORE = 0.94;
 const CJK_FACTOR = 0.75;
-const SKELETON_SCORE = 0.93;
+const ARTICLES = new Set([
+  'al',
+  'el',
+  'ul',
+  'il',
+  'ad',
+  'as',
+  'ash',
+  'az',
+  'at',
+  'ath',
+  'ar',
+  'an',
+  'ed',
+  'es',
+  'er',
+  'en',
+  'et',
+]);
+
+/** Phonetic keys equal (a vowel-less script against a Latin spelling). */
+const SKELETON_SCORE = 0.97;
+/** Factor on the Jaro-Winkler similarity of two different keys. */
+const SKELETON_FUZZY = 0.92;
+
+/**
+ * Similarity of two phonetic keys (an abjad-script token against a Latin one): equal keys score
+ * high; a one-letter key ("l" for Ali) only when equal; a Latin token with a glued article
+ * ("almajid") against the bare key when `gluedArticle`; otherwise Jaro-Winkler of the keys, discounted.
+ */
+export function keySimilarity(ka: string, kb: string, gluedArticle = true): number {
+  const ca = keyCore(ka);
+  const cb = keyCore(kb);
+  if (ca.length === 0 || cb.length === 0) return 0;
+  const equal = (ca.length >= 3 ? SKELETON_SCORE : ca.length === 2 ? 0.95 : 0.93) - (gluedArticle ? 0 : 0);
+  // A final h (ha, ta marbuta) is written or not.
+  const fa = ka.replace(/(.)h(\+?)$/, '$1$2');
+  const fb = kb.replace(/(.)h(\+?)$/, '$1$2');
+  if (fa === fb) return equal;
+  if (gluedArticle && (afterArticle(fa, fb) || afterArticle(fb, fa))) return equal - 0.02;
+  if (ca.length < 2 || cb.length < 2) return 0;
+  return jaroWinkler(fa.replace(/\^/, ''), fb.replace(/\^/, '')) * SKELETON_FUZZY;
+}
+
+/** `a` followed the Arabic article; `b` is the same name with the article glued ("almajid", "essaadi") or without. */
+function afterArticle(a: string, b: string): boolean {
+  if (!a.startsWith('^')) return false;
+  const bare = a.slice(1).replace(/^_/, '');
+  return (
+    a.slice(1) === b ||
+    (b.startsWith('_') && (b.slice(1) === bare || (b.startsWith('_l') && b.slice(2) === bare)))
+  );
+}
 
 /** Similarity of two name tokens: exact, initial, Jaro-Winkler, phonetic and consonant-skeleton evidence. */
 export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
@@ -85,11 +138,14 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
   if (la >= 4 && lb >= 4 && best.score >= 0.7 && best.score < 0.9 && sharesCode(a.phonetic, b.phonetic)) {
     best = { score: 0.9, kind: 'phonetic' };
   }
-  if ((a.abjad || b.abjad) && a.abjad !== b.abjad && a.skeleton.length >= 3 && b.skeleton.length >= 3) {
-    const s =
-      a.skeleton === b.skeleton
-        ? SKELETON_SCORE
-        : jaroWinkler(a.skeleton, b.skeleton) * (SKELETON_SCORE - 0.03);
+  if (a.abjad !== b.abjad) {
+    // The article, however assimilated or spelled: al-, el-, ul-, ad-, ash-, ar-...
+    if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
+    const s = Math.max(
+      keySimilarity(a.skeleton, b.skeleton),
+      a.skeletonAlt ? keySimilarity(a.skeletonAlt, b.skeleton) : 0,
+      b.skeletonAlt ? keySimilarity(a.skeleton, b.skeletonAlt) : 0,
+    );
     if (s > best.score) best = { score: s, kind: 'skeleton' };
   }
   return best;
