@@ -67,7 +67,9 @@ const WAW = new Set(['و', 'ۆ', 'ۇ']);
 const YEH = new Set(['ي', 'ی', 'ې', 'ۍ']);
 const ALIF = new Set(['ا', 'أ', 'إ', 'آ', 'ٱ']);
 /** Harakat, tanwin, shadda, sukun, superscript alif, tatweel: not written in most names. */
-const MARKS = /[\u064B-\u065F\u0670\u0640\u06D6-\u06ED]/g;
+const isMark = (cp: number): boolean =>
+  (cp >= 0x064b && cp <= 0x065f) || cp === 0x0670 || cp === 0x0640 || (cp >= 0x06d6 && cp <= 0x06ed);
+const dropMarks = (s: string): string => [...s].filter((c) => !isMark(c.codePointAt(0) ?? 0)).join('');
 
 /** Arabic-script letters (Arabic, Persian, Urdu and presentation forms). */
 export const ARABIC_SCRIPT = /[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
@@ -80,18 +82,26 @@ export interface ArabicToken {
   key: string;
   /** The key with the alternative readings (ث as s...), when there are any. */
   alt?: string;
+  /** Long vowels written inside the word: "i" for ي/ی, "u" for و (a Latin spelling shows them too). */
+  vowels?: string;
 }
 
 function romanizeLetters(word: string): ArabicToken {
   let text = '';
   let key = '';
   let alt = '';
+  let vowels = '';
   const chars = [...word];
   chars.forEach((c, i) => {
     const prevVowel = i > 0 && (ALIF.has(chars[i - 1]!) || WAW.has(chars[i - 1]!));
-    if (WAW.has(c)) text += i === 0 || prevVowel ? 'w' : 'u';
-    else if (YEH.has(c)) text += i === 0 || prevVowel ? 'y' : 'i';
-    else {
+    const medial = i > 0 && !prevVowel && i < chars.length - 1;
+    if (WAW.has(c)) {
+      text += i === 0 || prevVowel ? 'w' : 'u';
+      if (medial) vowels += 'u';
+    } else if (YEH.has(c)) {
+      text += i === 0 || prevVowel ? 'y' : 'i';
+      if (medial) vowels += 'i';
+    } else {
       const m = LETTERS[c];
       if (!m) return;
       text += m[0];
@@ -101,18 +111,21 @@ function romanizeLetters(word: string): ArabicToken {
   });
   const finalH = /[هةہ]$/.test(word);
   const pre = VOWEL_START.has(chars[0] ?? '') ? '_' : '';
-  const post = YEH.has(chars[chars.length - 1] ?? '') ? '+' : '';
+  // Final ي is -i; Persian ی is -i in most names but also the alif maqsura of عیسی, موسی (-a).
+  const last = chars[chars.length - 1] ?? '';
+  const post = last === 'ی' ? '~' : YEH.has(last) ? '+' : '';
   const k = pre + finishKey(key, finalH) + post;
   const a = pre + finishKey(alt, finalH) + post;
-  return a === k ? { text, key: k } : { text, key: k, alt: a };
+  return { text, key: k, ...(a === k ? {} : { alt: a }), ...(vowels ? { vowels } : {}) };
 }
 
 /**
  * Keys carry markers: `_` first = the name starts with a vowel (ا أ إ ع in Arabic, a e i o u in
  * Latin), `+` last = it ends in an i-vowel (nisba ي / -i, -y), `^` first = an Arabic word that
- * followed the article (its Latin spelling may carry it glued: "almajid", "essaadi").
+ * followed the article (its Latin spelling may carry it glued: "almajid", "essaadi"), `~` last =
+ * either ending (Persian final ی).
  */
-const MARKERS = /[_+^]/g;
+const MARKERS = /[_+~^]/g;
 
 /** The consonant classes of a key, without markers. */
 export const keyCore = (k: string): string => k.replace(MARKERS, '');
@@ -129,7 +142,7 @@ export function joinKeys(keys: string[]): string {
     .replace(/(.)\1+/g, '$1');
   const first = keys[0]!;
   const pre = first === '' && keys.length > 1 ? '^' : first.replace(/\^/, '').startsWith('_') ? '_' : '';
-  return pre + core + (keys[keys.length - 1]!.endsWith('+') ? '+' : '');
+  return pre + core + (/[+~]$/.exec(keys[keys.length - 1]!)?.[0] ?? '');
 }
 
 /** Collapses doubled classes; a word-final h (ha, ta marbuta) is often not written in Latin. */
@@ -153,7 +166,7 @@ const ARTICLE = /^(?:ال|ٱل)(?=..)/;
 export function romanizeArabic(raw: string): ArabicToken[] {
   const words = raw
     .normalize('NFKC')
-    .replace(MARKS, '')
+    .replace(/./gu, (c) => dropMarks(c))
     .split(/[^\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]+/)
     .filter(Boolean);
   const out: ArabicToken[] = [];
@@ -195,6 +208,13 @@ export function romanizeArabic(raw: string): ArabicToken[] {
       out.push({ text: 'abu', key: '_b' });
       continue;
     }
+    // Glued "Abu al-X": أبواليزيد.
+    const abu = /^[اأ]بو(?=...)/.exec(w);
+    if (abu && !article) {
+      out.push({ text: 'abu', key: '_b' });
+      words.splice(i + 1, 0, w.slice(abu[0].length));
+      continue;
+    }
     const r = romanizeLetters(w);
     if (article) {
       r.key = `^${r.key}`;
@@ -226,7 +246,15 @@ export function latinAbjadKey(t: string): string {
     .replace(/z/g, 's')
     .replace(/[aeiouywv'`]/g, '');
   if (s === '') return '';
-  const pre = /^[aeiou]/.test(t) && !/^ou/.test(t) ? '_' : '';
+  // French "ou" before a vowel is w (Oualid); otherwise a leading vowel letter is a vowel (Oumar).
+  const pre = /^[aeiou]/.test(t) && !/^ou[aeiy]/.test(t) ? '_' : '';
   const post = /(?:i|y|ee|ie|ey)$/.test(t) ? '+' : '';
   return pre + s.replace(/(.)\1+/g, '$1') + post;
+}
+
+/** Whether a Latin spelling shows the long vowels an Arabic-script word writes (حسین has i: Hussein, not Hassan). */
+export function showsLongVowels(latin: string, vowels: string): boolean {
+  const count = (re: RegExp) => (latin.slice(1).match(re) ?? []).length;
+  const need = (v: string) => [...vowels].filter((x) => x === v).length;
+  return count(/[iey]/g) >= need('i') && count(/[uow]/g) >= need('u');
 }

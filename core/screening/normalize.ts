@@ -19,8 +19,10 @@ export interface NameToken {
   abjad: boolean;
   /** Consonant skeleton (phonetic key), compared when one side is `abjad`. */
   skeleton: string;
-  /** The key with alternative letter readings (Arabic ث as s, ق as g...); '' when the same. */
+  /** The key with alternative letter readings (Arabic ث as s...); '' when the same. */
   skeletonAlt: string;
+  /** Long vowels an Arabic-script word writes inside it ("i", "u"); '' otherwise. */
+  longVowels: string;
   /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
   variant: string;
   /** Token is a syllable transliterated from Han/Hangul/Kana: only exact syllables match well. */
@@ -410,6 +412,7 @@ function makeToken(
   cjk: boolean,
   key: string | undefined,
   alt: string | undefined,
+  vowels: string | undefined,
 ): NameToken {
   const text = NICKNAMES[raw] ?? raw;
   const [p, s] = doubleMetaphone(text);
@@ -421,6 +424,7 @@ function makeToken(
     abjad,
     skeleton: key ?? skeletonOf(text),
     skeletonAlt: alt ?? '',
+    longVowels: vowels ?? '',
     variant: variantKey(text),
     cjk,
   };
@@ -451,6 +455,7 @@ interface Words {
   /** Phonetic key per word (undefined: derived from the word's text). */
   keys: Array<string | undefined>;
   alts: Array<string | undefined>;
+  vowels: Array<string | undefined>;
 }
 
 function words(raw: string, transliterate: boolean): Words {
@@ -459,6 +464,7 @@ function words(raw: string, transliterate: boolean): Words {
   const cjk: boolean[] = [];
   const keys: Array<string | undefined> = [];
   const alts: Array<string | undefined> = [];
+  const vowels: Array<string | undefined> = [];
   const pieces = raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/);
   for (let p = 0; p < pieces.length; p++) {
     const piece = pieces[p]!;
@@ -473,6 +479,7 @@ function words(raw: string, transliterate: boolean): Words {
         cjk.push(false);
         keys.push(t.key);
         alts.push(t.alt);
+        vowels.push(t.vowels);
       }
       continue;
     }
@@ -514,10 +521,11 @@ function words(raw: string, transliterate: boolean): Words {
         cjk.push(isCjk);
         keys.push(transliterate ? latinAbjadKey(w) : undefined);
         alts.push(undefined);
+        vowels.push(undefined);
       }
     }
   }
-  return { words: out, abjad, cjk, keys, alts };
+  return { words: out, abjad, cjk, keys, alts, vowels };
 }
 
 /** Normalises a name: transliteration, case, punctuation, honorifics, legal forms, name order. */
@@ -529,13 +537,14 @@ export function normalizeName(
   const transliterate = opts.transliterate ?? true;
   const removed: string[] = [];
   const ordered = kind === 'organization' || kind === 'vessel' ? raw : reorderSurnameFirst(raw);
-  const { words: ws, abjad, cjk, keys, alts } = words(ordered, transliterate);
+  const { words: ws, abjad, cjk, keys, alts, vowels } = words(ordered, transliterate);
   let keep = ws.map((w, i) => ({
     w,
     abjad: abjad[i] ?? false,
     cjk: cjk[i] ?? false,
     key: keys[i],
     alt: alts[i],
+    vowels: vowels[i],
   }));
   // Honorifics (only when something else remains).
   // Romanised abjad words are never titles or legal forms ("mr" is عمر, Omar).
@@ -564,7 +573,7 @@ export function normalizeName(
     for (const k of keep) if (!noLegal.includes(k)) removed.push(k.w);
     keep = noLegal;
   }
-  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alt));
+  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alt, k.vowels));
   for (let i = 0; i < tokens.length; i++) {
     if (PATRONYMIC.has(tokens[i]!.text)) {
       if (i > 0 && !tokens[i - 1]!.role) tokens[i - 1]!.role = 'given';

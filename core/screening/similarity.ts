@@ -1,4 +1,4 @@
-import { keyCore } from './arabic';
+import { keyCore, showsLongVowels } from './arabic';
 import type { NameToken } from './normalize';
 
 // Scratch buffers reused across calls (no allocation per comparison).
@@ -83,6 +83,8 @@ const ARTICLES = new Set([
 
 /** Phonetic keys equal (a vowel-less script against a Latin spelling). */
 const SKELETON_SCORE = 0.97;
+/** Factor when the Latin spelling lacks a long vowel the Arabic writes (حسین / Hassan). */
+const LONG_VOWEL_FACTOR = 0.94;
 /** Factor on the Jaro-Winkler similarity of two different keys. */
 const SKELETON_FUZZY = 0.92;
 
@@ -96,11 +98,15 @@ export function keySimilarity(ka: string, kb: string, gluedArticle = true): numb
   const cb = keyCore(kb);
   if (ca.length === 0 || cb.length === 0) return 0;
   const equal = (ca.length >= 3 ? SKELETON_SCORE : ca.length === 2 ? 0.95 : 0.93) - (gluedArticle ? 0 : 0);
-  // A final h (ha, ta marbuta) is written or not.
-  const fa = ka.replace(/(.)h(\+?)$/, '$1$2');
-  const fb = kb.replace(/(.)h(\+?)$/, '$1$2');
-  if (fa === fb) return equal;
-  if (gluedArticle && (afterArticle(fa, fb) || afterArticle(fb, fa))) return equal - 0.02;
+  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's ending.
+  const end = (k: string, other: string) =>
+    k.endsWith('~') ? k.slice(0, -1) + (other.endsWith('+') ? '+' : '') : k;
+  const fa = end(ka, kb).replace(/(.)h(\+?)$/, '$1$2');
+  const fb = end(kb, ka).replace(/(.)h(\+?)$/, '$1$2');
+  // Final ی read as -a (عیسی Isa) is the rarer reading: it counts a little less.
+  const rare = (ka.endsWith('~') && !kb.endsWith('+')) || (kb.endsWith('~') && !ka.endsWith('+')) ? 0.04 : 0;
+  if (fa === fb) return equal - rare;
+  if (gluedArticle && (afterArticle(fa, fb) || afterArticle(fb, fa))) return equal - 0.02 - rare;
   if (ca.length < 2 || cb.length < 2) return 0;
   return jaroWinkler(fa.replace(/\^/, ''), fb.replace(/\^/, '')) * SKELETON_FUZZY;
 }
@@ -141,11 +147,13 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
   if (a.abjad !== b.abjad) {
     // The article, however assimilated or spelled: al-, el-, ul-, ad-, ash-, ar-...
     if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
-    const s = Math.max(
+    let s = Math.max(
       keySimilarity(a.skeleton, b.skeleton),
       a.skeletonAlt ? keySimilarity(a.skeletonAlt, b.skeleton) : 0,
       b.skeletonAlt ? keySimilarity(a.skeleton, b.skeletonAlt) : 0,
     );
+    const [ar, la] = a.abjad ? [a, b] : [b, a];
+    if (ar.longVowels && !showsLongVowels(la.text, ar.longVowels)) s *= LONG_VOWEL_FACTOR;
     if (s > best.score) best = { score: s, kind: 'skeleton' };
   }
   return best;
