@@ -110,7 +110,8 @@ function romanizeLetters(word: string): ArabicToken {
     }
   });
   const finalH = /[هةہ]$/.test(word);
-  const pre = VOWEL_START.has(chars[0] ?? '') ? '_' : '';
+  // Initial و is w, v (Persian) or the vowel of French "Ould", "Oussama": either start.
+  const pre = VOWEL_START.has(chars[0] ?? '') ? '_' : WAW.has(chars[0] ?? '') ? '*' : '';
   // Final ي is -i; Persian ی is -i in most names but also the alif maqsura of عیسی, موسی (-a).
   const last = chars[chars.length - 1] ?? '';
   const post = last === 'ی' ? '~' : YEH.has(last) ? '+' : '';
@@ -123,9 +124,9 @@ function romanizeLetters(word: string): ArabicToken {
  * Keys carry markers: `_` first = the name starts with a vowel (ا أ إ ع in Arabic, a e i o u in
  * Latin), `+` last = it ends in an i-vowel (nisba ي / -i, -y), `^` first = an Arabic word that
  * followed the article (its Latin spelling may carry it glued: "almajid", "essaadi"), `~` last =
- * either ending (Persian final ی).
+ * either ending (Persian final ی), `*` first = either start (initial و).
  */
-const MARKERS = /[_+~^]/g;
+const MARKERS = /[_+~^*]/g;
 
 /** The consonant classes of a key, without markers. */
 export const keyCore = (k: string): string => k.replace(MARKERS, '');
@@ -155,6 +156,8 @@ function finishKey(key: string, finalH: boolean): string {
 /** "Abd" + the next name's key: ع starts it with a vowel, the article in between is dropped. */
 const abdKey = (k: string): string => `_bd${k.replace(/^[_^]+/, '')}`;
 const withAlt = (r: ArabicToken): string | undefined => (r.alt === undefined ? undefined : abdKey(r.alt));
+
+const TITLES = new Set(['ملا', 'مولوي', 'مولوی', 'حاجي', 'حاجی', 'الحاج', 'قاري', 'قاری', 'الشيخ', 'شيخ']);
 
 const ARTICLE = /^(?:ال|ٱل)(?=..)/;
 
@@ -196,6 +199,8 @@ export function romanizeArabic(raw: string): ArabicToken[] {
       out.push({ text: 'al', key: '' });
       w = w.replace(ARTICLE, '');
     }
+    // Titles, dropped like their Latin forms (Mullah, Haji, Mawlawi, Qari, Sheikh).
+    if (TITLES.has(w)) continue;
     if (w === 'آل') {
       out.push({ text: 'al', key: '' });
       continue;

@@ -197,9 +197,10 @@ const ARTICLE_TOKEN = new Set(['al', 'el', 'ul']);
 function crossKeyScore(a: NameToken, parts: NameToken[], keysOnly: boolean): number {
   // Settled before greedy pairing only when two real name parts are glued, not a particle.
   if (keysOnly && parts.filter((t) => keyCore(t.skeleton) !== '').length < 2) return 0;
-  // A glued Latin name is a compound (Hidayatullah, Shamsuddin): long, or carrying the article.
+  // A glued Latin name is a compound (Hidayatullah, Shamsuddin, Kakazada): long, or carrying
+  // the article or Allah.
   const latin = a.abjad ? parts.map((t) => t.text).join('') : a.text;
-  if (latin.length < 9 && !parts.some((t) => ARTICLE_TOKEN.has(t.text))) return 0;
+  if (latin.length < 8 && !parts.some((t) => ARTICLE_TOKEN.has(t.text) || t.text === 'allah')) return 0;
   const ok = parts.every(
     (t, k) =>
       t.abjad !== a.abjad && (t.skeleton !== '' || (ARTICLE_TOKEN.has(t.text) && k < parts.length - 1)),

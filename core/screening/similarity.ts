@@ -98,11 +98,14 @@ export function keySimilarity(ka: string, kb: string, gluedArticle = true): numb
   const cb = keyCore(kb);
   if (ca.length === 0 || cb.length === 0) return 0;
   const equal = (ca.length >= 3 ? SKELETON_SCORE : ca.length === 2 ? 0.95 : 0.93) - (gluedArticle ? 0 : 0);
-  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's ending.
+  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's
+  // ending, "*" (initial و) its start.
   const end = (k: string, other: string) =>
     k.endsWith('~') ? k.slice(0, -1) + (other.endsWith('+') ? '+' : '') : k;
-  const fa = end(ka, kb).replace(/(.)h(\+?)$/, '$1$2');
-  const fb = end(kb, ka).replace(/(.)h(\+?)$/, '$1$2');
+  const start = (k: string, other: string) =>
+    k.startsWith('*') ? (other.replace(/^\^/, '').startsWith('_') ? '_' : '') + k.slice(1) : k;
+  const fa = start(end(ka, kb), kb).replace(/(.)h(\+?)$/, '$1$2');
+  const fb = start(end(kb, ka), ka).replace(/(.)h(\+?)$/, '$1$2');
   // Final ی read as -a (عیسی Isa) is the rarer reading: it counts a little less.
   const rare = (ka.endsWith('~') && !kb.endsWith('+')) || (kb.endsWith('~') && !ka.endsWith('+')) ? 0.04 : 0;
   if (fa === fb) return equal - rare;
