@@ -154,7 +154,7 @@ function finishKey(key: string, finalH: boolean): string {
 }
 
 /** "Abd" + the next name's key: ع starts it with a vowel, the article in between is dropped. */
-const abdKey = (k: string): string => `_bd${k.replace(/^[_^]+/, '')}`;
+const abdKey = (k: string): string => `_bd${k.replace(/^[_^*]+/, '')}`;
 const withAlt = (r: ArabicToken): string | undefined => (r.alt === undefined ? undefined : abdKey(r.alt));
 
 const TITLES = new Set(['ملا', 'مولوي', 'مولوی', 'حاجي', 'حاجی', 'الحاج', 'قاري', 'قاری', 'الشيخ', 'شيخ']);
@@ -198,6 +198,12 @@ export function romanizeArabic(raw: string): ArabicToken[] {
     if (article) {
       out.push({ text: 'al', key: '' });
       w = w.replace(ARTICLE, '');
+    }
+    // "and the": والجهاد is wa + al + jihad (Latin "wal-Jihad", "wa al-Jihad").
+    if (/^و(?:ال|ٱل)(?=..)/.test(w)) {
+      out.push({ text: 'wa', key: '' });
+      words.splice(i + 1, 0, w.slice(1));
+      continue;
     }
     // Titles, dropped like their Latin forms (Mullah, Haji, Mawlawi, Qari, Sheikh).
     if (TITLES.has(w)) continue;
