@@ -16,6 +16,9 @@ const SCRIPTS: Array<[Exclude<NameScript, 'other'>, RegExp]> = [
 
 /** The scripts a text is written in, in order of first appearance ("other" for letters of none listed). */
 export function scriptsOf(text: string): NameScript[] {
+  // Most list names are ASCII: skip the per-letter lookups (index build time).
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return /[A-Za-z]/.test(text) ? ['latin'] : [];
   const out: NameScript[] = [];
   for (const ch of text) {
     if (!/\p{L}/u.test(ch)) continue;

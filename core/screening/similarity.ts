@@ -97,7 +97,9 @@ export function keySimilarity(ka: string, kb: string, gluedArticle = true): numb
   const ca = keyCore(ka);
   const cb = keyCore(kb);
   if (ca.length === 0 || cb.length === 0) return 0;
-  const equal = ca.length >= 3 ? SKELETON_SCORE : ca.length === 2 ? 0.95 : 0.93;
+  // Matching start/end markers (a written initial vowel, a final -i) are evidence like a consonant.
+  const len = ca.length + (/[_+]/.test(ka) && /[_+]/.test(kb) ? 1 : 0);
+  const equal = len >= 3 ? SKELETON_SCORE : len === 2 ? 0.95 : 0.93;
   // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's
   // ending, "*" (initial و) its start.
   const end = (k: string, other: string) =>
