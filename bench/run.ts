@@ -11,6 +11,7 @@ type Suite = { run(opts: BenchOptions): Promise<void> };
 /** Benchmark suites by name. Each lives in bench/<name>.ts and prints its own figures and ratios. */
 const suites: Record<string, () => Promise<Suite>> = {
   screening: () => import('./screening'),
+  'screening-api': () => import('./screening-api'),
   ledger: () => import('./ledger'),
   loan: () => import('./loan'),
   retention: () => import('./retention'),

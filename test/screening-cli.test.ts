@@ -55,6 +55,16 @@ describe('ledgerflow lists / screen', () => {
       'explanation',
     ]);
     expect(result.hits[0]).toMatchObject({ source: 'un', entryId: 'CDi.007', matchedName: 'THOMAS LUBANGA' });
+    // A name in Arabic script: the explanation shows the script and the romanisation used.
+    const ar = cli(['screen', 'name', 'عدي صدام حسين', '--json']);
+    expect(ar.code, ar.err).toBe(0);
+    const arHits = (JSON.parse(ar.out) as { hits: Array<{ entryId: string; explanation: unknown }> }).hits;
+    expect(arHits.map((h) => h.entryId)).toContain('IQi.003');
+    expect(arHits[0]!.explanation).toMatchObject({
+      scripts: { query: ['arabic'] },
+      queryRomanizations: ['di sdam hsin', 'key: _d+ sdm hsn'],
+      tokenPairs: expect.arrayContaining([expect.objectContaining({ query: 'sdam' })]),
+    });
   });
 
   it('rejects a bad name with exit 2 and records a false positive', async () => {

@@ -1,4 +1,5 @@
 import { DEFAULT_MATCHER_CONFIG, decide, type MatcherConfig } from './config';
+import { joinKeys, lookupKey } from './arabic';
 import { countryCode } from './countries';
 import { normalizeName, type EntityKind, type NameToken, type NormalizedName } from './normalize';
 import { scoreNames } from './score';
@@ -63,6 +64,9 @@ export class ScreeningIndex {
   private readonly postings: number[][] = [];
   private readonly byTrigram = new Map<string, number[]>();
   private readonly byKey = new Map<string, number[]>();
+  /** Joined phonetic key of 2-3 adjacent tokens -> names ("hidayat ullah" for a glued query token). */
+  private readonly compound = new Map<string, number[]>();
+  private readonly transliterate: boolean;
   private readonly similarCache = new Map<string, Array<[number, number]>>();
   private readonly acc: Float64Array;
   private readonly seen: Int32Array;
@@ -77,11 +81,12 @@ export class ScreeningIndex {
     readonly config: MatcherConfig = DEFAULT_MATCHER_CONFIG,
   ) {
     this.entries = entries;
+    this.transliterate = config.transliterate ?? true;
     entries.forEach((e, ei) => {
       const seenNames = new Set<string>();
       const all = [{ name: e.primaryName, type: 'primary' }, ...e.aliases];
       for (const n of all) {
-        const norm = normalizeName(n.name, e.kind);
+        const norm = normalizeName(n.name, e.kind, { transliterate: this.transliterate });
         const key = norm.tokens.map((t) => t.text).join(' ');
         if (!key || seenNames.has(key)) continue;
         seenNames.add(key);
@@ -98,12 +103,14 @@ export class ScreeningIndex {
               for (const g of trigrams(t.text)) push(this.byTrigram, g, id);
               push(this.byKey, `v:${t.variant}`, id);
               for (const p of t.phonetic) push(this.byKey, `p:${p}`, id);
-              if (t.skeleton.length >= 2) push(this.byKey, `s:${t.skeleton}`, id);
+              if (lookupKey(t.skeleton).length >= 2) push(this.byKey, `s:${lookupKey(t.skeleton)}`, id);
             }
           }
           const post = this.postings[id]!;
           if (post[post.length - 1] !== ni) post.push(ni);
         }
+        if (this.transliterate)
+          for (const k of adjacentKeys(norm.tokens)) push(this.compound, lookupKey(k.key), ni);
       }
     });
     this.acc = new Float64Array(this.names.length);
@@ -131,7 +138,8 @@ export class ScreeningIndex {
         for (const id of this.byTrigram.get(g) ?? []) counts.set(id, (counts.get(id) ?? 0) + 1);
       for (const [id, c] of counts) if (c < need) counts.delete(id);
       const keys = [`v:${q.variant}`, ...q.phonetic.map((p) => `p:${p}`)];
-      if (q.abjad && q.skeleton.length >= 2) keys.push(`s:${q.skeleton}`);
+      for (const k of q.abjad ? [q.skeleton, q.skeletonAlt] : [])
+        if (lookupKey(k).length >= 2) keys.push(`s:${lookupKey(k)}`);
       for (const k of keys) for (const id of this.byKey.get(k) ?? []) counts.set(id, 99);
     } else {
       // An initial: every vocabulary token starting with that letter would be too many; initials only confirm.
@@ -180,6 +188,7 @@ export class ScreeningIndex {
         this.acc[ni]! += qt.weight * this.tokBest[ni]!;
       }
     }
+    if (this.transliterate && q.tokens.some((t) => t.abjad)) this.crossScriptCredit(q, stamp, touched);
     if (total === 0) return [];
     // A name can reach the review threshold only when it covers enough of the query's weight:
     // more when the query is the shorter name (its unmatched tokens cost full weight).
@@ -191,10 +200,33 @@ export class ScreeningIndex {
     return out;
   }
 
+  /**
+   * Candidates an abjad query reaches only through glued name parts: a query token whose key is
+   * the joined key of adjacent list tokens ("abdalrhmn" / "Abdul Rahman"), or adjacent query
+   * tokens whose joined key is one list token's ("hdayt allah" / "Hidayatullah").
+   */
+  private crossScriptCredit(q: NormalizedName, stamp: number, touched: number[]): void {
+    const credit = (ni: number, w: number) => {
+      if (this.seen[ni] !== stamp) {
+        this.seen[ni] = stamp;
+        this.acc[ni] = 0;
+        touched.push(ni);
+      }
+      this.acc[ni]! += w;
+    };
+    for (const t of q.tokens)
+      for (const k of t.abjad ? [t.skeleton, t.skeletonAlt] : [])
+        if (lookupKey(k).length >= 3)
+          for (const ni of this.compound.get(lookupKey(k)) ?? []) credit(ni, t.weight);
+    for (const k of adjacentKeys(q.tokens))
+      for (const id of this.byKey.get(`s:${lookupKey(k.key)}`) ?? [])
+        for (const ni of this.postings[id]!) credit(ni, k.weight);
+  }
+
   /** Screens one query; hits sorted by score, one per list entry (its best-matching name). */
   screen(query: ScreeningQuery, opts: ScreenOptions = {}): Hit[] {
     const kind: EntityKind = query.kind ?? 'unknown';
-    const q = normalizeName(query.name, kind);
+    const q = normalizeName(query.name, kind, { transliterate: this.transliterate });
     if (q.tokens.length === 0) return [];
     const minScore = opts.minScore ?? this.config.thresholds.review;
     const limit = opts.limit ?? this.config.maxHits;
@@ -291,6 +323,9 @@ export class ScreeningIndex {
         entry: { source: e.source, entryId: e.entryId, primaryName: e.primaryName, kind: e.kind },
         matchedName: n.name,
         matchedNameType: n.type,
+        scripts: { query: q.scripts, candidate: n.norm.scripts },
+        queryRomanizations: q.romanizations,
+        candidateRomanizations: n.norm.romanizations,
         normalizedQuery: q.tokens.map((t) => t.text),
         normalizedCandidate: n.norm.tokens.map((t) => t.text),
         removedWords: [...q.removed, ...n.norm.removed],
@@ -303,4 +338,16 @@ export class ScreeningIndex {
       },
     };
   }
+}
+
+/** Joined keys of 2 and 3 adjacent tokens (at least 3 key letters), with the tokens' weight. */
+function adjacentKeys(tokens: NameToken[]): Array<{ key: string; weight: number }> {
+  const out: Array<{ key: string; weight: number }> = [];
+  for (let i = 0; i < tokens.length; i++)
+    for (let n = 2; n <= 3 && i + n <= tokens.length; n++) {
+      const parts = tokens.slice(i, i + n);
+      const key = joinKeys(parts.map((t) => t.skeleton));
+      if (lookupKey(key).length >= 3) out.push({ key, weight: parts.reduce((a, t) => a + t.weight, 0) });
+    }
+  return out;
 }

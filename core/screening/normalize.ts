@@ -1,5 +1,7 @@
 import anyAscii from 'any-ascii';
 import { doubleMetaphone } from 'double-metaphone';
+import { latinAbjadKey, romanizeArabic, ARABIC_SCRIPT } from './arabic';
+import { scriptsOf, type NameScript } from './script';
 import { jaroWinkler } from './similarity';
 
 /** Kind of party a name belongs to; `unknown` when the caller does not say. */
@@ -15,8 +17,12 @@ export interface NameToken {
   phonetic: string[];
   /** Token came from a script written without short vowels (Arabic, Hebrew, Persian...). */
   abjad: boolean;
-  /** Consonant skeleton, compared when one side is `abjad`. */
+  /** Consonant skeleton (phonetic key), compared when one side is `abjad`. */
   skeleton: string;
+  /** The key with alternative letter readings (Arabic ث as s...); '' when the same. */
+  skeletonAlt: string;
+  /** Long vowels an Arabic-script word writes inside it ("i", "u"); '' otherwise. */
+  longVowels: string;
   /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
   variant: string;
   /** Token is a syllable transliterated from Han/Hangul/Kana: only exact syllables match well. */
@@ -34,6 +40,15 @@ export interface NormalizedName {
   compact: string;
   /** Words dropped during normalisation (honorifics, legal forms), for the explanation. */
   removed: string[];
+  /** Scripts the name is written in (Unicode Script property). */
+  scripts: NameScript[];
+  /** Latin form(s) a non-Latin name was matched as: the romanisation and, for abjad scripts, the phonetic keys. */
+  romanizations: string[];
+}
+
+/** How names are normalised; `transliterate: false` is the matcher before cross-script rules (benchmark baseline). */
+export interface NormalizeOptions {
+  transliterate?: boolean;
 }
 
 /** Titles and honorifics dropped from person names. */
@@ -391,7 +406,14 @@ export function tokenWeight(t: string): number {
   return 1;
 }
 
-function makeToken(raw: string, abjad: boolean, cjk: boolean): NameToken {
+function makeToken(
+  raw: string,
+  abjad: boolean,
+  cjk: boolean,
+  key: string | undefined,
+  alt: string | undefined,
+  vowels: string | undefined,
+): NameToken {
   const text = NICKNAMES[raw] ?? raw;
   const [p, s] = doubleMetaphone(text);
   const phonetic = p === s ? [p] : [p, s];
@@ -400,7 +422,9 @@ function makeToken(raw: string, abjad: boolean, cjk: boolean): NameToken {
     weight: tokenWeight(text),
     phonetic: phonetic.filter(Boolean),
     abjad,
-    skeleton: skeletonOf(text),
+    skeleton: key ?? skeletonOf(text),
+    skeletonAlt: alt ?? '',
+    longVowels: vowels ?? '',
     variant: variantKey(text),
     cjk,
   };
@@ -424,12 +448,41 @@ function sameWord(w: string | undefined, p: string): boolean {
 }
 
 /** Splits raw text into ASCII lower-case words (transliterated). */
-function words(raw: string): { words: string[]; abjad: boolean[]; cjk: boolean[] } {
+interface Words {
+  words: string[];
+  abjad: boolean[];
+  cjk: boolean[];
+  /** Phonetic key per word (undefined: derived from the word's text). */
+  keys: Array<string | undefined>;
+  alts: Array<string | undefined>;
+  vowels: Array<string | undefined>;
+}
+
+function words(raw: string, transliterate: boolean): Words {
   const out: string[] = [];
   const abjad: boolean[] = [];
   const cjk: boolean[] = [];
-  for (const piece of raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/)) {
+  const keys: Array<string | undefined> = [];
+  const alts: Array<string | undefined> = [];
+  const vowels: Array<string | undefined> = [];
+  const pieces = raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/);
+  for (let p = 0; p < pieces.length; p++) {
+    const piece = pieces[p]!;
     if (!piece) continue;
+    if (transliterate && ARABIC_SCRIPT.test(piece)) {
+      // A run of Arabic-script words is romanised together ("Abd" + "al-X" is one name part).
+      let run = piece;
+      while (p + 1 < pieces.length && ARABIC_SCRIPT.test(pieces[p + 1]!)) run += ` ${pieces[++p]!}`;
+      for (const t of romanizeArabic(run)) {
+        out.push(t.text);
+        abjad.push(true);
+        cjk.push(false);
+        keys.push(t.key);
+        alts.push(t.alt);
+        vowels.push(t.vowels);
+      }
+      continue;
+    }
     const isAbjad = ABJAD.test(piece);
     const isCjk = HAN.test(piece);
     const syllabic = CJK.test(piece);
@@ -466,22 +519,39 @@ function words(raw: string): { words: string[]; abjad: boolean[]; cjk: boolean[]
         out.push(w);
         abjad.push(isAbjad);
         cjk.push(isCjk);
+        keys.push(transliterate ? latinAbjadKey(w) : undefined);
+        alts.push(undefined);
+        vowels.push(undefined);
       }
     }
   }
-  return { words: out, abjad, cjk };
+  return { words: out, abjad, cjk, keys, alts, vowels };
 }
 
 /** Normalises a name: transliteration, case, punctuation, honorifics, legal forms, name order. */
-export function normalizeName(raw: string, kind: EntityKind = 'unknown'): NormalizedName {
+export function normalizeName(
+  raw: string,
+  kind: EntityKind = 'unknown',
+  opts: NormalizeOptions = {},
+): NormalizedName {
+  const transliterate = opts.transliterate ?? true;
   const removed: string[] = [];
   const ordered = kind === 'organization' || kind === 'vessel' ? raw : reorderSurnameFirst(raw);
-  const { words: ws, abjad, cjk } = words(ordered);
-  let keep = ws.map((w, i) => ({ w, abjad: abjad[i] ?? false, cjk: cjk[i] ?? false }));
+  const { words: ws, abjad, cjk, keys, alts, vowels } = words(ordered, transliterate);
+  let keep = ws.map((w, i) => ({
+    w,
+    abjad: abjad[i] ?? false,
+    cjk: cjk[i] ?? false,
+    key: keys[i],
+    alt: alts[i],
+    vowels: vowels[i],
+  }));
   // Honorifics (only when something else remains).
-  const noHon = keep.filter((k) => !HONORIFICS.has(k.w));
+  // Romanised abjad words are never titles or legal forms ("mr" is عمر, Omar).
+  const isHonorific = (k: { w: string; abjad: boolean }) => !k.abjad && HONORIFICS.has(k.w);
+  const noHon = keep.filter((k) => !isHonorific(k));
   if (noHon.length > 0 && noHon.length < keep.length) {
-    for (const k of keep) if (HONORIFICS.has(k.w)) removed.push(k.w);
+    for (const k of keep) if (isHonorific(k)) removed.push(k.w);
     keep = noHon;
   }
   const compact = keep.map((k) => k.w).join('');
@@ -498,17 +568,24 @@ export function normalizeName(raw: string, kind: EntityKind = 'unknown'): Normal
   const isLegal = (w: string) =>
     (LEGAL_FORMS.has(w) && (kind !== 'person' || w.length > 2)) ||
     (w.length >= 6 && LONG_LEGAL.some((l) => jaroWinkler(w, l) >= 0.93));
-  const noLegal = keep.filter((k) => !isLegal(k.w));
+  const noLegal = keep.filter((k) => k.abjad || !isLegal(k.w));
   if (noLegal.length > 0 && noLegal.length < keep.length) {
     for (const k of keep) if (!noLegal.includes(k)) removed.push(k.w);
     keep = noLegal;
   }
-  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk));
+  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alt, k.vowels));
   for (let i = 0; i < tokens.length; i++) {
     if (PATRONYMIC.has(tokens[i]!.text)) {
       if (i > 0 && !tokens[i - 1]!.role) tokens[i - 1]!.role = 'given';
       if (i + 1 < tokens.length) tokens[i + 1]!.role = 'father';
     }
   }
-  return { original: raw, kind, tokens, compact, removed };
+  const scripts = scriptsOf(raw);
+  const romanizations: string[] = [];
+  if (scripts.some((x) => x !== 'latin')) {
+    romanizations.push(tokens.map((t) => t.text).join(' '));
+    if (tokens.some((t) => t.abjad))
+      romanizations.push(`key: ${tokens.map((t) => t.skeleton || '-').join(' ')}`);
+  }
+  return { original: raw, kind, tokens, compact, removed, scripts, romanizations };
 }

@@ -1,5 +1,6 @@
+import { joinKeys, keyCore } from './arabic';
 import type { NameToken, NormalizedName } from './normalize';
-import { jaroWinkler, tokenSimilarity, type PairKind } from './similarity';
+import { jaroWinkler, keySimilarity, tokenSimilarity, type PairKind } from './similarity';
 
 /** Tunable constants of the name scorer (see README "Sanctions screening"). */
 export interface ScorerParams {
@@ -85,18 +86,14 @@ export function scoreNames(
   let den = 0;
   const pairs: TokenPairExplanation[] = [];
   const contrib = (s: number) => Math.max(0, 1 - p.steepness * (1 - s));
-  for (const x of cand) {
-    if (qUsed[x.i] || cUsed[x.j]) continue;
-    qUsed[x.i] = 1;
-    cUsed[x.j] = 1;
-    const w = qt[x.i]!.weight + ct[x.j]!.weight;
-    num += w * contrib(x.s);
-    den += w;
-    if (explain)
-      pairs.push({ query: qt[x.i]!.text, candidate: ct[x.j]!.text, similarity: r3(x.s), kind: x.kind });
-  }
-  // Glued tokens: "jandaniel" against "jan" + "daniel", "bashiruddin" against "bashir ud din", either way round.
-  const glue = (a: NameToken[], aUsed: Int8Array, b: NameToken[], bUsed: Int8Array, aIsQuery: boolean) => {
+  const glue = (
+    a: NameToken[],
+    aUsed: Int8Array,
+    b: NameToken[],
+    bUsed: Int8Array,
+    aIsQuery: boolean,
+    keysOnly: boolean,
+  ) => {
     for (let i = 0; i < a.length; i++) {
       if (aUsed[i]) continue;
       let done = false;
@@ -107,11 +104,14 @@ export function scoreNames(
           if (!free) continue;
           let len = 0;
           for (let k = j; k < j + n; k++) len += b[k]!.text.length;
-          // Jaro-Winkler >= 0.92 needs similar lengths: skip the string work otherwise.
-          if (Math.abs(len - a[i]!.text.length) > 2) continue;
           const parts = b.slice(j, j + n);
+          // Across scripts ("hidayatullah" / هدايت الله) the phonetic keys are compared as well.
+          const keyScore = crossKeyScore(a[i]!, parts, keysOnly);
+          if (keysOnly && keyScore < 0.95) continue;
+          // Jaro-Winkler >= 0.92 needs similar lengths: skip the string work otherwise.
+          if (Math.abs(len - a[i]!.text.length) > 2 && keyScore < 0.92) continue;
           const joined = parts.map((t) => t.text).join('');
-          const s = a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined);
+          const s = Math.max(keyScore, a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined));
           if (s < 0.92) continue;
           aUsed[i] = 1;
           let w = a[i]!.weight;
@@ -136,8 +136,25 @@ export function scoreNames(
       }
     }
   };
-  glue(qt, qUsed, ct, cUsed, true);
-  glue(ct, cUsed, qt, qUsed, false);
+  // Across scripts, name parts glued on one side and not the other are settled first, when their
+  // phonetic keys agree: greedy pairing would otherwise pair "hdayt" alone with "hidayatullah".
+  if (qt.some((t) => t.abjad) !== ct.some((t) => t.abjad)) {
+    glue(qt, qUsed, ct, cUsed, true, true);
+    glue(ct, cUsed, qt, qUsed, false, true);
+  }
+  for (const x of cand) {
+    if (qUsed[x.i] || cUsed[x.j]) continue;
+    qUsed[x.i] = 1;
+    cUsed[x.j] = 1;
+    const w = qt[x.i]!.weight + ct[x.j]!.weight;
+    num += w * contrib(x.s);
+    den += w;
+    if (explain)
+      pairs.push({ query: qt[x.i]!.text, candidate: ct[x.j]!.text, similarity: r3(x.s), kind: x.kind });
+  }
+  // Glued tokens: "jandaniel" against "jan" + "daniel", "bashiruddin" against "bashir ud din", either way round.
+  glue(qt, qUsed, ct, cUsed, true, false);
+  glue(ct, cUsed, qt, qUsed, false, false);
   let qLeft = 0;
   let cLeft = 0;
   const unmatchedQuery: string[] = [];
@@ -168,4 +185,32 @@ export function scoreNames(
   // Same letters, different spacing ("Siemens AG" / "SiemensAG").
   if (q.compact.length >= 6 && q.compact === c.compact && score < 0.97) score = 0.97;
   return { score: Math.min(1, Math.max(0, score)), pairs, unmatchedQuery, unmatchedCandidate };
+}
+
+/** An article may sit inside a glued name part ("Abd al-Ghafur", "Nur al-Din"); "bin" may not. */
+const ARTICLE_TOKEN = new Set(['al', 'el', 'ul']);
+
+/**
+ * Phonetic-key similarity of one token against adjacent tokens of the other script, joined
+ * ("hidayatullah" / "hdayt" + "allah"); 0 when the sides are the same script.
+ */
+function crossKeyScore(a: NameToken, parts: NameToken[], keysOnly: boolean): number {
+  // Settled before greedy pairing only when two real name parts are glued, not a particle.
+  if (keysOnly && parts.filter((t) => keyCore(t.skeleton) !== '').length < 2) return 0;
+  // A glued Latin name is a compound (Hidayatullah, Shamsuddin, Kakazada): long, or carrying
+  // the article or Allah.
+  const latin = a.abjad ? parts.map((t) => t.text).join('') : a.text;
+  if (latin.length < 8 && !parts.some((t) => ARTICLE_TOKEN.has(t.text) || t.text === 'allah')) return 0;
+  const ok = parts.every(
+    (t, k) =>
+      t.abjad !== a.abjad && (t.skeleton !== '' || (ARTICLE_TOKEN.has(t.text) && k < parts.length - 1)),
+  );
+  if (!ok) return 0;
+  const joined = joinKeys(parts.map((t) => t.skeleton));
+  const joinedAlt = joinKeys(parts.map((t) => t.skeletonAlt || t.skeleton));
+  return Math.max(
+    keySimilarity(a.skeleton, joined, false),
+    a.skeletonAlt ? keySimilarity(a.skeletonAlt, joined, false) : 0,
+    joinedAlt !== joined ? keySimilarity(a.skeleton, joinedAlt, false) : 0,
+  );
 }

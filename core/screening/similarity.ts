@@ -1,3 +1,4 @@
+import { keyCore, showsLongVowels } from './arabic';
 import type { NameToken } from './normalize';
 
 // Scratch buffers reused across calls (no allocation per comparison).
@@ -60,7 +61,70 @@ export interface TokenSimilarity {
 
 const VARIANT_SCORE = 0.94;
 const CJK_FACTOR = 0.75;
-const SKELETON_SCORE = 0.93;
+const ARTICLES = new Set([
+  'al',
+  'el',
+  'ul',
+  'il',
+  'ad',
+  'as',
+  'ash',
+  'az',
+  'at',
+  'ath',
+  'ar',
+  'an',
+  'ed',
+  'es',
+  'er',
+  'en',
+  'et',
+]);
+
+/** Phonetic keys equal (a vowel-less script against a Latin spelling). */
+const SKELETON_SCORE = 0.97;
+/** Factor when the Latin spelling lacks a long vowel the Arabic writes (حسین / Hassan). */
+const LONG_VOWEL_FACTOR = 0.94;
+/** Factor on the Jaro-Winkler similarity of two different keys. */
+const SKELETON_FUZZY = 0.92;
+
+/**
+ * Similarity of two phonetic keys (an abjad-script token against a Latin one): equal keys score
+ * high; a one-letter key ("l" for Ali) only when equal; a Latin token with a glued article
+ * ("almajid") against the bare key when `gluedArticle`; otherwise Jaro-Winkler of the keys, discounted.
+ */
+export function keySimilarity(ka: string, kb: string, gluedArticle = true): number {
+  const ca = keyCore(ka);
+  const cb = keyCore(kb);
+  if (ca.length === 0 || cb.length === 0) return 0;
+  // Matching start/end markers (a written initial vowel, a final -i) are evidence like a consonant.
+  const len = ca.length + (/[_+]/.test(ka) && /[_+]/.test(kb) ? 1 : 0);
+  const equal = len >= 3 ? SKELETON_SCORE : len === 2 ? 0.95 : 0.93;
+  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's
+  // ending, "*" (initial و) its start.
+  const end = (k: string, other: string) =>
+    k.endsWith('~') ? k.slice(0, -1) + (other.endsWith('+') ? '+' : '') : k;
+  const start = (k: string, other: string) =>
+    k.startsWith('*') ? (other.replace(/^\^/, '').startsWith('_') ? '_' : '') + k.slice(1) : k;
+  const fa = start(end(ka, kb), kb).replace(/(.)h(\+?)$/, '$1$2');
+  const fb = start(end(kb, ka), ka).replace(/(.)h(\+?)$/, '$1$2');
+  // Final ی read as -a (عیسی Isa) is the rarer reading: it counts a little less.
+  const rare = (ka.endsWith('~') && !kb.endsWith('+')) || (kb.endsWith('~') && !ka.endsWith('+')) ? 0.04 : 0;
+  if (fa === fb) return equal - rare;
+  if (gluedArticle && (afterArticle(fa, fb) || afterArticle(fb, fa))) return equal - 0.02 - rare;
+  if (ca.length < 2 || cb.length < 2) return 0;
+  return jaroWinkler(fa.replace(/\^/, ''), fb.replace(/\^/, '')) * SKELETON_FUZZY;
+}
+
+/** `a` followed the Arabic article; `b` is the same name with the article glued ("almajid", "essaadi") or without. */
+function afterArticle(a: string, b: string): boolean {
+  if (!a.startsWith('^')) return false;
+  const bare = a.slice(1).replace(/^_/, '');
+  return (
+    a.slice(1) === b ||
+    (b.startsWith('_') && (b.slice(1) === bare || (b.startsWith('_l') && b.slice(2) === bare)))
+  );
+}
 
 /** Similarity of two name tokens: exact, initial, Jaro-Winkler, phonetic and consonant-skeleton evidence. */
 export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
@@ -85,11 +149,16 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
   if (la >= 4 && lb >= 4 && best.score >= 0.7 && best.score < 0.9 && sharesCode(a.phonetic, b.phonetic)) {
     best = { score: 0.9, kind: 'phonetic' };
   }
-  if ((a.abjad || b.abjad) && a.abjad !== b.abjad && a.skeleton.length >= 3 && b.skeleton.length >= 3) {
-    const s =
-      a.skeleton === b.skeleton
-        ? SKELETON_SCORE
-        : jaroWinkler(a.skeleton, b.skeleton) * (SKELETON_SCORE - 0.03);
+  if (a.abjad !== b.abjad) {
+    // The article, however assimilated or spelled: al-, el-, ul-, ad-, ash-, ar-...
+    if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
+    let s = Math.max(
+      keySimilarity(a.skeleton, b.skeleton),
+      a.skeletonAlt ? keySimilarity(a.skeletonAlt, b.skeleton) : 0,
+      b.skeletonAlt ? keySimilarity(a.skeleton, b.skeletonAlt) : 0,
+    );
+    const [ar, la] = a.abjad ? [a, b] : [b, a];
+    if (ar.longVowels && !showsLongVowels(la.text, ar.longVowels)) s *= LONG_VOWEL_FACTOR;
     if (s > best.score) best = { score: s, kind: 'skeleton' };
   }
   return best;

@@ -63,6 +63,12 @@ export interface HitExplanation {
   entry: { source: SourceId; entryId: string; primaryName: string; kind: EntityKind };
   matchedName: string;
   matchedNameType: string;
+  /** Scripts of the query (Unicode Script property) and of the listed name matched. */
+  scripts: { query: string[]; candidate: string[] };
+  /** Latin form(s) a non-Latin query was matched as: romanisation, and phonetic keys for abjad scripts. */
+  queryRomanizations: string[];
+  /** The same for a non-Latin listed name. */
+  candidateRomanizations: string[];
   normalizedQuery: string[];
   normalizedCandidate: string[];
   removedWords: string[];
