@@ -76,6 +76,7 @@ const layering = [
     'db',
     'runtime',
     'worker',
+    'api',
     'providers',
     'simulators',
     'bench',

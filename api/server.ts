@@ -11,6 +11,9 @@ import { authenticate, eventTypeGranted, type ApiPrincipal } from '../services/p
 import { authorize, isOwnStream, PrincipalError, type Action } from '../services/principals/authorization';
 import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
+import { registerScreenRoute } from './routes/screen';
+import { createScreeningService } from '../services/screening';
+import type { MatcherConfig } from '../core/screening/config';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -19,6 +22,8 @@ export interface ApiDeps {
   writer: Database;
   /** The ledger over `writer`. */
   ledger: Ledger;
+  /** Screening thresholds and scorer for `POST /v1/screen` (`loadConfig().screening`); default the matcher's. */
+  screeningMatcher?: MatcherConfig;
 }
 
 const AppendBodySchema = z
@@ -39,6 +44,7 @@ export const ROUTE_AUTHORITY = {
   'POST /v1/events': 'events.emit',
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
+  'POST /v1/screen': 'screening.run',
 } as const satisfies Record<string, Action | 'public'>;
 
 declare module 'fastify' {
@@ -115,6 +121,15 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
     },
   );
+
+  registerScreenRoute(app, {
+    screening: createScreeningService({
+      db: deps.writer,
+      ledger: deps.ledger,
+      matcher: deps.screeningMatcher,
+    }),
+    preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
 
   registerAlertRoutes(app, {
     reader: deps.reader,

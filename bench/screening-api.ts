@@ -9,15 +9,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'csv-parse/sync';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import pg from 'pg';
-// eslint-disable-next-line boundaries/dependencies -- this bench measures the HTTP route itself (issue 16); the lead may add a bench→api policy instead
-import { registerScreenRoute } from '../api/routes/screen';
+import { buildApiServer } from '../api/server';
 import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { createLedger } from '../ledger/ledger';
 import { loadConfig } from '../runtime/config';
-import { authenticate, createApiKey } from '../services/principals/api-keys';
+import { createApiKey } from '../services/principals/api-keys';
 import { createScreeningService } from '../services/screening';
 import { withBenchDatabase } from './postgres';
 import type { BenchOptions } from './run';
@@ -62,26 +60,21 @@ export async function run(opts: BenchOptions): Promise<void> {
     const owner = new pg.Client({ connectionString: ownerUrl });
     await owner.connect();
     await owner.query(
-      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('bench-op', 'Bench operator', '{emitter}', 'bench')`,
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('bench-op', 'Bench operator', '{operator}', 'bench'), ('bench-admin', 'Bench admin', '{admin}', 'bench')`,
     );
     await owner.end();
     const writer = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), { max: 8 });
     const reader = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_reader'), { max: 4 });
-    const app = Fastify({ logger: false });
+    const ledger = createLedger(writer);
+    // The production API server: its authorization, its routes.
+    const app = buildApiServer({ reader, writer, ledger });
     try {
-      const key = (await createApiKey(createLedger(writer), 'bench-op', 'emitter', 'bench')).key;
-      const screening = createScreeningService({ db: writer, ledger: createLedger(writer) });
+      const key = (await createApiKey(ledger, { principalId: 'bench-op', role: 'operator' }, 'bench-admin'))
+        .key;
+      const screening = createScreeningService({ db: writer, ledger });
       await screening.loadList({
         path: path.join(__dirname, '..', 'test', 'fixtures', 'sanctions', 'ofac-sdn-2021'),
       });
-      const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
-        const h = req.headers.authorization;
-        const principal = await authenticate(reader, h?.startsWith('Bearer ') ? h.slice(7) : undefined);
-        if (!principal) return reply.code(401).send({ error: 'missing, unknown or revoked API key' });
-        (req as { principal?: unknown }).principal = principal;
-      };
-      app.get('/health', async () => ({ ok: true }));
-      registerScreenRoute(app, { screening, preHandler });
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       const typos = parse(readFileSync(path.join(NM, 'positives_un_with_typos.csv')), {
         columns: true,

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerScreenRoute } from '../api/routes/screen';
+import { buildApiServer } from '../api/server';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
-import { authenticate, createApiKey } from '../services/principals/api-keys';
+import { createApiKey } from '../services/principals/api-keys';
 import { createScreeningService } from '../services/screening';
 import { createTestDatabase, type TestDatabase } from './helpers';
 
@@ -14,18 +14,6 @@ let db: Database;
 let app: FastifyInstance;
 let allowedKey: string;
 let otherKey: string;
-
-/**
- * Stand-in for the server's `authorize(principal, 'screen')` (wired by api/server.ts): a real key
- * lookup, and one role allowed. The route must run nothing before it passes.
- */
-const preHandler = (reader: Database) => async (req: FastifyRequest, reply: FastifyReply) => {
-  const header = req.headers.authorization;
-  const principal = await authenticate(reader, header?.startsWith('Bearer ') ? header.slice(7) : undefined);
-  if (!principal) return reply.code(401).send({ error: 'missing, unknown or revoked API key' });
-  if (principal.role !== 'emitter') return reply.code(403).send({ error: 'not allowed to screen' });
-  (req as { principal?: unknown }).principal = principal;
-};
 
 const screened = async () =>
   (
@@ -47,14 +35,13 @@ beforeAll(async () => {
   t = await createTestDatabase();
   db = t.connect();
   await t.asOwner(
-    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('op-1', 'Operator', '{emitter}', 'test'), ('aud-1', 'Auditor', '{auditor}', 'test')`,
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('op-1', 'Operator', '{operator}', 'test'), ('aud-1', 'Auditor', '{auditor}', 'test'), ('root', 'Admin', '{admin}', 'test')`,
   );
-  allowedKey = (await createApiKey(createLedger(db), 'op-1', 'emitter', 'admin')).key;
-  otherKey = (await createApiKey(createLedger(db), 'aud-1', 'auditor', 'admin')).key;
+  allowedKey = (await createApiKey(createLedger(db), { principalId: 'op-1', role: 'operator' }, 'root')).key;
+  otherKey = (await createApiKey(createLedger(db), { principalId: 'aud-1', role: 'auditor' }, 'root')).key;
   const screening = createScreeningService({ db, ledger: createLedger(db) });
   await screening.loadList({ path: path.join(FIX, 'un-consolidated') });
-  app = Fastify({ logger: false });
-  registerScreenRoute(app, { screening, preHandler: preHandler(t.connect('ledgerflow_reader')) });
+  app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer: db, ledger: createLedger(db) });
   await app.ready();
 }, 120_000);
 afterAll(async () => {

@@ -56,9 +56,9 @@ describe('ledgerflow lists / screen', () => {
     ]);
     expect(result.hits[0]).toMatchObject({ source: 'un', entryId: 'CDi.007', matchedName: 'THOMAS LUBANGA' });
     // A name in Arabic script: the explanation shows the script and the romanisation used.
-    const ar = cli(['screen', 'name', 'عدي صدام حسين', '--json']);
-    expect(ar.code, ar.err).toBe(0);
-    const arHits = (JSON.parse(ar.out) as { hits: Array<{ entryId: string; explanation: unknown }> }).hits;
+    const ar = await cli(['screen', 'name', 'عدي صدام حسين', '--json']);
+    expect(ar.code, ar.stderr).toBe(0);
+    const arHits = (JSON.parse(ar.stdout) as { hits: Array<{ entryId: string; explanation: unknown }> }).hits;
     expect(arHits.map((h) => h.entryId)).toContain('IQi.003');
     expect(arHits[0]!.explanation).toMatchObject({
       scripts: { query: ['arabic'] },

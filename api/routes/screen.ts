@@ -45,14 +45,16 @@ export function registerScreenRoute(app: FastifyInstance, deps: ScreenRouteDeps)
     if (!body.success) return reply.code(400).send({ error: describeZodError(body.error) });
     const bad = validateName(body.data.name);
     if (bad) return reply.code(400).send({ error: `name: ${bad}` });
-    const principal = (req as { principal?: { principalId: string } }).principal;
+    const principal = (req as { principal?: { id: string } }).principal;
+    // The preHandler authenticated the caller; no principal means no screening (never an invented actor).
+    if (!principal) return reply.code(401).send({ error: 'missing, unknown or revoked API key' });
     try {
       const result = await deps.screening.screenName({
         name: body.data.name,
         kind: body.data.type,
         dob: body.data.birthDate,
         country: body.data.country,
-        actor: { type: 'user', id: principal?.principalId ?? 'unknown' },
+        actor: { type: 'user', id: principal.id },
         context: { request: { source: 'api', request_id: req.id } },
       });
       return screeningResultJson(result);

@@ -21,6 +21,7 @@ export function register(program: Command): void {
             reader: ctx.db('ledgerflow_reader'),
             writer: ctx.db('ledgerflow_writer'),
             ledger: ctx.ledger(),
+            screeningMatcher: ctx.config.screening,
           });
           await app.listen({ host: opts.host, port: opts.port });
           info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);

@@ -7,7 +7,7 @@ import { isOwnStream, PrincipalError, type Principal } from './authorization';
 import { requirePrincipal } from './principals';
 
 /** What a key may do: auditors read, verify and prove; emitters append events for other systems. */
-export const ApiRoleSchema = z.enum(['auditor', 'emitter']);
+export const ApiRoleSchema = z.enum(['auditor', 'emitter', 'operator']);
 export type ApiRole = z.infer<typeof ApiRoleSchema>;
 
 const EventTypePatternSchema = z
