@@ -54,6 +54,14 @@ export const POSTURE_RETENTION_CONFIG: RetentionConfigInput = {
       action: 'delete',
       description: 'test',
     },
+    {
+      id: 'p-monitoring',
+      dataClasses: ['transactions', 'alerts'],
+      period: 'P5Y',
+      trigger: 'created',
+      action: 'delete',
+      description: 'test',
+    },
   ],
 };
 
