@@ -16,6 +16,7 @@ import {
   type ReviewDecision,
 } from '../contracts/loan-origination';
 import { CURRENT_RULESET_VERSION } from '../core/loan-rules';
+import { describeZodError } from '../core/zod-issues';
 
 /** Ledger writes and PostgreSQL reads: quick, retried until they succeed. */
 const records = proxyActivities<Activities>({
@@ -87,9 +88,7 @@ export function startLoanRun(input: LoanRun['input']): LoanRun {
       validator: (decision) => {
         const parsed = ReviewDecisionSchema.safeParse(decision);
         if (!parsed.success) {
-          throw new Error(
-            `invalid review: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-          );
+          throw new Error(`invalid review: ${describeZodError(parsed.error)}`);
         }
         if (reviewWindowClosed || (state.status !== 'awaiting_review' && state.status !== 'escalated')) {
           throw new Error(

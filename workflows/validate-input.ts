@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { describeZodError } from '../core/zod-issues';
 
 /**
  * Validates workflow input inside the workflow. Bad input fails the workflow at once
@@ -8,7 +9,7 @@ import type { z } from 'zod';
 export function validateInput<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const detail = describeZodError(parsed.error);
   throw ApplicationFailure.create({
     type: 'InvalidInput',
     message: `invalid workflow input: ${detail}`,

@@ -5,6 +5,7 @@ import type { Ledger } from '../../ledger/ledger';
 import { InputError } from '../../runtime/errors';
 import { isOwnStream, PrincipalError, type Principal } from './authorization';
 import { requirePrincipal } from './principals';
+import { describeZodError } from '../../core/zod-issues';
 
 /** What a key may do: auditors read, verify and prove; emitters append events for other systems. */
 export const ApiRoleSchema = z.enum(['auditor', 'emitter', 'operator']);
@@ -80,7 +81,7 @@ export async function createApiKey(
   const db = ledger.db;
   const by = (await requirePrincipal(db, actingAs, 'api_key.manage')).id;
   const parsed = ApiKeyGrantSchema.safeParse(rawGrant);
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => i.message).join('; '));
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error));
   const g = parsed.data;
   const owner = await db.$client.query<{ deactivated_at: Date | null }>(
     'SELECT deactivated_at FROM principals WHERE id = $1',
