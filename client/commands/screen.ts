@@ -3,8 +3,8 @@ import path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import type { EntityKind } from '../../core/screening/normalize';
-import type { Hit } from '../../core/screening/types';
 import { createScreeningService, type ScreeningResult } from '../../services/screening';
+import { screeningResultJson } from '../../services/screening/result-json';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
@@ -13,24 +13,7 @@ import { AS_OPTION, cliCall } from './lists';
 /** One result in the shape both `screen name` and `screen file` print with --json. */
 function resultJson(r: ScreeningResult | { row: number; error: string }) {
   if ('error' in r) return { row: r.row, status: 'rejected', error: r.error, hits: [] };
-  return {
-    ...(r.row !== undefined ? { row: r.row } : {}),
-    id: r.id,
-    subjectId: r.subjectId ?? null,
-    name: r.query.name,
-    decision: r.decision,
-    hits: r.hits.map((h: Hit) => ({
-      source: h.source,
-      entryId: h.entryId,
-      matchedName: h.matchedName,
-      score: h.score,
-      decision: h.decision,
-      explanation: h.explanation,
-    })),
-    listVersions: r.listVersions,
-    matcherVersion: r.matcherVersion,
-    thresholds: r.thresholds,
-  };
+  return { ...(r.row !== undefined ? { row: r.row } : {}), ...screeningResultJson(r) };
 }
 
 function printHits(r: ScreeningResult): void {
