@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { archiveWorkflowRun } from '../../services/archive/archive-run';
@@ -6,7 +5,7 @@ import { historyToJSON } from '../../services/archive/history-json';
 import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
-import { info, printJson, printTable } from '../output';
+import { info, printJson, printTable, assertWritableFile, writeOutFile } from '../output';
 import { EXIT, action } from '../run-command';
 
 /** {@link action}, printing an unknown workflow as one plain line (exit 1). */
@@ -81,12 +80,13 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'output file')
     .action(
       historyAction(async (workflowId: string, opts: { out: string }) => {
+        assertWritableFile(opts.out);
         await withContext({ temporal: true }, async (ctx) => {
           const r = await loadHistory(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
             workflowId,
           );
-          writeFileSync(opts.out, historyToJSON(r.history));
+          writeOutFile(opts.out, historyToJSON(r.history));
           info(
             `wrote ${r.history.events?.length ?? 0} events of ${workflowId} (from ${r.origin}) to ${opts.out}`,
           );

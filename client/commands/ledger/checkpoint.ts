@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { latestCheckpoint } from '../../../ledger/checkpoint';
 import { saveLocalTrustedCheckpoint } from '../../../ledger/keys';
 import { loadConfig } from '../../../runtime/config';
 import { InputError } from '../../../runtime/errors';
 import { withContext } from '../../context';
-import { info, printJson } from '../../output';
+import { info, printJson, assertWritableFile, writeOutFile } from '../../output';
 import { action } from '../../run-command';
 
 /** `ledger checkpoint`. */
@@ -21,12 +20,13 @@ export function register(ledger: Command): void {
     .action(
       action(async (opts: { stream?: string; out?: string; json?: boolean }) => {
         const config = loadConfig();
+        if (opts.out) assertWritableFile(opts.out);
         if (opts.stream) {
           const stream = opts.stream;
           const cp = await withContext({ quiet: opts.json }, (ctx) => ctx.ledger().checkpoint({ stream }));
           if (!cp) throw new InputError(`stream ${opts.stream} has no events`);
           saveLocalTrustedCheckpoint(config, cp.text);
-          if (opts.out) writeFileSync(opts.out, cp.text);
+          if (opts.out) writeOutFile(opts.out, cp.text);
           if (opts.json) printJson(cp);
           else process.stdout.write(cp.text);
           info(
@@ -42,7 +42,7 @@ export function register(ledger: Command): void {
           }
           return out;
         });
-        if (opts.out) writeFileSync(opts.out, r.head.text);
+        if (opts.out) writeOutFile(opts.out, r.head.text);
         if (opts.json)
           printJson({
             version: r.head.version,

@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatTrustedKeys } from '../../../core/signing';
 import { registerSigningKey } from '../../../ledger/checkpoint';
 import { loadSigner, readPinnedKeys, rotateSigner } from '../../../ledger/keys';
 import { loadConfig } from '../../../runtime/config';
 import { withContext } from '../../context';
-import { info } from '../../output';
+import { info, assertWritableFile, writeOutFile } from '../../output';
 import { action } from '../../run-command';
 
 /** `ledger keys export and rotate`. */
@@ -17,6 +16,7 @@ export function register(ledger: Command): void {
     .option('--out <file>', 'write to this file instead of stdout')
     .action(
       action(async (opts: { out?: string }) => {
+        if (opts.out) assertWritableFile(opts.out);
         const config = loadConfig();
         const signer = loadSigner(config, info);
         const all = new Map(readPinnedKeys(config));
@@ -25,7 +25,7 @@ export function register(ledger: Command): void {
           [...all.values()],
           `ledgerflow checkpoint keys (current: ${signer.keyId})`,
         );
-        if (opts.out) writeFileSync(opts.out, text);
+        if (opts.out) writeOutFile(opts.out, text);
         else process.stdout.write(text);
       }),
     );

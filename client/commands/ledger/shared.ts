@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { InvalidArgumentError } from 'commander';
 import { type PublicKeyInfo } from '../../../core/signing';
@@ -7,7 +7,7 @@ import { verifyProofDoc, type ConsistencyProofDoc, type InclusionProofDoc } from
 import { type VerifyResult } from '../../../ledger/verify';
 import { loadConfig } from '../../../runtime/config';
 import { InputError } from '../../../runtime/errors';
-import { info, printJson } from '../../output';
+import { info, printJson, writeOutFile } from '../../output';
 import { EXIT } from '../../run-command';
 
 export const positiveInt = (name: string) => (v: string) => {
@@ -88,7 +88,7 @@ export function localTrustedStreams(config: ReturnType<typeof loadConfig>): stri
 
 export function emitProof(doc: InclusionProofDoc | ConsistencyProofDoc, out: string | undefined): number {
   const text = `${JSON.stringify(doc, null, 2)}\n`;
-  if (out) writeFileSync(out, text);
+  if (out) writeOutFile(out, text);
   else process.stdout.write(text);
   const check = verifyProofDoc(doc);
   info(
