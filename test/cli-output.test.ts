@@ -43,4 +43,28 @@ describe('--out and output for scripts', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('\u001b[');
   });
+
+  it('validates every whole-number flag with one parser: exit 2 naming the flag and its range', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['loan', 'list', '--limit', '-1'], /--limit must be a whole number from 1 to 1000/],
+      [['loan', 'list', '--limit', '99999999'], /--limit must be a whole number from 1 to 1000/],
+      [['events', 'list', '--limit', 'abc'], /--limit must be a whole number from 1 to 1000/],
+      [
+        ['screen', 'file', 'x.csv', '--column', 'name', '--chunk', '0'],
+        /--chunk must be a whole number from 1 to 10000/,
+      ],
+      [
+        ['screen', 'file', 'x.csv', '--column', 'name', '--offset', '-1'],
+        /--offset must be a whole number from 0/,
+      ],
+      [['api', 'serve', '--port', '99999'], /--port must be a whole number from 1 to 65535/],
+      [['api', 'serve', '--port', 'abc'], /--port must be a whole number from 1 to 65535/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { action } from '../run-command';
+import { portOption } from '../options';
 
 export function register(program: Command): void {
   const api = program.command('api').description('the auditor HTTP API and its keys');
@@ -13,7 +14,7 @@ export function register(program: Command): void {
     .command('serve', { isDefault: true })
     .description('serve the HTTP API (GET /v1/events for auditors, POST /v1/events for emitters)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port', (v) => Number(v), 8080)
+    .option('--port <port>', 'port', portOption('--port'), 8080)
     .action(
       action(async (opts: { host: string; port: number }) => {
         await withContext({}, async (ctx) => {

@@ -3,6 +3,7 @@ import { queryEvents } from '../../ledger/query';
 import { withContext } from '../context';
 import { printJson, printTable } from '../output';
 import { action } from '../run-command';
+import { intOption } from '../options';
 
 export function register(program: Command): void {
   const events = program.command('events').description('query the audit ledger');
@@ -14,8 +15,13 @@ export function register(program: Command): void {
     .option('--case <id>', 'case id')
     .option('--workflow <id>', 'workflow id')
     .option('--type <eventType>', 'event type')
-    .option('--after <seq>', 'only events after this seq', '0')
-    .option('--limit <n>', 'at most this many (1-1000)', '100')
+    .option(
+      '--after <seq>',
+      'only events after this seq',
+      intOption('--after', 0, Number.MAX_SAFE_INTEGER),
+      0,
+    )
+    .option('--limit <n>', 'at most this many (1-1000)', intOption('--limit', 1, 1000), 100)
     .option('--json', 'print JSON (includes payloads)')
     .action(
       action(
@@ -25,8 +31,8 @@ export function register(program: Command): void {
           case?: string;
           workflow?: string;
           type?: string;
-          after: string;
-          limit: string;
+          after: number;
+          limit: number;
           json?: boolean;
         }) => {
           await withContext({ quiet: opts.json }, async (ctx) => {
@@ -36,8 +42,8 @@ export function register(program: Command): void {
               case_id: opts.case,
               workflow_id: opts.workflow,
               event_type: opts.type,
-              after_seq: Number(opts.after),
-              limit: Number(opts.limit),
+              after_seq: opts.after,
+              limit: opts.limit,
             });
             if (opts.json) return printJson(rows);
             printTable(rows, {

@@ -16,6 +16,7 @@ import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { EXIT, action } from '../run-command';
+import { intOption, portOption } from '../options';
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
@@ -174,7 +175,7 @@ export function register(program: Command): void {
   loan
     .command('list')
     .description('recent applications and their status')
-    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--limit <n>', 'how many (1-1000)', intOption('--limit', 1, 1000), 50)
     .option('--json', 'print JSON')
     .action(
       loanAction(async (opts: { limit: number; json?: boolean }) => {
@@ -197,9 +198,9 @@ export function register(program: Command): void {
   loan
     .command('providers')
     .description('run the simulated business registry and credit bureau until Ctrl-C (for a separate worker)')
-    .option('--registry-port <port>', 'registry port', (v) => Number(v), 4101)
-    .option('--bureau-port <port>', 'credit bureau port', (v) => Number(v), 4102)
-    .option('--latency <ms>', 'added latency per response', (v) => Number(v), 0)
+    .option('--registry-port <port>', 'registry port', portOption('--registry-port'), 4101)
+    .option('--bureau-port <port>', 'credit bureau port', portOption('--bureau-port'), 4102)
+    .option('--latency <ms>', 'added latency per response', intOption('--latency', 0, 60_000), 0)
     .action(
       action(async (opts: { registryPort: number; bureauPort: number; latency: number }) => {
         const p = await startProviders({

@@ -9,6 +9,7 @@ import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { AS_OPTION, cliCall } from './lists';
+import { intOption } from '../options';
 
 /** One result in the shape both `screen name` and `screen file` print with --json. */
 function resultJson(r: ScreeningResult | { row: number; error: string }) {
@@ -105,8 +106,8 @@ export function register(program: Command): void {
     .option('--column <name>', 'name column (default name/full_name or the first column)')
     .option('--out <dir>', 'report directory (default a new directory under the system temp dir)')
     .option('--batch <id>', 'batch id (resume a batch with --batch ID --offset N)')
-    .option('--offset <n>', 'resume from this row offset', '0')
-    .option('--chunk <n>', 'rows per chunk', '200')
+    .option('--offset <n>', 'resume from this row offset', intOption('--offset', 0, 100_000_000), 0)
+    .option('--chunk <n>', 'rows per chunk (1-10000)', intOption('--chunk', 1, 10_000), 200)
     .option('--as <principal>', AS_OPTION)
     .option('--json', 'print one JSON result per input row')
     .action(
@@ -117,8 +118,8 @@ export function register(program: Command): void {
             column?: string;
             out?: string;
             batch?: string;
-            offset: string;
-            chunk: string;
+            offset: number;
+            chunk: number;
             as?: string;
             json?: boolean;
           },
@@ -146,8 +147,8 @@ export function register(program: Command): void {
                 file,
                 column: opts.column,
                 batchId: opts.batch,
-                offset: Number(opts.offset),
-                chunkSize: Number(opts.chunk),
+                offset: opts.offset,
+                chunkSize: opts.chunk,
                 outDir,
               },
               (p) => {

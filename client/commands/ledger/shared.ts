@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { InvalidArgumentError } from 'commander';
 import { type PublicKeyInfo } from '../../../core/signing';
 import { readPinnedKeys, readTrustedKeysFile, trustPaths } from '../../../ledger/keys';
 import { verifyProofDoc, type ConsistencyProofDoc, type InclusionProofDoc } from '../../../ledger/proofs';
@@ -9,11 +8,10 @@ import { loadConfig } from '../../../runtime/config';
 import { InputError } from '../../../runtime/errors';
 import { info, printJson, writeOutFile } from '../../output';
 import { EXIT } from '../../run-command';
+import { intOption } from '../../options';
 
-export const positiveInt = (name: string) => (v: string) => {
-  if (!/^[1-9]\d{0,15}$/.test(v)) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return Number(v);
-};
+/** A positive whole number (seqs, tree sizes). */
+export const positiveInt = (name: string) => intOption(name, 1, Number.MAX_SAFE_INTEGER);
 
 /** A progress bar on stderr for long runs, only when stderr is a terminal. */
 export function progress(label: string): { update(done: number, total: number): void; stop(): void } {

@@ -1,0 +1,18 @@
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * The one parser of whole-number flags: digits only, within [min, max]; anything else is a usage
+ * error (exit 2) that names the flag and the range, e.g. `--limit must be a whole number from 1 to 1000`.
+ */
+export function intOption(flag: string, min: number, max: number) {
+  return (raw: string): number => {
+    const v = raw.trim();
+    const n = /^-?\d{1,16}$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** A TCP port to listen on. */
+export const portOption = (flag: string) => intOption(flag, 1, 65_535);
