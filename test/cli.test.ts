@@ -94,6 +94,21 @@ describe('ledgerflow CLI', () => {
     ]);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout).key).toMatch(/^lfk_[0-9a-f]{12}_/);
+    // Without --json the secret alone is on stdout, so KEY=$(ledgerflow api keys create ...) works.
+    const plain = await cli([
+      'api',
+      'keys',
+      'create',
+      '--principal',
+      'alice',
+      '--role',
+      'auditor',
+      '--as',
+      'root',
+    ]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^lfk_[0-9a-f]{12}_[A-Za-z0-9_-]+\n$/);
+    expect(plain.stderr).toMatch(/store it now, it is not shown again/);
     expect(
       (await cli(['api', 'keys', 'create', '--principal', 'alice', '--role', 'auditor', '--as', 'alice']))
         .stderr,

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .command('create')
     .description('create a key for a known principal; the key is printed once')
     .requiredOption('--principal <id>', 'principal the key acts as')
-    .requiredOption('--role <role>', 'auditor | emitter')
+    .requiredOption('--role <role>', 'auditor | emitter | operator')
     .option('--stream <stream...>', "emitter: streams the key may append to (never ledgerflow's own)")
     .option(
       '--event-type <type...>',
@@ -62,7 +62,8 @@ export function register(program: Command): void {
           json?: boolean;
         }) => {
           const role = ApiRoleSchema.safeParse(opts.role);
-          if (!role.success) throw new InputError(`--role must be auditor or emitter, not "${opts.role}"`);
+          if (!role.success)
+            throw new InputError(`--role must be auditor, emitter or operator, not "${opts.role}"`);
           const expiresAt = opts.expires ? new Date(opts.expires) : undefined;
           if (expiresAt && Number.isNaN(expiresAt.getTime()))
             throw new InputError(`--expires: "${opts.expires}" is not an ISO 8601 time`);
@@ -81,10 +82,13 @@ export function register(program: Command): void {
               by.id,
             );
             if (opts.json) printJson(created);
-            else
+            else {
+              // The secret goes to stdout alone (KEY=$(ledgerflow api keys create ...)); notes to stderr.
               info(
-                `key ${created.keyId} for ${opts.principal} (${role.data}); store it now, it is not shown again:\n${created.key}`,
+                `key ${created.keyId} for ${opts.principal} (${role.data}); store it now, it is not shown again`,
               );
+              process.stdout.write(`${created.key}\n`);
+            }
           });
         },
       ),
