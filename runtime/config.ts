@@ -75,7 +75,7 @@ const EnvSchema = z.object({
   /** host:port where the worker serves the Temporal SDK's own metrics (Prometheus); unset: off. */
   LEDGERFLOW_TEMPORAL_METRICS_ADDRESS: z
     .string()
-    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9465')
     .optional(),
   /** Alarm webhook (posture check): firings and resolutions are POSTed here, signed with the secret. */
   LEDGERFLOW_ALARM_WEBHOOK_URL: optionalUrl('LEDGERFLOW_ALARM_WEBHOOK_URL', ['http://', 'https://']),
