@@ -56,7 +56,7 @@ export function createRetentionActivities(deps: RetentionDeps) {
       const resumed = ctx.info.heartbeatDetails as { cursor: unknown } | undefined;
       try {
         return await purgeDataClass(
-          deps,
+          { ...deps, metrics: deps.ledger.metrics },
           { ...input, cursor: resumed?.cursor ?? input.cursor ?? null },
           {
             onBatch: (progress) => heartbeat(progress),

@@ -14,6 +14,7 @@ import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { createScreeningService } from '../services/screening';
 import type { MatcherConfig } from '../core/screening/config';
+import type { LedgerflowMetrics } from '../runtime/metrics';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -24,6 +25,8 @@ export interface ApiDeps {
   ledger: Ledger;
   /** Screening thresholds and scorer for `POST /v1/screen` (`loadConfig().screening`); default the matcher's. */
   screeningMatcher?: MatcherConfig;
+  /** Counts requests and serves `GET /metrics`; default a registry of the ledger's, else none counted. */
+  metrics?: LedgerflowMetrics;
 }
 
 const AppendBodySchema = z
@@ -45,6 +48,9 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
   'POST /v1/screen': 'screening.run',
+  // Not public: the API is the one published service, and metrics name streams and their volumes.
+  // Operational state is what posture.check covers (admin, compliance, auditor keys).
+  'GET /metrics': 'posture.check',
 } as const satisfies Record<string, Action | 'public'>;
 
 declare module 'fastify' {
@@ -108,6 +114,13 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     );
 
   app.get('/health', async () => ({ ok: true }));
+
+  const metrics = deps.metrics ?? deps.ledger.metrics;
+  if (metrics) countRequests(app, metrics);
+  app.get('/metrics', { preHandler: requireAction(ROUTE_AUTHORITY['GET /metrics']) }, async (_req, reply) => {
+    if (!metrics) return reply.code(404).send({ error: 'metrics are not enabled on this server' });
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   app.get(
     '/v1/events',
@@ -174,6 +187,19 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   );
 
   return app;
+}
+
+/** Counts every answered request by method, route pattern (never the raw URL) and status. */
+function countRequests(app: FastifyInstance, m: LedgerflowMetrics): void {
+  app.addHook('onResponse', async (req, reply) => {
+    const labels = {
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    m.apiRequests.inc(labels);
+    m.apiRequestSeconds.observe(labels, reply.elapsedTime / 1000);
+  });
 }
 
 /**

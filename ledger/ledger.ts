@@ -11,6 +11,7 @@ import {
 } from './checkpoint';
 import { createHead } from './head';
 import { LedgerValidationError } from './errors';
+import type { LedgerflowMetrics } from '../runtime/metrics';
 
 /** How a ledger object signs checkpoints. */
 export interface LedgerOptions {
@@ -24,11 +25,15 @@ export interface LedgerOptions {
   checkpointEvery?: number;
   /** Called when a cadence checkpoint fails (the events are committed regardless); default: one line on stderr. */
   onCheckpointError?: (err: unknown, stream: string) => void;
+  /** Where appends and checkpoints are counted (the process's registry); default: not counted. */
+  metrics?: LedgerflowMetrics;
 }
 
 /** The audit ledger over one database pool: the one way to write events and checkpoints. */
 export interface Ledger {
   readonly db: Database;
+  /** The metrics this ledger counts into; services holding the ledger count theirs there too. */
+  readonly metrics?: LedgerflowMetrics;
   /** Appends one event (group-committed with concurrent appends to its stream); idempotent by key. */
   append(event: AuditEventInput, opts: AppendOptions): Promise<AppendResult>;
   /** Appends many events to one stream in one transaction: all or none. */
@@ -50,7 +55,7 @@ export interface Ledger {
 
 /** Builds the ledger object for `db`. Every writer (worker, CLI, API, benchmarks) builds one per pool. */
 export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
-  const { signer } = opts;
+  const { signer, metrics } = opts;
   const every = signer ? Math.floor(opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY) : 0;
   const registeredKeys = new Set<string>();
   const onError =
@@ -67,23 +72,57 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       for (const atSize of sizes)
         await createCheckpoint(db, signer, { stream, durable: false, registeredKeys, atSize });
       await createHead(db, signer, { durable: false, registeredKeys, latestFor: stream });
+      metrics?.ledgerCheckpoints.inc(sizes.length);
     } catch (err) {
+      metrics?.ledgerCheckpointErrors.inc();
       onError(err, stream);
     }
   });
 
   return {
     db,
-    append: (event, o) => appender.append(event, o),
-    appendMany: (items, o) => appender.appendMany(items, o),
+    metrics,
+    append: (event, o) =>
+      metrics
+        ? measured(metrics, 'single', o.stream, () => appender.append(event, o))
+        : appender.append(event, o),
+    appendMany: (items, o) => {
+      if (!metrics) return appender.appendMany(items, o);
+      metrics.ledgerAppendBatchSize.observe(items.length);
+      return measured(metrics, 'batch', o?.stream, () => appender.appendMany(items, o));
+    },
     async checkpoint(o = {}) {
       if (!signer)
         throw new LedgerValidationError('this ledger has no signing key: it cannot sign checkpoints');
-      return createCheckpoint(db, signer, { ...o, registeredKeys });
+      const cp = await createCheckpoint(db, signer, { ...o, registeredKeys });
+      if (cp?.created) metrics?.ledgerCheckpoints.inc();
+      return cp;
     },
     async head(o = {}) {
       if (!signer) throw new LedgerValidationError('this ledger has no signing key: it cannot sign a head');
       return createHead(db, signer, { ...o, registeredKeys });
     },
   };
+}
+
+/** Times one append call and counts its events by stream and outcome (or its failure). */
+async function measured<R extends AppendResult | AppendResult[]>(
+  m: LedgerflowMetrics,
+  kind: 'single' | 'batch',
+  stream: string | undefined,
+  run: () => Promise<R>,
+): Promise<R> {
+  const end = m.ledgerAppendSeconds.startTimer({ kind });
+  try {
+    const r = await run();
+    for (const one of Array.isArray(r) ? r : [r])
+      m.ledgerAppends.inc({ stream: one.stream, outcome: one.created ? 'created' : 'duplicate' });
+    return r;
+  } catch (err) {
+    m.ledgerAppendErrors.inc({ stream: stream ?? 'default' });
+    m.ledgerAppends.inc({ stream: stream ?? 'default', outcome: 'error' });
+    throw err;
+  } finally {
+    end();
+  }
 }

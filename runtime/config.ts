@@ -72,6 +72,11 @@ const EnvSchema = z.object({
   LEDGERFLOW_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** The SDK's own log level (bundler, worker state changes). */
   LEDGERFLOW_TEMPORAL_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+  /** host:port where the worker serves the Temporal SDK's own metrics (Prometheus); unset: off. */
+  LEDGERFLOW_TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9465')
+    .optional(),
   /** Alarm webhook (posture check): firings and resolutions are POSTed here, signed with the secret. */
   LEDGERFLOW_ALARM_WEBHOOK_URL: optionalUrl('LEDGERFLOW_ALARM_WEBHOOK_URL', ['http://', 'https://']),
   /** Shared secret of the alarm webhook's HMAC-SHA256 signature (required with the URL). */

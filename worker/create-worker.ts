@@ -16,12 +16,21 @@ export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.t
 
 let runtimeInstalled = false;
 
-/** Quiets the SDK's own logs (bundler, state changes) to warnings unless asked for more. */
-export function installRuntimeLogger(level: LogLevel = 'WARN'): void {
+/**
+ * Quiets the SDK's own logs (bundler, state changes) to warnings unless asked for more and,
+ * with `metricsAddress` (host:port), serves the SDK's runtime metrics (task slots, poll and
+ * schedule-to-start latencies, workflow and activity failures) in Prometheus format there.
+ */
+export function installRuntimeLogger(level: LogLevel = 'WARN', metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({
+      logger: new DefaultLogger(level),
+      ...(metricsAddress
+        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
+        : {}),
+    });
   } catch {
     // Already instantiated by another caller in this process: keep its settings.
   }

@@ -14,7 +14,7 @@ export type { WorkerTestHooks } from './start';
  */
 export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<void> {
   const config = loadConfig();
-  installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
+  installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL, config.LEDGERFLOW_TEMPORAL_METRICS_ADDRESS);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const env = await openEnvironment(config, { log });
   try {
@@ -33,8 +33,13 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
     const health =
       config.LEDGERFLOW_WORKER_HTTP_PORT === undefined
         ? undefined
-        : await startHealthServer(running.worker, { port: config.LEDGERFLOW_WORKER_HTTP_PORT });
+        : await startHealthServer(running.worker, {
+            port: config.LEDGERFLOW_WORKER_HTTP_PORT,
+            registry: running.metrics.registry,
+          });
     if (health) log(`worker health and metrics on http://0.0.0.0:${health.port}/health and /metrics`);
+    if (config.LEDGERFLOW_TEMPORAL_METRICS_ADDRESS)
+      log(`Temporal SDK metrics on http://${config.LEDGERFLOW_TEMPORAL_METRICS_ADDRESS}/metrics`);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
     try {
       await running.done;

@@ -5,6 +5,7 @@ import { loadSigner, readPinnedKeys, trustPaths } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
 import type { ActivityDeps } from '../activities';
 import { alarmWebhook, type Config } from '../runtime/config';
+import { createMetrics, type LedgerflowMetrics } from '../runtime/metrics';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
 /** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
@@ -12,6 +13,8 @@ export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatc
 
 export interface RunningWorker {
   worker: Worker;
+  /** The registry the ledger and activities count into (serve it with startHealthServer). */
+  metrics: LedgerflowMetrics;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -31,8 +34,11 @@ export async function startWorker(opts: {
   /** Test hook for crash tests (see createSmokeActivities); production never sets it. */
   /** Test hooks; production entrypoints pass none. */
   hooks?: WorkerTestHooks;
+  /** Where the ledger and activities count; default a fresh registry. */
+  metrics?: LedgerflowMetrics;
 }): Promise<RunningWorker> {
   const log = opts.log ?? (() => undefined);
+  const metrics = opts.metrics ?? createMetrics();
   const db = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_writer'), {
     max: MAX_CONCURRENT_ACTIVITIES + 5,
     applicationName: 'ledgerflow-worker',
@@ -46,6 +52,7 @@ export async function startWorker(opts: {
   const ledger = createLedger(db, {
     signer,
     checkpointEvery: opts.config.LEDGERFLOW_CHECKPOINT_EVERY,
+    metrics,
   });
   const connection = await connectWorkerWithBackoff(opts.temporalAddress, log);
   const worker = await createLedgerflowWorker({
@@ -75,6 +82,7 @@ export async function startWorker(opts: {
   });
   return {
     worker,
+    metrics,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

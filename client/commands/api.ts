@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildApiServer } from '../../api/server';
 import { InputError } from '../../runtime/errors';
+import { createMetrics } from '../../runtime/metrics';
 import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
 import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
@@ -23,6 +24,7 @@ export function register(program: Command): void {
             writer: ctx.db('ledgerflow_writer'),
             ledger: ctx.ledger(),
             screeningMatcher: ctx.config.screening,
+            metrics: createMetrics(),
           });
           await app.listen({ host: opts.host, port: opts.port });
           info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);

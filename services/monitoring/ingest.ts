@@ -97,6 +97,7 @@ export async function ingestText(
       ),
     );
   }
+  d.ledger.metrics?.monitoringTransactions.inc(summary.accepted);
   summary.rejections.sort((a, b) => a.line - b.line);
   summary.rejected = summary.rejections.length;
   if (summary.rejections.length)

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client';
+import type { LedgerflowMetrics } from '../../runtime/metrics';
 import { rethrow } from './errors';
 
 /** Purge batches (the `retention_purge_batch` SQL function) and the records they leave. */
@@ -84,6 +85,8 @@ export interface PurgeDeps {
   db: Database;
   /** A pool connected as ledgerflow_purger (it may only execute the purge functions). */
   purgerDb?: Database;
+  /** Counts purged rows (the process's registry). */
+  metrics?: LedgerflowMetrics;
 }
 
 export interface PurgeClassInput {
@@ -135,6 +138,7 @@ export async function purgeDataClass(
       viaSetRole: !deps.purgerDb,
     });
     purged += r.purged;
+    deps.metrics?.purgedRows.inc({ data_class: input.dataClass }, r.purged);
     batches += 1;
     cursor = r.cursor ?? cursor;
     hooks.onBatch?.({ cursor, purged });

@@ -42,5 +42,6 @@ export async function screenName(s: Screening, input: ScreenNameInput): Promise<
     thresholds: s.matcher.thresholds,
   };
   await persistResults(s, input, [result]);
+  s.ledger.metrics?.screeningNames.inc({ decision });
   return result;
 }

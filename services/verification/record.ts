@@ -1,5 +1,6 @@
 import { COMPLIANCE_STREAM } from '../../core/retention/types';
 import type { Ledger } from '../../ledger/ledger';
+import { observeVerification } from '../../runtime/metrics';
 import type { AuditStamp } from '../audit-stamp';
 import type { VerificationRunResult } from './state';
 
@@ -66,5 +67,6 @@ export async function recordVerification(
     );
     alert = { stream: a.stream, seq: a.seq };
   }
+  observeVerification(deps.ledger.metrics, result.ok);
   return { recorded: { stream: recorded.stream, seq: recorded.seq }, alert };
 }
