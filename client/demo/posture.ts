@@ -20,7 +20,7 @@ import type { DemoScenario } from './types';
  */
 export const postureScenario: DemoScenario = {
   name: 'posture: check every compliance control against the live system, signed report in the ledger',
-  async run({ config, client, taskQueue, writer, admin, log }) {
+  async run({ config, client, taskQueue, writer, admin, schedulePrefix, log }) {
     const principal = await requirePrincipal(writer, admin, 'posture.check');
     const signer = loadSigner(config, log);
     const ledger = createLedger(writer, { signer, checkpointEvery: config.LEDGERFLOW_CHECKPOINT_EVERY });
@@ -29,7 +29,7 @@ export const postureScenario: DemoScenario = {
       reason: 'demo: embedded default retention policies',
     });
     log(`retention policies: ${policies.changes.length} changed (embedded defaults)`);
-    const installed = await installSchedules(client, { taskQueue });
+    const installed = await installSchedules(client, { taskQueue, prefix: schedulePrefix });
     log(`schedules: ${installed.map((s) => `${s.scheduleId} ${s.outcome}`).join(', ')}`);
     const verified = await executeWorkflow(client, chainVerificationWorkflow, {
       taskQueue,
@@ -50,8 +50,8 @@ export const postureScenario: DemoScenario = {
         reportKey: `posture:demo:${randomUUID()}`,
         settings: {
           keyRotationDays: config.LEDGERFLOW_KEY_ROTATION_DAYS,
-          schedules: SCHEDULE_NAMES.map((n) => scheduleId(n)),
-          retentionSchedule: scheduleId('retention'),
+          schedules: SCHEDULE_NAMES.map((n) => scheduleId(n, schedulePrefix)),
+          retentionSchedule: scheduleId('retention', schedulePrefix),
         },
       },
     );
