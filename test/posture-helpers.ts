@@ -131,8 +131,8 @@ export async function healthySystem(t: TestDatabase, temporal: TemporalTestEnv):
 }
 
 /**
- * screening_results is a registered data class the retention config cannot name yet (no adapter in
- * core/retention), so its policy is written directly, as a DBA would.
+ * The screening_results policy is written directly (as a DBA would) so a test can retire it without
+ * touching the config-managed policies.
  */
 export async function screeningPolicyVersion(
   t: TestDatabase,

@@ -4,10 +4,12 @@ import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { migrationsFolder } from '../../db/migrate';
+import type { Database } from '../../db/client';
 import { APP_ROLES, appRoleUrl } from '../../db/roles';
 import { loadConfig, type Config } from '../../runtime/config';
 import { readDevState } from '../../runtime/environment';
 import { findTemporalCli, toolsTemporalPath } from '../../runtime/temporal-cli';
+import { describeOpenAlarm, openAlarmDetails, type OpenAlarmDetail } from '../../services/posture/alarms';
 import { printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { verificationCheck } from './schedules';
@@ -15,6 +17,8 @@ import { verificationCheck } from './schedules';
 interface Check {
   check: string;
   ok: boolean;
+  /** A warning (an open alarm): shown, but doctor still passes. */
+  warning?: boolean;
   detail: string;
   fix?: string;
 }
@@ -146,6 +150,36 @@ async function temporalChecks(
   return checks;
 }
 
+/**
+ * `doctor` check: alarms open in the ledger (read as ledgerflow_reader), one warning line each.
+ */
+export async function alarmChecks(
+  config: Config,
+  ownerUrl: string | undefined,
+): Promise<{ checks: Check[]; alarms: OpenAlarmDetail[] }> {
+  if (!ownerUrl) return { checks: [], alarms: [] };
+  try {
+    const alarms = await withPg(appRoleUrl(config, ownerUrl, 'ledgerflow_reader'), (c) =>
+      openAlarmDetails({ $client: c } as unknown as Database),
+    );
+    const checks: Check[] = alarms.length
+      ? alarms.map((a) => ({
+          check: 'alarms',
+          ok: true,
+          warning: true,
+          detail: describeOpenAlarm(a),
+          fix: 'run "ledgerflow posture" once the cause is fixed: the alarm resolves',
+        }))
+      : [{ check: 'alarms', ok: true, detail: 'no open alarms' }];
+    return { checks, alarms };
+  } catch (err) {
+    return {
+      checks: [{ check: 'alarms', ok: false, detail: `cannot read: ${(err as Error).message}` }],
+      alarms: [],
+    };
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('doctor')
@@ -157,7 +191,7 @@ export function register(program: Command): void {
         const dev = readDevState(config);
         const ownerUrl = config.DATABASE_URL ?? dev?.ownerUrl;
         const address = config.TEMPORAL_ADDRESS ?? dev?.temporalAddress;
-        const checks = [
+        const checks: Check[] = [
           { check: 'config', ok: true, detail: `data dir ${config.dataDir}` },
           ...(await postgresChecks(
             config,
@@ -171,12 +205,14 @@ export function register(program: Command): void {
           )),
           ...(await verificationCheck(config, ownerUrl)),
         ];
+        const alarms = await alarmChecks(config, ownerUrl);
+        checks.push(...alarms.checks);
         const ok = checks.every((c) => c.ok);
-        if (opts.json) printJson({ ok, checks });
+        if (opts.json) printJson({ ok, checks, alarms: alarms.alarms });
         else
           printTable(checks, {
             check: (c) => c.check,
-            ok: (c) => (c.ok ? 'ok' : 'FAIL'),
+            ok: (c) => (c.ok ? (c.warning ? 'WARN' : 'ok') : 'FAIL'),
             detail: (c) => c.detail,
             fix: (c) => c.fix,
           });

@@ -13,6 +13,7 @@ import { retentionPurgeWorkflow, type RetentionPurgeInput } from '../../contract
 import { chainVerificationWorkflow, type ChainVerificationInput } from '../../contracts/verification';
 import type { WorkflowArgs } from '../../contracts/workflow-ref';
 import { lastVerificationOutcome } from '../../services/verification/state';
+import { describeOpenAlarm, openAlarmDetails } from '../../services/posture/alarms';
 import type { Database } from '../../db/client';
 import { appRoleUrl } from '../../db/roles';
 import type { Config } from '../../runtime/config';
@@ -353,9 +354,11 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) =>
         withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
-          const rows = await scheduleStatuses(await ctx.temporal(), { db: ctx.db('ledgerflow_reader') });
-          if (opts.json) printJson(rows);
-          else
+          const db = ctx.db('ledgerflow_reader');
+          const rows = await scheduleStatuses(await ctx.temporal(), { db });
+          const alarms = await openAlarmDetails(db);
+          if (opts.json) printJson({ schedules: rows, alarms });
+          else {
             printTable(rows, {
               schedule: (r) => r.scheduleId,
               paused: (r) => (r.installed ? (r.paused ? 'yes' : 'no') : ''),
@@ -364,6 +367,13 @@ export function register(program: Command): void {
               status: (r) => r.status,
               detail: (r) => r.detail,
             });
+            // Open alarms are warnings here: they do not change the exit code.
+            info(
+              alarms.length
+                ? alarms.map((a) => `warning: ${describeOpenAlarm(a)}`).join('\n')
+                : 'no open alarms',
+            );
+          }
           return rows.some((r) => r.status !== 0) ? EXIT.failed : EXIT.ok;
         }),
       ),

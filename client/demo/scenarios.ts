@@ -2,6 +2,7 @@ import { ledgerSealScenario } from './ledger-seal';
 import { loanScenarios } from './loan-scenarios';
 import { monitoringScenario } from './monitoring';
 import { onboardingSmokeScenario } from './onboarding-smoke';
+import { postureScenario } from './posture';
 import type { DemoScenario } from './types';
 
 /** What `ledgerflow demo` runs, in order. */
@@ -9,5 +10,6 @@ export const demoScenarios: DemoScenario[] = [
   onboardingSmokeScenario,
   ...loanScenarios,
   monitoringScenario,
+  postureScenario,
   ledgerSealScenario,
 ];

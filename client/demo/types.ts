@@ -16,6 +16,8 @@ export interface DemoContext {
   ownerUrl: string;
   /** The admin principal the demo acts as when it adds its own principals. */
   admin: string;
+  /** Prefix of the schedule ids the demo installs and checks (default `ledgerflow`, as `schedules install`). */
+  schedulePrefix?: string;
   log(line: string): void;
   /** Points the demo's worker at these provider endpoints (undefined: none). */
   useProviders(urls: ProviderEndpoints | undefined): void;

@@ -78,6 +78,15 @@ export const DATA_CLASSES: readonly DataClassAdapter[] = [
     action: 'delete',
     description: 'Monitoring alerts with their traces and the history snapshots the rules saw',
   },
+  {
+    dataClass: 'screening_results',
+    table: 'screening_results',
+    keyColumns: ['id'],
+    triggers: { created: 'screened_at' },
+    scopes: { subject: 'subject_id', resourceType: 'screening_result', resourceId: 'id' },
+    action: 'delete',
+    description: 'Sanctions screening results: screened names and hits with explanations',
+  },
 ];
 
 export function adapterFor(

@@ -13,6 +13,7 @@ export const DEFAULT_RETENTION_CONFIG: RetentionConfigInput = {
     workflow_histories: 'P5Y',
     transactions: 'P5Y',
     alerts: 'P5Y',
+    screening_results: 'P5Y',
   },
   policies: [
     {
@@ -74,6 +75,15 @@ export const DEFAULT_RETENTION_CONFIG: RetentionConfigInput = {
       action: 'delete',
       locked: true,
       description: 'AML record keeping: monitoring alerts and their traces kept 5 years',
+    },
+    {
+      id: 'aml-screening',
+      dataClasses: ['screening_results'],
+      period: 'P5Y',
+      trigger: 'created',
+      action: 'delete',
+      locked: true,
+      description: 'AML record keeping: sanctions screening results and their hits kept 5 years',
     },
   ],
 };

@@ -20,24 +20,65 @@ export const ALARM_FIRED_EVENT = 'alarm.fired';
 export const ALARM_RESOLVED_EVENT = 'alarm.resolved';
 
 /** Per alarm id, its latest ledger event (fired or resolved). */
-async function latestAlarmEvents(
-  db: Database,
-): Promise<Array<{ alarm_id: string; event_type: string; seq: number; kind: AlarmKind }>> {
-  const r = await db.$client.query<{ alarm_id: string; event_type: string; seq: string; kind: AlarmKind }>(
-    `SELECT DISTINCT ON (e.resource_id) e.resource_id AS alarm_id, e.event_type, e.seq, p.payload->>'kind' AS kind
+async function latestAlarmEvents(db: Database): Promise<
+  Array<{
+    alarm_id: string;
+    event_type: string;
+    seq: number;
+    kind: AlarmKind;
+    occurred_at: string;
+    detail: string | null;
+  }>
+> {
+  const r = await db.$client.query<{
+    alarm_id: string;
+    event_type: string;
+    seq: string;
+    kind: AlarmKind;
+    occurred_at: Date;
+    detail: string | null;
+  }>(
+    `SELECT DISTINCT ON (e.resource_id) e.resource_id AS alarm_id, e.event_type, e.seq, e.occurred_at,
+            p.payload->>'kind' AS kind, p.payload->>'detail' AS detail
        FROM ledger_events e LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
       WHERE e.stream = $1 AND e.event_type IN ($2, $3)
       ORDER BY e.resource_id, e.seq DESC`,
     [COMPLIANCE_STREAM, ALARM_FIRED_EVENT, ALARM_RESOLVED_EVENT],
   );
-  return r.rows.map((x) => ({ ...x, seq: Number(x.seq) }));
+  return r.rows.map((x) => ({
+    ...x,
+    seq: Number(x.seq),
+    occurred_at: new Date(x.occurred_at).toISOString(),
+  }));
 }
 
 /** Alarms currently open (latest event is a firing), for `doctor`, `schedules list` and the planner. */
 export async function openAlarms(db: Database): Promise<OpenAlarm[]> {
+  return (await openAlarmDetails(db)).map(({ alarm_id, kind, fired_seq }) => ({ alarm_id, kind, fired_seq }));
+}
+
+/** An open alarm as shown to operators: when it fired and why (null when its payload was purged). */
+export interface OpenAlarmDetail extends OpenAlarm {
+  fired_at: string;
+  detail: string | null;
+}
+
+/** Open alarms with their firing time and detail (`doctor`, `schedules list`). */
+export async function openAlarmDetails(db: Database): Promise<OpenAlarmDetail[]> {
   return (await latestAlarmEvents(db))
     .filter((e) => e.event_type === ALARM_FIRED_EVENT)
-    .map((e) => ({ alarm_id: e.alarm_id, kind: e.kind, fired_seq: e.seq }));
+    .map((e) => ({
+      alarm_id: e.alarm_id,
+      kind: e.kind,
+      fired_seq: e.seq,
+      fired_at: e.occurred_at,
+      detail: e.detail,
+    }));
+}
+
+/** One line naming an open alarm: id, when it fired, where its firing is in the ledger, and why. */
+export function describeOpenAlarm(a: OpenAlarmDetail): string {
+  return `alarm ${a.alarm_id} open since ${a.fired_at} (${COMPLIANCE_STREAM}#${a.fired_seq})${a.detail ? `: ${a.detail}` : ''}`;
 }
 
 export interface AlarmSignalsInput {
