@@ -3,8 +3,31 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatTrustedKeys, signerFrom, type PublicKeyInfo, type Signer } from '../../core/signing';
 import { exportBundle } from '../../ledger/bundle';
-import { createLedger } from '../../ledger/ledger';
+import { createLedger, type Ledger } from '../../ledger/ledger';
+import { PURGE_EVENT_STREAM, purgeEvents, toRanges } from '../../ledger/purge-events';
 import { sampleEvent, type TestDatabase } from '../helpers';
+
+/**
+ * Purges the payloads of `stream` at `seqs` the way a retention batch does: purge records, the
+ * payload rows deleted, and the batch's chained purge event in `compliance`.
+ */
+export async function sanctionedPurge(
+  t: TestDatabase,
+  ledger: Ledger,
+  stream: string,
+  seqs: number[],
+  batch = { purgeRunId: 'run-honest', dataClass: 'ledger_payloads', batchNo: 1 },
+): Promise<void> {
+  for (const seq of seqs) {
+    await t.asOwner(
+      `INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ($1, $2, $3, 'retention')`,
+      [stream, seq, batch.purgeRunId],
+    );
+    await t.asOwner('DELETE FROM ledger_payloads WHERE stream = $1 AND seq = $2', [stream, seq]);
+  }
+  const items = purgeEvents(batch, toRanges(seqs.map((seq) => ({ stream, seq }))));
+  await ledger.appendMany(items, { stream: PURGE_EVENT_STREAM });
+}
 
 /** An honest bundle exported from a real database, with the key and head a verifier trusts. */
 export interface HonestBundle {
@@ -19,7 +42,7 @@ export interface HonestBundle {
 
 /**
  * Fills `t` with three streams (alpha and beta past several cadence checkpoints, a quiet one
- * below the cadence), signs a ledger head and exports the bundle into `root/honest`.
+ * below the cadence), purges beta seq 9's payload (with its purge event in `compliance`), signs a ledger head and exports the bundle into `root/honest`.
  */
 export async function buildHonestBundle(t: TestDatabase, root: string): Promise<HonestBundle> {
   const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
@@ -43,6 +66,7 @@ export async function buildHonestBundle(t: TestDatabase, root: string): Promise<
   }
   for (let i = 0; i < 2; i++)
     await ledger.append(sampleEvent({ payload: { q: i } }), { stream: 'quiet', idempotencyKey: `q-${i}` });
+  await sanctionedPurge(t, ledger, 'beta', [9]);
   const { head } = await ledger.head();
   const dir = path.join(root, 'honest');
   await exportBundle(t.connect('ledgerflow_reader'), dir);
