@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { formatTrustedKeys, signerFrom, type PublicKeyInfo, type Signer } from '../../core/signing';
 import { exportBundle } from '../../ledger/bundle';
@@ -83,4 +85,38 @@ export async function buildHonestBundle(t: TestDatabase, root: string): Promise<
     headText: head.text,
     headFile,
   };
+}
+
+/** What the independent Python verifier (verifiers/python) says about a bundle: its JSON and exit code. */
+export async function pythonVerdict(
+  dir: string,
+  keysFile: string,
+  anchorFile?: string,
+): Promise<{
+  exit: number;
+  result: { valid: boolean; fault: string | null; stream: string | null; firstBadSeq: number | null };
+}> {
+  const deps = path.resolve('.tools/pyverifier');
+  const env = {
+    ...process.env,
+    PYTHONPATH: existsSync(deps)
+      ? [deps, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter)
+      : (process.env.PYTHONPATH ?? ''),
+  };
+  const args = [
+    path.resolve('verifiers/python/ledgerflow_verify.py'),
+    dir,
+    '--trusted-keys',
+    keysFile,
+    '--json',
+  ];
+  if (anchorFile) args.push('--trusted-checkpoint', anchorFile);
+  try {
+    const { stdout } = await promisify(execFile)('python3', args, { env });
+    return { exit: 0, result: JSON.parse(stdout) };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (e.code !== 1) throw new Error(`python verifier exited ${e.code}: ${e.stderr}`, { cause: err });
+    return { exit: 1, result: JSON.parse(e.stdout ?? '') };
+  }
 }
