@@ -417,11 +417,14 @@ def load_events(dir_):
     order = []
     current = None
     global_fault = None
+    purge_events = []
     for raw in read_lines(os.path.join(dir_, "events.jsonl")):
         try:
             v = strict_line(raw)
             row = event_row(v)
             name = v["stream"]
+            if row["purge_ranges"] is not None:
+                purge_events.append(row)
         except Malformed as e:
             name = None
             try:
@@ -451,7 +454,7 @@ def load_events(dir_):
         current = name
         if s["end"] is None:
             s["rows"].append(row)
-    return streams, global_fault
+    return streams, global_fault, purge_events
 
 
 def load_checkpoints(dir_, keys):
@@ -648,7 +651,7 @@ def verify(dir_, keys, anchor_text):
         for name, size, root in lines:
             anchors.setdefault(name, []).append((size, root))
 
-    streams, events_fault = load_events(dir_)
+    streams, events_fault, purge_events = load_events(dir_)
     cps, cp_fault = load_checkpoints(dir_, keys)
     heads, heads_fault = load_heads(dir_, keys)
     for h in heads:
@@ -659,8 +662,8 @@ def verify(dir_, keys, anchor_text):
     signed = [c[0] for c in cps.get(PURGE_STREAM, []) if c[2]] + [a[0] for a in anchors.get(PURGE_STREAM, [])]
     signed_size = max(signed) if signed else 0
     covered = {}
-    for row in (streams.get(PURGE_STREAM) or {"rows": []})["rows"]:
-        if row["purge_ranges"] is not None and row["seq"] <= signed_size:
+    for row in purge_events:
+        if row["seq"] <= signed_size:
             for stream, a, b in parse_purge_ranges(row["purge_ranges"]) or []:
                 covered.setdefault(stream, []).append((a, b))
     for name, s in streams.items():
