@@ -57,6 +57,7 @@ const RANGE = /^([1-9][0-9]{0,15})-([1-9][0-9]{0,15})$/;
 
 /** Parses a `resource.id` of a purge event; null when it is not in the format above. */
 export function parseRanges(text: string): SeqRanges | null {
+  if (text.length > MAX_RANGES_TEXT) return null;
   const out: SeqRanges = new Map();
   let prevStream = '';
   for (const part of text.split(';')) {
@@ -98,6 +99,7 @@ export function purgeEvents(
 /** Which (stream, seq) payloads the accepted purge events cover. */
 export class PurgeCoverage {
   private readonly ranges = new Map<string, Array<[number, number]>>();
+  private sorted = true;
 
   /** Adds a purge event's `resource.id`; returns false (and adds nothing) when it does not parse. */
   add(resourceId: string): boolean {
@@ -108,10 +110,37 @@ export class PurgeCoverage {
       all.push(...list);
       this.ranges.set(stream, all);
     }
+    this.sorted = false;
     return true;
   }
 
+  /** True when an accepted range covers `seq` of `stream` (binary search over merged ranges). */
   covers(stream: string, seq: number): boolean {
-    return (this.ranges.get(stream) ?? []).some(([a, b]) => seq >= a && seq <= b);
+    if (!this.sorted) this.merge();
+    const list = this.ranges.get(stream) ?? [];
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [a, b] = list[mid] as [number, number];
+      if (seq < a) hi = mid - 1;
+      else if (seq > b) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+
+  private merge(): void {
+    for (const [stream, list] of this.ranges) {
+      list.sort((x, y) => x[0] - y[0]);
+      const merged: Array<[number, number]> = [];
+      for (const [a, b] of list) {
+        const last = merged.at(-1);
+        if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+        else merged.push([a, b]);
+      }
+      this.ranges.set(stream, merged);
+    }
+    this.sorted = true;
   }
 }
