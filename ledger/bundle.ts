@@ -1,3 +1,4 @@
+import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -248,7 +249,7 @@ export function parseBundleLine(
   return { event: o as unknown as BundleEvent };
 }
 
-function toRow(e: BundleEvent): VerifyRow {
+function toRow(e: BundleEvent, coverage: PurgeCoverage): VerifyRow {
   const { payload_digest, prev_hash, hash, payload, payload_salt, payload_purged, ...event } = e;
   return {
     event: event as CommittedEvent,
@@ -257,7 +258,8 @@ function toRow(e: BundleEvent): VerifyRow {
     hash: Buffer.from(hash, 'hex'),
     payload: payload ?? null,
     salt: payload_salt === null ? null : Buffer.from(payload_salt, 'hex'),
-    purged: payload_purged,
+    // The bundle's flag is not trusted: only a signed, chained purge event proves a purge.
+    purged: payload_purged && coverage.covers(e.stream, e.seq),
   };
 }
 
@@ -315,6 +317,44 @@ function readHeads(dir: string): { heads: ParsedHead[]; fault: GlobalFault | nul
     heads.push(h);
   }
   return { heads, fault: null };
+}
+
+/**
+ * The payloads the bundle's purge events cover: well-formed purge events in the purge stream at a
+ * seq within a root signed by a trusted key (a stored checkpoint, a head line or the anchor). A
+ * purge event appended to the unsigned tail proves nothing; that the events are chained is
+ * checked by the purge stream's own verification.
+ */
+async function readPurgeCoverage(
+  dir: string,
+  checkpoints: ParsedCheckpoint[],
+  anchors: ParsedCheckpoint[],
+  trustedKeys: Map<string, PublicKeyInfo>,
+): Promise<PurgeCoverage> {
+  const signedSize = Math.max(
+    0,
+    ...checkpoints.filter((c) => verifyCheckpointSignature(c, trustedKeys).ok).map((c) => c.treeSize),
+    ...anchors.filter((c) => c.stream === PURGE_EVENT_STREAM).map((c) => c.treeSize),
+  );
+  const coverage = new PurgeCoverage();
+  const lines = createInterface({
+    input: createReadStream(path.join(dir, 'events.jsonl')),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) {
+    if (!line.includes(PURGE_EVENT_TYPE)) continue;
+    const parsed = parseBundleLine(line);
+    if (!('event' in parsed)) continue;
+    const e = parsed.event;
+    if (
+      e.stream === PURGE_EVENT_STREAM &&
+      e.event_type === PURGE_EVENT_TYPE &&
+      e.resource.type === PURGE_RESOURCE_TYPE &&
+      e.seq <= signedSize
+    )
+      coverage.add(e.resource.id);
+  }
+  return coverage;
 }
 
 /** How much older than a signed head a stream's first event must be for the head to have to list it. */
@@ -416,6 +456,13 @@ export async function verifyBundle(
   for (const h of heads) for (const cp of headCheckpoints(h)) addCheckpoint(cp);
   for (const list of checkpoints.values()) list.sort((a, b) => a.treeSize - b.treeSize);
 
+  const coverage = await readPurgeCoverage(
+    dir,
+    checkpoints.get(PURGE_EVENT_STREAM) ?? [],
+    tcs,
+    opts.trustedKeys,
+  );
+
   const verifiers = new Map<string, StreamVerifier>();
   const firstOccurred = new Map<string, string>();
   let current: StreamVerifier | null = null;
@@ -465,7 +512,7 @@ export async function verifyBundle(
       currentStream = stream;
       if ('event' in parsed) firstOccurred.set(stream, String(parsed.event.occurred_at));
     }
-    if ('event' in parsed) (current as StreamVerifier).push(toRow(parsed.event));
+    if ('event' in parsed) (current as StreamVerifier).push(toRow(parsed.event, coverage));
     else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
   }
   // Streams a trusted root covers but with no events at all were removed.

@@ -7,6 +7,7 @@ import { signerFrom, type PublicKeyInfo } from '../core/signing';
 import { createLedger } from '../ledger/ledger';
 import { exportBundle, verifyBundle } from '../ledger/bundle';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+import { sanctionedPurge } from './support/honest-bundle';
 
 let t: TestDatabase;
 let dir: string;
@@ -30,10 +31,8 @@ beforeAll(async () => {
       );
     }
   }
-  await t.asOwner(
-    `INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ('beta', 2, 'r', 'retention')`,
-  );
-  await t.asOwner(`DELETE FROM ledger_payloads WHERE stream = 'beta' AND seq = 2`);
+  await sanctionedPurge(t, ledger, 'beta', [2]);
+  await ledger.head();
   await exportBundle(t.connect('ledgerflow_reader'), path.join(dir, 'b'));
 });
 afterAll(async () => {
@@ -54,10 +53,11 @@ async function variant(name: string, lines: string[]): Promise<string> {
 describe('evidence bundle, verified offline', () => {
   it('verifies every stream, including a sanctioned purge', async () => {
     const r = await verifyBundle(path.join(dir, 'b'), { trustedKeys: pinned });
-    expect(r).toMatchObject({ valid: true, eventsChecked: 40, manifestOk: true });
+    expect(r).toMatchObject({ valid: true, eventsChecked: 41, manifestOk: true });
     expect(r.streams.map((s) => [s.stream, s.checkpointsChecked, s.provenTreeSize])).toEqual([
-      ['alpha', 12, 20],
-      ['beta', 8, 20],
+      ['alpha', 13, 20],
+      ['beta', 9, 20],
+      ['compliance', 2, 1],
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, parseRanges } from '../ledger/purge-events';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncPolicies } from '../services/retention/policies';
@@ -83,10 +84,25 @@ describe('retention purge crash and resume', () => {
       expect(
         await count(
           `SELECT count(*) AS n FROM ledger_payloads JOIN ledger_events e USING (stream, seq)
-            WHERE e.event_type <> 'retention.purge_certificate'`,
+            WHERE e.event_type NOT IN ('retention.purge_certificate', '${PURGE_EVENT_TYPE}')`,
         ),
       ).toBe(0);
       expect(await count('SELECT count(*) AS n FROM ledger_payload_purges')).toBe(expired);
+      // The chained purge events cover every purged payload exactly once despite the retry.
+      const purgeEventRows = await t.asOwner<{ resource_id: string }>(
+        `SELECT resource_id FROM ledger_events WHERE stream = $1 AND event_type = $2`,
+        [PURGE_EVENT_STREAM, PURGE_EVENT_TYPE],
+      );
+      const covered = purgeEventRows.rows.flatMap((row) =>
+        [...(parseRanges(row.resource_id) ?? new Map<string, Array<[number, number]>>())].flatMap(
+          ([stream, list]) =>
+            list.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => `${stream}:${a + i}`)),
+        ),
+      );
+      const records = await t.asOwner<{ k: string }>(
+        `SELECT stream || ':' || seq AS k FROM ledger_payload_purges ORDER BY stream, seq`,
+      );
+      expect([...covered].sort()).toEqual(records.rows.map((r) => r.k).sort());
       expect(
         await count(
           `SELECT sum(purged) AS n FROM retention_purge_batches WHERE purge_run_id = 'retention-crash'`,

@@ -1,3 +1,12 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { formatTrustedKeys, signerFrom } from '../core/signing';
+import { exportBundle, verifyBundle } from '../ledger/bundle';
+import { readTrustedCheckpointFile, readTrustedHeadFile } from '../ledger/keys';
+import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE } from '../ledger/purge-events';
+import { pythonVerdict } from './support/honest-bundle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
@@ -188,6 +197,49 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
         'retention-run-2',
       ]),
     ).toBe(0);
+  });
+
+  it('after the purge, a bundle verifies offline in both verifiers once a signed root covers the purge events', async () => {
+    const purgeEvents = await t.asOwner<{ resource_id: string }>(
+      `SELECT resource_id FROM ledger_events WHERE stream = $1 AND event_type = $2 ORDER BY seq`,
+      [PURGE_EVENT_STREAM, PURGE_EVENT_TYPE],
+    );
+    // One chained event per batch of 3 that removed payloads (the test above purged at least 7).
+    expect(purgeEvents.rows.length).toBeGreaterThanOrEqual(3);
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-purge-bundle-'));
+    try {
+      const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
+      const keysFile = path.join(root, 'keys.txt');
+      writeFileSync(keysFile, formatTrustedKeys([signer]));
+      const trustedKeys = new Map([[signer.keyId, signer]]);
+
+      // Before any signed root covers the purge events, the missing payloads are unproven.
+      await exportBundle(t.connect('ledgerflow_reader'), path.join(root, 'unsigned'));
+      const unsigned = await verifyBundle(path.join(root, 'unsigned'), { trustedKeys });
+      expect(unsigned).toMatchObject({ valid: false, fault: 'payload missing' });
+      const pyUnsigned = await pythonVerdict(path.join(root, 'unsigned'), keysFile);
+      expect(pyUnsigned).toMatchObject({
+        exit: 1,
+        result: { fault: 'payload missing', stream: unsigned.stream, firstBadSeq: unsigned.firstBadSeq },
+      });
+
+      const { head } = await createLedger(db, { signer }).head();
+      const headFile = path.join(root, 'head.txt');
+      writeFileSync(headFile, head.text);
+      await exportBundle(t.connect('ledgerflow_reader'), path.join(root, 'signed'));
+      const signed = await verifyBundle(path.join(root, 'signed'), {
+        trustedKeys,
+        trustedHead: readTrustedHeadFile(headFile),
+        trustedCheckpoint: readTrustedCheckpointFile(headFile),
+      });
+      expect(signed).toMatchObject({ valid: true, fault: null });
+      expect(await pythonVerdict(path.join(root, 'signed'), keysFile, headFile)).toMatchObject({
+        exit: 0,
+        result: { valid: true, fault: null },
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('business class loan_applications: last-activity expiry, resource hold shared with the ledger', async () => {

@@ -1,5 +1,7 @@
 import type { Database } from '../../db/client';
 import type { LedgerflowMetrics } from '../../runtime/metrics';
+import type { Ledger } from '../../ledger/ledger';
+import { PURGE_EVENT_STREAM, purgeEvents, toRanges } from '../../ledger/purge-events';
 import { rethrow } from './errors';
 
 /** Purge batches (the `retention_purge_batch` SQL function) and the records they leave. */
@@ -87,6 +89,46 @@ export interface PurgeDeps {
   purgerDb?: Database;
   /** Counts purged rows (the process's registry). */
   metrics?: LedgerflowMetrics;
+  /** Writes the chained purge event of each batch that removed ledger payloads. */
+  ledger: Ledger;
+}
+
+/**
+ * Chains one purge event (or several, when the ranges exceed the size limit) per committed batch
+ * of `purgeRunId`/`dataClass` that removed ledger payloads: all batches, or only `batchNo`.
+ * Idempotent per batch, so a retried activity (or a crash between the batch commit and this
+ * append) writes each event once.
+ */
+export async function recordPurgeEvents(
+  deps: PurgeDeps,
+  purgeRunId: string,
+  dataClass: string,
+  batchNo?: number,
+): Promise<void> {
+  const batches = await deps.db.$client.query<{ batch_no: number; first_key: string; last_key: string }>(
+    `SELECT b.batch_no, b.first_key, b.last_key FROM retention_purge_batches b
+       JOIN retention_data_classes d ON d.data_class = b.data_class AND d.table_name = 'ledger_payloads'
+      WHERE b.purge_run_id = $1 AND b.data_class = $2 AND b.purged > 0 AND ($3::int IS NULL OR b.batch_no = $3)
+      ORDER BY b.batch_no`,
+    [purgeRunId, dataClass, batchNo ?? null],
+  );
+  for (const b of batches.rows) {
+    const [first, last] = [b.first_key, b.last_key].map((k) => {
+      const i = k.lastIndexOf(':');
+      return { stream: k.slice(0, i), seq: Number(k.slice(i + 1)) };
+    }) as [{ stream: string; seq: number }, { stream: string; seq: number }];
+    const keys = await deps.db.$client.query<{ stream: string; seq: string }>(
+      `SELECT stream, seq FROM ledger_payload_purges
+        WHERE purge_run_id = $1 AND (stream, seq) >= ($2, $3) AND (stream, seq) <= ($4, $5)`,
+      [purgeRunId, first.stream, first.seq, last.stream, last.seq],
+    );
+    const ranges = toRanges(keys.rows.map((r) => ({ stream: r.stream, seq: Number(r.seq) })));
+    for (const item of purgeEvents({ purgeRunId, dataClass, batchNo: b.batch_no }, ranges))
+      await deps.ledger.append(item.event, {
+        stream: PURGE_EVENT_STREAM,
+        idempotencyKey: item.idempotencyKey,
+      });
+  }
 }
 
 export interface PurgeClassInput {
@@ -128,6 +170,8 @@ export async function purgeDataClass(
   let purged = 0;
   let batches = 0;
   const pool = deps.purgerDb ?? deps.db;
+  // A batch committed just before a crash may lack its event: chain the missing ones first.
+  await recordPurgeEvents(deps, input.purgeRunId, input.dataClass);
   for (;;) {
     const r = await purgeBatch(pool, {
       purgeRunId: input.purgeRunId,
@@ -141,6 +185,8 @@ export async function purgeDataClass(
     deps.metrics?.purgedRows.inc({ data_class: input.dataClass }, r.purged);
     batches += 1;
     cursor = r.cursor ?? cursor;
+    if (r.purged > 0 && r.batch_no !== undefined)
+      await recordPurgeEvents(deps, input.purgeRunId, input.dataClass, r.batch_no);
     hooks.onBatch?.({ cursor, purged });
     if (r.done) return { dataClass: input.dataClass, purged, batches, cursor, done: true };
     await hooks.betweenBatches?.();

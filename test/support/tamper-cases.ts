@@ -153,7 +153,8 @@ const VALID: Expectation = { valid: true, fault: null, stream: null, firstBadSeq
 
 /**
  * The tamper matrix over the honest bundle of `buildHonestBundle` (alpha and beta: 10 events,
- * checkpoints at 4, 8, 10; quiet: 2 events, checkpoint at 2; heads v1..v3, v3 lists all three).
+ * checkpoints at 4, 8, 10; quiet: 2 events, checkpoint at 2; beta seq 9's payload purged, with
+ * its purge event at compliance seq 1; heads v1..v3, v3 lists every stream).
  */
 export function tamperCases(): TamperCase[] {
   const attacker = signerFrom(generateKeyPairSync('ed25519').privateKey);
@@ -235,10 +236,55 @@ export function tamperCases(): TamperCase[] {
     {
       name: 'forged purge flag (no chained purge event covers it)',
       anchored: false,
-      pending: 'chained purge events (issue 12, part 2) are not built yet',
       expect: bad('alpha', 'payload missing', 2),
       apply: (b) =>
         Object.assign(b.event('alpha', 2), { payload: null, payload_salt: null, payload_purged: true }),
+    },
+    {
+      name: 'forged purge event appended to the unsigned compliance tail',
+      anchored: false,
+      expect: bad('alpha', 'payload missing', 2),
+      apply: (b) => {
+        Object.assign(b.event('alpha', 2), { payload: null, payload_salt: null, payload_purged: true });
+        const honestPurge = b.event('compliance', 1);
+        const forged: Line = {
+          ...honestPurge,
+          seq: 2,
+          event_id: randomUUID(),
+          idempotency_key: 'payload-purge:ledger_payloads:2:0:run-forged',
+          resource: { type: 'ledger_payload_ranges', id: 'alpha:2-2' },
+          prev_hash: honestPurge.hash,
+        };
+        forged.hash = lineHash(forged, Buffer.from(honestPurge.hash as string, 'hex'), 2).toString('hex');
+        b.events.splice(b.at('compliance', 1) + 1, 0, forged);
+      },
+    },
+    {
+      name: 'purge event ranges widened to cover a deleted payload',
+      anchored: false,
+      expect: bad('compliance', 'event changed', 1),
+      apply: (b) => {
+        Object.assign(b.event('beta', 8), { payload: null, payload_salt: null, payload_purged: true });
+        b.event('compliance', 1).resource = { type: 'ledger_payload_ranges', id: 'beta:8-9' };
+      },
+    },
+    {
+      name: 'purge event ranges widened, hash recomputed',
+      anchored: true,
+      expect: bad('compliance', 'event changed', 1),
+      apply: (b) => {
+        Object.assign(b.event('beta', 8), { payload: null, payload_salt: null, payload_purged: true });
+        b.event('compliance', 1).resource = { type: 'ledger_payload_ranges', id: 'beta:8-9' };
+        rechain(b, 'compliance', 1);
+      },
+    },
+    {
+      name: 'purge flag cleared on an honestly purged payload',
+      anchored: false,
+      expect: bad('beta', 'payload missing', 9),
+      apply: (b) => {
+        b.event('beta', 9).payload_purged = false;
+      },
     },
     {
       name: 'deletion without renumbering',

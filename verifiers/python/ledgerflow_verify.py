@@ -365,7 +365,50 @@ def event_row(v):
         "salt": None if v["payload_salt"] is None else bytes.fromhex(v["payload_salt"]),
         "purged": v["payload_purged"],
         "occurred_at": v["occurred_at"],
+        "purge_ranges": purge_ranges_of(v),
     }
+
+
+PURGE_STREAM = "compliance"
+PURGE_PART_RE = re.compile(r"^([a-z0-9][a-z0-9_.-]{0,62}):(.+)$")
+PURGE_RANGE_RE = re.compile(r"^([1-9][0-9]*)-([1-9][0-9]*)$")
+
+
+def purge_ranges_of(v):
+    """The resource.id of a purge event (spec: Purge events), else None."""
+    res = v.get("resource")
+    if (v["stream"] == PURGE_STREAM and v.get("event_type") == "ledger.payloads_purged"
+            and isinstance(res, dict) and res.get("type") == "ledger_payload_ranges"
+            and isinstance(res.get("id"), str)):
+        return res["id"]
+    return None
+
+
+def parse_purge_ranges(text):
+    """[(stream, a, b)] from a purge event's resource.id, or None when it is not in the grammar."""
+    if len(text) > 300:
+        return None
+    out = []
+    prev_stream = None
+    for part in text.split(";"):
+        m = PURGE_PART_RE.match(part)
+        if not m:
+            return None
+        stream = m.group(1)
+        if prev_stream is not None and stream.encode("utf-8") <= prev_stream.encode("utf-8"):
+            return None
+        prev_stream = stream
+        last_b = 0
+        for r in m.group(2).split(","):
+            rm = PURGE_RANGE_RE.match(r)
+            if not rm:
+                return None
+            a, b = int(rm.group(1)), int(rm.group(2))
+            if a > b or b > 2 ** 53 - 1 or a <= last_b:
+                return None
+            last_b = b
+            out.append((stream, a, b))
+    return out
 
 
 def load_events(dir_):
@@ -374,11 +417,14 @@ def load_events(dir_):
     order = []
     current = None
     global_fault = None
+    purge_events = []
     for raw in read_lines(os.path.join(dir_, "events.jsonl")):
         try:
             v = strict_line(raw)
             row = event_row(v)
             name = v["stream"]
+            if row["purge_ranges"] is not None:
+                purge_events.append(row)
         except Malformed as e:
             name = None
             try:
@@ -408,7 +454,7 @@ def load_events(dir_):
         current = name
         if s["end"] is None:
             s["rows"].append(row)
-    return streams, global_fault
+    return streams, global_fault, purge_events
 
 
 def load_checkpoints(dir_, keys):
@@ -605,12 +651,25 @@ def verify(dir_, keys, anchor_text):
         for name, size, root in lines:
             anchors.setdefault(name, []).append((size, root))
 
-    streams, events_fault = load_events(dir_)
+    streams, events_fault, purge_events = load_events(dir_)
     cps, cp_fault = load_checkpoints(dir_, keys)
     heads, heads_fault = load_heads(dir_, keys)
     for h in heads:
         for name, size, root in h["streams"]:
             cps.setdefault(name, []).append((size, root, h["valid"], "head"))
+
+    # Purge events count only within a root of `compliance` signed by a trusted key (spec: Purge events).
+    signed = [c[0] for c in cps.get(PURGE_STREAM, []) if c[2]] + [a[0] for a in anchors.get(PURGE_STREAM, [])]
+    signed_size = max(signed) if signed else 0
+    covered = {}
+    for row in purge_events:
+        if row["seq"] <= signed_size:
+            for stream, a, b in parse_purge_ranges(row["purge_ranges"]) or []:
+                covered.setdefault(stream, []).append((a, b))
+    for name, s in streams.items():
+        for row in s["rows"]:
+            if row["payload"] is None and row["purged"]:
+                row["purged"] = any(a <= row["seq"] <= b for a, b in covered.get(name, []))
 
     global_fault = events_fault or heads_fault or check_head_chain(heads, trusted_head)
     names = sorted(set(streams) | set(cps) | set(anchors))
