@@ -50,7 +50,9 @@ function reportError(err: unknown): number {
     return EXIT.failed;
   }
   // Never the message or stack of an unexpected error: they can carry input values (a database
-  // error quotes the row it rejected, personal data included). The name and code locate it.
+  // error quotes the row it rejected, personal data included). The name and code locate it;
+  // LEDGERFLOW_DEBUG=1 (an operator's explicit choice, on their own terminal) shows the stack.
+  if (process.env.LEDGERFLOW_DEBUG === '1') process.stderr.write(`${e?.stack ?? String(err)}\n`);
   process.stderr.write(
     `error: unexpected ${e?.name ?? 'error'}${e?.code ? ` (code ${e.code})` : ''}; nothing shown of its detail, which may hold personal data\n`,
   );

