@@ -12,15 +12,21 @@ export const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
 /**
- * Runs `fn` with the owner URL of a fresh, migrated database: on DATABASE_URL's server when set,
- * else on an embedded PostgreSQL started for this run. Dropped (and stopped) afterwards.
+ * Runs `fn` with the owner URL of a fresh, migrated database: on `server` (a superuser URL of its
+ * maintenance database) when given, else on DATABASE_URL's server when set, else on an embedded
+ * PostgreSQL started for this run. Dropped (and stopped) afterwards.
  */
-export async function withBenchDatabase<T>(fn: (ownerUrl: string) => Promise<T>): Promise<T> {
+export async function withBenchDatabase<T>(
+  fn: (ownerUrl: string) => Promise<T>,
+  server?: string,
+): Promise<T> {
   const config = loadConfig();
   let adminUrl: string;
   let stop: () => Promise<void> = async () => undefined;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-bench-'));
-  if (config.DATABASE_URL) {
+  if (server) {
+    adminUrl = server;
+  } else if (config.DATABASE_URL) {
     const u = new URL(config.DATABASE_URL);
     u.pathname = '/postgres';
     adminUrl = u.toString();

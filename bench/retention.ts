@@ -7,6 +7,7 @@ import { closeDatabase, createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { loadConfig } from '../runtime/config';
 import { createLedger } from '../ledger/ledger';
+import { JIT_POSTGRES_INSTALL, findJitPostgres, startJitPostgres } from './system-postgres';
 
 /**
  * Retention benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
@@ -121,14 +122,32 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
   return out;
 }
 
-/** Runs the suite and prints the figures (the bench/run.ts entry point). */
+/**
+ * Runs the suite and prints the figures (the bench/run.ts entry point): on the default server, then
+ * again on the system's PostgreSQL with JIT on (Debian's 15), where a plan-cost defect once made
+ * every batch pay a JIT compile. With CI=true a missing JIT server fails the run.
+ */
 export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<void> {
   await measure(opts);
+  const bin = findJitPostgres();
+  if (!bin) {
+    const msg = `no system PostgreSQL with JIT found for the JIT run; install it: ${JIT_POSTGRES_INSTALL}`;
+    if (process.env.CI === 'true') throw new Error(msg);
+    console.log(`  (skipped) ${msg}`);
+    return;
+  }
+  const server = await startJitPostgres(bin);
+  try {
+    console.log(`\n-- the same on ${server.version} with jit = on`);
+    await measure({ ...opts, server: server.adminUrl });
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Runs the suite and returns the figures (also printed). */
 export async function measure(
-  opts: { size?: number; smoke?: boolean } = {},
+  opts: { size?: number; smoke?: boolean; server?: string } = {},
 ): Promise<Record<string, unknown>> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
   const config = loadConfig();
@@ -338,7 +357,7 @@ export async function measure(
       await closeDatabase(purger).catch(() => undefined);
       await owner.end().catch(() => undefined);
     }
-  });
+  }, opts.server);
 }
 
 if (require.main === module) {

@@ -159,6 +159,50 @@ describe('legal holds', () => {
     }
   });
 
+  it('two purge runs racing over the same rows: each payload is purged and certified by exactly one', async () => {
+    await appendEvents(db, 4, { prefix: 'dup', caseId: () => 'case-dup' });
+    await waitUntilAged(t, 2_000);
+    const asOf = await dbNow(t);
+    const a = await client('ledgerflow_purger');
+    const b = await client('ledgerflow_purger');
+    type R = { r: { purged: number; claimed: number } };
+    const batch = (run: string) =>
+      `SELECT retention_purge_batch('${run}', 'ledger_payloads', $1::timestamptz, 1000) AS r`;
+    try {
+      await a.query('BEGIN');
+      const ra = (await a.query<R>(batch('dup-a'), [asOf])).rows[0]!.r;
+      expect(ra.purged).toBeGreaterThanOrEqual(4);
+      // B claims the same rows (A has not committed), then waits for A's purge records.
+      const bPid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await b.query('BEGIN');
+      const pb = b.query<R>(batch('dup-b'), [asOf]);
+      await waitFor(
+        async () =>
+          (await count(`SELECT count(*) AS n FROM pg_locks WHERE pid = $1 AND NOT granted`, [bPid])) > 0,
+        10_000,
+        'the second run to wait for the first run’s purge records',
+        25,
+      );
+      await a.query('COMMIT');
+      const rb = (await pb).rows[0]!.r;
+      await b.query('COMMIT');
+      expect(rb.claimed).toBe(ra.purged);
+      expect(rb.purged).toBe(0);
+      const batches = await t.asOwner<{ run: string; purged: number; ok: boolean }>(
+        `SELECT b.purge_run_id AS run, b.purged,
+                b.digest = (SELECT sha256(convert_to(string_agg(p.stream || ':' || p.seq || ' ' || encode(e.payload_digest, 'hex')
+                                                                 || E'\\n', '' ORDER BY p.stream, p.seq), 'UTF8'))
+                              FROM ledger_payload_purges p JOIN ledger_events e USING (stream, seq)
+                             WHERE p.purge_run_id = b.purge_run_id) AS ok
+           FROM retention_purge_batches b WHERE b.purge_run_id IN ('dup-a', 'dup-b')`,
+      );
+      expect(batches.rows).toEqual([{ run: 'dup-a', purged: ra.purged, ok: true }]);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+
   it('release needs another principal (four-eyes); bad input is rejected with nothing changed', async () => {
     const hold = await placeHold(createLedger(db), {
       scope: 'data_class',
