@@ -111,6 +111,34 @@ describe('cross-script screening against a Latin-only list', () => {
     expect(withOriginal.screen({ name: 'Saddam Hussein al-Tikriti' })[0]?.entryId).toBe('1');
   });
 
+  it('finds an Arabic organisation name under its translated Latin listing, and leaves personal names alone', () => {
+    const org = (entryId: string, primaryName: string): ListEntry => ({
+      ...entry(entryId, primaryName),
+      kind: 'organization',
+    });
+    const orgs = new ScreeningIndex([
+      org('o1', 'AL-QAIDA IN IRAQ'),
+      org('o2', 'EGYPTIAN ISLAMIC JIHAD'),
+      org('o3', 'ISLAMIC STATE IN IRAQ AND THE LEVANT - LIBYA'),
+      entry('p1', 'ABU HAMZA AL-MASRI'),
+    ]);
+    const hit = orgs.screen({ name: 'القاعدة في العراق' })[0]!;
+    expect(hit.entryId).toBe('o1');
+    expect(hit.explanation.queryRomanizations).toContain('translated: al qaida in iraq');
+    expect(orgs.screen({ name: 'الجهاد الإسلامي المصري' })[0]?.entryId).toBe('o2');
+    expect(orgs.screen({ name: 'الدولة الإسلامية في العراق والشام - ليبيا' })[0]?.entryId).toBe('o3');
+    // One nisba is no organisation: al-Masri stays a name (not "the Egyptian").
+    const person = orgs.screen({ name: 'أبو حمزة المصري' })[0]!;
+    expect(person.entryId).toBe('p1');
+    expect(person.explanation.queryRomanizations.some((r) => r.startsWith('translated'))).toBe(false);
+    // Without the glossary's translation, the organisation is not found (the test can fail).
+    const plain = new ScreeningIndex([org('o1', 'AL-QAIDA IN IRAQ')], {
+      ...DEFAULT_MATCHER_CONFIG,
+      transliterate: false,
+    });
+    expect(plain.screen({ name: 'القاعدة في العراق' })).toEqual([]);
+  });
+
   it('without transliteration (the benchmark baseline) the Arabic name is not found', () => {
     const plain = new ScreeningIndex(LIST, { ...DEFAULT_MATCHER_CONFIG, transliterate: false });
     expect(plain.screen({ name: 'عبد الرحمن ياسين' }).some((h) => h.entryId === '2')).toBe(false);

@@ -1,5 +1,6 @@
 import { DEFAULT_MATCHER_CONFIG, decide, type MatcherConfig } from './config';
 import { joinKeys, lookupKey } from './arabic';
+import { translateOrganisationWords } from './arabic-glossary';
 import { countryCode } from './countries';
 import { normalizeName, type EntityKind, type NameToken, type NormalizedName } from './normalize';
 import { scoreNames } from './score';
@@ -228,28 +229,42 @@ export class ScreeningIndex {
     const kind: EntityKind = query.kind ?? 'unknown';
     const q = normalizeName(query.name, kind, { transliterate: this.transliterate });
     if (q.tokens.length === 0) return [];
+    // An Arabic-script organisation name is also screened in translation (lists translate them).
+    const forms = [q];
+    const translated =
+      this.transliterate && kind !== 'person' && q.tokens.some((t) => t.abjad)
+        ? translateOrganisationWords(query.name)
+        : undefined;
+    if (translated) {
+      const t = normalizeName(translated, kind, { transliterate: true });
+      t.romanizations = [...q.romanizations, `translated: ${t.tokens.map((x) => x.text).join(' ')}`];
+      if (t.tokens.length > 0) forms.push(t);
+    }
     const minScore = opts.minScore ?? this.config.thresholds.review;
     const limit = opts.limit ?? this.config.maxHits;
-    const pool = opts.bruteForce ? this.names.map((_, i) => i) : this.candidates(q);
     const best = new Map<
       number,
-      { ni: number; score: number; nameScore: number; adjustments: Adjustment[] }
+      { q: NormalizedName; ni: number; score: number; nameScore: number; adjustments: Adjustment[] }
     >();
     const qYear = yearOf(query.dob);
     const qCountry = countryCode(query.country);
-    for (const ni of pool) {
-      const n = this.names[ni]!;
-      const ns = scoreNames(q, n.norm, this.config.scorer, false).score;
-      // Adjustments are bounded, so names far below the threshold can be skipped early.
-      if (ns + 0.05 < minScore) continue;
-      const adjustments = this.adjust(this.entries[n.entry]!, kind, qYear, qCountry);
-      const score = Math.min(1, Math.max(0, ns + adjustments.reduce((a, x) => a + x.delta, 0)));
-      if (score < minScore) continue;
-      const prev = best.get(n.entry);
-      if (!prev || score > prev.score) best.set(n.entry, { ni, score, nameScore: ns, adjustments });
+    for (const form of forms) {
+      const pool = opts.bruteForce ? this.names.map((_, i) => i) : this.candidates(form);
+      for (const ni of pool) {
+        const n = this.names[ni]!;
+        const ns = scoreNames(form, n.norm, this.config.scorer, false).score;
+        // Adjustments are bounded, so names far below the threshold can be skipped early.
+        if (ns + 0.05 < minScore) continue;
+        const adjustments = this.adjust(this.entries[n.entry]!, kind, qYear, qCountry);
+        const score = Math.min(1, Math.max(0, ns + adjustments.reduce((a, x) => a + x.delta, 0)));
+        if (score < minScore) continue;
+        const prev = best.get(n.entry);
+        if (!prev || score > prev.score)
+          best.set(n.entry, { q: form, ni, score, nameScore: ns, adjustments });
+      }
     }
     const ranked = [...best.values()].sort((a, b) => b.score - a.score || a.ni - b.ni).slice(0, limit);
-    return ranked.map((r) => this.toHit(q, r.ni, r.nameScore, r.score, r.adjustments));
+    return ranked.map((r) => this.toHit(r.q, r.ni, r.nameScore, r.score, r.adjustments));
   }
 
   private adjust(
