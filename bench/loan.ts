@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
 import { executeWorkflow, workflowRef } from '../contracts/workflow-ref';
@@ -72,6 +73,44 @@ async function measure(variant: string, n: number, one: (i: number) => Promise<v
   };
 }
 
+/**
+ * Counts the PostgreSQL statements every pg client in this process sends (the worker runs here),
+ * and the commit flushes among them: explicit COMMITs, and writes outside a transaction.
+ */
+function countStatements(): {
+  read(): { statements: number; commits: number; byText: Map<string, number> };
+  stop(): void;
+} {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  const inTx = new WeakSet<object>();
+  let statements = 0;
+  let commits = 0;
+  const byText = new Map<string, number>();
+  proto.query = function (this: object, ...args: unknown[]) {
+    const first = args[0];
+    const full = (typeof first === 'string' ? first : ((first as { text?: string })?.text ?? ''))
+      .replace(/\s+/g, ' ')
+      .trim();
+    const text = full.slice(0, 12).toUpperCase();
+    byText.set(full.slice(0, 90), (byText.get(full.slice(0, 90)) ?? 0) + 1);
+    statements++;
+    if (text.startsWith('BEGIN')) inTx.add(this);
+    else if (text.startsWith('COMMIT')) {
+      inTx.delete(this);
+      commits++;
+    } else if (text.startsWith('ROLLBACK')) inTx.delete(this);
+    else if (!inTx.has(this) && /^(INSERT|UPDATE|DELETE|WITH|SELECT [A-Z_]+\()/.test(text)) commits++;
+    return original.apply(this, args);
+  };
+  return {
+    read: () => ({ statements, commits, byText }),
+    stop: () => {
+      proto.query = original;
+    },
+  };
+}
+
 /** Where a loan's time goes: per activity type, mean queue wait (scheduled→started) and run time (started→completed). */
 async function diagnose(client: Client, ids: string[]): Promise<void> {
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
@@ -111,6 +150,23 @@ async function diagnose(client: Client, ids: string[]): Promise<void> {
     'mean run ms': Math.round(a.run / a.n),
   }));
   console.table(rows);
+}
+
+/** Waits until `n` workflow histories with ids starting with `prefix` are archived. */
+async function waitForArchives(
+  db: ReturnType<typeof createDatabase>,
+  prefix: string,
+  n: number,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await db.$client.query<{ n: string }>(
+      'SELECT count(*) AS n FROM workflow_histories WHERE workflow_id LIKE $1',
+      [`${prefix}%`],
+    );
+    if (Number(r.rows[0]?.n ?? 0) >= n || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export async function run(opts: { size?: number; smoke?: boolean } = {}): Promise<void> {
@@ -214,6 +270,7 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     const results: Figures[] = [];
     results.push(await measure('bare workflow, 6 no-op activities', size, (i) => bare(i, 'bare')));
     const archive = !process.env.BENCH_LOAN_NO_ARCHIVE;
+    const counter = countStatements();
     results.push(
       await measure(
         `loanOrigination (6 activities, PG, ledger, providers 10 ms${archive ? '' : ', archiving off'})`,
@@ -221,6 +278,10 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
         (i) => loan(i, 'loan', archive),
       ),
     );
+    // Archivers of the last applications may still be running: wait for every archive to land.
+    await waitForArchives(clientDb, `loan-${tag}-`, archive ? size : 0);
+    counter.stop();
+    const counted = counter.read();
     const base = results[0]!.perSecond;
     console.log(
       `loan benchmark: ${size} concurrent applications; worker activity slots ${MAX_CONCURRENT_ACTIVITIES}; ${os.cpus().length} CPUs`,
@@ -245,6 +306,15 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
         );
       }
     }
+    console.log(
+      `PostgreSQL per application (submit, activities, archive; all clients in this process): ${(counted.statements / size).toFixed(1)} statements, ${(counted.commits / size).toFixed(1)} commit flushes (writes outside a transaction count as one; SELECT f(...) counted as a write)`,
+    );
+    if (process.env.BENCH_LOAN_DIAG)
+      console.table(
+        [...counted.byText.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([statement, n]) => ({ statement, 'per application': Number((n / size).toFixed(1)) })),
+      );
     const ratio = results[1]!.perSecond / base;
     console.log(
       `loan throughput = ${ratio.toFixed(2)}x the bare workflow (target >= 0.6x): ${ratio >= 0.6 ? 'met' : 'NOT met'}`,

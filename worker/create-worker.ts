@@ -14,6 +14,14 @@ export const MAX_CONCURRENT_ACTIVITIES = 40;
 
 export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
+/**
+ * Modules every workflow shares instead of evaluating its own copy (the SDK's reusable V8 context
+ * gives each workflow run a fresh module cache; shared modules are deep-frozen). zod only: its
+ * module graph is the largest part of the bundle and holds no per-workflow state. Schemas are
+ * built per workflow (zod memoises methods on schema instances, which a frozen instance refuses).
+ */
+export const WORKFLOW_PRELOAD_MODULES = ['zod'];
+
 let runtimeInstalled = false;
 
 /**
@@ -50,7 +58,9 @@ export async function createLedgerflowWorker(opts: {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
   });

@@ -14,7 +14,12 @@ import type { ActivityDeps } from '../../activities';
 import { loadSigner, readPinnedKeys } from '../../ledger/keys';
 import type { Signer } from '../../core/signing';
 import { loadConfig, type Config } from '../../runtime/config';
-import { createLedgerflowWorker, installRuntimeLogger, workflowsPath } from '../../worker/create-worker';
+import {
+  WORKFLOW_PRELOAD_MODULES,
+  createLedgerflowWorker,
+  installRuntimeLogger,
+  workflowsPath,
+} from '../../worker/create-worker';
 import type { WorkerTestHooks } from '../../worker/start';
 
 /** Activity deps for test workers: the signer and pinned keys default to the configured data dir's. */
@@ -52,7 +57,11 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file (bundling takes ~1-2 s). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   installRuntimeLogger();
-  return (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }));
+  return (bundle ??= bundleWorkflowCode({
+    workflowsPath,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+    logger: new DefaultLogger('WARN'),
+  }));
 }
 
 export interface TemporalTestEnv {
