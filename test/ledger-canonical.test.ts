@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { canonicalize } from 'json-canonicalize';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../core/canonical-json';
 
@@ -26,5 +28,36 @@ describe('canonical JSON (RFC 8785) used for every hash', () => {
     );
     expect(canonicalJson('\u0001\u2028 "q" \\')).toBe('"\\u0001\u2028 \\"q\\" \\\\"');
     expect(() => canonicalJson(Number.NaN)).toThrow(/Non-finite number \(NaN\) is not permitted in JSON/);
+  });
+
+  it('matches the json-canonicalize library byte for byte on arbitrary JSON values', () => {
+    // Members that are undefined are dropped, undefined array elements become null, as the library does.
+    const value = fc.letrec((tie) => ({
+      any: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ unit: 'binary' }),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('any')),
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.oneof(tie('any'), fc.constant(undefined))),
+      ),
+    })).any;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(canonicalize(v));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(canonicalJson([1, undefined, { a: undefined, b: 2 }])).toBe(
+      canonicalize([1, undefined, { a: undefined, b: 2 }]),
+    );
+    expect(canonicalJson({ d: new Date(0) })).toBe(canonicalize({ d: new Date(0) }));
+  });
+
+  it('refuses values JSON cannot hold instead of writing "undefined"', () => {
+    expect(() => canonicalJson(undefined)).toThrow(/cannot be canonicalised as JSON/);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(/cannot be canonicalised as JSON/);
   });
 });
