@@ -35,7 +35,7 @@ export interface VerifyOptions {
    * most 4); 0 hashes on this thread. Runs of fewer than {@link WORKER_MIN_EVENTS} events always do.
    */
   workers?: number;
-  /** Called after each page with the events checked so far and the total to check. */
+  /** Called as events are checked: so far and in total, over the streams begun so far. */
   onProgress?: (checked: number, total: number) => void;
 }
 
@@ -90,6 +90,9 @@ export async function* pages(
     yield rows;
   }
 }
+
+/** Streams verified at once (each holds one connection for its COPY). */
+export const PARALLEL_STREAMS = 3;
 
 /** Below this many events to check, starting worker threads costs more than it saves. */
 export const WORKER_MIN_EVENTS = 20_000;
@@ -313,8 +316,34 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   const headCps = (await storedHeads(db)).flatMap(headCheckpoints);
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
-  const streams: StreamVerifyResult[] = [];
-  for (const s of all) streams.push(await verifyStream(db, s, opts, keys, pinned, headCps));
+  // Streams are independent: a few at once keep the database reading while this thread hashes.
+  const streams: StreamVerifyResult[] = new Array<StreamVerifyResult>(all.length);
+  let next = 0;
+  const progress = new Map<string, [number, number]>();
+  const report = opts.onProgress;
+  const forStream = (s: string): VerifyOptions =>
+    report
+      ? {
+          ...opts,
+          onProgress: (checked, total) => {
+            progress.set(s, [checked, total]);
+            let c = 0;
+            let t = 0;
+            for (const [a, b] of progress.values()) {
+              c += a;
+              t += b;
+            }
+            report(c, t);
+          },
+        }
+      : opts;
+  const lane = async () => {
+    for (let i = next++; i < all.length; i = next++) {
+      const s = all[i] as string;
+      streams[i] = await verifyStream(db, s, forStream(s), keys, pinned, headCps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_STREAMS, all.length) }, lane));
   return summarise(streams, opts.stream ?? null, pinned);
 }
 
