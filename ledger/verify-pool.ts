@@ -3,9 +3,12 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ChunkResult } from './verify-chunk';
 
-/** Default worker count: the cores beside the main thread, at most 4, at least 1. */
+/**
+ * Default worker count: the cores left beside this thread and one for PostgreSQL's COPY, at
+ * most 4 (none on a 2-core machine, where a worker only competes with both).
+ */
 export function defaultVerifyWorkers(): number {
-  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+  return Math.max(0, Math.min(4, os.availableParallelism() - 2));
 }
 
 type Reply = ChunkResult & { id: number };

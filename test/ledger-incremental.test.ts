@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
-import { verifyLedger } from '../ledger/verify';
+import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
@@ -72,5 +73,39 @@ describe('incremental verification (fromSeq)', () => {
       .filter(([sql]) => sql.includes('SELECT seq, hash FROM ledger_events'))
       .reduce((n, [, k]) => n + k, 0);
     expect(read).toBe(2500);
+  });
+});
+
+describe('verification on worker threads', () => {
+  it('gives the same verdicts as this thread, and names the same fault', { timeout: 300_000 }, async () => {
+    const ledger = createLedger(db, { signer, checkpointEvery: 1024 });
+    const n = WORKER_MIN_EVENTS + 500;
+    for (let i = 0; i < n; i += 1000)
+      await ledger.appendMany(
+        Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+          event: sampleEvent(),
+          idempotencyKey: `w-${i + j}`,
+        })),
+        { stream: 'wide' },
+      );
+    await ledger.checkpoint({ stream: 'wide' });
+    const ok = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 2 });
+    expect(ok).toMatchObject({ valid: true, eventsChecked: n });
+    expect(ok.streams[0]?.provenTreeSize).toBe(n);
+    const dba = new pg.Client({ connectionString: t.ownerUrl });
+    await dba.connect();
+    try {
+      await dba.query('SET session_replication_role = replica');
+      await dba.query(
+        `UPDATE ledger_payloads SET payload = payload || '{"x": 1}' WHERE stream = 'wide' AND seq = 15000`,
+      );
+    } finally {
+      await dba.end();
+    }
+    const threads = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 2 });
+    const here = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 0 });
+    expect(threads).toMatchObject({ valid: false, fault: 'payload changed', firstBadSeq: 15000 });
+    expect(here).toMatchObject({ valid: false, fault: 'payload changed', firstBadSeq: 15000 });
+    expect(threads.eventsChecked).toBe(here.eventsChecked);
   });
 });
