@@ -31,7 +31,6 @@ class VerifyPool {
     const entry = path.join(__dirname, 'verify-worker.ts');
     for (let i = 0; i < size; i++) {
       const w = new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true });
-      w.unref();
       const slot = { w, busy: 0 };
       w.on('message', (m: Reply) => {
         slot.busy--;
@@ -50,6 +49,7 @@ class VerifyPool {
         this.waiting.clear();
         pool = null;
       });
+      w.unref(); // after the listeners: adding one may ref the port again
       this.workers.push(slot);
     }
   }
