@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   screening: () => import('./screening'),
   'screening-api': () => import('./screening-api'),
   ledger: () => import('./ledger'),
+  'ledger-growth': () => import('./ledger-growth'),
   loan: () => import('./loan'),
   retention: () => import('./retention'),
   monitoring: () => import('./monitoring'),

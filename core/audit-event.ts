@@ -67,6 +67,9 @@ export const AuditEventInputSchema = z
   })
   .strict();
 
+/** {@link AuditEventInputSchema} without `payload`: the append path checks a plain JSON payload without zod. */
+export const AuditEnvelopeInputSchema = AuditEventInputSchema.omit({ payload: true });
+
 export type AuditEventInput = z.input<typeof AuditEventInputSchema>;
 export type AuditEventParsed = z.output<typeof AuditEventInputSchema>;
 export type Actor = z.infer<typeof ActorSchema>;

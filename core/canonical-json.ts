@@ -1,13 +1,47 @@
-import { canonicalize } from 'json-canonicalize';
-
 /**
- * RFC 8785 (JCS) canonical JSON. Callers must validate first: the library silently drops
- * `undefined` fields, and hashed data has to be exactly what was validated.
+ * RFC 8785 (JCS) canonical JSON. Callers must validate first: like the `json-canonicalize`
+ * library it replaces (and is property-tested against, test/ledger-canonical.test.ts), it drops
+ * `undefined` members, writes `undefined` array elements as null and serialises a value with
+ * `toJSON` through `JSON.stringify`; hashed data has to be exactly what was validated.
+ * Hand-written because the library builds a path string per member (5x slower on the append
+ * and verify paths, where it was the largest single cost).
  */
 export function canonicalJson(value: unknown): string {
-  const out = canonicalize(value) as string | undefined;
-  if (out === undefined) throw new TypeError('value cannot be canonicalised as JSON');
-  return out;
+  return serialise(value, 0);
+}
+
+const MAX_DEPTH = 5000;
+
+function serialise(v: unknown, depth: number): string {
+  if (v === null || typeof v !== 'object' || (v as { toJSON?: unknown }).toJSON != null) {
+    if (typeof v === 'number' && !Number.isFinite(v))
+      throw new TypeError(`Non-finite number (${v}) is not permitted in JSON (RFC 8785 §3.2.2.3)`);
+    const s = JSON.stringify(v) as string | undefined;
+    if (s === undefined) throw new TypeError('value cannot be canonicalised as JSON');
+    return s;
+  }
+  if (depth > MAX_DEPTH) throw new TypeError('value is nested too deeply (or circular) to canonicalise');
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      const el: unknown = v[i];
+      out += el === undefined ? 'null' : serialise(el, depth + 1);
+    }
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(k)}:${serialise(x, depth + 1)}`;
+  }
+  return `${out}}`;
 }
 
 /** Thrown by {@link parseStrictJson} and {@link checkIJson}; the message names the offending member. */

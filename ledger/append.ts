@@ -2,16 +2,19 @@ import { StrictJsonError, canonicalJson, checkIJson } from '../core/canonical-js
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import {
+  AuditEnvelopeInputSchema,
   AuditEventInputSchema,
   IdempotencyKeySchema,
   StreamSchema,
   describeZodError,
   type AuditEventInput,
+  type AuditEventParsed,
   type CommittedEvent,
 } from '../core/audit-event';
 import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
+import { isJsonSafeObject } from '../core/json-value';
 import { LedgerValidationError } from './errors';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -54,17 +57,7 @@ function prepare(
   key: string,
   maxBytes: number,
 ): Omit<Prepared, 'resolve' | 'reject'> {
-  try {
-    checkIJson(input);
-  } catch (err) {
-    if (err instanceof StrictJsonError)
-      throw new LedgerValidationError(`invalid audit event: ${err.message}`);
-    throw err;
-  }
-  const parsed = AuditEventInputSchema.safeParse(input);
-  if (!parsed.success)
-    throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);
-  const e = parsed.data;
+  const e = validate(input);
   const committed = {
     stream,
     event_id: e.event_id ?? randomUUID(),
@@ -87,6 +80,38 @@ function prepare(
     );
   }
   return { key, committed, canonicalPayload, payload: e.payload };
+}
+
+/**
+ * I-JSON check and zod parse of an event. A plain JSON payload (the usual case) is checked by
+ * one walk instead of zod's recursive union, which copies it; anything else takes the full
+ * schema, so every error message is the schema's.
+ */
+function validate(input: AuditEventInput): AuditEventParsed {
+  const whole = input as Partial<AuditEventInput> | null;
+  if (typeof whole === 'object' && whole !== null && !Array.isArray(whole)) {
+    const { payload, ...envelope } = whole;
+    if (payload === undefined || isJsonSafeObject(payload)) {
+      ijson(envelope);
+      const parsed = AuditEnvelopeInputSchema.safeParse(envelope);
+      if (parsed.success) return { ...parsed.data, payload: payload ?? {} };
+    }
+  }
+  ijson(input);
+  const parsed = AuditEventInputSchema.safeParse(input);
+  if (!parsed.success)
+    throw new LedgerValidationError(`invalid audit event: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+function ijson(value: unknown): void {
+  try {
+    checkIJson(value);
+  } catch (err) {
+    if (err instanceof StrictJsonError)
+      throw new LedgerValidationError(`invalid audit event: ${err.message}`);
+    throw err;
+  }
 }
 
 interface ExistingRow {

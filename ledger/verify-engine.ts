@@ -130,6 +130,35 @@ export class StreamVerifier {
     this.held = row;
   }
 
+  /**
+   * Feeds a chunk of rows already checked on their own (ledger/verify-chunk.ts: hashes, links
+   * inside the chunk, payloads). Returns false, consuming nothing, when the chunk does not
+   * continue the chain here (first seq or prev_hash); then feed its rows with {@link push},
+   * which names the fault.
+   */
+  pushChecked(c: {
+    rows: number;
+    firstSeq: number;
+    firstPrev: Buffer;
+    lastHash: Buffer;
+    beforeLastHash: Buffer;
+    leaves: Buffer;
+  }): boolean {
+    if (this.result) return true;
+    if (this.held || c.rows === 0 || c.firstSeq !== this.expected || !c.firstPrev.equals(this.prev))
+      return false;
+    for (let i = 0; i < c.rows && !this.result; i++) {
+      const s = this.expected;
+      this.checked++;
+      this.expected = s + 1;
+      this.range.append(c.leaves.subarray(32 * i, 32 * i + 32));
+      this.checkCheckpoints(s);
+    }
+    this.prevPrev = c.rows > 1 ? c.beforeLastHash : this.prev;
+    this.prev = c.lastHash;
+    return true;
+  }
+
   finish(): StreamVerifyResult {
     if (this.held && !this.result) this.check(this.held, undefined);
     this.held = null;

@@ -1,0 +1,125 @@
+import { to as copyTo } from 'pg-copy-streams';
+import type { Database } from '../db/client';
+import type { Row } from './verify-rows';
+
+/**
+ * A stream's verification rows as PostgreSQL's COPY text format, cut into chunks of whole lines:
+ * one statement and no per-row protocol messages or row objects. The columns are those of
+ * `pages()` in ledger/verify.ts, in the same order.
+ */
+const copySql = (streamLiteral: string, afterSeq: number) => `COPY (
+  SELECT e.seq, e.event_id, e.event_type, e.actor_type, e.actor_id,
+         ((extract(epoch FROM e.occurred_at) * 1000000)::bigint)::text,
+         e.resource_type, e.resource_id, e.action, e.outcome, e.subject_id, e.case_id, e.context,
+         e.schema_version, e.idempotency_key, e.payload_digest, e.prev_hash, e.hash,
+         p.salt, p.payload, (pp.seq IS NOT NULL)
+    FROM ledger_events e
+    LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq AND p.seq > ${afterSeq}
+    LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq AND pp.seq > ${afterSeq}
+   WHERE e.stream = ${streamLiteral} AND e.seq > ${afterSeq}
+   ORDER BY e.seq) TO STDOUT`;
+
+/** Whole COPY lines (each ending in \n) and how many. */
+export interface CopyChunk {
+  buf: Buffer;
+  rows: number;
+}
+
+/**
+ * Streams the rows of `stream` after `afterSeq` in seq order, as chunks of about `chunkBytes`
+ * holding whole lines.
+ */
+export async function* copyChunks(
+  db: Database,
+  stream: string,
+  afterSeq: number,
+  chunkBytes = 1 << 20,
+): AsyncGenerator<CopyChunk> {
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError(`bad seq ${afterSeq}`);
+  const client = await db.$client.connect();
+  let completed = false;
+  try {
+    const out = client.query(copyTo(copySql(client.escapeLiteral(stream), afterSeq)));
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    for await (const piece of out as AsyncIterable<Buffer>) {
+      pending.push(piece);
+      pendingBytes += piece.length;
+      if (pendingBytes < chunkBytes) continue;
+      const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      const cut = all.lastIndexOf(10) + 1;
+      if (cut === 0) {
+        pending = [all];
+        continue;
+      }
+      const buf = all.subarray(0, cut);
+      const rest = all.subarray(cut);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
+      yield { buf, rows: countLines(buf) };
+    }
+    completed = true;
+    if (pendingBytes > 0) {
+      const buf = Buffer.concat(pending, pendingBytes);
+      yield { buf, rows: countLines(buf) };
+    }
+  } finally {
+    // A COPY abandoned half-way (an error, or the caller stopped at a fault) leaves the
+    // connection mid-protocol: close it instead of giving it back.
+    client.release(completed ? undefined : true);
+  }
+}
+
+/** Lines in a chunk of whole COPY lines. */
+export function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+const UNESCAPE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/** A text-format COPY field: null for `\N`, backslash escapes undone. */
+function field(raw: string): string | null {
+  if (raw === '\\N') return null;
+  if (!raw.includes('\\')) return raw;
+  return raw.replace(/\\(.)/g, (_, c: string) => UNESCAPE[c] ?? c);
+}
+
+/** A bytea field (`\\x…` in text-format COPY). */
+function bytes(raw: string): Buffer | null {
+  if (raw === '\\N') return null;
+  if (!raw.startsWith('\\\\x')) throw new TypeError('bytea column is not in hex format');
+  return Buffer.from(raw.slice(3), 'hex');
+}
+
+/** One COPY line (without its \n) as the same tuple `pages()` yields. */
+export function parseCopyLine(line: string): Row {
+  const f = line.split('\t');
+  if (f.length !== 21) throw new TypeError(`a verification row has 21 columns, got ${f.length}`);
+  const s = (i: number) => field(f[i] as string) as string;
+  const payload = field(f[19] as string);
+  return [
+    Number(f[0]),
+    s(1),
+    s(2),
+    s(3),
+    s(4),
+    s(5),
+    s(6),
+    s(7),
+    s(8),
+    s(9),
+    field(f[10] as string),
+    field(f[11] as string),
+    JSON.parse(s(12)) as Record<string, unknown>,
+    Number(f[13]),
+    s(14),
+    bytes(f[15] as string) as Buffer,
+    bytes(f[16] as string) as Buffer,
+    bytes(f[17] as string) as Buffer,
+    bytes(f[18] as string),
+    payload === null ? null : (JSON.parse(payload) as unknown),
+    f[20] === 't',
+  ];
+}

@@ -1,0 +1,111 @@
+import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signerFrom } from '../core/signing';
+import type { Database } from '../db/client';
+import { createLedger } from '../ledger/ledger';
+import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+
+let t: TestDatabase;
+let db: Database;
+const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
+const trustedKeys = new Map([[signer.keyId, signer]]);
+const N = 2600;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  db = t.connect();
+  const ledger = createLedger(db, { signer, checkpointEvery: 1024 });
+  for (let i = 0; i < N; i += 500)
+    await ledger.appendMany(
+      Array.from({ length: Math.min(500, N - i) }, (_, j) => ({
+        event: sampleEvent(),
+        idempotencyKey: `inc-${i + j}`,
+      })),
+      { stream: 'inc' },
+    );
+});
+afterAll(() => t.drop());
+
+/** The same pool, counting the rows each SQL text returns (every query still runs on the real server). */
+function counting(base: Database): { db: Database; rows: Map<string, number> } {
+  const rows = new Map<string, number>();
+  const client = new Proxy(base.$client, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+      return async (q: string | { text: string }, values?: unknown[]) => {
+        const r = await target.query(q as string, values);
+        const text = typeof q === 'string' ? q : q.text;
+        rows.set(text, (rows.get(text) ?? 0) + r.rows.length);
+        return r;
+      };
+    },
+  });
+  return { db: { ...base, $client: client } as Database, rows };
+}
+
+describe('incremental verification (fromSeq)', () => {
+  it('starts from the last signed checkpoint frontier instead of re-reading the stream', async () => {
+    const c = counting(db);
+    const r = await verifyLedger(c.db, { stream: 'inc', fromSeq: 2501, trustedKeys });
+    expect(r).toMatchObject({ valid: true, eventsChecked: 100 });
+    const before = [...c.rows.entries()]
+      .filter(([sql]) => sql.includes('SELECT seq, hash FROM ledger_events'))
+      .reduce((n, [, k]) => n + k, 0);
+    // 2048 is the last checkpoint below 2501: 452 hashes, not 2500
+    expect(before).toBe(2500 - 2048);
+  });
+
+  it('still proves the next checkpoint from that frontier, and reads from seq 1 when no checkpoint is signed by a trusted key', async () => {
+    const r = await verifyLedger(db, { stream: 'inc', fromSeq: 1500, trustedKeys });
+    expect(r).toMatchObject({ valid: true, eventsChecked: N - 1499 });
+    expect(r.streams[0]?.provenTreeSize).toBe(2048);
+    const other = signerFrom(generateKeyPairSync('ed25519').privateKey);
+    const c = counting(db);
+    const u = await verifyLedger(c.db, {
+      stream: 'inc',
+      fromSeq: 2501,
+      trustedKeys: new Map([[other.keyId, other]]),
+    });
+    expect(u.eventsChecked).toBe(100);
+    const read = [...c.rows.entries()]
+      .filter(([sql]) => sql.includes('SELECT seq, hash FROM ledger_events'))
+      .reduce((n, [, k]) => n + k, 0);
+    expect(read).toBe(2500);
+  });
+});
+
+describe('verification on worker threads', () => {
+  it('gives the same verdicts as this thread, and names the same fault', { timeout: 300_000 }, async () => {
+    const ledger = createLedger(db, { signer, checkpointEvery: 1024 });
+    const n = WORKER_MIN_EVENTS + 500;
+    for (let i = 0; i < n; i += 1000)
+      await ledger.appendMany(
+        Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({
+          event: sampleEvent(),
+          idempotencyKey: `w-${i + j}`,
+        })),
+        { stream: 'wide' },
+      );
+    await ledger.checkpoint({ stream: 'wide' });
+    const ok = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 2 });
+    expect(ok).toMatchObject({ valid: true, eventsChecked: n });
+    expect(ok.streams[0]?.provenTreeSize).toBe(n);
+    const dba = new pg.Client({ connectionString: t.ownerUrl });
+    await dba.connect();
+    try {
+      await dba.query('SET session_replication_role = replica');
+      await dba.query(
+        `UPDATE ledger_payloads SET payload = payload || '{"x": 1}' WHERE stream = 'wide' AND seq = 15000`,
+      );
+    } finally {
+      await dba.end();
+    }
+    const threads = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 2 });
+    const here = await verifyLedger(db, { stream: 'wide', trustedKeys, workers: 0 });
+    expect(threads).toMatchObject({ valid: false, fault: 'payload changed', firstBadSeq: 15000 });
+    expect(here).toMatchObject({ valid: false, fault: 'payload changed', firstBadSeq: 15000 });
+    expect(threads.eventsChecked).toBe(here.eventsChecked);
+  });
+});
