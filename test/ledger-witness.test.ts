@@ -1,0 +1,230 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signerFrom, type PublicKeyInfo } from '../core/signing';
+import { WITNESS_LOG_FILE, splitWitnessLog } from '../core/witness';
+import { createLedger, type Ledger } from '../ledger/ledger';
+import { checkWitness } from '../services/witness/check';
+import { publishHead, WitnessConflictError } from '../services/witness/publish';
+import { directoryWitness, type WitnessStore } from '../services/witness/store';
+import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+
+const genuine = signerFrom(generateKeyPairSync('ed25519').privateKey);
+const forger = signerFrom(generateKeyPairSync('ed25519').privateKey);
+const pinned = new Map<string, PublicKeyInfo>([[genuine.keyId, genuine]]);
+
+let root: string;
+const dbs: TestDatabase[] = [];
+beforeAll(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-witness-'));
+});
+afterAll(async () => {
+  for (const t of dbs) await t.drop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Scenario {
+  t: TestDatabase;
+  ledger: Ledger;
+  store: WitnessStore;
+  log: string;
+  /** Appends `n` events to `stream` with payloads `{ i: from.. }`. */
+  grow(stream: string, n: number, from?: number, tag?: string): Promise<void>;
+  /** Runs statements as a superuser with the append-only triggers switched off. */
+  asDba(sql: string): Promise<void>;
+}
+
+async function scenario(name: string): Promise<Scenario> {
+  const t = await createTestDatabase();
+  dbs.push(t);
+  const ledger = createLedger(t.connect(), { signer: genuine, checkpointEvery: 4 });
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  return {
+    t,
+    ledger,
+    store: directoryWitness(dir),
+    log: path.join(dir, WITNESS_LOG_FILE),
+    async grow(stream, n, from = 0, tag = 'honest') {
+      await ledger.appendMany(
+        Array.from({ length: n }, (_, k) => ({
+          event: sampleEvent({ payload: { i: from + k, tag } }),
+          idempotencyKey: `${stream}-${tag}-${from + k}`,
+        })),
+        { stream },
+      );
+    },
+    async asDba(sql) {
+      const c = new pg.Client({ connectionString: t.ownerUrl });
+      await c.connect();
+      try {
+        await c.query('SET session_replication_role = replica');
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+const check = (s: Scenario) =>
+  checkWitness(s.t.connect('ledgerflow_reader'), s.store, { trustedKeys: pinned });
+const publish = (s: Scenario) => publishHead({ ledger: s.ledger, store: s.store, trustedKeys: pinned });
+
+/** Every ledger table a superuser rewriting history empties before replaying it. */
+const LEDGER_TABLES = [
+  'ledger_events',
+  'ledger_payloads',
+  'ledger_payload_purges',
+  'ledger_checkpoints',
+  'ledger_merkle_tiles',
+  'ledger_heads',
+];
+
+describe('external witness of signed ledger heads', () => {
+  it('honest growth: each publication extends the last (RFC 6962 consistency per stream), republishing appends nothing', async () => {
+    const s = await scenario('honest');
+    expect(await check(s)).toMatchObject({ status: 'empty', ok: true, records: 0 });
+    await s.grow('alpha', 10);
+    await s.grow('beta', 3);
+    const first = await publish(s);
+    expect(first).toMatchObject({ published: true, check: { status: 'empty' } });
+    expect(await check(s)).toMatchObject({
+      status: 'consistent',
+      ok: true,
+      streams: [
+        { stream: 'alpha', result: 'same', published_size: 10 },
+        { stream: 'beta', result: 'same', published_size: 3 },
+      ],
+    });
+    expect(await publish(s)).toMatchObject({ published: false, head: { version: first.head.version } });
+
+    await s.grow('alpha', 27, 10);
+    await s.grow('gamma', 2);
+    await s.ledger.head();
+    const grown = await check(s);
+    expect(grown).toMatchObject({ status: 'consistent', ok: true, problems: [] });
+    expect(grown.streams).toEqual([
+      {
+        stream: 'alpha',
+        published_size: 10,
+        live_size: 37,
+        result: 'extended',
+        proof_hashes: expect.any(Number),
+      },
+      { stream: 'beta', published_size: 3, live_size: 3, result: 'same', proof_hashes: null },
+    ]);
+    expect(grown.streams[0]?.proof_hashes).toBeGreaterThan(0);
+    const second = await publish(s);
+    expect(second.published).toBe(true);
+    const records = splitWitnessLog(readFileSync(s.log, 'utf8'));
+    expect(records).toEqual([first.head.text, second.head.text]);
+    expect(await check(s)).toMatchObject({ status: 'consistent', records: 2 });
+  });
+
+  it('a superuser who rewrites history after publication (re-signing everything with the real key) is caught as a fork', async () => {
+    const s = await scenario('rewrite');
+    await s.grow('alpha', 12);
+    await publish(s);
+    const before = readFileSync(s.log, 'utf8');
+    // Empty every ledger table and replay the history with event 5 changed, then grow past the
+    // published size so every head looks newer: chain, checkpoints and heads all verify.
+    await s.asDba(LEDGER_TABLES.map((x) => `DELETE FROM ${x}`).join('; '));
+    await s.grow('alpha', 4, 0, 'honest');
+    await s.grow('alpha', 1, 4, 'forged');
+    await s.grow('alpha', 12, 5, 'honest');
+    await s.ledger.head();
+    await s.ledger.head();
+    const r = await check(s);
+    expect(r).toMatchObject({ status: 'fork', ok: false });
+    expect(r.detail).toBe(
+      'stream alpha: the stored events 1..12 no longer hash to the published root (history rewritten)',
+    );
+    await expect(publish(s)).rejects.toBeInstanceOf(WitnessConflictError);
+    expect(readFileSync(s.log, 'utf8')).toBe(before);
+  });
+
+  it('a replayed head history with the same events but a different head of the published version is a fork', async () => {
+    const s = await scenario('head-fork');
+    await s.grow('alpha', 3);
+    await s.grow('beta', 2);
+    await publish(s);
+    // The superuser drops the heads; the next head is a new version 1: same version number as the
+    // published one, a different document.
+    await s.asDba('DELETE FROM ledger_heads');
+    await s.grow('beta', 1, 2);
+    await s.ledger.head();
+    const r = await check(s);
+    expect(r).toMatchObject({ status: 'fork', ok: false });
+    expect(r.detail).toMatch(/^the live head version 1 differs from the published head of that version$/);
+  });
+
+  it('truncation after publication is caught as a rollback (events, checkpoints and heads removed past seq 5)', async () => {
+    const s = await scenario('truncate');
+    await s.grow('alpha', 9);
+    await s.grow('beta', 2);
+    await publish(s);
+    const before = readFileSync(s.log, 'utf8');
+    await s.asDba(
+      `DELETE FROM ledger_events WHERE stream = 'alpha' AND seq > 5;
+       DELETE FROM ledger_payloads WHERE stream = 'alpha' AND seq > 5;
+       DELETE FROM ledger_checkpoints WHERE stream = 'alpha' AND tree_size > 5;
+       DELETE FROM ledger_heads WHERE version > 1`,
+    );
+    const r = await check(s);
+    expect(r).toMatchObject({ status: 'rollback', ok: false });
+    expect(r.detail).toBe('stream alpha: the database holds 5 events, 9 were published');
+    await expect(publish(s)).rejects.toThrow(/^not published: rollback: stream alpha/);
+    expect(readFileSync(s.log, 'utf8')).toBe(before);
+  });
+
+  it('heads deleted after publication (events kept) are a rollback of the head', async () => {
+    const s = await scenario('head-rollback');
+    await s.grow('alpha', 3);
+    await s.ledger.head();
+    await s.grow('alpha', 2, 3);
+    expect((await publish(s)).head.version).toBeGreaterThan(1);
+    await s.asDba('DELETE FROM ledger_heads WHERE version > 1');
+    const r = await check(s);
+    expect(r).toMatchObject({ status: 'rollback', ok: false });
+    expect(r.detail).toMatch(/^stream alpha: the live head lists 3 events, 5 were published$/);
+  });
+
+  it('a tampered witness record (bad signature, untrusted key, garbage) is reported and blocks publication', async () => {
+    const s = await scenario('tampered');
+    await s.grow('alpha', 5);
+    const published = await publish(s);
+    const text = readFileSync(s.log, 'utf8');
+    expect(await check(s)).toMatchObject({ status: 'consistent' });
+
+    // Same record, one root byte changed: the signature no longer verifies.
+    const edited = text.replace(/^alpha 5 (.)/m, (_, c: string) => `alpha 5 ${c === 'A' ? 'B' : 'A'}`);
+    expect(edited).not.toBe(text);
+    writeFileSync(s.log, edited);
+    const bad = await check(s);
+    expect(bad).toMatchObject({ status: 'bad_witness', ok: false, published: null });
+    expect(bad.detail).toMatch(
+      /^witness record 1 \(head version \d+\): signature invalid: signature by key [0-9a-f]{16} does not verify$/,
+    );
+
+    // A record signed by a key that is not trusted.
+    const body = text.slice(0, text.indexOf('\n\n') + 1);
+    const { signBytes } = await import('../core/signing');
+    writeFileSync(
+      s.log,
+      `${text}${body}\n\u2014 ${forger.keyId} ${signBytes(forger, body).toString('base64')}\n`,
+    );
+    const forged = await check(s);
+    expect(forged).toMatchObject({ status: 'bad_witness', ok: false });
+    expect(forged.detail).toBe(
+      `witness record 2 (head version ${published.head.version}): signature invalid: signed by key ${forger.keyId}, which is not trusted`,
+    );
+    await expect(publish(s)).rejects.toThrow(/^not published: bad_witness: witness record 2/);
+
+    writeFileSync(s.log, `${text}not a head\n`);
+    expect((await check(s)).detail).toMatch(/^witness record 1 is malformed: /);
+  });
+});
