@@ -9,6 +9,9 @@ import type { PublicKeyInfo } from './signing';
  * "Witness log"); each record starts at a line equal to `ledgerflow-head/1`.
  */
 
+/** The ledger event (stream `compliance`) recording each scheduled comparison with the witness. */
+export const WITNESS_CHECKED_EVENT = 'ledger.witness_checked';
+
 /** The file a directory witness appends to. */
 export const WITNESS_LOG_FILE = 'ledger-heads.log';
 
