@@ -7,6 +7,7 @@ import type { PublicKeyInfo } from '../core/signing';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { ConfigError } from '../runtime/errors';
+import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
 import { StreamVerifier, type Fault, type StreamVerifyResult, type VerifyRow } from './verify-engine';
 
 export type { Fault, StreamVerifyResult } from './verify-engine';
@@ -191,6 +192,7 @@ async function verifyStream(
   keys: Map<string, PublicKeyInfo>,
   pinned: boolean,
   headCps: ParsedCheckpoint[],
+  coverage: PurgeCoverage,
 ): Promise<StreamVerifyResult> {
   const pageSize = opts.pageSize ?? VERIFY_PAGE_SIZE;
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
@@ -229,7 +231,12 @@ async function verifyStream(
   const total = Math.max(0, Number(head.rows[0]?.n ?? 0) - fromSeq + 1);
   let seen = 0;
   for await (const rows of pages(db, stream, fromSeq - 1, pageSize)) {
-    for (const r of rows) verifier.push(toVerifyRow(stream, r));
+    for (const r of rows) {
+      const row = toVerifyRow(stream, r);
+      // A purge record row is not proof (a DBA can insert one): only a signed purge event is.
+      if (row.purged && !coverage.covers(stream, row.event.seq)) row.purged = false;
+      verifier.push(row);
+    }
     seen += rows.length;
     opts.onProgress?.(seen, total);
     if (verifier.done) break;
@@ -275,9 +282,46 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   const headCps = (await storedHeads(db)).flatMap(headCheckpoints);
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
+  const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs]);
   const streams: StreamVerifyResult[] = [];
-  for (const s of all) streams.push(await verifyStream(db, s, opts, keys, pinned, headCps));
+  for (const s of all) streams.push(await verifyStream(db, s, opts, keys, pinned, headCps, coverage));
   return summarise(streams, opts.stream ?? null, pinned);
+}
+
+/**
+ * The payloads the stored purge events cover: well-formed purge events in the purge stream at a
+ * seq within a root signed by a trusted key (a stored checkpoint, a head or a trusted checkpoint),
+ * as the bundle verifier reads them. That those events are chained is checked by the purge
+ * stream's own verification.
+ */
+async function purgeCoverage(
+  db: Database,
+  keys: Map<string, PublicKeyInfo>,
+  signed: ParsedCheckpoint[],
+): Promise<PurgeCoverage> {
+  const stored = await db.$client.query<{ checkpoint: string }>(
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC',
+    [PURGE_EVENT_STREAM],
+  );
+  const candidates = signed.filter((c) => c.stream === PURGE_EVENT_STREAM);
+  for (const row of stored.rows) {
+    try {
+      candidates.push(parseCheckpoint(row.checkpoint));
+    } catch {
+      // unparsable: the stream's own verification reports it
+    }
+  }
+  candidates.sort((a, b) => b.treeSize - a.treeSize);
+  const root = candidates.find((c) => verifyCheckpointSignature(c, keys).ok);
+  const coverage = new PurgeCoverage();
+  if (!root) return coverage;
+  const r = await db.$client.query<{ resource_id: string }>(
+    `SELECT resource_id FROM ledger_events
+      WHERE stream = $1 AND event_type = $2 AND resource_type = $3 AND seq <= $4 ORDER BY seq`,
+    [PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, root.treeSize],
+  );
+  for (const e of r.rows) coverage.add(e.resource_id);
+  return coverage;
 }
 
 /** The signed ledger heads stored in the database (unparsable ones are skipped: the stream checks report what they fail to prove). */
