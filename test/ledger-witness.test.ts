@@ -11,6 +11,7 @@ import { checkWitness } from '../services/witness/check';
 import { publishHead, WitnessConflictError } from '../services/witness/publish';
 import { directoryWitness, type WitnessStore } from '../services/witness/store';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
+import { runCli } from './support';
 
 const genuine = signerFrom(generateKeyPairSync('ed25519').privateKey);
 const forger = signerFrom(generateKeyPairSync('ed25519').privateKey);
@@ -227,4 +228,58 @@ describe('external witness of signed ledger heads', () => {
     writeFileSync(s.log, `${text}not a head\n`);
     expect((await check(s)).detail).toMatch(/^witness record 1 is malformed: /);
   });
+});
+
+describe('ledger checkpoint --publish and ledger witness check (CLI)', () => {
+  it('publishes, checks consistent (exit 0), then reports a rollback (exit 1) and refuses to publish over it', async () => {
+    const t = await createTestDatabase();
+    dbs.push(t);
+    const dir = path.join(root, 'cli');
+    const witnessDir = path.join(dir, 'witness');
+    mkdirSync(witnessDir, { recursive: true });
+    const env = {
+      DATABASE_URL: t.ownerUrl,
+      LEDGERFLOW_DATA_DIR: path.join(dir, 'data'),
+      LEDGERFLOW_PRINCIPAL: 'w',
+    };
+    await t.asOwner(
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('w', 'Witness test', '{operator}', 'test')`,
+    );
+    const events = Array.from({ length: 6 }, (_, i) => JSON.stringify(sampleEvent({ payload: { i } }))).join(
+      '\n',
+    );
+    const appended = await runCli(['ledger', 'append', '--stream', 'alpha'], { env, input: `${events}\n` });
+    expect(appended.code, appended.stderr).toBe(0);
+
+    const missing = await runCli(['ledger', 'witness', 'check', '--witness', path.join(dir, 'nope')], {
+      env,
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/^error: witness directory .*nope does not exist/);
+
+    const pub = await runCli(['ledger', 'checkpoint', '--publish', witnessDir], { env });
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(pub.stderr).toMatch(/published ledger head version \d+ to .*ledger-heads\.log/);
+    const ok = await runCli(['ledger', 'witness', 'check', '--witness', witnessDir], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^consistent: the live head version \d+ extends the published version \d+/);
+
+    await t.asOwner(
+      `SET session_replication_role = replica;
+       DELETE FROM ledger_events WHERE stream = 'alpha' AND seq > 4;
+       DELETE FROM ledger_payloads WHERE stream = 'alpha' AND seq > 4;`,
+    );
+    const bad = await runCli(['ledger', 'witness', 'check', '--witness', witnessDir, '--json'], { env });
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      status: 'rollback',
+      detail: 'stream alpha: the database holds 4 events, 6 were published',
+    });
+    const refused = await runCli(['ledger', 'checkpoint', '--publish', witnessDir], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      'refused: not published: rollback: stream alpha: the database holds 4 events, 6 were published',
+    );
+    expect(splitWitnessLog(readFileSync(path.join(witnessDir, WITNESS_LOG_FILE), 'utf8'))).toHaveLength(1);
+  }, 180_000);
 });
