@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signerFrom, type PublicKeyInfo } from '../core/signing';
+import { formatTrustedKeys, signerFrom, type PublicKeyInfo } from '../core/signing';
+import { exportBundle } from '../ledger/bundle';
 import { WITNESS_LOG_FILE, splitWitnessLog } from '../core/witness';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { checkWitness } from '../services/witness/check';
@@ -227,6 +230,68 @@ describe('external witness of signed ledger heads', () => {
 
     writeFileSync(s.log, `${text}not a head\n`);
     expect((await check(s)).detail).toMatch(/^witness record 1 is malformed: /);
+  });
+});
+
+/** Runs the Python verifier on `bundle` with `--witness log`; exit code and JSON result. */
+async function pythonWithWitness(bundle: string, keysFile: string, log: string) {
+  const deps = path.resolve('.tools/pyverifier');
+  const env = { ...process.env, PYTHONPATH: existsSync(deps) ? deps : (process.env.PYTHONPATH ?? '') };
+  const args = [
+    'verifiers/python/ledgerflow_verify.py',
+    bundle,
+    '--trusted-keys',
+    keysFile,
+    '--witness',
+    log,
+    '--json',
+  ];
+  try {
+    const { stdout } = await promisify(execFile)('python3', args, { env });
+    return { exit: 0, result: JSON.parse(stdout) as Record<string, unknown> };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (e.code !== 1) throw new Error(`python verifier exited ${e.code}: ${e.stderr}`, { cause: err });
+    return { exit: 1, result: JSON.parse(e.stdout ?? '') as Record<string, unknown> };
+  }
+}
+
+describe('the Python verifier reads a witness log', () => {
+  it('checks every record and anchors the bundle at the latest published head', async () => {
+    const s = await scenario('python');
+    await s.grow('alpha', 6);
+    await publish(s);
+    const dir = path.join(root, 'python-files');
+    mkdirSync(dir);
+    const keysFile = path.join(dir, 'keys.txt');
+    writeFileSync(keysFile, formatTrustedKeys([genuine]));
+    await exportBundle(s.t.connect('ledgerflow_reader'), path.join(dir, 'old'));
+    expect(await pythonWithWitness(path.join(dir, 'old'), keysFile, s.log)).toMatchObject({
+      exit: 0,
+      result: { valid: true },
+    });
+
+    // A later publication: the older bundle no longer holds the latest published head.
+    await s.grow('alpha', 3, 6);
+    await publish(s);
+    const behind = await pythonWithWitness(path.join(dir, 'old'), keysFile, s.log);
+    expect(behind).toMatchObject({ exit: 1, result: { valid: false, fault: 'head chain broken' } });
+    await exportBundle(s.t.connect('ledgerflow_reader'), path.join(dir, 'new'));
+    expect(await pythonWithWitness(path.join(dir, 'new'), keysFile, s.log)).toMatchObject({ exit: 0 });
+
+    const text = readFileSync(s.log, 'utf8');
+    writeFileSync(
+      s.log,
+      text.replace(/^alpha 9 (.)/m, (_, c: string) => `alpha 9 ${c === 'A' ? 'B' : 'A'}`),
+    );
+    expect(await pythonWithWitness(path.join(dir, 'new'), keysFile, s.log)).toMatchObject({
+      exit: 1,
+      result: {
+        valid: false,
+        fault: 'witness record bad',
+        detail: expect.stringMatching(/^witness record 2 \(head version \d+\): signature invalid$/),
+      },
+    });
   });
 });
 
