@@ -1,4 +1,5 @@
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ConfigError } from '../runtime/errors';
 import type { Ledger } from '../ledger/ledger';
 import { runChainVerification, type VerificationDeps } from '../services/verification/chain-verification';
 import { recordVerification, type RecordedVerification } from '../services/verification/record';
@@ -33,11 +34,18 @@ export function createVerificationActivities(
     async witnessCheck(input: { publish: boolean }): Promise<WitnessStepOutcome | null> {
       if (!deps.witness) return null;
       const pinned = deps.pinnedKeys();
-      return runWitnessStep(
-        { ledger: deps.ledger, store: deps.witness, trustedKeys: pinned.size > 0 ? pinned : undefined },
-        input,
-        activityStamp('chainVerification'),
-      );
+      try {
+        return await runWitnessStep(
+          { ledger: deps.ledger, store: deps.witness, trustedKeys: pinned.size > 0 ? pinned : undefined },
+          input,
+          activityStamp('chainVerification'),
+        );
+      } catch (err) {
+        // A missing or unreadable witness directory does not heal by retrying: fail the run visibly.
+        if (err instanceof ConfigError)
+          throw ApplicationFailure.nonRetryable(err.message, 'WitnessUnavailable');
+        throw err;
+      }
     },
   };
 }

@@ -164,3 +164,30 @@ it('the scheduled verification publishes each head to the witness and a later fo
     plan.filter((c) => c.state === 'resolved').map((c) => ('alarm_id' in c ? c.alarm_id : '')),
   ).not.toContain('witness_fork');
 });
+
+it('a missing witness directory fails the verification run at once instead of retrying forever', async () => {
+  const env = await createTemporalTestEnv();
+  try {
+    await env.startWorker({
+      db: ledger.db,
+      ledger,
+      signer,
+      pinnedKeys: () => new Map([[signer.keyId, signer]]),
+      witness: directoryWitness(path.join(root, 'not-there')),
+    });
+    const err = await executeWorkflow(env.client, chainVerificationWorkflow, {
+      taskQueue: env.taskQueue,
+      workflowId: `verify-${randomBytes(4).toString('hex')}`,
+      args: [{ requestedBy: 'test' }],
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause?.cause as ApplicationFailure;
+    expect(cause.type).toBe('WitnessUnavailable');
+    expect(cause.message).toMatch(/^witness directory .*not-there does not exist/);
+  } finally {
+    await env.close();
+  }
+});
