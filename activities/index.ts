@@ -10,6 +10,7 @@ import { createPostureActivities, type PostureActivityDeps } from './posture';
 import { createRetentionActivities } from './retention';
 import { createScreeningActivities } from './screening';
 import { createVerificationActivities } from './verification';
+import type { WitnessStore } from '../services/witness/store';
 
 /** Everything activities need; the worker builds it once. */
 export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger' | 'screenName'> {
@@ -27,6 +28,8 @@ export interface ActivityDeps extends Omit<LoanActivityDeps, 'db' | 'ledger' | '
   screeningMatcher?: MatcherConfig;
   /** Test hook for crash tests: pause between purge batches, see {@link createRetentionActivities}. */
   purgeBatchDelayMs?: number;
+  /** The external witness (LEDGERFLOW_WITNESS_DIR): published to and compared with by the scheduled verification. */
+  witness?: WitnessStore;
   /** Posture check: key file, alarm webhook, thresholds (`loadConfig()` LEDGERFLOW_ALARM_*). */
   posture?: PostureActivityDeps;
 }

@@ -8,6 +8,7 @@ import { planAlarms, recordAlarmChange, type AlarmDelivery } from '../services/p
 import { recordPostureReport } from '../services/posture/report';
 import { runPosture } from '../services/posture/run';
 import { deliverAlarm, type AlarmWebhook } from '../services/posture/webhook';
+import type { WitnessStore } from '../services/witness/store';
 import { activityStamp } from './stamp';
 
 /** What the posture activities need beyond the ledger and signer (from the worker's config). */
@@ -34,6 +35,7 @@ export function createPostureActivities(deps: {
   ledger: Ledger;
   signer: Signer;
   posture?: PostureActivityDeps;
+  witness?: WitnessStore;
 }) {
   const settingsOf = (over: PostureSettingsInput = {}) =>
     PostureSettingsSchema.parse({ ...deps.posture?.settings, ...over });
@@ -48,6 +50,7 @@ export function createPostureActivities(deps: {
           temporal: workerClient(),
           signer: deps.signer,
           signingKeyFile: deps.posture?.signingKeyFile,
+          witness: deps.witness,
         },
         { requestedBy: input.requestedBy, onEach: () => heartbeat() },
       );

@@ -1,12 +1,17 @@
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ConfigError } from '../runtime/errors';
 import type { Ledger } from '../ledger/ledger';
 import { runChainVerification, type VerificationDeps } from '../services/verification/chain-verification';
 import { recordVerification, type RecordedVerification } from '../services/verification/record';
 import type { VerificationRunResult } from '../services/verification/state';
+import { runWitnessStep, type WitnessStepOutcome } from '../services/witness/scheduled';
+import type { WitnessStore } from '../services/witness/store';
 import { activityStamp } from './stamp';
 
 /** Activities of the `chainVerification` workflow. */
-export function createVerificationActivities(deps: VerificationDeps & { ledger: Ledger }) {
+export function createVerificationActivities(
+  deps: VerificationDeps & { ledger: Ledger; witness?: WitnessStore },
+) {
   return {
     /** Verifies the chain incrementally (heartbeating while it reads); writes nothing. */
     async verifyLedgerChain(input: { streams?: string[]; full?: boolean }): Promise<VerificationRunResult> {
@@ -19,6 +24,28 @@ export function createVerificationActivities(deps: VerificationDeps & { ledger: 
       requestedBy: string;
     }): Promise<RecordedVerification> {
       return recordVerification(deps, input, activityStamp('chainVerification'));
+    },
+
+    /**
+     * With a witness configured: publishes the signed head (only after a valid chain) and compares
+     * the live ledger with the witness, recorded as `ledger.witness_checked`; returns the witness
+     * alarm changes. Null without a witness.
+     */
+    async witnessCheck(input: { publish: boolean }): Promise<WitnessStepOutcome | null> {
+      if (!deps.witness) return null;
+      const pinned = deps.pinnedKeys();
+      try {
+        return await runWitnessStep(
+          { ledger: deps.ledger, store: deps.witness, trustedKeys: pinned.size > 0 ? pinned : undefined },
+          input,
+          activityStamp('chainVerification'),
+        );
+      } catch (err) {
+        // A missing or unreadable witness directory does not heal by retrying: fail the run visibly.
+        if (err instanceof ConfigError)
+          throw ApplicationFailure.nonRetryable(err.message, 'WitnessUnavailable');
+        throw err;
+      }
     },
   };
 }

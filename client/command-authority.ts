@@ -24,7 +24,10 @@ export const COMMAND_AUTHORITY: Record<string, CommandAuthority> = {
   'api keys revoke': { action: 'api_key.manage' },
   'ledger append': { action: 'ledger.append' },
   'ledger verify': { local: READER },
-  'ledger checkpoint': { local: 'seals existing events with the signing key in the data dir' },
+  'ledger checkpoint': {
+    local:
+      'seals existing events with the signing key in the data dir; --publish appends to a witness it can write',
+  },
   'ledger prove': { local: READER },
   'ledger consistency': { local: READER },
   'ledger verify-proof': { local: 'offline: reads only its input files' },
@@ -32,6 +35,7 @@ export const COMMAND_AUTHORITY: Record<string, CommandAuthority> = {
   'ledger keys rotate': { local: 'needs write access to the data dir holding the signing key' },
   'ledger export': { local: READER },
   'ledger verify-bundle': { local: 'offline: reads only its input files' },
+  'ledger witness check': { local: `${READER}; reads the witness directory` },
   'loan start': { action: 'loan.start' },
   'loan status': { local: READER },
   'loan review': { action: 'loan.review' },

@@ -28,12 +28,23 @@ export interface ChainVerificationResult {
   eventsChecked: number;
   recorded?: { stream: string; seq: number };
   alert?: { stream: string; seq: number };
+  /** The comparison with the external witness, when one is configured. */
+  witness?: {
+    status: string;
+    detail: string;
+    /** Head version this run published, or null. */
+    published: number | null;
+    recorded: { stream: string; seq: number };
+    alarms: Array<{ alarm_id: string; state: 'fired' | 'resolved'; seq: number; delivered: boolean }>;
+  };
 }
 
 /** Failure types of the chain verification. */
 export const VerificationFailure = {
   /** The chain did not verify: the run fails (non-retryable) after recording the alert. */
   ChainVerificationFailed: 'ChainVerificationFailed',
+  /** The live ledger forked from or rolled back behind its witness (or a witness record is bad). */
+  WitnessCheckFailed: 'WitnessCheckFailed',
 } as const;
 
 export type ChainVerificationWorkflow = (input?: ChainVerificationInput) => Promise<ChainVerificationResult>;

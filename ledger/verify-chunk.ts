@@ -22,6 +22,8 @@ export interface ChunkResult {
   beforeLastHash: Buffer;
   /** Leaf hashes (32 bytes per row). */
   leaves: Buffer;
+  /** Seqs of rows accepted without a payload because they are marked purged (the caller checks their proof). */
+  purgedSeqs: number[];
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -37,6 +39,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: EMPTY,
     beforeLastHash: EMPTY,
     leaves: EMPTY,
+    purgedSeqs: [],
   });
   const lines = text.split('\n');
   lines.pop();
@@ -45,6 +48,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   let firstPrev: Buffer = EMPTY;
   let prevHash: Buffer = EMPTY;
   let beforeLast: Buffer = EMPTY;
+  const purgedSeqs: number[] = [];
   try {
     for (let i = 0; i < lines.length; i++) {
       const row = toVerifyRow(stream, parseCopyLine(lines[i] as string));
@@ -59,6 +63,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
         if (!row.salt || !payloadDigest(row.salt, canonicalJson(row.payload)).equals(row.payloadDigest))
           return dirty(lines.length);
       } else if (!row.purged) return dirty(lines.length);
+      else purgedSeqs.push(seq);
       leafHash(row.hash).copy(leaves, 32 * i);
       beforeLast = prevHash;
       prevHash = row.hash;
@@ -74,5 +79,6 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: prevHash,
     beforeLastHash: beforeLast,
     leaves,
+    purgedSeqs,
   };
 }

@@ -253,7 +253,7 @@ export class StreamVerifier {
         return;
       }
     } else if (!row.purged) {
-      this.fail('payload missing', s, `the payload of seq ${s} is gone and no purge record covers it`);
+      this.fail('payload missing', s, `the payload of seq ${s} is gone and no signed purge event covers it`);
       return;
     }
     this.prevPrev = this.prev;

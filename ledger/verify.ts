@@ -5,6 +5,7 @@ import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 import type { Database } from '../db/client';
 import { ConfigError } from '../runtime/errors';
+import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
 import { StreamVerifier, type Fault, type StreamVerifyResult } from './verify-engine';
 import { toVerifyRow, type Row } from './verify-rows';
 import { copyChunks, parseCopyLine, type CopyChunk } from './copy-rows';
@@ -110,6 +111,7 @@ async function feedChunks(
   verifier: StreamVerifier,
   total: number,
   opts: VerifyOptions,
+  coverage: PurgeCoverage,
 ): Promise<void> {
   const workers = total >= WORKER_MIN_EVENTS ? (opts.workers ?? defaultVerifyWorkers()) : 0;
   const pool = workers > 0 ? verifyPool(workers) : null;
@@ -123,7 +125,9 @@ async function feedChunks(
   const consume = async (item: Item) => {
     if (!rowByRow && item.result) {
       const r = await item.result;
-      if (r.clean && verifier.pushChecked(r)) {
+      // A purge record row is not proof (a DBA can insert one): only a signed purge event is.
+      const covered = r.purgedSeqs.every((seq) => coverage.covers(stream, seq));
+      if (r.clean && covered && verifier.pushChecked(r)) {
         seen += r.rows;
         opts.onProgress?.(seen, total);
         return;
@@ -134,7 +138,9 @@ async function feedChunks(
     lines.pop();
     for (const line of lines) {
       if (verifier.done) return;
-      verifier.push(toVerifyRow(stream, parseCopyLine(line)));
+      const row = toVerifyRow(stream, parseCopyLine(line));
+      if (row.purged && !coverage.covers(stream, row.event.seq)) row.purged = false;
+      verifier.push(row);
     }
     seen += lines.length;
     opts.onProgress?.(seen, total);
@@ -237,6 +243,7 @@ async function verifyStream(
   keys: Map<string, PublicKeyInfo>,
   pinned: boolean,
   headCps: ParsedCheckpoint[],
+  coverage: PurgeCoverage,
 ): Promise<StreamVerifyResult> {
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
   const cps = await db.$client.query<{ checkpoint: string }>(
@@ -274,7 +281,7 @@ async function verifyStream(
     [stream],
   );
   const total = Math.max(0, Number(head.rows[0]?.n ?? 0) - fromSeq + 1);
-  await feedChunks(db, stream, fromSeq, verifier, total, opts);
+  await feedChunks(db, stream, fromSeq, verifier, total, opts, coverage);
   const result = verifier.finish();
   if (unparsable.length > 0 && result.valid) {
     return {
@@ -316,6 +323,7 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   const headCps = (await storedHeads(db)).flatMap(headCheckpoints);
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
+  const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs]);
   // Streams are independent: a few at once keep the database reading while this thread hashes.
   const streams: StreamVerifyResult[] = new Array<StreamVerifyResult>(all.length);
   let next = 0;
@@ -340,11 +348,47 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   const lane = async () => {
     for (let i = next++; i < all.length; i = next++) {
       const s = all[i] as string;
-      streams[i] = await verifyStream(db, s, forStream(s), keys, pinned, headCps);
+      streams[i] = await verifyStream(db, s, forStream(s), keys, pinned, headCps, coverage);
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_STREAMS, all.length) }, lane));
   return summarise(streams, opts.stream ?? null, pinned);
+}
+
+/**
+ * The payloads the stored purge events cover: well-formed purge events in the purge stream at a
+ * seq within a root signed by a trusted key (a stored checkpoint, a head or a trusted checkpoint),
+ * as the bundle verifier reads them. That those events are chained is checked by the purge
+ * stream's own verification.
+ */
+async function purgeCoverage(
+  db: Database,
+  keys: Map<string, PublicKeyInfo>,
+  signed: ParsedCheckpoint[],
+): Promise<PurgeCoverage> {
+  const stored = await db.$client.query<{ checkpoint: string }>(
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC',
+    [PURGE_EVENT_STREAM],
+  );
+  const candidates = signed.filter((c) => c.stream === PURGE_EVENT_STREAM);
+  for (const row of stored.rows) {
+    try {
+      candidates.push(parseCheckpoint(row.checkpoint));
+    } catch {
+      // unparsable: the stream's own verification reports it
+    }
+  }
+  candidates.sort((a, b) => b.treeSize - a.treeSize);
+  const root = candidates.find((c) => verifyCheckpointSignature(c, keys).ok);
+  const coverage = new PurgeCoverage();
+  if (!root) return coverage;
+  const r = await db.$client.query<{ resource_id: string }>(
+    `SELECT resource_id FROM ledger_events
+      WHERE stream = $1 AND event_type = $2 AND resource_type = $3 AND seq <= $4 ORDER BY seq`,
+    [PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, root.treeSize],
+  );
+  for (const e of r.rows) coverage.add(e.resource_id);
+  return coverage;
 }
 
 /** The signed ledger heads stored in the database (unparsable ones are skipped: the stream checks report what they fail to prove). */

@@ -84,6 +84,17 @@ const EnvSchema = z.object({
     .string()
     .min(16, 'LEDGERFLOW_ALARM_WEBHOOK_SECRET must be at least 16 characters')
     .optional(),
+  /**
+   * The external witness: a directory (append-only, ideally on another host) the scheduled
+   * verification publishes signed ledger heads to and compares the live head with; unset: none.
+   */
+  LEDGERFLOW_WITNESS_DIR: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
+  /** Posture check: the latest published head must be at most this many hours old. */
+  LEDGERFLOW_WITNESS_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
   /** Posture check: the signing key must be rotated within this many days. */
   LEDGERFLOW_KEY_ROTATION_DAYS: z.coerce.number().int().positive().default(365),
   /** Searched for the `temporal` and `pip` executables. */

@@ -9,6 +9,7 @@ import { CompactRange, leafHash } from '../core/merkle';
 import { signerFrom, type PublicKeyInfo, type Signer } from '../core/signing';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
+import { PURGE_EVENT_STREAM, purgeEvents, toRanges } from '../ledger/purge-events';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
@@ -110,6 +111,16 @@ describe('verify catches a malicious DBA', () => {
       `INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason) VALUES ('clean', 5, 'run-1', 'retention')`,
     );
     await t.asOwner(`DELETE FROM ledger_payloads WHERE stream = 'clean' AND seq = 5`);
+    // Sanctioned: a chained purge event covers it, within a signed root of the purge stream.
+    const [purge] = purgeEvents(
+      { purgeRunId: 'run-1', dataClass: 'ledger_payloads', batchNo: 1 },
+      toRanges([{ stream: 'clean', seq: 5 }]),
+    );
+    await writerLedger.append(purge!.event, {
+      stream: PURGE_EVENT_STREAM,
+      idempotencyKey: purge!.idempotencyKey,
+    });
+    await writerLedger.checkpoint({ stream: PURGE_EVENT_STREAM });
     const r = await verify('clean');
     expect(r).toMatchObject({
       valid: true,

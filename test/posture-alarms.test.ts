@@ -72,6 +72,7 @@ beforeAll(async () => {
     db: sys.db,
     ledger: sys.ledger,
     signer: sys.signer,
+    witness: sys.witness,
     posture: { signingKeyFile: sys.signingKeyFile, webhook: { url, secret: SECRET } },
   });
 });
@@ -99,7 +100,7 @@ describe('postureCheck workflow: signed report and alarms', () => {
   it('stores a signed report that verifies as a ledger event', async () => {
     const r = await runPosture();
     expect(r.ok).toBe(true);
-    expect(r.summary).toEqual({ pass: 9, fail: 0, error: 0 });
+    expect(r.summary).toEqual({ pass: 10, fail: 0, error: 0 });
     const row = await t.asOwner<{ event_type: string; payload: SignedPostureReport }>(
       `SELECT e.event_type, p.payload FROM ledger_events e JOIN ledger_payloads p USING (stream, seq)
         WHERE e.stream = $1 AND e.seq = $2`,
@@ -107,7 +108,7 @@ describe('postureCheck workflow: signed report and alarms', () => {
     );
     const stored = row.rows[0]!;
     expect(stored.event_type).toBe(POSTURE_REPORT_EVENT);
-    expect(stored.payload.report.results.map((x) => x.status)).toEqual(Array(9).fill('pass'));
+    expect(stored.payload.report.results.map((x) => x.status)).toEqual(Array(10).fill('pass'));
     expect(stored.payload.signature.key_id).toBe(sys.signer.keyId);
     expect(verifyPostureReport(stored.payload, sys.signer.publicKey)).toBe(true);
     const forged = structuredClone(stored.payload);

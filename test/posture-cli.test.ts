@@ -19,6 +19,7 @@ beforeAll(async () => {
   temporal = await createTemporalTestEnv();
   sys = await healthySystem(t, temporal);
   process.env.DATABASE_URL = t.ownerUrl;
+  process.env.LEDGERFLOW_WITNESS_DIR = path.dirname(sys.witness.location);
   process.env.TEMPORAL_ADDRESS = inject('temporalAddress');
   delete process.env.LEDGERFLOW_PRINCIPAL;
 });

@@ -40,6 +40,7 @@ function ctx(over: Over = {}): ProbeContext {
     temporal: temporal.client,
     signer: sys.signer,
     signingKeyFile: sys.signingKeyFile,
+    witness: sys.witness,
     ...over,
     settings: PostureSettingsSchema.parse({ ...sys.settings, ...over.settings }),
   };
@@ -209,5 +210,31 @@ describe('posture controls against the live system', () => {
     expect(missing.detail).toBe('posture-no-such-schedule not installed');
     const noTemporal = await check('schedules-active', { temporal: undefined });
     expect(noTemporal.status).toBe('error');
+  });
+
+  it('a witness publication older than its window (with a newer live head) fails the witness control', async () => {
+    const fresh = await check('witness-published');
+    expect(fresh.status).toBe('pass');
+    const observed = fresh.evidence.observed as { last_published: { version: number; signed_at: string } };
+    expect(observed.last_published.version).toBeGreaterThan(0);
+    // The live head moves past the published one; the publication then ages past 24 h.
+    await sys.ledger.append(sampleEvent(), { idempotencyKey: 'witness-ageing' });
+    await sys.ledger.head();
+    const later = new Date(Date.parse(observed.last_published.signed_at) + 25 * 3_600_000).toISOString();
+    const aged = await check('witness-published', { now: later });
+    expect(aged.status).toBe('fail');
+    expect(aged.detail).toMatch(
+      new RegExp(
+        `^last published head version ${observed.last_published.version} was signed 25\\.0 h ago \\(window 24 h\\); the live head is version \\d+$`,
+      ),
+    );
+    expect(
+      (await check('witness-published', { now: later, settings: { witnessMaxAgeHours: 26 } })).status,
+    ).toBe('pass');
+    const none = await check('witness-published', { witness: undefined });
+    expect(none).toMatchObject({
+      status: 'fail',
+      detail: 'no witness configured (set LEDGERFLOW_WITNESS_DIR)',
+    });
   });
 });

@@ -53,16 +53,17 @@ it('the posture demo brings the embedded defaults into posture: every control pa
   expect(lines[0]).toMatch(/^retention policies: [1-9]\d* changed \(embedded defaults\)$/);
   expect(lines[1]).toMatch(/ created, .* created, .* created$/);
   expect(lines[2]).toMatch(/^chain verification: valid, \d+ events checked$/);
+  expect(lines[3]).toMatch(/^witness: head version \d+ published to .*ledger-heads\.log$/);
   const controls = lines.filter((l) => /^ {2}(PASS|FAIL|ERROR) /.test(l));
-  expect(controls).toHaveLength(9);
+  expect(controls).toHaveLength(10);
   expect(controls.filter((l) => !l.startsWith('  PASS'))).toEqual([]);
   expect(lines.find((l) => l.startsWith('posture '))).toMatch(
-    /^posture OK: 9 pass, 0 fail, 0 error; signed report at compliance#\d+/,
+    /^posture OK: 10 pass, 0 fail, 0 error; signed report at compliance#\d+/,
   );
 
   lines.length = 0;
   await postureScenario.run(ctx);
   expect(lines[0]).toBe('retention policies: 0 changed (embedded defaults)');
   expect(lines[1]).toMatch(/ unchanged, .* unchanged, .* unchanged$/);
-  expect(lines.find((l) => l.startsWith('posture '))).toMatch(/^posture OK: 9 pass/);
+  expect(lines.find((l) => l.startsWith('posture '))).toMatch(/^posture OK: 10 pass/);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -15,6 +15,8 @@ import { syncPolicies } from '../services/retention/policies';
 import { ensurePrincipal } from '../services/principals/principals';
 import { runChainVerification } from '../services/verification/chain-verification';
 import { recordVerification } from '../services/verification/record';
+import { publishHead } from '../services/witness/publish';
+import { directoryWitness, type WitnessStore } from '../services/witness/store';
 import type { TestDatabase } from './helpers';
 import type { TemporalTestEnv } from './temporal-helpers';
 
@@ -72,6 +74,8 @@ export interface HealthySystem {
   signingKeyFile: string;
   prefix: string;
   settings: PostureSettingsInput;
+  /** The external witness (a directory of its own), holding the head signed at setup. */
+  witness: WitnessStore;
   /** Records a real chain verification (success on an untampered ledger). */
   verifyNow(): Promise<void>;
   deleteSchedules(): Promise<void>;
@@ -109,7 +113,12 @@ export async function healthySystem(t: TestDatabase, temporal: TemporalTestEnv):
     );
   };
   await verifyNow();
+  const witnessDir = path.join(dataDir, 'witness');
+  mkdirSync(witnessDir);
+  const witness = directoryWitness(witnessDir);
+  await publishHead({ ledger, store: witness, trustedKeys: readPinnedKeys(config) });
   return {
+    witness,
     db,
     ledger,
     signer,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatTrustedKeys, signerFrom } from '../core/signing';
 import { exportBundle, verifyBundle } from '../ledger/bundle';
-import { readTrustedCheckpointFile, readTrustedHeadFile } from '../ledger/keys';
+import { readPinnedKeys, readTrustedCheckpointFile, readTrustedHeadFile } from '../ledger/keys';
 import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE } from '../ledger/purge-events';
 import { pythonVerdict } from './support/honest-bundle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
 import {
   createTestDatabase,
+  sampleEvent,
   type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
@@ -199,6 +200,18 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     ).toBe(0);
   });
 
+  it('right after a purge, an export verifies offline with the worker key: the purge signs a head over its events', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-purge-export-'));
+    try {
+      await exportBundle(t.connect('ledgerflow_reader'), path.join(root, 'b'));
+      const r = await verifyBundle(path.join(root, 'b'), { trustedKeys: readPinnedKeys(loadConfig()) });
+      expect(r.detail).toBeNull();
+      expect(r).toMatchObject({ valid: true, fault: null });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('after the purge, a bundle verifies offline in both verifiers once a signed root covers the purge events', async () => {
     const purgeEvents = await t.asOwner<{ resource_id: string }>(
       `SELECT resource_id FROM ledger_events WHERE stream = $1 AND event_type = $2 ORDER BY seq`,
@@ -223,12 +236,18 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
         result: { fault: 'payload missing', stream: unsigned.stream, firstBadSeq: unsigned.firstBadSeq },
       });
 
-      const { head } = await createLedger(db, { signer }).head();
+      // The purge already signed a head with the worker key; a new event makes this key sign the next.
+      const ours = createLedger(db, { signer });
+      await ours.append(sampleEvent(), { stream: 'after-purge', idempotencyKey: 'after-purge-1' });
+      const { head } = await ours.head();
       const headFile = path.join(root, 'head.txt');
       writeFileSync(headFile, head.text);
       await exportBundle(t.connect('ledgerflow_reader'), path.join(root, 'signed'));
+      // The purge's own head and checkpoints are signed by the worker key: trusted here as well.
+      const bothKeys = new Map([...readPinnedKeys(loadConfig()), ...trustedKeys]);
+      writeFileSync(keysFile, formatTrustedKeys([...bothKeys.values()]));
       const signed = await verifyBundle(path.join(root, 'signed'), {
-        trustedKeys,
+        trustedKeys: bothKeys,
         trustedHead: readTrustedHeadFile(headFile),
         trustedCheckpoint: readTrustedCheckpointFile(headFile),
       });

@@ -5,6 +5,7 @@ import { loadSigner, readPinnedKeys, trustPaths } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
 import type { ActivityDeps } from '../activities';
 import { alarmWebhook, type Config } from '../runtime/config';
+import { configuredWitness } from '../services/witness/store';
 import { createMetrics, type LedgerflowMetrics } from '../runtime/metrics';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
@@ -67,10 +68,14 @@ export async function startWorker(opts: {
       pinnedKeys: () => readPinnedKeys(opts.config),
       screeningMatcher: opts.config.screening,
       providers: opts.providers,
+      witness: configuredWitness(opts.config),
       posture: {
         signingKeyFile: trustPaths(opts.config).signingKeyFile,
         webhook: alarmWebhook(opts.config),
-        settings: { keyRotationDays: opts.config.LEDGERFLOW_KEY_ROTATION_DAYS },
+        settings: {
+          keyRotationDays: opts.config.LEDGERFLOW_KEY_ROTATION_DAYS,
+          witnessMaxAgeHours: opts.config.LEDGERFLOW_WITNESS_MAX_AGE_HOURS,
+        },
       },
       ...opts.hooks,
     },

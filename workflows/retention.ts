@@ -14,6 +14,7 @@ import {
 } from '../contracts/retention';
 import {
   ChainVerificationInputSchema,
+  type ChainVerificationResult,
   VerificationFailure,
   type ChainVerificationInput,
   type ChainVerificationWorkflow,
@@ -40,6 +41,20 @@ const { verifyLedgerChain, recordVerification } = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry,
 });
+
+const { witnessCheck, alarmRecord } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry,
+});
+
+/** Webhook deliveries: retried with backoff for about an hour, as in the posture check. */
+const { alarmDeliver } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 120 },
+});
+
+/** Patch: the verification then publishes to and compares with the external witness (when configured). */
+export const VERIFICATION_WITNESS_PATCH = 'verification-witness';
 
 /** Round limit of runs recorded before continue-as-new (they failed with TooManyRounds past it). */
 const LEGACY_MAX_ROUNDS = 2000;
@@ -126,11 +141,40 @@ export const chainVerification: ChainVerificationWorkflow = async (rawInput: Cha
   const input = validateInput(ChainVerificationInputSchema, rawInput);
   const result = await verifyLedgerChain({ streams: input.streams, full: input.full });
   const rec = await recordVerification({ result, requestedBy: input.requestedBy });
+  let witness: ChainVerificationResult['witness'];
+  if (patched(VERIFICATION_WITNESS_PATCH)) {
+    const w = await witnessCheck({ publish: result.ok });
+    if (w) {
+      const alarms: NonNullable<ChainVerificationResult['witness']>['alarms'] = [];
+      for (const change of w.changes) {
+        const d = await alarmRecord(change);
+        const delivered = await alarmDeliver(d).then(
+          (x) => x.delivered,
+          () => false,
+        );
+        alarms.push({ alarm_id: d.alarm_id, state: d.state, seq: d.ledger.seq, delivered });
+      }
+      witness = {
+        status: w.check.status,
+        detail: w.check.detail,
+        published: w.published,
+        recorded: w.recorded,
+        alarms,
+      };
+    }
+  }
   if (!result.ok) {
     const bad = result.streams.find((s) => !s.valid);
     throw ApplicationFailure.create({
       type: VerificationFailure.ChainVerificationFailed,
       message: `ledger verification failed: stream ${bad?.stream}: ${bad?.detail} (alert at compliance#${rec.alert?.seq})`,
+      nonRetryable: true,
+    });
+  }
+  if (witness && !['consistent', 'empty'].includes(witness.status)) {
+    throw ApplicationFailure.create({
+      type: VerificationFailure.WitnessCheckFailed,
+      message: `ledger witness check failed: ${witness.status}: ${witness.detail} (recorded at compliance#${witness.recorded.seq})`,
       nonRetryable: true,
     });
   }
@@ -140,5 +184,6 @@ export const chainVerification: ChainVerificationWorkflow = async (rawInput: Cha
     eventsChecked: result.eventsChecked,
     recorded: rec.recorded,
     alert: rec.alert,
+    ...(witness ? { witness } : {}),
   };
 };

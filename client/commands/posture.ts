@@ -6,6 +6,7 @@ import { loadSigner, trustPaths } from '../../ledger/keys';
 import { alarmWebhook } from '../../runtime/config';
 import { InputError } from '../../runtime/errors';
 import { runPostureCheck } from '../../services/posture/check';
+import { configuredWitness } from '../../services/witness/store';
 import { resolvePrincipal } from '../principals';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
@@ -50,12 +51,14 @@ export function register(program: Command): void {
               temporal,
               signingKeyFile: trustPaths(ctx.config).signingKeyFile,
               webhook: alarmWebhook(ctx.config),
+              witness: configuredWitness(ctx.config),
             },
             {
               requestedBy: principal.id,
               reportKey: `posture:cli:${randomUUID()}`,
               settings: {
                 keyRotationDays: ctx.config.LEDGERFLOW_KEY_ROTATION_DAYS,
+                witnessMaxAgeHours: ctx.config.LEDGERFLOW_WITNESS_MAX_AGE_HOURS,
                 schedules: SCHEDULE_NAMES.map((n) => scheduleId(n, opts.schedulePrefix)),
                 retentionSchedule: scheduleId('retention', opts.schedulePrefix),
               },

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { chainVerificationWorkflow } from '../../contracts/verification';
 import { executeWorkflow } from '../../contracts/workflow-ref';
 import { DEFAULT_RETENTION_CONFIG } from '../../core/retention';
 import { createLedger } from '../../ledger/ledger';
-import { loadSigner, trustPaths } from '../../ledger/keys';
+import { loadSigner, readPinnedKeys, trustPaths } from '../../ledger/keys';
 import { alarmWebhook } from '../../runtime/config';
 import { runPostureCheck } from '../../services/posture/check';
+import { publishHead, WitnessConflictError } from '../../services/witness/publish';
+import { directoryWitness } from '../../services/witness/store';
 import { requirePrincipal } from '../../services/principals/principals';
 import { syncPolicies } from '../../services/retention/policies';
 import { SCHEDULE_NAMES, installSchedules, scheduleId } from '../commands/schedules';
@@ -14,7 +18,7 @@ import type { DemoScenario } from './types';
 /**
  * Compliance posture on the embedded defaults: what an operator does after setup (`retention
  * policies --apply`, `schedules install`, one chain verification), then every control checked
- * against the live system as the demo's admin (the `ledgerflow posture` code path), one line per
+ * against the live system as the demo's admin, after publishing the signed head to the witness (the `ledgerflow posture` code path), one line per
  * control and the summary. A failing control is shown, not fatal: the signed report and any alarm
  * are in the ledger either way. Re-running changes no policy and leaves the schedules unchanged.
  */
@@ -37,6 +41,22 @@ export const postureScenario: DemoScenario = {
       args: [{ requestedBy: admin }],
     });
     log(`chain verification: ${verified.ok ? 'valid' : 'INVALID'}, ${verified.eventsChecked} events checked`);
+    // The embedded default keeps the witness in the data dir: outside the database (what a DBA can
+    // rewrite), not outside this host; production points LEDGERFLOW_WITNESS_DIR elsewhere.
+    const witnessDir = config.LEDGERFLOW_WITNESS_DIR ?? path.join(config.dataDir, 'witness');
+    mkdirSync(witnessDir, { recursive: true });
+    const witness = directoryWitness(witnessDir);
+    const pub = await publishHead({ ledger, store: witness, trustedKeys: readPinnedKeys(config) }).catch(
+      (err: Error) => {
+        if (!(err instanceof WitnessConflictError)) throw err;
+        log(`witness: ${err.message}`);
+        return null;
+      },
+    );
+    if (pub)
+      log(
+        `witness: head version ${pub.head.version} ${pub.published ? 'published to' : 'already in'} ${witness.location}`,
+      );
     const out = await runPostureCheck(
       {
         ledger,
@@ -44,12 +64,14 @@ export const postureScenario: DemoScenario = {
         temporal: client,
         signingKeyFile: trustPaths(config).signingKeyFile,
         webhook: alarmWebhook(config),
+        witness,
       },
       {
         requestedBy: principal.id,
         reportKey: `posture:demo:${randomUUID()}`,
         settings: {
           keyRotationDays: config.LEDGERFLOW_KEY_ROTATION_DAYS,
+          witnessMaxAgeHours: config.LEDGERFLOW_WITNESS_MAX_AGE_HOURS,
           schedules: SCHEDULE_NAMES.map((n) => scheduleId(n, schedulePrefix)),
           retentionSchedule: scheduleId('retention', schedulePrefix),
         },

@@ -10,6 +10,9 @@ export const AlarmKindSchema = z.enum([
   'purge_failed',
   'key_age',
   'posture_failed',
+  'witness_fork',
+  'witness_rollback',
+  'witness_bad_record',
 ]);
 export type AlarmKind = z.infer<typeof AlarmKindSchema>;
 
@@ -105,6 +108,27 @@ export function verificationConditions(
     ];
   }
   return [];
+}
+
+/** The alarm kinds the witness comparison raises. */
+export const WITNESS_ALARM_KINDS = ['witness_fork', 'witness_rollback', 'witness_bad_record'] as const;
+
+/** The witness alarm the last witness comparison implies (none when it was consistent or empty). */
+export function witnessConditions(
+  last: { status: string; detail: string; seq: number } | null,
+): AlarmCondition[] {
+  const kind = (
+    { fork: 'witness_fork', rollback: 'witness_rollback', bad_witness: 'witness_bad_record' } as const
+  )[last?.status as 'fork' | 'rollback' | 'bad_witness'];
+  if (!last || !kind) return [];
+  return [
+    {
+      alarm_id: kind,
+      kind,
+      severity: 'critical',
+      detail: `${last.detail} (witness check at compliance#${last.seq})`,
+    },
+  ];
 }
 
 /** Fire what holds and is not open; resolve what is open and no longer holds. */

@@ -11,6 +11,8 @@ export const PostureSettingsSchema = z
     keyRotationDays: z.number().positive().default(365),
     /** Principals and API keys with no recorded use for this many days are flagged. */
     unusedDays: z.number().positive().default(90),
+    /** The latest head published to the witness must be at most this old (unless it is the live head). */
+    witnessMaxAgeHours: z.number().positive().default(24),
     /** Temporal schedule ids that must be installed and not paused. */
     schedules: z
       .array(z.string().min(1))

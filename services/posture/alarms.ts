@@ -3,6 +3,7 @@ import {
   planAlarmChanges,
   verificationConditions,
   volumeDropConditions,
+  witnessConditions,
   type AlarmChange,
   type AlarmCondition,
   type AlarmKind,
@@ -14,7 +15,13 @@ import { COMPLIANCE_STREAM } from '../../core/retention/types';
 import type { EventContext } from '../../core/audit-event';
 import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
-import { probeSchedules, signingKeyCreatedAt, streamVolumes, verificationSignals } from './signals';
+import {
+  lastWitnessCheck,
+  probeSchedules,
+  signingKeyCreatedAt,
+  streamVolumes,
+  verificationSignals,
+} from './signals';
 
 export const ALARM_FIRED_EVENT = 'alarm.fired';
 export const ALARM_RESOLVED_EVENT = 'alarm.resolved';
@@ -129,6 +136,8 @@ export async function alarmConditions(input: AlarmSignalsInput): Promise<AlarmCo
       severity: 'warning',
       detail: `signing key is ${Math.floor(daysBetween(key.created_at, asOf))} days old (rotate within ${s.keyRotationDays})`,
     });
+  // Raised by the scheduled verification; held open here until a later comparison is clean.
+  out.push(...witnessConditions(await lastWitnessCheck(db)));
   for (const f of input.postureFailures)
     out.push({ alarm_id: `posture:${f.id}`, kind: 'posture_failed', severity: 'critical', detail: f.detail });
   return out;
@@ -141,6 +150,20 @@ export async function planAlarms(input: AlarmSignalsInput): Promise<AlarmChange[
   const seqOf = new Map(latest.map((e) => [e.alarm_id, e.seq]));
   const open = latest
     .filter((e) => e.event_type === ALARM_FIRED_EVENT)
+    .map((e) => ({ alarm_id: e.alarm_id, kind: e.kind, fired_seq: e.seq }));
+  return planAlarmChanges(conditions, open, (id) => seqOf.get(id) ?? 0);
+}
+
+/** The firings and resolutions `conditions` imply for the alarms of `kinds` only (others left alone). */
+export async function planAlarmsOfKinds(
+  db: Database,
+  conditions: AlarmCondition[],
+  kinds: readonly AlarmKind[],
+): Promise<AlarmChange[]> {
+  const latest = await latestAlarmEvents(db);
+  const seqOf = new Map(latest.map((e) => [e.alarm_id, e.seq]));
+  const open = latest
+    .filter((e) => e.event_type === ALARM_FIRED_EVENT && kinds.includes(e.kind))
     .map((e) => ({ alarm_id: e.alarm_id, kind: e.kind, fired_seq: e.seq }));
   return planAlarmChanges(conditions, open, (id) => seqOf.get(id) ?? 0);
 }

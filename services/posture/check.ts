@@ -8,6 +8,7 @@ import { planAlarms, recordAlarmChange, type AlarmDelivery } from './alarms';
 import { recordPostureReport, type RecordedReport } from './report';
 import { runPosture } from './run';
 import { deliverAlarm, type AlarmWebhook } from './webhook';
+import type { WitnessStore } from '../witness/store';
 
 export interface PostureCheckDeps {
   ledger: Ledger;
@@ -15,6 +16,8 @@ export interface PostureCheckDeps {
   temporal?: Client;
   signingKeyFile?: string;
   webhook?: AlarmWebhook;
+  /** The external witness the witness control reads. */
+  witness?: WitnessStore;
 }
 
 export interface PostureCheckOutcome {
@@ -37,7 +40,15 @@ export async function runPostureCheck(
   const db = deps.ledger.db;
   const now = new Date().toISOString();
   const report = await runPosture(
-    { db, settings, now, temporal: deps.temporal, signer: deps.signer, signingKeyFile: deps.signingKeyFile },
+    {
+      db,
+      settings,
+      now,
+      temporal: deps.temporal,
+      signer: deps.signer,
+      signingKeyFile: deps.signingKeyFile,
+      witness: deps.witness,
+    },
     { requestedBy: input.requestedBy },
   );
   const actor = { type: 'user' as const, id: input.requestedBy };

@@ -4,6 +4,7 @@ import type { PostureSettings } from '../../core/posture/settings';
 import type { JsonValue } from '../../core/json-value';
 import type { Signer } from '../../core/signing';
 import type { Database } from '../../db/client';
+import type { WitnessStore } from '../witness/store';
 
 /** What a probe may look at: the live database, Temporal, the signing key, the clock. */
 export interface ProbeContext {
@@ -16,6 +17,8 @@ export interface ProbeContext {
   /** The ledger's signer (its key id) and the key file whose age is checked. */
   signer?: Pick<Signer, 'keyId'>;
   signingKeyFile?: string;
+  /** The external witness (LEDGERFLOW_WITNESS_DIR); absent: the witness control fails. */
+  witness?: WitnessStore;
 }
 
 /**

@@ -3,6 +3,7 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { StreamVolume } from '../../core/posture/alarms';
 import { COMPLIANCE_STREAM } from '../../core/retention/types';
 import type { Database } from '../../db/client';
+import { WITNESS_CHECKED_EVENT } from '../../core/witness';
 
 /** Live signals read by the controls and the alarms (database, key file, Temporal). */
 
@@ -101,4 +102,21 @@ export async function probeSchedules(client: Client, ids: string[]): Promise<Sch
     }
   }
   return out;
+}
+
+/** The latest witness comparison recorded in the ledger by the scheduled verification, or null. */
+export async function lastWitnessCheck(
+  db: Database,
+): Promise<{ status: string; detail: string; seq: number; at: string } | null> {
+  const r = await db.$client.query<{ status: string | null; detail: string | null; seq: string; at: string }>(
+    `SELECT p.payload->>'status' AS status, p.payload->>'detail' AS detail, e.seq,
+            to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+       FROM ledger_events e LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
+      WHERE e.stream = $1 AND e.event_type = $2 ORDER BY e.seq DESC LIMIT 1`,
+    [COMPLIANCE_STREAM, WITNESS_CHECKED_EVENT],
+  );
+  const row = r.rows[0];
+  return row
+    ? { status: row.status ?? 'unknown', detail: row.detail ?? '', seq: Number(row.seq), at: row.at }
+    : null;
 }

@@ -1,4 +1,5 @@
 import { foldDigests, signPurgeCertificate } from '../../core/retention/certificate';
+import { createHead } from '../../ledger/head';
 import { COMPLIANCE_STREAM, type ClassPurgeSummary, type PurgeCertificate } from '../../core/retention/types';
 import type { Signer } from '../../core/signing';
 import type { Database } from '../../db/client';
@@ -17,7 +18,7 @@ export interface IssueCertificateInput {
 /**
  * Builds the purge certificate from the committed batch records (not from what a worker
  * believes it did, so a crash cannot skew it), signs it with Ed25519 and writes it to the
- * ledger as `retention.purge_certificate`. Idempotent per purge run.
+ * ledger as `retention.purge_certificate`, then signs a ledger head over it. Idempotent per purge run.
  */
 export async function issuePurgeCertificate(
   deps: { db: Database; ledger: Ledger; signer: Signer },
@@ -82,5 +83,8 @@ export async function issuePurgeCertificate(
     },
     { stream: COMPLIANCE_STREAM, idempotencyKey },
   );
+  // A signed root over the purge events, so the purged payloads are provable right away (an
+  // export or a full verify needs no hand-made head first).
+  await createHead(deps.ledger.db, deps.signer);
   return { stream: r.stream, seq: r.seq, keyId: deps.signer.keyId, totals: certificate.totals };
 }

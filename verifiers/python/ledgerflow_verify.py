@@ -521,6 +521,43 @@ def check_head_chain(heads, trusted_head):
     return None
 
 
+def witness_anchor(path, keys):
+    """Reads a witness log (spec: Witness log, steps 1-3). Returns (text of the highest published
+    head or None, fault or None); the head then anchors the bundle like --trusted-checkpoint."""
+    try:
+        text = open(path, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError):
+        raise CannotRun("cannot read %s" % path)
+    starts = [m.start() for m in re.finditer(r"^ledgerflow-head/1$", text, re.M)]
+    if text and (not starts or starts[0] != 0):
+        starts.insert(0, 0)
+    records = [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+
+    def bad(detail):
+        return None, fault(None, None, "witness record bad", detail)
+
+    by_version = {}
+    for i, r in enumerate(records, 1):
+        try:
+            h = parse_head(r)
+        except ValueError as e:
+            return bad("witness record %d is malformed: %s" % (i, e))
+        if not signed_by_trusted(h["body"], h["sigs"], keys):
+            return bad("witness record %d (head version %d): signature invalid" % (i, h["version"]))
+        if h["version"] in by_version and by_version[h["version"]][1] != r:
+            return bad("witness record %d: a second, different head of version %d" % (i, h["version"]))
+        by_version[h["version"]] = (h, r)
+    versions = sorted(by_version)
+    for a, b in zip(versions, versions[1:]):
+        ha, hb = by_version[a][0], by_version[b][0]
+        if b == a + 1 and hb["previous"] != hashlib.sha256(ha["body"].encode("utf-8")).hexdigest():
+            return bad("published head version %d does not chain to version %d" % (b, a))
+        now = {s: n for s, n, _ in hb["streams"]}
+        if any(s not in now or now[s] < n for s, n, _ in ha["streams"]):
+            return bad("published head version %d drops or shrinks a stream of version %d" % (b, a))
+    return (by_version[versions[-1]][1] if versions else None), None
+
+
 def recomputes(prev, seq, row):
     return sha256(prev, seq.to_bytes(8, "big"), row["env"], row["digest"]) == row["hash"]
 
@@ -715,6 +752,7 @@ def main(argv):
     p.add_argument("bundle")
     p.add_argument("--trusted-keys", required=True)
     p.add_argument("--trusted-checkpoint")
+    p.add_argument("--witness", help="a witness log (ledger-heads.log): its records are checked and its latest head anchors the bundle")
     p.add_argument("--json", action="store_true")
     try:
         args = p.parse_args(argv)
@@ -728,7 +766,16 @@ def main(argv):
                 anchor = open(args.trusted_checkpoint, encoding="utf-8").read()
             except (OSError, UnicodeDecodeError):
                 raise CannotRun("cannot read %s" % args.trusted_checkpoint)
-        out = verify(args.bundle, keys, anchor)
+        witness_fault = None
+        if args.witness:
+            if args.trusted_checkpoint:
+                raise CannotRun("--witness and --trusted-checkpoint are exclusive")
+            anchor, witness_fault = witness_anchor(args.witness, keys)
+        if witness_fault:
+            out = {"valid": False, "stream": None, "eventsChecked": 0, "firstBadSeq": None,
+                   "fault": witness_fault["fault"], "detail": witness_fault["detail"], "streams": [], "warnings": []}
+        else:
+            out = verify(args.bundle, keys, anchor)
     except CannotRun as e:
         sys.stderr.write("ledgerflow_verify: %s\n" % e)
         return 2

@@ -8,6 +8,7 @@ import { retentionCoverage } from './retention-coverage';
 import { schedulesActive } from './schedules-active';
 import { signingKeyRotation } from './signing-key-rotation';
 import { verificationRecent } from './verification-recent';
+import { witnessPublished } from './witness-published';
 
 /** Every posture control, in report order. A new control is one file in this folder plus one line here. */
 export const CONTROLS: PostureControl[] = [
@@ -20,4 +21,5 @@ export const CONTROLS: PostureControl[] = [
   signingKeyRotation,
   dormantAccess,
   schedulesActive,
+  witnessPublished,
 ];
