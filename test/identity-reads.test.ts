@@ -137,6 +137,15 @@ describe('every CLI read is authorized in one place', () => {
     },
   );
 
+  it('the "verify" shortcut is checked as "ledger verify" (--as passed through)', async () => {
+    expect((await run(['verify'])).err.trim()).toMatch(/^denied: no acting principal/);
+    const lacking = await run(['verify', '--as', 'only-reviewer']);
+    expect(lacking.err.trim()).toMatch(/^denied: principal "only-reviewer" may not ledger\.verify/);
+    const ok = await run(['verify', '--json', '--as', 'only-auditor']);
+    expect(ok.err).not.toMatch(/denied/);
+    expect(JSON.parse(ok.out)).toMatchObject({ valid: true });
+  });
+
   it.each(READS)(
     '$cmd: runs for a role allowed $action, and a recorded read is a ledger event first',
     async (r) => {
