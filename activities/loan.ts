@@ -19,8 +19,11 @@ import {
 } from '../services/loans/errors';
 import { createPartyScreening, type ScreenName } from '../services/loans/party-screening';
 import { createLoanRecords } from '../services/loans/records';
-import type { LoanStep } from '../services/loans/step';
+import type { LoanStep, StepOf } from '../services/loans/step';
+import { PrincipalError } from '../services/principals/authorization';
+import { requirePrincipal } from '../services/principals/principals';
 import { activityAuditContext, attemptEventKey, businessEventKey } from './audit-context';
+import { UNAUTHORIZED_START, workflowInitiator } from './initiator';
 import { createHistoryArchiveActivities } from './history-archive';
 
 export interface LoanActivityDeps {
@@ -33,11 +36,15 @@ export interface LoanActivityDeps {
   screenName: ScreenName;
 }
 
-/** The running activity's step, for the loan services. */
-function stepOf(name: string): LoanStep {
+/**
+ * The running activity's step, for the loan services: its events' actor is the workflow (by id;
+ * the run id is in the context) acting for `initiator`, the principal whose start is on record.
+ */
+function stepOf(name: string, initiator: string): LoanStep {
   const ctx = Context.current();
   return {
-    auditContext: () => activityAuditContext(name),
+    auditContext: () => ({ ...activityAuditContext(name), initiated_by: initiator }),
+    actor: { type: 'workflow', id: ctx.info.workflowExecution?.workflowId ?? 'loanOrigination' },
     businessKey: () => businessEventKey(name),
     attemptKey: () => attemptEventKey(name),
     workflowType: ctx.info.workflowType ?? 'loanOrigination',
@@ -84,33 +91,65 @@ async function adapt<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A reviewer named by a review Update is re-checked where its decision is written: a known, active
+ * principal allowed loan.review, not the initiator (an Update sent through a raw Temporal client
+ * cannot record a decision under the name of someone who may not take it).
+ */
+async function checkReviewer(db: Database, reviewerId: string, initiator: string): Promise<void> {
+  try {
+    await requirePrincipal(db, reviewerId, 'loan.review');
+  } catch (err) {
+    if (!(err instanceof PrincipalError)) throw err;
+    throw ApplicationFailure.create({ type: UNAUTHORIZED_START, message: err.message, nonRetryable: true });
+  }
+  if (reviewerId === initiator)
+    throw ApplicationFailure.create({
+      type: UNAUTHORIZED_START,
+      message: 'the reviewer is the principal who submitted the application',
+      nonRetryable: true,
+    });
+}
+
 /** Activities of the loanOrigination workflow and the history archiver. */
 export function createLoanActivities(deps: LoanActivityDeps) {
   const records = createLoanRecords(deps);
   const screening = createPartyScreening(deps);
+  /** Steps acting for the workflow's authorized initiator (which `claimed`, when given, must be). */
+  const as = async (claimed?: string): Promise<StepOf> => {
+    const initiator = await workflowInitiator(deps.db, claimed);
+    return (name) => stepOf(name, initiator);
+  };
   return {
     fetchCompanyRegistry: (input: Parameters<typeof fetchCompanyRegistry>[2]) =>
-      adapt(() => fetchCompanyRegistry(deps, stepOf, input)),
+      adapt(async () => fetchCompanyRegistry(deps, await as(), input)),
     openCreditInquiry: (input: Parameters<typeof openCreditInquiry>[2]) =>
-      adapt(() => openCreditInquiry(deps, stepOf, input)),
+      adapt(async () => openCreditInquiry(deps, await as(), input)),
     cancelCreditInquiry: (input: Parameters<typeof cancelCreditInquiry>[2]) =>
-      adapt(() => cancelCreditInquiry(deps, stepOf, input)),
+      adapt(async () => cancelCreditInquiry(deps, await as(), input)),
     screenParties: (input: Parameters<typeof screening.screenParties>[1]) =>
-      adapt(() => screening.screenParties(stepOf, input)),
-    recordLoanReceived: (input: Parameters<typeof records.recordLoanReceived>[1]) =>
-      records.recordLoanReceived(stepOf, input),
-    recordRulesEvaluated: (input: Parameters<typeof records.recordRulesEvaluated>[1]) =>
-      records.recordRulesEvaluated(stepOf, input),
-    requestReview: (input: Parameters<typeof records.requestReview>[1]) =>
-      records.requestReview(stepOf, input),
-    recordReviewEscalated: (input: Parameters<typeof records.recordReviewEscalated>[1]) =>
-      records.recordReviewEscalated(stepOf, input),
-    recordReviewDecision: (input: Parameters<typeof records.recordReviewDecision>[1]) =>
-      records.recordReviewDecision(stepOf, input),
-    recordFinalDecision: (input: Parameters<typeof records.recordFinalDecision>[1]) =>
-      records.recordFinalDecision(stepOf, input),
-    recordLoanFailed: (input: Parameters<typeof records.recordLoanFailed>[1]) =>
-      records.recordLoanFailed(stepOf, input),
+      adapt(async () => screening.screenParties(await as(), input)),
+    recordLoanReceived: async (input: Parameters<typeof records.recordLoanReceived>[1]) =>
+      records.recordLoanReceived(await as(input.requestedBy), input),
+    recordRulesEvaluated: async (input: Parameters<typeof records.recordRulesEvaluated>[1]) =>
+      records.recordRulesEvaluated(await as(), input),
+    requestReview: async (input: Parameters<typeof records.requestReview>[1]) =>
+      records.requestReview(await as(input.requestedBy), input),
+    recordReviewEscalated: async (input: Parameters<typeof records.recordReviewEscalated>[1]) =>
+      records.recordReviewEscalated(await as(), input),
+    recordReviewDecision: async (input: Parameters<typeof records.recordReviewDecision>[1]) => {
+      const initiator = await workflowInitiator(deps.db);
+      await checkReviewer(deps.db, input.review.reviewerId, initiator);
+      return records.recordReviewDecision((name) => stepOf(name, initiator), input);
+    },
+    recordFinalDecision: async (input: Parameters<typeof records.recordFinalDecision>[1]) => {
+      const initiator = await workflowInitiator(deps.db);
+      const by = input.decision.decidedBy;
+      if (by.type === 'reviewer') await checkReviewer(deps.db, by.id, initiator);
+      return records.recordFinalDecision((name) => stepOf(name, initiator), input);
+    },
+    recordLoanFailed: async (input: Parameters<typeof records.recordLoanFailed>[1]) =>
+      records.recordLoanFailed(await as(), input),
     ...createHistoryArchiveActivities(deps),
   };
 }

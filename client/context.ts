@@ -6,6 +6,7 @@ import { loadSigner } from '../ledger/keys';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
+import { authorizeRead } from './command-authority';
 import { info } from './output';
 import { installRuntimeLogger } from '../worker/create-worker';
 import { connectTemporalClient } from './temporal';
@@ -67,6 +68,7 @@ export async function withContext<T>(
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE));
       },
     };
+    await authorizeRead(ctx);
     return await fn(ctx);
   } finally {
     await client?.connection.close().catch(() => undefined);

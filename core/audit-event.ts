@@ -28,6 +28,8 @@ export const EventContextSchema = z
     step: id(200),
     attempt: z.number().int().positive(),
     correlation_id: id(200),
+    /** The principal whose authorized start this workflow event acts for (activities only). */
+    initiated_by: id(200),
     request: z
       .object({
         source: z.enum(['cli', 'api', 'worker', 'schedule', 'script']),

@@ -74,6 +74,10 @@ const MUST: Array<[Role, Action, boolean]> = [
   ['admin', 'events.emit', false],
   ['operator', 'schedule.manage', true],
   ['reviewer', 'schedule.manage', false],
+  ['operator', 'audit.read', false],
+  ['emitter', 'ledger.verify', false],
+  ['reviewer', 'principal.read', false],
+  ['auditor', 'loan.read', true],
 ];
 
 let t: TestDatabase;
@@ -104,13 +108,16 @@ describe('CLI role matrix', () => {
   it('a command is authorized by an action exactly when it takes --as (so LEDGERFLOW_PRINCIPAL applies)', () => {
     for (const [cmd, options] of commands) {
       const authority = COMMAND_AUTHORITY[cmd];
-      expect(options.includes('--as'), cmd).toBe(Boolean(authority && 'action' in authority));
+      expect(options.includes('--as'), cmd).toBe(
+        Boolean(authority && ('action' in authority || 'read' in authority)),
+      );
     }
   });
 
   it('each command runs authorize() against the stored principal of every role, active or not', async () => {
-    for (const [cmd, authority] of Object.entries(COMMAND_AUTHORITY)) {
-      if (!('action' in authority)) continue;
+    for (const [cmd, entry] of Object.entries(COMMAND_AUTHORITY)) {
+      if ('local' in entry) continue;
+      const authority = { action: 'action' in entry ? entry.action : entry.read };
       for (const role of ROLES) {
         const result = await requirePrincipal(db, `only-${role}`, authority.action).then(
           () => 'allowed',

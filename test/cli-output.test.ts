@@ -39,7 +39,10 @@ describe('--out and output for scripts', () => {
   });
 
   it('tables carry no ANSI colour when stdout is not a terminal', async () => {
-    const r = await cli(['principals', 'list']);
+    await t.asOwner(
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('aud-1', 'Auditor', '{auditor}', 'test')`,
+    );
+    const r = await cli(['principals', 'list', '--as', 'aud-1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('\u001b[');
   });

@@ -58,7 +58,10 @@ describe('ledgerflow CLI', () => {
 
   it('db migrate is idempotent and events list prints JSON', async () => {
     expect((await cli(['db', 'migrate'])).code).toBe(0);
-    const r = await cli(['events', 'list', '--json']);
+    await t.asOwner(
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('aud-1', 'Auditor', '{auditor}', 'test')`,
+    );
+    const r = await cli(['events', 'list', '--json', '--as', 'aud-1']);
     expect(r.code, r.stderr).toBe(0);
     expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
   });

@@ -41,7 +41,7 @@ const lines = (n: number, from = 0) =>
 beforeAll(async () => {
   t = await createTestDatabase();
   await t.asOwner(
-    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('script-1', 'Import script', '{operator}', 'test')`,
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('script-1', 'Import script', '{operator,auditor}', 'test')`,
   );
   dir = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-cli-'));
 });
@@ -136,10 +136,15 @@ describe('ledgerflow ledger CLI', () => {
         DATABASE_URL: 'postgres://x:y@127.0.0.1:1/unreachable',
       });
       expect(ok.code).toBe(0);
-      expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, eventsChecked: 21, manifestOk: true });
+      expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, eventsChecked: 22, manifestOk: true }); // 21 + the export's read record
 
       const events = readFileSync(path.join(dir, 'bundle/events.jsonl'), 'utf8').split('\n');
-      events[6] = (events[6] as string).replace('"outcome":"success"', '"outcome":"denied"');
+      // The export's own read record (stream access) is in the bundle too: find default's seq 7.
+      const i = events.findIndex((l) => {
+        const e = (l ? JSON.parse(l) : {}) as { stream?: string; seq?: number };
+        return e.stream === 'default' && e.seq === 7;
+      });
+      events[i] = (events[i] as string).replace('"outcome":"success"', '"outcome":"denied"');
       writeFileSync(path.join(dir, 'bundle/events.jsonl'), events.join('\n'));
       const bad = await cli(['ledger', 'verify-bundle', 'bundle', '--trusted-keys', 'keys.txt', '--json']);
       expect(bad.code).toBe(1);

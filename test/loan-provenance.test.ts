@@ -70,7 +70,10 @@ describe('provenance: archived history, sealed digest, replay, joined timeline',
         expect(scheduled?.detail).toMatch(/recordFinalDecision/);
       }
 
-      const shown = await cli(['history', 'show', 'app-prov', '--json']);
+      await env.t.asOwner(
+        `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('aud-1', 'Auditor', '{auditor}', 'test')`,
+      );
+      const shown = await cli(['history', 'show', 'app-prov', '--json', '--as', 'aud-1']);
       expect(shown.code, shown.stderr).toBe(0);
       const json = JSON.parse(shown.stdout) as {
         entries: Array<{ source: string }>;
@@ -79,7 +82,7 @@ describe('provenance: archived history, sealed digest, replay, joined timeline',
       expect(new Set(json.entries.map((e) => e.source))).toEqual(new Set(['temporal', 'ledger']));
       expect(json.archived.digest).toBe(row!.digest_sha256);
 
-      const replayed = await cli(['history', 'replay', 'app-prov']);
+      const replayed = await cli(['history', 'replay', 'app-prov', '--as', 'aud-1']);
       expect(replayed.code, replayed.stderr).toBe(0);
       expect(replayed.stderr).toMatch(/replay ok/);
 

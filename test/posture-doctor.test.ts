@@ -8,6 +8,9 @@ let ledger: Ledger;
 beforeAll(async () => {
   t = await createTestDatabase();
   ledger = createLedger(t.connect());
+  await t.asOwner(
+    `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('doctor-ops', 'Ops', '{operator}', 'test')`,
+  );
 });
 afterAll(() => t?.drop());
 
@@ -15,7 +18,7 @@ const cli = createCli(() => ({
   env: {
     DATABASE_URL: t.ownerUrl,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
-    LEDGERFLOW_PRINCIPAL: undefined,
+    LEDGERFLOW_PRINCIPAL: 'doctor-ops',
   },
 }));
 

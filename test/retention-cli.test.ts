@@ -68,11 +68,11 @@ describe('retention CLI', () => {
       'alice',
     ]);
     expect(usage.code).toBe(2);
-    const list = await cli(['hold', 'list', '--json']);
+    const list = await cli(['hold', 'list', '--json', '--as', 'alice']);
     expect(JSON.parse(list.stdout)).toHaveLength(1);
     const ok = await cli(['hold', 'release', holdId, '--as', 'bob', '--reason', 'closed']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse((await cli(['hold', 'list', '--json'])).stdout)).toHaveLength(0);
+    expect(JSON.parse((await cli(['hold', 'list', '--json', '--as', 'alice'])).stdout)).toHaveLength(0);
   }, 90_000);
 
   it('retention policies --apply, a too-short policy rejected, dry run', async () => {

@@ -47,6 +47,8 @@ function devEnv(): NodeJS.ProcessEnv {
     LEDGERFLOW_PG_PORT: String(ports.pg),
     LEDGERFLOW_TEMPORAL_PORT: String(ports.temporal),
     LEDGERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
+    // The admin the first `dev` adds: reads act as a principal too.
+    LEDGERFLOW_PRINCIPAL: 'admin',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createProgram } from '../cli';
+import { applyCommandAuthority } from '../command-authority';
 import * as dev from './dev';
 import * as worker from './worker';
 import * as demo from './demo';
@@ -53,6 +54,7 @@ export const MODULES: Record<string, { register(program: Command): void }> = {
 /** Registers every command on `program`. */
 export function registerAll(program: Command): void {
   for (const m of Object.values(MODULES)) m.register(program);
+  applyCommandAuthority(program);
 }
 
 /** The whole `ledgerflow` program, every command registered. */

@@ -5,6 +5,10 @@ interface CommandModule {
   register(program: Command): void;
 }
 
+interface AuthorityModule {
+  applyCommandAuthority(program: Command): void;
+}
+
 /**
  * Every top-level command: its name, its one-line description (for `ledgerflow --help`) and its
  * module, loaded only when the command runs, so start-up loads one command's dependencies, not
@@ -123,6 +127,8 @@ export function registerFor(program: Command, argv: readonly string[]): void {
   const command = COMMANDS.find((c) => c.name === name);
   if (command) {
     command.load().register(program);
+    // Loaded with the command (it loads the principal checks), not for top-level help.
+    (require('../command-authority') as AuthorityModule).applyCommandAuthority(program);
     return;
   }
   for (const c of COMMANDS) program.command(c.name).description(c.description);

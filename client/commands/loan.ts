@@ -66,7 +66,7 @@ export function register(program: Command): void {
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           const client = await ctx.temporal();
           const r = await submitLoanApplication(
-            { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
+            { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, ledger: ctx.ledger() },
             raw,
             (await resolvePrincipal(ctx, opts.as, 'loan.start')).id,
           );

@@ -5,6 +5,7 @@ import { PROVENANCE_STREAM } from '../../core/loan';
 import { workflowHistories } from '../../db/schema';
 import type { Ledger } from '../../ledger/ledger';
 import { historyToJSON } from './history-json';
+import { authorizedInitiator } from '../principals/workflow-starts';
 
 const CLOSE_EVENTS = [
   'workflowExecutionCompletedEventAttributes',
@@ -74,6 +75,8 @@ export async function archiveWorkflowRun(
       created: false,
     };
   }
+  // The archived run acts for the principal whose start of it is on record, if any.
+  const initiator = await authorizedInitiator(db, workflowId, desc.type);
   // Seal first (idempotent key), then store: a crash in between is repaired by the next attempt.
   const sealed = await ledger.append(
     {
@@ -88,6 +91,7 @@ export async function archiveWorkflowRun(
         run_id: desc.runId,
         workflow_type: desc.type,
         step: 'history.archived',
+        ...(initiator ? { initiated_by: initiator } : {}),
         request: { source },
       },
       payload: {

@@ -22,6 +22,8 @@ import { LoanApplicationFileSchema, type LoanApplicationFile } from '../../core/
 import type { Database } from '../../db/client';
 import { loanApplications } from '../../db/schema';
 import { requirePrincipal } from '../principals/principals';
+import { recordWorkflowStart } from '../principals/workflow-starts';
+import { createLedger, type Ledger } from '../../ledger/ledger';
 
 /** A request about an application that its state does not allow (e.g. reviewing a decided one). */
 export class LoanStateError extends Error {
@@ -60,6 +62,8 @@ export interface LoanDeps {
   db: Database;
   client: Client;
   taskQueue: string;
+  /** Where the authorized start is recorded (default: a ledger over `db`, without checkpoint signing). */
+  ledger?: Ledger;
 }
 
 /**
@@ -117,6 +121,13 @@ export async function submitLoanApplication(
     termMonths: file.loan.termMonths,
     ...options,
   };
+  // The starter is bound to the workflow before it starts: its activities act for this principal.
+  await recordWorkflowStart(deps.ledger ?? createLedger(deps.db), {
+    principalId: principal.id,
+    action: 'loan.start',
+    workflowId: file.applicationId,
+    workflowType: loanOriginationWorkflow.name,
+  });
   let handle: WorkflowHandle<LoanOriginationWorkflow>;
   let runId: string;
   let duplicate = inserted.length === 0;

@@ -45,7 +45,7 @@ export async function storeEnrichmentRecord(
   await ledger.append(
     {
       event_type: 'loan.enrichment_recorded',
-      actor: { type: 'workflow', id: step.workflowType },
+      actor: step.actor,
       resource: { type: 'loan_application', id: record.applicationId },
       action: 'enrich',
       outcome: 'success',

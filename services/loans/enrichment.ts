@@ -182,7 +182,7 @@ export async function cancelCreditInquiry(
     deps.ledger.append(
       {
         event_type: 'loan.credit_inquiry_cancelled',
-        actor: { type: 'workflow', id: step.workflowType },
+        actor: step.actor,
         resource: { type: 'loan_application', id: input.applicationId },
         action: 'compensate',
         outcome: 'success',

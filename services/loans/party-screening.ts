@@ -107,7 +107,7 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
           kind: 'person',
           subjectId: `${applicationId}:${p.role}:${p.index}`,
           resultId: deterministicUuid(`${step.businessKey()}:${p.role}:${p.index}`),
-          actor: { type: 'workflow', id: step.workflowType },
+          actor: step.actor,
           context: step.auditContext(),
         });
         const top = r.hits[0];
@@ -205,7 +205,7 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
       await ledger.append(
         {
           event_type: 'loan.parties_screened',
-          actor: { type: 'workflow', id: step.workflowType },
+          actor: step.actor,
           resource: { type: 'loan_application', id: input.applicationId },
           action: 'screen',
           outcome: 'success',

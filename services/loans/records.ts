@@ -14,7 +14,7 @@ import type { LoanStep, StepOf } from './step';
  * the application row's status projection beside them.
  */
 export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger }) {
-  const workflowActor = (step: LoanStep) => ({ type: 'workflow' as const, id: step.workflowType });
+  const workflowActor = (step: LoanStep) => step.actor;
 
   async function record(
     step: LoanStep,
@@ -75,7 +75,6 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
         status,
         record(step, input.applicationId, {
           event_type: 'loan.application_received',
-          actor: { type: 'user', id: input.requestedBy },
           action: 'receive',
           outcome: 'success',
           payload: {

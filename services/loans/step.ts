@@ -1,4 +1,4 @@
-import type { EventContext } from '../../core/audit-event';
+import type { Actor, EventContext } from '../../core/audit-event';
 
 /**
  * What a loan service needs to know about the workflow step it runs for. The activity adapter
@@ -13,6 +13,8 @@ export interface LoanStep {
   attemptKey(): string;
   /** The workflow acting (its type name). */
   workflowType: string;
+  /** Actor of the step's events: the workflow (its id) acting for the principal in `auditContext().initiated_by`. */
+  actor: Actor;
   /** Workflow run id, recorded on the application row. */
   runId?: string;
   /** Signals liveness while a slow call is in flight. */

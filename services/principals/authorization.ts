@@ -32,6 +32,12 @@ export const PERMISSIONS = {
   'monitoring.ingest': ['admin', 'operator'],
   'alerts.read': ['admin', 'reviewer', 'auditor'],
   'rules.change': ['admin'],
+  'ledger.verify': ['admin', 'operator', 'compliance', 'auditor'],
+  'loan.read': ['admin', 'operator', 'reviewer', 'auditor'],
+  'principal.read': ['admin', 'auditor'],
+  'hold.read': ['admin', 'compliance', 'auditor'],
+  'schedule.read': ['admin', 'operator', 'compliance', 'auditor'],
+  'lists.read': ['admin', 'operator', 'reviewer', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

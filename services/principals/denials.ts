@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Ledger } from '../../ledger/ledger';
 import type { PrincipalError } from './authorization';
 
@@ -15,6 +15,8 @@ const MAX_CLAIM_LENGTH = 64;
 
 /** Denials without valid credentials, per source, since the process started (metrics come later). */
 const unauthenticated = new Map<string, number>();
+/** Denials of known principals, per principal, action and channel, since the process started. */
+const authenticated = new Map<string, number>();
 
 /** In-memory count of denials without valid credentials, by source key (`cli`, `api:<ip hash>`). */
 export function unauthenticatedDenials(): ReadonlyMap<string, number> {
@@ -30,18 +32,24 @@ const sourceKey = (s: DenialSource) =>
         .slice(0, 16)}`;
 
 /**
- * Records a denial. A known principal's denial is one `access.denied` event (actor: that
- * principal). A denial without valid credentials is counted, and summarised in at most one
- * `access.denied.summary` event per source per minute (the idempotency key is the minute), with
- * the claimed identity only in the purgeable payload, so nobody can grow the ledger or write
- * names into its permanent fields by guessing.
+ * Records a denial. A known principal's denial is an `access.denied` event (actor: that
+ * principal), at most one per principal, action and channel per minute (the idempotency key is
+ * the minute): a principal retrying a refused request in a loop is on record once per minute,
+ * the rest counted in memory, so a flood cannot grow the ledger. A denial without valid
+ * credentials is counted, and summarised in at most one `access.denied.summary` event per source
+ * per minute, with the claimed identity only in the purgeable payload, so nobody can grow the
+ * ledger or write names into its permanent fields by guessing.
  */
 export async function recordDenial(ledger: Ledger, err: PrincipalError, source: DenialSource): Promise<void> {
   const request = {
     source: source.channel,
     ...(source.requestId ? { request_id: source.requestId } : {}),
   };
+  const minute = new Date().toISOString().slice(0, 16);
   if (err.kind === 'inactive' || err.kind === 'forbidden') {
+    const who = `${err.claimedId ?? 'unknown'}:${err.action ?? 'unknown'}:${source.channel}`;
+    const count = (authenticated.get(who) ?? 0) + 1;
+    authenticated.set(who, count);
     await ledger.append(
       {
         event_type: 'access.denied',
@@ -50,16 +58,15 @@ export async function recordDenial(ledger: Ledger, err: PrincipalError, source: 
         action: 'authorize',
         outcome: 'denied',
         context: { request },
-        payload: { reason: err.kind },
+        payload: { reason: err.kind, minute, denials_in_process: count },
       },
-      { stream: ACCESS_STREAM, idempotencyKey: `access-denied:${randomUUID()}` },
+      { stream: ACCESS_STREAM, idempotencyKey: `access-denied:${who}:${minute}` },
     );
     return;
   }
   const key = sourceKey(source);
   const count = (unauthenticated.get(key) ?? 0) + 1;
   unauthenticated.set(key, count);
-  const minute = new Date().toISOString().slice(0, 16);
   await ledger.append(
     {
       event_type: 'access.denied.summary',

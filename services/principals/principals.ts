@@ -36,6 +36,37 @@ export const asPrincipal = (row: PrincipalRow): Principal => ({
 });
 
 /**
+ * One principal row by id. A plain pg query: a connection error stays itself (ECONNREFUSED: the
+ * CLI says the database is unreachable), not a query error that could quote its parameters.
+ */
+async function principalById(db: Database, id: string): Promise<PrincipalRow | undefined> {
+  const r = await db.$client.query<{
+    id: string;
+    display_name: string;
+    roles: string[];
+    created_at: Date;
+    created_by: string;
+    deactivated_at: Date | null;
+    deactivated_by: string | null;
+  }>(
+    'SELECT id, display_name, roles, created_at, created_by, deactivated_at, deactivated_by FROM principals WHERE id = $1',
+    [id],
+  );
+  const p = r.rows[0];
+  return p
+    ? {
+        id: p.id,
+        displayName: p.display_name,
+        roles: p.roles,
+        createdAt: p.created_at,
+        createdBy: p.created_by,
+        deactivatedAt: p.deactivated_at,
+        deactivatedBy: p.deactivated_by,
+      }
+    : undefined;
+}
+
+/**
  * The one principal check: `id` must name a known, active principal whose roles allow `action`.
  * `id` is undefined when the caller named nobody (the message names the CLI's two ways to).
  */
@@ -50,7 +81,7 @@ export async function requirePrincipal(
       'missing',
       action,
     );
-  const [row] = await db.select().from(principals).where(eq(principals.id, id));
+  const row = await principalById(db, id);
   if (!row)
     throw new PrincipalError(
       `unknown principal "${id}" (see "ledgerflow principals list")`,
