@@ -40,8 +40,13 @@ function reportError(err: unknown): number {
     return EXIT.failed;
   }
   const e = err as Error & { code?: string };
-  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED|cannot reach Temporal/.test(String(e?.message))) {
-    process.stderr.write(`error: ${e.message}\nRun "ledgerflow doctor" to see what is unreachable.\n`);
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(e?.message))) {
+    const at = (e as { address?: string; port?: number }).port
+      ? ` at ${(e as { address?: string }).address}:${(e as { port?: number }).port}`
+      : '';
+    process.stderr.write(
+      `error: connection refused${at}; run "ledgerflow doctor" to see what is unreachable\n`,
+    );
     return EXIT.cannotRun;
   }
   // Node's own errors (ERR_*, ENOENT, ...) describe the program, not the data: show them.
