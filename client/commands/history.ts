@@ -6,7 +6,7 @@ import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable, assertWritableFile, writeOutFile } from '../output';
-import { EXIT, action } from '../run-command';
+import { EXIT, action, printError } from '../run-command';
 
 /** {@link action}, printing an unknown workflow as one plain line (exit 1). */
 function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
@@ -15,7 +15,7 @@ function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number |
       return await fn(...args);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
-      process.stderr.write(`not found: ${err.message}\n`);
+      printError(`not found: ${err.message}`);
       return EXIT.failed;
     }
   });

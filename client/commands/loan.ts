@@ -15,12 +15,12 @@ import { startProviders } from '../../simulators';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { AS_HELP, resolvePrincipal } from '../principals';
-import { EXIT, action } from '../run-command';
+import { EXIT, action, printError } from '../run-command';
 import { intOption, portOption } from '../options';
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
- * an invalid application, "refused:" for state conflicts (exit 1).
+ * an invalid application, "refused:" for state conflicts (exit 1), each on one `error:` line.
  */
 export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
   return action(async (...args: A) => {
@@ -28,12 +28,12 @@ export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<numb
       return await fn(...args);
     } catch (err) {
       if (err instanceof InvalidApplicationError) {
-        process.stderr.write(`rejected: the application is invalid, no workflow was started:\n`);
-        for (const f of err.fields) process.stderr.write(`  ${f.field}: ${f.message}\n`);
+        const fields = err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+        printError(`rejected: the application is invalid, no workflow was started: ${fields}`);
         return EXIT.failed;
       }
       if (err instanceof LoanStateError) {
-        process.stderr.write(`refused: ${err.message}\n`);
+        printError(`refused: ${err.message}`);
         return EXIT.failed;
       }
       throw err;
