@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../contracts/loan-origination';
-import { InputError } from '../../runtime/errors';
+import { ConfigError, InputError } from '../../runtime/errors';
 import {
   InvalidApplicationError,
   LoanStateError,
@@ -17,6 +17,7 @@ import { info, printJson, printTable } from '../output';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { EXIT, action, printError } from '../run-command';
 import { intOption, portOption } from '../options';
+import { START_A_WORKER, workerPolling } from '../task-queue';
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
@@ -65,13 +66,20 @@ export function register(program: Command): void {
         }
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           const client = await ctx.temporal();
+          const taskQueue = ctx.config.TEMPORAL_TASK_QUEUE;
+          const polling = await workerPolling(client, taskQueue);
+          // Waiting on a queue nobody polls would hang: refuse before anything is stored.
+          if (opts.wait && !polling)
+            throw new ConfigError(
+              `no worker is polling task queue "${taskQueue}": start one ${START_A_WORKER}, or leave out --wait to submit anyway`,
+            );
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
             raw,
             (await resolvePrincipal(ctx, opts.as, 'loan.start')).id,
           );
           let result: LoanState | undefined;
-          if (opts.wait) result = await waitForDecisionOrReview(r.handle);
+          if (opts.wait) result = await waitForDecisionOrReview(r.handle, client, taskQueue);
           if (opts.json)
             printJson({ applicationId: r.applicationId, runId: r.runId, duplicate: r.duplicate, result });
           else {
@@ -86,6 +94,10 @@ export function register(program: Command): void {
                 : '';
               info(`status: ${result.status}${rule}`);
             }
+            if (!polling)
+              info(
+                `note: no worker is polling task queue "${taskQueue}"; the application waits until one starts ${START_A_WORKER}`,
+              );
             info(`follow it: ledgerflow loan status ${r.applicationId}`);
           }
         });
@@ -224,10 +236,25 @@ export function register(program: Command): void {
     );
 }
 
-/** Polls the workflow's state query until it is decided or waits for a reviewer. */
-async function waitForDecisionOrReview(handle: WorkflowHandle): Promise<LoanState> {
+/**
+ * Polls the workflow's state query until it is decided or waits for a reviewer. A query fails
+ * when no worker answers it: if the worker went away, that is said in one line.
+ */
+async function waitForDecisionOrReview(
+  handle: WorkflowHandle,
+  client: Client,
+  taskQueue: string,
+): Promise<LoanState> {
   for (;;) {
-    const state = await handle.query(loanStateQuery);
+    let state: LoanState;
+    try {
+      state = await handle.query(loanStateQuery);
+    } catch (err) {
+      if (await workerPolling(client, taskQueue)) throw err;
+      throw new ConfigError(
+        `no worker is polling task queue "${taskQueue}" any more: the application was submitted and continues when one starts ${START_A_WORKER}; follow it with "ledgerflow loan status ${handle.workflowId}"`,
+      );
+    }
     if (
       FINAL_STATUSES.has(state.status) ||
       state.status === 'awaiting_review' ||
