@@ -64,3 +64,39 @@ describe('loan start with no worker polling the task queue', () => {
     );
   }, 60_000);
 });
+
+describe('history commands: one clear line for a bad file, a running workflow, a bad run id', () => {
+  it('history replay of a file that is not a history: exit 2, one line, nothing of its content', async () => {
+    const notJson = path.join(dir, 'bad.json');
+    writeFileSync(notJson, 'Maria Schneider, 1984-06-02');
+    const noEvents = path.join(dir, 'empty.json');
+    writeFileSync(noEvents, '{"name": "Maria Schneider"}');
+    for (const [file, why] of [
+      [notJson, 'it is not JSON'],
+      [noEvents, 'it has no "events" array'],
+    ] as const) {
+      const r = await cli(['history', 'replay', file]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `error: ${file} is not a workflow history (${why}); write one with "ledgerflow history export <workflowId> --out <file>"`,
+      );
+    }
+  }, 60_000);
+
+  it('history archive of a running workflow, or with a malformed run id: exit 1 / 2, one line', async () => {
+    const submitted = await cli(['loan', 'start', '--file', applicationFile('app-nw-running')]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const running = await cli(['history', 'archive', 'app-nw-running']);
+    expect(running.code, running.stderr).toBe(1);
+    expect(running.stderr.trim()).toMatch(
+      /^error: refused: workflow app-nw-running \(run \S+\) is still running; archive it after it closes$/,
+    );
+    const badRun = await cli(['history', 'archive', 'app-nw-running', '--run', 'not-a-run']);
+    expect(badRun.code, badRun.stderr).toBe(2);
+    expect(badRun.stderr.trim()).toMatch(
+      /^error: option '--run <runId>' argument 'not-a-run' is invalid\. --run must be a run id \(a UUID\)/,
+    );
+    const stored = await t.asOwner(`SELECT count(*)::int AS n FROM workflow_histories`);
+    expect(stored.rows[0]?.n).toBe(0);
+  }, 60_000);
+});
