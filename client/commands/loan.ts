@@ -3,6 +3,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../contracts/loan-origination';
 import { ConfigError, InputError } from '../../runtime/errors';
+import { decodeUtf8 } from '../../core/utf8';
 import {
   InvalidApplicationError,
   LoanStateError,
@@ -58,11 +59,22 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       loanAction(async (opts: { file: string; as?: string; wait?: boolean; json?: boolean }) => {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(opts.file);
+        } catch (err) {
+          throw new InputError(
+            `cannot read ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+          );
+        }
+        const decoded = decodeUtf8(bytes, opts.file);
+        if ('problem' in decoded) throw new InputError(decoded.problem);
         let raw: unknown;
         try {
-          raw = JSON.parse(readFileSync(opts.file, 'utf8'));
-        } catch (err) {
-          throw new InputError(`cannot read ${opts.file}: ${(err as Error).message}`);
+          raw = JSON.parse(decoded.text);
+        } catch {
+          // Not the parser's message: it quotes the file's text (the applicant's personal data).
+          throw new InputError(`cannot read ${opts.file}: it is not JSON`);
         }
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           const client = await ctx.temporal();
