@@ -67,6 +67,12 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
     }
   }, 180_000);
 
+  it('`ledgerflow verify` (the shortcut) runs "ledger verify" though only its own module is loaded', async () => {
+    const r = await cli(['verify', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
+  }, 60_000);
+
   it('an embedded PostgreSQL that cannot start is a one-line configuration error; LEDGERFLOW_DEBUG=1 adds the stack', async () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
