@@ -110,6 +110,7 @@ export default tseslint.config(
       '.ledgerflow/**',
       'db/migrations/**',
       'bin/**',
+      'dist/**',
       'test/fixtures/lint/**',
     ],
   },

@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   loan: () => import('./loan'),
   retention: () => import('./retention'),
   monitoring: () => import('./monitoring'),
+  cli: () => import('./cli'),
 };
 
 async function main(): Promise<void> {

@@ -1,13 +1,16 @@
 import { Command } from 'commander';
 import { registerFor } from './commands';
+import { reportError } from './run-command';
 
 /** The `ledgerflow` program without commands: name, version, exit codes for usage errors. */
 export function createProgram(): Command {
   const program = new Command('ledgerflow')
     .description('Durable compliance jobs on Temporal with a tamper-evident PostgreSQL audit ledger')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // Commander's usage errors ("error: unknown command 'x'") on one line with the hint.
+    .configureOutput({
+      outputError: (str, write) => write(`${str.trimEnd()} (run with --help for usage)\n`),
+    });
   program.exitOverride((err) => {
     // Usage errors exit 2; --help and --version exit 0.
     process.exit(err.exitCode === 0 ? 0 : 2);
@@ -25,10 +28,7 @@ export function runCli(argv: string[] = process.argv): void {
   program
     .parseAsync(argv)
     .then(() => process.exit(process.exitCode ?? 0))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
+    .catch((err: unknown) => process.exit(reportError(err)));
 }
 
 if (require.main === module) runCli();

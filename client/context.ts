@@ -9,6 +9,7 @@ import { openEnvironment, type Environment } from '../runtime/environment';
 import { authorizeRead } from './command-authority';
 import { info } from './output';
 import { installRuntimeLogger } from '../worker/create-worker';
+import { assertServersReachable } from './reachability';
 import { connectTemporalClient } from './temporal';
 
 /** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
@@ -31,6 +32,7 @@ export async function withContext<T>(
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  await assertServersReachable(config, { temporal: opts.temporal ?? false });
   if (opts.temporal) {
     // The SDK's own log level; the first installation in a process wins. (A static import: bin/
     // runs through tsx's CommonJS hook, under which a dynamic import() of a .ts path is not found.)

@@ -7,6 +7,7 @@ import { desc, eq } from 'drizzle-orm';
 import { historyFromJSON } from '../services/archive/history-json';
 import type { Database } from '../db/client';
 import { workflowHistories } from '../db/schema';
+import { InputError } from '../runtime/errors';
 import { installRuntimeLogger, workflowsPath } from '../worker/create-worker';
 
 export interface LoadedHistory {
@@ -27,7 +28,7 @@ export async function loadHistory(
   target: string,
 ): Promise<LoadedHistory> {
   if (existsSync(target)) {
-    const history = historyFromJSON(readFileSync(target, 'utf8'));
+    const history = readHistoryFile(target);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     return { workflowId: started?.workflowId ?? target, history, origin: 'file' };
   }
@@ -68,6 +69,36 @@ export async function loadHistory(
     origin: 'archive',
     archived: archiveInfo,
   };
+}
+
+/**
+ * A history JSON file (as `history export` or the Temporal UI writes it), or an {@link InputError}
+ * saying in a few words why it is not one: never the file's content, which may be personal data.
+ */
+function readHistoryFile(file: string): History {
+  const notAHistory = (why: string) =>
+    new InputError(
+      `${file} is not a workflow history (${why}); write one with "ledgerflow history export <workflowId> --out <file>"`,
+    );
+  const text = readFileSync(file, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw notAHistory('it is not JSON');
+  }
+  const events = (json as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) throw notAHistory('it has no "events" array');
+  if (events.length === 0) throw notAHistory('its "events" array is empty');
+  let history: History;
+  try {
+    history = historyFromJSON(text);
+  } catch {
+    throw notAHistory('its events are not Temporal history events');
+  }
+  if (!history.events?.[0]?.workflowExecutionStartedEventAttributes)
+    throw notAHistory('it does not begin with WorkflowExecutionStarted');
+  return history;
 }
 
 export interface TimelineEntry {

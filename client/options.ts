@@ -16,3 +16,13 @@ export function intOption(flag: string, min: number, max: number) {
 
 /** A TCP port to listen on. */
 export const portOption = (flag: string) => intOption(flag, 1, 65_535);
+
+/** A Temporal run id (a UUID), checked before any call so a typo is a usage error (exit 2). */
+export function runIdOption(flag: string) {
+  return (raw: string): string => {
+    const v = raw.trim();
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v))
+      throw new InvalidArgumentError(`${flag} must be a run id (a UUID), as "history show" prints it`);
+    return v.toLowerCase();
+  };
+}

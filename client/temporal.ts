@@ -1,22 +1,32 @@
 import { Client, Connection } from '@temporalio/client';
+import { ConfigError } from '../runtime/errors';
 
-/** Connects a Temporal client, retrying briefly so a just-started server has time to answer. */
+/**
+ * Connects a Temporal client, retrying briefly so a just-started server has time to answer, but
+ * never longer than `deadlineMs` in all: a server that does not answer is reported, not waited on.
+ */
 export async function connectTemporalClient(
   address: string,
   namespace: string,
-  attempts = 20,
+  deadlineMs = 8000,
 ): Promise<Client> {
+  const deadline = Date.now() + deadlineMs;
   let lastError: unknown;
-  for (let i = 0; i < attempts; i++) {
+  for (let i = 0; Date.now() < deadline; i++) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      const connectTimeout = Math.max(500, Math.min(2000, deadline - Date.now()));
+      const connection = await Connection.connect({ address, connectTimeout });
       return new Client({ connection, namespace });
     } catch (err) {
       lastError = err;
-      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** i, 2000)));
+      await new Promise((r) =>
+        setTimeout(r, Math.min(250 * 2 ** i, 1000, Math.max(0, deadline - Date.now()))),
+      );
     }
   }
-  throw new Error(
-    `cannot reach Temporal at ${address}: ${(lastError as Error)?.message ?? lastError}. Start it with "ledgerflow dev" or set TEMPORAL_ADDRESS.`,
+  throw new ConfigError(
+    `cannot reach Temporal at ${address}: ${firstLine(lastError)}; start it ("ledgerflow dev" runs one), or fix or unset TEMPORAL_ADDRESS`,
   );
 }
+
+const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameTextProblem } from './name-text';
 
 /** Application ids are the workflow ids: a duplicate submission finds the existing workflow. */
 export const ApplicationIdSchema = z
@@ -38,7 +39,11 @@ export const LoanApplicationFileSchema = z
           .min(2, 'is required')
           .max(200)
           // eslint-disable-next-line no-control-regex -- control characters are what this rejects
-          .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+          .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters')
+          .superRefine((v, ctx) => {
+            const problem = nameTextProblem(v);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
         dateOfBirth: isoDate('1900-01-01', '2010-12-31'),
         nationalId: z.string().regex(/^[A-Z0-9-]{4,32}$/, 'must be 4-32 chars of A-Z, 0-9 or "-"'),
         country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code, e.g. "DE"'),

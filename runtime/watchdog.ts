@@ -16,7 +16,14 @@ export function startWatchdog(
 ): () => void {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', __filename, String(parentPid), String(serverPid), signal],
+    // Compiled (dist/*.js) it runs as it is; from the sources through tsx.
+    [
+      ...(__filename.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      __filename,
+      String(parentPid),
+      String(serverPid),
+      signal,
+    ],
     { detached: true, stdio: 'ignore' },
   );
   child.unref();

@@ -1,9 +1,9 @@
 import type { FaultConfig } from './faults';
 import { startCreditBureauServer, type BureauServer } from './credit-bureau-server';
-import { startRegistryServer, type ProviderServer } from './registry-server';
+import { startRegistryServer, type Officer, type ProviderServer } from './registry-server';
 
 export type { CallRecord, FaultConfig } from './faults';
-export { WATCHLISTED_OFFICER, companyRecord } from './registry-server';
+export { WATCHLISTED_OFFICER, companyRecord, type Officer } from './registry-server';
 export { creditReport } from './credit-bureau-server';
 
 /** Base URLs the enrichment activities call. */
@@ -30,11 +30,14 @@ export async function startProviders(
     bureau?: FaultConfig;
     registryPort?: number;
     bureauPort?: number;
+    /** The officer "SANC…" companies list (default: the interim watch list's). */
+    listedOfficer?: Officer;
   } = {},
 ): Promise<RunningProviders> {
   const registry = await startRegistryServer({
     port: opts.registryPort,
     faults: { latencyMs: opts.latencyMs, ...opts.registry },
+    listedOfficer: opts.listedOfficer,
   });
   const bureau = await startCreditBureauServer({
     port: opts.bureauPort,

@@ -35,11 +35,23 @@ export const WATCHLISTED_OFFICER = {
   role: 'director',
 };
 
+/** A company officer as the registry lists them. */
+export interface Officer {
+  name: string;
+  role: string;
+  dateOfBirth?: string;
+}
+
 /**
  * The simulated business registry's answer for a registration number (deterministic).
- * "DIS…" companies are dissolved, "NEW…" were incorporated this year, "NF…" do not exist.
+ * "DIS…" companies are dissolved, "NEW…" were incorporated this year, "NF…" do not exist;
+ * "SANC…" companies list `listedOfficer` (default {@link WATCHLISTED_OFFICER}).
  */
-export function companyRecord(registrationNumber: string, now = new Date()) {
+export function companyRecord(
+  registrationNumber: string,
+  now = new Date(),
+  listedOfficer: Officer = WATCHLISTED_OFFICER,
+) {
   const r = registrationNumber;
   const year = now.getUTCFullYear();
   const incorporatedYear = r.startsWith('NEW') ? year : year - 3 - seeded(r, 'age', 25);
@@ -48,7 +60,7 @@ export function companyRecord(registrationNumber: string, now = new Date()) {
     role: i === 0 ? 'director' : 'secretary',
     dateOfBirth: `${1950 + seeded(r, `yob${i}`, 50)}-0${1 + seeded(r, `mob${i}`, 9)}-1${seeded(r, `dob${i}`, 9)}`,
   }));
-  if (r.startsWith('SANC')) officers.push(WATCHLISTED_OFFICER);
+  const all: Officer[] = r.startsWith('SANC') ? [...officers, listedOfficer] : officers;
   return {
     registrationNumber: r,
     legalName: `${pick(WORD, r, 'w')} ${pick(TRADE, r, 't')} ${r.startsWith('SANC') ? 'LLC' : 'GmbH'}`,
@@ -56,7 +68,7 @@ export function companyRecord(registrationNumber: string, now = new Date()) {
     incorporatedOn: `${incorporatedYear}-0${1 + seeded(r, 'm', 9)}-1${seeded(r, 'd', 9)}`,
     country: 'DE',
     annualRevenue: 400_000 + seeded(r, 'rev', 46) * 100_000,
-    officers,
+    officers: all,
   };
 }
 
@@ -73,7 +85,7 @@ export interface ProviderServer {
  * Admin: `GET /__admin/calls`, `PUT /__admin/faults`, `POST /__admin/reset`.
  */
 export async function startRegistryServer(
-  opts: { port?: number; host?: string; faults?: FaultConfig } = {},
+  opts: { port?: number; host?: string; faults?: FaultConfig; listedOfficer?: Officer } = {},
 ): Promise<ProviderServer> {
   const faults = new FaultState(opts.faults);
   const app = Fastify({ logger: false, forceCloseConnections: true });
@@ -96,7 +108,7 @@ export async function startRegistryServer(
           .code(200)
           .header('content-type', 'application/json')
           .send('{"registrationNumber": 42, "status": ');
-      return reply.code(200).send(companyRecord(reg));
+      return reply.code(200).send(companyRecord(reg, new Date(), opts.listedOfficer));
     },
   );
   addAdminRoutes(app, faults);

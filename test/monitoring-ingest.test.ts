@@ -184,7 +184,7 @@ describe('alerts list / show, the ledger event and the API', () => {
     ]);
     const denied = await runCli(t, ['alerts', 'show', id], 'nobody');
     expect(denied).toMatchObject({ code: 2, out: '' });
-    expect(denied.err).toMatch(/^denied: unknown principal "nobody"/);
+    expect(denied.err).toMatch(/^error: denied: unknown principal "nobody"/);
   });
 
   it('pages with a cursor and filters by rule; the API answers the same', async () => {

@@ -12,7 +12,8 @@ import { createActivities, type ActivityDeps } from '../activities';
 /** Activity slots per worker; the writer pool is sized to match (see NOTES: default is 100). */
 export const MAX_CONCURRENT_ACTIVITIES = 40;
 
-export const workflowsPath = path.resolve(__dirname, '..', 'workflows', 'index.ts');
+/** The workflows' entry for the bundler: the TypeScript source, or its compiled twin under dist/. */
+export const workflowsPath = path.resolve(__dirname, '..', 'workflows', `index${path.extname(__filename)}`);
 
 /**
  * Modules every workflow shares instead of evaluating its own copy (the SDK's reusable V8 context

@@ -1,21 +1,24 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { archiveWorkflowRun } from '../../services/archive/archive-run';
+import { WorkflowNotClosedError, archiveWorkflowRun } from '../../services/archive/archive-run';
+import { runIdOption } from '../options';
 import { historyToJSON } from '../../services/archive/history-json';
 import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable, assertWritableFile, writeOutFile } from '../output';
-import { EXIT, action } from '../run-command';
+import { EXIT, action, printError } from '../run-command';
 
-/** {@link action}, printing an unknown workflow as one plain line (exit 1). */
+/** {@link action}, printing an unknown or still running workflow as one plain line (exit 1). */
 function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
   return action(async (...args: A) => {
     try {
       return await fn(...args);
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      process.stderr.write(`not found: ${err.message}\n`);
+      if (err instanceof WorkflowNotFoundError) printError(`not found: ${err.message}`);
+      else if (err instanceof WorkflowNotClosedError)
+        printError(`refused: ${err.message}; archive it after it closes`);
+      else throw err;
       return EXIT.failed;
     }
   });
@@ -95,7 +98,7 @@ export function register(program: Command): void {
     );
   h.command('archive <workflowId>')
     .description('archive a closed workflow run now and seal its digest (the loan workflow does this itself)')
-    .option('--run <runId>', 'run id (default: latest)')
+    .option('--run <runId>', 'run id (default: latest)', runIdOption('--run'))
     .option('--as <principal>', AS_HELP)
     .action(
       historyAction(async (workflowId: string, opts: { run?: string; as?: string }) => {

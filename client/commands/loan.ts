@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../contracts/loan-origination';
-import { InputError } from '../../runtime/errors';
+import { ConfigError, InputError } from '../../runtime/errors';
+import { decodeUtf8 } from '../../core/utf8';
 import {
   InvalidApplicationError,
   LoanStateError,
@@ -15,12 +16,13 @@ import { startProviders } from '../../simulators';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { AS_HELP, resolvePrincipal } from '../principals';
-import { EXIT, action } from '../run-command';
+import { EXIT, action, printError } from '../run-command';
 import { intOption, portOption } from '../options';
+import { START_A_WORKER, workerPolling } from '../task-queue';
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
- * an invalid application, "refused:" for state conflicts (exit 1).
+ * an invalid application, "refused:" for state conflicts (exit 1), each on one `error:` line.
  */
 export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
   return action(async (...args: A) => {
@@ -28,12 +30,12 @@ export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<numb
       return await fn(...args);
     } catch (err) {
       if (err instanceof InvalidApplicationError) {
-        process.stderr.write(`rejected: the application is invalid, no workflow was started:\n`);
-        for (const f of err.fields) process.stderr.write(`  ${f.field}: ${f.message}\n`);
+        const fields = err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+        printError(`rejected: the application is invalid, no workflow was started: ${fields}`);
         return EXIT.failed;
       }
       if (err instanceof LoanStateError) {
-        process.stderr.write(`refused: ${err.message}\n`);
+        printError(`refused: ${err.message}`);
         return EXIT.failed;
       }
       throw err;
@@ -57,21 +59,39 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       loanAction(async (opts: { file: string; as?: string; wait?: boolean; json?: boolean }) => {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(opts.file);
+        } catch (err) {
+          throw new InputError(
+            `cannot read ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+          );
+        }
+        const decoded = decodeUtf8(bytes, opts.file);
+        if ('problem' in decoded) throw new InputError(decoded.problem);
         let raw: unknown;
         try {
-          raw = JSON.parse(readFileSync(opts.file, 'utf8'));
-        } catch (err) {
-          throw new InputError(`cannot read ${opts.file}: ${(err as Error).message}`);
+          raw = JSON.parse(decoded.text);
+        } catch {
+          // Not the parser's message: it quotes the file's text (the applicant's personal data).
+          throw new InputError(`cannot read ${opts.file}: it is not JSON`);
         }
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           const client = await ctx.temporal();
+          const taskQueue = ctx.config.TEMPORAL_TASK_QUEUE;
+          const polling = await workerPolling(client, taskQueue);
+          // Waiting on a queue nobody polls would hang: refuse before anything is stored.
+          if (opts.wait && !polling)
+            throw new ConfigError(
+              `no worker is polling task queue "${taskQueue}": start one ${START_A_WORKER}, or leave out --wait to submit anyway`,
+            );
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, ledger: ctx.ledger() },
             raw,
             (await resolvePrincipal(ctx, opts.as, 'loan.start')).id,
           );
           let result: LoanState | undefined;
-          if (opts.wait) result = await waitForDecisionOrReview(r.handle);
+          if (opts.wait) result = await waitForDecisionOrReview(r.handle, client, taskQueue);
           if (opts.json)
             printJson({ applicationId: r.applicationId, runId: r.runId, duplicate: r.duplicate, result });
           else {
@@ -86,6 +106,10 @@ export function register(program: Command): void {
                 : '';
               info(`status: ${result.status}${rule}`);
             }
+            if (!polling)
+              info(
+                `note: no worker is polling task queue "${taskQueue}"; the application waits until one starts ${START_A_WORKER}`,
+              );
             info(`follow it: ledgerflow loan status ${r.applicationId}`);
           }
         });
@@ -224,10 +248,25 @@ export function register(program: Command): void {
     );
 }
 
-/** Polls the workflow's state query until it is decided or waits for a reviewer. */
-async function waitForDecisionOrReview(handle: WorkflowHandle): Promise<LoanState> {
+/**
+ * Polls the workflow's state query until it is decided or waits for a reviewer. A query fails
+ * when no worker answers it: if the worker went away, that is said in one line.
+ */
+async function waitForDecisionOrReview(
+  handle: WorkflowHandle,
+  client: Client,
+  taskQueue: string,
+): Promise<LoanState> {
   for (;;) {
-    const state = await handle.query(loanStateQuery);
+    let state: LoanState;
+    try {
+      state = await handle.query(loanStateQuery);
+    } catch (err) {
+      if (await workerPolling(client, taskQueue)) throw err;
+      throw new ConfigError(
+        `no worker is polling task queue "${taskQueue}" any more: the application was submitted and continues when one starts ${START_A_WORKER}; follow it with "ledgerflow loan status ${handle.workflowId}"`,
+      );
+    }
     if (
       FINAL_STATUSES.has(state.status) ||
       state.status === 'awaiting_review' ||

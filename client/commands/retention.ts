@@ -9,7 +9,7 @@ import { InputError } from '../../runtime/errors';
 import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
-import { EXIT, action } from '../run-command';
+import { EXIT, action, printError } from '../run-command';
 
 function loadConfigFile(file?: string): unknown {
   if (!file) return DEFAULT_RETENTION_CONFIG;
@@ -58,7 +58,7 @@ export function register(program: Command): void {
           const raw = loadConfigFile(opts.config);
           const resolved = resolveRetentionConfig(raw);
           if (!resolved.ok) {
-            process.stderr.write(`rejected: retention config: ${resolved.errors.join('; ')}\n`);
+            printError(`rejected: retention config: ${resolved.errors.join('; ')}`);
             return EXIT.failed;
           }
           return withContext({ quiet: opts.json }, async (ctx) => {

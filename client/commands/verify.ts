@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as registerLedger } from './ledger';
 
 /** `ledgerflow verify [...]`: shortcut for `ledgerflow ledger verify [...]` (same options). */
 export function register(program: Command): void {
@@ -9,14 +10,10 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .argument('[args...]', 'options of "ledger verify" (--stream, --from, --trusted-keys, --json ...)')
     .action(async (args: string[]) => {
-      const target = program.commands
-        .find((c) => c.name() === 'ledger')
-        ?.commands.find((c) => c.name() === 'verify');
-      if (!target) {
-        process.stderr.write('error: "ledger verify" is not available in this build\n');
-        process.exitCode = 2;
-        return;
-      }
-      await target.parseAsync(args, { from: 'user' });
+      const find = () =>
+        program.commands.find((c) => c.name() === 'ledger')?.commands.find((c) => c.name() === 'verify');
+      // Commands load lazily: running `verify` loaded only this module, not `ledger`.
+      if (!find()) registerLedger(program);
+      await find()!.parseAsync(args, { from: 'user' });
     });
 }

@@ -8,7 +8,7 @@ import {
 } from '../../services/loans/applications';
 import { createLedger } from '../../ledger/ledger';
 import { ensurePrincipalRecorded } from '../../services/principals/principals';
-import { startProviders, type FaultConfig, type RunningProviders } from '../../simulators';
+import { startProviders, type FaultConfig, type Officer, type RunningProviders } from '../../simulators';
 import { buildTimeline } from '../history';
 import { printTable } from '../output';
 import { sampleApplication, seedInterimWatchlist } from '../../simulators/loan-fixtures';
@@ -28,7 +28,7 @@ const DEMO_RETRY: LoanRunOptions['providerRetry'] = {
  */
 async function withProviders<T>(
   ctx: DemoContext,
-  faults: { registry?: FaultConfig; bureau?: FaultConfig },
+  faults: { registry?: FaultConfig; bureau?: FaultConfig; listedOfficer?: Officer },
   fn: (p: RunningProviders) => Promise<T>,
 ): Promise<T> {
   const providers = await startProviders({ latencyMs: 10, ...faults });
@@ -51,6 +51,22 @@ async function withProviders<T>(
     ctx.useProviders(undefined);
     await providers.close();
   }
+}
+
+/**
+ * The officer the review scenario's company lists, so that screening sends it to review with
+ * either engine: once a sanctions list is loaded (`lists load`), loans are screened against
+ * it, not the interim watch list, so a person from the active list; else the interim one.
+ */
+async function listedOfficer(ctx: DemoContext): Promise<Officer | undefined> {
+  const r = await ctx.reader.$client.query<{ name: string }>(
+    `SELECT e.data->>'primaryName' AS name
+       FROM screening_list_entries e JOIN screening_list_versions v ON v.id = e.version_id
+      WHERE v.status = 'active' AND e.data->>'kind' = 'person'
+      ORDER BY v.source, e.entry_id LIMIT 1`,
+  );
+  const name = r.rows[0]?.name;
+  return name ? { name, role: 'director' } : undefined;
 }
 
 const demoId = (kind: string) => `loan-${kind}-${randomBytes(3).toString('hex')}`;
@@ -110,7 +126,7 @@ export const loanCleanApproveScenario: DemoScenario = {
 export const loanSanctionsReviewScenario: DemoScenario = {
   name: 'loan: sanctions hit on a company officer, sent to manual review, approved by a reviewer',
   async run(ctx) {
-    await withProviders(ctx, {}, async () => {
+    await withProviders(ctx, { listedOfficer: await listedOfficer(ctx) }, async () => {
       const id = demoId('review');
       const deps = { db: ctx.writer, client: ctx.client, taskQueue: ctx.taskQueue };
       const sub = await submitLoanApplication(
@@ -128,6 +144,13 @@ export const loanSanctionsReviewScenario: DemoScenario = {
         status = await getLoanStatus(deps, id);
       }
       const hit = status.state?.screening?.hits[0];
+      if (status.state?.status !== 'awaiting_review' || !hit) {
+        // Say what happened instead of reviewing an application that is not waiting for one.
+        ctx.log(
+          `${id}: ${status.state?.status ?? 'unknown'}, not sent to review (no screening hit); skipped`,
+        );
+        return;
+      }
       ctx.log(
         `${id}: ${status.state?.status} (${status.state?.rules?.decidingRuleId}); hit: ${hit?.partyRole} #${hit?.partyIndex} on ${hit?.listName} ${hit?.entryId} score ${hit?.score}`,
       );

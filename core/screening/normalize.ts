@@ -3,6 +3,7 @@ import { doubleMetaphone } from 'double-metaphone';
 import { latinAbjadKey, romanizeArabic, ARABIC_SCRIPT } from './arabic';
 import { scriptsOf, type NameScript } from './script';
 import { jaroWinkler } from './similarity';
+import { matchingText, nameTextProblem } from '../name-text';
 
 /** Kind of party a name belongs to; `unknown` when the caller does not say. */
 export type EntityKind = 'person' | 'organization' | 'vessel' | 'aircraft' | 'unknown';
@@ -363,7 +364,7 @@ export function validateName(raw: unknown): string | null {
   if (raw.length > MAX_NAME_LENGTH)
     return `name is ${raw.length} characters, over the ${MAX_NAME_LENGTH}-character limit`;
   if (CONTROL.test(raw.replace(/[\t\n\r]/g, ' '))) return 'name contains control characters';
-  return null;
+  return nameTextProblem(raw);
 }
 
 function skeletonOf(t: string): string {
@@ -465,7 +466,9 @@ function words(raw: string, transliterate: boolean): Words {
   const keys: Array<string | undefined> = [];
   const alts: Array<string | undefined> = [];
   const vowels: Array<string | undefined> = [];
-  const pieces = raw.normalize('NFKC').split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/);
+  const pieces = matchingText(raw)
+    .normalize('NFKC')
+    .split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/);
   for (let p = 0; p < pieces.length; p++) {
     const piece = pieces[p]!;
     if (!piece) continue;

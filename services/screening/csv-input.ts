@@ -3,6 +3,7 @@ import { parse } from 'csv-parse/sync';
 import { validateName, type EntityKind } from '../../core/screening/normalize';
 import type { ScreeningQuery } from '../../core/screening/types';
 import { InputError } from '../../runtime/errors';
+import { decodeUtf8 } from '../../core/utf8';
 
 /** One data row of a customer file: a query, or why the row cannot be screened. */
 export interface BatchItem {
@@ -22,12 +23,15 @@ function kindOf(k: string | undefined): EntityKind | undefined {
 
 /** Reads a customer CSV into items: one per data row, malformed rows as errors (the rest goes on). */
 export async function readBatchFile(file: string, column?: string): Promise<BatchItem[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new InputError(`cannot read ${file}`);
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new InputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
+  const decoded = decodeUtf8(bytes, file);
+  if ('problem' in decoded) throw new InputError(decoded.problem);
+  const text = decoded.text;
   const items: BatchItem[] = [];
   let header: string[] | undefined;
   let nameCol = '';
