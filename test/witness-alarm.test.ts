@@ -27,6 +27,7 @@ const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
 let ledger: Ledger;
+let workerLedger: Ledger;
 let witness: WitnessStore;
 let root: string;
 let server: http.Server;
@@ -58,9 +59,13 @@ beforeAll(async () => {
   );
   const db = t.connect();
   ledger = createLedger(db, { signer, checkpointEvery: 4 });
+  // The worker's ledger has no append-path cadence: a single append resolves before its cadence
+  // checkpoint runs, which could then land after the test's rewrite below. Its heads come from
+  // the witness step itself.
+  workerLedger = createLedger(db, { signer, checkpointEvery: 0 });
   await temporal.startWorker({
     db,
-    ledger,
+    ledger: workerLedger,
     signer,
     pinnedKeys: () => new Map([[signer.keyId, signer]]),
     witness,
@@ -169,8 +174,8 @@ it('a missing witness directory fails the verification run at once instead of re
   const env = await createTemporalTestEnv();
   try {
     await env.startWorker({
-      db: ledger.db,
-      ledger,
+      db: workerLedger.db,
+      ledger: workerLedger,
       signer,
       pinnedKeys: () => new Map([[signer.keyId, signer]]),
       witness: directoryWitness(path.join(root, 'not-there')),
