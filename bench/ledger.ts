@@ -18,7 +18,7 @@ import { MAX_BATCH } from '../ledger/append';
 import { DEFAULT_CHECKPOINT_EVERY } from '../ledger/checkpoint';
 import { createLedger } from '../ledger/ledger';
 import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
-import { verifyLedger } from '../ledger/verify';
+import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
 import type { BenchOptions } from './run';
 
@@ -280,7 +280,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         `(c) verification ${fmt(c.verify)} ev/s vs raw SHA-256 over the same canonical bytes ${fmt(c.rawSha256)} ev/s -> ${c.ratio.toFixed(2)}x (target >= 0.5; ~${c.avgBytes} B/event)`,
       );
       console.log(
-        `(c') the bound: reading the same rows unchecked by the same COPY ${fmt(c.copyRead)} ev/s -> verification at ${c.ratioToRead.toFixed(2)}x of it (target >= 0.8; default ${c.defaultWorkers} worker threads; with 2 worker threads: ${fmt(c.verifyTwoWorkers)} ev/s)`,
+        `(c') the bound: reading the same rows unchecked by the same COPY ${fmt(c.copyRead)} ev/s -> verification at ${c.ratioToRead.toFixed(2)}x of it (target >= 0.8; default ${c.defaultWorkers} worker threads; with 2 worker threads, used from ${fmt(WORKER_MIN_EVENTS)} events: ${fmt(c.verifyTwoWorkers)} ev/s)`,
       );
 
       // (e) offline bundle verification vs raw SHA-256 of the same events.jsonl lines

@@ -65,11 +65,14 @@ describe('CLI denials, one per command group', () => {
   it('retention: policies --apply and run refuse unknown principals and a missing one (no default "cli")', async () => {
     expectRefused(
       cli(['retention', 'policies', '--apply', '--as', 'nobody-here', '--reason', 'annual review']),
-      /^denied: unknown principal "nobody-here"/,
+      /^error: denied: unknown principal "nobody-here"/,
     );
-    expectRefused(cli(['retention', 'policies', '--apply']), /^denied: no acting principal/);
+    expectRefused(cli(['retention', 'policies', '--apply']), /^error: denied: no acting principal/);
     expect(await count(`SELECT count(*) AS n FROM retention_policies`)).toBe(0);
-    expectRefused(cli(['retention', 'run', '--as', 'ghost-user']), /^denied: unknown principal "ghost-user"/);
+    expectRefused(
+      cli(['retention', 'run', '--as', 'ghost-user']),
+      /^error: denied: unknown principal "ghost-user"/,
+    );
     expect(
       await count(`SELECT count(*) AS n FROM ledger_events WHERE event_type LIKE 'retention.purge%'`),
     ).toBe(0);
@@ -100,7 +103,7 @@ describe('CLI denials, one per command group', () => {
     );
     expectRefused(
       cli(['ledger', 'append', '--stream', 'imports'], {}, forged),
-      /^denied: no acting principal/,
+      /^error: denied: no acting principal/,
     );
     expect(await count(`SELECT count(*) AS n FROM ledger_events WHERE resource_id = 'mallory'`)).toBe(0);
     const ok = cli(['ledger', 'append', '--stream', 'imports'], { LEDGERFLOW_PRINCIPAL: 'op-1' }, forged);
@@ -115,18 +118,24 @@ describe('CLI denials, one per command group', () => {
   });
 
   it('schedules: install, pause, unpause and trigger need a principal allowed to manage schedules', () => {
-    expectRefused(cli(['schedules', 'install']), /^denied: no acting principal/);
-    expectRefused(cli(['schedules', 'pause', 'retention']), /^denied: no acting principal/);
-    expectRefused(cli(['schedules', 'unpause', 'retention', '--as', 'ghost']), /^denied: unknown principal/);
+    expectRefused(cli(['schedules', 'install']), /^error: denied: no acting principal/);
+    expectRefused(cli(['schedules', 'pause', 'retention']), /^error: denied: no acting principal/);
+    expectRefused(
+      cli(['schedules', 'unpause', 'retention', '--as', 'ghost']),
+      /^error: denied: unknown principal/,
+    );
     expectRefused(
       cli(['schedules', 'trigger', 'verification'], { LEDGERFLOW_PRINCIPAL: 'rev-only' }),
-      /^denied: principal "rev-only" may not schedule\.manage/,
+      /^error: denied: principal "rev-only" may not schedule\.manage/,
     );
   });
 
   it('hold: a reviewer may not place a hold; LEDGERFLOW_PRINCIPAL is honoured', async () => {
     const place = ['hold', 'place', '--case', 'c-9', '--case-id', 'MATTER-9', '--reason', 'litigation'];
-    expectRefused(cli([...place, '--as', 'rev-only']), /^denied: principal "rev-only" may not hold\.place/);
+    expectRefused(
+      cli([...place, '--as', 'rev-only']),
+      /^error: denied: principal "rev-only" may not hold\.place/,
+    );
     expect(await count(`SELECT count(*) AS n FROM legal_holds`)).toBe(0);
     // The denial of a known principal is on record under its id.
     expect(
@@ -142,15 +151,15 @@ describe('CLI denials, one per command group', () => {
   it('principals and api keys: only an admin manages them', () => {
     expectRefused(
       cli(['principals', 'add', 'eve', '--roles', 'admin', '--as', 'op-1']),
-      /^denied: principal "op-1" may not principal\.manage/,
+      /^error: denied: principal "op-1" may not principal\.manage/,
     );
     expectRefused(
       cli(['principals', 'deactivate', 'op-1', '--reason', 'x'], { LEDGERFLOW_PRINCIPAL: 'rev-only' }),
-      /^denied: principal "rev-only"/,
+      /^error: denied: principal "rev-only"/,
     );
     expectRefused(
       cli(['api', 'keys', 'create', '--principal', 'op-1', '--role', 'auditor']),
-      /^denied: no acting principal/,
+      /^error: denied: no acting principal/,
     );
   });
 
@@ -158,15 +167,18 @@ describe('CLI denials, one per command group', () => {
     writeFileSync(path.join(dir, 'app.json'), JSON.stringify(sampleApplication('app-deny')));
     expectRefused(
       cli(['loan', 'start', '--file', path.join(dir, 'app.json'), '--as', 'rev-only']),
-      /^denied: principal "rev-only"/,
+      /^error: denied: principal "rev-only"/,
     );
     expectRefused(
       cli(['loan', 'review', 'app-deny', '--approve', '--reason', 'ok', '--as', 'op-1']),
-      /^denied:/,
+      /^error: denied:/,
     );
-    expectRefused(cli(['screen', 'name', 'Jane Doe', '--as', 'rev-only']), /^denied: principal "rev-only"/);
-    expectRefused(cli(['lists', 'load', 'nowhere.csv']), /^denied: no acting principal/);
-    expectRefused(cli(['history', 'archive', 'wf-1']), /^denied: no acting principal/);
+    expectRefused(
+      cli(['screen', 'name', 'Jane Doe', '--as', 'rev-only']),
+      /^error: denied: principal "rev-only"/,
+    );
+    expectRefused(cli(['lists', 'load', 'nowhere.csv']), /^error: denied: no acting principal/);
+    expectRefused(cli(['history', 'archive', 'wf-1']), /^error: denied: no acting principal/);
   });
 });
 
