@@ -137,6 +137,9 @@ describe('least-privilege mode', () => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await createTestDatabase();
+    await t.asOwner(
+      `INSERT INTO principals (id, display_name, roles, created_by) VALUES ('aud-1', 'Auditor', '{auditor}', 'test')`,
+    );
   });
   afterAll(() => t?.drop());
 
@@ -156,6 +159,7 @@ describe('least-privilege mode', () => {
           LEDGERFLOW_PURGER_URL: url('ledgerflow_purger'),
           LEDGERFLOW_PG_PORT: String(await freePort()),
           TEMPORAL_ADDRESS: inject('temporalAddress'),
+          LEDGERFLOW_PRINCIPAL: 'aud-1',
         },
         encoding: 'utf8',
         timeout: 60_000,
