@@ -26,6 +26,7 @@ const ARGS: Record<string, () => string[]> = {
   'history show': () => ['wf-none'],
   'history replay': () => ['wf-none'],
   'loan status': () => ['app-none'],
+  'ledger witness check': () => ['--witness', path.join(dir, 'witness')],
 };
 
 const READS = Object.entries(COMMAND_AUTHORITY).flatMap(([cmd, a]) =>
@@ -110,12 +111,12 @@ describe('every CLI read is authorized in one place', () => {
       const args = () => [...words, ...(ARGS[r.cmd]?.() ?? [])];
       const none = await run(args());
       expect(none.err.trim(), r.cmd).toMatch(
-        /^denied: no acting principal: pass --as <principal> or set LEDGERFLOW_PRINCIPAL$/,
+        /^error: denied: no acting principal: pass --as <principal> or set LEDGERFLOW_PRINCIPAL$/,
       );
       expect(none.code).toBe(2);
       expect(none.out).toBe('');
       const ghost = await run([...args(), '--as', 'ghost-reader']);
-      expect(ghost.err.trim()).toMatch(/^denied: unknown principal "ghost-reader"/);
+      expect(ghost.err.trim()).toMatch(/^error: denied: unknown principal "ghost-reader"/);
       const lacking = ROLES.find((role) => !can([role], r.action as Action)) as string;
       const before = await count(
         `SELECT count(*) AS n FROM ledger_events WHERE event_type = 'access.denied' AND actor_id = $1 AND resource_id = $2`,
@@ -125,7 +126,7 @@ describe('every CLI read is authorized in one place', () => {
       expect(forbidden.code).toBe(2);
       expect(forbidden.out).toBe('');
       expect(forbidden.err.trim()).toMatch(
-        new RegExp(`^denied: principal "only-${lacking}" may not ${r.action.replace('.', '\\.')}`),
+        new RegExp(`^error: denied: principal "only-${lacking}" may not ${r.action.replace('.', '\\.')}`),
       );
       // A known principal's denial is on record (once per principal, action and minute).
       expect(
@@ -138,9 +139,9 @@ describe('every CLI read is authorized in one place', () => {
   );
 
   it('the "verify" shortcut is checked as "ledger verify" (--as passed through)', async () => {
-    expect((await run(['verify'])).err.trim()).toMatch(/^denied: no acting principal/);
+    expect((await run(['verify'])).err.trim()).toMatch(/^error: denied: no acting principal/);
     const lacking = await run(['verify', '--as', 'only-reviewer']);
-    expect(lacking.err.trim()).toMatch(/^denied: principal "only-reviewer" may not ledger\.verify/);
+    expect(lacking.err.trim()).toMatch(/^error: denied: principal "only-reviewer" may not ledger\.verify/);
     const ok = await run(['verify', '--json', '--as', 'only-auditor']);
     expect(ok.err).not.toMatch(/denied/);
     expect(JSON.parse(ok.out)).toMatchObject({ valid: true });
