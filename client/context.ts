@@ -4,7 +4,9 @@ import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
 import { loadSigner } from '../ledger/keys';
 import { createLedger, type Ledger } from '../ledger/ledger';
-import { loadConfig, type Config } from '../runtime/config';
+import { loadConfig, tracingSettings, type Config } from '../runtime/config';
+import type { LedgerflowMetrics } from '../runtime/metrics';
+import { startTracing, type Tracing } from '../runtime/tracing';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';
 import { installRuntimeLogger } from '../worker/create-worker';
@@ -26,10 +28,41 @@ export interface CommandContext {
  * embedded default (so a fresh machine just works); closes everything afterwards.
  */
 export async function withContext<T>(
-  opts: { temporal?: boolean; quiet?: boolean },
+  opts: {
+    temporal?: boolean;
+    quiet?: boolean;
+    /** Name of the command's root span when tracing is configured (Temporal commands only). */
+    span?: string;
+    /** Where ctx.ledger() counts its appends (the API's registry); default nowhere. */
+    metrics?: LedgerflowMetrics;
+  },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  const traceTo = opts.temporal ? tracingSettings(config, 'ledgerflow-cli') : undefined;
+  const tracing = traceTo && startTracing(traceTo);
+  try {
+    return tracing
+      ? await tracing.tracer.startActiveSpan(`ledgerflow ${opts.span ?? 'command'}`, async (span) => {
+          try {
+            return await runWithContext(config, opts, fn, tracing);
+          } finally {
+            span.end();
+          }
+        })
+      : await runWithContext(config, opts, fn);
+  } finally {
+    // Exports the buffered spans before the command's process ends.
+    await tracing?.shutdown();
+  }
+}
+
+async function runWithContext<T>(
+  config: Config,
+  opts: { temporal?: boolean; quiet?: boolean; metrics?: LedgerflowMetrics },
+  fn: (ctx: CommandContext) => Promise<T>,
+  tracing?: Tracing,
+): Promise<T> {
   if (opts.temporal) {
     // The SDK's own log level; the first installation in a process wins. (A static import: bin/
     // runs through tsx's CommonJS hook, under which a dynamic import() of a .ts path is not found.)
@@ -50,7 +83,10 @@ export async function withContext<T>(
       db(role = 'ledgerflow_writer') {
         let db = pools.get(role);
         if (!db) {
-          db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: 'ledgerflow-cli' });
+          db = createDatabase(appRoleUrl(config, env.ownerUrl, role), {
+            applicationName: 'ledgerflow-cli',
+            tracer: tracing?.tracer,
+          });
           pools.set(role, db);
         }
         return db;
@@ -60,11 +96,14 @@ export async function withContext<T>(
         return (ledger ??= createLedger(this.db('ledgerflow_writer'), {
           signer: loadSigner(config, info),
           checkpointEvery: config.LEDGERFLOW_CHECKPOINT_EVERY,
+          metrics: opts.metrics,
         }));
       },
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
-        return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE));
+        return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
+          tracer: tracing?.tracer,
+        }));
       },
     };
     return await fn(ctx);

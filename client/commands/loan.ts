@@ -63,7 +63,7 @@ export function register(program: Command): void {
         } catch (err) {
           throw new InputError(`cannot read ${opts.file}: ${(err as Error).message}`);
         }
-        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+        await withContext({ temporal: true, quiet: opts.json, span: 'loan start' }, async (ctx) => {
           const client = await ctx.temporal();
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
