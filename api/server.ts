@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Tracer } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseStrictJson } from '../core/canonical-json';
@@ -16,6 +17,7 @@ import { createScreeningService } from '../services/screening';
 import type { MatcherConfig } from '../core/screening/config';
 import type { LedgerflowMetrics } from '../runtime/metrics';
 import type { Logger } from '../runtime/logging';
+import { traceRequests } from './request-spans';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -30,6 +32,8 @@ export interface ApiDeps {
   metrics?: LedgerflowMetrics;
   /** JSON request log (one line per answered request: route pattern, status, time); default none. */
   logger?: Logger;
+  /** Traces each request and, through pools given the same tracer, its SQL; default none. */
+  tracer?: Tracer;
 }
 
 const AppendBodySchema = z
@@ -121,6 +125,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);
   if (deps.logger) logRequests(app, deps.logger);
+  if (deps.tracer) traceRequests(app, deps.tracer);
   app.get('/metrics', { preHandler: requireAction(ROUTE_AUTHORITY['GET /metrics']) }, async (_req, reply) => {
     if (!metrics) return reply.code(404).send({ error: 'metrics are not enabled on this server' });
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

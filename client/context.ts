@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
@@ -21,6 +22,8 @@ export interface CommandContext {
   /** The ledger over the writer pool, signing checkpoints at the configured cadence. */
   ledger(): Ledger;
   temporal(): Promise<Client>;
+  /** The tracer when tracing is configured for this command (pools and client already use it). */
+  tracer?: Tracer;
 }
 
 /**
@@ -35,14 +38,18 @@ export async function withContext<T>(
     span?: string;
     /** Where ctx.ledger() counts its appends (the API's registry); default nowhere. */
     metrics?: LedgerflowMetrics;
+    /** A server's service name: traced (when configured) request by request, not under one span. */
+    serve?: string;
   },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  const traceTo = opts.temporal ? tracingSettings(config, 'ledgerflow-cli') : undefined;
+  // Temporal commands trace under one root span; a server (`api serve`) traces its requests.
+  const service = opts.serve ?? (opts.temporal ? 'ledgerflow-cli' : undefined);
+  const traceTo = service ? tracingSettings(config, service) : undefined;
   const tracing = traceTo && startTracing(traceTo);
   try {
-    return tracing
+    return tracing && !opts.serve
       ? await tracing.tracer.startActiveSpan(`ledgerflow ${opts.span ?? 'command'}`, async (span) => {
           try {
             return await runWithContext(config, opts, fn, tracing);
@@ -50,7 +57,7 @@ export async function withContext<T>(
             span.end();
           }
         })
-      : await runWithContext(config, opts, fn);
+      : await runWithContext(config, opts, fn, tracing);
   } finally {
     // Exports the buffered spans before the command's process ends.
     await tracing?.shutdown();
@@ -80,6 +87,7 @@ async function runWithContext<T>(
     const ctx: CommandContext = {
       config,
       env,
+      tracer: tracing?.tracer,
       db(role = 'ledgerflow_writer') {
         let db = pools.get(role);
         if (!db) {

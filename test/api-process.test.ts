@@ -4,7 +4,14 @@ import { createLedger } from '../ledger/ledger';
 import { freePort } from '../runtime/temporal-server';
 import { createApiKey } from '../services/principals/api-keys';
 import { ensurePrincipal } from '../services/principals/principals';
-import { createTestDatabase, spawnCli, waitFor, type TestDatabase } from './support';
+import {
+  createTestDatabase,
+  spawnCli,
+  startOtlpReceiver,
+  waitFor,
+  type OtlpReceiver,
+  type TestDatabase,
+} from './support';
 
 /** Distinctive: any occurrence in the API's log is a leak. */
 const CUSTOMER = 'Ottoline Brackenridge-Sáez';
@@ -13,6 +20,7 @@ let t: TestDatabase;
 let api: ChildProcess | undefined;
 let log = '';
 let base = '';
+let receiver: OtlpReceiver;
 const keys = { auditor: '', emitter: '' };
 
 beforeAll(async () => {
@@ -32,12 +40,14 @@ beforeAll(async () => {
       'root',
     )
   ).key;
+  receiver = await startOtlpReceiver();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   api = spawnCli(['api', 'serve', '--port', String(port)], {
     DATABASE_URL: t.ownerUrl,
     LEDGERFLOW_LOG_FORMAT: 'json',
     LEDGERFLOW_LOG_LEVEL: 'info',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
   });
   api.stderr?.on('data', (c: Buffer) => (log += c.toString('utf8')));
   await waitFor(() => log.includes('API listening') || api!.exitCode !== null, 60_000, 'the API to listen');
@@ -49,6 +59,7 @@ afterAll(async () => {
     api.kill('SIGTERM');
     await exited;
   }
+  await receiver?.close();
   await t?.drop();
 });
 
@@ -108,5 +119,25 @@ describe('ledgerflow api serve (its own process)', () => {
     });
     for (const leak of [CUSTOMER, 'Brackenridge', keys.auditor, keys.emitter, 'authorization', 'Bearer'])
       expect(log).not.toContain(leak);
+  });
+
+  it('traces each request by route pattern with its SQL under it, and no bound value', async () => {
+    const under = (name: string) => {
+      const request = receiver.spans.find((s) => s.name === name && s.service === 'ledgerflow-api');
+      return request ? receiver.spans.filter((s) => s.parentSpanId === request.spanId) : [];
+    };
+    await waitFor(
+      () => under('POST /v1/events').some((s) => s.name.startsWith('pg ')),
+      30_000,
+      'the POST span and its SQL',
+    );
+    const sql = under('POST /v1/events').filter((s) => s.name.startsWith('pg '));
+    // The key lookup and the append, each a child of the request span.
+    expect(sql.length).toBeGreaterThanOrEqual(2);
+    expect(sql.every((s) => s.attributes['db.system'] === 'postgresql')).toBe(true);
+    await waitFor(() => under('GET /v1/events').length > 0, 30_000, 'the GET span');
+    const exported = receiver.bodies.join('\n');
+    for (const leak of [CUSTOMER, 'Brackenridge', keys.auditor, keys.emitter])
+      expect(exported).not.toContain(leak);
   });
 });

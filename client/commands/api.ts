@@ -21,7 +21,7 @@ export function register(program: Command): void {
       action(async (opts: { host: string; port: number }) => {
         // One registry for the requests and the ledger appends they make.
         const metrics = createMetrics();
-        await withContext({ metrics }, async (ctx) => {
+        await withContext({ metrics, serve: 'ledgerflow-api' }, async (ctx) => {
           const logger =
             ctx.config.LEDGERFLOW_LOG_FORMAT === 'json'
               ? createJsonLogger({ level: ctx.config.LEDGERFLOW_LOG_LEVEL, service: 'ledgerflow-api' })
@@ -33,6 +33,7 @@ export function register(program: Command): void {
             screeningMatcher: ctx.config.screening,
             metrics,
             logger,
+            tracer: ctx.tracer,
           });
           // The bound address (with --port 0, the port the system chose).
           const listening = `ledgerflow API listening on ${await app.listen({ host: opts.host, port: opts.port })}`;
