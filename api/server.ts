@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Tracer } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseStrictJson } from '../core/canonical-json';
@@ -15,6 +16,8 @@ import { registerScreenRoute } from './routes/screen';
 import { createScreeningService } from '../services/screening';
 import type { MatcherConfig } from '../core/screening/config';
 import type { LedgerflowMetrics } from '../runtime/metrics';
+import type { Logger } from '../runtime/logging';
+import { traceRequests } from './request-spans';
 
 export interface ApiDeps {
   /** Pool as ledgerflow_reader: every read. */
@@ -27,6 +30,10 @@ export interface ApiDeps {
   screeningMatcher?: MatcherConfig;
   /** Counts requests and serves `GET /metrics`; default a registry of the ledger's, else none counted. */
   metrics?: LedgerflowMetrics;
+  /** JSON request log (one line per answered request: route pattern, status, time); default none. */
+  logger?: Logger;
+  /** Traces each request and, through pools given the same tracer, its SQL; default none. */
+  tracer?: Tracer;
 }
 
 const AppendBodySchema = z
@@ -117,6 +124,8 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);
+  if (deps.logger) logRequests(app, deps.logger);
+  if (deps.tracer) traceRequests(app, deps.tracer);
   app.get('/metrics', { preHandler: requireAction(ROUTE_AUTHORITY['GET /metrics']) }, async (_req, reply) => {
     if (!metrics) return reply.code(404).send({ error: 'metrics are not enabled on this server' });
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -199,6 +208,31 @@ function countRequests(app: FastifyInstance, m: LedgerflowMetrics): void {
     };
     m.apiRequests.inc(labels);
     m.apiRequestSeconds.observe(labels, reply.elapsedTime / 1000);
+  });
+}
+
+/**
+ * Logs every answered request by route pattern, never the raw URL (its query string can name
+ * people or accounts), headers (the key) or bodies; a failed request by its error's class only.
+ */
+function logRequests(app: FastifyInstance, logger: Logger): void {
+  app.addHook('onError', async (req, _reply, err) => {
+    logger.error(
+      { requestId: req.id, route: req.routeOptions.url ?? 'unmatched', errorClass: err.name },
+      'request failed',
+    );
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    logger.info(
+      {
+        requestId: req.id,
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
 }
 

@@ -1,10 +1,13 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
 import { loadSigner } from '../ledger/keys';
 import { createLedger, type Ledger } from '../ledger/ledger';
-import { loadConfig, type Config } from '../runtime/config';
+import { loadConfig, tracingSettings, type Config } from '../runtime/config';
+import type { LedgerflowMetrics } from '../runtime/metrics';
+import { startTracing, type Tracing } from '../runtime/tracing';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { authorizeRead } from './command-authority';
 import { info } from './output';
@@ -21,6 +24,8 @@ export interface CommandContext {
   /** The ledger over the writer pool, signing checkpoints at the configured cadence. */
   ledger(): Ledger;
   temporal(): Promise<Client>;
+  /** The tracer when tracing is configured for this command (pools and client already use it). */
+  tracer?: Tracer;
 }
 
 /**
@@ -28,10 +33,45 @@ export interface CommandContext {
  * embedded default (so a fresh machine just works); closes everything afterwards.
  */
 export async function withContext<T>(
-  opts: { temporal?: boolean; quiet?: boolean },
+  opts: {
+    temporal?: boolean;
+    quiet?: boolean;
+    /** Name of the command's root span when tracing is configured (Temporal commands only). */
+    span?: string;
+    /** Where ctx.ledger() counts its appends (the API's registry); default nowhere. */
+    metrics?: LedgerflowMetrics;
+    /** A server's service name: traced (when configured) request by request, not under one span. */
+    serve?: string;
+  },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
+  // Temporal commands trace under one root span; a server (`api serve`) traces its requests.
+  const service = opts.serve ?? (opts.temporal ? 'ledgerflow-cli' : undefined);
+  const traceTo = service ? tracingSettings(config, service) : undefined;
+  const tracing = traceTo && startTracing(traceTo);
+  try {
+    return tracing && !opts.serve
+      ? await tracing.tracer.startActiveSpan(`ledgerflow ${opts.span ?? 'command'}`, async (span) => {
+          try {
+            return await runWithContext(config, opts, fn, tracing);
+          } finally {
+            span.end();
+          }
+        })
+      : await runWithContext(config, opts, fn, tracing);
+  } finally {
+    // Exports the buffered spans before the command's process ends.
+    await tracing?.shutdown();
+  }
+}
+
+async function runWithContext<T>(
+  config: Config,
+  opts: { temporal?: boolean; quiet?: boolean; metrics?: LedgerflowMetrics },
+  fn: (ctx: CommandContext) => Promise<T>,
+  tracing?: Tracing,
+): Promise<T> {
   await assertServersReachable(config, { temporal: opts.temporal ?? false });
   if (opts.temporal) {
     // The SDK's own log level; the first installation in a process wins. (A static import: bin/
@@ -50,10 +90,14 @@ export async function withContext<T>(
     const ctx: CommandContext = {
       config,
       env,
+      tracer: tracing?.tracer,
       db(role = 'ledgerflow_writer') {
         let db = pools.get(role);
         if (!db) {
-          db = createDatabase(appRoleUrl(config, env.ownerUrl, role), { applicationName: 'ledgerflow-cli' });
+          db = createDatabase(appRoleUrl(config, env.ownerUrl, role), {
+            applicationName: 'ledgerflow-cli',
+            tracer: tracing?.tracer,
+          });
           pools.set(role, db);
         }
         return db;
@@ -63,11 +107,14 @@ export async function withContext<T>(
         return (ledger ??= createLedger(this.db('ledgerflow_writer'), {
           signer: loadSigner(config, info),
           checkpointEvery: config.LEDGERFLOW_CHECKPOINT_EVERY,
+          metrics: opts.metrics,
         }));
       },
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
-        return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE));
+        return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
+          tracer: tracing?.tracer,
+        }));
       },
     };
     await authorizeRead(ctx);

@@ -1,14 +1,22 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Tracer } from '@opentelemetry/api';
 import pg from 'pg';
 import * as schema from './schema';
+import { traceQueries } from './traced-queries';
 
 export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 // int8 as JS number: sequence numbers and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-/** Opens a pooled drizzle database. `max` should match the worker's activity concurrency. */
-export function createDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): Database {
+/**
+ * Opens a pooled drizzle database. `max` should match the worker's activity concurrency; with a
+ * `tracer`, every query is a span under the caller's active span (see traceQueries).
+ */
+export function createDatabase(
+  url: string,
+  opts: { max?: number; applicationName?: string; tracer?: Tracer } = {},
+): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
@@ -17,6 +25,7 @@ export function createDatabase(url: string, opts: { max?: number; applicationNam
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  if (opts.tracer) traceQueries(pool, opts.tracer, new URL(url).pathname.slice(1));
   return drizzle(pool, { schema }) as Database;
 }
 

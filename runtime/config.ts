@@ -7,6 +7,7 @@ import {
   type MatcherConfig,
 } from '../core/screening/config';
 import { ConfigError } from './errors';
+import type { TracingSettings } from './tracing';
 
 const optionalUrl = (name: string, protocols: string[]) =>
   z
@@ -102,6 +103,14 @@ const EnvSchema = z.object({
   LEDGERFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /** `json`: worker and API write pino JSON lines (with workflow/run ids) to stderr; `text`: plain lines. */
+  LEDGERFLOW_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  /** OTLP/HTTP collector base URL: set, worker, API and CLI export traces there; unset: no tracing. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl('OTEL_EXPORTER_OTLP_ENDPOINT', ['http://', 'https://']),
+  /** service.name of the spans; default ledgerflow-worker, ledgerflow-api or ledgerflow-cli. */
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  /** OpenTelemetry's own switch: `true` turns tracing off even with an endpoint. */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema> & {
@@ -139,6 +148,18 @@ export function providerEndpoints(
 ): { registryUrl: string; bureauUrl: string } | undefined {
   const { LEDGERFLOW_REGISTRY_URL: registryUrl, LEDGERFLOW_BUREAU_URL: bureauUrl } = config;
   return registryUrl && bureauUrl ? { registryUrl, bureauUrl } : undefined;
+}
+
+/** Tracing settings for a process (default service name given), or undefined when tracing is off. */
+export function tracingSettings(
+  config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME' | 'OTEL_SDK_DISABLED'>,
+  serviceName: string,
+): TracingSettings | undefined {
+  if (!config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_SDK_DISABLED === 'true') return undefined;
+  return {
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: config.OTEL_SERVICE_NAME ?? serviceName,
+  };
 }
 
 /** The alarm webhook, when configured. */

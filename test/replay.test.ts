@@ -4,7 +4,10 @@ import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, it } from 'vitest';
 import { historyFromJSON } from '../services/archive/history-json';
-import { installRuntimeLogger, workflowsPath } from '../worker/create-worker';
+import { makeWorkflowExporter } from '@temporalio/interceptors-opentelemetry/lib/worker';
+import { Resource } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { installRuntimeLogger, tracingWorkflowModules, workflowsPath } from '../worker/create-worker';
 import { HISTORIES_DIR, WORKFLOW_IDS_FILE } from './support';
 
 /**
@@ -38,7 +41,7 @@ describe('replay gate', () => {
     ]);
   });
 
-  it('replays every captured history against the production workflow code', async () => {
+  const replayFailures = async (options: Parameters<typeof Worker.runReplayHistories>[0]) => {
     installRuntimeLogger();
     const ids = JSON.parse(readFileSync(WORKFLOW_IDS_FILE, 'utf8')) as Record<string, string>;
     const histories = files.map((f) => ({
@@ -46,7 +49,7 @@ describe('replay gate', () => {
       history: historyFromJSON(readFileSync(path.join(HISTORIES_DIR, f), 'utf8')),
     }));
     const failures: string[] = [];
-    for await (const r of Worker.runReplayHistories({ workflowsPath }, histories)) {
+    for await (const r of Worker.runReplayHistories(options, histories)) {
       if (r.error) {
         const kind =
           r.error instanceof DeterminismViolationError || r.error.name === 'DeterminismViolationError'
@@ -55,6 +58,20 @@ describe('replay gate', () => {
         failures.push(`${r.workflowId}: ${kind}: ${r.error.message}`);
       }
     }
-    expect(failures).toEqual([]);
+    return failures;
+  };
+
+  it('replays every captured history against the production workflow code', async () => {
+    expect(await replayFailures({ workflowsPath })).toEqual([]);
   }, 120_000);
+
+  it('replays them on a traced worker too: tracing can be turned on under running workflows', async () => {
+    const processor = new SimpleSpanProcessor(new InMemorySpanExporter());
+    const traced = await replayFailures({
+      workflowsPath,
+      interceptors: { workflowModules: tracingWorkflowModules },
+      sinks: { exporter: makeWorkflowExporter(processor, new Resource({ 'service.name': 'replay' })) },
+    });
+    expect(traced).toEqual([]);
+  }, 180_000);
 });

@@ -1,4 +1,10 @@
 import path from 'node:path';
+import type { Logger as TemporalLogger } from '@temporalio/common';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
 import {
   DefaultLogger,
   NativeConnection,
@@ -8,6 +14,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { Tracing } from '../runtime/tracing';
 
 /** Activity slots per worker; the writer pool is sized to match (see NOTES: default is 100). */
 export const MAX_CONCURRENT_ACTIVITIES = 40;
@@ -23,6 +30,14 @@ export const workflowsPath = path.resolve(__dirname, '..', 'workflows', `index${
  */
 export const WORKFLOW_PRELOAD_MODULES = ['zod'];
 
+/**
+ * The workflow interceptors of a traced worker: they run inside the workflow sandbox, so they
+ * are bundled with the workflows (a prebuilt bundle must have been built with them).
+ */
+export const tracingWorkflowModules = [
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
+
 let runtimeInstalled = false;
 
 /**
@@ -30,12 +45,17 @@ let runtimeInstalled = false;
  * with `metricsAddress` (host:port), serves the SDK's runtime metrics (task slots, poll and
  * schedule-to-start latencies, workflow and activity failures) in Prometheus format there.
  */
-export function installRuntimeLogger(level: LogLevel = 'WARN', metricsAddress?: string): void {
+export function installRuntimeLogger(
+  level: LogLevel = 'WARN',
+  metricsAddress?: string,
+  /** Replaces the SDK's plain-text logger (e.g. JSON lines, runtime/logging.ts). */
+  logger?: TemporalLogger,
+): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
     Runtime.install({
-      logger: new DefaultLogger(level),
+      logger: logger ?? new DefaultLogger(level),
       ...(metricsAddress
         ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }
         : {}),
@@ -51,8 +71,13 @@ export async function createLedgerflowWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** Prebuilt workflow bundle (tests reuse one); default bundles workflows/ at start. */
+  /**
+   * Prebuilt workflow bundle (tests reuse one); default bundles workflows/ at start. With
+   * `tracing`, it must include {@link tracingWorkflowModules}.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Traces workflows and activities (and, through the deps' pools, their SQL). */
+  tracing?: Tracing;
 }): Promise<Worker> {
   installRuntimeLogger();
   return Worker.create({
@@ -64,7 +89,26 @@ export async function createLedgerflowWorker(opts: {
       : { workflowsPath, bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES } }),
     activities: createActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ACTIVITIES,
+    ...(opts.tracing ? tracingOptions(opts.tracing) : {}),
   });
+}
+
+/** Interceptors and the span exporter sink that carry one trace from client through workflow to activity. */
+function tracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const { tracer } = tracing;
+  return {
+    interceptors: {
+      workflowModules: tracingWorkflowModules,
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    // Workflow spans are made in the sandbox and leave it through this sink.
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }
 
 /** Connects to Temporal for a worker, retrying with capped exponential backoff instead of crashing. */

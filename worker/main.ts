@@ -1,6 +1,8 @@
 import { runMigrations } from '../db/migrate';
-import { loadConfig, providerEndpoints } from '../runtime/config';
+import { loadConfig, providerEndpoints, tracingSettings } from '../runtime/config';
 import { openEnvironment } from '../runtime/environment';
+import { createJsonLogger, temporalLogger } from '../runtime/logging';
+import { startTracing } from '../runtime/tracing';
 import { installRuntimeLogger } from './create-worker';
 import { startHealthServer } from './health-server';
 import { startWorker, type WorkerTestHooks } from './start';
@@ -14,8 +16,19 @@ export type { WorkerTestHooks } from './start';
  */
 export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<void> {
   const config = loadConfig();
-  installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL, config.LEDGERFLOW_TEMPORAL_METRICS_ADDRESS);
-  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const json =
+    config.LEDGERFLOW_LOG_FORMAT === 'json'
+      ? createJsonLogger({ level: config.LEDGERFLOW_LOG_LEVEL, service: 'ledgerflow-worker' })
+      : undefined;
+  installRuntimeLogger(
+    config.LEDGERFLOW_TEMPORAL_LOG_LEVEL,
+    config.LEDGERFLOW_TEMPORAL_METRICS_ADDRESS,
+    json && temporalLogger(json),
+  );
+  const log = json ? (m: string) => json.info(m) : (m: string) => process.stderr.write(`${m}\n`);
+  const traceTo = tracingSettings(config, 'ledgerflow-worker');
+  const tracing = traceTo && startTracing(traceTo);
+  if (traceTo) log(`tracing: spans to ${new URL(traceTo.endpoint).origin} as ${traceTo.serviceName}`);
   const env = await openEnvironment(config, { log });
   try {
     if (env.embeddedDatabase) await runMigrations(config, env.ownerUrl);
@@ -26,6 +39,7 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
       log,
       providers: providerEndpoints(config),
       hooks,
+      tracing,
     });
     log(
       `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,
@@ -48,6 +62,7 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
     }
   } finally {
     await env.close();
+    await tracing?.shutdown();
   }
 }
 

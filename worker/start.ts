@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../activities';
 import { alarmWebhook, type Config } from '../runtime/config';
 import { configuredWitness } from '../services/witness/store';
 import { createMetrics, type LedgerflowMetrics } from '../runtime/metrics';
+import type { Tracing } from '../runtime/tracing';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
 /** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
@@ -37,16 +38,21 @@ export async function startWorker(opts: {
   hooks?: WorkerTestHooks;
   /** Where the ledger and activities count; default a fresh registry. */
   metrics?: LedgerflowMetrics;
+  /** Traces workflows, activities and their SQL (see runtime/tracing.ts); default none. */
+  tracing?: Tracing;
 }): Promise<RunningWorker> {
+  const tracer = opts.tracing?.tracer;
   const log = opts.log ?? (() => undefined);
   const metrics = opts.metrics ?? createMetrics();
   const db = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_writer'), {
     max: MAX_CONCURRENT_ACTIVITIES + 5,
     applicationName: 'ledgerflow-worker',
+    tracer,
   });
   const purgerDb = createDatabase(appRoleUrl(opts.config, opts.ownerUrl, 'ledgerflow_purger'), {
     max: 4,
     applicationName: 'ledgerflow-worker-purger',
+    tracer,
   });
   // One signer for the ledger's checkpoints and the purge certificates.
   const signer = loadSigner(opts.config, log);
@@ -60,6 +66,7 @@ export async function startWorker(opts: {
     connection,
     namespace: opts.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
+    tracing: opts.tracing,
     deps: {
       db,
       ledger,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildApiServer } from '../../api/server';
 import { InputError } from '../../runtime/errors';
+import { createJsonLogger } from '../../runtime/logging';
 import { createMetrics } from '../../runtime/metrics';
 import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
 import { withContext } from '../context';
@@ -18,16 +19,26 @@ export function register(program: Command): void {
     .option('--port <port>', 'port', portOption('--port'), 8080)
     .action(
       action(async (opts: { host: string; port: number }) => {
-        await withContext({}, async (ctx) => {
+        // One registry for the requests and the ledger appends they make.
+        const metrics = createMetrics();
+        await withContext({ metrics, serve: 'ledgerflow-api' }, async (ctx) => {
+          const logger =
+            ctx.config.LEDGERFLOW_LOG_FORMAT === 'json'
+              ? createJsonLogger({ level: ctx.config.LEDGERFLOW_LOG_LEVEL, service: 'ledgerflow-api' })
+              : undefined;
           const app = buildApiServer({
             reader: ctx.db('ledgerflow_reader'),
             writer: ctx.db('ledgerflow_writer'),
             ledger: ctx.ledger(),
             screeningMatcher: ctx.config.screening,
-            metrics: createMetrics(),
+            metrics,
+            logger,
+            tracer: ctx.tracer,
           });
-          await app.listen({ host: opts.host, port: opts.port });
-          info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);
+          // The bound address (with --port 0, the port the system chose).
+          const listening = `ledgerflow API listening on ${await app.listen({ host: opts.host, port: opts.port })}`;
+          if (logger) logger.info(listening);
+          else info(`${listening} (Ctrl-C to stop)`);
           await new Promise<void>((resolve) => {
             process.once('SIGINT', resolve);
             process.once('SIGTERM', resolve);

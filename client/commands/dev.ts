@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
-import { loadConfig, providerEndpoints } from '../../runtime/config';
+import { loadConfig, providerEndpoints, tracingSettings } from '../../runtime/config';
+import { startTracing } from '../../runtime/tracing';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
 import { startProviders, type RunningProviders } from '../../simulators';
 import { startWorker } from '../../worker/start';
@@ -27,6 +28,9 @@ export function register(program: Command): void {
           temporalUiUrl: env.temporalUiUrl,
         });
         let providers: RunningProviders | undefined;
+        // With OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a local Jaeger), the dev worker's spans go there.
+        const traceTo = tracingSettings(config, 'ledgerflow-worker');
+        const tracing = traceTo && startTracing(traceTo);
         try {
           await runMigrations(config, env.ownerUrl);
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
@@ -46,6 +50,7 @@ export function register(program: Command): void {
             temporalAddress: env.temporalAddress,
             log: info,
             providers: urls,
+            tracing,
           });
           const pg = new URL(env.ownerUrl);
           info(
@@ -56,6 +61,9 @@ export function register(program: Command): void {
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
               `  providers    registry ${urls.registryUrl}, credit bureau ${urls.bureauUrl}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
+              ...(traceTo
+                ? [`  traces       ${new URL(traceTo.endpoint).origin} as ${traceTo.serviceName}`]
+                : []),
               `  admin        ${admin} (act as it: LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow ...)`,
               'In another terminal: npx ledgerflow doctor | npx ledgerflow --help. Ctrl-C stops everything.',
             ].join('\n'),
@@ -70,6 +78,7 @@ export function register(program: Command): void {
           await providers?.close();
           removeState();
           await env.close();
+          await tracing?.shutdown();
         }
       }),
     );

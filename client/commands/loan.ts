@@ -76,7 +76,7 @@ export function register(program: Command): void {
           // Not the parser's message: it quotes the file's text (the applicant's personal data).
           throw new InputError(`cannot read ${opts.file}: it is not JSON`);
         }
-        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+        await withContext({ temporal: true, quiet: opts.json, span: 'loan start' }, async (ctx) => {
           const client = await ctx.temporal();
           const taskQueue = ctx.config.TEMPORAL_TASK_QUEUE;
           const polling = await workerPolling(client, taskQueue);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -57,4 +57,17 @@ export function createCli(defaults: () => CliDefaults) {
     const d = defaults();
     return runCli(args, { ...d, env: { ...d.env, ...env }, input });
   };
+}
+
+/** Starts `ledgerflow <args>` as a long-running process (a server); stdout ignored, stderr piped. */
+export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
+  const merged: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  return spawn(process.execPath, [...CLI_ARGS, ...args], {
+    env: merged,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }

@@ -7,3 +7,4 @@ export * from './loan-env';
 export * from './retention';
 export * from './temporal';
 export * from './wait';
+export * from './otlp-receiver';
