@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseStrictJson } from '../core/canonical-json';
@@ -6,12 +5,14 @@ import { describeZodError, StreamSchema, type AuditEventInput } from '../core/au
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
-import { EventQuerySchema, queryEvents } from '../ledger/query';
 import { authenticate, eventTypeGranted, type ApiPrincipal } from '../services/principals/api-keys';
 import { authorize, isOwnStream, PrincipalError, type Action } from '../services/principals/authorization';
 import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
+import { registerEventRoutes } from './routes/events';
+import { InputError } from '../runtime/errors';
+import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
 import type { MatcherConfig } from '../core/screening/config';
 import type { LedgerflowMetrics } from '../runtime/metrics';
@@ -44,6 +45,10 @@ const AppendBodySchema = z
 export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
   'GET /v1/events': 'audit.read',
+  'GET /v1/events/:stream/:seq': 'audit.read',
+  'GET /v1/ledger/head': 'audit.read',
+  'GET /v1/ledger/heads': 'audit.read',
+  'GET /v1/ledger/keys': 'audit.read',
   'POST /v1/events': 'events.emit',
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
@@ -65,6 +70,7 @@ declare module 'fastify' {
  */
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 });
+  app.setErrorHandler(errorReply);
   // I-JSON bodies: a duplicated member, lone surrogate or unsafe integer is a 400 naming the field.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -99,20 +105,6 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     }
   };
 
-  const logAccess = (req: FastifyRequest, action: string, resourceId: string) =>
-    deps.ledger.append(
-      {
-        event_type: 'api.ledger_read',
-        actor: { type: 'user', id: req.principal?.id ?? 'unknown' },
-        resource: { type: 'ledger_stream', id: resourceId },
-        action,
-        outcome: 'success',
-        context: { request: { source: 'api', request_id: req.id, ip: req.ip } },
-        payload: { query: req.query as Record<string, string> },
-      },
-      { idempotencyKey: `api-read:${randomUUID()}` },
-    );
-
   app.get('/health', async () => ({ ok: true }));
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
@@ -122,18 +114,11 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get(
-    '/v1/events',
-    { preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']) },
-    async (req, reply) => {
-      const q = EventQuerySchema.safeParse(req.query);
-      if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
-      const events = await queryEvents(deps.reader, q.data);
-      await logAccess(req, 'query', q.data.stream);
-      const last = events.at(-1);
-      return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
-    },
-  );
+  registerEventRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']),
+  });
 
   registerScreenRoute(app, {
     screening: createScreeningService({
@@ -187,6 +172,22 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   );
 
   return app;
+}
+
+/**
+ * One JSON error line per failure, never a stack: known refusals map to their status, fastify's
+ * own client errors (bad JSON, wrong content type, body too large) keep theirs, anything else is
+ * a 500 without detail.
+ */
+function errorReply(err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof InputError || err instanceof LedgerValidationError)
+    return reply.code(400).send({ error: err.message });
+  if (err instanceof EventNotFoundError) return reply.code(404).send({ error: err.message });
+  if (err instanceof NotYetSignedError) return reply.code(409).send({ error: err.message });
+  if (err instanceof PrincipalError) return reply.code(403).send({ error: err.message });
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+  return reply.code(500).send({ error: 'internal error' });
 }
 
 /** Counts every answered request by method, route pattern (never the raw URL) and status. */

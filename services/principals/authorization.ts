@@ -22,8 +22,13 @@ export const PERMISSIONS = {
   'ledger.append': ['admin', 'operator'],
   'history.archive': ['admin', 'operator'],
   'audit.read': ['admin', 'auditor'],
+  'audit.export': ['admin', 'auditor'],
   'loan.start': ['admin', 'operator'],
   'loan.review': ['admin', 'reviewer'],
+  // Other systems start loans over HTTP: emitter keys only with the loan.application_received grant.
+  'loan.submit': ['admin', 'operator', 'emitter'],
+  // Emitter keys see only the applications they submitted.
+  'loan.read': ['admin', 'operator', 'reviewer', 'auditor', 'emitter'],
   'screening.run': ['admin', 'operator'],
   'screening.decide': ['admin', 'reviewer'],
   'lists.load': ['admin', 'operator'],
