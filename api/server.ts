@@ -11,6 +11,7 @@ import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
+import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   screeningMatcher?: MatcherConfig;
   /** Counts requests and serves `GET /metrics`; default a registry of the ledger's, else none counted. */
   metrics?: LedgerflowMetrics;
+  /** Temporal for loan origination over HTTP; without it those routes answer 503. */
+  temporal?: LoanRouteDeps['temporal'];
 }
 
 const AppendBodySchema = z
@@ -53,6 +56,9 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
   'POST /v1/screen': 'screening.run',
+  'POST /v1/loan-applications': 'loan.submit',
+  'GET /v1/loan-applications/:id': 'loan.read',
+  'POST /v1/loan-applications/:id/review': 'loan.review',
   // Not public: the API is the one published service, and metrics name streams and their volumes.
   // Operational state is what posture.check covers (admin, compliance, auditor keys).
   'GET /metrics': 'posture.check',
@@ -127,6 +133,18 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerLoanRoutes(app, {
+    reader: deps.reader,
+    writer: deps.writer,
+    ledger: deps.ledger,
+    temporal: deps.temporal,
+    preHandlers: {
+      submit: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications']),
+      read: requireAction(ROUTE_AUTHORITY['GET /v1/loan-applications/:id']),
+      review: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications/:id/review']),
+    },
   });
 
   registerAlertRoutes(app, {
