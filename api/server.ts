@@ -12,6 +12,7 @@ import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
 import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
+import { registerProvenanceRoutes } from './routes/provenance';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -52,6 +53,11 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/ledger/head': 'audit.read',
   'GET /v1/ledger/heads': 'audit.read',
   'GET /v1/ledger/keys': 'audit.read',
+  'GET /v1/provenance/workflows/:id': 'audit.read',
+  'GET /v1/provenance/cases/:id': 'audit.read',
+  'GET /v1/verification/runs': 'audit.read',
+  'GET /v1/explanations/screening/:id': 'alerts.read',
+  'GET /v1/explanations/alerts/:id': 'alerts.read',
   'POST /v1/events': 'events.emit',
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
@@ -133,6 +139,16 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerProvenanceRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    client: deps.temporal?.client,
+    preHandlers: {
+      audit: requireAction(ROUTE_AUTHORITY['GET /v1/provenance/workflows/:id']),
+      alerts: requireAction(ROUTE_AUTHORITY['GET /v1/explanations/alerts/:id']),
+    },
   });
 
   registerLoanRoutes(app, {

@@ -83,6 +83,27 @@ describe('loan origination over HTTP (real Temporal dev server and worker)', () 
     // Another emitter does not see this portal's application; an auditor does.
     expect((await call('GET', '/v1/loan-applications/api-app-1', 'crm')).statusCode).toBe(404);
     expect((await call('GET', '/v1/loan-applications/api-app-1', 'auditor')).statusCode).toBe(200);
+    // Provenance: the workflow's Temporal history joined with its ledger events, and the case.
+    const prov = await call('GET', '/v1/provenance/workflows/api-app-1', 'auditor');
+    expect(prov.statusCode).toBe(200);
+    const timeline = prov.json() as {
+      origin: string;
+      entries: Array<{ source: string; type: string; links: string[] }>;
+    };
+    expect(timeline.origin).toBe('temporal');
+    expect(timeline.entries.filter((e) => e.source === 'temporal').map((e) => e.type)).toContain(
+      'WorkflowExecutionStarted',
+    );
+    const received = timeline.entries.find((e) => e.type === 'loan.application_received');
+    expect(received?.links.length).toBeGreaterThan(0);
+    const kase = (await call('GET', '/v1/provenance/cases/api-app-1', 'auditor')).json() as {
+      events: Array<{ event_type: string }>;
+      workflows: Array<{ workflowId: string }>;
+    };
+    expect(kase.events.map((e) => e.event_type)).toContain('loan.decision_made');
+    expect(kase.workflows.map((w) => w.workflowId)).toContain('api-app-1');
+    expect((await call('GET', '/v1/provenance/workflows/api-app-1', 'operator')).statusCode).toBe(403);
+    expect((await call('GET', '/v1/provenance/workflows/no-such-wf', 'auditor')).statusCode).toBe(404);
     // The view is a recorded read.
     const reads = await env.t.asOwner(
       `SELECT actor_id FROM ledger_events WHERE stream = 'access' AND resource_type = 'loan_application' AND resource_id = 'api-app-1'`,
