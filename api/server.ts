@@ -13,6 +13,8 @@ import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
 import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
 import { registerProvenanceRoutes } from './routes/provenance';
+import { registerExportRoutes } from './routes/exports';
+import type { Signer } from '../core/signing';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   screeningMatcher?: MatcherConfig;
   /** Counts requests and serves `GET /metrics`; default a registry of the ledger's, else none counted. */
   metrics?: LedgerflowMetrics;
+  /** Signs filtered-export manifests (the ledger's checkpoint key); without it exports answer 503. */
+  signer?: Signer;
   /** Temporal for loan origination over HTTP; without it those routes answer 503. */
   temporal?: LoanRouteDeps['temporal'];
 }
@@ -53,6 +57,7 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/ledger/head': 'audit.read',
   'GET /v1/ledger/heads': 'audit.read',
   'GET /v1/ledger/keys': 'audit.read',
+  'GET /v1/exports/events': 'audit.export',
   'GET /v1/provenance/workflows/:id': 'audit.read',
   'GET /v1/provenance/cases/:id': 'audit.read',
   'GET /v1/verification/runs': 'audit.read',
@@ -139,6 +144,13 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerExportRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    signer: deps.signer,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/exports/events']),
   });
 
   registerProvenanceRoutes(app, {
