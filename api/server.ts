@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
 import { registerProvenanceRoutes } from './routes/provenance';
 import { registerExportRoutes } from './routes/exports';
+import { openApiDocument } from './openapi';
 import type { Signer } from '../core/signing';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
@@ -38,7 +39,8 @@ export interface ApiDeps {
   temporal?: LoanRouteDeps['temporal'];
 }
 
-const AppendBodySchema = z
+/** Body of `POST /v1/events`. */
+export const AppendBodySchema = z
   .object({
     stream: StreamSchema,
     idempotency_key: z.string().min(1).max(500),
@@ -52,6 +54,7 @@ const AppendBodySchema = z
  */
 export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
+  'GET /openapi.json': 'public',
   'GET /v1/events': 'audit.read',
   'GET /v1/events/:stream/:seq': 'audit.read',
   'GET /v1/ledger/head': 'audit.read',
@@ -123,6 +126,8 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   };
 
   app.get('/health', async () => ({ ok: true }));
+  const openapi = openApiDocument(ROUTE_AUTHORITY, AppendBodySchema);
+  app.get('/openapi.json', async () => openapi);
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);
