@@ -54,7 +54,7 @@ export async function buildEventsFixture(ownerUrl: string, n: number): Promise<v
         `INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
            resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
            idempotency_key, payload_digest, prev_hash, hash)
-         SELECT 's' || (i % ${f.streams}), i / ${f.streams} + 1,
+         SELECT 's' || ((i - 1) % ${f.streams}), (i - 1) / ${f.streams} + 1,
                 md5(i::text)::uuid, 'bench.type_' || (i % ${f.eventTypes}), 'user', 'user-' || (i % ${f.actors}),
                 $3::timestamptz + i * interval '1 second',
                 'resource', 'res-' || (i % ${f.resources}), 'act' || (i % 20),
@@ -68,7 +68,7 @@ export async function buildEventsFixture(ownerUrl: string, n: number): Promise<v
       );
       await c.query(
         `INSERT INTO ledger_payloads (stream, seq, salt, payload)
-         SELECT 's' || (i % ${f.streams}), i / ${f.streams} + 1, substring(sha256(i::text::bytea) from 1 for 16),
+         SELECT 's' || ((i - 1) % ${f.streams}), (i - 1) / ${f.streams} + 1, substring(sha256(i::text::bytea) from 1 for 16),
                 jsonb_build_object('name', 'person ' || (i % 9973), 'note', 'payment ' || i)
            FROM generate_series($1::bigint, $2::bigint) AS i WHERE i % ${f.payloadEvery} = 0`,
         [lo, hi],

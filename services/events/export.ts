@@ -17,6 +17,7 @@ import {
   type ExportManifest,
 } from '../../ledger/filtered-export';
 import { hashRanges } from '../../ledger/proofs';
+import { MEMORY_TREE_MAX, MemoryTreeReader } from './memory-tree';
 import { NotYetSignedError } from './proof';
 import type { CursorPosition } from './cursor';
 import type { EventFilter } from './filter';
@@ -97,7 +98,7 @@ export async function exportEvents(
   const head = await headAt(db, opts.headVersion);
   const headCut = head.streams.map((s) => ({ stream: s.stream, treeSize: s.treeSize }));
   const sizes = new Map(headCut.map((h) => [h.stream, h.treeSize]));
-  const readers = new Map<string, DbTreeReader>();
+  const readers = new Map<string, Pick<DbTreeReader, 'perfect'>>();
   const eventsHash = createHash('sha256');
   const csvHash = createHash('sha256');
   await sinks.jsonl?.(headLine(head, opts.order));
@@ -115,7 +116,13 @@ export async function exportEvents(
       const e = toBundleEvent(row);
       const treeSize = sizes.get(e.stream) as number;
       let reader = readers.get(e.stream);
-      if (!reader) readers.set(e.stream, (reader = new DbTreeReader(db, e.stream)));
+      if (!reader) {
+        reader =
+          treeSize <= MEMORY_TREE_MAX
+            ? await MemoryTreeReader.load(db, e.stream, treeSize)
+            : new DbTreeReader(db, e.stream);
+        readers.set(e.stream, reader);
+      }
       const proof = await hashRanges(reader, inclusionProofRanges(e.seq - 1, treeSize));
       const line = eventLine(
         e,
