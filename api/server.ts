@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Tracer } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -7,12 +6,19 @@ import { describeZodError, StreamSchema, type AuditEventInput } from '../core/au
 import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { LedgerValidationError } from '../ledger/errors';
-import { EventQuerySchema, queryEvents } from '../ledger/query';
 import { authenticate, eventTypeGranted, type ApiPrincipal } from '../services/principals/api-keys';
 import { authorize, isOwnStream, PrincipalError, type Action } from '../services/principals/authorization';
 import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
+import { registerEventRoutes } from './routes/events';
+import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
+import { registerProvenanceRoutes } from './routes/provenance';
+import { registerExportRoutes } from './routes/exports';
+import { openApiDocument } from './openapi';
+import type { Signer } from '../core/signing';
+import { InputError } from '../runtime/errors';
+import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
 import type { MatcherConfig } from '../core/screening/config';
 import type { LedgerflowMetrics } from '../runtime/metrics';
@@ -34,9 +40,14 @@ export interface ApiDeps {
   logger?: Logger;
   /** Traces each request and, through pools given the same tracer, its SQL; default none. */
   tracer?: Tracer;
+  /** Signs filtered-export manifests (the ledger's checkpoint key); without it exports answer 503. */
+  signer?: Signer;
+  /** Temporal for loan origination over HTTP; without it those routes answer 503. */
+  temporal?: LoanRouteDeps['temporal'];
 }
 
-const AppendBodySchema = z
+/** Body of `POST /v1/events`. */
+export const AppendBodySchema = z
   .object({
     stream: StreamSchema,
     idempotency_key: z.string().min(1).max(500),
@@ -50,11 +61,25 @@ const AppendBodySchema = z
  */
 export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
+  'GET /openapi.json': 'public',
   'GET /v1/events': 'audit.read',
+  'GET /v1/events/:stream/:seq': 'audit.read',
+  'GET /v1/ledger/head': 'audit.read',
+  'GET /v1/ledger/heads': 'audit.read',
+  'GET /v1/ledger/keys': 'audit.read',
+  'GET /v1/exports/events': 'audit.export',
+  'GET /v1/provenance/workflows/:id': 'audit.read',
+  'GET /v1/provenance/cases/:id': 'audit.read',
+  'GET /v1/verification/runs': 'audit.read',
+  'GET /v1/explanations/screening/:id': 'alerts.read',
+  'GET /v1/explanations/alerts/:id': 'alerts.read',
   'POST /v1/events': 'events.emit',
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
   'POST /v1/screen': 'screening.run',
+  'POST /v1/loan-applications': 'loan.submit',
+  'GET /v1/loan-applications/:id': 'loan.read',
+  'POST /v1/loan-applications/:id/review': 'loan.review',
   // Not public: the API is the one published service, and metrics name streams and their volumes.
   // Operational state is what posture.check covers (admin, compliance, auditor keys).
   'GET /metrics': 'posture.check',
@@ -72,6 +97,7 @@ declare module 'fastify' {
  */
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 512 * 1024 });
+  app.setErrorHandler(errorReply);
   // I-JSON bodies: a duplicated member, lone surrogate or unsafe integer is a 400 naming the field.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -106,21 +132,9 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     }
   };
 
-  const logAccess = (req: FastifyRequest, action: string, resourceId: string) =>
-    deps.ledger.append(
-      {
-        event_type: 'api.ledger_read',
-        actor: { type: 'user', id: req.principal?.id ?? 'unknown' },
-        resource: { type: 'ledger_stream', id: resourceId },
-        action,
-        outcome: 'success',
-        context: { request: { source: 'api', request_id: req.id, ip: req.ip } },
-        payload: { query: req.query as Record<string, string> },
-      },
-      { idempotencyKey: `api-read:${randomUUID()}` },
-    );
-
   app.get('/health', async () => ({ ok: true }));
+  const openapi = openApiDocument(ROUTE_AUTHORITY, AppendBodySchema);
+  app.get('/openapi.json', async () => openapi);
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);
@@ -131,18 +145,11 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get(
-    '/v1/events',
-    { preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']) },
-    async (req, reply) => {
-      const q = EventQuerySchema.safeParse(req.query);
-      if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
-      const events = await queryEvents(deps.reader, q.data);
-      await logAccess(req, 'query', q.data.stream);
-      const last = events.at(-1);
-      return { events, next_after_seq: events.length === q.data.limit && last ? last.seq : null };
-    },
-  );
+  registerEventRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']),
+  });
 
   registerScreenRoute(app, {
     screening: createScreeningService({
@@ -151,6 +158,35 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerExportRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    signer: deps.signer,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/exports/events']),
+  });
+
+  registerProvenanceRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    client: deps.temporal?.client,
+    preHandlers: {
+      audit: requireAction(ROUTE_AUTHORITY['GET /v1/provenance/workflows/:id']),
+      alerts: requireAction(ROUTE_AUTHORITY['GET /v1/explanations/alerts/:id']),
+    },
+  });
+
+  registerLoanRoutes(app, {
+    reader: deps.reader,
+    writer: deps.writer,
+    ledger: deps.ledger,
+    temporal: deps.temporal,
+    preHandlers: {
+      submit: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications']),
+      read: requireAction(ROUTE_AUTHORITY['GET /v1/loan-applications/:id']),
+      review: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications/:id/review']),
+    },
   });
 
   registerAlertRoutes(app, {
@@ -196,6 +232,22 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   );
 
   return app;
+}
+
+/**
+ * One JSON error line per failure, never a stack: known refusals map to their status, fastify's
+ * own client errors (bad JSON, wrong content type, body too large) keep theirs, anything else is
+ * a 500 without detail.
+ */
+function errorReply(err: Error & { statusCode?: number }, _req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof InputError || err instanceof LedgerValidationError)
+    return reply.code(400).send({ error: err.message });
+  if (err instanceof EventNotFoundError) return reply.code(404).send({ error: err.message });
+  if (err instanceof NotYetSignedError) return reply.code(409).send({ error: err.message });
+  if (err instanceof PrincipalError) return reply.code(403).send({ error: err.message });
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return reply.code(status).send({ error: err.message });
+  return reply.code(500).send({ error: 'internal error' });
 }
 
 /** Counts every answered request by method, route pattern (never the raw URL) and status. */

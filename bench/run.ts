@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   retention: () => import('./retention'),
   monitoring: () => import('./monitoring'),
   cli: () => import('./cli'),
+  api: () => import('./api'),
 };
 
 async function main(): Promise<void> {

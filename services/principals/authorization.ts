@@ -22,8 +22,13 @@ export const PERMISSIONS = {
   'ledger.append': ['admin', 'operator'],
   'history.archive': ['admin', 'operator'],
   'audit.read': ['admin', 'auditor'],
+  'audit.export': ['admin', 'auditor'],
   'loan.start': ['admin', 'operator'],
   'loan.review': ['admin', 'reviewer'],
+  // Other systems start loans over HTTP: emitter keys only with the loan.application_received grant.
+  'loan.submit': ['admin', 'operator', 'emitter'],
+  // Emitter keys see only the applications they submitted.
+  'loan.read': ['admin', 'operator', 'reviewer', 'auditor', 'emitter'],
   'screening.run': ['admin', 'operator'],
   'screening.decide': ['admin', 'reviewer'],
   'lists.load': ['admin', 'operator'],
@@ -33,7 +38,6 @@ export const PERMISSIONS = {
   'alerts.read': ['admin', 'reviewer', 'auditor'],
   'rules.change': ['admin'],
   'ledger.verify': ['admin', 'operator', 'compliance', 'auditor'],
-  'loan.read': ['admin', 'operator', 'reviewer', 'auditor'],
   'principal.read': ['admin', 'auditor'],
   'hold.read': ['admin', 'compliance', 'auditor'],
   'schedule.read': ['admin', 'operator', 'compliance', 'auditor'],
