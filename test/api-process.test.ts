@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLedger } from '../ledger/ledger';
 import { freePort } from '../runtime/temporal-server';
 import { createApiKey } from '../services/principals/api-keys';
@@ -45,6 +45,8 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   api = spawnCli(['api', 'serve', '--port', String(port)], {
     DATABASE_URL: t.ownerUrl,
+    // The suite's Temporal (loan routes): without it, api serve would start its own.
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
     LEDGERFLOW_LOG_FORMAT: 'json',
     LEDGERFLOW_LOG_LEVEL: 'info',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
