@@ -11,6 +11,7 @@ import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
+import { registerConsoleRoutes, type ConsoleOptions } from './console';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   screeningMatcher?: MatcherConfig;
   /** Counts requests and serves `GET /metrics`; default a registry of the ledger's, else none counted. */
   metrics?: LedgerflowMetrics;
+  /** The auditor console at `/` (docs/console.md): Temporal Web UI link settings. */
+  console?: ConsoleOptions;
 }
 
 const AppendBodySchema = z
@@ -44,6 +47,11 @@ const AppendBodySchema = z
  */
 export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
+  // The auditor console's page, script, style and settings: no data (docs/console.md).
+  'GET /': 'public',
+  'GET /console/app.js': 'public',
+  'GET /console/app.css': 'public',
+  'GET /console/config.json': 'public',
   'GET /v1/events': 'audit.read',
   'GET /v1/events/:stream/:seq': 'audit.read',
   'GET /v1/ledger/head': 'audit.read',
@@ -106,6 +114,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   };
 
   app.get('/health', async () => ({ ok: true }));
+  registerConsoleRoutes(app, deps.console);
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);

@@ -25,6 +25,10 @@ export function register(program: Command): void {
             ledger: ctx.ledger(),
             screeningMatcher: ctx.config.screening,
             metrics: createMetrics(),
+            console: {
+              temporalUiUrl: `http://127.0.0.1:${ctx.config.LEDGERFLOW_TEMPORAL_UI_PORT}`,
+              temporalNamespace: ctx.config.TEMPORAL_NAMESPACE,
+            },
           });
           await app.listen({ host: opts.host, port: opts.port });
           info(`ledgerflow API listening on http://${opts.host}:${opts.port} (Ctrl-C to stop)`);
