@@ -12,6 +12,8 @@ import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
 import { registerConsoleRoutes, type ConsoleOptions } from './console';
+import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
+import { registerProvenanceRoutes } from './routes/provenance';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -31,6 +33,8 @@ export interface ApiDeps {
   metrics?: LedgerflowMetrics;
   /** The auditor console at `/` (docs/console.md): Temporal Web UI link settings. */
   console?: ConsoleOptions;
+  /** Temporal for loan origination over HTTP; without it those routes answer 503. */
+  temporal?: LoanRouteDeps['temporal'];
 }
 
 const AppendBodySchema = z
@@ -57,10 +61,18 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/ledger/head': 'audit.read',
   'GET /v1/ledger/heads': 'audit.read',
   'GET /v1/ledger/keys': 'audit.read',
+  'GET /v1/provenance/workflows/:id': 'audit.read',
+  'GET /v1/provenance/cases/:id': 'audit.read',
+  'GET /v1/verification/runs': 'audit.read',
+  'GET /v1/explanations/screening/:id': 'alerts.read',
+  'GET /v1/explanations/alerts/:id': 'alerts.read',
   'POST /v1/events': 'events.emit',
   'GET /v1/alerts': 'alerts.read',
   'GET /v1/alerts/:id': 'alerts.read',
   'POST /v1/screen': 'screening.run',
+  'POST /v1/loan-applications': 'loan.submit',
+  'GET /v1/loan-applications/:id': 'loan.read',
+  'POST /v1/loan-applications/:id/review': 'loan.review',
   // Not public: the API is the one published service, and metrics name streams and their volumes.
   // Operational state is what posture.check covers (admin, compliance, auditor keys).
   'GET /metrics': 'posture.check',
@@ -136,6 +148,28 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerProvenanceRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    client: deps.temporal?.client,
+    preHandlers: {
+      audit: requireAction(ROUTE_AUTHORITY['GET /v1/provenance/workflows/:id']),
+      alerts: requireAction(ROUTE_AUTHORITY['GET /v1/explanations/alerts/:id']),
+    },
+  });
+
+  registerLoanRoutes(app, {
+    reader: deps.reader,
+    writer: deps.writer,
+    ledger: deps.ledger,
+    temporal: deps.temporal,
+    preHandlers: {
+      submit: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications']),
+      read: requireAction(ROUTE_AUTHORITY['GET /v1/loan-applications/:id']),
+      review: requireAction(ROUTE_AUTHORITY['POST /v1/loan-applications/:id/review']),
+    },
   });
 
   registerAlertRoutes(app, {

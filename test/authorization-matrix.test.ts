@@ -162,6 +162,8 @@ describe('API role matrix', () => {
         )
       ).key,
     );
+    for (const role of ['operator', 'reviewer'] as const)
+      keys.set(role, (await createApiKey(ledger, { principalId: `only-${role}`, role }, 'root')).key);
     app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer: db, ledger });
     await app.ready();
   });

@@ -16,10 +16,14 @@ export function register(program: Command): void {
     .description('serve the HTTP API (GET /v1/events for auditors, POST /v1/events for emitters)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port', portOption('--port'), 8080)
+    .option('--no-temporal', 'serve without Temporal: the loan-application routes answer 503')
     .action(
-      action(async (opts: { host: string; port: number }) => {
-        await withContext({}, async (ctx) => {
+      action(async (opts: { host: string; port: number; temporal: boolean }) => {
+        await withContext({ temporal: opts.temporal }, async (ctx) => {
           const app = buildApiServer({
+            temporal: opts.temporal
+              ? { client: await ctx.temporal(), taskQueue: ctx.config.TEMPORAL_TASK_QUEUE }
+              : undefined,
             reader: ctx.db('ledgerflow_reader'),
             writer: ctx.db('ledgerflow_writer'),
             ledger: ctx.ledger(),
@@ -45,7 +49,7 @@ export function register(program: Command): void {
     .command('create')
     .description('create a key for a known principal; the key is printed once')
     .requiredOption('--principal <id>', 'principal the key acts as')
-    .requiredOption('--role <role>', 'auditor | emitter | operator')
+    .requiredOption('--role <role>', ApiRoleSchema.options.join(' | '))
     .option('--stream <stream...>', "emitter: streams the key may append to (never ledgerflow's own)")
     .option(
       '--event-type <type...>',
@@ -69,7 +73,9 @@ export function register(program: Command): void {
         }) => {
           const role = ApiRoleSchema.safeParse(opts.role);
           if (!role.success)
-            throw new InputError(`--role must be auditor, emitter or operator, not "${opts.role}"`);
+            throw new InputError(
+              `--role must be one of ${ApiRoleSchema.options.join(', ')}, not "${opts.role}"`,
+            );
           const expiresAt = opts.expires ? new Date(opts.expires) : undefined;
           if (expiresAt && Number.isNaN(expiresAt.getTime()))
             throw new InputError(`--expires: "${opts.expires}" is not an ISO 8601 time`);

@@ -81,6 +81,26 @@ export async function submitLoanApplication(
 }> {
   const file = parseApplicationFile(rawFile);
   const principal = await requirePrincipal(deps.db, as, 'loan.start');
+  return startLoanApplication(deps, file, principal.id, options);
+}
+
+/**
+ * {@link submitLoanApplication} for a caller already authorized elsewhere (the HTTP API checks
+ * the key's role and grants): stores the validated file and starts or finds its workflow,
+ * recording `submittedBy` as the requester.
+ */
+export async function startLoanApplication(
+  deps: LoanDeps,
+  file: LoanApplicationFile,
+  submittedBy: string,
+  options: LoanRunOptions = {},
+): Promise<{
+  applicationId: string;
+  runId: string;
+  duplicate: boolean;
+  handle: WorkflowHandle<LoanOriginationWorkflow>;
+}> {
+  const principal = { id: submittedBy };
   const digest = createHash('sha256').update(canonicalJson(file)).digest('hex');
   const inserted = await deps.db
     .insert(loanApplications)

@@ -8,7 +8,7 @@ import { requirePrincipal } from './principals';
 import { describeZodError } from '../../core/zod-issues';
 
 /** What a key may do: auditors read, verify and prove; emitters append events for other systems. */
-export const ApiRoleSchema = z.enum(['auditor', 'emitter', 'operator']);
+export const ApiRoleSchema = z.enum(['auditor', 'emitter', 'operator', 'reviewer']);
 export type ApiRole = z.infer<typeof ApiRoleSchema>;
 
 const EventTypePatternSchema = z
