@@ -5,10 +5,16 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** True when this API has no such route at all (an older server): the console falls back. */
+    readonly routeMissing = false,
   ) {
     super(message);
   }
 }
+
+// fastify's answer for a route it does not have: {"message": "Route GET:/… not found", …}.
+const isRouteMissing = (status: number, body: { message?: unknown }) =>
+  status === 404 && /^Route GET:/.test(String(body.message ?? ''));
 
 /** GET a JSON route of the API with the signed-in key. */
 export async function getJson<T>(path: string, key = session.get()): Promise<T> {
@@ -17,14 +23,9 @@ export async function getJson<T>(path: string, key = session.get()): Promise<T> 
     cache: 'no-store',
   });
   if (!res.ok) {
-    let message = `${res.status} ${res.statusText}`;
-    try {
-      const body = (await res.json()) as { error?: unknown };
-      if (typeof body.error === 'string') message = body.error;
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(res.status, message);
+    const body = (await res.json().catch(() => ({}))) as { error?: unknown; message?: unknown };
+    const message = typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, message, isRouteMissing(res.status, body));
   }
   return (await res.json()) as T;
 }
@@ -48,10 +49,19 @@ export async function getFile(path: string): Promise<{ blob: Blob; name?: string
   });
   if (!res.ok) {
     const body = (await res.json().catch(() => ({}))) as { error?: unknown; message?: unknown };
-    // fastify's answer for a route it does not have: {"message": "Route GET:/… not found", …}.
-    if (res.status === 404 && /^Route GET:/.test(String(body.message ?? ''))) return undefined;
+    if (isRouteMissing(res.status, body)) return undefined;
     throw new ApiError(res.status, typeof body.error === 'string' ? body.error : res.statusText);
   }
   const name = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1];
   return { blob: await res.blob(), name };
+}
+
+/** Like {@link getJson}, but undefined when this API has no such route (the caller falls back). */
+export async function getJsonIfServed<T>(path: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(path);
+  } catch (err) {
+    if (err instanceof ApiError && err.routeMissing) return undefined;
+    throw err;
+  }
 }

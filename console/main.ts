@@ -57,8 +57,8 @@ function start(config: ConsoleConfig): void {
         search: () => searchView(app),
         event: () => eventView(app, arg ?? ''),
         timeline: () => timelineView(app, arg),
-        alerts: () => alertsView(app),
-        status: () => statusView(),
+        alerts: () => alertsView(app, arg),
+        status: () => statusView(app),
         keys: () => keysView(),
       }[view];
       replace(main, nav, build());

@@ -29,6 +29,14 @@ const stranger = signerFrom(generateKeyPairSync('ed25519').privateKey);
 const HOSTILE_RESOURCE = '<img src=x onerror="window.__pwned=1">';
 const HOSTILE_NOTE = '<script>window.__pwned=2</script>';
 const ALERT_ID = randomUUID();
+/** A captured loan workflow history (the replay fixtures), archived as the history archiver stores it. */
+const HISTORY = readFileSync(path.join(__dirname, 'fixtures', 'histories', 'loan-approve.json'), 'utf8');
+const WORKFLOW_ID = 'cap-approve';
+const RUN_ID = (
+  JSON.parse(HISTORY) as {
+    events: Array<{ workflowExecutionStartedEventAttributes?: { originalExecutionRunId?: string } }>;
+  }
+).events[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId as string;
 
 beforeAll(async () => {
   if (!executablePath) return;
@@ -52,7 +60,7 @@ beforeAll(async () => {
         action: step === 'decision_made' ? 'approve' : 'record',
         case_id: 'case-7',
         subject_id: 'subj-7',
-        context: { workflow_id: 'loan-app-7', run_id: 'run-7', step },
+        context: { workflow_id: WORKFLOW_ID, run_id: RUN_ID, step },
         payload: { note: `step ${i}` },
       }),
       { stream: i % 2 ? 'loan' : 'payments', idempotencyKey: `case-7-${step}` },
@@ -72,6 +80,20 @@ beforeAll(async () => {
       { stream: 'billing', idempotencyKey: `inv-${i}` },
     );
   await ledger.head();
+  await ledger.append(
+    sampleEvent({
+      event_type: 'monitoring.alert_raised',
+      resource: { type: 'monitoring_alert', id: ALERT_ID },
+      action: 'raise',
+      payload: { typology: 'structuring' },
+    }),
+    { stream: 'monitoring', idempotencyKey: 'alert' },
+  );
+  await t.asOwner(
+    `INSERT INTO workflow_histories (workflow_id, run_id, workflow_type, status, closed_at, event_count, history, digest_sha256)
+     VALUES ($1, $2, 'loanOrigination', 'completed', now(), 46, $3, 'not-checked-here')`,
+    [WORKFLOW_ID, RUN_ID, HISTORY],
+  );
   // One monitoring alert as the monitoring service stores it (its own tests cover how it is raised).
   await t.asOwner(
     `INSERT INTO monitoring_alerts (alert_id, account_id, typology, score, decision, mode, rule_set_version,
@@ -84,6 +106,7 @@ beforeAll(async () => {
       JSON.stringify({ window: '24h', deposits: [9500, 9800, 9900] }),
     ],
   );
+  await ledger.head();
   app = buildApiServer({
     reader: t.connect('ledgerflow_reader'),
     writer,
@@ -143,6 +166,8 @@ async function search(page: Page, fill: Record<string, string>): Promise<void> {
   }
   await page.locator('#search-button').click();
   await page.locator('#results[data-state="done"]').waitFor();
+  const failed = page.locator('#results .notice.error');
+  if (await failed.count()) throw new Error(`search ${JSON.stringify(fill)}: ${await failed.innerText()}`);
 }
 
 /** The parts of a proven event's answer the tampering cases change. */
@@ -322,7 +347,7 @@ describe.skipIf(!executablePath)('auditor console in Chromium', () => {
     await ctx.close();
   });
 
-  it('shows a case timeline from the ledger with links to the Temporal Web UI', async () => {
+  it('shows a case timeline: the Temporal history joined with ledger events, linked to the Temporal Web UI', async () => {
     const { ctx, page } = await open();
     await signIn(page);
     await search(page, { case_id: 'case-7', order: 'asc' });
@@ -336,11 +361,18 @@ describe.skipIf(!executablePath)('auditor console in Chromium', () => {
       'loan.credit_scored',
       'loan.decision_made',
     ]);
-    const link = page.locator('#timeline-runs a');
-    expect(await link.getAttribute('href')).toBe(
-      'http://127.0.0.1:8233/namespaces/default/workflows/loan-app-7/run-7/history',
+    // The archived history of the case's workflow, joined: Temporal events and the case's ledger events.
+    const joined = page.locator('.workflow-timeline');
+    expect(await joined.locator('li.temporal').count()).toBe(46);
+    expect(await joined.locator('li.temporal').first().innerText()).toContain('WorkflowExecutionStarted');
+    expect(await joined.locator('li.ledger').count()).toBe(4);
+    expect(await joined.locator('a.temporal-link').getAttribute('href')).toBe(
+      `http://127.0.0.1:8233/namespaces/default/workflows/${WORKFLOW_ID}/${RUN_ID}/history`,
     );
     await shot(page, 'timeline');
+    // A ledger entry of the joined timeline opens the event with its proof.
+    await joined.locator('li.ledger button').first().click();
+    await page.locator('#verdict').waitFor();
     await ctx.close();
   });
 
@@ -383,9 +415,15 @@ describe.skipIf(!executablePath)('auditor console in Chromium', () => {
     await page.getByRole('button', { name: 'Hits & alerts' }).click();
     await page.getByRole('button', { name: /structuring · alert/ }).click();
     await page.locator('#alert-detail').getByText('3 cash deposits under 10000 within 24h').waitFor();
+    // Its ledger trace (the alert_raised event), which opens with its proof; and back from the event.
+    await page.locator('#alert-detail tr[data-ref="monitoring/1"]').click();
+    await page.locator('#verdict').waitFor();
+    await page.locator('#explain').click();
+    await page.locator('#alert-detail').getByText('3 cash deposits under 10000 within 24h').waitFor();
     await shot(page, 'alerts');
     await page.getByRole('button', { name: 'Verification' }).click();
     expect(await page.locator('#head-verdict').getAttribute('class')).toContain('bad');
+    await page.locator('#verification-runs').getByText('No verification run recorded yet.').waitFor();
     await pinKeysFile(page);
     await page.getByRole('button', { name: 'Verification' }).click();
     await page.locator('#head-verdict.ok').waitFor();

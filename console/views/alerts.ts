@@ -1,6 +1,7 @@
-import { getJson, query } from '../api';
+import { getJson, getJsonIfServed, query } from '../api';
 import { fields, h, jsonBlock, notice, replace } from '../dom';
 import type { App } from '../state';
+import { eventsTable, type EventRowView } from './events-table';
 
 interface Alert {
   alert_id: string;
@@ -17,8 +18,37 @@ interface Alert {
   trigger_transaction_id: string;
 }
 
-/** Monitoring alerts with their explanation (fired rules, the snapshot the rules saw); screening hits via the ledger. */
-export function alertsView(app: App): HTMLElement {
+interface ScreeningResult {
+  id: string;
+  subject_id: string | null;
+  query: unknown;
+  decision: string;
+  top_score: number | null;
+  hits: unknown;
+  list_versions: unknown;
+  matcher_version: unknown;
+  thresholds: unknown;
+  screened_at: string;
+}
+
+/** The ledger events about an alert or a screening result, each opening with its proof. */
+function traceBlock(app: App, trace: EventRowView[] | undefined): HTMLElement {
+  if (!trace) return h('p', { class: 'hint' }, 'This API serves no ledger trace for it.');
+  return trace.length
+    ? eventsTable(
+        trace,
+        (ref) => app.show('event', ref),
+        'Its ledger trace; Enter opens an event with its proof',
+      )
+    : h('p', {}, 'No ledger events name it.');
+}
+
+/**
+ * Screening hits and monitoring alerts with their explanation: the hits with the lists and
+ * thresholds used, or the rules that fired and the snapshot they saw, and the ledger trace of
+ * each. `arg` is `alert:<id>` or `screening:<id>` to open one.
+ */
+export function alertsView(app: App, arg?: string): HTMLElement {
   const list = h('div', { attrs: { 'aria-live': 'polite' } }, notice('info', 'Loading alerts…'));
   const detail = h('div', { attrs: { id: 'alert-detail', 'aria-live': 'polite' } });
   const account = h('input', { attrs: { id: 'a-account', type: 'text' } });
@@ -31,7 +61,10 @@ export function alertsView(app: App): HTMLElement {
   const openAlert = async (id: string) => {
     replace(detail, notice('info', 'Loading the alert…'));
     try {
-      const a = await getJson<Alert>(`/v1/alerts/${encodeURIComponent(id)}`);
+      const explained = await getJsonIfServed<{ alert: Alert; trace: EventRowView[] }>(
+        `/v1/explanations/alerts/${encodeURIComponent(id)}`,
+      );
+      const a = explained?.alert ?? (await getJson<Alert>(`/v1/alerts/${encodeURIComponent(id)}`));
       replace(
         detail,
         h(
@@ -51,6 +84,8 @@ export function alertsView(app: App): HTMLElement {
           jsonBlock(a.rules),
           h('h4', {}, 'What the rules saw (snapshot)'),
           jsonBlock(a.snapshot),
+          h('h4', {}, 'Ledger trace'),
+          traceBlock(app, explained?.trace),
         ),
       );
     } catch (err) {
@@ -90,7 +125,55 @@ export function alertsView(app: App): HTMLElement {
       replace(list, notice('error', `Could not load alerts: ${(err as Error).message}`));
     }
   };
+  const screeningId = h('input', { attrs: { id: 's-id', type: 'text', spellcheck: 'false', required: '' } });
+  const openScreening = async (id: string) => {
+    replace(detail, notice('info', 'Loading the screening…'));
+    try {
+      const x = await getJsonIfServed<{ result: ScreeningResult; trace: EventRowView[] }>(
+        `/v1/explanations/screening/${encodeURIComponent(id)}`,
+      );
+      if (!x) {
+        replace(
+          detail,
+          notice('info', 'This API does not explain screenings yet: see the screening events.'),
+        );
+        return;
+      }
+      const r = x.result;
+      replace(
+        detail,
+        h(
+          'div',
+          { class: 'card' },
+          h('h3', {}, `Screening ${r.id}`),
+          fields([
+            ['Decision / top score', `${r.decision} / ${r.top_score ?? '—'}`],
+            ['Screened at', String(r.screened_at)],
+            ['Subject', r.subject_id ?? '—'],
+          ]),
+          h('h4', {}, 'Why: the hits and how each matched'),
+          jsonBlock(r.hits),
+          h('h4', {}, 'Lists, matcher and thresholds used'),
+          jsonBlock({
+            list_versions: r.list_versions,
+            matcher_version: r.matcher_version,
+            thresholds: r.thresholds,
+          }),
+          h('h4', {}, 'Ledger trace'),
+          traceBlock(app, x.trace),
+        ),
+      );
+    } catch (err) {
+      replace(detail, notice('error', `Could not load the screening: ${(err as Error).message}`));
+    }
+  };
   void load();
+  const [kind, id] = (arg ?? '').split(/:(.*)/s);
+  if (kind === 'alert' && id) void openAlert(id);
+  if (kind === 'screening' && id) {
+    screeningId.value = id;
+    void openScreening(id);
+  }
   return h(
     'section',
     { attrs: { 'aria-labelledby': 'alerts-title' } },
@@ -102,9 +185,9 @@ export function alertsView(app: App): HTMLElement {
       h(
         'p',
         {},
-        'This API does not serve screening hits by id yet. Screenings and their hits are ledger events in the ',
+        'Each screening is a ledger event in the ',
         h('code', {}, 'screening'),
-        ' stream; each opens with its payload (the match explanation) and its proof.',
+        ' stream (resource screening_result); open one, or give its result id, for its hits and their explanation.',
       ),
       h(
         'button',
@@ -118,6 +201,21 @@ export function alertsView(app: App): HTMLElement {
           },
         },
         'Show screening events',
+      ),
+      h(
+        'form',
+        {
+          class: 'inline',
+          on: {
+            submit: (ev) => {
+              ev.preventDefault();
+              void openScreening(screeningId.value.trim());
+            },
+          },
+        },
+        h('label', { attrs: { for: 's-id' } }, 'Screening result id'),
+        screeningId,
+        h('button', { attrs: { type: 'submit' } }, 'Explain'),
       ),
     ),
     h(

@@ -16,6 +16,9 @@ interface Proven {
   head: { version: number; timestamp: string; key_ids: string[]; head: string };
 }
 
+/** Resource types the API explains (`/v1/explanations/...`), by the kind the alerts view opens. */
+const EXPLAINED: Record<string, string> = { screening_result: 'screening', monitoring_alert: 'alert' };
+
 /** The verdict banner: green with every check that held, or red with the reason. */
 function verdictBox(v: Verdict): HTMLElement {
   return h(
@@ -84,7 +87,27 @@ export function eventView(app: App, ref: string): HTMLElement {
               ['Type', e.event_type],
               ['Actor', `${e.actor.type}:${e.actor.id}`],
               ['Action', e.action],
-              ['Resource', `${e.resource.type}:${e.resource.id}`],
+              [
+                'Resource',
+                h(
+                  'span',
+                  {},
+                  `${e.resource.type}:${e.resource.id} `,
+                  EXPLAINED[e.resource.type]
+                    ? h(
+                        'button',
+                        {
+                          class: 'link',
+                          attrs: { type: 'button', id: 'explain' },
+                          on: {
+                            click: () => app.show('alerts', `${EXPLAINED[e.resource.type]}:${e.resource.id}`),
+                          },
+                        },
+                        '(explain)',
+                      )
+                    : null,
+                ),
+              ],
               ['Outcome', e.outcome],
               ['Subject', e.subject_id ?? '—'],
               [

@@ -93,7 +93,9 @@ export function searchView(app: App): HTMLElement {
   };
   const open = (ref: string) => app.show('event', ref);
   let latest = 0;
-  const run = async (cursor: string | undefined) => {
+  // `focusRows`: after an explicit search or page turn the first row takes the focus; a search
+  // run on entering the view must not steal it from a field being typed in.
+  const run = async (cursor: string | undefined, focusRows: boolean) => {
     // Only the latest search may fill the results (an earlier, slower answer is dropped).
     const mine = ++latest;
     results.dataset.state = 'loading';
@@ -128,20 +130,20 @@ export function searchView(app: App): HTMLElement {
           : notice('info', 'No events match this filter.'),
         pager,
       );
-      (results.querySelector('tbody tr') as HTMLElement | null)?.focus();
+      if (focusRows) (results.querySelector('tbody tr') as HTMLElement | null)?.focus();
     } catch (err) {
       if (mine !== latest) return;
       replace(results, notice('error', `Search failed: ${(err as Error).message}`));
     }
     results.dataset.state = 'done';
   };
-  const next = (cursor: string | undefined) => {
+  const next = (cursor: string | undefined, focusRows = true) => {
     cursors.push(cursor);
-    void run(cursor);
+    void run(cursor, focusRows);
   };
   const back = () => {
     cursors.pop();
-    void run(cursors.at(-1));
+    void run(cursors.at(-1), true);
   };
   const download = h('a', { class: 'hidden', attrs: { id: 'download-link' } });
   const exportStatus = h('span', { attrs: { 'aria-live': 'polite' } });
@@ -208,6 +210,6 @@ export function searchView(app: App): HTMLElement {
   );
   const view = h('section', { attrs: { 'aria-labelledby': 'search-title' } });
   append(view, h('h2', { attrs: { id: 'search-title' } }, 'Search events'), form, results);
-  if (Object.keys(app.filter).length) next(undefined);
+  if (Object.keys(app.filter).length) next(undefined, false);
   return view;
 }
