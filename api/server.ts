@@ -14,6 +14,8 @@ import { registerEventRoutes } from './routes/events';
 import { registerConsoleRoutes, type ConsoleOptions } from './console';
 import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
 import { registerProvenanceRoutes } from './routes/provenance';
+import { registerExportRoutes } from './routes/exports';
+import type { Signer } from '../core/signing';
 import { InputError } from '../runtime/errors';
 import { EventNotFoundError, NotYetSignedError } from '../services/events/proof';
 import { createScreeningService } from '../services/screening';
@@ -33,6 +35,8 @@ export interface ApiDeps {
   metrics?: LedgerflowMetrics;
   /** The auditor console at `/` (docs/console.md): Temporal Web UI link settings. */
   console?: ConsoleOptions;
+  /** Signs filtered-export manifests (the ledger's checkpoint key); without it exports answer 503. */
+  signer?: Signer;
   /** Temporal for loan origination over HTTP; without it those routes answer 503. */
   temporal?: LoanRouteDeps['temporal'];
 }
@@ -61,6 +65,7 @@ export const ROUTE_AUTHORITY = {
   'GET /v1/ledger/head': 'audit.read',
   'GET /v1/ledger/heads': 'audit.read',
   'GET /v1/ledger/keys': 'audit.read',
+  'GET /v1/exports/events': 'audit.export',
   'GET /v1/provenance/workflows/:id': 'audit.read',
   'GET /v1/provenance/cases/:id': 'audit.read',
   'GET /v1/verification/runs': 'audit.read',
@@ -148,6 +153,13 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
       matcher: deps.screeningMatcher,
     }),
     preHandler: requireAction(ROUTE_AUTHORITY['POST /v1/screen']),
+  });
+
+  registerExportRoutes(app, {
+    reader: deps.reader,
+    ledger: deps.ledger,
+    signer: deps.signer,
+    preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/exports/events']),
   });
 
   registerProvenanceRoutes(app, {

@@ -60,7 +60,8 @@ async function checkpointAt(db: Database, stream: string, size?: number): Promis
   return parseCheckpoint(text);
 }
 
-async function hashRanges(reader: DbTreeReader, ranges: LeafRange[]): Promise<Buffer[]> {
+/** Hashes of `ranges` (RFC 6962 subtrees) read through `reader` (its cache serves many proofs). */
+export async function hashRanges(reader: DbTreeReader, ranges: LeafRange[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const [lo, hi] of ranges) {
     const parts: Buffer[] = [];

@@ -1,4 +1,6 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { Command } from 'commander';
+import { signerFrom } from '../core/signing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiServer, ROUTE_AUTHORITY } from '../api/server';
@@ -164,7 +166,9 @@ describe('API role matrix', () => {
     );
     for (const role of ['operator', 'reviewer'] as const)
       keys.set(role, (await createApiKey(ledger, { principalId: `only-${role}`, role }, 'root')).key);
-    app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer: db, ledger });
+    // A signer so exports get past their configuration check (no head yet: 409).
+    const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
+    app = buildApiServer({ reader: t.connect('ledgerflow_reader'), writer: db, ledger, signer });
     await app.ready();
   });
   afterAll(() => app?.close());

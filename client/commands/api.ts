@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildApiServer } from '../../api/server';
+import { loadSigner } from '../../ledger/keys';
 import { InputError } from '../../runtime/errors';
 import { createMetrics } from '../../runtime/metrics';
 import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
@@ -27,6 +28,7 @@ export function register(program: Command): void {
             reader: ctx.db('ledgerflow_reader'),
             writer: ctx.db('ledgerflow_writer'),
             ledger: ctx.ledger(),
+            signer: loadSigner(ctx.config),
             screeningMatcher: ctx.config.screening,
             metrics: createMetrics(),
             console: {

@@ -34,7 +34,8 @@ const Instant = z.iso
 /** Largest page an API caller may ask for. */
 export const MAX_PAGE = 1000;
 
-const filterShape = {
+/** The members of {@link EventFilterSchema}, for schemas that add their own (search, export). */
+export const filterShape = {
   /** Inclusive lower bound on occurred_at. */
   from: Instant.optional(),
   /** Exclusive upper bound on occurred_at. */
@@ -55,7 +56,8 @@ const filterShape = {
   /** Full-text search over payload text (indexed only in the payload table; purged payloads drop out). */
   payload_text: SearchText.optional(),
 };
-const timeOrder = {
+/** `from` must be before `to`: a refinement each schema built on {@link filterShape} applies. */
+export const timeOrder = {
   check: (f: { from?: string; to?: string }) => !(f.from && f.to) || Date.parse(f.from) < Date.parse(f.to),
   params: { message: 'must be before to', path: ['from'] },
 };

@@ -27,7 +27,13 @@ export const EVENT_COLUMNS = `e.stream, e.seq, e.event_id, e.event_type,
 /** WHERE conditions for a filter (and a cursor position), with their parameters. */
 export function whereClause(
   filter: EventFilter,
-  opts: { after?: CursorPosition; order?: 'asc' | 'desc'; values?: unknown[] } = {},
+  opts: {
+    after?: CursorPosition;
+    order?: 'asc' | 'desc';
+    values?: unknown[];
+    /** Only events under these stream sizes (a signed head's). */
+    headCut?: Array<{ stream: string; treeSize: number }>;
+  } = {},
 ): { where: string; values: unknown[] } {
   const values = opts.values ?? [];
   const conds: string[] = [];
@@ -58,6 +64,10 @@ export function whereClause(
     conds.push(
       `(e.stream, e.seq) IN (SELECT p.stream, p.seq FROM ledger_payloads p WHERE ${PAYLOAD_TSVECTOR} @@ websearch_to_tsquery('simple'::regconfig, ${p(filter.payload_text)}))`,
     );
+  if (opts.headCut)
+    conds.push(
+      `EXISTS (SELECT 1 FROM unnest(${p(opts.headCut.map((h) => h.stream))}::text[], ${p(opts.headCut.map((h) => h.treeSize))}::bigint[]) AS h(s, n) WHERE h.s = e.stream AND e.seq <= h.n)`,
+    );
   if (opts.after) {
     const cmp = opts.order === 'desc' ? '<' : '>';
     conds.push(
@@ -77,13 +87,18 @@ export const orderBy = (order: 'asc' | 'desc') =>
  */
 export function searchSql(
   filter: EventFilter,
-  opts: { after?: CursorPosition; order: 'asc' | 'desc'; limit: number },
+  opts: {
+    after?: CursorPosition;
+    order: 'asc' | 'desc';
+    limit: number;
+    headCut?: Array<{ stream: string; treeSize: number }>;
+  },
 ): SqlQuery {
   const { where, values } = whereClause(filter, opts);
   values.push(opts.limit);
   const page = `SELECT ${EVENT_COLUMNS} FROM ledger_events e ${where} ${orderBy(opts.order)} LIMIT $${values.length}`;
   return {
-    text: `SELECT e.*, p.payload, (pp.seq IS NOT NULL) AS purged
+    text: `SELECT e.*, p.payload, encode(p.salt, 'hex') AS payload_salt, (pp.seq IS NOT NULL) AS purged
              FROM (${page}) e
              LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
              LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq

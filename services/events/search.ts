@@ -49,6 +49,8 @@ export interface EventRow {
   hash: string;
   prev_hash: string;
   payload: Record<string, unknown> | null;
+  /** Selected by searchSql (exports need it); hex, null once purged. */
+  payload_salt?: string | null;
   purged: boolean;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent verifier of ledgerflow evidence bundles, written from docs/ledger-format.md.
 
-Usage: ledgerflow_verify.py BUNDLE_DIR --trusted-keys FILE [--trusted-checkpoint FILE] [--json]
+Usage: ledgerflow_verify.py BUNDLE_DIR|EXPORT_FILE --trusted-keys FILE [--trusted-checkpoint FILE] [--json]
+(a directory is an evidence bundle; a file is a filtered export from GET /v1/exports/events)
 Exit codes: 0 valid, 1 invalid (a fault was found), 2 could not run.
 Needs only the standard library and `cryptography` (Ed25519).
 """
@@ -710,6 +711,167 @@ def verify(dir_, keys, anchor_text):
     return out
 
 
+# ---------- filtered export (docs/ledger-format.md, "Filtered export") ----------
+
+EXPORT_FORMAT = "ledgerflow-export/1"
+MANIFEST_KEYS = {"count", "created_at", "csv_sha256", "events_sha256", "exported_by", "filter", "format",
+                 "head_sha256", "head_version", "order"}
+CSV_HEADER = ("stream,seq,occurred_at,event_type,actor_type,actor_id,action,outcome,resource_type,"
+              "resource_id,subject_id,case_id,workflow_id,hash\n")
+
+
+def verify_inclusion(index, size, leaf, proof, root):
+    """RFC 9162 section 2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = sha256(b"\x01", p, r)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn //= 2
+                    sn //= 2
+        else:
+            r = sha256(b"\x01", r, p)
+        fn //= 2
+        sn //= 2
+    return sn == 0 and r == root
+
+
+def csv_field(v):
+    s = "" if v is None else str(v)
+    if s[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        s = "'" + s
+    return '"' + s.replace('"', '""') + '"'
+
+
+def csv_line(v):
+    wf = v["context"].get("workflow_id") if isinstance(v["context"], dict) else None
+    cols = [v["stream"], v["seq"], v["occurred_at"], v["event_type"], v["actor"]["type"], v["actor"]["id"],
+            v["action"], v["outcome"], v["resource"]["type"], v["resource"]["id"], v["subject_id"],
+            v["case_id"], wf if isinstance(wf, str) else None, v["hash"]]
+    return ",".join(csv_field(c) for c in cols) + "\n"
+
+
+def verify_export(path, keys):
+    """Verifies a filtered export (one JSONL file): head, events with proofs, signed manifest."""
+    out = {"valid": False, "format": EXPORT_FORMAT, "eventsChecked": 0, "fault": None, "line": None,
+           "detail": None, "warnings": []}
+
+    def bad(name, line, detail):
+        out.update({"fault": name, "line": line, "detail": detail})
+        return out
+
+    try:
+        lines = read_lines(path)
+    except OSError as e:
+        raise CannotRun("cannot read %s: %s" % (path, e.__class__.__name__))
+    if not lines:
+        return bad("malformed line", None, "the export is empty")
+    ev_hash = hashlib.sha256()
+    csv_hash = hashlib.sha256(CSV_HEADER.encode("utf-8"))
+    head = None
+    order = "asc"
+    prev_key = None
+    seen = set()
+    purged = 0
+    manifest_seen = False
+    for n, raw in enumerate(lines, 1):
+        if manifest_seen:
+            return bad("malformed line", n, "a line after the manifest")
+        try:
+            o = strict_line(raw)
+        except Malformed as e:
+            return bad("malformed line", n, str(e))
+        if n == 1:
+            if set(o) != {"format", "head", "order", "type"} or o["type"] != "head" \
+                    or o["format"] != EXPORT_FORMAT or o["order"] not in ("asc", "desc"):
+                return bad("malformed line", 1, "the first line must be the %s head line" % EXPORT_FORMAT)
+            order = o["order"]
+            try:
+                head = parse_head(o["head"])
+            except (ValueError, TypeError) as e:
+                return bad("malformed line", 1, str(e))
+            if not signed_by_trusted(head["body"], head["sigs"], keys):
+                return bad("head signature invalid", 1, "the head is not signed by a trusted key")
+            continue
+        if o.get("type") == "manifest":
+            manifest_seen = True
+            if set(o) != {"manifest", "signatures", "type"} or not isinstance(o["manifest"], dict) \
+                    or set(o["manifest"]) != MANIFEST_KEYS or not isinstance(o["signatures"], list):
+                return bad("malformed line", n, "members differ from the manifest line")
+            m = o["manifest"]
+            body = jcs(m).encode("utf-8")
+            ok = False
+            for s in o["signatures"]:
+                if not isinstance(s, dict) or s.get("key_id") not in keys or not isinstance(s.get("signature"), str):
+                    continue
+                try:
+                    keys[s["key_id"]].verify(b64(s["signature"]), body)
+                    ok = True
+                except (InvalidSignature, ValueError):
+                    pass
+            if not ok:
+                return bad("manifest signature invalid", n, "no signature by a trusted key over the manifest")
+            checks = [
+                (m["format"] == EXPORT_FORMAT, "format"),
+                (m["count"] == out["eventsChecked"], "count %s but %d event lines" % (m["count"], out["eventsChecked"])),
+                (m["events_sha256"] == ev_hash.hexdigest(), "events_sha256 differs from the event lines"),
+                (m["csv_sha256"] == csv_hash.hexdigest(), "csv_sha256 differs from the CSV view of the events"),
+                (m["head_version"] == head["version"]
+                 and m["head_sha256"] == hashlib.sha256(head["body"].encode("utf-8")).hexdigest(),
+                 "the head differs from the head line"),
+                (m["order"] == order, "order differs from the head line"),
+            ]
+            for good, why in checks:
+                if not good:
+                    return bad("manifest mismatch", n, why)
+            continue
+        if o.get("type") != "event" or set(o) != {"event", "proof", "tree_size", "type"} \
+                or not isinstance(o["event"], dict):
+            return bad("malformed line", n, "not an event line")
+        v = o["event"]
+        try:
+            row = event_row(v)
+        except Malformed as e:
+            return bad("malformed line", n, str(e))
+        sizes = {s[0]: (s[1], s[2]) for s in head["streams"]}
+        entry = sizes.get(v["stream"])
+        if entry is None or o["tree_size"] != entry[0] or row["seq"] > entry[0]:
+            return bad("proof invalid", n, "%s:%d is not under the head's root of its stream" % (v["stream"], row["seq"]))
+        if not recomputes(row["prev_hash"], row["seq"], row):
+            return bad("event changed", n, "%s:%d does not hash to its hash" % (v["stream"], row["seq"]))
+        if row["payload"] is not None:
+            if row["salt"] is None or sha256(row["salt"], jcs(row["payload"]).encode("utf-8")) != row["digest"]:
+                return bad("payload changed", n, "%s:%d: the payload does not match its digest" % (v["stream"], row["seq"]))
+        else:
+            purged += 1
+        proof = o["proof"]
+        if not isinstance(proof, list) or not all(isinstance(p, str) and HEX64.match(p) for p in proof):
+            return bad("malformed line", n, "proof: not a list of 64 lower-case hex digits")
+        if not verify_inclusion(row["seq"] - 1, entry[0], sha256(b"\x00", row["hash"]),
+                                [bytes.fromhex(p) for p in proof], entry[1]):
+            return bad("proof invalid", n, "%s:%d: the inclusion proof does not reach the head's root" % (v["stream"], row["seq"]))
+        ref = (v["stream"], row["seq"])
+        at = v["occurred_at"]
+        if ref in seen or (prev_key is not None and at != prev_key and (at < prev_key) == (order == "asc")):
+            return bad("order changed", n, "%s:%d is out of order or repeated" % ref)
+        seen.add(ref)
+        prev_key = at
+        out["eventsChecked"] += 1
+        ev_hash.update(raw + b"\n")
+        csv_hash.update(csv_line(v).encode("utf-8"))
+    if not manifest_seen:
+        return bad("malformed line", None, "no manifest line (the export was cut short)")
+    if purged:
+        out["warnings"].append("%d payload(s) absent (purged); their digests are still proven" % purged)
+    out["valid"] = True
+    return out
+
+
 def main(argv):
     p = argparse.ArgumentParser(description="Verify a ledgerflow evidence bundle offline.")
     p.add_argument("bundle")
@@ -728,7 +890,10 @@ def main(argv):
                 anchor = open(args.trusted_checkpoint, encoding="utf-8").read()
             except (OSError, UnicodeDecodeError):
                 raise CannotRun("cannot read %s" % args.trusted_checkpoint)
-        out = verify(args.bundle, keys, anchor)
+        if os.path.isfile(args.bundle):
+            out = verify_export(args.bundle, keys)
+        else:
+            out = verify(args.bundle, keys, anchor)
     except CannotRun as e:
         sys.stderr.write("ledgerflow_verify: %s\n" % e)
         return 2
@@ -736,6 +901,8 @@ def main(argv):
         sys.stdout.write(json.dumps(out) + "\n")
     elif out["valid"]:
         sys.stdout.write("valid: %d events\n" % out["eventsChecked"])
+    elif "line" in out:
+        sys.stdout.write("INVALID: %s at line %s: %s\n" % (out["fault"], out["line"], out["detail"]))
     else:
         sys.stdout.write("INVALID: %s in stream %s at seq %s: %s\n" % (out["fault"], out["stream"], out["firstBadSeq"], out["detail"]))
     return 0 if out["valid"] else 1

@@ -1,4 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { verifyFilteredExport } from '../../../ledger/filtered-export';
 import { exportBundle, verifyBundle } from '../../../ledger/bundle';
 import { readTrustedCheckpointFile, readTrustedHeadFile, readTrustedKeysFile } from '../../../ledger/keys';
 import { ConfigError } from '../../../runtime/errors';
@@ -41,7 +43,7 @@ export function register(ledger: Command): void {
   ledger
     .command('verify-bundle <dir>')
     .description(
-      'verify an evidence bundle offline: no database, no Temporal (exit 0 valid, 1 invalid, 2 cannot run)',
+      'verify an evidence bundle (a directory) or a filtered export (a JSONL file) offline: no database, no Temporal (exit 0 valid, 1 invalid, 2 cannot run)',
     )
     .requiredOption('--trusted-keys <file>', 'public keys obtained independently of the bundle')
     .option(
@@ -58,6 +60,19 @@ export function register(ledger: Command): void {
         ) => {
           const trustedKeys = readTrustedKeysFile(opts.trustedKeys);
           if (trustedKeys.size === 0) throw new ConfigError(`${opts.trustedKeys} holds no keys`);
+          if (existsSync(dir) && statSync(dir).isFile()) {
+            // A filtered export (GET /v1/exports/events): one JSONL file with proofs and a signed manifest.
+            const v = await verifyFilteredExport(dir, trustedKeys);
+            if (opts.json) printJson({ export: dir, ...v });
+            else if (v.valid)
+              process.stdout.write(
+                `valid: ${v.eventsChecked} events, each proven against signed head version ${v.manifest?.head_version}\n`,
+              );
+            else
+              process.stdout.write(`INVALID: ${v.fault}${v.line ? ` at line ${v.line}` : ''}: ${v.detail}\n`);
+            for (const w of v.warnings) info(`warning: ${w}`);
+            return v.valid ? 0 : 1;
+          }
           const r = await verifyBundle(dir, {
             trustedKeys,
             trustedCheckpoint: opts.trustedCheckpoint
