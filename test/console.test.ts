@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSP } from '../api/console';
 import { buildApiServer } from '../api/server';
+import { canonicalJson } from '../core/canonical-json';
 import { formatTrustedKeys, signerFrom } from '../core/signing';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { createApiKey } from '../services/principals/api-keys';
@@ -111,6 +112,7 @@ beforeAll(async () => {
     reader: t.connect('ledgerflow_reader'),
     writer,
     ledger,
+    signer,
     console: { temporalUiUrl: 'http://127.0.0.1:8233', temporalNamespace: 'default' },
   });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -376,22 +378,72 @@ describe.skipIf(!executablePath)('auditor console in Chromium', () => {
     await ctx.close();
   });
 
-  it('downloads the events of the current filter as JSONL, the same as the API answers', async () => {
+  it('downloads the signed export of the current filter and verifies it in the browser; a changed line is caught', async () => {
     const { ctx, page } = await open();
     await signIn(page);
+    await pinKeysFile(page);
     await search(page, { stream: 'billing' });
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.locator('#export-button').click(),
-    ]);
-    const lines = readFileSync(await download.path(), 'utf8')
+    const exportNow = async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('#export-button').click(),
+      ]);
+      const text = readFileSync(await download.path(), 'utf8');
+      return { text, name: download.suggestedFilename() };
+    };
+    const { text, name } = await exportNow();
+    expect(name).toMatch(/^ledgerflow-export-h\d+\.jsonl$/);
+    const lines = text
       .trimEnd()
-      .split('\n');
-    const events = lines.map((l) => JSON.parse(l) as { stream: string; seq: number });
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            event: { stream: string; seq: number };
+            manifest: { count: number };
+          },
+      );
+    expect(lines[0]?.type).toBe('head');
+    expect(lines.slice(1, -1).map((l) => `${l.event.stream}/${l.event.seq}`)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `billing/${i + 1}`),
+    );
+    expect(lines.at(-1)?.manifest.count).toBe(60);
+    const verdict = page.locator('#export-verdict');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('class')).toContain('ok');
+    expect(await verdict.innerText()).toContain(`60 events, each proven against signed head version`);
+    await shot(page, 'export-verified');
+    // The same export with one event changed on the way (re-encoded canonically): red, naming the line.
+    await page.route('**/v1/exports/events**', async (route) => {
+      const res = await route.fetch();
+      const out = (await res.text()).split('\n');
+      const line = JSON.parse(out[3] as string) as { event: { action: string } };
+      line.event.action = 'void';
+      out[3] = canonicalJson(line);
+      await route.fulfill({ response: res, body: out.join('\n') });
+    });
+    await exportNow();
+    await page.locator('#export-verdict.bad').getByText('line 4: event billing:3 was changed').waitFor();
+    await page.unrouteAll();
+    // An API without the export route (fastify's own 404): every event of the filter, page by page.
+    await page.route('**/v1/exports/events**', (route) =>
+      route.fulfill({
+        status: 404,
+        json: { message: 'Route GET:/v1/exports/events not found', error: 'Not Found', statusCode: 404 },
+      }),
+    );
+    const fallback = await exportNow();
+    await page.unrouteAll();
+    expect(fallback.name).toMatch(/^ledgerflow-events-.*\.jsonl$/);
+    const events = fallback.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { stream: string; seq: number });
     expect(events.map((e) => `${e.stream}/${e.seq}`)).toEqual(
       Array.from({ length: 60 }, (_, i) => `billing/${i + 1}`),
     );
-    expect(download.suggestedFilename()).toMatch(/^ledgerflow-events-.*\.jsonl$/);
+    await page.getByText('Downloaded 60 events (this API offers no signed export yet).').waitFor();
     await ctx.close();
   });
 

@@ -1,5 +1,7 @@
 import { getFile, getJson, query } from '../api';
 import { append, h, notice, replace } from '../dom';
+import { verifyExportText, type ExportVerdict } from '../export-check';
+import { pinnedKeys } from '../storage';
 import type { App, Filter } from '../state';
 import { eventsTable, type EventRowView } from './events-table';
 
@@ -32,13 +34,16 @@ const EXPORT_MAX = 100_000;
  * The download of a filter: the API's signed export (`GET /v1/exports/events`) when this API
  * offers it, else every event of the filter as the search serves them, as JSONL.
  */
-async function exportFile(filter: Filter): Promise<{ blob: Blob; name: string; note: string }> {
+async function exportFile(
+  filter: Filter,
+): Promise<{ blob: Blob; name: string; note: string; verdict?: ExportVerdict }> {
   const signed = await getFile(`/v1/exports/events${query(filter)}`);
   if (signed)
     return {
       blob: signed.blob,
       name: signed.name ?? `ledgerflow-export-${new Date().toISOString()}.jsonl`,
       note: 'Downloaded the signed export of this filter.',
+      verdict: await verifyExportText(await signed.blob.text(), pinnedKeys()),
     };
   const events = await allEvents(filter);
   return {
@@ -183,13 +188,28 @@ export function searchView(app: App): HTMLElement {
               const { order: _o, ...only } = filter;
               replace(exportStatus, 'Preparing the download…');
               exportFile(only).then(
-                ({ blob, name, note }) => {
+                ({ blob, name, note, verdict }) => {
                   const url = URL.createObjectURL(blob);
                   download.setAttribute('href', url);
                   download.setAttribute('download', name);
                   download.click();
                   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-                  replace(exportStatus, note);
+                  replace(
+                    exportStatus,
+                    note,
+                    verdict
+                      ? h(
+                          'span',
+                          {
+                            class: `verdict inline-verdict ${verdict.ok ? 'ok' : 'bad'}`,
+                            attrs: { id: 'export-verdict' },
+                          },
+                          verdict.ok
+                            ? `✔ Verified in this browser: ${verdict.count} events, each proven against signed head version ${verdict.headVersion}; manifest signed by pinned key ${verdict.keyId}`
+                            : `✘ Not verified: ${verdict.reason}`,
+                        )
+                      : null,
+                  );
                 },
                 (err: unknown) => replace(exportStatus, `Download failed: ${(err as Error).message}`),
               );
