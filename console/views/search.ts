@@ -216,7 +216,7 @@ export function searchView(app: App): HTMLElement {
             },
           },
         },
-        'Download JSONL',
+        'Download export',
       ),
       exportStatus,
       download,
