@@ -31,6 +31,7 @@ const layers = [
   'worker',
   'client',
   'api',
+  'console',
   'bench',
   'test',
   'scripts',
@@ -68,6 +69,8 @@ const layering = [
   ]),
   may('client', ['workflows'], 'type'),
   may('api', ['services', 'ledger', 'contracts', 'core', 'db', 'runtime']),
+  // The browser console: its own modules and the pure core modules free of Node built-ins.
+  may('console', ['console', 'core']),
   may('bench', [
     'services',
     'ledger',
@@ -159,6 +162,35 @@ export default tseslint.config(
           property: 'env',
           message: 'Read configuration at an entrypoint (runtime/config.ts) and pass it in.',
         },
+      ],
+    },
+  },
+  {
+    // The auditor console runs in the browser: no Node built-ins, and data never becomes HTML.
+    files: ['console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'The console runs in the browser.' })),
+            ...dbAndRuntime,
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML'].map((property) => ({
+          property,
+          message: 'Build nodes with console/dom.ts (text as text nodes), never HTML strings.',
+        })),
+        { property: 'insertAdjacentHTML', message: 'Build nodes with console/dom.ts, never HTML strings.' },
+        { object: 'document', property: 'write', message: 'Build nodes with console/dom.ts.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.name='eval']", message: 'No eval in the console.' },
+        { selector: "NewExpression[callee.name='Function']", message: 'No Function constructor.' },
       ],
     },
   },

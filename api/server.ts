@@ -12,6 +12,7 @@ import { recordDenial } from '../services/principals/denials';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerScreenRoute } from './routes/screen';
 import { registerEventRoutes } from './routes/events';
+import { registerConsoleRoutes, type ConsoleOptions } from './console';
 import { registerLoanRoutes, type LoanRouteDeps } from './routes/loans';
 import { registerProvenanceRoutes } from './routes/provenance';
 import { registerExportRoutes } from './routes/exports';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   logger?: Logger;
   /** Traces each request and, through pools given the same tracer, its SQL; default none. */
   tracer?: Tracer;
+  /** The auditor console at `/` (docs/console.md): Temporal Web UI link settings. */
+  console?: ConsoleOptions;
   /** Signs filtered-export manifests (the ledger's checkpoint key); without it exports answer 503. */
   signer?: Signer;
   /** Temporal for loan origination over HTTP; without it those routes answer 503. */
@@ -62,6 +65,11 @@ export const AppendBodySchema = z
 export const ROUTE_AUTHORITY = {
   'GET /health': 'public',
   'GET /openapi.json': 'public',
+  // The auditor console's page, script, style and settings: no data (docs/console.md).
+  'GET /': 'public',
+  'GET /console/app.js': 'public',
+  'GET /console/app.css': 'public',
+  'GET /console/config.json': 'public',
   'GET /v1/events': 'audit.read',
   'GET /v1/events/:stream/:seq': 'audit.read',
   'GET /v1/ledger/head': 'audit.read',
@@ -135,6 +143,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
   app.get('/health', async () => ({ ok: true }));
   const openapi = openApiDocument(ROUTE_AUTHORITY, AppendBodySchema);
   app.get('/openapi.json', async () => openapi);
+  registerConsoleRoutes(app, deps.console);
 
   const metrics = deps.metrics ?? deps.ledger.metrics;
   if (metrics) countRequests(app, metrics);

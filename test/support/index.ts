@@ -1,5 +1,6 @@
 // The test support module: servers (database, Temporal), the CLI runner, the loan and retention
 // environments and condition waits. Every test file imports from here.
+export * from './browser';
 export * from './cli';
 export * from './database';
 export * from './histories';
