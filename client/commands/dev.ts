@@ -20,11 +20,12 @@ export function register(program: Command): void {
     .action(
       action(async () => {
         const config = loadConfig();
-        const env = await openEnvironment(config, { log: info, temporalUi: true });
+        const env = await openEnvironment(config, { log: info, temporalUi: true, nats: true });
         const removeState = writeDevState(config, {
           ownerUrl: env.ownerUrl,
           temporalAddress: env.temporalAddress,
           temporalUiUrl: env.temporalUiUrl,
+          natsUrl: env.natsUrl,
         });
         let providers: RunningProviders | undefined;
         try {
@@ -46,6 +47,7 @@ export function register(program: Command): void {
             temporalAddress: env.temporalAddress,
             log: info,
             providers: urls,
+            natsUrl: env.natsUrl,
           });
           const pg = new URL(env.ownerUrl);
           info(
@@ -54,6 +56,7 @@ export function register(program: Command): void {
               `  PostgreSQL   ${pg.hostname}:${pg.port}${pg.pathname}  (${env.origin.postgres})`,
               `  Temporal     ${env.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
+              `  NATS         ${env.natsUrl ?? '(none)'}  (${env.origin.nats}); transaction feed stream ${config.LEDGERFLOW_FEED_STREAM}`,
               `  providers    registry ${urls.registryUrl}, credit bureau ${urls.bureauUrl}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
               `  admin        ${admin} (act as it: LEDGERFLOW_PRINCIPAL=${admin} npx ledgerflow ...)`,
