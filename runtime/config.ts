@@ -59,6 +59,9 @@ const EnvSchema = z.object({
   LEDGERFLOW_FEED_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
   /** A feed message failing this many deliveries goes to the dead-letter stream. */
   LEDGERFLOW_FEED_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Investigation SLAs (ms) of the alerts the feed raises: assignment, then decision; unset: 4 h and 48 h. */
+  LEDGERFLOW_INVESTIGATION_ASSIGN_SLA_MS: z.coerce.number().int().positive().optional(),
+  LEDGERFLOW_INVESTIGATION_DECIDE_SLA_MS: z.coerce.number().int().positive().optional(),
   LEDGERFLOW_DATA_DIR: z.string().optional(),
   LEDGERFLOW_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   LEDGERFLOW_TEMPORAL_PORT: z.coerce.number().int().min(1024).max(65535).default(7233),

@@ -1,4 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Client, Connection } from '@temporalio/client';
+import { DEFAULT_INVESTIGATION_SLA, type InvestigationSla } from '../contracts/alert-investigation';
+import { openInvestigations } from '../services/monitoring/investigations';
 import type { MonitoringDeps } from '../services/monitoring';
 import {
   connectBroker,
@@ -29,7 +32,8 @@ export async function startWorkerFeed(opts: {
   deps: MonitoringDeps;
   log: (msg: string) => void;
   holdBeforeAckMs?: number;
-  onAlerts?: (alertIds: string[]) => Promise<void>;
+  /** SLA of the investigations the feed opens (default: the contract's). */
+  investigationSla?: InvestigationSla;
 }): Promise<WorkerFeed> {
   const names = feedNames(opts.config.LEDGERFLOW_FEED_STREAM);
   const settings = {
@@ -38,11 +42,27 @@ export async function startWorkerFeed(opts: {
   };
   const nc = await connectBroker(opts.natsUrl, 'ledgerflow-worker');
   await ensureFeed(nc, names, settings);
+  // Each live alert gets its investigation workflow, opened after the commit and before the ack.
+  const connection = await Connection.connect({ address: opts.temporalAddress });
+  const investigations = {
+    client: new Client({ connection, namespace: opts.config.TEMPORAL_NAMESPACE }),
+    taskQueue: opts.config.TEMPORAL_TASK_QUEUE,
+    db: opts.deps.db,
+    sla: opts.investigationSla ?? {
+      assignWithinMs:
+        opts.config.LEDGERFLOW_INVESTIGATION_ASSIGN_SLA_MS ?? DEFAULT_INVESTIGATION_SLA.assignWithinMs,
+      decideWithinMs:
+        opts.config.LEDGERFLOW_INVESTIGATION_DECIDE_SLA_MS ?? DEFAULT_INVESTIGATION_SLA.decideWithinMs,
+    },
+  };
+  const onAlerts = async (ids: string[]) => {
+    await openInvestigations(investigations, ids, { type: 'service', id: 'monitoring-feed' });
+  };
   const consumer = await startFeedConsumer({
     nc,
     names,
     settings,
-    process: engineProcessor(opts.deps, { source: `nats:${names.stream}`, onAlerts: opts.onAlerts }),
+    process: engineProcessor(opts.deps, { source: `nats:${names.stream}`, onAlerts }),
     log: opts.log,
     holdBeforeAckMs: opts.holdBeforeAckMs,
   });
@@ -53,6 +73,7 @@ export async function startWorkerFeed(opts: {
     async stop() {
       await consumer.stop();
       await nc.drain().catch(() => undefined);
+      await connection.close().catch(() => undefined);
     },
   };
 }

@@ -5,3 +5,4 @@ export { archiveWorkflowHistory } from './history-archiver';
 export { chainVerification, retentionPurge } from './retention';
 export { screeningBatch, screeningListUpdate } from './screening';
 export { postureCheck } from './posture';
+export { alertInvestigation } from './alert-investigation';

@@ -32,6 +32,9 @@ export const PERMISSIONS = {
   'monitoring.ingest': ['admin', 'operator'],
   'alerts.read': ['admin', 'reviewer', 'auditor'],
   'rules.change': ['admin'],
+  'alerts.assign': ['admin', 'compliance'],
+  'alerts.decide': ['admin', 'reviewer'],
+  'alerts.close': ['admin', 'compliance'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
