@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   loan: () => import('./loan'),
   retention: () => import('./retention'),
   monitoring: () => import('./monitoring'),
+  feed: () => import('./feed'),
 };
 
 async function main(): Promise<void> {

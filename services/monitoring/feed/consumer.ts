@@ -49,6 +49,13 @@ export const DEAD_LETTER_HEADERS = {
 const RETRY_DELAY_MS = 1_000;
 
 /**
+ * Messages per batch at most. Each batch reads its accounts' stored history once (the engine's
+ * state lives in PostgreSQL), so big batches amortise that read when a backlog drains; under
+ * light load a batch is just what has arrived.
+ */
+export const DEFAULT_BATCH_SIZE = 1_000;
+
+/**
  * Runs one consumer of the feed's shared durable consumer: any number of these (in any number
  * of workers) split the messages between them. Messages are taken in batches of what is
  * available (up to `batchSize`), handed to `process`, and acknowledged only after it resolved,
@@ -69,7 +76,7 @@ export async function startFeedConsumer(opts: {
 }): Promise<FeedConsumer> {
   const { names } = opts;
   const settings = opts.settings ?? DEFAULT_FEED_SETTINGS;
-  const batchSize = opts.batchSize ?? 200;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = opts.log ?? (() => undefined);
   const js = jetstream(opts.nc);
   const consumer = await js.consumers.get(names.stream, names.durable);
