@@ -1,9 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listAlerts, type MonitoringDeps } from '../services/monitoring';
+import { loadConfig } from '../runtime/config';
+import { startNatsServer } from '../runtime/nats-server';
+import { freePort } from '../runtime/temporal-server';
 import {
+  connectBroker,
+  ensureFeed,
+  feedNames,
   engineProcessor,
   listDeadLetters,
   publishFile,
@@ -231,5 +237,48 @@ describe('the feed consumer', () => {
     expect(a.length).toBeGreaterThan(5);
     expect(await alertRows(two)).toEqual(a);
     await Promise.all([single.nc.close(), double.nc.close()]);
+  }, 120_000);
+});
+
+describe('broker restart', () => {
+  it('a consumer resumes after its broker went down and came back; nothing is lost', async () => {
+    const { t, d } = await database();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-feed-broker-'));
+    const port = await freePort();
+    const lookup = loadConfig();
+    let broker = await startNatsServer({ dir, port, lookup });
+    const nc = await connectBroker(broker.url, 'ledgerflow-test');
+    const names = feedNames('RESTART');
+    await ensureFeed(nc, names);
+    const consumer = await startFeedConsumer({
+      nc,
+      names,
+      process: engineProcessor(d, { source: 'restart' }),
+    });
+    const stored = () =>
+      count(t, `SELECT count(*) AS n FROM monitoring_transactions WHERE account_id = 'rs-1'`);
+    try {
+      await publishFile(nc, names, file('rs-a', jsonl([tx('rs-1', 0), tx('rs-1', HOUR)])));
+      await waitFor(async () => (await stored()) === 2, 30_000, 'the first transactions');
+      await broker.stop();
+      await expect(publishFile(nc, names, file('rs-b', jsonl([tx('rs-1', 2 * HOUR)])))).rejects.toThrow();
+      broker = await startNatsServer({ dir, port, lookup });
+      await waitFor(
+        () =>
+          nc.rtt().then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+        'the client to reconnect',
+      );
+      await publishFile(nc, names, file('rs-c', jsonl([tx('rs-1', 3 * HOUR), tx('rs-1', 4 * HOUR)])));
+      await waitFor(async () => (await stored()) === 4, 60_000, 'the consumer to resume after the restart');
+    } finally {
+      await consumer.stop();
+      await nc.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
