@@ -28,6 +28,7 @@ describe('replay gate', () => {
       }),
     );
     expect([...types].sort()).toEqual([
+      'alertInvestigation',
       'archiveWorkflowHistory',
       'chainVerification',
       'loanOrigination',
