@@ -14,6 +14,7 @@ import {
   listDeadLetters,
   publishFile,
   startFeedConsumer,
+  TransientFeedError,
   type BatchProcessor,
 } from '../services/monitoring/feed';
 import { createTestDatabase, spawnWorkerProcess, waitFor, type TestDatabase } from './support';
@@ -122,6 +123,34 @@ describe('the feed consumer', () => {
     expect(
       await count(t, `SELECT count(*) AS n FROM monitoring_transactions WHERE account_id = 'dl-1'`),
     ).toBe(3);
+    await feed.nc.close();
+  });
+
+  it('an outage (TransientFeedError) holds the batch and retries it without spending deliveries', async () => {
+    const feed = await createTestFeed({ ackWaitMs: 2_000, maxDeliveries: 1 });
+    const engine = engineProcessor(d, { source: 'test-outage' });
+    let outages = 3;
+    const flaky: BatchProcessor = async (batch) => {
+      if (outages-- > 0) throw new TransientFeedError('PostgreSQL unreachable');
+      return engine(batch);
+    };
+    await publishRaw(feed.nc, feed.names, [
+      JSON.stringify(tx('out-1', 0)),
+      JSON.stringify(tx('out-1', HOUR)),
+    ]);
+    const consumer = await startFeedConsumer({
+      nc: feed.nc,
+      names: feed.names,
+      settings: feed.settings,
+      process: flaky,
+    });
+    await drained(feed, 'the feed to drain after the outage');
+    await consumer.stop();
+    expect(consumer.stats).toMatchObject({ acked: 2, deadLettered: 0 });
+    expect(consumer.stats.retried).toBeGreaterThanOrEqual(3);
+    expect(
+      await count(t, `SELECT count(*) AS n FROM monitoring_transactions WHERE account_id = 'out-1'`),
+    ).toBe(2);
     await feed.nc.close();
   });
 

@@ -39,6 +39,18 @@ export interface FeedConsumer {
   done: Promise<void>;
 }
 
+/**
+ * A failure of the infrastructure, not of the message (database or Temporal unreachable): the
+ * consumer retries the batch until it passes instead of counting deliveries towards the
+ * dead-letter limit.
+ */
+export class TransientFeedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientFeedError';
+  }
+}
+
 /** Header names on dead letters (the body is the original message). */
 export const DEAD_LETTER_HEADERS = {
   error: 'Ledgerflow-Error',
@@ -83,6 +95,7 @@ export async function startFeedConsumer(opts: {
   const stats: FeedStats = { acked: 0, deadLettered: 0, retried: 0, batches: 0 };
   const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize });
   const decoder = new TextDecoder();
+  let stopping = false;
 
   const deadLetter = async (m: JsMsg, reason: string) => {
     const h = headers();
@@ -126,7 +139,7 @@ export async function startFeedConsumer(opts: {
     });
     stats.batches++;
     try {
-      await settle(live, await opts.process(live.map(view)));
+      await settle(live, await processUntilNotTransient(live, view));
       return;
     } catch (err) {
       if (live.length > 1)
@@ -135,9 +148,30 @@ export async function startFeedConsumer(opts: {
     }
     for (const m of live) {
       try {
-        await settle([m], await opts.process([view(m)]));
+        await settle([m], await processUntilNotTransient([m], view));
       } catch (err) {
         await failOne(m, err);
+      }
+    }
+  };
+
+  // An outage (database, Temporal) is nobody's poison: wait it out holding the batch, keeping
+  // its messages ours (working() extends the ack deadline), instead of spending deliveries.
+  const processUntilNotTransient = async (batch: JsMsg[], view: (m: JsMsg) => FeedMessage) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await opts.process(batch.map(view));
+      } catch (err) {
+        if (!(err instanceof TransientFeedError) || stopping) throw err;
+        stats.retried++;
+        if (attempt === 1 || attempt % 10 === 0)
+          log(`feed: ${err.message}; holding ${batch.length} messages and retrying`);
+        // Keep the ack deadline ahead of the wait, so the broker does not hand the batch to another consumer.
+        const until = Date.now() + Math.min(RETRY_DELAY_MS * attempt, 10_000);
+        while (Date.now() < until) {
+          for (const m of batch) m.working();
+          await new Promise((r) => setTimeout(r, Math.min(settings.ackWaitMs / 3, until - Date.now())));
+        }
       }
     }
   };
@@ -184,6 +218,7 @@ export async function startFeedConsumer(opts: {
     stats,
     done,
     async stop() {
+      stopping = true;
       messages.stop();
       await done;
     },

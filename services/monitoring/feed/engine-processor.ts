@@ -1,7 +1,14 @@
 import { ingestParsed } from '../ingest';
 import type { MonitoringCall, MonitoringDeps } from '../deps';
 import { parseLine, type ParsedLine } from '../parse';
-import type { BatchOutcome, BatchProcessor, FeedMessage } from './consumer';
+import { TransientFeedError, type BatchOutcome, type BatchProcessor, type FeedMessage } from './consumer';
+
+/** Connection-level failures of PostgreSQL (refused, reset, server shutting down or full). */
+const PG_OUTAGE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
+function isOutage(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return PG_OUTAGE.has(e?.code ?? '') || /Connection terminated|connect ECONNREFUSED/.test(e?.message ?? '');
+}
 
 /** Who raises the feed's alerts in the ledger: the worker-side feed service. */
 export const FEED_CALL: MonitoringCall = {
@@ -59,15 +66,26 @@ export function engineProcessor(
       FEED_CALL,
       { lines: batch.length, items, rejections: [], duplicates },
       opts.source,
-    );
+    ).catch((err: unknown) => {
+      throw isOutage(err) ? new TransientFeedError('PostgreSQL unreachable', { cause: err }) : err;
+    });
     for (const r of summary.rejections) dead.push({ seq: r.line, reason: r.reason });
     if (opts.onAlerts) {
-      const triggered = await d.db.$client.query<{ alert_id: string }>(
-        `SELECT alert_id FROM monitoring_alerts WHERE mode = 'live' AND trigger_transaction_id = ANY($1)`,
-        [items.map((i) => i.tx.transaction_id)],
-      );
-      const ids = new Set([...summary.alert_ids, ...triggered.rows.map((r) => r.alert_id)]);
-      if (ids.size) await opts.onAlerts([...ids].sort());
+      const onAlerts = opts.onAlerts;
+      // Committed already; only the investigations can be missing: retry, never dead-letter.
+      await (async () => {
+        const triggered = await d.db.$client.query<{ alert_id: string }>(
+          `SELECT alert_id FROM monitoring_alerts WHERE mode = 'live' AND trigger_transaction_id = ANY($1)`,
+          [items.map((i) => i.tx.transaction_id)],
+        );
+        const ids = new Set([...summary.alert_ids, ...triggered.rows.map((r) => r.alert_id)]);
+        if (ids.size) await onAlerts([...ids].sort());
+      })().catch((err: unknown) => {
+        throw new TransientFeedError(
+          `cannot open the investigations of committed alerts (${(err as Error)?.name ?? 'error'})`,
+          { cause: err },
+        );
+      });
     }
     return { dead };
   };

@@ -10,6 +10,7 @@ export {
 } from './streams';
 export {
   DEAD_LETTER_HEADERS,
+  TransientFeedError,
   startFeedConsumer,
   type BatchOutcome,
   type BatchProcessor,
