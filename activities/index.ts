@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import type { Ledger } from '../ledger/ledger';
 import { createScreeningService, type ScreeningService } from '../services/screening';
 import type { VerificationDeps } from '../services/verification/chain-verification';
+import { createInvestigationActivities } from './investigation';
 import { createLoanActivities, type LoanActivityDeps } from './loan';
 import { createSmokeActivities } from './onboarding-smoke';
 import { createPostureActivities, type PostureActivityDeps } from './posture';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRetentionActivities(deps),
     ...createVerificationActivities(deps),
     ...createPostureActivities(deps),
+    ...createInvestigationActivities(deps),
     ...createScreeningActivities({ db: deps.db, ledger: deps.ledger, matcher: deps.screeningMatcher }),
   };
 }

@@ -19,6 +19,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   monitoring: () => import('./monitoring'),
   cli: () => import('./cli'),
   api: () => import('./api'),
+  feed: () => import('./feed'),
 };
 
 async function main(): Promise<void> {

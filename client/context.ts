@@ -42,6 +42,8 @@ export async function withContext<T>(
     metrics?: LedgerflowMetrics;
     /** A server's service name: traced (when configured) request by request, not under one span. */
     serve?: string;
+    /** Opens the transaction feed's broker (tx publish). */
+    nats?: boolean;
   },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
@@ -68,7 +70,7 @@ export async function withContext<T>(
 
 async function runWithContext<T>(
   config: Config,
-  opts: { temporal?: boolean; quiet?: boolean; metrics?: LedgerflowMetrics },
+  opts: { temporal?: boolean; quiet?: boolean; nats?: boolean; metrics?: LedgerflowMetrics },
   fn: (ctx: CommandContext) => Promise<T>,
   tracing?: Tracing,
 ): Promise<T> {
@@ -80,6 +82,7 @@ async function runWithContext<T>(
   }
   const env = await openEnvironment(config, {
     temporal: opts.temporal ?? false,
+    nats: opts.nats,
     log: opts.quiet ? undefined : info,
   });
   const pools = new Map<AppRole, Database>();

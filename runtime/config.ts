@@ -46,6 +46,23 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('ledgerflow'),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /** Your own NATS (JetStream) broker for the transaction feed; unset: the embedded one of `dev` and the demo. */
+  NATS_URL: optionalUrl('NATS_URL', ['nats://', 'tls://']),
+  /** The `nats-server` executable for the embedded broker (default: PATH, then .tools/nats). */
+  LEDGERFLOW_NATS_SERVER: z.string().optional(),
+  LEDGERFLOW_NATS_PORT: z.coerce.number().int().min(1024).max(65535).default(4222),
+  /** The transaction feed's JetStream stream (subjects `<stream>.in`, dead letters `<stream>_DLQ`). */
+  LEDGERFLOW_FEED_STREAM: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,40}$/, 'LEDGERFLOW_FEED_STREAM must be A-Z, 0-9 and _ (e.g. LEDGERFLOW_TX)')
+    .default('LEDGERFLOW_TX'),
+  /** A feed message not acknowledged within this many ms is redelivered. */
+  LEDGERFLOW_FEED_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
+  /** A feed message failing this many deliveries goes to the dead-letter stream. */
+  LEDGERFLOW_FEED_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Investigation SLAs (ms) of the alerts the feed raises: assignment, then decision; unset: 4 h and 48 h. */
+  LEDGERFLOW_INVESTIGATION_ASSIGN_SLA_MS: z.coerce.number().int().positive().optional(),
+  LEDGERFLOW_INVESTIGATION_DECIDE_SLA_MS: z.coerce.number().int().positive().optional(),
   LEDGERFLOW_DATA_DIR: z.string().optional(),
   LEDGERFLOW_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   LEDGERFLOW_TEMPORAL_PORT: z.coerce.number().int().min(1024).max(65535).default(7233),

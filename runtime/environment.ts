@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { startNatsServer } from './nats-server';
 import { startTemporalDevServer, waitForPort } from './temporal-server';
 
 /** Endpoints of the PostgreSQL and Temporal that commands talk to, and how to let go of them. */
@@ -10,13 +11,15 @@ export interface Environment {
   ownerUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  /** The transaction feed's broker: NATS_URL, a running `ledgerflow dev`'s, or the embedded one (with `nats`). */
+  natsUrl?: string;
   /**
    * True when ledgerflow runs this PostgreSQL itself (embedded, or a running `ledgerflow dev`)
    * and so applies migrations before use; false for DATABASE_URL and for role URLs only.
    */
   embeddedDatabase: boolean;
   /** Human-readable origin of each endpoint, for `doctor` and `dev`. */
-  origin: { postgres: string; temporal: string };
+  origin: { postgres: string; temporal: string; nats: string };
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ interface DevState {
   ownerUrl: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  natsUrl?: string;
 }
 
 const devStateFile = (config: Config) => path.join(config.dataDir, 'dev.json');
@@ -66,7 +70,13 @@ async function reachable(address: string): Promise<boolean> {
  */
 export async function openEnvironment(
   config: Config,
-  opts: { temporal?: boolean; log?: (msg: string) => void; temporalUi?: boolean } = {},
+  opts: {
+    temporal?: boolean;
+    log?: (msg: string) => void;
+    temporalUi?: boolean;
+    /** Start the embedded NATS broker when neither NATS_URL nor a running `ledgerflow dev` provides one. */
+    nats?: boolean;
+  } = {},
 ): Promise<Environment> {
   const log = opts.log ?? (() => undefined);
   const wantTemporal = opts.temporal ?? true;
@@ -131,12 +141,36 @@ export async function openEnvironment(
     temporalOrigin = `embedded dev server (${path.join(config.dataDir, 'temporal.db')})`;
   }
 
+  let natsUrl: string | undefined;
+  let natsOrigin = 'not started';
+  if (config.NATS_URL) {
+    natsUrl = config.NATS_URL;
+    natsOrigin = 'NATS_URL';
+  } else if (dev?.natsUrl && (await reachable(dev.natsUrl.replace(/^nats:\/\//, '')))) {
+    natsUrl = dev.natsUrl;
+    natsOrigin = `ledgerflow dev (pid ${dev.pid})`;
+  } else if (opts.nats) {
+    const dir = path.join(config.dataDir, 'nats');
+    log(`starting NATS JetStream in ${dir} on port ${config.LEDGERFLOW_NATS_PORT} ...`);
+    const broker = await startNatsServer({
+      dir,
+      port: config.LEDGERFLOW_NATS_PORT,
+      logFile: path.join(config.dataDir, 'nats.log'),
+      lookup: config,
+      log,
+    });
+    closers.push(() => broker.stop());
+    natsUrl = broker.url;
+    natsOrigin = `embedded (${dir})`;
+  }
+
   return {
     ownerUrl,
     temporalAddress,
     temporalUiUrl,
+    natsUrl,
     embeddedDatabase,
-    origin: { postgres: pgOrigin, temporal: temporalOrigin },
+    origin: { postgres: pgOrigin, temporal: temporalOrigin, nats: natsOrigin },
     close: async () => {
       for (const c of closers.reverse()) await c().catch(() => undefined);
     },

@@ -12,7 +12,8 @@ export const projectRoot = (() => {
 })();
 export const toolsTemporalPath = path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal');
 
-function isExecutable(p: string): boolean {
+/** True when `p` is a file this process may execute. */
+export function isExecutable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
     return true;
@@ -27,7 +28,8 @@ export interface ToolLookup {
   PATH?: string;
 }
 
-function onPath(name: string, lookup: ToolLookup): string | undefined {
+/** The first executable `name` in the lookup's PATH. */
+export function onPath(name: string, lookup: { PATH?: string }): string | undefined {
   for (const dir of (lookup.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);

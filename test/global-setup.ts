@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../runtime/config';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
+import { findNatsServer, startNatsServer } from '../runtime/nats-server';
 import { freePort, startTemporalDevServer } from '../runtime/temporal-server';
 
 declare module 'vitest' {
@@ -15,6 +16,8 @@ declare module 'vitest' {
     /** A migrated database each test file clones (CREATE DATABASE ... TEMPLATE). */
     pgTemplate: string;
     temporalAddress: string;
+    /** The run's NATS JetStream broker (NATS_URL, else one started here); '' when none is installed outside CI. */
+    natsUrl: string;
   }
 }
 
@@ -63,7 +66,22 @@ export default async function setup(project: TestProject) {
     temporalAddress = server.address;
   }
 
+  // One broker per run. With CI=true a missing broker fails the run; locally, feed tests fail
+  // with a message naming what to install.
+  let natsUrl = config.NATS_URL ?? '';
+  if (!natsUrl && (findNatsServer(config) || process.env.CI === 'true')) {
+    const broker = await startNatsServer({
+      dir: path.join(tmp, 'nats'),
+      port: await freePort(),
+      logFile: path.join(tmp, 'nats.log'),
+      lookup: config,
+    });
+    stops.push(() => broker.stop());
+    natsUrl = broker.url;
+  }
+
   project.provide('pgAdminUrl', adminUrl);
+  project.provide('natsUrl', natsUrl);
   project.provide('pgTemplate', template);
   project.provide('temporalAddress', temporalAddress);
 

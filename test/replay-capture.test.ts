@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { investigationWorkflowId } from '../contracts/alert-investigation';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { retentionPurgeWorkflow } from '../contracts/retention';
 import { screeningBatchWorkflow, screeningListUpdateWorkflow } from '../contracts/screening';
@@ -14,6 +15,15 @@ import { createLedger } from '../ledger/ledger';
 import { loadLocalList } from '../providers/sanctions-files';
 import { historyToJSON } from '../services/archive/history-json';
 import { reviewLoan } from '../services/loans/applications';
+import { ingestText } from '../services/monitoring';
+import {
+  assignAlert,
+  closeAlert,
+  decideAlert,
+  investigationState,
+  openInvestigations,
+} from '../services/monitoring/investigations';
+import { ensurePrincipal } from '../services/principals/principals';
 import { syncPolicies } from '../services/retention/policies';
 import { createScreeningService } from '../services/screening';
 import { startListServer } from '../simulators/sanctions-list-server';
@@ -226,5 +236,48 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       args: [{ applicationId: 'cap-smoke', requestedBy: 'tester' }],
     });
     await save('onboarding-smoke', smoke);
+  });
+
+  it('alertInvestigation: both SLA escalations, assignment, decision, four-eyes close', async () => {
+    await ensurePrincipal(env.db, 'cap-lead', ['compliance']);
+    await ensurePrincipal(env.db, 'cap-analyst', ['reviewer']);
+    const cash = (id: string, at: string) =>
+      JSON.stringify({
+        transaction_id: id,
+        occurred_at: at,
+        account_id: 'cap-acc',
+        counterparty_id: 'branch',
+        amount: '9000.00',
+        currency: 'EUR',
+        direction: 'credit',
+        channel: 'cash',
+        country: 'FR',
+      });
+    const s = await ingestText(
+      { db: env.db, ledger: createLedger(env.db) },
+      { actor: { type: 'service', id: 'capture' } },
+      ['T09', 'T10', 'T11'].map((h, i) => cash(`cap-tx-${i}`, `2026-03-02${h}:00:00Z`)).join('\n'),
+    );
+    const alertId = s.alert_ids[0]!;
+    const deps = {
+      client: env.client,
+      taskQueue: env.temporal.taskQueue,
+      db: env.db,
+      sla: { assignWithinMs: 500, decideWithinMs: 500 },
+    };
+    await openInvestigations(deps, [alertId], { type: 'service', id: 'monitoring-feed' });
+    const escalations = async (n: number) =>
+      waitFor(
+        async () => (await investigationState(deps, alertId)).escalations.length === n,
+        30_000,
+        'escalation',
+      );
+    await escalations(1);
+    await assignAlert(deps, alertId, 'cap-lead', 'cap-analyst');
+    await escalations(2);
+    await decideAlert(deps, alertId, 'cap-analyst', 'file_report', 'structuring');
+    await closeAlert(deps, alertId, 'cap-analyst').catch(() => undefined);
+    await closeAlert(deps, alertId, 'cap-lead');
+    await save('alert-investigation', env.client.workflow.getHandle(investigationWorkflowId(alertId)));
   });
 });

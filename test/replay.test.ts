@@ -31,6 +31,7 @@ describe('replay gate', () => {
       }),
     );
     expect([...types].sort()).toEqual([
+      'alertInvestigation',
       'archiveWorkflowHistory',
       'chainVerification',
       'loanOrigination',

@@ -13,7 +13,7 @@ chmodSync(root, 0o755); // the postgres OS user (when run as root) must reach th
 let dataDir = root;
 const orphans: Array<[number, string]> = [];
 const children: ChildProcess[] = [];
-let ports: { pg: number; temporal: number; ui: number };
+let ports: { pg: number; temporal: number; ui: number; nats: number };
 
 afterAll(async () => {
   const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
@@ -49,9 +49,11 @@ function devEnv(): NodeJS.ProcessEnv {
     LEDGERFLOW_TEMPORAL_UI_PORT: String(ports.ui),
     // The admin the first `dev` adds: reads act as a principal too.
     LEDGERFLOW_PRINCIPAL: 'admin',
+    LEDGERFLOW_NATS_PORT: String(ports.nats),
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
+  delete env.NATS_URL;
   return env;
 }
 
@@ -81,6 +83,7 @@ function serverProcesses(): Array<[number, string]> {
   return [
     [serverPid(path.join(dataDir, 'pg.server.json')), 'postgres'],
     [serverPid(path.join(dataDir, 'temporal.db.server.json')), 'temporal'],
+    [serverPid(path.join(dataDir, 'nats', 'server.json')), 'nats-server'],
   ];
 }
 
@@ -117,12 +120,18 @@ function killWatchdogs(pids: number[]): void {
 }
 
 describe('embedded servers are owned by the process that started them', () => {
-  it('kill -9 of `ledgerflow dev` stops its PostgreSQL and Temporal; the next command starts cleanly', async () => {
+  it('kill -9 of `ledgerflow dev` stops its PostgreSQL, Temporal and NATS; the next command starts cleanly', async () => {
     dataDir = path.join(root, 'one');
-    ports = { pg: await freePort(), temporal: await freePort(), ui: await freePort() };
+    ports = {
+      pg: await freePort(),
+      temporal: await freePort(),
+      ui: await freePort(),
+      nats: await freePort(),
+    };
     const first = await startDev();
     expect(await answers(ports.pg)).toBe(true);
     expect(await answers(ports.temporal)).toBe(true);
+    expect(await answers(ports.nats)).toBe(true);
     const servers = serverProcesses();
     first.child.kill('SIGKILL');
     // The watchdog stops both servers: their ports close and their processes end.
@@ -133,7 +142,8 @@ describe('embedded servers are owned by the process that started them', () => {
     );
     await until(
       'the orphaned servers to stop',
-      async () => !(await answers(ports.pg)) && !(await answers(ports.temporal)),
+      async () =>
+        !(await answers(ports.pg)) && !(await answers(ports.temporal)) && !(await answers(ports.nats)),
       30_000,
     );
 
@@ -145,11 +155,17 @@ describe('embedded servers are owned by the process that started them', () => {
 
   it('a server orphaned without its watchdog is detected and stopped by the next start, with a message', async () => {
     dataDir = path.join(root, 'two');
-    ports = { pg: await freePort(), temporal: await freePort(), ui: await freePort() };
+    ports = {
+      pg: await freePort(),
+      temporal: await freePort(),
+      ui: await freePort(),
+      nats: await freePort(),
+    };
     const first = await startDev();
     const pgPid = serverPid(path.join(dataDir, 'pg.server.json'));
     const temporalPid = serverPid(path.join(dataDir, 'temporal.db.server.json'));
-    killWatchdogs([pgPid, temporalPid]);
+    const natsPid = serverPid(path.join(dataDir, 'nats', 'server.json'));
+    killWatchdogs([pgPid, temporalPid, natsPid]);
     first.child.kill('SIGKILL');
     await until('dev to die', () => first.child.exitCode !== null || first.child.signalCode !== null);
     expect(await answers(ports.pg)).toBe(true); // orphaned: nothing stopped it
@@ -159,5 +175,13 @@ describe('embedded servers are owned by the process that started them', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/stopping PostgreSQL of .* left running by an earlier process \(pid \d+\)/);
     expect(isRunning(pgPid, 'postgres')).toBe(false);
+    // The orphaned broker: the next command that opens it stops it first.
+    expect(isRunning(natsPid, 'nats-server')).toBe(true);
+    const pub = await ledgerflow(['tx', 'dead-letters', '--as', 'admin']);
+    expect(pub.stderr).toMatch(
+      /stopping the NATS server of .* left running by an earlier process \(pid \d+\)/,
+    );
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(isRunning(natsPid, 'nats-server')).toBe(false);
   }, 240_000);
 });

@@ -40,7 +40,9 @@ export async function runWorkerProcess(hooks: WorkerTestHooks = {}): Promise<voi
       providers: providerEndpoints(config),
       hooks,
       tracing,
+      natsUrl: env.natsUrl,
     });
+    if (!env.natsUrl) log('no NATS broker (NATS_URL or a running `ledgerflow dev`): transaction feed off');
     log(
       `worker running: task queue "${config.TEMPORAL_TASK_QUEUE}" on ${env.temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C to stop`,
     );

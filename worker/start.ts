@@ -8,10 +8,14 @@ import { alarmWebhook, type Config } from '../runtime/config';
 import { configuredWitness } from '../services/witness/store';
 import { createMetrics, type LedgerflowMetrics } from '../runtime/metrics';
 import type { Tracing } from '../runtime/tracing';
+import { startWorkerFeed } from './feed';
 import { MAX_CONCURRENT_ACTIVITIES, connectWorkerWithBackoff, createLedgerflowWorker } from './create-worker';
 
-/** Test-only activity hooks (crash tests pass them through test/support/crash-worker.ts). */
-export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatchDelayMs'>;
+/** Test-only hooks (crash tests pass them through test/support/crash-worker.ts). */
+export type WorkerTestHooks = Pick<ActivityDeps, 'holdAfterWriteMs' | 'purgeBatchDelayMs'> & {
+  /** The transaction feed waits this long between its commit and its acks. */
+  feedHoldBeforeAckMs?: number;
+};
 
 export interface RunningWorker {
   worker: Worker;
@@ -40,6 +44,8 @@ export async function startWorker(opts: {
   metrics?: LedgerflowMetrics;
   /** Traces workflows, activities and their SQL (see runtime/tracing.ts); default none. */
   tracing?: Tracing;
+  /** The transaction feed's broker; unset: this worker runs no feed consumer. */
+  natsUrl?: string;
 }): Promise<RunningWorker> {
   const tracer = opts.tracing?.tracer;
   const log = opts.log ?? (() => undefined);
@@ -84,10 +90,22 @@ export async function startWorker(opts: {
           witnessMaxAgeHours: opts.config.LEDGERFLOW_WITNESS_MAX_AGE_HOURS,
         },
       },
-      ...opts.hooks,
+      holdAfterWriteMs: opts.hooks?.holdAfterWriteMs,
+      purgeBatchDelayMs: opts.hooks?.purgeBatchDelayMs,
     },
   });
+  const feed = opts.natsUrl
+    ? await startWorkerFeed({
+        config: opts.config,
+        natsUrl: opts.natsUrl,
+        temporalAddress: opts.temporalAddress,
+        deps: { db, ledger },
+        log,
+        holdBeforeAckMs: opts.hooks?.feedHoldBeforeAckMs,
+      })
+    : undefined;
   const done = worker.run().finally(async () => {
+    await feed?.stop().catch(() => undefined);
     await connection.close().catch(() => undefined);
     await closeDatabase(db).catch(() => undefined);
     await closeDatabase(purgerDb).catch(() => undefined);

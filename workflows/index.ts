@@ -4,6 +4,7 @@
 // V8 context shares only preloaded modules), so this index loads a workflow's module on its first
 // call: a loan run builds the loan contract's schemas, not those of every other workflow too.
 /* eslint-disable @typescript-eslint/no-require-imports */
+import type * as AlertInvestigation from './alert-investigation';
 import type * as HistoryArchiver from './history-archiver';
 import type * as LoanOrigination from './loan-origination';
 import type * as OnboardingSmoke from './onboarding-smoke';
@@ -27,3 +28,5 @@ export const screeningListUpdate: typeof Screening.screeningListUpdate = (...a) 
   (require('./screening') as typeof Screening).screeningListUpdate(...a);
 export const postureCheck: typeof Posture.postureCheck = (...a) =>
   (require('./posture') as typeof Posture).postureCheck(...a);
+export const alertInvestigation: typeof AlertInvestigation.alertInvestigation = (...a) =>
+  (require('./alert-investigation') as typeof AlertInvestigation).alertInvestigation(...a);

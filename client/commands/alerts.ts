@@ -6,6 +6,7 @@ import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { AS_HELP, monitoringCall } from './tx';
+import { registerInvestigationCommands } from './alert-investigation';
 
 const measure = (m: Measure): string =>
   m === null
@@ -123,4 +124,5 @@ export function register(program: Command): void {
         }),
       ),
     );
+  registerInvestigationCommands(alerts);
 }

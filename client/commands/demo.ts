@@ -26,7 +26,7 @@ export function register(program: Command): void {
         const config = loadConfig();
         // The outage scenario fails activities on purpose; the demo prints its own account of them.
         installRuntimeLogger('ERROR');
-        const env = await openEnvironment(config, { log: info });
+        const env = await openEnvironment(config, { log: info, nats: true });
         try {
           await runMigrations(config, env.ownerUrl);
           // Each loan scenario starts its own simulators (with its own faults) under this worker.
@@ -37,6 +37,7 @@ export function register(program: Command): void {
             temporalAddress: env.temporalAddress,
             log: info,
             providers: () => providers,
+            natsUrl: env.natsUrl,
           });
           const client = await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE);
           const reader = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_reader'));
@@ -54,6 +55,7 @@ export function register(program: Command): void {
                 reader,
                 writer,
                 ownerUrl: env.ownerUrl,
+                natsUrl: env.natsUrl,
                 admin,
                 log: info,
                 useProviders: (urls) => {

@@ -21,11 +21,12 @@ export function register(program: Command): void {
     .action(
       action(async () => {
         const config = loadConfig();
-        const env = await openEnvironment(config, { log: info, temporalUi: true });
+        const env = await openEnvironment(config, { log: info, temporalUi: true, nats: true });
         const removeState = writeDevState(config, {
           ownerUrl: env.ownerUrl,
           temporalAddress: env.temporalAddress,
           temporalUiUrl: env.temporalUiUrl,
+          natsUrl: env.natsUrl,
         });
         let providers: RunningProviders | undefined;
         // With OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a local Jaeger), the dev worker's spans go there.
@@ -51,6 +52,7 @@ export function register(program: Command): void {
             log: info,
             providers: urls,
             tracing,
+            natsUrl: env.natsUrl,
           });
           const pg = new URL(env.ownerUrl);
           info(
@@ -59,6 +61,7 @@ export function register(program: Command): void {
               `  PostgreSQL   ${pg.hostname}:${pg.port}${pg.pathname}  (${env.origin.postgres})`,
               `  Temporal     ${env.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
               `  Temporal UI  ${env.temporalUiUrl ?? '(external server: see its own UI)'}`,
+              `  NATS         ${env.natsUrl ?? '(none)'}  (${env.origin.nats}); transaction feed stream ${config.LEDGERFLOW_FEED_STREAM}`,
               `  providers    registry ${urls.registryUrl}, credit bureau ${urls.bureauUrl}${providers ? ' (simulated)' : ''}`,
               `  data dir     ${config.dataDir}`,
               ...(traceTo

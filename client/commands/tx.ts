@@ -4,6 +4,15 @@ import type { Ledger } from '../../ledger/ledger';
 import type { Action } from '../../services/principals/authorization';
 import { resolvePrincipal } from '../principals';
 import { ingestFile, type IngestSummary, type MonitoringCall } from '../../services/monitoring';
+import {
+  connectBroker,
+  ensureFeed,
+  feedNames,
+  listDeadLetters,
+  publishFile,
+} from '../../services/monitoring/feed';
+import { ConfigError } from '../../runtime/errors';
+import type { CommandContext } from '../context';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
@@ -59,4 +68,73 @@ export function register(program: Command): void {
         }),
       ),
     );
+  tx.command('publish')
+    .description(
+      'validate a JSONL file of transactions, then publish it to the transaction feed (NATS JetStream)',
+    )
+    .argument(
+      '<file>',
+      'one transaction per line (see docs/monitoring.md); a bad line rejects the whole file',
+    )
+    .option('--as <principal>', AS_HELP)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (file: string, opts: { as?: string; json?: boolean }) =>
+        withContext({ quiet: opts.json, nats: true }, async (ctx) => {
+          await monitoringCall(ctx, opts.as, 'monitoring.ingest');
+          const s = await withBroker(ctx, async (nc, names) => publishFile(nc, names, file));
+          if (opts.json) printJson(s);
+          else
+            info(
+              `${s.source}: ${s.lines} lines, ${s.published} published to ${ctx.config.LEDGERFLOW_FEED_STREAM}, ${s.duplicates} duplicates`,
+            );
+          return EXIT.ok;
+        }),
+      ),
+    );
+  tx.command('dead-letters')
+    .description('list the feed messages that went to the dead-letter stream, with their errors')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--as <principal>', AS_HELP)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { limit: string; as?: string; json?: boolean }) =>
+        withContext({ quiet: opts.json, nats: true }, async (ctx) => {
+          await monitoringCall(ctx, opts.as, 'alerts.read');
+          const dead = await withBroker(ctx, (nc, names) =>
+            listDeadLetters(nc, names, Number(opts.limit) || 100),
+          );
+          if (opts.json) printJson(dead);
+          else if (dead.length === 0) info('no dead letters');
+          else
+            printTable(dead, {
+              seq: (d) => d.seq,
+              'feed seq': (d) => d.feedSeq,
+              deliveries: (d) => d.deliveries,
+              at: (d) => d.at,
+              error: (d) => d.error,
+            });
+          return EXIT.ok;
+        }),
+      ),
+    );
+}
+
+/** Connects to the context's broker and makes sure the feed exists. */
+async function withBroker<T>(
+  ctx: CommandContext,
+  fn: (nc: Awaited<ReturnType<typeof connectBroker>>, names: ReturnType<typeof feedNames>) => Promise<T>,
+): Promise<T> {
+  if (!ctx.env.natsUrl) throw new ConfigError('no NATS broker: set NATS_URL or start "ledgerflow dev"');
+  const names = feedNames(ctx.config.LEDGERFLOW_FEED_STREAM);
+  const nc = await connectBroker(ctx.env.natsUrl, 'ledgerflow-cli');
+  try {
+    await ensureFeed(nc, names, {
+      ackWaitMs: ctx.config.LEDGERFLOW_FEED_ACK_WAIT_MS,
+      maxDeliveries: ctx.config.LEDGERFLOW_FEED_MAX_DELIVERIES,
+    });
+    return await fn(nc, names);
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
 }

@@ -1,3 +1,4 @@
+import { feedScenario } from './feed';
 import { ledgerSealScenario } from './ledger-seal';
 import { loanScenarios } from './loan-scenarios';
 import { monitoringScenario } from './monitoring';
@@ -10,6 +11,7 @@ export const demoScenarios: DemoScenario[] = [
   onboardingSmokeScenario,
   ...loanScenarios,
   monitoringScenario,
+  feedScenario,
   postureScenario,
   ledgerSealScenario,
 ];

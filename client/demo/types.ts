@@ -18,6 +18,8 @@ export interface DemoContext {
   admin: string;
   /** Prefix of the schedule ids the demo installs and checks (default `ledgerflow`, as `schedules install`). */
   schedulePrefix?: string;
+  /** The transaction feed's broker (the embedded one, or NATS_URL). */
+  natsUrl?: string;
   log(line: string): void;
   /** Points the demo's worker at these provider endpoints (undefined: none). */
   useProviders(urls: ProviderEndpoints | undefined): void;

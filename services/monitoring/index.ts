@@ -1,5 +1,5 @@
 export { MONITORING_STREAM, type MonitoringCall, type MonitoringDeps } from './deps';
-export { ingestFile, ingestText, type IngestSummary } from './ingest';
+export { ingestFile, ingestParsed, ingestText, type IngestSummary } from './ingest';
 export { parseJsonl, parseLine, type ParsedLine, type Rejection } from './parse';
 export { AlertQuerySchema, getAlert, listAlerts, type AlertQuery } from './alerts';
 export { replay, type AlertDiffLine, type ReplayReport } from './replay';

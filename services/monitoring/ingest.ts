@@ -60,7 +60,19 @@ export async function ingestText(
   text: string,
   source = 'stdin',
 ): Promise<IngestSummary> {
-  const parsed = parseJsonl(text);
+  return ingestParsed(d, call, parseJsonl(text), source);
+}
+
+/**
+ * Runs already parsed and validated lines through the engine ({@link ingestText} after parsing;
+ * the transaction feed hands its batches here).
+ */
+export async function ingestParsed(
+  d: MonitoringDeps,
+  call: MonitoringCall,
+  parsed: ReturnType<typeof parseJsonl>,
+  source: string,
+): Promise<IngestSummary> {
   const { live, shadow } = await runningVersions(d);
   const summary: IngestSummary = {
     source,

@@ -42,6 +42,9 @@ export const PERMISSIONS = {
   'hold.read': ['admin', 'compliance', 'auditor'],
   'schedule.read': ['admin', 'operator', 'compliance', 'auditor'],
   'lists.read': ['admin', 'operator', 'reviewer', 'auditor'],
+  'alerts.assign': ['admin', 'compliance'],
+  'alerts.decide': ['admin', 'reviewer'],
+  'alerts.close': ['admin', 'compliance'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

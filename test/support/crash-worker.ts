@@ -10,6 +10,8 @@ const HooksSchema = z
     holdAfterWriteMs: z.number().int().nonnegative().optional(),
     /** Pause between retention purge batches. */
     purgeBatchDelayMs: z.number().int().nonnegative().optional(),
+    /** Transaction feed: wait this long between the commit and the acks. */
+    feedHoldBeforeAckMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 
