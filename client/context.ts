@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type * as WorkerModule from '../worker/create-worker';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
@@ -7,7 +8,6 @@ import { createLedger, type Ledger } from '../ledger/ledger';
 import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';
-import { installRuntimeLogger } from '../worker/create-worker';
 import { assertServersReachable } from './reachability';
 import { connectTemporalClient } from './temporal';
 
@@ -33,8 +33,13 @@ export async function withContext<T>(
   const config = loadConfig();
   await assertServersReachable(config, { temporal: opts.temporal ?? false });
   if (opts.temporal) {
-    // The SDK's own log level; the first installation in a process wins. (A static import: bin/
-    // runs through tsx's CommonJS hook, under which a dynamic import() of a .ts path is not found.)
+    // The SDK's own log level; the first installation in a process wins. Loaded here, not at the
+    // top: the worker module pulls in @temporalio/worker (~0.4 s of start-up) that commands
+    // without Temporal never need. require(), not import(): under tsx's CommonJS hook a dynamic
+    // import() of a .ts path is not found.
+    const { installRuntimeLogger } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+      require('../worker/create-worker') as typeof WorkerModule;
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
   const env = await openEnvironment(config, {
