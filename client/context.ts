@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type * as WorkerModule from '../worker/create-worker';
+import type * as TemporalModule from './temporal';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
@@ -9,7 +10,6 @@ import { loadConfig, type Config } from '../runtime/config';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { info } from './output';
 import { assertServersReachable } from './reachability';
-import { connectTemporalClient } from './temporal';
 
 /** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
 export interface CommandContext {
@@ -71,6 +71,9 @@ export async function withContext<T>(
       },
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
+        // Loaded on first use, like the worker module above: @temporalio/client costs ~0.2 s.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+        const { connectTemporalClient } = require('./temporal') as typeof TemporalModule;
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE));
       },
     };
