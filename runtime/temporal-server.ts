@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ConfigError } from './errors';
 import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
 import { ensureTemporalCli, type ToolLookup } from './temporal-cli';
 import { startWatchdog } from './watchdog';
@@ -97,14 +98,14 @@ export async function startTemporalDevServer(opts: {
     await waitForPort('127.0.0.1', opts.port, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(
-      `Temporal dev server (${cli}) did not start on port ${opts.port}: ${(err as Error).message}`,
+    throw new ConfigError(
+      `Temporal dev server did not start on port ${opts.port}: ${(err as Error).message}; see ${opts.logFile ?? 'its output'}, or set TEMPORAL_ADDRESS`,
       { cause: err },
     );
   }
   if (exited)
-    throw new Error(
-      `Temporal dev server exited at start; is port ${opts.port} taken? See ${opts.logFile ?? 'its output'}`,
+    throw new ConfigError(
+      `Temporal dev server exited at start; is port ${opts.port} taken (set LEDGERFLOW_TEMPORAL_PORT)? See ${opts.logFile ?? 'its output'}`,
     );
   // Owned by this process: a watchdog stops it if this process dies without stopping it (kill -9).
   const pid = child.pid as number;

@@ -73,6 +73,32 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
   }, 60_000);
 
+  it('a Temporal dev server that cannot be found or does not start is a one-line configuration error', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = String((probe.address() as { port: number }).port);
+    await new Promise((resolve) => probe.close(resolve));
+    const env = {
+      TEMPORAL_ADDRESS: undefined,
+      LEDGERFLOW_TEMPORAL_PORT: port,
+      LEDGERFLOW_DATA_DIR: path.join(dir, 'no-temporal'),
+    };
+    const missing = await cli(['schedules', 'list'], {
+      ...env,
+      TEMPORAL_CLI_PATH: path.join(dir, 'no-such-cli'),
+    });
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(expectOneErrorLine(missing.stderr, 'missing CLI')).toMatch(
+      /^error: TEMPORAL_CLI_PATH=.*no-such-cli is not an executable file \(fix or unset it\)$/,
+    );
+    // A "CLI" that exits at once: nothing ever listens on the port (waited on for 30 s).
+    const silent = await cli(['schedules', 'list'], { ...env, TEMPORAL_CLI_PATH: '/bin/true' });
+    expect(silent.code, silent.stderr).toBe(2);
+    expect(expectOneErrorLine(silent.stderr, 'silent CLI')).toMatch(
+      /^error: Temporal dev server did not start on port \d+: nothing answered on 127\.0\.0\.1:\d+ within 30000 ms; see .*temporal\.log, or set TEMPORAL_ADDRESS$/,
+    );
+  }, 180_000);
+
   it('an embedded PostgreSQL that cannot start is a one-line configuration error; LEDGERFLOW_DEBUG=1 adds the stack', async () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
