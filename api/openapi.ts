@@ -27,6 +27,10 @@ export function routeDocs(appendBody: z.ZodType): Record<string, RouteDoc> {
     'GET /health': { summary: 'liveness' },
     'GET /openapi.json': { summary: 'this document' },
     'GET /metrics': { summary: 'Prometheus metrics', produces: 'text/plain' },
+    'GET /': { summary: 'the auditor console (docs/console.md)', produces: 'text/html' },
+    'GET /console/app.js': { summary: "the console's script", produces: 'text/javascript' },
+    'GET /console/app.css': { summary: "the console's style sheet", produces: 'text/css' },
+    'GET /console/config.json': { summary: "the console's settings (Temporal Web UI link)" },
     'GET /v1/events': {
       summary: 'search events across every stream (filters, full text, cursor pages); a recorded read',
       query: EventSearchSchema,

@@ -78,11 +78,12 @@ async function runWithContext<T>(
   if (opts.temporal) {
     // The SDK's own log level; the first installation in a process wins. Loaded here, not at the
     // top: the worker module pulls in @temporalio/worker (~0.4 s of start-up) that commands
-    // without Temporal never need. require(), not import(): under tsx's CommonJS hook a dynamic
-    // import() of a .ts path is not found.
-    const { installRuntimeLogger } =
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
-      require('../worker/create-worker') as typeof WorkerModule;
+    // without Temporal never need.
+    const { installRuntimeLogger } = await lazily<typeof WorkerModule>(
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
+      () => require('../worker/create-worker'),
+      () => import('../worker/create-worker'),
+    );
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
   const env = await openEnvironment(config, {
@@ -121,8 +122,11 @@ async function runWithContext<T>(
       async temporal() {
         if (!env.temporalAddress) throw new Error('Temporal was not opened for this command');
         // Loaded on first use, like the worker module above: @temporalio/client costs ~0.2 s.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
-        const { connectTemporalClient } = require('./temporal') as typeof TemporalModule;
+        const { connectTemporalClient } = await lazily<typeof TemporalModule>(
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
+          () => require('./temporal'),
+          () => import('./temporal'),
+        );
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
           tracer: tracing?.tracer,
         }));
@@ -134,5 +138,19 @@ async function runWithContext<T>(
     await client?.connection.close().catch(() => undefined);
     for (const db of pools.values()) await closeDatabase(db).catch(() => undefined);
     await env.close();
+  }
+}
+
+/**
+ * Loads a module on first use: require() under tsx's CommonJS hook and in the compiled build (where
+ * a dynamic import() of a .ts path is not found), import() where require() cannot load TypeScript
+ * (the in-process test runner).
+ */
+async function lazily<T>(req: () => unknown, imp: () => Promise<unknown>): Promise<T> {
+  try {
+    return req() as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    return (await imp()) as T;
   }
 }

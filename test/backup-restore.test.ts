@@ -8,6 +8,7 @@ import { runMigrations } from '../db/migrate';
 import { appRoleUrl } from '../db/roles';
 import { loadSigner } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
+import { ensurePrincipal } from '../services/principals/principals';
 import { loadConfig } from '../runtime/config';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../runtime/embedded-postgres';
 import { freePort } from '../runtime/temporal-server';
@@ -52,13 +53,20 @@ describe('backup and restore of the ledger', () => {
         await runMigrations(config, ownerUrl);
         const db = createDatabase(appRoleUrl(config, ownerUrl, 'ledgerflow_writer'), { max: 2 });
         const ledger = createLedger(db, { signer: loadSigner(config), checkpointEvery: 1024 });
+        // The auditor who verifies the restore: reads act as a known principal.
+        if (from === 1) await ensurePrincipal(db, 'auditor-1', ['auditor']);
         for (let i = from; i <= to; i++)
           await ledger.append(event(i), { stream: 'billing', idempotencyKey: `inv-${i}` });
         await closeDatabase(db);
       };
       const cli = (args: string[], ownerUrl: string, data = dataDir) =>
         runCli(args, {
-          env: { DATABASE_URL: ownerUrl, LEDGERFLOW_DATA_DIR: data, TEMPORAL_ADDRESS: undefined },
+          env: {
+            DATABASE_URL: ownerUrl,
+            LEDGERFLOW_DATA_DIR: data,
+            TEMPORAL_ADDRESS: undefined,
+            LEDGERFLOW_PRINCIPAL: 'auditor-1',
+          },
           timeoutMs: 120_000,
         });
 

@@ -54,9 +54,13 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
         1,
         /^error: rejected: the application is invalid, no workflow was started: applicationId: .*; applicant: /,
       ],
-      [['loan', 'status', 'NO-SUCH-APP'], 1, /^error: refused: no application "NO-SUCH-APP"$/],
-      [['history', 'show', 'NO-SUCH-WF'], 1, /^error: not found: no workflow "NO-SUCH-WF"/],
-      [['events', 'list', '--stream', 'Bad Stream'], 1, /^error: rejected: stream: /],
+      [
+        ['loan', 'status', 'NO-SUCH-APP', '--as', 'root'],
+        1,
+        /^error: refused: no application "NO-SUCH-APP"$/,
+      ],
+      [['history', 'show', 'NO-SUCH-WF', '--as', 'root'], 1, /^error: not found: no workflow "NO-SUCH-WF"/],
+      [['events', 'list', '--stream', 'Bad Stream', '--as', 'root'], 1, /^error: rejected: stream: /],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     for (const [i, r] of runs.entries()) {
@@ -68,7 +72,7 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
   }, 180_000);
 
   it('`ledgerflow verify` (the shortcut) runs "ledger verify" though only its own module is loaded', async () => {
-    const r = await cli(['verify', '--json']);
+    const r = await cli(['verify', '--json', '--as', 'root']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
   }, 60_000);

@@ -69,7 +69,7 @@ describe('ledgerflow posture', () => {
   it('refuses an unknown principal in one line, writing nothing', async () => {
     const r = await posture(['--as', 'nobody', '--json']);
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe('denied: unknown principal "nobody" (see "ledgerflow principals list")');
+    expect(r.err.trim()).toBe('error: denied: unknown principal "nobody" (see "ledgerflow principals list")');
     expect(await reportCount()).toBe(0);
     const both = await posture(['--as', 'alice', '--json', '--html', 'x.html']);
     expect(both.code).toBe(2);

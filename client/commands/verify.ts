@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { applyCommandAuthority } from '../command-authority';
 import { register as registerLedger } from './ledger';
 
 /** `ledgerflow verify [...]`: shortcut for `ledgerflow ledger verify [...]` (same options). */
@@ -13,7 +14,10 @@ export function register(program: Command): void {
       const find = () =>
         program.commands.find((c) => c.name() === 'ledger')?.commands.find((c) => c.name() === 'verify');
       // Commands load lazily: running `verify` loaded only this module, not `ledger`.
-      if (!find()) registerLedger(program);
+      if (!find()) {
+        registerLedger(program);
+        applyCommandAuthority(program); // its reads take --as like any other read
+      }
       await find()!.parseAsync(args, { from: 'user' });
     });
 }
