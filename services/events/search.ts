@@ -2,30 +2,11 @@ import { formatMicros } from '../../core/time';
 import type { Database } from '../../db/client';
 import { decodeCursor, encodeCursor } from './cursor';
 import { filterDigest, filterOf, type EventFilter, type EventSearch } from './filter';
+import type { LedgerEventView } from '../../ledger/query';
 import { searchSql } from './search-sql';
 
-/** One ledger event as an auditor reads it; `payload` is null once purged. Hashes are hex. */
-export interface EventView {
-  stream: string;
-  seq: number;
-  event_id: string;
-  event_type: string;
-  occurred_at: string;
-  actor: { type: string; id: string };
-  resource: { type: string; id: string };
-  action: string;
-  outcome: string;
-  subject_id: string | null;
-  case_id: string | null;
-  context: Record<string, unknown>;
-  schema_version: number;
-  idempotency_key: string;
-  payload: Record<string, unknown> | null;
-  payload_purged: boolean;
-  payload_digest: string;
-  hash: string;
-  prev_hash: string;
-}
+/** One ledger event as an auditor reads it (with its payload digest); `payload` is null once purged. Hashes are hex. */
+export type EventView = LedgerEventView & { payload_digest: string };
 
 /** A row selected with EVENT_COLUMNS plus `payload` and `purged`. */
 export interface EventRow {
