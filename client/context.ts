@@ -82,7 +82,7 @@ async function runWithContext<T>(
     const { installRuntimeLogger } = await lazily<typeof WorkerModule>(
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
       () => require('../worker/create-worker'),
-      () => import('../worker/create-worker'),
+      '../worker/create-worker',
     );
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
@@ -125,7 +125,7 @@ async function runWithContext<T>(
         const { connectTemporalClient } = await lazily<typeof TemporalModule>(
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
           () => require('./temporal'),
-          () => import('./temporal'),
+          './temporal',
         );
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
           tracer: tracing?.tracer,
@@ -146,11 +146,12 @@ async function runWithContext<T>(
  * a dynamic import() of a .ts path is not found), import() where require() cannot load TypeScript
  * (the in-process test runner).
  */
-async function lazily<T>(req: () => unknown, imp: () => Promise<unknown>): Promise<T> {
+async function lazily<T>(req: () => unknown, specifier: string): Promise<T> {
   try {
     return req() as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    return (await imp()) as T;
+    // A non-literal specifier: the compiled build never gets here (require() works there).
+    return (await import(specifier)) as T;
   }
 }
