@@ -114,7 +114,9 @@ function killWatchdogs(pids: number[]): void {
     } catch {
       continue;
     }
-    if (cmd.includes('runtime/watchdog.ts') && pids.some((p) => cmd.includes(` ${p} `)))
+    // Sources (watchdog.ts via tsx) or the compiled build (dist/runtime/watchdog.js), which the bin
+    // runs once test/cli-build.test.ts has built it.
+    if (/runtime\/watchdog\.(ts|js) /.test(cmd) && pids.some((p) => cmd.includes(` ${p} `)))
       process.kill(Number(entry), 'SIGKILL');
   }
 }
