@@ -144,3 +144,72 @@ describe('cross-script screening against a Latin-only list', () => {
     expect(plain.screen({ name: 'عبد الرحمن ياسين' }).some((h) => h.entryId === '2')).toBe(false);
   });
 });
+
+/** Score of an Arabic-script name against a Latin spelling (names invented for the rule, not list entries). */
+const cross = (arabic: string, latin: string) =>
+  scoreNames(normalizeName(arabic), normalizeName(latin)).score;
+
+describe('Arabic-script letters and spellings Latin transliterations write differently', () => {
+  it('reads ظ and ذ as th or dh as well as z and d (Nazim / Nadhim / Nathim, Munzir / Munther)', () => {
+    for (const latin of ['Nazim', 'Nadhim', 'Nathim']) expect(cross('ناظم', latin)).toBeGreaterThan(0.9);
+    for (const latin of ['Mundhir', 'Munther', 'Munzir']) expect(cross('منذر', latin)).toBeGreaterThan(0.9);
+  });
+
+  it('reads two letters Latin writes as one digraph (اسحاق Ishaq, أدهم Adham)', () => {
+    expect(cross('اسحاق', 'Ishaq')).toBeGreaterThan(0.9);
+    expect(cross('أدهم', 'Adham')).toBeGreaterThan(0.9);
+    expect(romanizeArabic('اسحاق')[0]!.alts).toContain('_xk');
+  });
+
+  it('reads a final ة as -a/-ah or the construct -at (نصرة Nusra / Nusrat, عزة Izzat)', () => {
+    for (const latin of ['Nusra', 'Nusrah', 'Nusrat']) expect(cross('نصرة', latin)).toBeGreaterThan(0.9);
+    expect(cross('عزة', 'Izzat')).toBeGreaterThan(0.9);
+  });
+
+  it('reads ى and a final ع with either ending (موسى Musa, رحمانى Rahmani, ربيع Rabie / Rabia)', () => {
+    expect(cross('موسى', 'Musa')).toBeGreaterThan(0.9);
+    expect(cross('رحمانى', 'Rahmani')).toBeGreaterThan(0.9);
+    for (const latin of ['Rabie', 'Rabia', 'Rabi']) expect(cross('ربيع', latin)).toBeGreaterThan(0.85);
+  });
+
+  it('reads ک as g in a name written with Persian letters (کل محمد Gul Mohammad), not in Arabic ones', () => {
+    expect(cross('کل محمد', 'Gul Mohammad')).toBeGreaterThan(0.9);
+    expect(romanizeArabic('كريم')[0]!.alts ?? []).not.toContain('jrm');
+  });
+
+  it('maps Pashto letters like their Arabic counterparts (ټ ډ ړ ګ)', () => {
+    const keys = (s: string) => romanizeArabic(s).map((t) => t.key);
+    expect(keys('ډاکټر')).toEqual(keys('داکتر'));
+    expect(keys('ګل')).toEqual(keys('گل'));
+    expect(keys('زړور')).toEqual(keys('زرور'));
+    expect(cross('ګل احمد', 'Gul Ahmad')).toBeGreaterThan(0.9);
+  });
+
+  it('splits compound names written glued (نورالدين Nur al-Din / Nuruddin / Noor ud Din)', () => {
+    for (const latin of ['Nur al-Din', 'Nuruddin', 'Noor ud Din', 'Nureddine'])
+      expect(cross('نورالدين كامل', `${latin} Kamil`)).toBeGreaterThan(0.88);
+    // خالد contains ال but is no compound.
+    expect(romanizeArabic('خالد').map((t) => t.text)).toEqual(['khald']);
+  });
+
+  it('keeps a preposition glued to the article as one part (بالخير Bilkhair / Bi al-Khair)', () => {
+    expect(romanizeArabic('بالخير')[0]).toMatchObject({ text: 'bilkhir', key: 'bkr' });
+    for (const latin of ['Bilkhair', 'Bi al-Khair', 'Bikhair'])
+      expect(cross('سعيد بالخير', `Said ${latin}`)).toBeGreaterThan(0.85);
+    // A short word that merely starts like one (فالح Falih) stays a name.
+    expect(romanizeArabic('فالح')[0]!.text).toBe('falh');
+  });
+
+  it('drops titles in either script (مولانا, الدكتور / Maulana, Sheikh)', () => {
+    expect(romanizeArabic('مولانا يوسف الدكتور').map((t) => t.text)).toEqual(['yusf']);
+    expect(normalizeName('Sheikh Yusuf Karim').tokens.map((t) => t.text)).toEqual(['yusuf', 'karim']);
+  });
+
+  it('does not count a left-over article against a cross-script pair (السعيد الجابري / Said Jabri)', () => {
+    const s = scoreNames(normalizeName('السعيد الجابري'), normalizeName('Said Jabri'));
+    expect(s.unmatchedQuery).toEqual(['al', 'al']);
+    expect(s.score).toBeGreaterThan(0.9);
+    // Latin-only pairs keep the article's cost.
+    expect(scoreNames(normalizeName('Al Said Jabri'), normalizeName('Said Jabri')).score).toBeLessThan(1);
+  });
+});

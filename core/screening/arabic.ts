@@ -11,7 +11,7 @@
  * lists confuse; the alternative is the other common reading (ث th/s as in Persian and Urdu,
  * ذ ظ ض read as z,).
  */
-const LETTERS: Record<string, [string, string, string?]> = {
+const LETTERS: Record<string, [string, string, ...string[]]> = {
   ا: ['a', ''],
   أ: ['a', ''],
   إ: ['i', ''],
@@ -42,12 +42,12 @@ const LETTERS: Record<string, [string, string, string?]> = {
   ق: ['q', 'k'],
   د: ['d', 'd'],
   ض: ['d', 'd', 's'],
-  ذ: ['dh', 'd', 's'],
+  ذ: ['dh', 'd', 's', 't'],
   ڈ: ['d', 'd'],
   ر: ['r', 'r'],
   ڑ: ['r', 'r'],
   ز: ['z', 's'],
-  ظ: ['z', 's', 'd'],
+  ظ: ['z', 's', 'd', 't'],
   س: ['s', 's'],
   ص: ['s', 's'],
   ش: ['sh', 'x'],
@@ -59,6 +59,21 @@ const LETTERS: Record<string, [string, string, string?]> = {
   ة: ['a', ''],
   ى: ['a', ''],
   ے: ['e', ''],
+  ە: ['a', ''],
+  ۀ: ['a', ''],
+  // Pashto and Kurdish letters, read like their nearest Arabic/Persian letter.
+  ټ: ['t', 't'],
+  ډ: ['d', 'd'],
+  ړ: ['r', 'r'],
+  ڕ: ['r', 'r'],
+  ڼ: ['n', 'n'],
+  ښ: ['sh', 'x', 'k'],
+  ږ: ['zh', 's', 'j'],
+  ځ: ['dz', 's', 'j'],
+  څ: ['ts', 's', 'x'],
+  ڤ: ['v', ''],
+  ڵ: ['l', 'l'],
+  ګ: ['g', 'j'],
 };
 /** Letters that are a consonant at the start of a word and a long vowel elsewhere. */
 /** Letters that start a name with a vowel in Latin. */
@@ -80,16 +95,26 @@ export interface ArabicToken {
   text: string;
   /** Phonetic key: consonant classes without vowels or article, e.g. "hsn". */
   key: string;
-  /** The key with the alternative readings (ث as s...), when there are any. */
-  alt?: string;
+  /**
+   * Other plausible keys, when there are any: the letters' alternative readings (ث as s, ظ as d
+   * or th...), two letters Latin writes as one digraph (س+ه as "sh", ك+ح as "kh"), a final ة read
+   * as -t (the construct state: Jamiat, Nusrat), ك as g in a name written with Persian letters.
+   */
+  alts?: string[];
   /** Long vowels written inside the word: "i" for ي/ی, "u" for و (a Latin spelling shows them too). */
   vowels?: string;
 }
 
-function romanizeLetters(word: string): ArabicToken {
+/** Letters only Persian, Urdu and Pashto write: a name carrying one is read the Persian way. */
+export const PERSIAN_LETTERS = /[پچژگکیےہھٹڈڑںټډړڼښږځڅګ]/;
+
+/** Two key classes Latin writes as one digraph: k+h "kh", s+h "sh", t+h "th", d+h "dh", j+h "gh". */
+const digraphs = (key: string): string => key.replace(/([kstdj])h/g, (_, c: string) => (c === 's' ? 'x' : c));
+
+function romanizeLetters(word: string, persian = false): ArabicToken {
   let text = '';
   let key = '';
-  let alt = '';
+  const alt: [string, string] = ['', ''];
   let vowels = '';
   const chars = [...word];
   chars.forEach((c, i) => {
@@ -106,27 +131,37 @@ function romanizeLetters(word: string): ArabicToken {
       if (!m) return;
       text += m[0];
       key += m[1];
-      alt += m[2] ?? m[1];
+      alt[0] += m[2] ?? m[1];
+      alt[1] += m[3] ?? m[2] ?? m[1];
     }
   });
   const finalH = /[هةہ]$/.test(word);
   // Initial و is w, v (Persian) or the vowel of French "Ould", "Oussama": either start.
   const pre = VOWEL_START.has(chars[0] ?? '') ? '_' : WAW.has(chars[0] ?? '') ? '*' : '';
-  // Final ي is -i; Persian ی is -i in most names but also the alif maqsura of عیسی, موسی (-a).
+  // Final ي is -i; Persian ی is -i in most names but also the alif maqsura of عیسی, موسی (-a);
+  // ى (typed for both) and a final ع (Sami', Samie, Samia) take either ending.
   const last = chars[chars.length - 1] ?? '';
-  const post = last === 'ی' ? '~' : YEH.has(last) ? '+' : '';
-  const k = pre + finishKey(key, finalH) + post;
-  const a = pre + finishKey(alt, finalH) + post;
-  return { text, key: k, ...(a === k ? {} : { alt: a }), ...(vowels ? { vowels } : {}) };
+  const post = last === 'ی' ? '~' : last === 'ى' || last === 'ع' ? '%' : YEH.has(last) ? '+' : '';
+  const full = (k: string) => pre + finishKey(k, finalH) + post;
+  const k = full(key);
+  const others = [
+    ...alt.map(full),
+    full(digraphs(key)),
+    ...(last === 'ة' ? [full(`${key}t`)] : []),
+    ...(persian && /[كک]/.test(word) ? [full(key.replace(/k/g, 'j'))] : []),
+  ];
+  const alts = [...new Set(others)].filter((a) => a !== k);
+  return { text, key: k, ...(alts.length ? { alts } : {}), ...(vowels ? { vowels } : {}) };
 }
 
 /**
  * Keys carry markers: `_` first = the name starts with a vowel (ا أ إ ع in Arabic, a e i o u in
  * Latin), `+` last = it ends in an i-vowel (nisba ي / -i, -y), `^` first = an Arabic word that
  * followed the article (its Latin spelling may carry it glued: "almajid", "essaadi"), `~` last =
- * either ending (Persian final ی), `*` first = either start (initial و).
+ * either ending, the -i more likely (Persian final ی), `%` last = either ending (ى, final ع), `*`
+ * first = either start (initial و).
  */
-const MARKERS = /[_+~^*]/g;
+const MARKERS = /[_+~%^*]/g;
 
 /** The consonant classes of a key, without markers. */
 export const keyCore = (k: string): string => k.replace(MARKERS, '');
@@ -143,7 +178,7 @@ export function joinKeys(keys: string[]): string {
     .replace(/(.)\1+/g, '$1');
   const first = keys[0]!;
   const pre = first === '' && keys.length > 1 ? '^' : first.replace(/\^/, '').startsWith('_') ? '_' : '';
-  return pre + core + (/[+~]$/.exec(keys[keys.length - 1]!)?.[0] ?? '');
+  return pre + core + (/[+~%]$/.exec(keys[keys.length - 1]!)?.[0] ?? '');
 }
 
 /** Collapses doubled classes; a word-final h (ha, ta marbuta) is often not written in Latin. */
@@ -155,9 +190,42 @@ function finishKey(key: string, finalH: boolean): string {
 
 /** "Abd" + the next name's key: ع starts it with a vowel, the article in between is dropped. */
 const abdKey = (k: string): string => `_bd${k.replace(/^[_^*]+/, '')}`;
-const withAlt = (r: ArabicToken): string | undefined => (r.alt === undefined ? undefined : abdKey(r.alt));
+const withAlts = (r: ArabicToken): { alts?: string[] } => (r.alts ? { alts: r.alts.map(abdKey) } : {});
 
-const TITLES = new Set(['ملا', 'مولوي', 'مولوی', 'حاجي', 'حاجی', 'الحاج', 'قاري', 'قاری', 'الشيخ', 'شيخ']);
+const TITLES = new Set([
+  'ملا',
+  'مولوي',
+  'مولوی',
+  'مولوى',
+  'مولانا',
+  'حاجي',
+  'حاجی',
+  'حاجى',
+  'الحاج',
+  'قاري',
+  'قاری',
+  'قارى',
+  'الشيخ',
+  'شيخ',
+  'شیخ',
+  'الشیخ',
+  'دكتور',
+  'الدكتور',
+  'مهندس',
+  'المهندس',
+]);
+
+/**
+ * Second parts of compound names written glued to the first (نورالدين Nur al-Din, شمس‌الحق,
+ * فضل‌الرحمن): split, so the article inside is a particle as in the unglued spelling.
+ */
+const GLUED_COMPOUND =
+  /^(.{2,}?)((?:ال|ٱل)(?:دين|دین|حق|رحمن|رحيم|رحیم|زمان|اسلام|إسلام|نبي|نبی|هدى|هدی|امين|امین|عابدين|عابدین))$/;
+
+/** A preposition glued to the article: بالدم bi-l-dam, فالخير, كالX, and لل (li + al, its alif not written). */
+const PREPOSITION_ARTICLE = /^(?:([بفك])ال|(ل)ل)(..+)$/;
+const PREPOSITION_KEY: Record<string, string> = { ب: 'b', ف: 'f', ك: 'k', ل: 'l' };
+const PREPOSITION_TEXT: Record<string, string> = { ب: 'bil', ف: 'fil', ك: 'kal', ل: 'lil' };
 
 const ARTICLE = /^(?:ال|ٱل)(?=..)/;
 
@@ -167,6 +235,8 @@ const ARTICLE = /^(?:ال|ٱل)(?=..)/;
  * "Abdul X", "Abdel X", "Abd al-X", "Abdulx" alike.
  */
 export function romanizeArabic(raw: string): ArabicToken[] {
+  const persian = PERSIAN_LETTERS.test(raw);
+  const letters = (w: string) => romanizeLetters(w, persian);
   const words = raw
     .normalize('NFKC')
     .replace(/./gu, (c) => dropMarks(c))
@@ -184,16 +254,39 @@ export function romanizeArabic(raw: string): ArabicToken[] {
     if (w === 'عبد' && i + 1 < words.length) {
       const next = words[i + 1]!;
       const rest = next === 'الله' ? null : next.replace(ARTICLE, '');
-      const r = rest === null ? { text: 'allah', key: 'l' } : romanizeLetters(rest);
-      out.push({ text: `abdal${rest === null ? 'lah' : r.text}`, key: abdKey(r.key), alt: withAlt(r) });
+      const r = rest === null ? { text: 'allah', key: 'l' } : letters(rest);
+      out.push({ text: `abdal${rest === null ? 'lah' : r.text}`, key: abdKey(r.key), ...withAlts(r) });
       i++;
       continue;
     }
     if (glued) {
-      const r = glued[1] === 'له' ? { text: 'lah', key: 'l' } : romanizeLetters(glued[1]!);
-      out.push({ text: `abdal${r.text}`, key: abdKey(r.key), alt: withAlt(r) });
+      const r = glued[1] === 'له' ? { text: 'lah', key: 'l' } : letters(glued[1]!);
+      out.push({ text: `abdal${r.text}`, key: abdKey(r.key), ...withAlts(r) });
       continue;
     }
+    const compound = GLUED_COMPOUND.exec(w);
+    if (compound) {
+      words.splice(i + 1, 0, compound[2]!);
+      w = compound[1]!;
+    }
+    // One token, like "Abd al-": the preposition's consonant and the word's key ("bdm" meets
+    // Latin "biddam", "bi al-dam"); the article's l kept as an alternative ("bildam").
+    const prep = PREPOSITION_ARTICLE.exec(w);
+    if (prep) {
+      const p = (prep[1] ?? prep[2])!;
+      const r = letters(prep[3]!);
+      const body = (k: string) => k.replace(/^[_^*]+/, '');
+      const keys = [r.key, ...(r.alts ?? [])];
+      const key = `${PREPOSITION_KEY[p]!}${body(r.key)}`;
+      const alts = [
+        ...keys.slice(1).map((k) => `${PREPOSITION_KEY[p]!}${body(k)}`),
+        ...keys.map((k) => `${PREPOSITION_KEY[p]!}l${body(k)}`),
+      ];
+      out.push({ text: `${PREPOSITION_TEXT[p]!}${r.text}`, key, alts: alts.filter((a) => a !== key) });
+      continue;
+    }
+    // Titles, dropped like their Latin forms (Mullah, Haji, Mawlawi, Qari, Sheikh, Doctor).
+    if (TITLES.has(w) || TITLES.has(w.replace(ARTICLE, ''))) continue;
     const article = ARTICLE.test(w);
     if (article) {
       out.push({ text: 'al', key: '' });
@@ -205,8 +298,6 @@ export function romanizeArabic(raw: string): ArabicToken[] {
       words.splice(i + 1, 0, w.slice(1));
       continue;
     }
-    // Titles, dropped like their Latin forms (Mullah, Haji, Mawlawi, Qari, Sheikh).
-    if (TITLES.has(w)) continue;
     if (w === 'آل') {
       out.push({ text: 'al', key: '' });
       continue;
@@ -226,10 +317,10 @@ export function romanizeArabic(raw: string): ArabicToken[] {
       words.splice(i + 1, 0, w.slice(abu[0].length));
       continue;
     }
-    const r = romanizeLetters(w);
+    const r = letters(w);
     if (article) {
       r.key = `^${r.key}`;
-      if (r.alt) r.alt = `^${r.alt}`;
+      if (r.alts) r.alts = r.alts.map((a) => `^${a}`);
     }
     if (r.text) out.push(r);
   }

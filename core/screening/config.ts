@@ -4,7 +4,7 @@ import { DEFAULT_SCORER_PARAMS, type ScorerParams } from './score';
  * Version of the normalisation + scoring logic. Bump whenever scores can change, so that
  * every stored result and ledger event says which matcher produced it.
  */
-export const MATCHER_VERSION = 'lf-match-1.2.0';
+export const MATCHER_VERSION = 'lf-match-1.3.0';
 
 export interface Thresholds {
   /** Score at or above which a hit blocks. */

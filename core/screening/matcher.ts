@@ -139,7 +139,7 @@ export class ScreeningIndex {
         for (const id of this.byTrigram.get(g) ?? []) counts.set(id, (counts.get(id) ?? 0) + 1);
       for (const [id, c] of counts) if (c < need) counts.delete(id);
       const keys = [`v:${q.variant}`, ...q.phonetic.map((p) => `p:${p}`)];
-      for (const k of q.abjad ? [q.skeleton, q.skeletonAlt] : [])
+      for (const k of q.abjad ? [q.skeleton, ...q.skeletonAlts] : [])
         if (lookupKey(k).length >= 2) keys.push(`s:${lookupKey(k)}`);
       for (const k of keys) for (const id of this.byKey.get(k) ?? []) counts.set(id, 99);
     } else {
@@ -216,7 +216,7 @@ export class ScreeningIndex {
       this.acc[ni]! += w;
     };
     for (const t of q.tokens)
-      for (const k of t.abjad ? [t.skeleton, t.skeletonAlt] : [])
+      for (const k of t.abjad ? [t.skeleton, ...t.skeletonAlts] : [])
         if (lookupKey(k).length >= 3)
           for (const ni of this.compound.get(lookupKey(k)) ?? []) credit(ni, t.weight);
     for (const k of adjacentKeys(q.tokens))

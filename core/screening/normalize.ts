@@ -20,8 +20,8 @@ export interface NameToken {
   abjad: boolean;
   /** Consonant skeleton (phonetic key), compared when one side is `abjad`. */
   skeleton: string;
-  /** The key with alternative letter readings (Arabic ث as s...); '' when the same. */
-  skeletonAlt: string;
+  /** Other plausible keys (Arabic ث as s, a digraph, ة as -t...; see ArabicToken.alts); [] when none. */
+  skeletonAlts: string[];
   /** Long vowels an Arabic-script word writes inside it ("i", "u"); '' otherwise. */
   longVowels: string;
   /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
@@ -99,6 +99,19 @@ const HONORIFICS = new Set([
   'maulavi',
   'maulvi',
   'qari',
+  'sheikh',
+  'shaikh',
+  'shaykh',
+  'sheik',
+  'maulana',
+  'mawlana',
+  'moulana',
+  'mulla',
+  'molla',
+  'mollah',
+  'alhaj',
+  'alhajj',
+  'hajj',
 ]);
 
 /** Company legal forms and filler words, dropped when at least one other token remains. */
@@ -412,7 +425,7 @@ function makeToken(
   abjad: boolean,
   cjk: boolean,
   key: string | undefined,
-  alt: string | undefined,
+  alts: string[] | undefined,
   vowels: string | undefined,
 ): NameToken {
   const text = NICKNAMES[raw] ?? raw;
@@ -424,7 +437,7 @@ function makeToken(
     phonetic: phonetic.filter(Boolean),
     abjad,
     skeleton: key ?? skeletonOf(text),
-    skeletonAlt: alt ?? '',
+    skeletonAlts: alts ?? [],
     longVowels: vowels ?? '',
     variant: variantKey(text),
     cjk,
@@ -455,7 +468,7 @@ interface Words {
   cjk: boolean[];
   /** Phonetic key per word (undefined: derived from the word's text). */
   keys: Array<string | undefined>;
-  alts: Array<string | undefined>;
+  alts: Array<string[] | undefined>;
   vowels: Array<string | undefined>;
 }
 
@@ -464,7 +477,7 @@ function words(raw: string, transliterate: boolean): Words {
   const abjad: boolean[] = [];
   const cjk: boolean[] = [];
   const keys: Array<string | undefined> = [];
-  const alts: Array<string | undefined> = [];
+  const alts: Array<string[] | undefined> = [];
   const vowels: Array<string | undefined> = [];
   const pieces = matchingText(raw)
     .normalize('NFKC')
@@ -481,7 +494,7 @@ function words(raw: string, transliterate: boolean): Words {
         abjad.push(true);
         cjk.push(false);
         keys.push(t.key);
-        alts.push(t.alt);
+        alts.push(t.alts);
         vowels.push(t.vowels);
       }
       continue;
@@ -546,7 +559,7 @@ export function normalizeName(
     abjad: abjad[i] ?? false,
     cjk: cjk[i] ?? false,
     key: keys[i],
-    alt: alts[i],
+    alts: alts[i],
     vowels: vowels[i],
   }));
   // Honorifics (only when something else remains).
@@ -576,7 +589,7 @@ export function normalizeName(
     for (const k of keep) if (!noLegal.includes(k)) removed.push(k.w);
     keep = noLegal;
   }
-  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alt, k.vowels));
+  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alts, k.vowels));
   for (let i = 0; i < tokens.length; i++) {
     if (PATRONYMIC.has(tokens[i]!.text)) {
       if (i > 0 && !tokens[i - 1]!.role) tokens[i - 1]!.role = 'given';

@@ -159,15 +159,19 @@ export function scoreNames(
   let cLeft = 0;
   const unmatchedQuery: string[] = [];
   const unmatchedCandidate: string[] = [];
+  // Across scripts a left-over article costs nothing: Latin lists drop al- or glue it
+  // ("TAYEB NAIL" for الطيب نايل, "Ansarul"), Arabic-script writers add or drop it as well.
+  const crossScript = qt.some((t) => t.abjad) !== ct.some((t) => t.abjad);
+  const free = (t: NameToken) => crossScript && ARTICLE_TOKEN.has(t.text);
   for (let i = 0; i < qt.length; i++) {
     if (!qUsed[i]) {
-      qLeft += qt[i]!.weight;
+      if (!free(qt[i]!)) qLeft += qt[i]!.weight;
       unmatchedQuery.push(qt[i]!.text);
     }
   }
   for (let j = 0; j < ct.length; j++) {
     if (!cUsed[j]) {
-      cLeft += ct[j]!.weight;
+      if (!free(ct[j]!)) cLeft += ct[j]!.weight;
       unmatchedCandidate.push(ct[j]!.text);
     }
   }
@@ -207,10 +211,8 @@ function crossKeyScore(a: NameToken, parts: NameToken[], keysOnly: boolean): num
   );
   if (!ok) return 0;
   const joined = joinKeys(parts.map((t) => t.skeleton));
-  const joinedAlt = joinKeys(parts.map((t) => t.skeletonAlt || t.skeleton));
-  return Math.max(
-    keySimilarity(a.skeleton, joined, false),
-    a.skeletonAlt ? keySimilarity(a.skeletonAlt, joined, false) : 0,
-    joinedAlt !== joined ? keySimilarity(a.skeleton, joinedAlt, false) : 0,
-  );
+  const joinedAlt = joinKeys(parts.map((t) => t.skeletonAlts[0] ?? t.skeleton));
+  let s = keySimilarity(a.skeleton, joined, false);
+  for (const k of a.skeletonAlts) s = Math.max(s, keySimilarity(k, joined, false));
+  return joinedAlt !== joined ? Math.max(s, keySimilarity(a.skeleton, joinedAlt, false)) : s;
 }

@@ -100,10 +100,10 @@ export function keySimilarity(ka: string, kb: string, gluedArticle = true): numb
   // Matching start/end markers (a written initial vowel, a final -i) are evidence like a consonant.
   const len = ca.length + (/[_+]/.test(ka) && /[_+]/.test(kb) ? 1 : 0);
   const equal = len >= 3 ? SKELETON_SCORE : len === 2 ? 0.95 : 0.93;
-  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) takes the other side's
-  // ending, "*" (initial و) its start.
+  // A final h (ha, ta marbuta) is written or not; "~" (Persian final ی) and "%" (ى, final ع)
+  // take the other side's ending, "*" (initial و) its start.
   const end = (k: string, other: string) =>
-    k.endsWith('~') ? k.slice(0, -1) + (other.endsWith('+') ? '+' : '') : k;
+    /[~%]$/.test(k) ? k.slice(0, -1) + (other.endsWith('+') ? '+' : '') : k;
   const start = (k: string, other: string) =>
     k.startsWith('*') ? (other.replace(/^\^/, '').startsWith('_') ? '_' : '') + k.slice(1) : k;
   const fa = start(end(ka, kb), kb).replace(/(.)h(\+?)$/, '$1$2');
@@ -152,11 +152,9 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
   if (a.abjad !== b.abjad) {
     // The article, however assimilated or spelled: al-, el-, ul-, ad-, ash-, ar-...
     if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
-    let s = Math.max(
-      keySimilarity(a.skeleton, b.skeleton),
-      a.skeletonAlt ? keySimilarity(a.skeletonAlt, b.skeleton) : 0,
-      b.skeletonAlt ? keySimilarity(a.skeleton, b.skeletonAlt) : 0,
-    );
+    let s = keySimilarity(a.skeleton, b.skeleton);
+    for (const k of a.skeletonAlts) s = Math.max(s, keySimilarity(k, b.skeleton));
+    for (const k of b.skeletonAlts) s = Math.max(s, keySimilarity(a.skeleton, k));
     const [ar, la] = a.abjad ? [a, b] : [b, a];
     if (ar.longVowels && !showsLongVowels(la.text, ar.longVowels)) s *= LONG_VOWEL_FACTOR;
     if (s > best.score) best = { score: s, kind: 'skeleton' };

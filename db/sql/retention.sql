@@ -190,6 +190,7 @@ DECLARE
   v_holds_before bigint;
   v_holds_after bigint;
   v_recorded int;
+  v_from text;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -209,6 +210,13 @@ BEGIN
     RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor, 'policy_versions', '');
   END IF;
   v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  -- The claim walks the payloads from the cursor and looks each event up by key: the lateral
+  -- OFFSET 0 pins that join order. Left to the planner, PostgreSQL 15 walked the events from the
+  -- stream's start (every batch re-read all earlier batches: each batch slower than the last), or
+  -- with the cursor on both sides re-scanned the events' range once per payload.
+  v_from := CASE WHEN s.is_ledger
+    THEN 'ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream AND e.seq = x.seq OFFSET 0) e'
+    ELSE s.from_sql END;
   -- Holds are append-only: an unchanged count after the lock means no hold appeared since the claim.
   SELECT count(*) INTO v_holds_before FROM legal_holds;
 
@@ -223,7 +231,7 @@ BEGIN
     s.outer_order, s.order_cols,
     CASE WHEN s.is_ledger THEN s.key_sql ELSE 'NULL::text' END, CASE WHEN s.is_ledger THEN s.digest_sql ELSE 'NULL::bytea' END,
     CASE WHEN s.is_ledger THEN s.created_sql ELSE 'NULL::timestamptz' END,
-    s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held, s.order_sql)
+    v_from, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held, s.order_sql)
   INTO a USING p_as_of, p_cursor, p_limit;
   v_claimed := a.n;
   IF v_claimed = 0 THEN

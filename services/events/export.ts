@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { CommittedEvent } from '../../core/audit-event';
 import { headDigest, parseHead, type ParsedHead } from '../../core/ledger-head';
-import { inclusionProofRanges } from '../../core/merkle';
 import type { Signer } from '../../core/signing';
 import { formatMicros } from '../../core/time';
 import type { Database } from '../../db/client';
 import type { BundleEvent } from '../../ledger/bundle';
-import { DbTreeReader } from '../../ledger/checkpoint';
 import {
   EXPORT_FORMAT,
   csvHeader,
@@ -16,12 +14,11 @@ import {
   manifestLine,
   type ExportManifest,
 } from '../../ledger/filtered-export';
-import { hashRanges } from '../../ledger/proofs';
-import { MEMORY_TREE_MAX, MemoryTreeReader } from './memory-tree';
+import type { PoolClient } from 'pg';
+import { loadProofInputs, StreamProofs } from './tile-proofs';
 import { NotYetSignedError } from './proof';
-import type { CursorPosition } from './cursor';
 import type { EventFilter } from './filter';
-import { searchSql } from './search-sql';
+import { exportSql } from './search-sql';
 import type { EventRow } from './search';
 
 /** Most events one export may hold. */
@@ -34,8 +31,8 @@ export interface ExportSinks {
 }
 
 /** The signed head at `version`, or the latest; NotYetSignedError when there is none. */
-async function headAt(db: Database, version?: number): Promise<ParsedHead> {
-  const r = await db.$client.query<{ head: string }>(
+async function headAt(db: Pick<PoolClient, 'query'>, version?: number): Promise<ParsedHead> {
+  const r = await db.query<{ head: string }>(
     version === undefined
       ? 'SELECT head FROM ledger_heads ORDER BY version DESC LIMIT 1'
       : 'SELECT head FROM ledger_heads WHERE version = $1',
@@ -95,51 +92,63 @@ export async function exportEvents(
   },
   sinks: ExportSinks,
 ): Promise<ExportManifest> {
-  const head = await headAt(db, opts.headVersion);
+  // One snapshot for the head, the rows and the tiles; one statement read through a cursor.
+  const client = await db.$client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const manifest = await writeExport(client, opts, sinks);
+    await client.query('COMMIT');
+    return manifest;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Rows fetched from the export cursor at a time (their proofs' tiles are loaded together). */
+const FETCH_ROWS = 5000;
+
+async function writeExport(
+  client: PoolClient,
+  opts: Parameters<typeof exportEvents>[1],
+  sinks: ExportSinks,
+): Promise<ExportManifest> {
+  const head = await headAt(client, opts.headVersion);
   const headCut = head.streams.map((s) => ({ stream: s.stream, treeSize: s.treeSize }));
   const sizes = new Map(headCut.map((h) => [h.stream, h.treeSize]));
-  const readers = new Map<string, Pick<DbTreeReader, 'perfect'>>();
+  const trees = new Map<string, StreamProofs>();
   const eventsHash = createHash('sha256');
   const csvHash = createHash('sha256');
   await sinks.jsonl?.(headLine(head, opts.order));
   const header = csvHeader();
   csvHash.update(header);
   await sinks.csv?.(header);
+  const q = exportSql(opts.filter, { order: opts.order, limit: opts.maxRows, headCut });
+  await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${q.text}`, q.values);
   let count = 0;
-  let after: CursorPosition | undefined;
   for (;;) {
-    const page = Math.min(5000, opts.maxRows - count);
-    if (page <= 0) break;
-    const q = searchSql(opts.filter, { after, order: opts.order, limit: page, headCut });
-    const rows = (await db.$client.query<EventRow>(q.text, q.values)).rows;
+    const rows = (await client.query<EventRow>(`FETCH ${FETCH_ROWS} FROM export_rows`)).rows;
+    await loadProofInputs(client, proofNeeds(rows, sizes, trees));
+    let jsonl = '';
+    let csv = '';
     for (const row of rows) {
       const e = toBundleEvent(row);
-      const treeSize = sizes.get(e.stream) as number;
-      let reader = readers.get(e.stream);
-      if (!reader) {
-        reader =
-          treeSize <= MEMORY_TREE_MAX
-            ? await MemoryTreeReader.load(db, e.stream, treeSize)
-            : new DbTreeReader(db, e.stream);
-        readers.set(e.stream, reader);
-      }
-      const proof = await hashRanges(reader, inclusionProofRanges(e.seq - 1, treeSize));
-      const line = eventLine(
-        e,
-        proof.map((p) => p.toString('hex')),
-        treeSize,
-      );
+      const tree = trees.get(e.stream) as StreamProofs;
+      const line = eventLine(e, tree.proof(e.seq), tree.treeSize);
       eventsHash.update(line);
-      await sinks.jsonl?.(line);
-      const csv = csvLine(e);
-      csvHash.update(csv);
-      await sinks.csv?.(csv);
+      jsonl += line;
+      const c = csvLine(e);
+      csvHash.update(c);
+      csv += c;
       count++;
     }
-    const last = rows.at(-1);
-    if (!last || rows.length < page) break;
-    after = { occurredUs: last.occurred_us, stream: last.stream, seq: Number(last.seq) };
+    if (jsonl) await sinks.jsonl?.(jsonl);
+    if (csv) await sinks.csv?.(csv);
+    if (rows.length < FETCH_ROWS) break;
   }
+  await client.query('CLOSE export_rows');
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
     created_at: new Date().toISOString(),
@@ -154,4 +163,24 @@ export async function exportEvents(
   };
   await sinks.jsonl?.(manifestLine(manifest, opts.signer));
   return manifest;
+}
+
+/** The events of a page by stream, with the proof builder of each stream (made on first sight). */
+function proofNeeds(
+  rows: EventRow[],
+  sizes: Map<string, number>,
+  trees: Map<string, StreamProofs>,
+): Array<{ proofs: StreamProofs; seqs: number[] }> {
+  const need = new Map<string, { proofs: StreamProofs; seqs: number[] }>();
+  for (const row of rows) {
+    let n = need.get(row.stream);
+    if (!n) {
+      let proofs = trees.get(row.stream);
+      if (!proofs)
+        trees.set(row.stream, (proofs = new StreamProofs(row.stream, sizes.get(row.stream) as number)));
+      need.set(row.stream, (n = { proofs, seqs: [] }));
+    }
+    n.seqs.push(Number(row.seq));
+  }
+  return [...need.values()];
 }

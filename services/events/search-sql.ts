@@ -106,3 +106,23 @@ export function searchSql(
     values,
   };
 }
+
+/**
+ * Every event matching a filter under a signed head's stream sizes, in search order, with its
+ * payload: one statement for a whole export (read through a cursor), `limit` rows at most.
+ */
+export function exportSql(
+  filter: EventFilter,
+  opts: { order: 'asc' | 'desc'; limit: number; headCut: Array<{ stream: string; treeSize: number }> },
+): SqlQuery {
+  const { where, values } = whereClause(filter, { headCut: opts.headCut });
+  values.push(opts.limit);
+  return {
+    text: `SELECT ${EVENT_COLUMNS}, p.payload, encode(p.salt, 'hex') AS payload_salt, (pp.seq IS NOT NULL) AS purged
+             FROM ledger_events e
+             LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
+             LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+             ${where} ${orderBy(opts.order)} LIMIT $${values.length}`,
+    values,
+  };
+}

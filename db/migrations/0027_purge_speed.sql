@@ -1,0 +1,147 @@
+-- The purge. One call = one batch in the caller's transaction: claim the next expired, not-held
+-- rows in key order (primary key walk from the cursor), then take SHARE on legal_holds (waits for
+-- hold placements in flight, blocks new ones until commit) and re-check the claimed rows with a
+-- fresh snapshot, so a hold committed by another connection after the claim is honoured; delete
+-- by row version and record exactly what was deleted (count, ranges, digest). The as-of time may
+-- not lie in the future. The SET options pin the plan shape (constant cost per batch; key
+-- columns of a data class must be its primary key). jit = off: the disabled plan types inflate
+-- estimated costs past the JIT thresholds, so on a server with JIT (PostgreSQL <= 17 builds with
+-- LLVM) every batch would pay a ~0.1-0.7 s compile, even when it deletes nothing. No parallel
+-- workers: a 5,000-row index walk finishes before they start.
+CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
+  p_cursor jsonb DEFAULT NULL)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = public, pg_temp
+  SET enable_hashjoin = off
+  SET enable_mergejoin = off
+  SET enable_sort = off
+  SET enable_seqscan = off
+  SET jit = off
+  SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+  s record;
+  x record;
+  a record;
+  v_held text;
+  v_tids tid[];
+  v_held_tids tid[];
+  v_del tid[];
+  v_cursor jsonb;
+  v_claimed int;
+  v_late int := 0;
+  v_batch int;
+  v_holds_before bigint;
+  v_holds_after bigint;
+  v_recorded int;
+  v_from text;
+BEGIN
+  IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
+    RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
+  END IF;
+  IF p_as_of IS NULL OR p_as_of > clock_timestamp() THEN
+    RAISE EXCEPTION 'retention purge: as-of % lies in the future; nothing is purged early', p_as_of USING ERRCODE = '22023';
+  END IF;
+  IF p_limit IS NULL OR p_limit NOT BETWEEN 1 AND 50000 THEN
+    RAISE EXCEPTION 'retention purge: batch size must be 1..50000' USING ERRCODE = '22023';
+  END IF;
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'retention purge must run at READ COMMITTED (the hold re-check needs a fresh snapshot)' USING ERRCODE = '25000';
+  END IF;
+  SELECT * INTO s FROM retention_source(p_class);
+  SELECT * INTO x FROM retention_expiry(p_class, s.created_sql, s.closed_sql, s.last_sql);
+  IF x.expiry_sql IS NULL THEN
+    RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor, 'policy_versions', '');
+  END IF;
+  v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  -- The claim walks the payloads from the cursor and looks each event up by key: the lateral
+  -- OFFSET 0 pins that join order. Left to the planner, PostgreSQL 15 walked the events from the
+  -- stream's start (every batch re-read all earlier batches: each batch slower than the last), or
+  -- with the cursor on both sides re-scanned the events' range once per payload.
+  v_from := CASE WHEN s.is_ledger
+    THEN 'ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream AND e.seq = x.seq OFFSET 0) e'
+    ELSE s.from_sql END;
+  -- Holds are append-only: an unchanged count after the lock means no hold appeared since the claim.
+  SELECT count(*) INTO v_holds_before FROM legal_holds;
+
+  -- 1. Claim: the next expired, not-held rows in key order (primary key walk from the cursor). For
+  --    ledger payloads the claim also builds the batch record (keys, times, digest over the
+  --    events' payload digests), used when every claimed row is purged by this batch (step 3).
+  EXECUTE format(
+    'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n, min(c.ts) AS min_ts, max(c.ts) AS max_ts,
+            array_agg(c.k ORDER BY %1$s) AS keys,
+            sha256(convert_to(string_agg(c.k || '' '' || encode(c.d, ''hex'') || E''\n'', '''' ORDER BY %1$s), ''UTF8'')) AS digest
+       FROM (SELECT x.ctid AS tid, %s, %s AS k, %s AS d, %s AS ts FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
+    s.outer_order, s.order_cols,
+    CASE WHEN s.is_ledger THEN s.key_sql ELSE 'NULL::text' END, CASE WHEN s.is_ledger THEN s.digest_sql ELSE 'NULL::bytea' END,
+    CASE WHEN s.is_ledger THEN s.created_sql ELSE 'NULL::timestamptz' END,
+    v_from, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held, s.order_sql)
+  INTO a USING p_as_of, p_cursor, p_limit;
+  v_claimed := a.n;
+  IF v_claimed = 0 THEN
+    RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
+                              'policy_versions', x.policy_versions);
+  END IF;
+  v_tids := a.tids;
+  v_del := a.tids;
+  EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING v_tids[v_claimed];
+
+  -- 2. Holds: SHARE lock (waits for hold placements in flight, blocks new ones until commit),
+  --    then re-check the claimed rows with a fresh snapshot if any hold appeared meanwhile.
+  LOCK TABLE legal_holds IN SHARE MODE;
+  SELECT count(*) INTO v_holds_after FROM legal_holds;
+  IF v_holds_after <> v_holds_before THEN
+    EXECUTE format('SELECT array_agg(x.ctid) FROM %s WHERE x.ctid = ANY ($1) AND %s', s.from_sql, v_held)
+    INTO v_held_tids USING v_tids;
+    v_late := coalesce(cardinality(v_held_tids), 0);
+    IF v_late > 0 THEN
+      SELECT coalesce(array_agg(t), '{}') INTO v_del FROM unnest(v_tids) t WHERE NOT (t = ANY (v_held_tids));
+    END IF;
+  END IF;
+
+  -- 3. Delete by row version and record exactly what was deleted (RETURNING): a row updated or
+  --    purged concurrently since the claim has a new version (or none) and is skipped, so the
+  --    count, ranges and digest always describe this batch's own deletions.
+  IF s.is_ledger THEN
+    -- The payload guard allows a delete only through a recorded purge: record first. The records
+    -- this batch inserted (not those of a concurrent run) are what it purges and certifies: when
+    -- that is every claimed row (the usual case) the claim's record stands; otherwise it is
+    -- rebuilt from this transaction's own records (purged_at = now() is the transaction start).
+    INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
+    SELECT p.stream, p.seq, p_run_id, 'retention ' || x.policy_versions FROM ledger_payloads p WHERE p.ctid = ANY (v_del)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_recorded = ROW_COUNT;
+    IF v_recorded <> v_claimed THEN
+      SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
+             array_agg(r.stream || ':' || r.seq ORDER BY r.stream, r.seq) AS keys,
+             sha256(convert_to(string_agg(r.stream || ':' || r.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
+                                          ORDER BY r.stream, r.seq), 'UTF8')) AS digest
+        INTO a
+        FROM ledger_payload_purges r JOIN ledger_events e ON e.stream = r.stream AND e.seq = r.seq
+       WHERE r.purge_run_id = p_run_id AND r.purged_at = now()
+         AND (r.stream, r.seq) IN (SELECT p.stream, p.seq FROM ledger_payloads p WHERE p.ctid = ANY (v_del));
+    END IF;
+    DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del);
+  ELSE
+    EXECUTE format(
+      $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
+         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, array_agg(d.k ORDER BY %s) AS keys,
+                sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
+           FROM d$f$,
+      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'd.'),
+      replace(s.outer_order, 'c.', 'd.'))
+    INTO a USING v_del;
+  END IF;
+
+  -- 4. Record the batch.
+  IF a.n > 0 OR v_late > 0 THEN
+    SELECT coalesce(max(b.batch_no), 0) + 1 INTO v_batch FROM retention_purge_batches b
+     WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
+    INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
+      min_ts, max_ts, digest, as_of, policy_versions)
+    VALUES (p_run_id, p_class, v_batch, a.n, v_late, a.keys[1], a.keys[a.n], a.min_ts, a.max_ts,
+            CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
+  END IF;
+  RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_claimed < p_limit,
+                            'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);
+END $$;
