@@ -1,6 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Database } from '../db/client';
-import { authorizedInitiator } from '../services/principals/workflow-starts';
+import type { AuditStamp } from '../services/audit-stamp';
+import { authorizedInitiator, scheduleInstaller } from '../services/principals/workflow-starts';
+import { activityStamp } from './stamp';
 
 // Start records are append-only and principals are never deleted: a run's initiator, once found,
 // stays. Bounded, so a long-lived worker does not grow without limit.
@@ -14,18 +17,55 @@ function remember(key: string, initiator: string): void {
 /** Failure type of an activity whose workflow has no authorized start on record. */
 export const UNAUTHORIZED_START = 'UnauthorizedStart';
 
+// A Temporal Schedule starts its runs as `<action workflow id>-<scheduled time, RFC 3339>`.
+const SCHEDULED_RUN = /^(.+)-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+// The schedule lists a run it started right after starting it; an activity can get there first.
+const LISTED_WITHIN_MS = 10_000;
+
+/**
+ * The installer of the schedule that started this run, when Temporal confirms that schedule (by
+ * the id the run's workflow id derives from, for this workflow type) started it; undefined when it
+ * did not, or when the schedule's install is not on record.
+ */
+async function scheduledRunInitiator(db: Database, workflowId: string, workflowType: string) {
+  const scheduleId = SCHEDULED_RUN.exec(workflowId)?.[1];
+  if (!scheduleId) return undefined;
+  const ctx = Context.current();
+  const deadline = Date.now() + LISTED_WITHIN_MS;
+  for (;;) {
+    const d = await ctx.client.schedule
+      .getHandle(scheduleId)
+      .describe()
+      .catch((err: unknown) => {
+        if (err instanceof ScheduleNotFoundError) return undefined;
+        throw err;
+      });
+    if (!d || d.action.type !== 'startWorkflow' || d.action.workflowType !== workflowType) return undefined;
+    const started = [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)];
+    if (started.some((a) => a.workflow.workflowId === workflowId)) return scheduleInstaller(db, scheduleId);
+    if (Date.now() >= deadline) return undefined;
+    ctx.heartbeat();
+    await ctx.sleep(200);
+  }
+}
+
 /**
  * The principal the running workflow acts for: the one whose authorized start of this workflow
- * (type and id) is on record in the ledger (see recordWorkflowStart). When the workflow input
- * names a principal (`claimed`), it must be that one. Anything else (a workflow started through a
- * raw Temporal client, or an input naming someone else) fails the activity, non-retryably,
- * before it writes anything.
+ * (type and id) is on record in the ledger (see recordWorkflowStart), or, for a run a Temporal
+ * Schedule started, the principal whose install of that schedule is on record (see
+ * recordScheduleInstalled). When the workflow input names a principal (`claimed`), it must be
+ * that one. Anything else (a workflow started through a raw Temporal client, or an input naming
+ * someone else) fails the activity, non-retryably, before it writes anything.
  */
 export async function workflowInitiator(db: Database, claimed?: string): Promise<string> {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId ?? '';
-  const key = `${info.workflowType ?? ''}:${workflowId}:${info.workflowExecution?.runId ?? ''}`;
-  const initiator = known.get(key) ?? (await authorizedInitiator(db, workflowId, info.workflowType ?? ''));
+  const workflowType = info.workflowType ?? '';
+  const key = `${workflowType}:${workflowId}:${info.workflowExecution?.runId ?? ''}`;
+  const initiator =
+    known.get(key) ??
+    (await authorizedInitiator(db, workflowId, workflowType)) ??
+    (await scheduledRunInitiator(db, workflowId, workflowType));
   if (initiator) remember(key, initiator);
   if (!initiator)
     throw ApplicationFailure.create({
@@ -40,4 +80,25 @@ export async function workflowInitiator(db: Database, claimed?: string): Promise
       nonRetryable: true,
     });
   return initiator;
+}
+
+/**
+ * The running activity's stamp ({@link activityStamp}) acting for the workflow's authorized
+ * initiator ({@link workflowInitiator}): every step's context carries `initiated_by`.
+ */
+export async function initiatedStamp(
+  db: Database,
+  defaultActor: string,
+  claimed?: string,
+): Promise<AuditStamp & { initiatedBy: string }> {
+  const initiatedBy = await workflowInitiator(db, claimed);
+  const stamp = activityStamp(defaultActor);
+  return {
+    ...stamp,
+    initiatedBy,
+    step: (name) => {
+      const s = stamp.step(name);
+      return { ...s, context: { ...s.context, initiated_by: initiatedBy } };
+    },
+  };
 }

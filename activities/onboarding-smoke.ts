@@ -8,6 +8,7 @@ import {
   type SmokeStep,
 } from '../services/onboarding/smoke-events';
 import { activityAuditContext, businessEventKey } from './audit-context';
+import { workflowInitiator } from './initiator';
 
 export interface SmokeDeps {
   db: Database;
@@ -16,14 +17,20 @@ export interface SmokeDeps {
   holdAfterWriteMs?: number;
 }
 
-const stepOf = (name: string): SmokeStep => ({
-  auditContext: () => activityAuditContext(name),
-  businessKey: () => businessEventKey(name),
-  workflowType: Context.current().info.workflowType ?? 'onboardingSmoke',
-});
+const stepOf =
+  (initiator: string) =>
+  (name: string): SmokeStep => ({
+    auditContext: () => ({ ...activityAuditContext(name), initiated_by: initiator }),
+    businessKey: () => businessEventKey(name),
+    workflowType: Context.current().info.workflowType ?? 'onboardingSmoke',
+  });
 
-/** Activities of the `onboardingSmoke` workflow: each writes one business event. */
-export function createSmokeActivities({ ledger, holdAfterWriteMs = 0 }: SmokeDeps) {
+/**
+ * Activities of the `onboardingSmoke` workflow: each writes one business event, acting for the
+ * workflow's authorized initiator, whom the input's `requestedBy` must name.
+ */
+export function createSmokeActivities({ db, ledger, holdAfterWriteMs = 0 }: SmokeDeps) {
+  const as = async (input: OnboardingSmokeInput) => stepOf(await workflowInitiator(db, input.requestedBy));
   async function hold(): Promise<void> {
     const until = Date.now() + holdAfterWriteMs;
     while (Date.now() < until) {
@@ -34,11 +41,12 @@ export function createSmokeActivities({ ledger, holdAfterWriteMs = 0 }: SmokeDep
 
   return {
     async recordApplicationReceived(input: OnboardingSmokeInput) {
-      const ref = await recordApplicationReceived(ledger, stepOf, input);
+      const ref = await recordApplicationReceived(ledger, await as(input), input);
       await hold();
       return ref;
     },
 
-    recordOnboardingChecked: (input: OnboardingSmokeInput) => recordOnboardingChecked(ledger, stepOf, input),
+    recordOnboardingChecked: async (input: OnboardingSmokeInput) =>
+      recordOnboardingChecked(ledger, await as(input), input),
   };
 }

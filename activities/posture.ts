@@ -9,7 +9,7 @@ import { recordPostureReport } from '../services/posture/report';
 import { runPosture } from '../services/posture/run';
 import { deliverAlarm, type AlarmWebhook } from '../services/posture/webhook';
 import type { WitnessStore } from '../services/witness/store';
-import { activityStamp } from './stamp';
+import { initiatedStamp, workflowInitiator } from './initiator';
 
 /** What the posture activities need beyond the ledger and signer (from the worker's config). */
 export interface PostureActivityDeps {
@@ -40,8 +40,12 @@ export function createPostureActivities(deps: {
   const settingsOf = (over: PostureSettingsInput = {}) =>
     PostureSettingsSchema.parse({ ...deps.posture?.settings, ...over });
   return {
-    /** Checks every control and stores the signed report in the ledger (once per run). */
-    async postureReport(input: { requestedBy: string; at: string; settings?: PostureSettingsInput }) {
+    /**
+     * Checks every control and stores the signed report in the ledger (once per run), requested by
+     * the workflow's authorized initiator (the input's, if any, must match it).
+     */
+    async postureReport(input: { requestedBy?: string; at: string; settings?: PostureSettingsInput }) {
+      const stamp = await initiatedStamp(deps.ledger.db, 'postureCheck', input.requestedBy);
       const report = await runPosture(
         {
           db: deps.ledger.db,
@@ -52,9 +56,8 @@ export function createPostureActivities(deps: {
           signingKeyFile: deps.posture?.signingKeyFile,
           witness: deps.witness,
         },
-        { requestedBy: input.requestedBy, onEach: () => heartbeat() },
+        { requestedBy: stamp.initiatedBy, onEach: () => heartbeat() },
       );
-      const stamp = activityStamp('postureCheck');
       const step = stamp.step('posture-report');
       const recorded = await recordPostureReport(deps, report, {
         actor: { type: 'workflow', id: stamp.actorId },
@@ -77,6 +80,7 @@ export function createPostureActivities(deps: {
       settings?: PostureSettingsInput;
       postureFailures: Array<{ id: string; detail: string }>;
     }): Promise<AlarmChange[]> {
+      await workflowInitiator(deps.ledger.db);
       return planAlarms({
         db: deps.ledger.db,
         settings: settingsOf(input.settings),
@@ -90,7 +94,7 @@ export function createPostureActivities(deps: {
 
     /** Records one firing or resolution (idempotent per firing). */
     async alarmRecord(change: AlarmChange): Promise<AlarmDelivery> {
-      const stamp = activityStamp('postureCheck');
+      const stamp = await initiatedStamp(deps.ledger.db, 'postureCheck');
       const id = change.state === 'fired' ? change.condition.alarm_id : change.alarm_id;
       return recordAlarmChange(deps.ledger, change, {
         actor: { type: 'workflow', id: stamp.actorId },
@@ -101,6 +105,7 @@ export function createPostureActivities(deps: {
     /** Sends one delivery to the webhook; a failure throws and the retry policy retries it. */
     async alarmDeliver(delivery: AlarmDelivery): Promise<{ delivered: boolean }> {
       if (!deps.posture?.webhook) return { delivered: false };
+      await workflowInitiator(deps.ledger.db);
       await deliverAlarm(deps.posture.webhook, delivery);
       return { delivered: true };
     },

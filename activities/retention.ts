@@ -9,7 +9,7 @@ import { issuePurgeCertificate, type IssueCertificateInput } from '../services/r
 import { RetentionRejected } from '../services/retention/errors';
 import { previewClasses } from '../services/retention/preview';
 import { purgeDataClass, type PurgeClassInput, type PurgeClassOutput } from '../services/retention/purge';
-import { activityStamp } from './stamp';
+import { initiatedStamp, workflowInitiator } from './initiator';
 
 export type { PurgeClassInput, PurgeClassOutput };
 
@@ -43,6 +43,7 @@ export function createRetentionActivities(deps: RetentionDeps) {
   return {
     /** What is expired, purgeable and held per data class as of `asOf` (also the dry run). */
     async retentionPlan(input: { asOf: string; dataClasses?: string[] }): Promise<ClassPreview[]> {
+      await workflowInitiator(deps.db);
       try {
         return await previewClasses(deps.db, input, () => heartbeat());
       } catch (err) {
@@ -54,6 +55,7 @@ export function createRetentionActivities(deps: RetentionDeps) {
     async retentionPurgeClass(input: PurgeClassInput): Promise<PurgeClassOutput> {
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as { cursor: unknown } | undefined;
+      await workflowInitiator(deps.db);
       try {
         return await purgeDataClass(
           { ...deps, metrics: deps.ledger.metrics },
@@ -68,9 +70,15 @@ export function createRetentionActivities(deps: RetentionDeps) {
       }
     },
 
-    /** Signs the purge certificate from the committed batch records and writes it to the ledger. */
-    async retentionIssueCertificate(input: IssueCertificateInput) {
-      return issuePurgeCertificate(deps, input, activityStamp('retentionPurge'));
+    /**
+     * Signs the purge certificate from the committed batch records and writes it to the ledger;
+     * `requested_by` is the workflow's authorized initiator (the input's, if any, must match it).
+     */
+    async retentionIssueCertificate(
+      input: Omit<IssueCertificateInput, 'requestedBy'> & { requestedBy?: string },
+    ) {
+      const stamp = await initiatedStamp(deps.db, 'retentionPurge', input.requestedBy);
+      return issuePurgeCertificate(deps, { ...input, requestedBy: stamp.initiatedBy }, stamp);
     },
   };
 }

@@ -3,6 +3,7 @@ import { ScreeningFailure, type ScreeningActivities } from '../contracts/screeni
 import { InputError } from '../runtime/errors';
 import { createScreeningService, type BatchProgress, type ScreeningDeps } from '../services/screening';
 import { activityAuditContext } from './audit-context';
+import { workflowInitiator } from './initiator';
 
 const workflowId = () => Context.current().info.workflowExecution?.workflowId ?? 'screening';
 
@@ -19,18 +20,24 @@ async function mapErrors<T>(run: () => Promise<T>): Promise<T> {
 
 /**
  * Activities of the screening workflows around the screening service: ledger context from the
- * running activity, heartbeats per chunk, and resume from the last heartbeat's offset after a
- * worker crash. Register with the worker: `...createScreeningActivities({ db, ledger, matcher })`.
+ * running activity (acting for the workflow's authorized initiator), heartbeats per chunk, and
+ * resume from the last heartbeat's offset after a worker crash. Register with the worker:
+ * `...createScreeningActivities({ db, ledger, matcher })`.
  */
 export function createScreeningActivities(deps: ScreeningDeps) {
   const screening = createScreeningService(deps);
+  /** The running activity's ledger context; refuses (writing nothing) without an authorized start. */
+  const contextOf = async (step: string) => ({
+    ...activityAuditContext(step),
+    initiated_by: await workflowInitiator(deps.db),
+  });
   const activities: ScreeningActivities = {
     screeningLoadList: (input) =>
-      mapErrors(() =>
+      mapErrors(async () =>
         screening.loadList({
           ...input,
           actor: { type: 'workflow', id: workflowId() },
-          context: activityAuditContext('screening.load_list'),
+          context: await contextOf('screening.load_list'),
         }),
       ),
 
@@ -44,7 +51,7 @@ export function createScreeningActivities(deps: ScreeningDeps) {
             ...input,
             offset,
             actor: { type: 'workflow', id: workflowId() },
-            context: activityAuditContext('screening.batch'),
+            context: await contextOf('screening.batch'),
           },
           (p) => ctx.heartbeat(p),
         );
@@ -59,16 +66,17 @@ export function createScreeningActivities(deps: ScreeningDeps) {
       }),
 
     screeningBatchChunk: (input) =>
-      mapErrors(() =>
+      mapErrors(async () =>
         screening.screenBatchChunk({
           ...input,
           actor: { type: 'workflow', id: workflowId() },
-          context: activityAuditContext('screening.batch'),
+          context: await contextOf('screening.batch'),
         }),
       ),
 
     screeningBatchReport: (input) =>
       mapErrors(async () => {
+        await workflowInitiator(deps.db);
         const report = await screening.finishBatch(input);
         return {
           batchId: report.batchId,
@@ -85,7 +93,7 @@ export function createScreeningActivities(deps: ScreeningDeps) {
         const r = await screening.rescreenChanged({
           ...input,
           actor: { type: 'workflow', id: workflowId() },
-          context: activityAuditContext('screening.rescreen'),
+          context: await contextOf('screening.rescreen'),
         });
         return {
           source: r.source,

@@ -6,7 +6,7 @@ import { recordVerification, type RecordedVerification } from '../services/verif
 import type { VerificationRunResult } from '../services/verification/state';
 import { runWitnessStep, type WitnessStepOutcome } from '../services/witness/scheduled';
 import type { WitnessStore } from '../services/witness/store';
-import { activityStamp } from './stamp';
+import { initiatedStamp, workflowInitiator } from './initiator';
 
 /** Activities of the `chainVerification` workflow. */
 export function createVerificationActivities(
@@ -15,15 +15,20 @@ export function createVerificationActivities(
   return {
     /** Verifies the chain incrementally (heartbeating while it reads); writes nothing. */
     async verifyLedgerChain(input: { streams?: string[]; full?: boolean }): Promise<VerificationRunResult> {
+      await workflowInitiator(deps.ledger.db);
       return runChainVerification(deps, input, () => heartbeat());
     },
 
-    /** Records the outcome in the ledger; a failure also raises a `ledger.alert_raised` event. */
+    /**
+     * Records the outcome in the ledger, requested by the workflow's authorized initiator (the
+     * input's, if any, must match it); a failure also raises a `ledger.alert_raised` event.
+     */
     async recordVerification(input: {
       result: VerificationRunResult;
-      requestedBy: string;
+      requestedBy?: string;
     }): Promise<RecordedVerification> {
-      return recordVerification(deps, input, activityStamp('chainVerification'));
+      const stamp = await initiatedStamp(deps.ledger.db, 'chainVerification', input.requestedBy);
+      return recordVerification(deps, { result: input.result, requestedBy: stamp.initiatedBy }, stamp);
     },
 
     /**
@@ -33,12 +38,13 @@ export function createVerificationActivities(
      */
     async witnessCheck(input: { publish: boolean }): Promise<WitnessStepOutcome | null> {
       if (!deps.witness) return null;
+      const stamp = await initiatedStamp(deps.ledger.db, 'chainVerification');
       const pinned = deps.pinnedKeys();
       try {
         return await runWitnessStep(
           { ledger: deps.ledger, store: deps.witness, trustedKeys: pinned.size > 0 ? pinned : undefined },
           input,
-          activityStamp('chainVerification'),
+          stamp,
         );
       } catch (err) {
         // A missing or unreadable witness directory does not heal by retrying: fail the run visibly.

@@ -6,7 +6,8 @@ import { workflowRef } from './workflow-ref';
 
 export const PostureCheckInputSchema = z
   .object({
-    requestedBy: z.string().min(1).max(200).default('schedule'),
+    /** The starter, if given: it must be the principal whose start is on record (see docs/identity.md). */
+    requestedBy: z.string().min(1).max(200).optional(),
     /** Overrides of the control and alarm thresholds (core/posture/settings.ts). */
     settings: PostureSettingsSchema.partial().strict().default({}),
     /** Alarm evaluation time (ISO 8601): the end of the volume window; default the run's start. */

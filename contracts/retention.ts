@@ -16,7 +16,8 @@ export const RetentionPurgeInputSchema = z
     dataClasses: z.array(z.string().min(1)).optional(),
     /** Id recorded in the purge records and certificate (default: the workflow id). */
     purgeRunId: z.string().min(1).max(300).optional(),
-    requestedBy: z.string().min(1).max(200).default('schedule'),
+    /** The starter, if given: it must be the principal whose start is on record (see docs/identity.md). */
+    requestedBy: z.string().min(1).max(200).optional(),
     /** Batch activities per workflow run; then the run continues as new with its cursor. */
     roundsPerRun: z.number().int().min(1).max(10_000).default(500),
     /** Batches per activity (default: as many as fit its time budget). Small values are for tests. */

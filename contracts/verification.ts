@@ -9,7 +9,8 @@ export const ChainVerificationInputSchema = z
     streams: z.array(z.string().min(1)).optional(),
     /** Verify everything from the genesis instead of from the last verified checkpoint. */
     full: z.boolean().default(false),
-    requestedBy: z.string().min(1).max(200).default('schedule'),
+    /** The starter, if given: it must be the principal whose start is on record (see docs/identity.md). */
+    requestedBy: z.string().min(1).max(200).optional(),
   })
   .strict();
 export type ChainVerificationInput = z.input<typeof ChainVerificationInputSchema>;

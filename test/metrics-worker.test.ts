@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainVerificationWorkflow } from '../contracts/verification';
-import { executeWorkflow } from '../contracts/workflow-ref';
 import { loadSigner } from '../ledger/keys';
 import { createLedger } from '../ledger/ledger';
 import { loadConfig } from '../runtime/config';
 import { createMetrics } from '../runtime/metrics';
 import { startHealthServer, type HealthServer } from '../worker/health-server';
-import { sampleApplication, useLoanTestEnv } from './support';
+import { executeAuthorized, sampleApplication, useLoanTestEnv } from './support';
 
 const env = useLoanTestEnv();
 let health: HealthServer | undefined;
@@ -37,7 +36,7 @@ describe('worker /metrics after a loan', () => {
 
       const sub = await env.submit(sampleApplication('app-metrics'));
       expect((await sub.handle.result()).status).toBe('approved');
-      await executeWorkflow(env.client, chainVerificationWorkflow, {
+      await executeAuthorized(db, 'test', env.client, chainVerificationWorkflow, {
         taskQueue: env.temporal.taskQueue,
         workflowId: `verify-${randomBytes(4).toString('hex')}`,
         args: [{ full: true, requestedBy: 'test' }],

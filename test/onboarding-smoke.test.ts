@@ -3,13 +3,14 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
-import { executeWorkflow, startWorkflow } from '../contracts/workflow-ref';
+import { executeWorkflow } from '../contracts/workflow-ref';
 import { createLedger } from '../ledger/ledger';
 import {
   createTestDatabase,
   type TestDatabase,
   createTemporalTestEnv,
   type TemporalTestEnv,
+  startAuthorized,
 } from './support';
 
 let t: TestDatabase;
@@ -44,7 +45,7 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
   it('runs two activities that write audit events cross-linked to the workflow run', async () => {
     const { stop } = await temporal.startWorker({ db: t.connect(), ledger: createLedger(t.connect()) });
     try {
-      const handle = await startWorkflow(temporal.client, onboardingSmokeWorkflow, {
+      const handle = await startAuthorized(t.connect(), 'tester', temporal.client, onboardingSmokeWorkflow, {
         taskQueue: temporal.taskQueue,
         workflowId: 'smoke-app-1',
         args: [{ applicationId: 'app-1', requestedBy: 'tester' }],
@@ -105,7 +106,7 @@ describe('onboardingSmoke on real Temporal + PostgreSQL', () => {
       );
     const first = spawnWorker(60_000);
     const exited = new Promise((r) => first.once('exit', r));
-    const handle = await startWorkflow(temporal.client, onboardingSmokeWorkflow, {
+    const handle = await startAuthorized(t.connect(), 'tester', temporal.client, onboardingSmokeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'smoke-crash',
       args: [{ applicationId: 'app-crash', requestedBy: 'tester' }],

@@ -8,7 +8,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postureCheckWorkflow, PostureFailure, type PostureCheckResult } from '../contracts/posture';
 import { chainVerificationWorkflow } from '../contracts/verification';
-import { executeWorkflow } from '../contracts/workflow-ref';
 import { verifyPostureReport, type SignedPostureReport } from '../core/posture/signing';
 import { readPinnedKeys } from '../ledger/keys';
 import { loadConfig } from '../runtime/config';
@@ -17,7 +16,7 @@ import { POSTURE_REPORT_EVENT } from '../services/posture/report';
 import { runChainVerification } from '../services/verification/chain-verification';
 import { createTestDatabase, type TestDatabase } from './helpers';
 import { healthySystem, waitFor, type HealthySystem } from './posture-helpers';
-import { appendEvents, dbNow, waitForScheduleRun } from './support';
+import { appendEvents, dbNow, executeAuthorized, waitForScheduleRun } from './support';
 import { scheduleId } from '../client/commands/schedules';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
 
@@ -84,7 +83,7 @@ afterAll(async () => {
 });
 
 const runPosture = (args: { asOf?: string; settings?: Record<string, unknown> } = {}) =>
-  executeWorkflow(temporal.client, postureCheckWorkflow, {
+  executeAuthorized(sys.db, 'test', temporal.client, postureCheckWorkflow, {
     taskQueue: temporal.taskQueue,
     workflowId: `posture-${randomBytes(4).toString('hex')}`,
     args: [{ requestedBy: 'test', asOf: args.asOf, settings: { ...sys.settings, ...args.settings } }],
@@ -196,7 +195,7 @@ describe('postureCheck workflow: signed report and alarms', () => {
     } finally {
       await c.end();
     }
-    const verification = await executeWorkflow(temporal.client, chainVerificationWorkflow, {
+    const verification = await executeAuthorized(sys.db, 'test', temporal.client, chainVerificationWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: `verify-${randomBytes(4).toString('hex')}`,
       args: [{ full: true, requestedBy: 'test' }],

@@ -9,7 +9,6 @@ import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { retentionPurgeWorkflow } from '../contracts/retention';
 import { screeningBatchWorkflow, screeningListUpdateWorkflow } from '../contracts/screening';
 import { chainVerificationWorkflow } from '../contracts/verification';
-import { startWorkflow } from '../contracts/workflow-ref';
 import { archiverWorkflowId } from '../core/loan';
 import { createLedger } from '../ledger/ledger';
 import { loadLocalList } from '../providers/sanctions-files';
@@ -35,6 +34,7 @@ import {
   TEST_RETENTION_CONFIG,
   addPrincipals,
   appendEvents,
+  startAuthorized,
   dbNow,
   useTempDataDir,
   HISTORIES_DIR,
@@ -147,7 +147,7 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
     expect(written).toHaveLength(7);
     const start = Date.parse(await dbNow(env.t));
     await waitFor(async () => Date.parse(await dbNow(env.t)) > start + 2_100, 5_000);
-    const purge = await startWorkflow(env.client, retentionPurgeWorkflow, {
+    const purge = await startAuthorized(env.db, 'alice', env.client, retentionPurgeWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: `cap-purge-${randomBytes(3).toString('hex')}`,
       args: [{ asOf: await dbNow(env.t), batchSize: 3, requestedBy: 'alice' }],
@@ -156,7 +156,7 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
     await appendEvents(env.db, 5, { prefix: 'cap-can' });
     const later = Date.parse(await dbNow(env.t));
     await waitFor(async () => Date.parse(await dbNow(env.t)) > later + 2_100, 5_000);
-    const continued = await startWorkflow(env.client, retentionPurgeWorkflow, {
+    const continued = await startAuthorized(env.db, 'alice', env.client, retentionPurgeWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: `cap-purge-can-${randomBytes(3).toString('hex')}`,
       args: [
@@ -169,7 +169,7 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       'retention-purge-continued-as-new',
       env.client.workflow.getHandle(continued.workflowId, continued.firstExecutionRunId),
     );
-    const verify = await startWorkflow(env.client, chainVerificationWorkflow, {
+    const verify = await startAuthorized(env.db, 'alice', env.client, chainVerificationWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: `cap-verify-${randomBytes(3).toString('hex')}`,
       args: [{ requestedBy: 'alice' }],
@@ -183,7 +183,7 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       const un = await loadLocalList(path.join(__dirname, 'fixtures', 'sanctions', 'un-consolidated'));
       server.publish('un', un.files);
       const update = (id: string) =>
-        startWorkflow(env.client, screeningListUpdateWorkflow, {
+        startAuthorized(env.db, 'alice', env.client, screeningListUpdateWorkflow, {
           taskQueue: env.temporal.taskQueue,
           workflowId: id,
           args: [{ source: 'un', url: `${server.url}/lists/un/` }],
@@ -212,13 +212,13 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
       ...Array.from({ length: 12 }, (_, i) => `b${i},Customer ${i}`),
     ];
     writeFileSync(file, `${rows.join('\n')}\n`);
-    const batch = await startWorkflow(env.client, screeningBatchWorkflow, {
+    const batch = await startAuthorized(env.db, 'alice', env.client, screeningBatchWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: 'cap-batch',
       args: [{ file, chunkSize: 5 }],
     });
     await save('screening-batch', batch);
-    const chunked = await startWorkflow(env.client, screeningBatchWorkflow, {
+    const chunked = await startAuthorized(env.db, 'alice', env.client, screeningBatchWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: 'cap-batch-chunks',
       args: [{ file, chunkSize: 3, chunksPerRun: 3 }],
@@ -230,7 +230,7 @@ describe.runIf(enabled)('capture workflow histories for the replay gate', () => 
     );
     await save('screening-batch-chunks-last-run', chunked);
 
-    const smoke = await startWorkflow(env.client, onboardingSmokeWorkflow, {
+    const smoke = await startAuthorized(env.db, 'tester', env.client, onboardingSmokeWorkflow, {
       taskQueue: env.temporal.taskQueue,
       workflowId: 'cap-smoke',
       args: [{ applicationId: 'cap-smoke', requestedBy: 'tester' }],

@@ -1,7 +1,6 @@
 import type { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retentionPurgeWorkflow } from '../contracts/retention';
-import { startWorkflow } from '../contracts/workflow-ref';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
 import { syncPolicies } from '../services/retention/policies';
@@ -10,6 +9,7 @@ import {
   type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
+  startAuthorized,
   appendEvents,
   dbNow,
   useTempDataDir,
@@ -52,7 +52,7 @@ describe('retention purge continues as new', () => {
     );
     expect(expired).toBeGreaterThanOrEqual(11);
 
-    const handle = await startWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const handle = await startAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-can',
       args: [{ asOf, batchSize: 2, batchesPerRound: 1, roundsPerRun: 2, requestedBy: 'alice' }],

@@ -3,7 +3,6 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncPolicies } from '../services/retention/policies';
 import { retentionPurgeWorkflow } from '../contracts/retention';
-import { startWorkflow } from '../contracts/workflow-ref';
 import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { verifyLedger } from '../ledger/verify';
@@ -20,6 +19,7 @@ import {
   waitUntilAged,
   waitFor,
   addPrincipals,
+  startAuthorized,
 } from './support';
 import { createLedger } from '../ledger/ledger';
 
@@ -61,7 +61,7 @@ describe('retention purge crash and resume', () => {
       });
     const first = spawnWorker(300);
     const exited = new Promise((r) => first.once('exit', r));
-    const handle = await startWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const handle = await startAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-crash',
       args: [{ asOf, batchSize: 5 }],

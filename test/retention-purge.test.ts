@@ -12,7 +12,6 @@ import { placeHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
 import { verifyPurgeCertificate } from '../core/retention/certificate';
 import { retentionPurgeWorkflow } from '../contracts/retention';
-import { executeWorkflow } from '../contracts/workflow-ref';
 import type { SignedPurgeCertificate } from '../core/retention/types';
 import type { Database } from '../db/client';
 import { loadSigner } from '../ledger/keys';
@@ -24,6 +23,7 @@ import {
   type TestDatabase,
   TEST_RETENTION_CONFIG,
   addPrincipals,
+  executeAuthorized,
   appendEvents,
   dbNow,
   useTempDataDir,
@@ -103,7 +103,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     const payloadsBefore = await count('SELECT count(*) AS n FROM ledger_payloads');
 
     // Dry run: reports, changes nothing.
-    const dry = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const dry = await executeAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-dry',
       args: [{ asOf, dryRun: true }],
@@ -116,9 +116,10 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       purgeable: 1,
       held: 1,
     });
-    expect(await count('SELECT count(*) AS n FROM ledger_payloads')).toBe(payloadsBefore);
+    // Only the dry run's start record was added.
+    expect(await count('SELECT count(*) AS n FROM ledger_payloads')).toBe(payloadsBefore + 1);
 
-    const r = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const r = await executeAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-run-1',
       args: [{ asOf, batchSize: 3, requestedBy: 'alice' }],
@@ -187,7 +188,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
     expect(v.valid).toBe(true);
 
     // A re-run purges nothing twice.
-    const again = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const again = await executeAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-run-2',
       args: [{ asOf }],
@@ -226,14 +227,19 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       writeFileSync(keysFile, formatTrustedKeys([signer]));
       const trustedKeys = new Map([[signer.keyId, signer]]);
 
-      // Before any signed root covers the purge events, the missing payloads are unproven.
+      // Before any signed root covers the purge events, the missing payloads are unproven (the
+      // workflows' start records in stream `access` are covered only by the worker key's checkpoints).
       await exportBundle(t.connect('ledgerflow_reader'), path.join(root, 'unsigned'));
       const unsigned = await verifyBundle(path.join(root, 'unsigned'), { trustedKeys });
-      expect(unsigned).toMatchObject({ valid: false, fault: 'payload missing' });
+      expect(unsigned.valid).toBe(false);
+      expect(unsigned.streams.find((s) => s.stream === 'default')).toMatchObject({
+        valid: false,
+        fault: 'payload missing',
+      });
       const pyUnsigned = await pythonVerdict(path.join(root, 'unsigned'), keysFile);
       expect(pyUnsigned).toMatchObject({
         exit: 1,
-        result: { fault: 'payload missing', stream: unsigned.stream, firstBadSeq: unsigned.firstBadSeq },
+        result: { fault: unsigned.fault, stream: unsigned.stream, firstBadSeq: unsigned.firstBadSeq },
       });
 
       // The purge already signed a head with the worker key; a new event makes this key sign the next.
@@ -300,7 +306,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       reason: 'x',
       placedBy: 'alice',
     });
-    const r = await executeWorkflow(temporal.client, retentionPurgeWorkflow, {
+    const r = await executeAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: 'retention-apps',
       args: [{ asOf: await dbNow(t), dataClasses: ['loan_applications'] }],
@@ -312,13 +318,11 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
 
   it('refuses an as-of in the future (nothing is purged early)', async () => {
     const future = new Date(Date.now() + 3600_000).toISOString();
-    const err = await temporal.client.workflow
-      .execute('retentionPurge', {
-        taskQueue: temporal.taskQueue,
-        workflowId: 'retention-future',
-        args: [{ asOf: future }],
-      })
-      .catch((e: unknown) => e);
+    const err = await executeAuthorized(db, 'alice', temporal.client, retentionPurgeWorkflow, {
+      taskQueue: temporal.taskQueue,
+      workflowId: 'retention-future',
+      args: [{ asOf: future }],
+    }).catch((e: unknown) => e);
     const messages: string[] = [];
     for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
       messages.push(String(e.message));

@@ -6,6 +6,7 @@ import { syncPolicies } from '../services/retention/policies';
 import {
   SCHEDULE_NAMES,
   installSchedules,
+  installSchedulesAs,
   scheduleId,
   scheduleStatuses,
   verificationCheck,
@@ -59,7 +60,12 @@ afterAll(async () => {
 
 describe('Temporal Schedules for retention and verification', () => {
   it('install is idempotent (create, then unchanged, then update on a changed definition)', async () => {
-    const first = await installSchedules(temporal.client, settings);
+    // Installed as alice (on record): the runs these schedules start act for her.
+    const first = await installSchedulesAs(
+      { client: temporal.client, ledger: createLedger(db) },
+      settings,
+      'alice',
+    );
     expect(first.map((r) => r.outcome)).toEqual(['created', 'created', 'created']);
     const again = await installSchedules(temporal.client, settings);
     expect(again.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged', 'unchanged']);

@@ -10,7 +10,6 @@ import {
   screeningListUpdateWorkflow,
   type BatchProgress,
 } from '../contracts/screening';
-import { executeWorkflow, startWorkflow } from '../contracts/workflow-ref';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
 import { loadLocalList } from '../providers/sanctions-files';
@@ -21,6 +20,8 @@ import {
   type TestDatabase,
   createTemporalTestEnv,
   type TemporalTestEnv,
+  executeAuthorized,
+  startAuthorized,
 } from './support';
 
 const FIX = path.join(__dirname, 'fixtures', 'sanctions');
@@ -47,7 +48,7 @@ afterAll(async () => {
 });
 
 const runUpdate = () =>
-  executeWorkflow(temporal.client, screeningListUpdateWorkflow, {
+  executeAuthorized(db, 'test', temporal.client, screeningListUpdateWorkflow, {
     taskQueue: temporal.taskQueue,
     workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
     args: [{ source: 'un', url: `${server.url}/lists/un/` }],
@@ -77,7 +78,7 @@ describe('screening workflows', () => {
     server.faults.down = true;
     server.publish('un', { 'UN_consolidated.xml': `${xml}\n` });
     const requestsBefore = server.requests.length;
-    const thirdHandle = await startWorkflow(temporal.client, screeningListUpdateWorkflow, {
+    const thirdHandle = await startAuthorized(db, 'test', temporal.client, screeningListUpdateWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId: `lists-un-${randomBytes(3).toString('hex')}`,
       args: [{ source: 'un', url: `${server.url}/lists/un/` }],
@@ -106,7 +107,7 @@ describe('screening workflows', () => {
     ];
     await writeFile(file, `${rows.join('\n')}\n`);
     const workflowId = `batch-${randomBytes(3).toString('hex')}`;
-    const r = await executeWorkflow(temporal.client, screeningBatchWorkflow, {
+    const r = await executeAuthorized(db, 'test', temporal.client, screeningBatchWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId,
       args: [{ file, chunkSize: 5, outDir: path.join(tmp, 'out') }],
@@ -121,7 +122,7 @@ describe('screening workflows', () => {
     const rows = ['id,name', 'x0,', ...Array.from({ length: 22 }, (_, i) => `c${i},Client Person ${i}`)];
     await writeFile(file, `${rows.join('\n')}\n`);
     const workflowId = `batch-can-${randomBytes(3).toString('hex')}`;
-    const handle = await startWorkflow(temporal.client, screeningBatchWorkflow, {
+    const handle = await startAuthorized(db, 'test', temporal.client, screeningBatchWorkflow, {
       taskQueue: temporal.taskQueue,
       workflowId,
       args: [{ file, chunkSize: 3, chunksPerRun: 2 }],

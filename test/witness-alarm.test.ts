@@ -9,7 +9,6 @@ import type { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chainVerificationWorkflow, VerificationFailure } from '../contracts/verification';
-import { executeWorkflow } from '../contracts/workflow-ref';
 import { signerFrom } from '../core/signing';
 import { splitWitnessLog } from '../core/witness';
 import { createLedger, type Ledger } from '../ledger/ledger';
@@ -20,6 +19,7 @@ import { directoryWitness, type WitnessStore } from '../services/witness/store';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './helpers';
 import { waitFor } from './posture-helpers';
 import { createTemporalTestEnv, type TemporalTestEnv } from './temporal-helpers';
+import { executeAuthorized } from './support';
 
 const SECRET = 'witness-test-webhook-secret';
 const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
@@ -80,7 +80,7 @@ afterAll(async () => {
 });
 
 const verify = () =>
-  executeWorkflow(temporal.client, chainVerificationWorkflow, {
+  executeAuthorized(workerLedger.db, 'test', temporal.client, chainVerificationWorkflow, {
     taskQueue: temporal.taskQueue,
     workflowId: `verify-${randomBytes(4).toString('hex')}`,
     args: [{ requestedBy: 'test' }],
@@ -180,7 +180,7 @@ it('a missing witness directory fails the verification run at once instead of re
       pinnedKeys: () => new Map([[signer.keyId, signer]]),
       witness: directoryWitness(path.join(root, 'not-there')),
     });
-    const err = await executeWorkflow(env.client, chainVerificationWorkflow, {
+    const err = await executeAuthorized(workerLedger.db, 'test', env.client, chainVerificationWorkflow, {
       taskQueue: env.taskQueue,
       workflowId: `verify-${randomBytes(4).toString('hex')}`,
       args: [{ requestedBy: 'test' }],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { executeWorkflow } from '../../contracts/workflow-ref';
 import { retentionPurgeWorkflow, type RetentionPurgeInput } from '../../contracts/retention';
+import { startAuthorizedWorkflow } from '../../services/principals/workflow-starts';
 import { DEFAULT_RETENTION_CONFIG, formatSeconds, resolveRetentionConfig } from '../../core/retention';
 import { policyVersions, syncPolicies } from '../../services/retention/policies';
 import { previewClasses } from '../../services/retention/preview';
@@ -162,11 +162,13 @@ export function register(program: Command): void {
             info(
               `started retentionPurge ${workflowId} on task queue ${ctx.config.TEMPORAL_TASK_QUEUE} (needs a worker)`,
             );
-            const r = await executeWorkflow(client, retentionPurgeWorkflow, {
-              taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
-              workflowId,
-              args: [input],
-            });
+            const handle = await startAuthorizedWorkflow(
+              { client, ledger: ctx.ledger() },
+              { principalId: requestedBy, action: 'retention.purge' },
+              retentionPurgeWorkflow,
+              { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, workflowId, args: [input] },
+            );
+            const r = await handle.result();
             if (opts.json) printJson(r);
             else {
               printTable(r.preview, {

@@ -23,6 +23,8 @@ import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { postureCheckWorkflow } from '../../contracts/posture';
+import type { Ledger } from '../../ledger/ledger';
+import { recordScheduleInstalled, scheduleInstaller } from '../../services/principals/workflow-starts';
 
 /**
  * Temporal Schedules for the unattended compliance jobs: the retention purge (daily) and the
@@ -77,7 +79,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
       action: {
         type: 'startWorkflow',
         workflowType: retentionPurgeWorkflow.name,
-        args: [{ requestedBy: 'schedule', ...s.retentionInput }],
+        args: [{ ...s.retentionInput }],
         taskQueue: s.taskQueue,
         workflowId: scheduleId('retention', prefix),
       },
@@ -89,7 +91,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
       action: {
         type: 'startWorkflow',
         workflowType: chainVerificationWorkflow.name,
-        args: [{ requestedBy: 'schedule', ...s.verificationInput }],
+        args: [{ ...s.verificationInput }],
         taskQueue: s.taskQueue,
         workflowId: scheduleId('verification', prefix),
       },
@@ -101,7 +103,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
       action: {
         type: 'startWorkflow',
         workflowType: postureCheckWorkflow.name,
-        args: [{ requestedBy: 'schedule' }],
+        args: [{}],
         taskQueue: s.taskQueue,
         workflowId: scheduleId('posture', prefix),
       },
@@ -158,6 +160,24 @@ export async function installSchedules(client: Client, s: ScheduleSettings): Pro
     out.push({ scheduleId: id, outcome: 'updated' });
   }
   return out;
+}
+
+/**
+ * Installs the schedules ({@link installSchedules}) as `principalId` (authorized for
+ * schedule.manage) and records `schedule.installed` for each one created or updated, or whose
+ * install the ledger has no record of: that record makes the principal the initiator of every run
+ * the schedule starts (a schedule with no record starts runs that refuse to act).
+ */
+export async function installSchedulesAs(
+  deps: { client: Client; ledger: Ledger },
+  s: ScheduleSettings,
+  principalId: string,
+): Promise<InstallResult[]> {
+  const results = await installSchedules(deps.client, s);
+  for (const r of results)
+    if (r.outcome !== 'unchanged' || !(await scheduleInstaller(deps.ledger.db, r.scheduleId)))
+      await recordScheduleInstalled(deps.ledger, { ...r, principalId, requestId: randomUUID() });
+  return results;
 }
 
 export interface ScheduleStatus {
@@ -334,13 +354,12 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { as?: string; json?: boolean }) =>
         withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
-          let r: InstallResult[] = [];
-          await scheduleChange(ctx, opts.as, 'installed', async (client) => {
-            r = await installSchedules(client, { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE });
-            return r
-              .filter((x) => x.outcome !== 'unchanged')
-              .map((x) => ({ scheduleId: x.scheduleId, detail: { outcome: x.outcome } }));
-          });
+          const by = await resolvePrincipal(ctx, opts.as, 'schedule.manage');
+          const r = await installSchedulesAs(
+            { client: await ctx.temporal(), ledger: ctx.ledger() },
+            { taskQueue: ctx.config.TEMPORAL_TASK_QUEUE },
+            by.id,
+          );
           if (opts.json) printJson(r);
           else printTable(r, { schedule: (x) => x.scheduleId, outcome: (x) => x.outcome });
         }),

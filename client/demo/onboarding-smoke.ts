@@ -1,19 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { onboardingSmokeWorkflow } from '../../contracts/onboarding-smoke';
-import { startWorkflow } from '../../contracts/workflow-ref';
+import { createLedger } from '../../ledger/ledger';
+import { requirePrincipal } from '../../services/principals/principals';
+import { startAuthorizedWorkflow } from '../../services/principals/workflow-starts';
 import { printTable } from '../output';
 import type { DemoScenario } from './types';
 
 /** Runs the onboardingSmoke workflow and shows the ledger events it wrote, cross-linked to Temporal. */
 export const onboardingSmokeScenario: DemoScenario = {
   name: 'onboarding smoke workflow',
-  async run({ client, taskQueue, reader, log }) {
+  async run({ client, taskQueue, reader, writer, admin, log }) {
     const applicationId = `demo-${randomBytes(4).toString('hex')}`;
-    const handle = await startWorkflow(client, onboardingSmokeWorkflow, {
-      taskQueue,
-      workflowId: `smoke-${applicationId}`,
-      args: [{ applicationId, requestedBy: 'demo-user' }],
-    });
+    const by = (await requirePrincipal(writer, admin, 'loan.start')).id;
+    const handle = await startAuthorizedWorkflow(
+      { client, ledger: createLedger(writer) },
+      { principalId: by, action: 'loan.start' },
+      onboardingSmokeWorkflow,
+      { taskQueue, workflowId: `smoke-${applicationId}`, args: [{ applicationId, requestedBy: by }] },
+    );
     const result = await handle.result();
     log(`workflow ${handle.workflowId} (run ${handle.firstExecutionRunId}) completed; ledger events:`);
     const rows = await reader.$client.query(

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chainVerificationWorkflow } from '../../contracts/verification';
-import { executeWorkflow } from '../../contracts/workflow-ref';
 import { DEFAULT_RETENTION_CONFIG } from '../../core/retention';
 import { createLedger } from '../../ledger/ledger';
 import { loadSigner, readPinnedKeys, trustPaths } from '../../ledger/keys';
@@ -12,7 +11,8 @@ import { publishHead, WitnessConflictError } from '../../services/witness/publis
 import { directoryWitness } from '../../services/witness/store';
 import { requirePrincipal } from '../../services/principals/principals';
 import { syncPolicies } from '../../services/retention/policies';
-import { SCHEDULE_NAMES, installSchedules, scheduleId } from '../commands/schedules';
+import { startAuthorizedWorkflow } from '../../services/principals/workflow-starts';
+import { SCHEDULE_NAMES, installSchedulesAs, scheduleId } from '../commands/schedules';
 import type { DemoScenario } from './types';
 
 /**
@@ -33,13 +33,21 @@ export const postureScenario: DemoScenario = {
       reason: 'demo: embedded default retention policies',
     });
     log(`retention policies: ${policies.changes.length} changed (embedded defaults)`);
-    const installed = await installSchedules(client, { taskQueue, prefix: schedulePrefix });
+    const installer = (await requirePrincipal(writer, admin, 'schedule.manage')).id;
+    const installed = await installSchedulesAs(
+      { client, ledger },
+      { taskQueue, prefix: schedulePrefix },
+      installer,
+    );
     log(`schedules: ${installed.map((s) => `${s.scheduleId} ${s.outcome}`).join(', ')}`);
-    const verified = await executeWorkflow(client, chainVerificationWorkflow, {
-      taskQueue,
-      workflowId: `demo-verification-${randomUUID()}`,
-      args: [{ requestedBy: admin }],
-    });
+    const verifier = (await requirePrincipal(writer, admin, 'ledger.verify')).id;
+    const verification = await startAuthorizedWorkflow(
+      { client, ledger },
+      { principalId: verifier, action: 'ledger.verify' },
+      chainVerificationWorkflow,
+      { taskQueue, workflowId: `demo-verification-${randomUUID()}`, args: [{ requestedBy: verifier }] },
+    );
+    const verified = await verification.result();
     log(`chain verification: ${verified.ok ? 'valid' : 'INVALID'}, ${verified.eventsChecked} events checked`);
     // The embedded default keeps the witness in the data dir: outside the database (what a DBA can
     // rewrite), not outside this host; production points LEDGERFLOW_WITNESS_DIR elsewhere.

@@ -31,6 +31,11 @@ export class WorkflowNotClosedError extends Error {
   readonly code = 'WORKFLOW_NOT_CLOSED';
 }
 
+/** The run to archive has no authorized start on record (and the caller requires one). */
+export class NoAuthorizedStartError extends Error {
+  readonly code = 'NO_AUTHORIZED_START';
+}
+
 /** Who archives: recorded as the request source of the ledger event. */
 export type ArchiveSource = 'worker' | 'cli' | 'script';
 
@@ -42,7 +47,13 @@ export type ArchiveSource = 'worker' | 'cli' | 'script';
  */
 export async function archiveWorkflowRun(
   deps: { ledger: Ledger; client: Client },
-  input: { workflowId: string; runId?: string; source: ArchiveSource },
+  input: {
+    workflowId: string;
+    runId?: string;
+    source: ArchiveSource;
+    /** Refuse (writing nothing) a run whose start is not on record: the worker's archiver does. */
+    requireInitiator?: boolean;
+  },
 ): Promise<ArchiveResult> {
   const { ledger, client } = deps;
   const { workflowId, runId, source } = input;
@@ -77,6 +88,10 @@ export async function archiveWorkflowRun(
   }
   // The archived run acts for the principal whose start of it is on record, if any.
   const initiator = await authorizedInitiator(db, workflowId, desc.type);
+  if (!initiator && input.requireInitiator)
+    throw new NoAuthorizedStartError(
+      `workflow ${workflowId} has no authorized start on record; not archived`,
+    );
   // Seal first (idempotent key), then store: a crash in between is repaired by the next attempt.
   const sealed = await ledger.append(
     {

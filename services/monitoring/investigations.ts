@@ -21,9 +21,10 @@ import {
 import { startWorkflow } from '../../contracts/workflow-ref';
 import type { EventContext } from '../../core/audit-event';
 import type { Database } from '../../db/client';
-import type { Ledger } from '../../ledger/ledger';
+import { createLedger, type Ledger } from '../../ledger/ledger';
 import { InputError } from '../../runtime/errors';
 import { PrincipalError, requirePrincipal } from '../principals/principals';
+import { recordWorkflowStart } from '../principals/workflow-starts';
 import { getAlert } from './alerts';
 import { MONITORING_STREAM } from './deps';
 
@@ -65,7 +66,8 @@ export async function recordInvestigationStep(
 
 /**
  * Opens the investigation of each alert unless it already exists (open or closed: one per
- * alert, ever). Safe to call again for the same alerts (the feed does on redelivery).
+ * alert, ever). Safe to call again for the same alerts (the feed does on redelivery). The opener
+ * (the feed service, or a principal already authorized to assign) is recorded as the start.
  */
 export async function openInvestigations(
   deps: InvestigationDeps,
@@ -76,6 +78,13 @@ export async function openInvestigations(
   for (const id of alertIds) {
     const alert = await getAlert(deps.db, id);
     if (!alert || alert.mode !== 'live') continue;
+    await recordWorkflowStart(createLedger(deps.db), {
+      principalId: openedBy.id,
+      action: openedBy.type === 'service' ? 'monitoring.ingest' : 'alerts.assign',
+      service: openedBy.type === 'service',
+      workflowId: investigationWorkflowId(id),
+      workflowType: alertInvestigationWorkflow.name,
+    });
     try {
       await startWorkflow(deps.client, alertInvestigationWorkflow, {
         workflowId: investigationWorkflowId(id),

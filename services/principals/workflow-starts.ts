@@ -1,8 +1,12 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId, WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import { startWorkflow, type WorkflowRef } from '../../contracts/workflow-ref';
 import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
 
 const ACCESS_STREAM = 'access';
 const START_EVENT = 'workflow.start_authorized';
+const SCHEDULE_INSTALLED = 'schedule.installed';
 
 /** A workflow start that authorize() allowed: who, for which action, which workflow. */
 export interface WorkflowStart {
@@ -10,6 +14,8 @@ export interface WorkflowStart {
   action: string;
   workflowId: string;
   workflowType: string;
+  /** A ledgerflow service starting on its own (e.g. the monitoring feed) instead of a principal. */
+  service?: boolean;
 }
 
 /**
@@ -24,7 +30,7 @@ export async function recordWorkflowStart(ledger: Ledger, start: WorkflowStart):
   await ledger.append(
     {
       event_type: START_EVENT,
-      actor: { type: 'user', id: start.principalId },
+      actor: { type: start.service ? 'service' : 'user', id: start.principalId },
       resource: { type: 'workflow', id: start.workflowId },
       action: 'start',
       outcome: 'success',
@@ -36,8 +42,23 @@ export async function recordWorkflowStart(ledger: Ledger, start: WorkflowStart):
 }
 
 /**
- * The principal whose authorized start of `workflowType` under `workflowId` is on record, if that
- * principal still exists; undefined when no such start was recorded.
+ * Starts `ref` under `options.workflowId` for a principal already authorized for `action`: the
+ * start is recorded first ({@link recordWorkflowStart}), so the run's activities act for it.
+ */
+export async function startAuthorizedWorkflow<W extends Workflow>(
+  deps: { client: Client; ledger: Ledger },
+  by: { principalId: string; action: string; service?: boolean },
+  ref: WorkflowRef<W>,
+  options: WorkflowStartOptions<W>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<W>> {
+  await recordWorkflowStart(deps.ledger, { ...by, workflowId: options.workflowId, workflowType: ref.name });
+  return startWorkflow(deps.client, ref, options);
+}
+
+/**
+ * The principal (or ledgerflow service) whose authorized start of `workflowType` under
+ * `workflowId` is on record, if that principal still exists; undefined when no such start was
+ * recorded.
  */
 export async function authorizedInitiator(
   db: Database,
@@ -45,11 +66,54 @@ export async function authorizedInitiator(
   workflowType: string,
 ): Promise<string | undefined> {
   const r = await db.$client.query<{ actor_id: string }>(
-    `SELECT e.actor_id FROM ledger_events e JOIN principals p ON p.id = e.actor_id
+    `SELECT e.actor_id FROM ledger_events e LEFT JOIN principals p ON p.id = e.actor_id
       WHERE e.context ? 'workflow_id' AND e.context->>'workflow_id' = $1 AND e.stream = $2 AND e.event_type = $3
-        AND e.context->>'workflow_type' = $4
+        AND e.context->>'workflow_type' = $4 AND (p.id IS NOT NULL OR e.actor_type = 'service')
       ORDER BY e.seq LIMIT 1`,
     [workflowId, ACCESS_STREAM, START_EVENT, workflowType],
   );
   return r.rows[0]?.actor_id;
+}
+
+/**
+ * Records that `principalId` (authorized for schedule.manage) installed `scheduleId`: a
+ * `schedule.installed` event in stream `admin`. The latest such record names the initiator of
+ * every run the schedule starts ({@link scheduleInstaller}).
+ */
+export async function recordScheduleInstalled(
+  ledger: Ledger,
+  install: { principalId: string; scheduleId: string; outcome: string; requestId: string },
+): Promise<void> {
+  await ledger.append(
+    {
+      event_type: SCHEDULE_INSTALLED,
+      actor: { type: 'user', id: install.principalId },
+      resource: { type: 'schedule', id: install.scheduleId },
+      action: 'installed',
+      outcome: 'success',
+      context: { request: { source: 'cli', request_id: install.requestId } },
+      payload: { outcome: install.outcome },
+    },
+    {
+      stream: 'admin',
+      idempotencyKey: `schedule:${install.scheduleId}:installed:${install.requestId}`,
+    },
+  );
+}
+
+/**
+ * The active principal who last installed `scheduleId` (its latest `schedule.installed` record);
+ * undefined when the schedule was never installed through ledgerflow or that principal was
+ * deactivated since.
+ */
+export async function scheduleInstaller(db: Database, scheduleId: string): Promise<string | undefined> {
+  const r = await db.$client.query<{ actor_id: string; active: boolean }>(
+    `SELECT e.actor_id, p.deactivated_at IS NULL AS active
+       FROM ledger_events e JOIN principals p ON p.id = e.actor_id
+      WHERE e.stream = 'admin' AND e.event_type = $1 AND e.resource_type = 'schedule' AND e.resource_id = $2
+      ORDER BY e.seq DESC LIMIT 1`,
+    [SCHEDULE_INSTALLED, scheduleId],
+  );
+  const row = r.rows[0];
+  return row?.active ? row.actor_id : undefined;
 }

@@ -9,3 +9,4 @@ export * from './retention';
 export * from './temporal';
 export * from './wait';
 export * from './otlp-receiver';
+export * from './starts';
