@@ -9,10 +9,12 @@ import { loadSigner } from '../ledger/keys';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { loadConfig, tracingSettings, type Config } from '../runtime/config';
 import type { LedgerflowMetrics } from '../runtime/metrics';
-import { startTracing, type Tracing } from '../runtime/tracing';
+import type { Tracing } from '../runtime/tracing';
+import type * as TracingModule from '../runtime/tracing';
 import { openEnvironment, type Environment } from '../runtime/environment';
 import { authorizeRead } from './command-authority';
 import { info } from './output';
+import { lazily } from './lazy';
 import { assertServersReachable } from './reachability';
 
 /** What a CLI command gets: config, endpoints, pools per app role and a Temporal client on demand. */
@@ -51,7 +53,16 @@ export async function withContext<T>(
   // Temporal commands trace under one root span; a server (`api serve`) traces its requests.
   const service = opts.serve ?? (opts.temporal ? 'ledgerflow-cli' : undefined);
   const traceTo = service ? tracingSettings(config, service) : undefined;
-  const tracing = traceTo && startTracing(traceTo);
+  // The OpenTelemetry SDK loads only when tracing is configured (CLI start-up).
+  const tracing =
+    traceTo &&
+    (
+      await lazily<typeof TracingModule>(
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
+        () => require('../runtime/tracing'),
+        () => import('../runtime/tracing.js'),
+      )
+    ).startTracing(traceTo);
   try {
     return tracing && !opts.serve
       ? await tracing.tracer.startActiveSpan(`ledgerflow ${opts.span ?? 'command'}`, async (span) => {
@@ -82,7 +93,7 @@ async function runWithContext<T>(
     const { installRuntimeLogger } = await lazily<typeof WorkerModule>(
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
       () => require('../worker/create-worker'),
-      '../worker/create-worker',
+      () => import('../worker/create-worker.js'),
     );
     installRuntimeLogger(config.LEDGERFLOW_TEMPORAL_LOG_LEVEL);
   }
@@ -125,7 +136,7 @@ async function runWithContext<T>(
         const { connectTemporalClient } = await lazily<typeof TemporalModule>(
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
           () => require('./temporal'),
-          './temporal',
+          () => import('./temporal.js'),
         );
         return (client ??= await connectTemporalClient(env.temporalAddress, config.TEMPORAL_NAMESPACE, {
           tracer: tracing?.tracer,
@@ -138,20 +149,5 @@ async function runWithContext<T>(
     await client?.connection.close().catch(() => undefined);
     for (const db of pools.values()) await closeDatabase(db).catch(() => undefined);
     await env.close();
-  }
-}
-
-/**
- * Loads a module on first use: require() under tsx's CommonJS hook and in the compiled build (where
- * a dynamic import() of a .ts path is not found), import() where require() cannot load TypeScript
- * (the in-process test runner).
- */
-async function lazily<T>(req: () => unknown, specifier: string): Promise<T> {
-  try {
-    return req() as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    // A non-literal specifier: the compiled build never gets here (require() works there).
-    return (await import(specifier)) as T;
   }
 }

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import type * as Proto from '@temporalio/proto';
 
 /** How the CLI names the ways to start a worker, in every "no worker" message. */
 export const START_A_WORKER = '("ledgerflow dev" or "ledgerflow worker")';
@@ -10,6 +10,9 @@ export const START_A_WORKER = '("ledgerflow dev" or "ledgerflow worker")';
  * starts a new long poll at least every ~70 s).
  */
 export async function workerPolling(client: Client, taskQueue: string, withinMs = 90_000): Promise<boolean> {
+  // Loaded here: the protobuf definitions are large, and `loan --help` needs none of them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package, so require() works everywhere
+  const { temporal } = require('@temporalio/proto') as typeof Proto;
   const r = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },

@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { InvestigationDecisionSchema } from '../core/monitoring/investigation-decisions';
 import { workflowRef } from './workflow-ref';
 
 /**
@@ -7,9 +8,10 @@ import { workflowRef } from './workflow-ref';
  * Workflow-safe: zod and types only.
  */
 
-/** What an analyst may decide about an alert. */
-export const INVESTIGATION_DECISIONS = ['dismiss', 'escalate', 'file_report'] as const;
-export const InvestigationDecisionSchema = z.enum(INVESTIGATION_DECISIONS);
+export {
+  INVESTIGATION_DECISIONS,
+  InvestigationDecisionSchema,
+} from '../core/monitoring/investigation-decisions';
 
 const principalId = z.string().trim().min(1).max(200);
 

@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import type pg from 'pg';
 
 type Query = (...args: unknown[]) => unknown;
@@ -28,6 +29,9 @@ function spanName(text: string): string {
  * pool's own promise queries run on a callback inside, so nothing is counted twice).
  */
 export function traceQueries(pool: pg.Pool, tracer: Tracer, database: string): void {
+  // Loaded here, not at the top: every command opens pools, few trace them (CLI start-up).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package, so require() works everywhere
+  const { SpanKind, SpanStatusCode } = require('@opentelemetry/api') as typeof OtelApi;
   const traced =
     (query: Query): Query =>
     (...args) => {

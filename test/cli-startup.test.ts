@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -40,4 +42,48 @@ describe('CLI start-up loads only what the invocation needs', () => {
     expect(r.status).toBe(0);
     for (const c of COMMANDS) expect(r.stdout).toContain(c.name);
   });
+
+  it("every command group's --help loads no Temporal, OpenTelemetry, Fastify, NATS or metrics package", async () => {
+    // A preload that lists, at exit, the heavy packages the process loaded (module ids, no timing).
+    const probe = path.join(mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-help-probe-')), 'probe.cjs');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => {
+        const heavy = new Set();
+        for (const f of Object.keys(require.cache)) {
+          const m = ${HEAVY.toString()}.exec(f);
+          if (m) heavy.add(m[1]);
+        }
+        process.stderr.write('HEAVY ' + JSON.stringify([...heavy]) + '\\n');
+      });`,
+    );
+    const groups = [[], ...COMMANDS.map((c) => [c.name])];
+    const results = await Promise.all(groups.map((g) => helpOf(probe, g)));
+    const loaded = Object.fromEntries(results.map((r, i) => [groups[i]!.join(' ') || '(bare)', r]));
+    expect(loaded).toEqual(Object.fromEntries(Object.keys(loaded).map((k) => [k, { code: 0, heavy: [] }])));
+  });
 });
+
+const HEAVY =
+  /node_modules[\\/]((?:@temporalio|@opentelemetry|@nats-io)[\\/][^\\/]+|fastify|prom-client|pino)[\\/]/;
+
+/** Runs `ledgerflow <group> --help` with the probe preloaded: its exit code and heavy packages. */
+function helpOf(probe: string, group: string[]): Promise<{ code: number | null; heavy: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--require', probe, path.join(root, 'bin', 'ledgerflow.cjs'), ...group, '--help'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = /^HEAVY (.*)$/m.exec(stderr)?.[1];
+      resolve({ code, heavy: line ? (JSON.parse(line) as string[]) : [`no probe output: ${stderr.trim()}`] });
+    });
+  });
+}

@@ -1,21 +1,25 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the service loads in the action (see lazily()) */
 import type { Command } from 'commander';
+import type { InvestigationState } from '../../contracts/alert-investigation';
 import {
   INVESTIGATION_DECISIONS,
   InvestigationDecisionSchema,
-  type InvestigationState,
-} from '../../contracts/alert-investigation';
-import {
-  assignAlert,
-  closeAlert,
-  decideAlert,
-  investigationState,
-} from '../../services/monitoring/investigations';
+} from '../../core/monitoring/investigation-decisions';
+import type * as Investigations from '../../services/monitoring/investigations';
+import { lazily } from '../lazy';
 import { InputError } from '../../runtime/errors';
 import { withContext, type CommandContext } from '../context';
 import { resolvePrincipal } from '../principals';
 import { printJson } from '../output';
 import { EXIT, action } from '../run-command';
 import { AS_HELP } from './tx';
+
+// The investigation service talks to Temporal: it loads when an action runs, not for --help.
+const investigations = () =>
+  lazily<typeof Investigations>(
+    () => require('../../services/monitoring/investigations'),
+    () => import('../../services/monitoring/investigations.js'),
+  );
 
 /** Prints an investigation's state for a person. */
 export function printInvestigation(
@@ -67,7 +71,9 @@ export function registerInvestigationCommands(alerts: Command): void {
     .option('--json', 'print JSON')
     .action(
       action((id: string, opts: Opts & { to: string }) =>
-        run('alerts.assign', async (ctx, by) => assignAlert(await deps(ctx), id, by, opts.to))(opts),
+        run('alerts.assign', async (ctx, by) =>
+          (await investigations()).assignAlert(await deps(ctx), id, by, opts.to),
+        )(opts),
       ),
     );
   alerts
@@ -83,7 +89,7 @@ export function registerInvestigationCommands(alerts: Command): void {
         const d = InvestigationDecisionSchema.safeParse(decision);
         if (!d.success) throw new InputError(`decision must be one of ${INVESTIGATION_DECISIONS.join(', ')}`);
         return run('alerts.decide', async (ctx, by) =>
-          decideAlert(await deps(ctx), id, by, d.data, opts.reason),
+          (await investigations()).decideAlert(await deps(ctx), id, by, d.data, opts.reason),
         )(opts);
       }),
     );
@@ -96,7 +102,9 @@ export function registerInvestigationCommands(alerts: Command): void {
     .option('--json', 'print JSON')
     .action(
       action((id: string, opts: Opts & { reason?: string }) =>
-        run('alerts.close', async (ctx, by) => closeAlert(await deps(ctx), id, by, opts.reason))(opts),
+        run('alerts.close', async (ctx, by) =>
+          (await investigations()).closeAlert(await deps(ctx), id, by, opts.reason),
+        )(opts),
       ),
     );
   alerts
@@ -107,7 +115,9 @@ export function registerInvestigationCommands(alerts: Command): void {
     .option('--json', 'print JSON')
     .action(
       action((id: string, opts: Opts) =>
-        run('alerts.read', async (ctx) => investigationState(await deps(ctx), id))(opts),
+        run('alerts.read', async (ctx) => (await investigations()).investigationState(await deps(ctx), id))(
+          opts,
+        ),
       ),
     );
 }

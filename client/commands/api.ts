@@ -1,11 +1,13 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the server loads in the action (see lazily()) */
 import type { Command } from 'commander';
-import { buildApiServer } from '../../api/server';
+import type * as ApiServer from '../../api/server';
 import { loadSigner } from '../../ledger/keys';
 import { InputError } from '../../runtime/errors';
-import { createJsonLogger } from '../../runtime/logging';
-import { createMetrics } from '../../runtime/metrics';
+import type * as Logging from '../../runtime/logging';
+import type * as Metrics from '../../runtime/metrics';
 import { ApiRoleSchema, createApiKey, listApiKeys, revokeApiKey } from '../../services/principals/api-keys';
 import { withContext } from '../context';
+import { lazily } from '../lazy';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { action } from '../run-command';
@@ -21,6 +23,19 @@ export function register(program: Command): void {
     .option('--no-temporal', 'serve without Temporal: the loan-application routes answer 503')
     .action(
       action(async (opts: { host: string; port: number; temporal: boolean }) => {
+        // Fastify, pino, prom-client and the routes' services load here, not for --help.
+        const { buildApiServer } = await lazily<typeof ApiServer>(
+          () => require('../../api/server'),
+          () => import('../../api/server.js'),
+        );
+        const { createJsonLogger } = await lazily<typeof Logging>(
+          () => require('../../runtime/logging'),
+          () => import('../../runtime/logging.js'),
+        );
+        const { createMetrics } = await lazily<typeof Metrics>(
+          () => require('../../runtime/metrics'),
+          () => import('../../runtime/metrics.js'),
+        );
         // One registry for the requests and the ledger appends they make.
         const metrics = createMetrics();
         await withContext({ temporal: opts.temporal, metrics, serve: 'ledgerflow-api' }, async (ctx) => {

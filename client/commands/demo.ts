@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load in the action (see lazily()) */
 import type { Command } from 'commander';
 import { closeDatabase, createDatabase } from '../../db/client';
 import { runMigrations } from '../../db/migrate';
@@ -5,15 +6,16 @@ import { appRoleUrl } from '../../db/roles';
 import { loadConfig } from '../../runtime/config';
 import type { ProviderEndpoints } from '../../services/loans/enrichment';
 import { openEnvironment } from '../../runtime/environment';
-import { installRuntimeLogger } from '../../worker/create-worker';
-import { startWorker } from '../../worker/start';
+import type * as CreateWorker from '../../worker/create-worker';
+import type * as WorkerStart from '../../worker/start';
 import { createLedger } from '../../ledger/ledger';
 import { bootstrapAdmin } from '../bootstrap';
-import { consoleAccess } from '../demo/console-access';
-import { demoScenarios } from '../demo/scenarios';
+import type * as ConsoleAccess from '../demo/console-access';
+import type * as Scenarios from '../demo/scenarios';
+import { lazily } from '../lazy';
 import { info } from '../output';
 import { action } from '../run-command';
-import { connectTemporalClient } from '../temporal';
+import type * as TemporalModule from '../temporal';
 
 export function register(program: Command): void {
   program
@@ -23,6 +25,27 @@ export function register(program: Command): void {
     )
     .action(
       action(async () => {
+        // The worker, the Temporal client and the scenarios load here, not for --help.
+        const { installRuntimeLogger } = await lazily<typeof CreateWorker>(
+          () => require('../../worker/create-worker'),
+          () => import('../../worker/create-worker.js'),
+        );
+        const { startWorker } = await lazily<typeof WorkerStart>(
+          () => require('../../worker/start'),
+          () => import('../../worker/start.js'),
+        );
+        const { connectTemporalClient } = await lazily<typeof TemporalModule>(
+          () => require('../temporal'),
+          () => import('../temporal.js'),
+        );
+        const { demoScenarios } = await lazily<typeof Scenarios>(
+          () => require('../demo/scenarios'),
+          () => import('../demo/scenarios.js'),
+        );
+        const { consoleAccess } = await lazily<typeof ConsoleAccess>(
+          () => require('../demo/console-access'),
+          () => import('../demo/console-access.js'),
+        );
         const config = loadConfig();
         // The outage scenario fails activities on purpose; the demo prints its own account of them.
         installRuntimeLogger('ERROR');

@@ -1,14 +1,17 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load in the action (see lazily()) */
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
 import { loadConfig, providerEndpoints, tracingSettings } from '../../runtime/config';
-import { startTracing } from '../../runtime/tracing';
+import type * as TracingModule from '../../runtime/tracing';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
-import { startProviders, type RunningProviders } from '../../simulators';
-import { startWorker } from '../../worker/start';
+import type * as Simulators from '../../simulators';
+import type { RunningProviders } from '../../simulators';
+import type * as WorkerStart from '../../worker/start';
 import { createLedger } from '../../ledger/ledger';
 import { closeDatabase, createDatabase } from '../../db/client';
 import { appRoleUrl } from '../../db/roles';
 import { bootstrapAdmin } from '../bootstrap';
+import { lazily } from '../lazy';
 import { info } from '../output';
 import { action } from '../run-command';
 
@@ -20,6 +23,19 @@ export function register(program: Command): void {
     )
     .action(
       action(async () => {
+        // The worker (Temporal's SDK), tracing and the simulators load here, not for --help.
+        const { startWorker } = await lazily<typeof WorkerStart>(
+          () => require('../../worker/start'),
+          () => import('../../worker/start.js'),
+        );
+        const { startProviders } = await lazily<typeof Simulators>(
+          () => require('../../simulators'),
+          () => import('../../simulators/index.js'),
+        );
+        const { startTracing } = await lazily<typeof TracingModule>(
+          () => require('../../runtime/tracing'),
+          () => import('../../runtime/tracing.js'),
+        );
         const config = loadConfig();
         const env = await openEnvironment(config, { log: info, temporalUi: true, nats: true });
         const removeState = writeDevState(config, {

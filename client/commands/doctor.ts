@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import type * as TemporalClient from '@temporalio/client';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { migrationsFolder } from '../../db/migrate';
@@ -128,6 +128,9 @@ async function temporalChecks(
     return checks;
   }
   try {
+    // Loaded here, not at the top: `doctor --help` needs none of the SDK.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package, so require() works everywhere
+    const { Connection } = require('@temporalio/client') as typeof TemporalClient;
     const connection = await Connection.connect({ address, connectTimeout: 3000 });
     try {
       await connection.workflowService.describeNamespace({ namespace });

@@ -1,13 +1,31 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load in the action (see lazily()) */
 import type { Command } from 'commander';
-import { WorkflowNotClosedError, archiveWorkflowRun } from '../../services/archive/archive-run';
+import type * as ArchiveRun from '../../services/archive/archive-run';
+import type * as HistoryJson from '../../services/archive/history-json';
+import type * as History from '../history';
 import { runIdOption } from '../options';
-import { historyToJSON } from '../../services/archive/history-json';
 import { withContext } from '../context';
+import { lazily } from '../lazy';
 import { AS_HELP, resolvePrincipal } from '../principals';
-import { buildTimeline, loadHistory, replayHistory } from '../history';
 import { info, printJson, printTable, assertWritableFile, writeOutFile } from '../output';
 import { EXIT, action, printError } from '../run-command';
+
+// Temporal's SDK and the worker's replayer load when an action runs, not for --help.
+const history = () =>
+  lazily<typeof History>(
+    () => require('../history'),
+    () => import('../history.js'),
+  );
+const archiveRun = () =>
+  lazily<typeof ArchiveRun>(
+    () => require('../../services/archive/archive-run'),
+    () => import('../../services/archive/archive-run.js'),
+  );
+const historyJson = () =>
+  lazily<typeof HistoryJson>(
+    () => require('../../services/archive/history-json'),
+    () => import('../../services/archive/history-json.js'),
+  );
 
 /** {@link action}, printing an unknown or still running workflow as one plain line (exit 1). */
 function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number | void>) {
@@ -15,9 +33,11 @@ function historyAction<A extends unknown[]>(fn: (...args: A) => Promise<number |
     try {
       return await fn(...args);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) printError(`not found: ${err.message}`);
-      else if (err instanceof WorkflowNotClosedError)
-        printError(`refused: ${err.message}; archive it after it closes`);
+      // By name and code: instanceof would load the SDK's and the archive's classes up front.
+      const name = (err as Error)?.name;
+      if (name === 'WorkflowNotFoundError') printError(`not found: ${(err as Error).message}`);
+      else if ((err as { code?: unknown })?.code === 'WORKFLOW_NOT_CLOSED')
+        printError(`refused: ${(err as Error).message}; archive it after it closes`);
       else throw err;
       return EXIT.failed;
     }
@@ -34,6 +54,7 @@ export function register(program: Command): void {
     .action(
       historyAction(async (workflowId: string, opts: { json?: boolean }) => {
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const { buildTimeline } = await history();
           const t = await buildTimeline(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
             workflowId,
@@ -59,6 +80,7 @@ export function register(program: Command): void {
       historyAction(async (target: string) => {
         return withContext({ temporal: true }, async (ctx) => {
           try {
+            const { replayHistory } = await history();
             const r = await replayHistory(
               { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
               target,
@@ -85,6 +107,8 @@ export function register(program: Command): void {
       historyAction(async (workflowId: string, opts: { out: string }) => {
         assertWritableFile(opts.out);
         await withContext({ temporal: true }, async (ctx) => {
+          const { loadHistory } = await history();
+          const { historyToJSON } = await historyJson();
           const r = await loadHistory(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
             workflowId,
@@ -104,6 +128,7 @@ export function register(program: Command): void {
       historyAction(async (workflowId: string, opts: { run?: string; as?: string }) => {
         await withContext({ temporal: true }, async (ctx) => {
           await resolvePrincipal(ctx, opts.as, 'history.archive');
+          const { archiveWorkflowRun } = await archiveRun();
           const r = await archiveWorkflowRun(
             { ledger: ctx.ledger(), client: await ctx.temporal() },
             { workflowId, runId: opts.run, source: 'cli' },

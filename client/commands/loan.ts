@@ -1,24 +1,38 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules load in the action (see lazily()) */
 import { readFileSync } from 'node:fs';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import { FINAL_STATUSES, loanStateQuery, type LoanState } from '../../contracts/loan-origination';
+import type * as LoanContract from '../../contracts/loan-origination';
+import type { LoanState } from '../../contracts/loan-origination';
 import { ConfigError, InputError } from '../../runtime/errors';
 import { decodeUtf8 } from '../../core/utf8';
-import {
-  InvalidApplicationError,
-  LoanStateError,
-  getLoanStatus,
-  listLoans,
-  reviewLoan,
-  submitLoanApplication,
-} from '../../services/loans/applications';
-import { startProviders } from '../../simulators';
+import type * as Loans from '../../services/loans/applications';
+import type * as Simulators from '../../simulators';
 import { withContext } from '../context';
+import { lazily } from '../lazy';
 import { info, printJson, printTable } from '../output';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { EXIT, action, printError } from '../run-command';
 import { intOption, portOption } from '../options';
 import { START_A_WORKER, workerPolling } from '../task-queue';
+
+// The loan service, its workflow contract (Temporal's SDK) and the simulated providers (Fastify)
+// load when an action runs, not for --help.
+const loans = () =>
+  lazily<typeof Loans>(
+    () => require('../../services/loans/applications'),
+    () => import('../../services/loans/applications.js'),
+  );
+const loanContract = () =>
+  lazily<typeof LoanContract>(
+    () => require('../../contracts/loan-origination'),
+    () => import('../../contracts/loan-origination.js'),
+  );
+const simulators = () =>
+  lazily<typeof Simulators>(
+    () => require('../../simulators'),
+    () => import('../../simulators/index.js'),
+  );
 
 /**
  * Like {@link action}, and prints the loan domain's refusals plainly: field-level messages for
@@ -29,6 +43,7 @@ export function loanAction<A extends unknown[]>(fn: (...args: A) => Promise<numb
     try {
       return await fn(...args);
     } catch (err) {
+      const { InvalidApplicationError, LoanStateError } = await loans();
       if (err instanceof InvalidApplicationError) {
         const fields = err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
         printError(`rejected: the application is invalid, no workflow was started: ${fields}`);
@@ -85,6 +100,7 @@ export function register(program: Command): void {
             throw new ConfigError(
               `no worker is polling task queue "${taskQueue}": start one ${START_A_WORKER}, or leave out --wait to submit anyway`,
             );
+          const { submitLoanApplication } = await loans();
           const r = await submitLoanApplication(
             { db: ctx.db(), client, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, ledger: ctx.ledger() },
             raw,
@@ -123,6 +139,7 @@ export function register(program: Command): void {
     .action(
       loanAction(async (id: string, opts: { json?: boolean }) => {
         await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+          const { getLoanStatus } = await loans();
           const s = await getLoanStatus(
             { db: ctx.db('ledgerflow_reader'), client: await ctx.temporal() },
             id,
@@ -182,6 +199,7 @@ export function register(program: Command): void {
           if (Boolean(opts.approve) === Boolean(opts.decline))
             throw new InputError('give exactly one of --approve or --decline');
           await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
+            const { reviewLoan } = await loans();
             const state = await reviewLoan(
               { db: ctx.db(), client: await ctx.temporal() },
               id,
@@ -204,6 +222,7 @@ export function register(program: Command): void {
     .action(
       loanAction(async (opts: { limit: number; json?: boolean }) => {
         await withContext({ quiet: opts.json }, async (ctx) => {
+          const { listLoans } = await loans();
           const rows = await listLoans(ctx.db('ledgerflow_reader'), opts.limit);
           if (opts.json) return printJson(rows);
           printTable(rows, {
@@ -227,6 +246,7 @@ export function register(program: Command): void {
     .option('--latency <ms>', 'added latency per response', intOption('--latency', 0, 60_000), 0)
     .action(
       action(async (opts: { registryPort: number; bureauPort: number; latency: number }) => {
+        const { startProviders } = await simulators();
         const p = await startProviders({
           registryPort: opts.registryPort,
           bureauPort: opts.bureauPort,
@@ -257,6 +277,7 @@ async function waitForDecisionOrReview(
   client: Client,
   taskQueue: string,
 ): Promise<LoanState> {
+  const { FINAL_STATUSES, loanStateQuery } = await loanContract();
   for (;;) {
     let state: LoanState;
     try {

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  ScheduleNotFoundError,
+// Types only: the SDK loads with the Temporal connection, not with the command's --help.
+import type {
+  Client,
   ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptions,
-  type ScheduleOptionsStartWorkflowAction,
+  ScheduleDescription,
+  ScheduleOptions,
+  ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Command } from 'commander';
 import pg from 'pg';
@@ -84,7 +84,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
         workflowId: scheduleId('retention', prefix),
       },
       // A purge still running when the next day starts: skip that day (the next run catches up).
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day', pauseOnFailure: false },
+      policies: { overlap: 'SKIP', catchupWindow: '1 day', pauseOnFailure: false },
     },
     verification: {
       spec: { intervals: [{ every: s.verificationEvery ?? '1 hour' }] },
@@ -96,7 +96,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
         workflowId: scheduleId('verification', prefix),
       },
       // One verification waiting behind a running one is enough; a failure must not pause it.
-      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '1 hour', pauseOnFailure: false },
+      policies: { overlap: 'BUFFER_ONE', catchupWindow: '1 hour', pauseOnFailure: false },
     },
     posture: {
       spec: { intervals: [{ every: s.postureEvery ?? '1 hour' }] },
@@ -108,7 +108,7 @@ export function scheduleDefinitions(s: ScheduleSettings): {
         workflowId: scheduleId('posture', prefix),
       },
       // A failing control fails the run (and raises alarms); the schedule keeps checking.
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour', pauseOnFailure: false },
+      policies: { overlap: 'SKIP', catchupWindow: '1 hour', pauseOnFailure: false },
     },
   };
 }
@@ -133,7 +133,7 @@ export async function installSchedules(client: Client, s: ScheduleSettings): Pro
     try {
       current = await handle.describe();
     } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      if ((err as Error).name !== 'ScheduleNotFoundError') throw err;
     }
     if (!current) {
       try {
@@ -205,7 +205,7 @@ export async function scheduleStatuses(
     try {
       d = await client.schedule.getHandle(id).describe();
     } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      if ((err as Error).name !== 'ScheduleNotFoundError') throw err;
       out.push({
         name,
         scheduleId: id,
@@ -448,12 +448,14 @@ export function register(program: Command): void {
         const start = isoArg(opts.from, '--from');
         const end = isoArg(opts.to, '--to');
         if (end <= start) throw new InputError('--to must be after --from');
-        const overlap = {
-          skip: ScheduleOverlapPolicy.SKIP,
-          buffer_one: ScheduleOverlapPolicy.BUFFER_ONE,
-          buffer_all: ScheduleOverlapPolicy.BUFFER_ALL,
-          allow_all: ScheduleOverlapPolicy.ALLOW_ALL,
-        }[opts.overlap.toLowerCase()];
+        const overlap = (
+          {
+            skip: 'SKIP',
+            buffer_one: 'BUFFER_ONE',
+            buffer_all: 'BUFFER_ALL',
+            allow_all: 'ALLOW_ALL',
+          } as Record<string, ScheduleOverlapPolicy>
+        )[opts.overlap.toLowerCase()];
         if (!overlap) throw new InputError('--overlap must be skip, buffer_one, buffer_all or allow_all');
         return withContext({ temporal: true }, async (ctx) => {
           const id = scheduleId(nameArg(name));

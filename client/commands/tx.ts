@@ -4,16 +4,11 @@ import type { Ledger } from '../../ledger/ledger';
 import type { Action } from '../../services/principals/authorization';
 import { resolvePrincipal } from '../principals';
 import { ingestFile, type IngestSummary, type MonitoringCall } from '../../services/monitoring';
-import {
-  connectBroker,
-  ensureFeed,
-  feedNames,
-  listDeadLetters,
-  publishFile,
-} from '../../services/monitoring/feed';
+import type * as Feed from '../../services/monitoring/feed';
 import { ConfigError } from '../../runtime/errors';
 import type { CommandContext } from '../context';
 import { withContext } from '../context';
+import { lazily } from '../lazy';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 
@@ -82,7 +77,7 @@ export function register(program: Command): void {
       action(async (file: string, opts: { as?: string; json?: boolean }) =>
         withContext({ quiet: opts.json, nats: true }, async (ctx) => {
           await monitoringCall(ctx, opts.as, 'monitoring.ingest');
-          const s = await withBroker(ctx, async (nc, names) => publishFile(nc, names, file));
+          const s = await withBroker(ctx, async (nc, names, feed) => feed.publishFile(nc, names, file));
           if (opts.json) printJson(s);
           else
             info(
@@ -101,8 +96,8 @@ export function register(program: Command): void {
       action(async (opts: { limit: string; as?: string; json?: boolean }) =>
         withContext({ quiet: opts.json, nats: true }, async (ctx) => {
           await monitoringCall(ctx, opts.as, 'alerts.read');
-          const dead = await withBroker(ctx, (nc, names) =>
-            listDeadLetters(nc, names, Number(opts.limit) || 100),
+          const dead = await withBroker(ctx, (nc, names, feed) =>
+            feed.listDeadLetters(nc, names, Number(opts.limit) || 100),
           );
           if (opts.json) printJson(dead);
           else if (dead.length === 0) info('no dead letters');
@@ -123,9 +118,20 @@ export function register(program: Command): void {
 /** Connects to the context's broker and makes sure the feed exists. */
 async function withBroker<T>(
   ctx: CommandContext,
-  fn: (nc: Awaited<ReturnType<typeof connectBroker>>, names: ReturnType<typeof feedNames>) => Promise<T>,
+  fn: (
+    nc: Awaited<ReturnType<typeof Feed.connectBroker>>,
+    names: ReturnType<typeof Feed.feedNames>,
+    feed: typeof Feed,
+  ) => Promise<T>,
 ): Promise<T> {
   if (!ctx.env.natsUrl) throw new ConfigError('no NATS broker: set NATS_URL or start "ledgerflow dev"');
+  // The NATS client loads here, not for --help.
+  const feed = await lazily<typeof Feed>(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
+    () => require('../../services/monitoring/feed'),
+    () => import('../../services/monitoring/feed/index.js'),
+  );
+  const { connectBroker, ensureFeed, feedNames } = feed;
   const names = feedNames(ctx.config.LEDGERFLOW_FEED_STREAM);
   const nc = await connectBroker(ctx.env.natsUrl, 'ledgerflow-cli');
   try {
@@ -133,7 +139,7 @@ async function withBroker<T>(
       ackWaitMs: ctx.config.LEDGERFLOW_FEED_ACK_WAIT_MS,
       maxDeliveries: ctx.config.LEDGERFLOW_FEED_MAX_DELIVERIES,
     });
-    return await fn(nc, names);
+    return await fn(nc, names, feed);
   } finally {
     await nc.close().catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { StreamVolume } from '../../core/posture/alarms';
 import { COMPLIANCE_STREAM } from '../../core/retention/types';
 import type { Database } from '../../db/client';
@@ -97,7 +97,8 @@ export async function probeSchedules(client: Client, ids: string[]): Promise<Sch
         : null;
       out.push({ schedule_id: id, installed: true, paused: d.state.paused, last_run_status: status });
     } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      // By name: the SDK's classes stay unloaded until a client connects (CLI start-up).
+      if ((err as Error).name !== 'ScheduleNotFoundError') throw err;
       out.push({ schedule_id: id, installed: false, paused: false, last_run_status: null });
     }
   }
