@@ -35,6 +35,7 @@ import {
   type BatchProcessor,
   type FeedNames,
 } from '../services/monitoring/feed';
+import { AccountCache } from '../services/monitoring/state';
 import { generate } from './monitoring-data';
 import { fmt, rate, withBenchDatabase } from './postgres';
 
@@ -180,9 +181,23 @@ export async function measure(
         const deps = { db, ledger: createLedger(db) };
         await publishAll(nc, e2e, backlog);
         let committedAt = new Map<string, number>();
-        const engine = engineProcessor(deps, { source: 'bench-feed' });
+        const cache = new AccountCache();
+        const engine = engineProcessor(deps, { source: 'bench-feed', cache });
+        // Profile: statements on the partition's connection per batch (the ledger appends use the pool).
+        let statements = 0;
+        let batches = 0;
         const timed: BatchProcessor = async (batch, lease) => {
-          const r = await engine(batch, lease);
+          const client = new Proxy(lease.client, {
+            get(target, key, receiver) {
+              if (key !== 'query') return Reflect.get(target, key, receiver) as unknown;
+              return (...args: unknown[]) => {
+                statements++;
+                return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+              };
+            },
+          });
+          batches++;
+          const r = await engine(batch, { ...lease, client });
           const now = performance.now();
           for (const m of batch)
             committedAt.set((JSON.parse(m.text) as { transaction_id: string }).transaction_id, now);
@@ -195,6 +210,9 @@ export async function measure(
             (await db.$client.query<{ n: string }>(`SELECT count(*) AS n FROM monitoring_alerts`)).rows[0]!.n,
           );
         const backlogAlerts = await alerts();
+        console.log(
+          `  ${batches} batches, ${(backlog.length / batches).toFixed(0)} tx and ${(statements / batches).toFixed(1)} statements per batch on the partition connection; account cache ${cache.stats.hits} hits, ${cache.stats.misses} misses`,
+        );
         console.log(
           `end to end (consumer → rules → alerts + ledger): ${fmt(e2eRate)} tx/s, ${backlogAlerts} alerts; ratio to bare ${(e2eRate / bareRate).toFixed(2)}x (target >= 0.5x)`,
         );
