@@ -16,14 +16,16 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
 import type { Transaction } from '../core/monitoring/transaction';
-import { createDatabase, type Database } from '../db/client';
+import { createDatabase } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { createLedger } from '../ledger/ledger';
 import { loadConfig } from '../runtime/config';
 import { startNatsServer } from '../runtime/nats-server';
 import { freePort } from '../runtime/temporal-server';
 import {
+  accountSubject,
   connectBroker,
   engineProcessor,
   ensureFeed,
@@ -33,6 +35,7 @@ import {
   type BatchProcessor,
   type FeedNames,
 } from '../services/monitoring/feed';
+import { AccountCache } from '../services/monitoring/state';
 import { generate } from './monitoring-data';
 import { fmt, rate, withBenchDatabase } from './postgres';
 
@@ -77,21 +80,29 @@ async function publishAll(nc: NatsConnection, names: FeedNames, txs: Transaction
     await Promise.all(
       txs
         .slice(i, i + IN_FLIGHT)
-        .map((t) => js.publish(names.subject, JSON.stringify(t), { msgID: t.transaction_id })),
+        .map((t) =>
+          js.publish(accountSubject(names, t.account_id), JSON.stringify(t), { msgID: t.transaction_id }),
+        ),
     );
   return performance.now() - t0;
 }
 
 /** Runs one consumer with `process` until the stream is drained; returns the elapsed ms. */
-async function drain(nc: NatsConnection, names: FeedNames, process: BatchProcessor, total: number) {
+async function drain(
+  nc: NatsConnection,
+  names: FeedNames,
+  pool: pg.Pool,
+  process: BatchProcessor,
+  total: number,
+) {
   let done = 0;
-  const counting: BatchProcessor = async (batch) => {
-    const r = await process(batch);
+  const counting: BatchProcessor = async (batch, lease) => {
+    const r = await process(batch, lease);
     done += batch.length;
     return r;
   };
   const t0 = performance.now();
-  const consumer = await startFeedConsumer({ nc, names, process: counting });
+  const consumer = await startFeedConsumer({ nc, names, pool, process: counting });
   while (done < total) await new Promise((r) => setTimeout(r, 5));
   const ms = performance.now() - t0;
   await consumer.stop();
@@ -99,10 +110,10 @@ async function drain(nc: NatsConnection, names: FeedNames, process: BatchProcess
 }
 
 /** The bare pipeline's processor: the same parsing, an idempotent insert, no rules. */
-function bareProcessor(db: Database): BatchProcessor {
-  return async (batch) => {
+function bareProcessor(): BatchProcessor {
+  return async (batch, lease) => {
     const { items, dead } = parseBatch(batch);
-    await db.$client.query(
+    await lease.client.query(
       `INSERT INTO bench_feed_bare (transaction_id, account_id, counterparty_id, channel, occurred_at, content_hash, data, status)
        SELECT *, 'evaluated' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
        ON CONFLICT (transaction_id) DO NOTHING`,
@@ -153,7 +164,7 @@ export async function measure(
         // Broker raw: publish, then the same consumer acking without doing anything.
         const raw = await freshFeed(nc);
         const rawPubMs = await publishAll(nc, raw, backlog);
-        const rawConsumeMs = await drain(nc, raw, async () => ({ dead: [] }), backlog.length);
+        const rawConsumeMs = await drain(nc, raw, db.$client, async () => ({ dead: [] }), backlog.length);
         const pubRate = rate(backlog.length, rawPubMs);
         const rawConsumeRate = rate(backlog.length, rawConsumeMs);
         console.log(
@@ -162,7 +173,7 @@ export async function measure(
 
         const bare = await freshFeed(nc);
         await publishAll(nc, bare, backlog);
-        const bareMs = await drain(nc, bare, bareProcessor(db), backlog.length);
+        const bareMs = await drain(nc, bare, db.$client, bareProcessor(), backlog.length);
         const bareRate = rate(backlog.length, bareMs);
         console.log(`bare pipeline (consumer → idempotent insert, no rules): ${fmt(bareRate)} tx/s`);
 
@@ -170,21 +181,38 @@ export async function measure(
         const deps = { db, ledger: createLedger(db) };
         await publishAll(nc, e2e, backlog);
         let committedAt = new Map<string, number>();
-        const engine = engineProcessor(deps, { source: 'bench-feed' });
-        const timed: BatchProcessor = async (batch) => {
-          const r = await engine(batch);
+        const cache = new AccountCache();
+        const engine = engineProcessor(deps, { source: 'bench-feed', cache });
+        // Profile: statements on the partition's connection per batch (the ledger appends use the pool).
+        let statements = 0;
+        let batches = 0;
+        const timed: BatchProcessor = async (batch, lease) => {
+          const client = new Proxy(lease.client, {
+            get(target, key, receiver) {
+              if (key !== 'query') return Reflect.get(target, key, receiver) as unknown;
+              return (...args: unknown[]) => {
+                statements++;
+                return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+              };
+            },
+          });
+          batches++;
+          const r = await engine(batch, { ...lease, client });
           const now = performance.now();
           for (const m of batch)
             committedAt.set((JSON.parse(m.text) as { transaction_id: string }).transaction_id, now);
           return r;
         };
-        const e2eMs = await drain(nc, e2e, timed, backlog.length);
+        const e2eMs = await drain(nc, e2e, db.$client, timed, backlog.length);
         const e2eRate = rate(backlog.length, e2eMs);
         const alerts = async () =>
           Number(
             (await db.$client.query<{ n: string }>(`SELECT count(*) AS n FROM monitoring_alerts`)).rows[0]!.n,
           );
         const backlogAlerts = await alerts();
+        console.log(
+          `  ${batches} batches, ${(backlog.length / batches).toFixed(0)} tx and ${(statements / batches).toFixed(1)} statements per batch on the partition connection; account cache ${cache.stats.hits} hits, ${cache.stats.misses} misses`,
+        );
         console.log(
           `end to end (consumer → rules → alerts + ledger): ${fmt(e2eRate)} tx/s, ${backlogAlerts} alerts; ratio to bare ${(e2eRate / bareRate).toFixed(2)}x (target >= 0.5x)`,
         );
@@ -198,8 +226,9 @@ export async function measure(
         const consumer = await startFeedConsumer({
           nc,
           names: e2e,
-          process: async (batch) => {
-            const r = await timed(batch);
+          pool: db.$client,
+          process: async (batch, lease) => {
+            const r = await timed(batch, lease);
             done += batch.length;
             return r;
           },
@@ -212,7 +241,9 @@ export async function measure(
           for (; sent < due; sent++) {
             const t = paced[sent]!;
             publishedAt.set(t.transaction_id, performance.now());
-            acks.push(js.publish(e2e.subject, JSON.stringify(t), { msgID: t.transaction_id }));
+            acks.push(
+              js.publish(accountSubject(e2e, t.account_id), JSON.stringify(t), { msgID: t.transaction_id }),
+            );
           }
           await new Promise((r) => setTimeout(r, 2));
         }

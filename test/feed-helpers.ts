@@ -4,9 +4,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import type { Transaction } from '../core/monitoring/transaction';
 import {
+  accountSubject,
   connectBroker,
   ensureFeed,
   feedNames,
+  partitionDurable,
+  partitionSubject,
   type FeedNames,
   type FeedSettings,
 } from '../services/monitoring/feed';
@@ -30,25 +33,36 @@ export async function createTestFeed(settings: FeedSettings = { ackWaitMs: 2_000
   return { names, nc, settings };
 }
 
-/** Messages in a stream, and the durable consumer's unacknowledged and undelivered counts. */
+/** Messages in a stream, and the partition consumers' unacknowledged and undelivered counts (summed). */
 export async function feedState(nc: NatsConnection, names: FeedNames) {
   const jsm = await jetstreamManager(nc);
   const stream = await jsm.streams.info(names.stream);
   const dead = await jsm.streams.info(names.deadStream);
-  const c = await jsm.consumers.info(names.stream, names.durable);
-  return {
-    messages: stream.state.messages,
-    dead: dead.state.messages,
-    ackPending: c.num_ack_pending,
-    pending: c.num_pending,
-    redelivered: c.num_redelivered,
-  };
+  const out = { messages: stream.state.messages, dead: dead.state.messages, ackPending: 0, pending: 0 };
+  for (let p = 0; p < names.partitions; p++) {
+    const c = await jsm.consumers.info(names.stream, partitionDurable(names, p));
+    out.ackPending += c.num_ack_pending;
+    out.pending += c.num_pending;
+  }
+  return out;
 }
 
-/** Publishes raw strings (bypassing `tx publish` validation), as a misbehaving producer would. */
+/**
+ * Publishes raw strings (bypassing `tx publish` validation), as a misbehaving producer would:
+ * to the partition of the body's account_id, partition 0 when it has none.
+ */
 export async function publishRaw(nc: NatsConnection, names: FeedNames, bodies: string[]): Promise<void> {
   const js = jetstream(nc);
-  for (const b of bodies) await js.publish(names.subject, b);
+  const subject = (b: string) => {
+    try {
+      const account = (JSON.parse(b) as { account_id?: unknown }).account_id;
+      if (typeof account === 'string') return accountSubject(names, account);
+    } catch {
+      // not JSON: partition 0
+    }
+    return partitionSubject(names, 0);
+  };
+  for (const b of bodies) await js.publish(subject(b), b);
 }
 
 /**

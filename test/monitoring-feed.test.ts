@@ -12,6 +12,7 @@ import {
   feedNames,
   engineProcessor,
   listDeadLetters,
+  partitionOf,
   publishFile,
   startFeedConsumer,
   TransientFeedError,
@@ -93,9 +94,9 @@ describe('the feed consumer', () => {
     const valid = [tx('dl-1', 0), tx('dl-1', HOUR), poison, tx('dl-1', 3 * HOUR)];
     const engine = engineProcessor(d, { source: 'test-feed' });
     // A processor whose one transaction always fails (as a bug or an unreadable state would).
-    const failing: BatchProcessor = async (batch) => {
+    const failing: BatchProcessor = async (batch, lease) => {
       if (batch.some((m) => m.text.includes(poison.transaction_id))) throw new Error('cannot evaluate');
-      return engine(batch);
+      return engine(batch, lease);
     };
     await publishRaw(feed.nc, feed.names, [
       ...valid.map((v) => JSON.stringify(v)),
@@ -105,6 +106,7 @@ describe('the feed consumer', () => {
     const consumer = await startFeedConsumer({
       nc: feed.nc,
       names: feed.names,
+      pool: d.db.$client,
       settings: feed.settings,
       process: failing,
     });
@@ -132,9 +134,9 @@ describe('the feed consumer', () => {
     const feed = await createTestFeed({ ackWaitMs: 2_000, maxDeliveries: 1 });
     const engine = engineProcessor(d, { source: 'test-outage' });
     let outages = 3;
-    const flaky: BatchProcessor = async (batch) => {
+    const flaky: BatchProcessor = async (batch, lease) => {
       if (outages-- > 0) throw new TransientFeedError('PostgreSQL unreachable');
-      return engine(batch);
+      return engine(batch, lease);
     };
     await publishRaw(feed.nc, feed.names, [
       JSON.stringify(tx('out-1', 0)),
@@ -143,6 +145,7 @@ describe('the feed consumer', () => {
     const consumer = await startFeedConsumer({
       nc: feed.nc,
       names: feed.names,
+      pool: d.db.$client,
       settings: feed.settings,
       process: flaky,
     });
@@ -169,6 +172,7 @@ describe('the feed consumer', () => {
     const refConsumer = await startFeedConsumer({
       nc: refFeed.nc,
       names: refFeed.names,
+      pool: refDeps.db.$client,
       process: engineProcessor(refDeps, { source: 'ref' }),
     });
     await drained(refFeed, 'the reference feed');
@@ -207,6 +211,7 @@ describe('the feed consumer', () => {
     const consumer = await startFeedConsumer({
       nc: feed.nc,
       names: feed.names,
+      pool: d.db.$client,
       settings: feed.settings,
       process: engineProcessor(d, { source: 'after-crash' }),
     });
@@ -231,48 +236,111 @@ describe('the feed consumer', () => {
     await Promise.all([feed.nc.close(), refFeed.nc.close()]);
   }, 180_000);
 
-  // Skipped: a known defect, not a flaky test. With two consumers, one account's transactions can be
-  // evaluated out of order across batches, so a pattern rule (mule_activity) may fire on a later
-  // transaction than with one consumer (seen: t536 instead of t535). Fix: per-account ordering
-  // (partitioned subjects, or evaluation in event-time order with re-evaluation of late arrivals);
-  // then unskip. Tracked in issue 18's closing note.
-  it.skip('two consumers on the same accounts produce the same alerts as one', async () => {
+  it('two consumers on the same accounts produce the same alerts as one', async () => {
     const { d: one } = await database();
     const { d: two } = await database();
     const txs = dayOfTransactions('pair', 30);
     const f = file('pair', jsonl(txs));
     const single = await createTestFeed();
     const double = await createTestFeed();
+    const member = (feed: typeof single, d: MonitoringDeps, source: string) =>
+      startFeedConsumer({
+        nc: feed.nc,
+        names: feed.names,
+        pool: d.db.$client,
+        batchSize: 5,
+        rebalanceMs: 200,
+        process: engineProcessor(d, { source }),
+      });
+    const consumers = [
+      await member(single, one, 'one'),
+      await member(double, two, 'two'),
+      await member(double, two, 'two'),
+    ];
+    // Both members of the pair hold their share before anything is published.
+    await waitFor(
+      async () => consumers[1]!.owned().length === 4 && consumers[2]!.owned().length === 4,
+      60_000,
+      'the two members to share the partitions',
+    );
+    expect([...consumers[1]!.owned(), ...consumers[2]!.owned()].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     await publishFile(single.nc, single.names, f);
     await publishFile(double.nc, double.names, f);
-    const consumers = [
-      await startFeedConsumer({
-        nc: single.nc,
-        names: single.names,
-        batchSize: 10,
-        process: engineProcessor(one, { source: 'one' }),
-      }),
-      ...(await Promise.all(
-        [1, 2].map(() =>
-          startFeedConsumer({
-            nc: double.nc,
-            names: double.names,
-            batchSize: 10,
-            process: engineProcessor(two, { source: 'two' }),
-          }),
-        ),
-      )),
-    ];
     await drained(single, 'the single-consumer feed');
     await drained(double, 'the two-consumer feed');
     for (const c of consumers) await c.stop();
     // Both consumers of the pair took part.
     expect(consumers[1]!.stats.acked).toBeGreaterThan(0);
     expect(consumers[2]!.stats.acked).toBeGreaterThan(0);
+    expect(consumers[1]!.stats.acked + consumers[2]!.stats.acked).toBe(txs.length);
     const a = await alertRows(one);
     expect(a.length).toBeGreaterThan(5);
     expect(await alertRows(two)).toEqual(a);
     await Promise.all([single.nc.close(), double.nc.close()]);
+  }, 120_000);
+
+  it('an account whose transaction is in hand at one consumer is not evaluated by another meanwhile', async () => {
+    const { d } = await database();
+    const feed = await createTestFeed({ ackWaitMs: 5_000, maxDeliveries: 3 });
+    const engine = engineProcessor(d, { source: 'order' });
+    // X is held up; Y, in a partition the second member takes, shows the second member working.
+    const x = 'ord-x';
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let heldUp = false;
+    const recording =
+      (who: string): BatchProcessor =>
+      async (batch, lease) => {
+        const ids = batch.map((m) => (JSON.parse(m.text) as { transaction_id: string }).transaction_id);
+        if (ids.includes(`${x}-first`)) {
+          heldUp = true;
+          await gate;
+        }
+        const r = await engine(batch, lease);
+        order.push(...ids.map((id) => `${who}:${id}`));
+        return r;
+      };
+    const first = await startFeedConsumer({
+      nc: feed.nc,
+      names: feed.names,
+      pool: d.db.$client,
+      settings: feed.settings,
+      batchSize: 1,
+      rebalanceMs: 200,
+      process: recording('A'),
+    });
+    await waitFor(async () => first.owned().length === 8, 60_000, 'the first member to hold every partition');
+    await publishRaw(feed.nc, feed.names, [JSON.stringify({ ...tx(x, 0), transaction_id: `${x}-first` })]);
+    await waitFor(async () => heldUp, 60_000, "the first member to hold X's first transaction");
+    // A second member joins while X's first transaction is in hand; X's second one arrives.
+    const second = await startFeedConsumer({
+      nc: feed.nc,
+      names: feed.names,
+      pool: d.db.$client,
+      settings: feed.settings,
+      batchSize: 1,
+      rebalanceMs: 200,
+      process: recording('B'),
+    });
+    await waitFor(async () => second.owned().length >= 3, 60_000, 'the second member to take partitions');
+    const y = [...Array(200).keys()]
+      .map((i) => `ord-y${i}`)
+      .find((a) => second.owned().includes(partitionOf(feed.names, a)))!;
+    await publishRaw(feed.nc, feed.names, [
+      JSON.stringify({ ...tx(x, HOUR), transaction_id: `${x}-second` }),
+      JSON.stringify({ ...tx(y, HOUR), transaction_id: `${y}-only` }),
+    ]);
+    await waitFor(async () => order.includes(`B:${y}-only`), 60_000, "the second member to process Y's");
+    // X's partition stays with the member that has X's first transaction in hand.
+    expect(second.owned()).not.toContain(partitionOf(feed.names, x));
+    expect(order.filter((o) => o.includes(x))).toEqual([]);
+    release();
+    await drained(feed, 'the feed to drain');
+    await Promise.all([first.stop(), second.stop()]);
+    const xs = order.filter((o) => o.includes(x)).map((o) => o.slice(2));
+    expect(xs).toEqual([`${x}-first`, `${x}-second`]);
+    await feed.nc.close();
   }, 120_000);
 });
 
@@ -289,6 +357,7 @@ describe('broker restart', () => {
     const consumer = await startFeedConsumer({
       nc,
       names,
+      pool: d.db.$client,
       process: engineProcessor(d, { source: 'restart' }),
     });
     const stored = () =>

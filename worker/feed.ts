@@ -22,8 +22,9 @@ export interface WorkerFeed {
 
 /**
  * Starts the worker-side transaction feed: connects to the broker, makes sure the stream, the
- * dead-letter stream and the shared durable consumer exist, and consumes into part 1's engine.
- * Every worker runs one; they share the durable consumer, so any worker takes any account.
+ * dead-letter stream and the per-partition durable consumers exist, and consumes into part 1's
+ * engine. Every worker runs one member; the members share the partitions (see
+ * startFeedConsumer), so any worker takes any account, one worker at a time per account.
  */
 export async function startWorkerFeed(opts: {
   config: Config;
@@ -61,12 +62,15 @@ export async function startWorkerFeed(opts: {
   const consumer = await startFeedConsumer({
     nc,
     names,
+    pool: opts.deps.db.$client,
     settings,
     process: engineProcessor(opts.deps, { source: `nats:${names.stream}`, onAlerts }),
     log: opts.log,
     holdBeforeAckMs: opts.holdBeforeAckMs,
   });
-  opts.log(`transaction feed: consuming ${names.subject} on ${opts.natsUrl} (durable ${names.durable})`);
+  opts.log(
+    `transaction feed: consuming ${names.subject} on ${opts.natsUrl} (${names.partitions} partitions, durables ${names.durable}-p*)`,
+  );
   return {
     consumer,
     nc,

@@ -97,4 +97,15 @@ export const monitoringRuleVersions = pgTable(
   ],
 );
 
+/**
+ * Per account: `version` changes whenever its stored transactions or alerts change (ingest bumps
+ * it; a delete trigger on transactions and alerts, i.e. a purge, too), `watermark` is the latest
+ * evaluated event time. A worker's cached account state is valid while the version is unchanged.
+ */
+export const monitoringAccountMarks = pgTable('monitoring_account_marks', {
+  accountId: text('account_id').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull(),
+  watermark: timestamp('watermark', { withTimezone: true, precision: 3 }),
+});
+
 export type MonitoringAlertRow = typeof monitoringAlerts.$inferSelect;

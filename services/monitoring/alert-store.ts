@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import type { AlertDraft } from '../../core/monitoring/alert';
 import type { AuditEventInput } from '../../core/audit-event';
 import { MAX_BATCH } from '../../ledger/append';
@@ -28,7 +28,7 @@ function alertEvent(call: MonitoringCall, a: AlertDraft): AuditEventInput {
 export async function persistAlerts(
   d: MonitoringDeps,
   call: MonitoringCall,
-  c: PoolClient,
+  c: ClientBase,
   alerts: AlertDraft[],
 ): Promise<AlertDraft[]> {
   if (alerts.length === 0) return [];

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import type { AlertDraft } from '../../core/monitoring/alert';
 import { byEventTime, evaluateTransaction } from '../../core/monitoring/engine';
 import { HOUR } from '../../core/monitoring/rule';
@@ -9,7 +9,15 @@ import { persistAlerts } from './alert-store';
 import type { MonitoringCall, MonitoringDeps } from './deps';
 import { parseJsonl, type ParsedLine, type Rejection } from './parse';
 import { runningVersions, type RuleVersion } from './rule-versions';
-import { loadAccounts, stateFor } from './state';
+import {
+  advance,
+  emptyAccount,
+  loadAccounts,
+  readMarks,
+  stateFor,
+  type AccountCache,
+  type StoredAccount,
+} from './state';
 
 /** What one ingest did. Key order is the `--json` output order. */
 export interface IngestSummary {
@@ -72,6 +80,12 @@ export async function ingestParsed(
   call: MonitoringCall,
   parsed: ReturnType<typeof parseJsonl>,
   source: string,
+  opts: {
+    /** Run the database transactions on this connection (the feed: its partition's lock connection). */
+    client?: ClientBase;
+    /** Account states kept between batches (the feed's worker), checked against the account marks. */
+    cache?: AccountCache;
+  } = {},
 ): Promise<IngestSummary> {
   const { live, shadow } = await runningVersions(d);
   const summary: IngestSummary = {
@@ -98,7 +112,7 @@ export async function ingestParsed(
   const accounts = [...byAccount.keys()].sort();
   for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_CHUNK) {
     const chunk = accounts.slice(i, i + ACCOUNTS_PER_CHUNK);
-    await withTransaction(d, (c) =>
+    const committed = await withTransaction(d, opts.client, (c) =>
       ingestChunk(
         d,
         call,
@@ -106,8 +120,10 @@ export async function ingestParsed(
         chunk.map((a) => byAccount.get(a) as ParsedLine[]).flat(),
         [live, ...shadow],
         summary,
+        opts.cache,
       ),
     );
+    committed();
   }
   d.ledger.metrics?.monitoringTransactions.inc(summary.accepted);
   summary.rejections.sort((a, b) => a.line - b.line);
@@ -126,8 +142,13 @@ export async function ingestParsed(
   return summary;
 }
 
-async function withTransaction<T>(d: MonitoringDeps, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await d.db.$client.connect();
+async function withTransaction<T>(
+  d: MonitoringDeps,
+  client: ClientBase | undefined,
+  fn: (c: ClientBase) => Promise<T>,
+): Promise<T> {
+  const pooled = client ? undefined : await d.db.$client.connect();
+  const c = client ?? pooled!;
   try {
     await c.query('BEGIN');
     const r = await fn(c);
@@ -137,18 +158,19 @@ async function withTransaction<T>(d: MonitoringDeps, fn: (c: PoolClient) => Prom
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    c.release();
+    pooled?.release();
   }
 }
 
 async function ingestChunk(
   d: MonitoringDeps,
   call: MonitoringCall,
-  c: PoolClient,
+  c: ClientBase,
   items: ParsedLine[],
   versions: RuleVersion[],
   summary: IngestSummary,
-): Promise<void> {
+  cache: AccountCache | undefined,
+): Promise<() => void> {
   const accounts = [...new Set(items.map((i) => i.tx.account_id))].sort();
   await c.query(
     `SELECT pg_advisory_xact_lock(1835365486, hashtext(a)) FROM unnest($1::text[]) a ORDER BY a`,
@@ -171,12 +193,13 @@ async function ingestChunk(
         reason: 'transaction_id already ingested with different content',
       });
   }
-  if (fresh.length === 0) return;
+  const nothing = () => undefined;
+  if (fresh.length === 0) return nothing;
   const lateness = versions[0]!.ruleSet.latenessHours * HOUR;
   const earliest = new Map<string, number>();
   for (const f of fresh)
     earliest.set(f.tx.account_id, Math.min(earliest.get(f.tx.account_id) ?? Infinity, f.t.at));
-  const state = await loadAccounts(c, earliest);
+  const state = await accountStates(c, earliest, cache);
   const lateIds = new Set<string>();
   for (const f of fresh) {
     // Late: older than the lateness before what the account has already been evaluated up to.
@@ -192,21 +215,26 @@ async function ingestChunk(
     onTime.set(f.tx.account_id, list);
   }
   const alerts: AlertDraft[] = [];
+  const evaluated = new Map<string, TimedTransaction[]>();
   for (const [account, mine] of onTime) {
     const from = Math.min(...mine.map((f) => f.t.at));
     const a = state.get(account)!;
     // Stored transactions at or after the earliest new one are evaluated again, in order.
     const run = [...a.transactions.filter((t) => t.at >= from), ...mine.map((f) => f.t)].sort(byEventTime);
+    evaluated.set(
+      account,
+      mine.map((f) => f.t),
+    );
     for (const v of versions) {
       const s = stateFor(a, from, v.version, v.mode);
       for (const t of run) alerts.push(...evaluateTransaction(v.ruleSet, v.mode as 'live' | 'shadow', s, t));
     }
   }
   const saved = await persistAlerts(d, call, c, alerts);
-  await c.query(
+  const inserted = await c.query<{ transaction_id: string }>(
     `INSERT INTO monitoring_transactions (transaction_id, account_id, counterparty_id, channel, occurred_at, content_hash, data, status)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[], $8::text[])
-     ON CONFLICT (transaction_id) DO NOTHING`,
+     ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id`,
     [
       fresh.map((f) => f.tx.transaction_id),
       fresh.map((f) => f.tx.account_id),
@@ -224,4 +252,68 @@ async function ingestChunk(
   summary.alerts += saved.filter((a) => a.mode === 'live').length;
   summary.shadow_alerts += saved.filter((a) => a.mode === 'shadow').length;
   summary.alert_ids.push(...saved.filter((a) => a.mode === 'live').map((a) => a.alert_id));
+  const touched = [...earliest.keys()];
+  const marks = await c.query<{ account_id: string; version: number }>(
+    `INSERT INTO monitoring_account_marks AS m (account_id, version, watermark)
+     SELECT a, 1, w FROM unnest($1::text[], $2::timestamptz[]) AS x(a, w)
+     ON CONFLICT (account_id) DO UPDATE SET version = m.version + 1, watermark = GREATEST(m.watermark, EXCLUDED.watermark)
+     RETURNING account_id, version`,
+    [
+      touched,
+      touched.map((a) => {
+        const ts = evaluated.get(a)?.map((t) => t.at) ?? [];
+        return ts.length ? new Date(Math.max(...ts)).toISOString() : null;
+      }),
+    ],
+  );
+  if (!cache) return nothing;
+  // Applied once committed: the cache never holds what a rolled-back transaction wrote.
+  const insertedIds = new Set(inserted.rows.map((r) => r.transaction_id));
+  return () => {
+    for (const m of marks.rows) {
+      const mine = fresh.filter((f) => f.tx.account_id === m.account_id);
+      // A transaction id already stored for another account: this account's state is not what we think.
+      if (mine.some((f) => !insertedIds.has(f.tx.transaction_id))) {
+        cache.drop(m.account_id);
+        continue;
+      }
+      const raised = alerts
+        .filter((x) => x.account_id === m.account_id)
+        .map((x) => ({
+          alert_id: x.alert_id,
+          version: x.rule_set_version,
+          mode: x.mode,
+          typology: x.typology,
+          decision: x.decision,
+          transaction_ids: x.transaction_ids,
+        }));
+      cache.put(
+        m.account_id,
+        advance(state.get(m.account_id)!, evaluated.get(m.account_id) ?? [], raised, m.version),
+      );
+    }
+  };
+}
+
+/**
+ * The stored state of the accounts a chunk brings new transactions for: from the cache where
+ * the account's mark is unchanged, nothing for accounts without a mark, loaded otherwise.
+ */
+async function accountStates(
+  c: ClientBase,
+  earliest: Map<string, number>,
+  cache: AccountCache | undefined,
+): Promise<Map<string, StoredAccount>> {
+  const marks = await readMarks(c, [...earliest.keys()]);
+  const out = new Map<string, StoredAccount>();
+  const load = new Map<string, number>();
+  for (const [account, from] of earliest) {
+    const mark = marks.get(account);
+    const hit = mark && cache?.get(account, mark, from);
+    if (!mark) out.set(account, emptyAccount(from));
+    else if (hit) out.set(account, hit);
+    else load.set(account, from);
+  }
+  if (load.size) for (const [a, s] of await loadAccounts(c, load, marks)) out.set(a, s);
+  return out;
 }

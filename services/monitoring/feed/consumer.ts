@@ -1,6 +1,7 @@
-import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { DEFAULT_FEED_SETTINGS, type FeedNames, type FeedSettings } from './streams';
+import type pg from 'pg';
+import { partitionDurable, type FeedNames, type FeedSettings } from './streams';
 
 /** One delivered transaction message, as a batch processor sees it. */
 export interface FeedMessage {
@@ -17,11 +18,20 @@ export interface BatchOutcome {
 }
 
 /**
+ * The partition a batch comes from, and the PostgreSQL connection holding its lock: a processor
+ * commits on it, so a consumer that lost its partition (connection gone) cannot commit either.
+ */
+export interface PartitionLease {
+  partition: number;
+  client: pg.ClientBase;
+}
+
+/**
  * Processes a batch durably: when it resolves, everything it accepted is committed (the
  * consumer acks right after). When it throws, nothing of the batch may count as done: the
  * consumer retries the messages one by one.
  */
-export type BatchProcessor = (batch: FeedMessage[]) => Promise<BatchOutcome>;
+export type BatchProcessor = (batch: FeedMessage[], lease: PartitionLease) => Promise<BatchOutcome>;
 
 /** Counters of one consumer since it started. */
 export interface FeedStats {
@@ -31,6 +41,7 @@ export interface FeedStats {
   batches: number;
 }
 
+/** A running consumer: of one partition ({@link consumePartition}) or of a feed member. */
 export interface FeedConsumer {
   stats: FeedStats;
   /** Stops fetching, finishes the batch in hand and resolves. */
@@ -68,45 +79,72 @@ const RETRY_DELAY_MS = 1_000;
 export const DEFAULT_BATCH_SIZE = 1_000;
 
 /**
- * Runs one consumer of the feed's shared durable consumer: any number of these (in any number
- * of workers) split the messages between them. Messages are taken in batches of what is
- * available (up to `batchSize`), handed to `process`, and acknowledged only after it resolved,
- * i.e. after the PostgreSQL commit; a crash before that makes the broker redeliver them after
- * the ack wait, and the processor's idempotence (by transaction id) absorbs the repeat. A batch
- * that fails is retried message by message, so one poison message cannot hold up the others;
- * a message failing `maxDeliveries` times goes to the dead-letter stream with its error.
+ * Consumes one partition of the feed, in stream order: its caller holds the partition's lock
+ * (`lease`), so no other consumer takes these messages meanwhile. Messages are taken in batches
+ * of what is available (up to `batchSize`), handed to `process`, and acknowledged only after it
+ * resolved, i.e. after the PostgreSQL commit; a crash before that makes the broker redeliver them
+ * after the ack wait, and the processor's idempotence (by transaction id) absorbs the repeat. A
+ * batch that fails is retried message by message, and a failing message is retried in place
+ * (later messages of the partition wait, so an account's order holds) until it has failed
+ * `maxDeliveries` times: then it goes to the dead-letter stream with its error.
+ *
+ * Taking over a partition whose messages are still out with a previous owner (it died before
+ * acking), it waits for their ack wait to expire first: the broker then redelivers them before
+ * anything newer, so their order holds across owners too.
  */
-export async function startFeedConsumer(opts: {
+export function consumePartition(opts: {
   nc: NatsConnection;
   names: FeedNames;
+  lease: PartitionLease;
   process: BatchProcessor;
-  settings?: FeedSettings;
+  settings: FeedSettings;
+  stats: FeedStats;
   batchSize?: number;
   log?: (msg: string) => void;
   /** Test hook (crash tests): wait this long between the commit and the acks. */
   holdBeforeAckMs?: number;
-}): Promise<FeedConsumer> {
-  const { names } = opts;
-  const settings = opts.settings ?? DEFAULT_FEED_SETTINGS;
+}): FeedConsumer {
+  const { names, settings, stats, lease } = opts;
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const log = opts.log ?? (() => undefined);
   const js = jetstream(opts.nc);
-  const consumer = await js.consumers.get(names.stream, names.durable);
-  const stats: FeedStats = { acked: 0, deadLettered: 0, retried: 0, batches: 0 };
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: batchSize });
-  const decoder = new TextDecoder();
+  const durable = partitionDurable(names, lease.partition);
   let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  const decoder = new TextDecoder();
+  const view = (m: JsMsg): FeedMessage => ({
+    seq: m.seq,
+    deliveries: m.info.deliveryCount,
+    text: decoder.decode(m.data),
+  });
 
-  const deadLetter = async (m: JsMsg, reason: string) => {
+  const waitForPreviousOwner = async () => {
+    const info = await (await jetstreamManager(opts.nc)).consumers.info(names.stream, durable);
+    if (info.num_ack_pending === 0) return;
+    // The server sends a timestamp (typed as nanos by the client); unknown: wait from now.
+    const last: unknown = info.delivered.last_active;
+    const lastDelivery = Math.min(
+      typeof last === 'string' ? Date.parse(last) || Date.now() : Date.now(),
+      Date.now(),
+    );
+    const until = lastDelivery + settings.ackWaitMs + 1_000;
+    log(
+      `feed: partition ${lease.partition}: ${info.num_ack_pending} messages out with a previous owner; waiting for their redelivery`,
+    );
+    while (!stopping && Date.now() < until)
+      await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
+  };
+
+  const deadLetter = async (m: JsMsg, reason: string, attempts = m.info.deliveryCount) => {
     const h = headers();
     h.set(DEAD_LETTER_HEADERS.error, reason.slice(0, 500));
     h.set(DEAD_LETTER_HEADERS.seq, String(m.seq));
-    h.set(DEAD_LETTER_HEADERS.deliveries, String(m.info.deliveryCount));
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(attempts));
     // Stored before the original is terminated: a crash in between dead-letters it twice at worst.
     await js.publish(names.deadSubject, m.data, { headers: h, msgID: `dead-${names.stream}-${m.seq}` });
     m.term(reason.slice(0, 200));
     stats.deadLettered++;
-    log(`feed: message ${m.seq} dead-lettered after ${m.info.deliveryCount} deliveries: ${reason}`);
+    log(`feed: message ${m.seq} dead-lettered after ${attempts} attempts: ${reason}`);
   };
 
   const settle = async (batch: JsMsg[], outcome: BatchOutcome) => {
@@ -132,14 +170,9 @@ export async function startFeedConsumer(opts: {
       );
     const live = batch.filter((m) => m.info.deliveryCount <= settings.maxDeliveries);
     if (live.length === 0) return;
-    const view = (m: JsMsg): FeedMessage => ({
-      seq: m.seq,
-      deliveries: m.info.deliveryCount,
-      text: decoder.decode(m.data),
-    });
     stats.batches++;
     try {
-      await settle(live, await processUntilNotTransient(live, view));
+      await settle(live, await processUntilNotTransient(live));
       return;
     } catch (err) {
       if (live.length > 1)
@@ -148,7 +181,7 @@ export async function startFeedConsumer(opts: {
     }
     for (const m of live) {
       try {
-        await settle([m], await processUntilNotTransient([m], view));
+        await settle([m], await processUntilNotTransient([m]));
       } catch (err) {
         await failOne(m, err);
       }
@@ -157,10 +190,10 @@ export async function startFeedConsumer(opts: {
 
   // An outage (database, Temporal) is nobody's poison: wait it out holding the batch, keeping
   // its messages ours (working() extends the ack deadline), instead of spending deliveries.
-  const processUntilNotTransient = async (batch: JsMsg[], view: (m: JsMsg) => FeedMessage) => {
+  const processUntilNotTransient = async (batch: JsMsg[]) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await opts.process(batch.map(view));
+        return await opts.process(batch.map(view), lease);
       } catch (err) {
         if (!(err instanceof TransientFeedError) || stopping) throw err;
         stats.retried++;
@@ -176,17 +209,36 @@ export async function startFeedConsumer(opts: {
     }
   };
 
+  // Retried in place, not nak'ed: the partition's later messages must not overtake it.
   const failOne = async (m: JsMsg, err: unknown) => {
-    const reason = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
-    if (m.info.deliveryCount >= settings.maxDeliveries) return deadLetter(m, reason);
-    stats.retried++;
-    m.nak(RETRY_DELAY_MS * m.info.deliveryCount);
-    log(`feed: message ${m.seq} failed (delivery ${m.info.deliveryCount}), retrying: ${reason}`);
+    for (let attempts = m.info.deliveryCount; ; attempts++) {
+      const reason = `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`;
+      // Stopping (partition lost or handed over): leave it unacked for the next owner.
+      if (stopping) return;
+      if (attempts >= settings.maxDeliveries) return deadLetter(m, reason, attempts);
+      stats.retried++;
+      log(`feed: message ${m.seq} failed (attempt ${attempts}), retrying: ${reason}`);
+      const until = Date.now() + RETRY_DELAY_MS * attempts;
+      while (Date.now() < until && !stopping) {
+        m.working();
+        await new Promise((r) => setTimeout(r, Math.min(settings.ackWaitMs / 3, until - Date.now())));
+      }
+      if (stopping) return;
+      try {
+        return await settle([m], await processUntilNotTransient([m]));
+      } catch (e) {
+        err = e;
+      }
+    }
   };
 
   // A batch is the first message plus whatever else has already arrived (no waiting for more).
   const arrived = () => new Promise<null>((r) => setImmediate(() => r(null)));
   const done = (async () => {
+    await waitForPreviousOwner();
+    if (stopping) return;
+    const consumer = await js.consumers.get(names.stream, durable);
+    messages = await consumer.consume({ max_messages: batchSize });
     const it = messages[Symbol.asyncIterator]();
     let next = it.next();
     let ended = false;
@@ -219,8 +271,10 @@ export async function startFeedConsumer(opts: {
     done,
     async stop() {
       stopping = true;
-      messages.stop();
-      await done;
+      messages?.stop();
+      await done.catch(() => undefined);
+      // The acks reach the broker before the partition's lock is released.
+      await opts.nc.flush().catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { ingestParsed } from '../ingest';
 import type { MonitoringCall, MonitoringDeps } from '../deps';
 import { parseLine, type ParsedLine } from '../parse';
+import { AccountCache } from '../state';
 import { TransientFeedError, type BatchOutcome, type BatchProcessor, type FeedMessage } from './consumer';
 
 /** Connection-level failures of PostgreSQL (refused, reset, server shutting down or full). */
@@ -49,16 +50,19 @@ export function parseBatch(batch: FeedMessage[]): {
 
 /**
  * The feed's processor: part 1's engine (`ingestParsed`: idempotent by transaction id, per-account
- * advisory locks, alerts and their ledger events committed before it returns). Invalid messages
+ * advisory locks, alerts and their ledger events committed before it returns), committing on the
+ * partition's lock connection, with a cache of account states (`opts.cache`, else its own)
+ * checked against the account marks, so a batch reads only the accounts changed elsewhere. Invalid messages
  * and re-used ids with other content are dead-lettered. `onAlerts` gets the live alerts raised by
  * the batch's transactions, including on a redelivery whose transactions were already stored
  * (so a crash between the commit and `onAlerts` loses nothing); it must be idempotent.
  */
 export function engineProcessor(
   d: MonitoringDeps,
-  opts: { source: string; onAlerts?: (alertIds: string[]) => Promise<void> },
+  opts: { source: string; onAlerts?: (alertIds: string[]) => Promise<void>; cache?: AccountCache },
 ): BatchProcessor {
-  return async (batch) => {
+  const cache = opts.cache ?? new AccountCache();
+  return async (batch, lease) => {
     const { items, duplicates, dead } = parseBatch(batch);
     if (items.length === 0) return { dead };
     const summary = await ingestParsed(
@@ -66,6 +70,7 @@ export function engineProcessor(
       FEED_CALL,
       { lines: batch.length, items, rejections: [], duplicates },
       opts.source,
+      { client: lease.client, cache },
     ).catch((err: unknown) => {
       throw isOutage(err) ? new TransientFeedError('PostgreSQL unreachable', { cause: err }) : err;
     });

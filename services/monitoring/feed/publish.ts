@@ -3,7 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { InputError } from '../../../runtime/errors';
 import { parseJsonl } from '../parse';
-import type { FeedNames } from './streams';
+import { accountSubject, type FeedNames } from './streams';
 
 /** What one `tx publish` did. */
 export interface PublishSummary {
@@ -20,7 +20,7 @@ const IN_FLIGHT = 500;
 
 /**
  * Validates a whole JSONL file of transactions, then publishes one message per transaction to
- * the feed (message id = transaction id, so the broker drops a re-publish within its duplicate
+ * its account's partition subject of the feed (message id = transaction id, so the broker drops a re-publish within its duplicate
  * window; the consumer is idempotent by transaction id beyond it). A bad line rejects the file
  * with its line number and reason before anything is published.
  */
@@ -52,9 +52,11 @@ export async function publishFile(
   };
   for (let i = 0; i < parsed.items.length; i += IN_FLIGHT) {
     const acks = await Promise.all(
-      parsed.items
-        .slice(i, i + IN_FLIGHT)
-        .map((it) => js.publish(names.subject, JSON.stringify(it.tx), { msgID: it.tx.transaction_id })),
+      parsed.items.slice(i, i + IN_FLIGHT).map((it) =>
+        js.publish(accountSubject(names, it.tx.account_id), JSON.stringify(it.tx), {
+          msgID: it.tx.transaction_id,
+        }),
+      ),
     );
     for (const a of acks) {
       if (a.duplicate) summary.duplicates++;
