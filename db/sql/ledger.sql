@@ -22,13 +22,24 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- The purge record covering the payload (p_stream, p_seq), if any: a record covers seq..seq_to
+-- (seq alone when seq_to is NULL). The purge writes disjoint ranges, so only the last record
+-- starting at or before p_seq can cover it: one backward index probe. Inlined by the planner.
+CREATE OR REPLACE FUNCTION ledger_payload_purge_of(p_stream text, p_seq bigint)
+RETURNS SETOF ledger_payload_purges LANGUAGE sql STABLE AS $$
+  SELECT r.* FROM (SELECT * FROM ledger_payload_purges p WHERE p.stream = p_stream AND p.seq <= p_seq
+                    ORDER BY p.seq DESC LIMIT 1) r
+   WHERE coalesce(r.seq_to, r.seq) >= p_seq
+$$;
+
 -- A payload may disappear only through a recorded purge: checked once per DELETE statement
--- over the deleted rows (transition table ledger_payload_gone, one anti-join).
+-- over the deleted rows (transition table ledger_payload_gone, one anti-join against the
+-- records' ranges). The purge deletes and records in one statement: the check runs at its end.
 CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN
   SELECT g.stream, g.seq INTO bad FROM ledger_payload_gone g
-   WHERE NOT EXISTS (SELECT 1 FROM ledger_payload_purges p WHERE p.stream = g.stream AND p.seq = g.seq)
+   WHERE NOT EXISTS (SELECT 1 FROM ledger_payload_purge_of(g.stream, g.seq))
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger_payloads is append-only: DELETE of %/% is allowed only through a recorded purge', bad.stream, bad.seq
