@@ -132,18 +132,21 @@ describe('purge records as seq ranges', () => {
       /ledger_payloads is append-only: DELETE of r\/4 is allowed only through a recorded purge/,
     );
     await t.asOwner(
-      `INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason) VALUES ('manual', 2, 3, 'm', 'test')`,
+      `INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason) VALUES ('manual', 1, 3, 'm', 'test')`,
     );
-    expect(
-      await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq IN (2, 3)`),
-    ).toBeNull();
-    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq IN (1, 4)`)).toMatch(
-      /DELETE of manual\/[14] is allowed only through a recorded purge/,
-    );
-    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq = 4`)).toMatch(
+    // Inside the record (which starts before the deleted seq): allowed.
+    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq = 2`)).toBeNull();
+    // One row inside, one past the record's end: the statement is refused as a whole.
+    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq IN (3, 4)`)).toMatch(
       /DELETE of manual\/4 is allowed only through a recorded purge/,
     );
+    expect(
+      await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq IN (1, 3)`),
+    ).toBeNull();
+    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'manual' AND seq = 5`)).toMatch(
+      /DELETE of manual\/5 is allowed only through a recorded purge/,
+    );
     const left = await t.asOwner(`SELECT seq::int FROM ledger_payloads WHERE stream = 'manual' ORDER BY 1`);
-    expect(left.rows.map((r) => r.seq)).toEqual([1, 4, 5]);
+    expect(left.rows.map((r) => r.seq)).toEqual([4, 5]);
   });
 });
