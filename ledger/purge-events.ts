@@ -16,18 +16,19 @@ const MAX_RANGES_TEXT = 300;
 
 export type SeqRanges = Map<string, Array<[number, number]>>;
 
-/** Sorted, merged seq ranges per stream from (stream, seq) pairs. */
-export function toRanges(keys: Array<{ stream: string; seq: number }>): SeqRanges {
+/** Sorted, merged seq ranges per stream from (stream, seq) pairs or (stream, seq..seqTo) ranges. */
+export function toRanges(keys: Array<{ stream: string; seq: number; seqTo?: number }>): SeqRanges {
   const sorted = [...keys].sort((a, b) =>
     a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq,
   );
   const out: SeqRanges = new Map();
-  for (const { stream, seq } of sorted) {
+  for (const { stream, seq, seqTo } of sorted) {
+    const end = Math.max(seq, seqTo ?? seq);
     const list = out.get(stream) ?? [];
     out.set(stream, list);
     const last = list.at(-1);
-    if (last && seq <= last[1] + 1) last[1] = Math.max(last[1], seq);
-    else list.push([seq, seq]);
+    if (last && seq <= last[1] + 1) last[1] = Math.max(last[1], end);
+    else list.push([seq, end]);
   }
   return out;
 }

@@ -65,7 +65,7 @@ export async function queryEvents(db: Database, query: EventQuery): Promise<Ledg
             p.payload, (pp.seq IS NOT NULL) AS purged
        FROM ledger_events e
        LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-       LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+       LEFT JOIN LATERAL ledger_payload_purge_of(e.stream, e.seq) pp ON true
       WHERE ${where.join(' AND ')}
       ORDER BY e.seq
       LIMIT $${params.length}`,

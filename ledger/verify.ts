@@ -60,10 +60,9 @@ const PAGE_SQL = `
          ((extract(epoch FROM e.occurred_at) * 1000000)::bigint)::text,
          e.resource_type, e.resource_id, e.action, e.outcome, e.subject_id, e.case_id, e.context,
          e.schema_version, e.idempotency_key, e.payload_digest, e.prev_hash, e.hash,
-         p.salt, p.payload, (pp.seq IS NOT NULL)
+         p.salt, p.payload, (p.seq IS NULL AND EXISTS (SELECT 1 FROM ledger_payload_purge_of(e.stream, e.seq)))
     FROM ledger_events e
     LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq AND p.seq > $2
-    LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq AND pp.seq > $2
    WHERE e.stream = $1 AND e.seq > $2
    ORDER BY e.seq
    LIMIT $3`;

@@ -17,6 +17,7 @@ import {
   createTemporalTestEnv,
   type TemporalTestEnv,
 } from './support';
+import { PURGED_PAYLOADS } from './support/purged-payloads';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -76,7 +77,7 @@ describe('retention purge continues as new', () => {
     const payloads = result.preview.find((p) => p.data_class === 'ledger_payloads')!;
     expect(result.purged.ledger_payloads).toBe(payloads.purgeable);
     expect(
-      await count(`SELECT count(*) AS n FROM ledger_payload_purges WHERE purge_run_id = 'retention-can'`),
+      await count(`SELECT count(*) AS n FROM (${PURGED_PAYLOADS}) pp WHERE purge_run_id = 'retention-can'`),
     ).toBe(payloads.purgeable);
     // Nothing expired was skipped: no payload recorded before as-of is left.
     expect(

@@ -22,6 +22,7 @@ import {
   startAuthorized,
 } from './support';
 import { createLedger } from '../ledger/ledger';
+import { PURGED_PAYLOADS } from './support/purged-payloads';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -73,7 +74,7 @@ describe('retention purge crash and resume', () => {
     expect(before).toBeGreaterThanOrEqual(3);
     first.kill('SIGKILL');
     await exited;
-    const purgedAtCrash = await count('SELECT count(*) AS n FROM ledger_payload_purges');
+    const purgedAtCrash = await count(`SELECT count(*) AS n FROM (${PURGED_PAYLOADS}) pp`);
     expect(purgedAtCrash).toBeLessThan(expired);
 
     const second = await temporal.startWorker({ db, ledger: createLedger(db) });
@@ -87,7 +88,7 @@ describe('retention purge crash and resume', () => {
             WHERE e.event_type NOT IN ('retention.purge_certificate', '${PURGE_EVENT_TYPE}')`,
         ),
       ).toBe(0);
-      expect(await count('SELECT count(*) AS n FROM ledger_payload_purges')).toBe(expired);
+      expect(await count(`SELECT count(*) AS n FROM (${PURGED_PAYLOADS}) pp`)).toBe(expired);
       // The chained purge events cover every purged payload exactly once despite the retry.
       const purgeEventRows = await t.asOwner<{ resource_id: string }>(
         `SELECT resource_id FROM ledger_events WHERE stream = $1 AND event_type = $2`,
@@ -100,7 +101,7 @@ describe('retention purge crash and resume', () => {
         ),
       );
       const records = await t.asOwner<{ k: string }>(
-        `SELECT stream || ':' || seq AS k FROM ledger_payload_purges ORDER BY stream, seq`,
+        `SELECT stream || ':' || seq AS k FROM (${PURGED_PAYLOADS}) pp ORDER BY stream, seq`,
       );
       expect([...covered].sort()).toEqual(records.rows.map((r) => r.k).sort());
       expect(

@@ -16,6 +16,7 @@ import {
   waitFor,
 } from './support';
 import { createLedger } from '../ledger/ledger';
+import { PURGED_PAYLOADS } from './support/purged-payloads';
 
 let t: TestDatabase;
 let db: Database;
@@ -192,7 +193,7 @@ describe('legal holds', () => {
         `SELECT b.purge_run_id AS run, b.purged,
                 b.digest = (SELECT sha256(convert_to(string_agg(p.stream || ':' || p.seq || ' ' || encode(e.payload_digest, 'hex')
                                                                  || E'\\n', '' ORDER BY p.stream, p.seq), 'UTF8'))
-                              FROM ledger_payload_purges p JOIN ledger_events e USING (stream, seq)
+                              FROM (${PURGED_PAYLOADS}) p JOIN ledger_events e USING (stream, seq)
                              WHERE p.purge_run_id = b.purge_run_id) AS ok
            FROM retention_purge_batches b WHERE b.purge_run_id IN ('dup-a', 'dup-b')`,
       );

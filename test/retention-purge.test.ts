@@ -32,6 +32,7 @@ import {
   waitUntilAged,
 } from './support';
 import { createLedger } from '../ledger/ledger';
+import { PURGED_PAYLOADS } from './support/purged-payloads';
 
 let t: TestDatabase;
 let temporal: TemporalTestEnv;
@@ -139,7 +140,7 @@ describe('retention purge workflow (real Temporal + PostgreSQL)', () => {
       { case_id: 'case-9', subject_id: 'subject-held' },
     ]);
     expect(
-      await count(`SELECT count(*) AS n FROM ledger_payload_purges WHERE purge_run_id = 'retention-run-1'`),
+      await count(`SELECT count(*) AS n FROM (${PURGED_PAYLOADS}) pp WHERE purge_run_id = 'retention-run-1'`),
     ).toBe(r.purged.ledger_payloads!);
     const histories = await t.asOwner<{ workflow_id: string }>(
       'SELECT workflow_id FROM workflow_histories ORDER BY 1',

@@ -1,3 +1,45 @@
+-- Purge records cover ranges: seq..seq_to (NULL: seq alone, as every record written before).
+ALTER TABLE "ledger_payload_purges" ADD COLUMN "seq_to" bigint;
+--> statement-breakpoint
+-- The purge record covering the payload (p_stream, p_seq), if any: a record covers seq..seq_to
+-- (seq alone when seq_to is NULL). The purge writes disjoint ranges, so only the last record
+-- starting at or before p_seq can cover it: one backward index probe. Inlined by the planner.
+CREATE OR REPLACE FUNCTION ledger_payload_purge_of(p_stream text, p_seq bigint)
+RETURNS SETOF ledger_payload_purges LANGUAGE sql STABLE AS $$
+  SELECT r.* FROM (SELECT * FROM ledger_payload_purges p WHERE p.stream = p_stream AND p.seq <= p_seq
+                    ORDER BY p.seq DESC LIMIT 1) r
+   WHERE coalesce(r.seq_to, r.seq) >= p_seq
+$$;
+--> statement-breakpoint
+-- A payload may disappear only through a recorded purge: checked once per DELETE statement
+-- over the deleted rows (transition table ledger_payload_gone) as one merge of the deleted seqs
+-- with the records that can cover them (those starting within the deleted seqs of a stream, and
+-- the last one before): in (stream, seq) order, with records before rows at the same seq, a row is
+-- covered when the furthest record end so far reaches it. The purge deletes and records in one
+-- statement: the check runs at its end.
+CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE bad record;
+BEGIN
+  WITH b AS (SELECT g.stream, min(g.seq) AS lo, max(g.seq) AS hi FROM ledger_payload_gone g GROUP BY g.stream),
+  u AS (SELECT g.stream, g.seq, true AS is_row, NULL::bigint AS seq_end FROM ledger_payload_gone g
+        UNION ALL
+        SELECT r.stream, r.seq, false, coalesce(r.seq_to, r.seq) FROM b CROSS JOIN LATERAL (
+          (SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
+            WHERE p.stream = b.stream AND p.seq <= b.lo ORDER BY p.seq DESC LIMIT 1)
+          UNION ALL
+          SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
+           WHERE p.stream = b.stream AND p.seq > b.lo AND p.seq <= b.hi) r),
+  c AS (SELECT u.stream, u.seq, u.is_row,
+               max(u.seq_end) OVER (PARTITION BY u.stream ORDER BY u.seq, u.is_row ROWS UNBOUNDED PRECEDING) AS covered_to
+          FROM u)
+  SELECT c.stream, c.seq INTO bad FROM c WHERE c.is_row AND (c.covered_to IS NULL OR c.covered_to < c.seq) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger_payloads is append-only: DELETE of %/% is allowed only through a recorded purge', bad.stream, bad.seq
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
 -- The purge. One call = one batch in the caller's transaction: claim the next expired, not-held
 -- rows in key order (primary key walk from the cursor), then take SHARE on legal_holds (waits for
 -- hold placements in flight, blocks new ones until commit) and re-check the claimed rows with a
@@ -103,25 +145,27 @@ BEGIN
   --    purged concurrently since the claim has a new version (or none) and is skipped, so the
   --    count, ranges and digest always describe this batch's own deletions.
   IF s.is_ledger THEN
-    -- The payload guard allows a delete only through a recorded purge: record first. The records
-    -- this batch inserted (not those of a concurrent run) are what it purges and certifies: when
-    -- that is every claimed row (the usual case) the claim's record stands; otherwise it is
-    -- rebuilt from this transaction's own records (purged_at = now() is the transaction start).
-    INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
-    SELECT p.stream, p.seq, p_run_id, 'retention ' || x.policy_versions FROM ledger_payloads p WHERE p.ctid = ANY (v_del)
-    ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS v_recorded = ROW_COUNT;
+    -- One statement deletes and records: one purge record per run of consecutive seqs this
+    -- statement deleted (RETURNING: never a row a concurrent run deleted, never a kept row),
+    -- and the payload guard checks the deleted rows against those records at its end. When
+    -- every claimed row was deleted (the usual case) the claim's batch record stands; otherwise
+    -- it is rebuilt from this statement's records (purged_at = now() is the transaction start).
+    WITH d AS (DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del) RETURNING p.stream, p.seq),
+         g AS (SELECT d.stream, d.seq, d.seq - row_number() OVER (PARTITION BY d.stream ORDER BY d.seq) AS island FROM d),
+         r AS (INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason)
+               SELECT g.stream, min(g.seq), max(g.seq), p_run_id, 'retention ' || x.policy_versions FROM g GROUP BY g.stream, g.island
+               RETURNING 1)
+    SELECT (SELECT count(*) FROM d)::int INTO v_recorded;
     IF v_recorded <> v_claimed THEN
       SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
-             array_agg(r.stream || ':' || r.seq ORDER BY r.stream, r.seq) AS keys,
-             sha256(convert_to(string_agg(r.stream || ':' || r.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
-                                          ORDER BY r.stream, r.seq), 'UTF8')) AS digest
+             array_agg(r.stream || ':' || q.seq ORDER BY r.stream, q.seq) AS keys,
+             sha256(convert_to(string_agg(r.stream || ':' || q.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
+                                          ORDER BY r.stream, q.seq), 'UTF8')) AS digest
         INTO a
-        FROM ledger_payload_purges r JOIN ledger_events e ON e.stream = r.stream AND e.seq = r.seq
-       WHERE r.purge_run_id = p_run_id AND r.purged_at = now()
-         AND (r.stream, r.seq) IN (SELECT p.stream, p.seq FROM ledger_payloads p WHERE p.ctid = ANY (v_del));
+        FROM ledger_payload_purges r CROSS JOIN LATERAL generate_series(r.seq, r.seq_to) AS q(seq)
+        JOIN ledger_events e ON e.stream = r.stream AND e.seq = q.seq
+       WHERE r.purge_run_id = p_run_id AND r.purged_at = now();
     END IF;
-    DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del);
   ELSE
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)

@@ -69,12 +69,17 @@ export const ledgerPayloads = pgTable(
   (t) => [primaryKey({ columns: [t.stream, t.seq] })],
 );
 
-/** One row per purged payload: proves the gap is a sanctioned purge, not tampering. */
+/**
+ * Purge records: proves a gap is a sanctioned purge, not tampering. One row covers the payloads
+ * `seq`..`seq_to` of a stream (a retention batch writes one row per run of consecutive purged
+ * seqs); `seq_to` NULL (rows written before ranges, or by hand) covers `seq` alone.
+ */
 export const ledgerPayloadPurges = pgTable(
   'ledger_payload_purges',
   {
     stream: text('stream').notNull(),
     seq: bigint('seq', { mode: 'number' }).notNull(),
+    seqTo: bigint('seq_to', { mode: 'number' }),
     purgedAt: timestamp('purged_at', { withTimezone: true, precision: 6 }).notNull().defaultNow(),
     purgeRunId: text('purge_run_id').notNull(),
     reason: text('reason').notNull(),

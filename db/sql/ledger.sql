@@ -22,14 +22,38 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- The purge record covering the payload (p_stream, p_seq), if any: a record covers seq..seq_to
+-- (seq alone when seq_to is NULL). The purge writes disjoint ranges, so only the last record
+-- starting at or before p_seq can cover it: one backward index probe. Inlined by the planner.
+CREATE OR REPLACE FUNCTION ledger_payload_purge_of(p_stream text, p_seq bigint)
+RETURNS SETOF ledger_payload_purges LANGUAGE sql STABLE AS $$
+  SELECT r.* FROM (SELECT * FROM ledger_payload_purges p WHERE p.stream = p_stream AND p.seq <= p_seq
+                    ORDER BY p.seq DESC LIMIT 1) r
+   WHERE coalesce(r.seq_to, r.seq) >= p_seq
+$$;
+
 -- A payload may disappear only through a recorded purge: checked once per DELETE statement
--- over the deleted rows (transition table ledger_payload_gone, one anti-join).
+-- over the deleted rows (transition table ledger_payload_gone) as one merge of the deleted seqs
+-- with the records that can cover them (those starting within the deleted seqs of a stream, and
+-- the last one before): in (stream, seq) order, with records before rows at the same seq, a row is
+-- covered when the furthest record end so far reaches it. The purge deletes and records in one
+-- statement: the check runs at its end.
 CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN
-  SELECT g.stream, g.seq INTO bad FROM ledger_payload_gone g
-   WHERE NOT EXISTS (SELECT 1 FROM ledger_payload_purges p WHERE p.stream = g.stream AND p.seq = g.seq)
-   LIMIT 1;
+  WITH b AS (SELECT g.stream, min(g.seq) AS lo, max(g.seq) AS hi FROM ledger_payload_gone g GROUP BY g.stream),
+  u AS (SELECT g.stream, g.seq, true AS is_row, NULL::bigint AS seq_end FROM ledger_payload_gone g
+        UNION ALL
+        SELECT r.stream, r.seq, false, coalesce(r.seq_to, r.seq) FROM b CROSS JOIN LATERAL (
+          (SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
+            WHERE p.stream = b.stream AND p.seq <= b.lo ORDER BY p.seq DESC LIMIT 1)
+          UNION ALL
+          SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
+           WHERE p.stream = b.stream AND p.seq > b.lo AND p.seq <= b.hi) r),
+  c AS (SELECT u.stream, u.seq, u.is_row,
+               max(u.seq_end) OVER (PARTITION BY u.stream ORDER BY u.seq, u.is_row ROWS UNBOUNDED PRECEDING) AS covered_to
+          FROM u)
+  SELECT c.stream, c.seq INTO bad FROM c WHERE c.is_row AND (c.covered_to IS NULL OR c.covered_to < c.seq) LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger_payloads is append-only: DELETE of %/% is allowed only through a recorded purge', bad.stream, bad.seq
       USING ERRCODE = 'insufficient_privilege';

@@ -259,25 +259,27 @@ BEGIN
   --    purged concurrently since the claim has a new version (or none) and is skipped, so the
   --    count, ranges and digest always describe this batch's own deletions.
   IF s.is_ledger THEN
-    -- The payload guard allows a delete only through a recorded purge: record first. The records
-    -- this batch inserted (not those of a concurrent run) are what it purges and certifies: when
-    -- that is every claimed row (the usual case) the claim's record stands; otherwise it is
-    -- rebuilt from this transaction's own records (purged_at = now() is the transaction start).
-    INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
-    SELECT p.stream, p.seq, p_run_id, 'retention ' || x.policy_versions FROM ledger_payloads p WHERE p.ctid = ANY (v_del)
-    ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS v_recorded = ROW_COUNT;
+    -- One statement deletes and records: one purge record per run of consecutive seqs this
+    -- statement deleted (RETURNING: never a row a concurrent run deleted, never a kept row),
+    -- and the payload guard checks the deleted rows against those records at its end. When
+    -- every claimed row was deleted (the usual case) the claim's batch record stands; otherwise
+    -- it is rebuilt from this statement's records (purged_at = now() is the transaction start).
+    WITH d AS (DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del) RETURNING p.stream, p.seq),
+         g AS (SELECT d.stream, d.seq, d.seq - row_number() OVER (PARTITION BY d.stream ORDER BY d.seq) AS island FROM d),
+         r AS (INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason)
+               SELECT g.stream, min(g.seq), max(g.seq), p_run_id, 'retention ' || x.policy_versions FROM g GROUP BY g.stream, g.island
+               RETURNING 1)
+    SELECT (SELECT count(*) FROM d)::int INTO v_recorded;
     IF v_recorded <> v_claimed THEN
       SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
-             array_agg(r.stream || ':' || r.seq ORDER BY r.stream, r.seq) AS keys,
-             sha256(convert_to(string_agg(r.stream || ':' || r.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
-                                          ORDER BY r.stream, r.seq), 'UTF8')) AS digest
+             array_agg(r.stream || ':' || q.seq ORDER BY r.stream, q.seq) AS keys,
+             sha256(convert_to(string_agg(r.stream || ':' || q.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
+                                          ORDER BY r.stream, q.seq), 'UTF8')) AS digest
         INTO a
-        FROM ledger_payload_purges r JOIN ledger_events e ON e.stream = r.stream AND e.seq = r.seq
-       WHERE r.purge_run_id = p_run_id AND r.purged_at = now()
-         AND (r.stream, r.seq) IN (SELECT p.stream, p.seq FROM ledger_payloads p WHERE p.ctid = ANY (v_del));
+        FROM ledger_payload_purges r CROSS JOIN LATERAL generate_series(r.seq, r.seq_to) AS q(seq)
+        JOIN ledger_events e ON e.stream = r.stream AND e.seq = q.seq
+       WHERE r.purge_run_id = p_run_id AND r.purged_at = now();
     END IF;
-    DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del);
   ELSE
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)

@@ -16,7 +16,7 @@ async function eventsWhere(db: Database, cond: string, values: unknown[]): Promi
     `SELECT ${EVENT_COLUMNS}, p.payload, (pp.seq IS NOT NULL) AS purged
        FROM ledger_events e
        LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-       LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+       LEFT JOIN LATERAL ledger_payload_purge_of(e.stream, e.seq) pp ON true
       WHERE ${cond}
       ORDER BY e.occurred_at, e.stream, e.seq LIMIT 1000`,
     values,
@@ -100,7 +100,7 @@ export async function verificationRuns(db: Database, opts: { limit: number; befo
     `SELECT ${EVENT_COLUMNS}, p.payload, (pp.seq IS NOT NULL) AS purged
        FROM ledger_events e
        LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-       LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+       LEFT JOIN LATERAL ledger_payload_purge_of(e.stream, e.seq) pp ON true
       WHERE ${cond} ORDER BY e.seq DESC LIMIT $${values.length}`,
     values,
   );

@@ -52,7 +52,7 @@ export async function getEvent(
     `SELECT ${EVENT_COLUMNS}, p.payload, (pp.seq IS NOT NULL) AS purged
        FROM ledger_events e
        LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-       LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+       LEFT JOIN LATERAL ledger_payload_purge_of(e.stream, e.seq) pp ON true
       WHERE ${byId ? 'e.event_id = $1::uuid' : 'e.stream = $1 AND e.seq = $2'}`,
     byId ? [ref.eventId] : [ref.stream, ref.seq],
   );

@@ -101,7 +101,7 @@ export function searchSql(
     text: `SELECT e.*, p.payload, encode(p.salt, 'hex') AS payload_salt, (pp.seq IS NOT NULL) AS purged
              FROM (${page}) e
              LEFT JOIN ledger_payloads p ON p.stream = e.stream AND p.seq = e.seq
-             LEFT JOIN ledger_payload_purges pp ON pp.stream = e.stream AND pp.seq = e.seq
+             LEFT JOIN LATERAL ledger_payload_purge_of(e.stream, e.seq) pp ON true
             ORDER BY e.occurred_us::bigint ${opts.order}, e.stream ${opts.order}, e.seq ${opts.order}`,
     values,
   };

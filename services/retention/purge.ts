@@ -117,12 +117,14 @@ export async function recordPurgeEvents(
       const i = k.lastIndexOf(':');
       return { stream: k.slice(0, i), seq: Number(k.slice(i + 1)) };
     }) as [{ stream: string; seq: number }, { stream: string; seq: number }];
-    const keys = await deps.db.$client.query<{ stream: string; seq: string }>(
-      `SELECT stream, seq FROM ledger_payload_purges
+    const keys = await deps.db.$client.query<{ stream: string; seq: string; seq_to: string }>(
+      `SELECT stream, seq, coalesce(seq_to, seq) AS seq_to FROM ledger_payload_purges
         WHERE purge_run_id = $1 AND (stream, seq) >= ($2, $3) AND (stream, seq) <= ($4, $5)`,
       [purgeRunId, first.stream, first.seq, last.stream, last.seq],
     );
-    const ranges = toRanges(keys.rows.map((r) => ({ stream: r.stream, seq: Number(r.seq) })));
+    const ranges = toRanges(
+      keys.rows.map((r) => ({ stream: r.stream, seq: Number(r.seq), seqTo: Number(r.seq_to) })),
+    );
     for (const item of purgeEvents({ purgeRunId, dataClass, batchNo: b.batch_no }, ranges))
       await deps.ledger.append(item.event, {
         stream: PURGE_EVENT_STREAM,
