@@ -6,13 +6,14 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  statSync,
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { STREAM_NAME, type CommittedEvent } from '../core/audit-event';
-import { canonicalJson, checkIJson } from '../core/canonical-json';
+import type { CommittedEvent } from '../core/audit-event';
+import { canonicalJson } from '../core/canonical-json';
 import {
   NO_PREVIOUS_HEAD,
   headCheckpoints,
@@ -26,6 +27,12 @@ import type { Database } from '../db/client';
 import { ConfigError } from '../runtime/errors';
 import { databaseKeys, pages, summarise, toVerifyRow, type VerifyResult } from './verify';
 import { StreamVerifier, type Fault, type VerifyRow } from './verify-engine';
+import { parseBundleLine, type BundleEvent } from './bundle-line';
+import { checkBundleChunk, type BundleSegment } from './bundle-chunk';
+import { wholeLineChunks } from './line-chunks';
+import { verifyPool } from './verify-pool';
+
+export { parseBundleLine, type BundleEvent } from './bundle-line';
 
 /**
  * Evidence bundle: a directory an auditor verifies offline.
@@ -37,17 +44,6 @@ import { StreamVerifier, type Fault, type VerifyRow } from './verify-engine';
  * - `manifest.json`: format, creation time, per-stream head and SHA-256 of each file.
  */
 export const BUNDLE_FORMAT = 'ledgerflow-bundle/1';
-
-/** One line of `events.jsonl`: the committed envelope plus chain and payload fields (hashes hex). */
-export interface BundleEvent extends CommittedEvent {
-  payload_digest: string;
-  prev_hash: string;
-  hash: string;
-  /** The payload, or null when purged. */
-  payload: unknown;
-  payload_salt: string | null;
-  payload_purged: boolean;
-}
 
 export interface BundleManifest {
   format: string;
@@ -77,7 +73,7 @@ function fileDigest(file: string): Promise<{ sha256: string; bytes: number }> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     let bytes = 0;
-    createReadStream(file)
+    createReadStream(file, { highWaterMark: READ_BYTES })
       .on('data', (c) => {
         h.update(c);
         bytes += c.length;
@@ -175,80 +171,6 @@ export async function exportBundle(
   return manifest;
 }
 
-const EVENT_MEMBERS = [
-  'action',
-  'actor',
-  'case_id',
-  'context',
-  'event_id',
-  'event_type',
-  'hash',
-  'idempotency_key',
-  'occurred_at',
-  'outcome',
-  'payload',
-  'payload_digest',
-  'payload_purged',
-  'payload_salt',
-  'prev_hash',
-  'resource',
-  'schema_version',
-  'seq',
-  'stream',
-  'subject_id',
-].join(',');
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-/**
- * Reads one bundle line strictly: JSON that is I-JSON and already RFC 8785 canonical (so a
- * duplicated member or any re-encoding is caught), with exactly the event members and
- * well-formed chain fields. Returns the event, or why the line is malformed (and its stream when known).
- */
-export function parseBundleLine(
-  line: string,
-): { event: BundleEvent } | { error: string; stream: string | null } {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return { error: 'not JSON', stream: null };
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return { error: 'not a JSON object', stream: null };
-  const o = v as Record<string, unknown>;
-  const stream = typeof o.stream === 'string' && STREAM_NAME.test(o.stream) ? o.stream : null;
-  const bad = (error: string) => ({ error, stream });
-  try {
-    checkIJson(v);
-  } catch (err) {
-    return bad((err as Error).message);
-  }
-  let canonical: string;
-  try {
-    canonical = canonicalJson(v);
-  } catch {
-    return bad('cannot be canonicalised');
-  }
-  if (canonical !== line) return bad('not RFC 8785 canonical JSON (re-encoded or duplicate members)');
-  if (Object.keys(o).sort().join(',') !== EVENT_MEMBERS) return bad('members differ from the bundle format');
-  if (stream === null) return bad('stream: invalid');
-  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1)
-    return bad('seq: not a positive integer');
-  for (const f of ['payload_digest', 'prev_hash', 'hash'])
-    if (typeof o[f] !== 'string' || !HEX64.test(o[f] as string))
-      return bad(`${f}: not 64 lower-case hex digits`);
-  if (
-    o.payload_salt !== null &&
-    (typeof o.payload_salt !== 'string' || !/^[0-9a-f]{32}$/.test(o.payload_salt))
-  )
-    return bad('payload_salt: not 32 lower-case hex digits or null');
-  if (o.payload !== null && (typeof o.payload !== 'object' || Array.isArray(o.payload)))
-    return bad('payload: not an object or null');
-  if (typeof o.payload_purged !== 'boolean') return bad('payload_purged: not a boolean');
-  return { event: o as unknown as BundleEvent };
-}
-
 function toRow(e: BundleEvent, coverage: PurgeCoverage): VerifyRow {
   const { payload_digest, prev_hash, hash, payload, payload_salt, payload_purged, ...event } = e;
   return {
@@ -337,24 +259,59 @@ async function readPurgeCoverage(
     ...anchors.filter((c) => c.stream === PURGE_EVENT_STREAM).map((c) => c.treeSize),
   );
   const coverage = new PurgeCoverage();
-  const lines = createInterface({
-    input: createReadStream(path.join(dir, 'events.jsonl')),
-    crlfDelay: Infinity,
-  });
-  for await (const line of lines) {
-    if (!line.includes(PURGE_EVENT_TYPE)) continue;
-    const parsed = parseBundleLine(line);
-    if (!('event' in parsed)) continue;
-    const e = parsed.event;
-    if (
-      e.stream === PURGE_EVENT_STREAM &&
-      e.event_type === PURGE_EVENT_TYPE &&
-      e.resource.type === PURGE_RESOURCE_TYPE &&
-      e.seq <= signedSize
-    )
-      coverage.add(e.resource.id);
+  const needle = Buffer.from(PURGE_EVENT_TYPE);
+  for await (const chunk of wholeLineChunks(
+    createReadStream(path.join(dir, 'events.jsonl'), { highWaterMark: READ_BYTES }),
+  )) {
+    // Only lines naming the purge type are parsed; each is split the way readline splits lines.
+    for (let at = chunk.indexOf(needle); at !== -1;) {
+      const start = chunk.lastIndexOf(10, at) + 1;
+      const nl = chunk.indexOf(10, at);
+      const end = nl === -1 ? chunk.length : nl;
+      for (const line of readlineLines(chunk.subarray(start, end).toString('utf8'))) {
+        if (!line.includes(PURGE_EVENT_TYPE)) continue;
+        const parsed = parseBundleLine(line);
+        if (!('event' in parsed)) continue;
+        const e = parsed.event;
+        if (
+          e.stream === PURGE_EVENT_STREAM &&
+          e.event_type === PURGE_EVENT_TYPE &&
+          e.resource.type === PURGE_RESOURCE_TYPE &&
+          e.seq <= signedSize
+        )
+          coverage.add(e.resource.id);
+      }
+      at = nl === -1 ? -1 : chunk.indexOf(needle, nl);
+    }
   }
   return coverage;
+}
+
+/** Read size of events.jsonl (the default 64 KiB costs a read per ~55 events). */
+const READ_BYTES = 1 << 20;
+
+/** Bytes below which starting worker threads costs more than it saves (about 8,000 events). */
+export const BUNDLE_WORKER_MIN_BYTES = 8 << 20;
+
+/** Worker threads for an offline bundle check: every core but this one (no database to leave one for), at least 1, at most 4. */
+export function defaultBundleWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
+
+/** A chunk's lines: split at \n (a chunk with a carriage return is split as readline would). */
+function splitLines(chunk: Buffer): string[] {
+  const text = chunk.toString('utf8');
+  if (chunk.includes(13)) return readlineLines(text);
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/** Text of whole lines split as node:readline splits them (\n, \r\n or a lone \r), without a trailing empty line. */
+function readlineLines(text: string): string[] {
+  const lines = text.split(/\r?\n|\r(?!\n)/);
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
 }
 
 /** How much older than a signed head a stream's first event must be for the head to have to list it. */
@@ -375,6 +332,10 @@ export async function verifyBundle(
     /** A ledger head trusted from outside; its streams become trusted checkpoints. */
     trustedHead?: ParsedHead | null;
     stream?: string;
+    /** Worker threads checking chunks of lines; 0 checks on this thread. Default: {@link defaultBundleWorkers}, none below {@link BUNDLE_WORKER_MIN_BYTES}. */
+    workers?: number;
+    /** Bytes of events.jsonl checked as one unit (default 1 MiB; tests cut smaller to cross streams and chunks). */
+    chunkBytes?: number;
   },
 ): Promise<VerifyResult & { manifestOk: boolean }> {
   const manifestFile = path.join(dir, 'manifest.json');
@@ -391,11 +352,18 @@ export async function verifyBundle(
   if (!existsSync(path.join(dir, 'events.jsonl'))) throw new ConfigError(`${dir} has no events.jsonl`);
   const warnings: string[] = [];
   let manifestOk = true;
+  const mismatch = (f: string) => `${f} does not match the manifest's SHA-256 (changed after export)`;
+  // events.jsonl is hashed while it is read for verification; its warning keeps its place.
+  let eventsDigest: { want: string; at: number } | null = null;
   for (const [f, want] of Object.entries(manifest.files ?? {})) {
+    if (f === 'events.jsonl') {
+      eventsDigest = { want: want.sha256, at: warnings.length };
+      continue;
+    }
     const got = existsSync(path.join(dir, f)) ? await fileDigest(path.join(dir, f)) : null;
     if (!got || got.sha256 !== want.sha256) {
       manifestOk = false;
-      warnings.push(`${f} does not match the manifest's SHA-256 (changed after export)`);
+      warnings.push(mismatch(f));
     }
   }
   const trustedHead = opts.trustedHead ?? null;
@@ -478,14 +446,28 @@ export async function verifyBundle(
     verifiers.set(stream, v);
     return v;
   };
-  const lines = createInterface({
-    input: createReadStream(path.join(dir, 'events.jsonl')),
-    crlfDelay: Infinity,
-  });
   let lineNo = 0;
-  for await (const line of lines) {
+  let stopped = false;
+  /** Switches to `stream` at line `at`: 'new' when it begins here, false when it appeared before (not contiguous). */
+  const enter = (stream: string, seq: number | null, at: number): 'same' | 'new' | false => {
+    if (stream === currentStream) return 'same';
+    if (verifiers.has(stream)) {
+      globalFaults.push({
+        fault: 'order changed',
+        stream,
+        firstBadSeq: seq,
+        detail: `events.jsonl line ${at}: stream ${stream} is not contiguous`,
+      });
+      return false;
+    }
+    current = start(stream);
+    currentStream = stream;
+    return 'new';
+  };
+  /** One line, read as the reference loop reads it; false stops reading (a fault outside any stream). */
+  const feedLine = (line: string): boolean => {
     lineNo++;
-    if (!line) continue;
+    if (!line) return true;
     const parsed = parseBundleLine(line);
     const stream: string | null = 'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
     if (stream === null) {
@@ -495,25 +477,80 @@ export async function verifyBundle(
         firstBadSeq: null,
         detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
       });
-      break;
+      return false;
     }
-    if (!wanted(stream)) continue;
-    if (stream !== currentStream) {
-      if (verifiers.has(stream)) {
-        globalFaults.push({
-          fault: 'order changed',
-          stream,
-          firstBadSeq: 'event' in parsed ? parsed.event.seq : null,
-          detail: `events.jsonl line ${lineNo}: stream ${stream} is not contiguous`,
-        });
-        break;
+    if (!wanted(stream)) return true;
+    const entered = enter(stream, 'event' in parsed ? parsed.event.seq : null, lineNo);
+    if (!entered) return false;
+    if ('event' in parsed) {
+      if (entered === 'new') firstOccurred.set(stream, String(parsed.event.occurred_at));
+      (current as StreamVerifier).push(toRow(parsed.event, coverage));
+    } else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
+    return true;
+  };
+  /** A segment checked on its own: folded in whole when it continues its stream's chain, else line by line. */
+  const feedSegment = (seg: BundleSegment, lines: () => string[]): boolean => {
+    const stream = seg.stream as string;
+    if (wanted(stream)) {
+      const entered = enter(stream, seg.firstSeq, lineNo + 1);
+      if (!entered) return false;
+      if (entered === 'new') firstOccurred.set(stream, seg.firstOccurred);
+      const v = current as StreamVerifier;
+      // A purge flag alone is not proof: only a signed purge event is.
+      const covered = seg.purgedSeqs.every((q) => coverage.covers(stream, q));
+      if (!covered || !v.pushChecked(seg)) {
+        for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+        return true;
       }
-      current = start(stream);
-      currentStream = stream;
-      if ('event' in parsed) firstOccurred.set(stream, String(parsed.event.occurred_at));
     }
-    if ('event' in parsed) (current as StreamVerifier).push(toRow(parsed.event, coverage));
-    else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
+    lineNo += seg.rows;
+    return true;
+  };
+  const file = path.join(dir, 'events.jsonl');
+  const fileHash = createHash('sha256');
+  const bytes = statSync(file).size;
+  const workers = opts.workers ?? (bytes >= BUNDLE_WORKER_MIN_BYTES ? defaultBundleWorkers() : 0);
+  const pool = workers > 0 ? verifyPool(workers) : null;
+  type Item = { chunk: Buffer; segments: Promise<BundleSegment[]> | null };
+  const queue: Item[] = [];
+  const consume = async (item: Item): Promise<boolean> => {
+    let text: string[] | null = null;
+    const lines = () => (text ??= splitLines(item.chunk));
+    if (!item.segments) {
+      for (const line of lines()) if (!feedLine(line)) return false;
+      return true;
+    }
+    for (const seg of await item.segments) {
+      if (seg.stream === null) {
+        for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+      } else if (!feedSegment(seg, lines)) return false;
+    }
+    return true;
+  };
+  for await (const chunk of wholeLineChunks(
+    createReadStream(file, { highWaterMark: READ_BYTES }),
+    opts.chunkBytes,
+  )) {
+    fileHash.update(chunk);
+    // A carriage return splits lines for readline: such a chunk is read line by line.
+    const segments = chunk.includes(13)
+      ? null
+      : pool
+        ? pool.checkBundle(chunk)
+        : Promise.resolve(checkBundleChunk(chunk));
+    segments?.catch(() => undefined);
+    queue.push({ chunk, segments });
+    while (queue.length > 2 * (pool?.size ?? 0) && !stopped)
+      stopped = !(await consume(queue.shift() as Item));
+    if (stopped) break;
+  }
+  while (queue.length > 0 && !stopped) stopped = !(await consume(queue.shift() as Item));
+  if (eventsDigest) {
+    const got = stopped ? (await fileDigest(file)).sha256 : fileHash.digest('hex');
+    if (got !== eventsDigest.want) {
+      manifestOk = false;
+      warnings.splice(eventsDigest.at, 0, mismatch('events.jsonl'));
+    }
   }
   // Streams a trusted root covers but with no events at all were removed.
   for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])

@@ -1,5 +1,6 @@
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '../db/client';
+import { wholeLineChunks } from './line-chunks';
 import type { Row } from './verify-rows';
 
 /**
@@ -39,29 +40,9 @@ export async function* copyChunks(
   let completed = false;
   try {
     const out = client.query(copyTo(copySql(client.escapeLiteral(stream), afterSeq)));
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    for await (const piece of out as AsyncIterable<Buffer>) {
-      pending.push(piece);
-      pendingBytes += piece.length;
-      if (pendingBytes < chunkBytes) continue;
-      const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-      const cut = all.lastIndexOf(10) + 1;
-      if (cut === 0) {
-        pending = [all];
-        continue;
-      }
-      const buf = all.subarray(0, cut);
-      const rest = all.subarray(cut);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
+    for await (const buf of wholeLineChunks(out as AsyncIterable<Buffer>, chunkBytes))
       yield { buf, rows: countLines(buf) };
-    }
     completed = true;
-    if (pendingBytes > 0) {
-      const buf = Buffer.concat(pending, pendingBytes);
-      yield { buf, rows: countLines(buf) };
-    }
   } finally {
     // A COPY abandoned half-way (an error, or the caller stopped at a fault) leaves the
     // connection mid-protocol: close it instead of giving it back.

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BundleSegment } from './bundle-chunk';
 import type { ChunkResult } from './verify-chunk';
 
 /**
@@ -11,19 +12,43 @@ export function defaultVerifyWorkers(): number {
   return Math.max(0, Math.min(4, os.availableParallelism() - 2));
 }
 
-type Reply = ChunkResult & { id: number };
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
+/** A COPY chunk's result with its byte fields as Buffers again (structured clone makes them Uint8Arrays). */
+function chunkResult(m: ChunkResult): ChunkResult {
+  return {
+    ...m,
+    firstPrev: asBuffer(m.firstPrev),
+    lastHash: asBuffer(m.lastHash),
+    beforeLastHash: asBuffer(m.beforeLastHash),
+    leaves: asBuffer(m.leaves),
+  };
+}
+
+function bundleSegments(m: BundleSegment[]): BundleSegment[] {
+  return m.map((s) => ({
+    ...s,
+    firstPrev: asBuffer(s.firstPrev),
+    lastHash: asBuffer(s.lastHash),
+    beforeLastHash: asBuffer(s.beforeLastHash),
+    leaves: asBuffer(s.leaves),
+  }));
+}
+
+/** A task for a worker: COPY lines of one stream (ledger/verify-chunk.ts) or bundle lines (ledger/bundle-chunk.ts). */
+export type PoolTask =
+  { kind: 'copy'; stream: string; buf: Uint8Array } | { kind: 'bundle'; buf: Uint8Array };
+
 /**
- * Worker threads that check chunks of verification rows (ledger/verify-chunk.ts) in parallel.
- * Loaded through tsx like the rest of the code; the workers are unref'd, so an idle pool never
- * keeps a process alive, and one pool per process is shared by every verification.
+ * Worker threads that check chunks of verification rows or bundle lines in parallel. Loaded
+ * through tsx like the rest of the code; the workers are unref'd, so an idle pool never keeps a
+ * process alive, and one pool per process is shared by every verification.
  */
 class VerifyPool {
   private readonly workers: Array<{ w: Worker; busy: number }> = [];
   private readonly waiting = new Map<
     number,
-    { resolve: (r: ChunkResult) => void; reject: (e: unknown) => void }
+    { resolve: (r: unknown) => void; reject: (e: unknown) => void }
   >();
   private nextId = 0;
 
@@ -32,17 +57,11 @@ class VerifyPool {
     for (let i = 0; i < size; i++) {
       const w = new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true });
       const slot = { w, busy: 0 };
-      w.on('message', (m: Reply) => {
-        slot.busy--;
+      w.on('message', (m: { id: number; result: unknown }) => {
+        if (--slot.busy === 0) w.unref();
         const p = this.waiting.get(m.id);
         this.waiting.delete(m.id);
-        p?.resolve({
-          ...m,
-          firstPrev: asBuffer(m.firstPrev),
-          lastHash: asBuffer(m.lastHash),
-          beforeLastHash: asBuffer(m.beforeLastHash),
-          leaves: asBuffer(m.leaves),
-        });
+        p?.resolve(m.result);
       });
       w.on('error', (err) => {
         for (const p of this.waiting.values()) p.reject(err);
@@ -59,14 +78,24 @@ class VerifyPool {
   }
 
   /** Checks `buf` (whole COPY lines of `stream`) on the least busy worker. */
-  check(stream: string, buf: Buffer): Promise<ChunkResult> {
+  async check(stream: string, buf: Buffer): Promise<ChunkResult> {
+    return chunkResult((await this.run('copy', stream, buf)) as ChunkResult);
+  }
+
+  /** Checks `buf` (whole lines of a bundle's events.jsonl) on the least busy worker. */
+  async checkBundle(buf: Buffer): Promise<BundleSegment[]> {
+    return bundleSegments((await this.run('bundle', '', buf)) as BundleSegment[]);
+  }
+
+  private run(kind: PoolTask['kind'], stream: string, buf: Buffer): Promise<unknown> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
     const copy = new Uint8Array(buf); // its own ArrayBuffer, transferred (never a pooled or shared one)
-    slot.busy++;
+    // Referenced while it has work: an offline check may have nothing else keeping the process up.
+    if (slot.busy++ === 0) slot.w.ref();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      slot.w.postMessage({ id, stream, buf: copy }, [copy.buffer]);
+      slot.w.postMessage({ id, task: { kind, stream, buf: copy } }, [copy.buffer]);
     });
   }
 }

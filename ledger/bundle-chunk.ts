@@ -1,0 +1,226 @@
+import { isUtf8 } from 'node:buffer';
+import { hash as sha256Of } from 'node:crypto';
+import { STREAM_NAME } from '../core/audit-event';
+import { M, scanCanonicalLine } from './bundle-scan';
+
+/**
+ * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
+ * ledger/verify-chunk.ts does for database rows (so chunks are checked in parallel): every line
+ * is a well-formed canonical event, its hash recomputes from its own prev_hash, it links to the
+ * line before, seqs are consecutive and every payload matches its digest or is marked purged.
+ */
+export interface BundleSegment {
+  /** Lines `from .. to-1` of the chunk. */
+  from: number;
+  to: number;
+  /** The stream of every line, or null for a dirty segment (read line by line; the verifier names the fault). */
+  stream: string | null;
+  firstSeq: number;
+  firstPrev: Buffer;
+  lastHash: Buffer;
+  beforeLastHash: Buffer;
+  /** Leaf hashes (32 bytes per line). */
+  leaves: Buffer;
+  /** Seqs of lines without a payload and marked purged (the caller checks a signed purge covers them). */
+  purgedSeqs: number[];
+  /** `occurred_at` of the first line, as text. */
+  firstOccurred: string;
+  rows: number;
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+const sha256 = (data: Buffer): Buffer => sha256Of('sha256', data, 'buffer') as unknown as Buffer;
+
+/** Value of a lower-case hex digit by byte, -1 for any other byte. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
+
+/** Decodes `2*n` lower-case hex digits at `b[from]` into `out[at..]`; false on any other byte. */
+function hexInto(b: Buffer, from: number, n: number, out: Buffer, at: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const h = HEX[b[from + 2 * i] as number] as number;
+    const l = HEX[b[from + 2 * i + 1] as number] as number;
+    if ((h | l) < 0) return false;
+    out[at + i] = (h << 4) | l;
+  }
+  return true;
+}
+
+/** `a[ai..ai+n) == b[bi..bi+n)`. */
+function same(a: Buffer, ai: number, b: Buffer, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
+  return true;
+}
+
+/** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
+function digits(b: Buffer, from: number, to: number): number {
+  if (to - from > 16 || to === from) return 0;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = b[i] as number;
+    if (c < 0x30 || c > 0x39) return 0;
+    n = n * 10 + (c - 0x30);
+  }
+  return Number.isSafeInteger(n) ? n : 0;
+}
+
+/** Bytes of `,"name":` before a member's value. */
+const head = (name: string) => name.length + 4;
+const HEAD_HASH = head('hash');
+const HEAD_IDEMPOTENCY = head('idempotency_key');
+const HEAD_PAYLOAD = head('payload');
+const HEAD_RESOURCE = head('resource');
+const HEAD_SEQ = head('seq');
+const HEAD_STREAM = head('stream');
+
+/**
+ * Cuts a chunk of whole lines into clean segments (one stream each) and, from the first line
+ * that does not check out on its own, one dirty segment to the end. A chunk that is not valid
+ * UTF-8 or holds a carriage return (readline splits there) is one dirty segment. Only a few
+ * fixed buffers per chunk: the lines are never turned into strings or objects.
+ */
+export function checkBundleChunk(buf: Buffer): BundleSegment[] {
+  const starts: number[] = [];
+  for (let at = 0; at < buf.length;) {
+    starts.push(at);
+    const nl = buf.indexOf(10, at);
+    at = nl === -1 ? buf.length : nl + 1;
+  }
+  const lines = starts.length;
+  const segments: BundleSegment[] = [];
+  const dirty = (from: number): BundleSegment[] => {
+    if (from < lines)
+      segments.push({
+        from,
+        to: lines,
+        stream: null,
+        firstSeq: 0,
+        firstPrev: EMPTY,
+        lastHash: EMPTY,
+        beforeLastHash: EMPTY,
+        leaves: EMPTY,
+        purgedSeqs: [],
+        firstOccurred: '',
+        rows: 0,
+      });
+    return segments;
+  };
+  if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
+  // Every buffer below is its own allocation (never the shared pool): leaves are transferred.
+  const leaves = Buffer.alloc(32 * lines);
+  const spans = new Int32Array(2 * 20);
+  const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
+  // This line's hash, prev_hash, payload_digest, salt; the last two hashes of the segment.
+  const line = Buffer.alloc(112);
+  const last = Buffer.alloc(64);
+  const leafIn = Buffer.alloc(33);
+  let input = Buffer.alloc(4096);
+  let seg: BundleSegment | null = null;
+  let streamAt = 0;
+  let streamLen = 0;
+  const close = (to: number) => {
+    if (!seg) return;
+    seg.to = to;
+    seg.rows = to - seg.from;
+    seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
+    seg.lastHash = Buffer.from(last.subarray(32, 64));
+    seg.beforeLastHash = seg.rows > 1 ? Buffer.from(last.subarray(0, 32)) : seg.firstPrev;
+    segments.push(seg);
+    seg = null;
+  };
+  for (let i = 0; i < lines; i++) {
+    const start = starts[i] as number;
+    const end =
+      i + 1 < lines
+        ? (starts[i + 1] as number) - 1
+        : buf[buf.length - 1] === 10
+          ? buf.length - 1
+          : buf.length;
+    if (!scanCanonicalLine(buf, start, end, spans)) return (close(i), dirty(i));
+    const str = (m: number, len: number) => buf[sp(m, 0)] === 0x22 && sp(m, 1) - sp(m, 0) === len + 2;
+    const s0 = sp(M.stream, 0) + 1;
+    const sLen = sp(M.stream, 1) - s0 - 1;
+    const seq = digits(buf, sp(M.seq, 0), sp(M.seq, 1));
+    const saltNull = buf[sp(M.payload_salt, 0)] === 0x6e;
+    const payloadNull = buf[sp(M.payload, 0)] === 0x6e;
+    const purged = buf[sp(M.payload_purged, 0)];
+    const wellFormed =
+      buf[s0 - 1] === 0x22 &&
+      seq > 0 &&
+      str(M.hash, 64) &&
+      hexInto(buf, sp(M.hash, 0) + 1, 32, line, 0) &&
+      str(M.prev_hash, 64) &&
+      hexInto(buf, sp(M.prev_hash, 0) + 1, 32, line, 32) &&
+      str(M.payload_digest, 64) &&
+      hexInto(buf, sp(M.payload_digest, 0) + 1, 32, line, 64) &&
+      (saltNull || (str(M.payload_salt, 32) && hexInto(buf, sp(M.payload_salt, 0) + 1, 16, line, 96))) &&
+      (payloadNull || buf[sp(M.payload, 0)] === 0x7b) &&
+      (purged === 0x74 || purged === 0x66);
+    if (!wellFormed) return (close(i), dirty(i));
+    if (seg && !(sLen === streamLen && same(buf, s0, buf, streamAt, sLen))) close(i);
+    else if (seg && (seq !== seg.firstSeq + (i - seg.from) || !same(line, 32, last, 32, 32)))
+      return (close(i), dirty(i));
+    let stream: string = seg?.stream ?? '';
+    if (!seg) {
+      stream = buf.toString('latin1', s0, s0 + sLen);
+      if (!STREAM_NAME.test(stream)) return dirty(i);
+    }
+    // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as
+    // chainHash; the envelope is the line without the chain, payload and seq members, which
+    // sort into four runs between the envelope members.
+    const runs = [
+      start,
+      sp(M.hash, 0) - HEAD_HASH,
+      sp(M.idempotency_key, 0) - HEAD_IDEMPOTENCY,
+      sp(M.payload, 0) - HEAD_PAYLOAD,
+      sp(M.resource, 0) - HEAD_RESOURCE,
+      sp(M.seq, 0) - HEAD_SEQ,
+      sp(M.stream, 0) - HEAD_STREAM,
+      end,
+    ];
+    if (input.length < end - start + 80) input = Buffer.alloc(2 * (end - start + 80));
+    line.copy(input, 0, 32, 64);
+    input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
+    input.writeUInt32BE(seq >>> 0, 36);
+    let n = 40;
+    for (let r = 0; r < runs.length; r += 2) n += buf.copy(input, n, runs[r], runs[r + 1]);
+    n += line.copy(input, n, 64, 96);
+    let ok = same(sha256(input.subarray(0, n)), 0, line, 0, 32);
+    if (ok && !payloadNull) {
+      // SHA-256(salt || canonical payload), as payloadDigest.
+      const p0 = sp(M.payload, 0);
+      const p1 = sp(M.payload, 1);
+      if (input.length < p1 - p0 + 16) input = Buffer.alloc(2 * (p1 - p0 + 16));
+      line.copy(input, 0, 96, 112);
+      buf.copy(input, 16, p0, p1);
+      ok = !saltNull && same(sha256(input.subarray(0, 16 + p1 - p0)), 0, line, 64, 32);
+    } else if (ok) ok = purged === 0x74;
+    if (!ok) return (close(i), dirty(i));
+    if (!seg) {
+      seg = {
+        from: i,
+        to: i,
+        stream,
+        firstSeq: seq,
+        firstPrev: Buffer.from(line.subarray(32, 64)),
+        lastHash: EMPTY,
+        beforeLastHash: EMPTY,
+        leaves: EMPTY,
+        purgedSeqs: [],
+        firstOccurred: String(JSON.parse(buf.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
+        rows: 0,
+      };
+      streamAt = s0;
+      streamLen = sLen;
+    }
+    if (payloadNull) seg.purgedSeqs.push(seq);
+    // Leaf hash SHA-256(0x00 || hash), as leafHash.
+    line.copy(leafIn, 1, 0, 32);
+    sha256(leafIn).copy(leaves, 32 * i);
+    last.copy(last, 0, 32, 64);
+    line.copy(last, 32, 0, 32);
+  }
+  close(lines);
+  return segments;
+}
