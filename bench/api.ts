@@ -1,45 +1,91 @@
 /**
  * Auditor API latency: `npm run bench -- api [--size N] [--smoke]`. N synthetic events
- * (bench/api/fixture.ts, default 1,000,000) in a fresh database; p50/p99 of the common filters
- * and a full-text search through `GET /v1/events` (in-process, authentication and the recorded
- * read included) next to the same SQL run directly; then a filtered export's rows/s next to
- * `COPY (same SQL) TO STDOUT`.
+ * (bench/api/fixture.ts, default 1,000,000) in a fresh database:
+ * - per filter, p50/p99 of `GET /v1/events` (in-process: authentication, the search and the
+ *   recorded read's commit) next to the same SQL run directly and to the recorded read's append
+ *   alone, requests interleaved so load hits all three alike;
+ * - the same under 16 concurrent callers (the read records group-commit);
+ * - filtered exports (a sparse and a contiguous filter) in rows/s next to `COPY (same SQL) TO STDOUT`.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { buildApiServer } from '../api/server';
 import { signerFrom } from '../core/signing';
-import { closeDatabase, createDatabase } from '../db/client';
+import { parseHead } from '../core/ledger-head';
+import { closeDatabase, createDatabase, type Database } from '../db/client';
 import { appRoleUrl } from '../db/roles';
 import { createLedger } from '../ledger/ledger';
 import { loadConfig } from '../runtime/config';
 import { EventSearchSchema, filterOf } from '../services/events/filter';
-import { searchSql } from '../services/events/search-sql';
+import { recordRead } from '../services/events/read-log';
+import { exportSql, searchSql, type SqlQuery } from '../services/events/search-sql';
 import { createApiKey } from '../services/principals/api-keys';
-import { buildEventsFixture, COMMON_FILTERS } from './api/fixture';
+import { buildEventsFixture, COMMON_FILTERS, exportFilters } from './api/fixture';
 import { fmt, rate, withBenchDatabase } from './postgres';
 import type { BenchOptions } from './run';
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const ms = (x: number) => x.toFixed(1);
+const load = () =>
+  `load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`;
+const pair = (a: number[]) => `${ms(pct(a, 50))} / ${ms(pct(a, 99))}`.padEnd(16);
 
-async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = performance.now();
-    await fn();
-    out.push(performance.now() - s);
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const s = performance.now();
+  await fn();
+  return performance.now() - s;
+}
+
+/** Runs `callers` loops of `fn` for `ms` milliseconds; sorted latencies and calls per second. */
+async function concurrently(
+  callers: number,
+  durationMs: number,
+  fn: () => Promise<unknown>,
+): Promise<{ lat: number[]; perSecond: number }> {
+  const lat: number[] = [];
+  const end = performance.now() + durationMs;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < end) lat.push(await time(fn));
+    }),
+  );
+  return { lat: lat.sort((a, b) => a - b), perSecond: rate(lat.length, performance.now() - start) };
+}
+
+/** `COPY (q) TO STDOUT` on one client: bytes received. */
+async function copyOut(reader: Database, q: SqlQuery): Promise<number> {
+  const c = await reader.$client.connect();
+  let bytes = 0;
+  try {
+    const text = q.text.replace(/\$(\d+)/g, (_m, i: string) => {
+      const v = q.values[Number(i) - 1];
+      return Array.isArray(v) ? c.escapeLiteral(`{${v.join(',')}}`) : c.escapeLiteral(String(v));
+    });
+    await new Promise<void>((resolve, reject) => {
+      const stream = c.query(copyTo(`COPY (${text}) TO STDOUT`));
+      stream.on('data', (d: Buffer) => (bytes += d.length));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+  } finally {
+    c.release();
   }
-  return out.sort((a, b) => a - b);
+  return bytes;
 }
 
 export async function run(opts: BenchOptions): Promise<void> {
   const config = loadConfig();
   const n = opts.smoke ? 20_000 : (opts.size ?? 1_000_000);
-  const reps = opts.smoke ? 5 : 50;
+  const reps = opts.smoke ? 5 : 200;
+  console.log(`start: ${load()} (${os.cpus().length} cores)`);
   await withBenchDatabase(async (ownerUrl) => {
     let s = performance.now();
     await buildEventsFixture(ownerUrl, n);
@@ -57,55 +103,71 @@ export async function run(opts: BenchOptions): Promise<void> {
       const key = (
         await createApiKey(ledger, { principalId: 'bench-auditor', role: 'auditor' }, 'bench-admin')
       ).key;
-      const app = buildApiServer({ reader, writer, ledger, signer });
-      const headers = { authorization: `Bearer ${key}` };
-      console.log(`filter (page of 100)      API p50/p99 ms   SQL p50/p99 ms   API/SQL p99`);
-      for (const [name, query] of Object.entries(COMMON_FILTERS)) {
-        const search = EventSearchSchema.parse({ ...query, limit: '100' });
-        const q = searchSql(filterOf(search), { order: search.order, limit: 101 });
-        const url = `/v1/events?${new URLSearchParams({ ...query, limit: '100' })}`;
-        const first = await app.inject({ method: 'GET', url, headers });
-        if (first.statusCode !== 200) throw new Error(`${name}: ${first.statusCode} ${first.body}`);
-        const api = await timed(reps, () => app.inject({ method: 'GET', url, headers }));
-        const sql = await timed(reps, () => reader.$client.query(q.text, q.values));
-        console.log(
-          `${name.padEnd(26)} ${`${ms(pct(api, 50))} / ${ms(pct(api, 99))}`.padEnd(16)} ${`${ms(pct(sql, 50))} / ${ms(pct(sql, 99))}`.padEnd(16)} ${(pct(api, 99) / pct(sql, 99)).toFixed(2)}x`,
-        );
-      }
-      // Exports: one event type (n/50 events) under a signed head, vs COPY of the same rows.
+      // Signed first, as the append path's cadence keeps a production ledger: otherwise the
+      // access stream's first cadence checkpoint would sign every fixture stream mid-run.
       s = performance.now();
       await ledger.head({ durable: false });
       console.log(`head over ${fmt(n)} events signed in ${((performance.now() - s) / 1000).toFixed(1)} s`);
-      const filter = { event_type: 'bench.type_7' };
-      s = performance.now();
-      const res = await app.inject({
-        method: 'GET',
-        url: `/v1/exports/events?${new URLSearchParams({ ...filter, max_rows: '1000000' })}`,
-        headers,
-      });
-      const exportMs = performance.now() - s;
-      const rows = Number(res.headers['x-ledgerflow-count']);
-      const q = searchSql(filterOf(EventSearchSchema.parse(filter)), { order: 'asc', limit: 1_000_000 });
-      const c = await reader.$client.connect();
-      s = performance.now();
-      let bytes = 0;
-      try {
-        const text = q.text.replace(/\$(\d+)/g, (_m, i: string) =>
-          c.escapeLiteral(String(q.values[Number(i) - 1])),
-        );
-        await new Promise<void>((resolve, reject) => {
-          const stream = c.query(copyTo(`COPY (${text}) TO STDOUT`));
-          stream.on('data', (d: Buffer) => (bytes += d.length));
-          stream.on('end', () => resolve());
-          stream.on('error', reject);
+      const app = buildApiServer({ reader, writer, ledger, signer });
+      const headers = { authorization: `Bearer ${key}` };
+      let reads = 0;
+      const readAlone = () =>
+        recordRead(ledger, {
+          principalId: 'bench-auditor',
+          action: 'search',
+          resource: { type: 'ledger_events', id: 'search' },
+          filter: { case_id: 'case-777', order: 'asc', limit: 100, page: 'first' },
+          rows: 100,
+          request: { requestId: `bench-${++reads}`, source: 'api' },
         });
-      } finally {
-        c.release();
-      }
-      const copyMs = performance.now() - s;
+      const searches = Object.entries(COMMON_FILTERS).map(([name, query]) => {
+        const search = EventSearchSchema.parse({ ...query, limit: '100' });
+        const q = searchSql(filterOf(search), { order: search.order, limit: 101 });
+        const url = `/v1/events?${new URLSearchParams({ ...query, limit: '100' })}`;
+        const api = async () => {
+          const r = await app.inject({ method: 'GET', url, headers });
+          if (r.statusCode !== 200) throw new Error(`${name}: ${r.statusCode} ${r.body}`);
+        };
+        return { name, api, sql: () => reader.$client.query(q.text, q.values) };
+      });
       console.log(
-        `export ${fmt(rows)} events with proofs: ${fmt(rate(rows, exportMs))} rows/s (${fmt(res.rawPayload.length)} bytes); COPY of the same rows: ${fmt(rate(rows, copyMs))} rows/s (${fmt(bytes)} bytes); ${(copyMs / exportMs).toFixed(3)}x`,
+        `\nfilter (page of 100), ${reps} each   API p50/p99 ms   SQL p50/p99 ms   read alone       API/SQL p99  (${load()})`,
       );
+      for (const f of searches) {
+        await f.api();
+        await f.sql();
+        const api: number[] = [];
+        const sql: number[] = [];
+        const read: number[] = [];
+        // Interleaved, rotating which goes first: load and caches hit all three alike.
+        const runs: Array<[() => Promise<unknown>, number[]]> = [
+          [f.api, api],
+          [f.sql, sql],
+          [readAlone, read],
+        ];
+        for (let i = 0; i < reps; i++)
+          for (let k = 0; k < runs.length; k++) {
+            const [fn, out] = runs[(i + k) % runs.length] as [() => Promise<unknown>, number[]];
+            out.push(await time(fn));
+          }
+        for (const a of [api, sql, read]) a.sort((x, y) => x - y);
+        console.log(
+          `${f.name.padEnd(37)}${pair(api)} ${pair(sql)} ${pair(read)} ${(pct(api, 99) / pct(sql, 99)).toFixed(2)}x`,
+        );
+      }
+      const callers = 16;
+      const busy = opts.smoke ? 300 : 3000;
+      console.log(
+        `\n${callers} concurrent callers, ${busy / 1000} s each    calls/s   p50/p99 ms  (${load()})`,
+      );
+      for (const f of searches.filter((x) => ['case', 'actor', 'time range'].includes(x.name))) {
+        const api = await concurrently(callers, busy, f.api);
+        const sql = await concurrently(callers, busy, f.sql);
+        console.log(
+          `${`${f.name}: API`.padEnd(37)}${String(fmt(api.perSecond)).padEnd(9)} ${pair(api.lat)}  SQL ${String(fmt(sql.perSecond)).padEnd(7)} ${pair(sql.lat)} API/SQL p99 ${(pct(api.lat, 99) / pct(sql.lat, 99)).toFixed(2)}x`,
+        );
+      }
+      await exports(app, headers, reader, n);
       await app.close();
     } finally {
       await owner.end();
@@ -113,4 +175,45 @@ export async function run(opts: BenchOptions): Promise<void> {
       await closeDatabase(reader);
     }
   });
+  console.log(`end: ${load()}`);
+}
+
+/** Filtered exports under one signed head vs COPY of the same statement. */
+async function exports(
+  app: ReturnType<typeof buildApiServer>,
+  headers: Record<string, string>,
+  reader: Database,
+  n: number,
+): Promise<void> {
+  // The head the export will use: the latest, signed by the access stream's cadence meanwhile.
+  const head = (
+    await reader.$client.query<{ head: string }>(
+      'SELECT head FROM ledger_heads ORDER BY version DESC LIMIT 1',
+    )
+  ).rows[0] as { head: string };
+  console.log(`\nexports under head ${parseHead(head.head).version} (${fmt(n)} fixture events)`);
+  let s: number;
+  const headCut = parseHead(head.head).streams.map((x) => ({ stream: x.stream, treeSize: x.treeSize }));
+  for (const [name, filter] of Object.entries(exportFilters(n))) {
+    s = performance.now();
+    const res = await app.inject({
+      method: 'GET',
+      url: `/v1/exports/events?${new URLSearchParams({ ...filter, max_rows: '1000000' })}`,
+      headers,
+    });
+    const exportMs = performance.now() - s;
+    if (res.statusCode !== 200) throw new Error(`export ${name}: ${res.statusCode} ${res.body}`);
+    const rows = Number(res.headers['x-ledgerflow-count']);
+    const q = exportSql(filterOf(EventSearchSchema.parse(filter)), {
+      order: 'asc',
+      limit: 1_000_000,
+      headCut,
+    });
+    s = performance.now();
+    const bytes = await copyOut(reader, q);
+    const copyMs = performance.now() - s;
+    console.log(
+      `export ${name}: ${fmt(rows)} events with proofs ${fmt(rate(rows, exportMs))} rows/s (${fmt(res.rawPayload.length)} bytes); COPY of the same rows ${fmt(rate(rows, copyMs))} rows/s (${fmt(bytes)} bytes); ${(copyMs / exportMs).toFixed(3)}x  (${load()})`,
+    );
+  }
 }

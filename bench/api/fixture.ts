@@ -96,3 +96,19 @@ export const COMMON_FILTERS: Record<string, Record<string, string>> = {
   'full text': { q: 'bench type_7 user-42' },
   'payload text': { payload_text: 'person 977' },
 };
+
+/**
+ * Two exports of n/50 events each: one event type (spread evenly over the whole ledger, so every
+ * 256-leaf tile of every stream is needed for the proofs) and a time range (contiguous events).
+ */
+export function exportFilters(n: number): Record<string, Record<string, string>> {
+  const at = (seconds: number) =>
+    new Date(Date.parse(FIXTURE.start) + seconds * 1000).toISOString().replace('.000Z', 'Z');
+  return {
+    'one event type (sparse)': { event_type: 'bench.type_7' },
+    'time range (contiguous)': {
+      from: at(Math.floor(n / 4)),
+      to: at(Math.floor(n / 4) + Math.floor(n / 50)),
+    },
+  };
+}

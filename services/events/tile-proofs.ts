@@ -5,8 +5,8 @@ import { TILE_HEIGHT } from '../../ledger/checkpoint';
 
 const TILE = 2 ** TILE_HEIGHT;
 const H = 32;
-/** Leaf tiles of one stream kept between pages (16 KiB each; an export reads in time order, so recent tiles are reused). */
-const TILE_CACHE = 2048;
+/** Leaf tiles of one stream kept between pages (16 KiB each, 8 MiB a stream; an export reads in time order, so recent tiles are reused). */
+const TILE_CACHE = 512;
 
 // One scratch buffer for `0x00 || data` and `0x01 || left || right`: no allocation but the digest.
 const scratch = Buffer.alloc(1 + 2 * H);
