@@ -138,7 +138,9 @@ async function rawStartFails<W extends Workflow>(
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  expect(failureMessages(err)).toMatch(/has no authorized start on record|other than the/);
+  expect(failureMessages(err)).toMatch(
+    /has no authorized start on record|other than the|authorized run has closed/,
+  );
 }
 
 const runAs = <W extends Workflow>(
@@ -261,6 +263,16 @@ async function runAsExpectingFailure<W extends Workflow>(
 }
 
 describe('an authorized start records the principal on record as the initiator', () => {
+  it('a new run started through Temporal under the id of a closed authorized run writes nothing', async () => {
+    const wf = id('reuse-smoke');
+    const input = { applicationId: wf, requestedBy: 'op-1' };
+    await runAs('op-1', onboardingSmokeWorkflow, wf, [input]);
+    const before = await written(wf);
+    expect(before.filter((r) => r.stream !== 'access')).toHaveLength(2);
+    await rawStartFails(onboardingSmokeWorkflow, wf, [input]);
+    expect(await written(wf)).toEqual(before);
+  });
+
   it('retention purge: certificate requested by, and events initiated by, the starter', async () => {
     const wf = id('auth-purge');
     await runAs('comp-1', retentionPurgeWorkflow, wf, [{ requestedBy: 'comp-1', batchSize: 10 }]);
