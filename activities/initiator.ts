@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Database } from '../db/client';
 import type { AuditStamp } from '../services/audit-stamp';
-import { authorizedInitiator, scheduleInstaller } from '../services/principals/workflow-starts';
+import { authorizedStart, scheduleInstaller } from '../services/principals/workflow-starts';
 import { activityStamp } from './stamp';
 
 // Start records are append-only and principals are never deleted: a run's initiator, once found,
@@ -23,12 +23,35 @@ const SCHEDULED_RUN = /^(.+)-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const LISTED_WITHIN_MS = 10_000;
 
 /**
+ * True when another execution chain under `workflowId`, started since `since` (when its start
+ * was authorized), has closed: this run then reuses an authorized id (a record authorizes one
+ * chain; runs it continued as new into are the same chain).
+ */
+async function idReused(workflowId: string, runId: string, since: Date): Promise<boolean> {
+  const query = `WorkflowId = ${JSON.stringify(workflowId)} AND StartTime >= ${JSON.stringify(since.toISOString())}`;
+  for await (const e of Context.current().client.workflow.list({ query }))
+    if (e.runId !== runId && !['RUNNING', 'CONTINUED_AS_NEW'].includes(e.status.name)) return true;
+  return false;
+}
+
+/** The run's authorization: the initiator on record and since when that record allows a chain. */
+interface Authorization {
+  initiator: string;
+  since: Date;
+}
+
+/**
  * The installer of the schedule that started this run, when Temporal confirms that schedule (by
  * the id the run's workflow id derives from, for this workflow type) started it; undefined when it
  * did not, or when the schedule's install is not on record.
  */
-async function scheduledRunInitiator(db: Database, workflowId: string, workflowType: string) {
-  const scheduleId = SCHEDULED_RUN.exec(workflowId)?.[1];
+async function scheduledRun(
+  db: Database,
+  workflowId: string,
+  workflowType: string,
+): Promise<Authorization | undefined> {
+  const m = SCHEDULED_RUN.exec(workflowId);
+  const scheduleId = m?.[1];
   if (!scheduleId) return undefined;
   const ctx = Context.current();
   const deadline = Date.now() + LISTED_WITHIN_MS;
@@ -42,7 +65,11 @@ async function scheduledRunInitiator(db: Database, workflowId: string, workflowT
       });
     if (!d || d.action.type !== 'startWorkflow' || d.action.workflowType !== workflowType) return undefined;
     const started = [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)];
-    if (started.some((a) => a.workflow.workflowId === workflowId)) return scheduleInstaller(db, scheduleId);
+    if (started.some((a) => a.workflow.workflowId === workflowId)) {
+      const initiator = await scheduleInstaller(db, scheduleId);
+      // The scheduled time ends the id: the schedule's own run started at or after it.
+      return initiator ? { initiator, since: new Date(workflowId.slice(scheduleId.length + 1)) } : undefined;
+    }
     if (Date.now() >= deadline) return undefined;
     ctx.heartbeat();
     await ctx.sleep(200);
@@ -54,19 +81,31 @@ async function scheduledRunInitiator(db: Database, workflowId: string, workflowT
  * (type and id) is on record in the ledger (see recordWorkflowStart), or, for a run a Temporal
  * Schedule started, the principal whose install of that schedule is on record (see
  * recordScheduleInstalled). When the workflow input names a principal (`claimed`), it must be
- * that one. Anything else (a workflow started through a raw Temporal client, or an input naming
- * someone else) fails the activity, non-retryably, before it writes anything.
+ * that one. A record authorizes one execution chain: a new run under an id whose authorized run
+ * has closed is refused too. Anything else (a workflow started through a raw Temporal client, or
+ * an input naming someone else) fails the activity, non-retryably, before it writes anything.
  */
 export async function workflowInitiator(db: Database, claimed?: string): Promise<string> {
   const info = Context.current().info;
   const workflowId = info.workflowExecution?.workflowId ?? '';
   const workflowType = info.workflowType ?? '';
-  const key = `${workflowType}:${workflowId}:${info.workflowExecution?.runId ?? ''}`;
-  const initiator =
-    known.get(key) ??
-    (await authorizedInitiator(db, workflowId, workflowType)) ??
-    (await scheduledRunInitiator(db, workflowId, workflowType));
-  if (initiator) remember(key, initiator);
+  const runId = info.workflowExecution?.runId ?? '';
+  const key = `${workflowType}:${workflowId}:${runId}`;
+  let initiator = known.get(key);
+  if (!initiator) {
+    const start = await authorizedStart(db, workflowId, workflowType);
+    const auth = start
+      ? { initiator: start.initiator, since: start.recordedAt }
+      : await scheduledRun(db, workflowId, workflowType);
+    if (auth && (await idReused(workflowId, runId, auth.since)))
+      throw ApplicationFailure.create({
+        type: UNAUTHORIZED_START,
+        message: `workflow ${workflowId}: a new run under an id whose authorized run has closed; nothing is written for it`,
+        nonRetryable: true,
+      });
+    initiator = auth?.initiator;
+    if (initiator) remember(key, initiator);
+  }
   if (!initiator)
     throw ApplicationFailure.create({
       type: UNAUTHORIZED_START,

@@ -17,7 +17,7 @@ import { archiveWorkflowHistoryWorkflow } from '../contracts/history-archiver';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { postureCheckWorkflow } from '../contracts/posture';
 import { retentionPurgeWorkflow } from '../contracts/retention';
-import { screeningBatchWorkflow } from '../contracts/screening';
+import { screeningBatchWorkflow, screeningListUpdateWorkflow } from '../contracts/screening';
 import { chainVerificationWorkflow } from '../contracts/verification';
 import { startWorkflow, type WorkflowRef } from '../contracts/workflow-ref';
 import type { Database } from '../db/client';
@@ -87,7 +87,7 @@ const written = async (workflowId: string) =>
   (
     await t.asOwner<Row>(
       `SELECT e.stream, e.event_type, e.actor_id, e.context->>'initiated_by' AS initiated_by,
-              coalesce(p.payload->>'requested_by', p.payload#>>'{report,requested_by}') AS requested_by
+              jsonb_path_query_first(p.payload, 'strict $.**.requested_by') #>> '{}' AS requested_by
          FROM ledger_events e LEFT JOIN ledger_payloads p USING (stream, seq)
         WHERE e.context->>'workflow_id' = $1 OR e.case_id = $1 ORDER BY e.stream, e.seq`,
       [workflowId],
@@ -101,7 +101,7 @@ const inTheNameOf = async (principal: string) =>
       `SELECT count(*) AS n FROM ledger_events WHERE actor_id = $1 OR context->>'initiated_by' = $1`,
       [principal],
     )
-  ).rows[0]!.n;
+  ).rows[0]!.n.toString();
 
 /** Events anywhere initiated by `principal`. */
 const initiatedBy = async (principal: string) =>
@@ -110,7 +110,15 @@ const initiatedBy = async (principal: string) =>
       `SELECT count(*) AS n FROM ledger_events WHERE context->>'initiated_by' = $1`,
       [principal],
     )
-  ).rows[0]!.n;
+  ).rows[0]!.n.toString();
+
+/** The messages of a failure and its causes, joined. */
+function failureMessages(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    out.push(String(e.message));
+  return out.join(' | ');
+}
 
 const id = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
 
@@ -130,7 +138,9 @@ async function rawStartFails<W extends Workflow>(
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/authorized start|other than/);
+  expect(failureMessages(err)).toMatch(
+    /has no authorized start on record|other than the|authorized run has closed/,
+  );
 }
 
 const runAs = <W extends Workflow>(
@@ -249,10 +259,20 @@ async function runAsExpectingFailure<W extends Workflow>(
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(WorkflowFailedError);
-  return String((err as WorkflowFailedError).cause?.message);
+  return failureMessages(err);
 }
 
 describe('an authorized start records the principal on record as the initiator', () => {
+  it('a new run started through Temporal under the id of a closed authorized run writes nothing', async () => {
+    const wf = id('reuse-smoke');
+    const input = { applicationId: wf, requestedBy: 'op-1' };
+    await runAs('op-1', onboardingSmokeWorkflow, wf, [input]);
+    const before = await written(wf);
+    expect(before.filter((r) => r.stream !== 'access')).toHaveLength(2);
+    await rawStartFails(onboardingSmokeWorkflow, wf, [input]);
+    expect(await written(wf)).toEqual(before);
+  });
+
   it('retention purge: certificate requested by, and events initiated by, the starter', async () => {
     const wf = id('auth-purge');
     await runAs('comp-1', retentionPurgeWorkflow, wf, [{ requestedBy: 'comp-1', batchSize: 10 }]);
@@ -275,7 +295,12 @@ describe('an authorized start records the principal on record as the initiator',
     expect(p.find((r) => r.event_type === 'compliance.posture_reported')?.requested_by).toBe('comp-1');
   });
 
-  it('screening batch and onboarding smoke', async () => {
+  it('screening list update, screening batch and onboarding smoke', async () => {
+    const update = id('auth-list');
+    await runAs('op-1', screeningListUpdateWorkflow, update, [
+      { source: 'un', path: path.join(__dirname, 'fixtures', 'sanctions', 'un-consolidated') },
+    ]);
+    actFor(await written(update), 'op-1', ['screening.list_version_loaded']);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-idf-'));
     const file = path.join(dir, 'customers.csv');
     writeFileSync(file, 'id,name\nc1,Jane Doe\nc2,John Roe\n');

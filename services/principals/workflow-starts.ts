@@ -57,22 +57,32 @@ export async function startAuthorizedWorkflow<W extends Workflow>(
 
 /**
  * The principal (or ledgerflow service) whose authorized start of `workflowType` under
- * `workflowId` is on record, if that principal still exists; undefined when no such start was
- * recorded.
+ * `workflowId` is on record, if that principal still exists, with the record's time; undefined
+ * when no such start was recorded.
  */
-export async function authorizedInitiator(
+export async function authorizedStart(
   db: Database,
   workflowId: string,
   workflowType: string,
-): Promise<string | undefined> {
-  const r = await db.$client.query<{ actor_id: string }>(
-    `SELECT e.actor_id FROM ledger_events e LEFT JOIN principals p ON p.id = e.actor_id
+): Promise<{ initiator: string; recordedAt: Date } | undefined> {
+  const r = await db.$client.query<{ actor_id: string; occurred_at: Date }>(
+    `SELECT e.actor_id, e.occurred_at FROM ledger_events e LEFT JOIN principals p ON p.id = e.actor_id
       WHERE e.context ? 'workflow_id' AND e.context->>'workflow_id' = $1 AND e.stream = $2 AND e.event_type = $3
         AND e.context->>'workflow_type' = $4 AND (p.id IS NOT NULL OR e.actor_type = 'service')
       ORDER BY e.seq LIMIT 1`,
     [workflowId, ACCESS_STREAM, START_EVENT, workflowType],
   );
-  return r.rows[0]?.actor_id;
+  const row = r.rows[0];
+  return row ? { initiator: row.actor_id, recordedAt: new Date(row.occurred_at) } : undefined;
+}
+
+/** {@link authorizedStart}'s principal only. */
+export async function authorizedInitiator(
+  db: Database,
+  workflowId: string,
+  workflowType: string,
+): Promise<string | undefined> {
+  return (await authorizedStart(db, workflowId, workflowType))?.initiator;
 }
 
 /**
