@@ -46,7 +46,7 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
     const cases: Array<[string[], number, RegExp]> = [
       [['no-such-command'], 2, /^error: unknown command 'no-such-command' \(run with --help for usage\)$/],
       [['loan', 'start'], 2, /required option '--file <path>' not specified \(run with --help for usage\)$/],
-      [['events', 'list', '--after', '-3'], 2, /--after must be a whole number from 0/],
+      [['events', 'list', '--after-seq', '-3'], 2, /--after-seq must be a whole number from 0/],
       [['loan', 'start', '--file', path.join(dir, 'missing.json')], 2, /cannot read .*missing\.json/],
       [['retention', 'run', '--as', 'ghost'], 2, /^error: denied: unknown principal "ghost"/],
       [
@@ -60,7 +60,11 @@ describe('one error style for ordinary mistakes: one line, "error: ...", exit 2 
         /^error: refused: no application "NO-SUCH-APP"$/,
       ],
       [['history', 'show', 'NO-SUCH-WF', '--as', 'root'], 1, /^error: not found: no workflow "NO-SUCH-WF"/],
-      [['events', 'list', '--stream', 'Bad Stream', '--as', 'root'], 1, /^error: rejected: stream: /],
+      [
+        ['events', 'list', '--stream', 'Bad Stream', '--as', 'root'],
+        2,
+        /^error: --stream: must be 1-63 chars/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     for (const [i, r] of runs.entries()) {

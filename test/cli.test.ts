@@ -63,7 +63,7 @@ describe('ledgerflow CLI', () => {
     );
     const r = await cli(['events', 'list', '--json', '--as', 'aud-1']);
     expect(r.code, r.stderr).toBe(0);
-    expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
+    expect(JSON.parse(r.stdout)).toMatchObject({ events: expect.any(Array), next_cursor: null });
   });
 
   it('api keys: unknown acting principals are denied, an admin creates a key shown once', async () => {
