@@ -10,6 +10,8 @@ import { loadConfig, type Config } from '../../runtime/config';
 import { readDevState } from '../../runtime/environment';
 import { findTemporalCli, toolsTemporalPath } from '../../runtime/temporal-cli';
 import { describeOpenAlarm, openAlarmDetails, type OpenAlarmDetail } from '../../services/posture/alarms';
+import { brokerChecks } from '../../services/monitoring/feed/broker-health';
+import { feedNames } from '../../services/monitoring/feed/streams';
 import { printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { verificationCheck } from './schedules';
@@ -183,10 +185,23 @@ export async function alarmChecks(
   }
 }
 
+/** `doctor` checks of the transaction feed's broker, when one is configured. */
+async function feedChecks(config: Config, devNatsUrl: string | undefined): Promise<Check[]> {
+  const url = config.NATS_URL ?? devNatsUrl;
+  if (!url) return [{ check: 'broker', ok: true, detail: 'not configured (NATS_URL): transaction feed off' }];
+  return brokerChecks(
+    url,
+    config.NATS_URL ? 'NATS_URL' : 'ledgerflow dev',
+    feedNames(config.LEDGERFLOW_FEED_STREAM),
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check configuration, PostgreSQL, migrations, app roles and Temporal; says what to fix')
+    .description(
+      'check configuration, PostgreSQL, migrations, app roles, Temporal and the feed broker; says what to fix',
+    )
     .option('--json', 'print the checks as JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
@@ -207,6 +222,7 @@ export function register(program: Command): void {
             config.TEMPORAL_NAMESPACE,
           )),
           ...(await verificationCheck(config, ownerUrl)),
+          ...(await feedChecks(config, dev?.natsUrl)),
         ];
         const alarms = await alarmChecks(config, ownerUrl);
         checks.push(...alarms.checks);
