@@ -24,6 +24,14 @@ export interface NameToken {
   skeletonAlts: string[];
   /** Long vowels an Arabic-script word writes inside it ("i", "u"); '' otherwise. */
   longVowels: string;
+  /** First letters of a hyphenated word's parts ("jc" for Jean-Claude); '' otherwise. */
+  initials: string;
+  /** Written as dotted letters ("J.-C.", "U.S."): an abbreviation, matched against initials. */
+  abbrev: boolean;
+  /** The non-Latin script the token was written in (undefined: Latin). */
+  script?: NameScript;
+  /** The token as written in that script, when known (one word, or one Han/Kana character). */
+  native?: string;
   /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
   variant: string;
   /** Token is a syllable transliterated from Han/Hangul/Kana: only exact syllables match well. */
@@ -218,6 +226,9 @@ const LEGAL_PHRASES: string[][] = [
   ['societe', 'anonyme'],
   ['limited', 'partnership'],
 ];
+
+/** Longest first: "open joint stock company" before "joint stock company" leaves no "open" behind. */
+const LEGAL_PHRASES_LONGEST_FIRST = [...LEGAL_PHRASES].sort((a, b) => b.length - a.length);
 
 const PATRONYMIC = new Set(['bin', 'ibn', 'bint', 'binti']);
 
@@ -427,6 +438,7 @@ function makeToken(
   key: string | undefined,
   alts: string[] | undefined,
   vowels: string | undefined,
+  spelling: Spelling = NO_SPELLING,
 ): NameToken {
   const text = NICKNAMES[raw] ?? raw;
   const [p, s] = doubleMetaphone(text);
@@ -439,6 +451,10 @@ function makeToken(
     skeleton: key ?? skeletonOf(text),
     skeletonAlts: alts ?? [],
     longVowels: vowels ?? '',
+    initials: spelling.initials,
+    abbrev: spelling.abbrev,
+    ...(spelling.script ? { script: spelling.script } : {}),
+    ...(spelling.native ? { native: spelling.native } : {}),
     variant: variantKey(text),
     cjk,
   };
@@ -470,6 +486,40 @@ interface Words {
   keys: Array<string | undefined>;
   alts: Array<string[] | undefined>;
   vowels: Array<string | undefined>;
+  spellings: Spelling[];
+}
+
+/** How a word was written: its hyphenated parts' initials, dotted letters, a non-Latin script. */
+interface Spelling {
+  initials: string;
+  abbrev: boolean;
+  script?: NameScript;
+  native?: string;
+}
+const NO_SPELLING: Spelling = { initials: '', abbrev: false };
+const ARABIC_SPELLING: Spelling = { ...NO_SPELLING, script: 'arabic' };
+
+/** "jean-claude" -> initials "jc"; "j.-c.", "u.s." -> an abbreviation. */
+function spellingOf(chunk: string): Spelling {
+  if (/^[a-z](?:\.[-‐]?[a-z])+\.?$/.test(chunk)) return { initials: '', abbrev: true };
+  const parts = chunk.split(/[-‐‑–—―]/);
+  if (parts.length >= 2 && parts.every((x) => /^[a-z]{2,}$/.test(x)))
+    return { initials: parts.map((x) => x[0]).join(''), abbrev: false };
+  return NO_SPELLING;
+}
+
+/**
+ * Records the script form of the words just read from one non-Latin piece: the piece itself for
+ * one word, one character per syllable for Han/Kana (a romanisation merges what the script keeps
+ * apart: 高石 / 高市 are both "gao shi", 김종은 / 김정은 both "kim jong un").
+ */
+function nativeForms(piece: string, script: NameScript, spellings: Spelling[], from: number): void {
+  const n = spellings.length - from;
+  const chars = [...piece.toLowerCase()].filter((c) => /\p{L}/u.test(c));
+  for (let i = 0; i < n; i++) {
+    const native = n === 1 ? chars.join('') : chars.length === n ? chars[i] : undefined;
+    spellings[from + i] = { ...spellings[from + i]!, script, ...(native ? { native } : {}) };
+  }
 }
 
 function words(raw: string, transliterate: boolean): Words {
@@ -479,6 +529,7 @@ function words(raw: string, transliterate: boolean): Words {
   const keys: Array<string | undefined> = [];
   const alts: Array<string[] | undefined> = [];
   const vowels: Array<string | undefined> = [];
+  const spellings: Spelling[] = [];
   const pieces = matchingText(raw)
     .normalize('NFKC')
     .split(/[\s,;/()[\]{}<>«»"“”„|:+_]+/);
@@ -496,6 +547,7 @@ function words(raw: string, transliterate: boolean): Words {
         keys.push(t.key);
         alts.push(t.alts);
         vowels.push(t.vowels);
+        spellings.push(ARABIC_SPELLING);
       }
       continue;
     }
@@ -528,9 +580,12 @@ function words(raw: string, transliterate: boolean): Words {
             .replace(/9/g, 'g')
         : w,
     );
-    // Apostrophes, dots and hyphens glue ("ky'ong" -> "kyong", "p.l.c." -> "plc", "jong-un" -> "jongun").
-    t = t.replace(/['`´‘’.\-‐-―]/g, '');
-    for (const w of t.split(/[^a-z0-9]+/)) {
+    // Apostrophes, dots and hyphens glue ("ky'ong" -> "kyong", "p.l.c." -> "plc", "jong-un" ->
+    // "jongun"); how the word was written is kept (initials of its parts, dotted letters).
+    const script = scriptsOf(piece)[0];
+    const from = out.length;
+    for (const chunk of t.split(/[^a-z0-9'`´‘’.\-‐-―]+/)) {
+      const w = chunk.replace(/['`´‘’.\-‐-―]/g, '');
       if (w) {
         out.push(w);
         abjad.push(isAbjad);
@@ -538,10 +593,12 @@ function words(raw: string, transliterate: boolean): Words {
         keys.push(transliterate ? latinAbjadKey(w) : undefined);
         alts.push(undefined);
         vowels.push(undefined);
+        spellings.push(spellingOf(chunk));
       }
     }
+    if (script && script !== 'latin' && script !== 'other') nativeForms(piece, script, spellings, from);
   }
-  return { words: out, abjad, cjk, keys, alts, vowels };
+  return { words: out, abjad, cjk, keys, alts, vowels, spellings };
 }
 
 /** Normalises a name: transliteration, case, punctuation, honorifics, legal forms, name order. */
@@ -553,7 +610,7 @@ export function normalizeName(
   const transliterate = opts.transliterate ?? true;
   const removed: string[] = [];
   const ordered = kind === 'organization' || kind === 'vessel' ? raw : reorderSurnameFirst(raw);
-  const { words: ws, abjad, cjk, keys, alts, vowels } = words(ordered, transliterate);
+  const { words: ws, abjad, cjk, keys, alts, vowels, spellings } = words(ordered, transliterate);
   let keep = ws.map((w, i) => ({
     w,
     abjad: abjad[i] ?? false,
@@ -561,6 +618,7 @@ export function normalizeName(
     key: keys[i],
     alts: alts[i],
     vowels: vowels[i],
+    spelling: spellings[i],
   }));
   // Honorifics (only when something else remains).
   // Romanised abjad words are never titles or legal forms ("mr" is عمر, Omar).
@@ -570,9 +628,9 @@ export function normalizeName(
     for (const k of keep) if (isHonorific(k)) removed.push(k.w);
     keep = noHon;
   }
-  const compact = keep.map((k) => k.w).join('');
+  const compact = keep.map((k) => k.spelling?.native ?? k.w).join('');
   // Legal phrases, then single legal-form words.
-  for (const phrase of LEGAL_PHRASES) {
+  for (const phrase of LEGAL_PHRASES_LONGEST_FIRST) {
     for (let i = 0; i + phrase.length <= keep.length; i++) {
       if (phrase.every((p, j) => sameWord(keep[i + j]?.w, p)) && keep.length > phrase.length) {
         removed.push(phrase.join(' '));
@@ -589,7 +647,7 @@ export function normalizeName(
     for (const k of keep) if (!noLegal.includes(k)) removed.push(k.w);
     keep = noLegal;
   }
-  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alts, k.vowels));
+  const tokens = keep.map((k) => makeToken(k.w, k.abjad, k.cjk, k.key, k.alts, k.vowels, k.spelling));
   for (let i = 0; i < tokens.length; i++) {
     if (PATRONYMIC.has(tokens[i]!.text)) {
       if (i > 0 && !tokens[i - 1]!.role) tokens[i - 1]!.role = 'given';

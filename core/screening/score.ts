@@ -1,6 +1,6 @@
 import { joinKeys, keyCore } from './arabic';
 import type { NameToken, NormalizedName } from './normalize';
-import { jaroWinkler, keySimilarity, tokenSimilarity, type PairKind } from './similarity';
+import { ABBREVIATION_SCORE, jaroWinkler, keySimilarity, tokenSimilarity, type PairKind } from './similarity';
 
 /** Tunable constants of the name scorer (see README "Sanctions screening"). */
 export interface ScorerParams {
@@ -79,6 +79,16 @@ export function scoreNames(
       if (sim.score >= p.minPairSimilarity) cand.push({ i, j, s: sim.score, kind: sim.kind });
     }
   }
+  // One token against 2-3 adjacent tokens of the other name, spelled alike when joined
+  // ("FridrichBuchenberg" / "Friedrich Buchenberg", "Patr ushev" / "Patrushev"): these compete with
+  // single pairs, so a glued token is not first paired with only one of its parts.
+  const orgs = q.kind === 'organization' && c.kind === 'organization';
+  const groups = [
+    ...gluedGroups(qt, ct, true),
+    ...gluedGroups(ct, qt, false),
+    ...acronymGroups(qt, ct, true, orgs),
+    ...acronymGroups(ct, qt, false, orgs),
+  ].sort((x, y) => y.s - x.s);
   cand.sort((x, y) => y.s - x.s || x.i - y.i || x.j - y.j);
   const qUsed = new Int8Array(qt.length);
   const cUsed = new Int8Array(ct.length);
@@ -136,13 +146,41 @@ export function scoreNames(
       }
     }
   };
+  function takeGroup(x: GluedGroup): void {
+    const [aUsed, bUsed, a, b] = x.aIsQuery ? [qUsed, cUsed, qt, ct] : [cUsed, qUsed, ct, qt];
+    if (aUsed[x.i]) return;
+    for (let k = x.j; k < x.j + x.n; k++) if (bUsed[k]) return;
+    aUsed[x.i] = 1;
+    let w = a[x.i]!.weight;
+    for (let k = x.j; k < x.j + x.n; k++) {
+      bUsed[k] = 1;
+      w += b[k]!.weight;
+    }
+    num += w * contrib(x.s);
+    den += w;
+    if (explain) {
+      const other = b
+        .slice(x.j, x.j + x.n)
+        .map((t) => t.text)
+        .join(' ');
+      pairs.push({
+        query: x.aIsQuery ? a[x.i]!.text : other,
+        candidate: x.aIsQuery ? other : a[x.i]!.text,
+        similarity: r3(x.s),
+        kind: 'glued',
+      });
+    }
+  }
   // Across scripts, name parts glued on one side and not the other are settled first, when their
   // phonetic keys agree: greedy pairing would otherwise pair "hdayt" alone with "hidayatullah".
   if (qt.some((t) => t.abjad) !== ct.some((t) => t.abjad)) {
     glue(qt, qUsed, ct, cUsed, true, true);
     glue(ct, cUsed, qt, qUsed, false, true);
   }
+  let g = 0;
   for (const x of cand) {
+    // Groups scoring higher than this pair go first (on a tie, the single pair).
+    for (; g < groups.length && groups[g]!.s > x.s; g++) takeGroup(groups[g]!);
     if (qUsed[x.i] || cUsed[x.j]) continue;
     qUsed[x.i] = 1;
     cUsed[x.j] = 1;
@@ -152,6 +190,7 @@ export function scoreNames(
     if (explain)
       pairs.push({ query: qt[x.i]!.text, candidate: ct[x.j]!.text, similarity: r3(x.s), kind: x.kind });
   }
+  for (; g < groups.length; g++) takeGroup(groups[g]!);
   // Glued tokens: "jandaniel" against "jan" + "daniel", "bashiruddin" against "bashir ud din", either way round.
   glue(qt, qUsed, ct, cUsed, true, false);
   glue(ct, cUsed, qt, qUsed, false, false);
@@ -163,15 +202,22 @@ export function scoreNames(
   // ("TAYEB NAIL" for الطيب نايل, "Ansarul"), Arabic-script writers add or drop it as well.
   const crossScript = qt.some((t) => t.abjad) !== ct.some((t) => t.abjad);
   const free = (t: NameToken) => crossScript && ARTICLE_TOKEN.has(t.text);
+  const qOptional = optionalParts(qt, qUsed);
+  const cOptional = optionalParts(ct, cUsed);
+  // Optional parts left over on both sides contradict each other (another father): all count.
+  if (qOptional.size > 0 && cOptional.size > 0) {
+    qOptional.clear();
+    cOptional.clear();
+  }
   for (let i = 0; i < qt.length; i++) {
     if (!qUsed[i]) {
-      if (!free(qt[i]!)) qLeft += qt[i]!.weight;
+      if (!free(qt[i]!) && !qOptional.has(i)) qLeft += qt[i]!.weight;
       unmatchedQuery.push(qt[i]!.text);
     }
   }
   for (let j = 0; j < ct.length; j++) {
     if (!cUsed[j]) {
-      if (!free(ct[j]!)) cLeft += ct[j]!.weight;
+      if (!free(ct[j]!) && !cOptional.has(j)) cLeft += ct[j]!.weight;
       unmatchedCandidate.push(ct[j]!.text);
     }
   }
@@ -189,6 +235,81 @@ export function scoreNames(
   // Same letters, different spacing ("Siemens AG" / "SiemensAG").
   if (q.compact.length >= 6 && q.compact === c.compact && score < 0.97) score = 0.97;
   return { score: Math.min(1, Math.max(0, score)), pairs, unmatchedQuery, unmatchedCandidate };
+}
+
+/** A Slavic or Turkic patronymic (Oleksandrovych, Vladimirovna, Ogly); not Serbo-Croatian -ović surnames. */
+const SLAVIC_PATRONYMIC = /^.{3,}(?:ovich|evich|ovych|evych|ovna|evna|ivna|ichna|ogly|oglu|kyzy|qizi)$/;
+const ANCESTOR_LINK = new Set(['bin', 'ibn', 'bint', 'ben', 'ould']);
+
+/**
+ * Unmatched name parts that cost nothing, because names are quoted with or without them: a
+ * patronymic between given name and surname ("Volodymyr [Oleksandrovych] Zelenskyy"), and the
+ * inner links of a genealogy ("Usama bin [Muhammad bin Awad bin] Ladin") when the name carries
+ * two or more "bin", the first still matched. A part only counts as missing when the other name
+ * does not contradict it (its own patronymic left over is a different father).
+ */
+function optionalParts(t: NameToken[], used: Int8Array): Set<number> {
+  const out = new Set<number>();
+  const last = t.length - 1;
+  for (let i = 1; i < last; i++) if (!used[i] && SLAVIC_PATRONYMIC.test(t[i]!.text)) out.add(i);
+  const links: number[] = [];
+  t.forEach((x, i) => {
+    if (ANCESTOR_LINK.has(x.text)) links.push(i);
+  });
+  if (links.length >= 2 && used[links[0]!] && used[last])
+    for (let i = links[0]! + 1; i < last; i++) if (!used[i]) out.add(i);
+  return out;
+}
+
+interface GluedGroup {
+  aIsQuery: boolean;
+  i: number;
+  j: number;
+  n: number;
+  s: number;
+}
+
+/** Tokens of `a` spelled like 2-3 adjacent tokens of `b` joined (Jaro-Winkler >= 0.92), best first. */
+function gluedGroups(a: NameToken[], b: NameToken[], aIsQuery: boolean): GluedGroup[] {
+  const out: GluedGroup[] = [];
+  if (b.length < 2) return out;
+  for (let i = 0; i < a.length; i++) {
+    const la = a[i]!.text.length;
+    if (la < 5) continue;
+    for (let n = 2; n <= 3; n++)
+      for (let j = 0; j + n <= b.length; j++) {
+        let len = 0;
+        for (let k = j; k < j + n; k++) len += b[k]!.text.length;
+        if (Math.abs(len - la) > 2) continue;
+        const joined = b
+          .slice(j, j + n)
+          .map((t) => t.text)
+          .join('');
+        const s = a[i]!.text === joined ? 1 : jaroWinkler(a[i]!.text, joined);
+        if (s >= 0.92) out.push({ aIsQuery, i, j, n, s });
+      }
+  }
+  return out;
+}
+
+/**
+ * Abbreviations spelling the initials of 2-5 adjacent tokens of the other name ("U.S." / "United
+ * States"): written with dots, or any short token when both names are organisations ("PLA" /
+ * "People's Liberation Army").
+ */
+function acronymGroups(a: NameToken[], b: NameToken[], aIsQuery: boolean, orgs: boolean): GluedGroup[] {
+  const out: GluedGroup[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i]!;
+    const n = t.text.length;
+    if (!(t.abbrev || orgs) || n < 2 || n > 5 || n > b.length || !/^[a-z]+$/.test(t.text)) continue;
+    for (let j = 0; j + n <= b.length; j++) {
+      let k = 0;
+      while (k < n && b[j + k]!.text[0] === t.text[k] && b[j + k]!.text.length > 1) k++;
+      if (k === n) out.push({ aIsQuery, i, j, n, s: ABBREVIATION_SCORE });
+    }
+  }
+  return out;
 }
 
 /** An article may sit inside a glued name part ("Abd al-Ghafur", "Nur al-Din"); "bin" may not. */

@@ -60,6 +60,8 @@ export interface TokenSimilarity {
 }
 
 const VARIANT_SCORE = 0.94;
+/** An abbreviation spelling a name's initials ("J.-C." / "Jean-Claude", "U.S." / "United States"). */
+export const ABBREVIATION_SCORE = 0.93;
 const CJK_FACTOR = 0.75;
 const ARTICLES = new Set([
   'al',
@@ -128,13 +130,24 @@ function afterArticle(a: string, b: string): boolean {
 
 /** Similarity of two name tokens: exact, initial, Jaro-Winkler, phonetic and consonant-skeleton evidence. */
 export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
+  // Two tokens written in the same non-Latin script: no transliteration lies between them, so
+  // only their spelling in that script counts (no variant, phonetic or key equivalence).
+  if (a.script !== undefined && a.script === b.script) return sameScriptSimilarity(a, b);
   if (a.text === b.text) return { score: 1, kind: 'exact' };
+  // "J.-C." / "Jean-Claude": dotted letters against a hyphenated name's initials.
+  if ((a.abbrev && a.text === b.initials) || (b.abbrev && b.text === a.initials))
+    return { score: ABBREVIATION_SCORE, kind: 'initial' };
   const la = a.text.length;
   const lb = b.text.length;
   if (la === 1 || lb === 1) {
     return a.text[0] === b.text[0] ? { score: 0.9, kind: 'initial' } : { score: 0, kind: 'fuzzy' };
   }
-  let best: TokenSimilarity = { score: jaroWinkler(a.text, b.text), kind: 'fuzzy' };
+  // A typo is an edit of one writing; a romanised name against a Latin one differs by its vowels.
+  const latin = a.script === undefined && b.script === undefined && !a.abjad && !b.abjad;
+  let best: TokenSimilarity = {
+    score: latin ? spellingSimilarity(a.text, b.text) : jaroWinkler(a.text, b.text),
+    kind: 'fuzzy',
+  };
   // Chinese/Korean/Japanese syllables: a different syllable is a different name.
   if (a.cjk || b.cjk) return { score: best.score * CJK_FACTOR, kind: 'fuzzy' };
   if (
@@ -160,6 +173,50 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
     if (s > best.score) best = { score: s, kind: 'skeleton' };
   }
   return best;
+}
+
+/** Edits from which two spellings are no longer a typo apart ("Ronaldinho" / "Ronaldo", "Mahir" / "Mahathir"). */
+const NOT_A_TYPO_EDITS = 3;
+/** Cap on their Jaro-Winkler similarity, which rewards a shared beginning whatever follows. */
+const NOT_A_TYPO_CAP = 0.85;
+
+/** Jaro-Winkler of two Latin spellings, capped when they are 3+ edits apart (variants have their own rules). */
+function spellingSimilarity(a: string, b: string): number {
+  const jw = jaroWinkler(a, b);
+  if (jw <= NOT_A_TYPO_CAP) return jw;
+  return editDistance(a, b, NOT_A_TYPO_EDITS) >= NOT_A_TYPO_EDITS ? NOT_A_TYPO_CAP : jw;
+}
+
+/** Optimal string alignment distance (substitution, insertion, deletion, adjacent swap), capped at `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) >= max) return max;
+  const n = b.length;
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  let cur = new Array<number>(n + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= max) return max;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return Math.min(prev[n]!, max);
+}
+
+function sameScriptSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
+  const [x, y] = a.native !== undefined && b.native !== undefined ? [a.native, b.native] : [a.text, b.text];
+  if (x === y) return { score: 1, kind: 'exact' };
+  if ([...x].length === 1 || [...y].length === 1) return { score: 0, kind: 'fuzzy' };
+  const s = jaroWinkler(x, y);
+  return { score: a.cjk || b.cjk ? s * CJK_FACTOR : s, kind: 'fuzzy' };
 }
 
 function sharesCode(a: string[], b: string[]): boolean {
