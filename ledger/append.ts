@@ -28,7 +28,17 @@ export interface AppendOptions {
   idempotencyKey: string;
   /** Size limit of the canonical event incl. payload; default 256 KiB. */
   maxEventBytes?: number;
+  /**
+   * Runs inside the append's transaction after its rows are written (also when the key was
+   * already known, so it must be idempotent): a projection beside the event commits with it, in
+   * one commit flush. When it throws, the event is not written and the append rejects with its
+   * error; events group-committed with it are then retried in transactions of their own.
+   */
+  withinTransaction?: (tx: LedgerTransaction) => Promise<void>;
 }
+
+/** The connection of an append's open transaction, for {@link AppendOptions.withinTransaction}. */
+export type LedgerTransaction = Pick<PoolClient, 'query'>;
 
 /** What an append returns: where the event sits in its chain. */
 export interface AppendResult {
@@ -46,6 +56,7 @@ interface Prepared {
   committed: Omit<CommittedEvent, 'seq' | 'occurred_at'>;
   canonicalPayload: string;
   payload: unknown;
+  within?: AppendOptions['withinTransaction'];
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -151,7 +162,8 @@ class StreamAppender {
         try {
           written = await this.appendBatch(batch);
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          if (batch.length > 1 && batch.some((p) => p.within)) written = await this.appendAlone(batch);
+          else for (const p of batch) p.reject(err);
         }
         await afterCommitOf(this.afterCommit, this.stream, written);
       }
@@ -166,6 +178,7 @@ class StreamAppender {
     try {
       await client.query('BEGIN');
       results = await writeBatch(client, this.stream, batch);
+      for (const p of batch) if (p.within) await p.within(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -175,6 +188,19 @@ class StreamAppender {
     }
     for (const [p, r] of results) (p as Prepared).resolve(r);
     return results.map(([, r]) => r);
+  }
+
+  /** Each event of a failed batch in its own transaction, so one failing projection fails only its own append. */
+  private async appendAlone(batch: Prepared[]): Promise<AppendResult[]> {
+    const written: AppendResult[] = [];
+    for (const p of batch) {
+      try {
+        written.push(...(await this.appendBatch([p])));
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    return written;
   }
 }
 
@@ -408,8 +434,9 @@ export class Appender {
     } catch (err) {
       return Promise.reject(err);
     }
+    const within = opts.withinTransaction;
     return new Promise((resolve, reject) =>
-      this.streamAppender(stream).enqueue({ ...prepared, resolve, reject }),
+      this.streamAppender(stream).enqueue({ ...prepared, within, resolve, reject }),
     );
   }
 
@@ -455,6 +482,7 @@ export class Appender {
         const results = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH));
         out.push(...results.map(([, r]) => r));
       }
+      if (opts.withinTransaction) await opts.withinTransaction(client);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -61,28 +61,28 @@ export async function storeEnrichmentRecord(
         patch: jsonDiff(before?.data, record.data) as unknown as Record<string, never>[],
       },
     },
-    { stream: LOAN_STREAM, idempotencyKey: step.businessKey() },
-  );
-  await db
-    .insert(loanEnrichments)
-    .values({
-      applicationId: record.applicationId,
-      source: record.source,
-      version,
-      record,
-      recordDigest: digest,
-      provider: record.provider.name,
-      providerRef: record.provider.reference,
-    })
-    .onConflictDoUpdate({
-      target: [loanEnrichments.applicationId, loanEnrichments.source],
-      set: {
-        version,
-        record,
-        recordDigest: digest,
-        providerRef: record.provider.reference,
-        fetchedAt: new Date(),
+    {
+      stream: LOAN_STREAM,
+      idempotencyKey: step.businessKey(),
+      // The record row commits with its event (one transaction, one commit flush).
+      withinTransaction: async (tx) => {
+        await tx.query(
+          `INSERT INTO loan_enrichments (application_id, source, version, record, record_digest, provider, provider_ref)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)
+           ON CONFLICT (application_id, source) DO UPDATE SET version = EXCLUDED.version, record = EXCLUDED.record,
+             record_digest = EXCLUDED.record_digest, provider_ref = EXCLUDED.provider_ref, fetched_at = now()`,
+          [
+            record.applicationId,
+            record.source,
+            version,
+            JSON.stringify(record),
+            digest,
+            record.provider.name,
+            record.provider.reference,
+          ],
+        );
       },
-    });
+    },
+  );
   return { digest, version };
 }

@@ -1,17 +1,41 @@
-import { arrayContains, eq, sql } from 'drizzle-orm';
+import { arrayContains } from 'drizzle-orm';
 import type { FinalDecision, LoanStatus, ReviewDecision } from '../../contracts/loan-origination';
 import type { AuditEventInput } from '../../core/audit-event';
 import type { JsonObject } from '../../core/json-value';
 import { LOAN_STREAM } from '../../core/loan';
 import type { RuleEvaluation } from '../../core/loan-rules';
 import type { Database } from '../../db/client';
-import { loanApplications, principals } from '../../db/schema';
+import { principals } from '../../db/schema';
+import type { LedgerTransaction } from '../../ledger/append';
 import type { Ledger } from '../../ledger/ledger';
 import type { LoanStep, StepOf } from './step';
 
+/** A change of the application row's status (and the columns set with it). */
+interface StatusChange {
+  status: LoanStatus;
+  workflowRunId?: string;
+  decision?: string;
+  decidedBy?: string;
+}
+
+/**
+ * The status projection as a statement inside the ledger append's transaction: the event and the
+ * row's status commit together, in one commit flush. Idempotent (a retried step sets it again).
+ */
+function projectStatus(applicationId: string, c: StatusChange) {
+  return async (tx: LedgerTransaction) => {
+    await tx.query(
+      `UPDATE loan_applications SET status = $2, updated_at = now(), workflow_run_id = coalesce($3, workflow_run_id),
+              decision = coalesce($4, decision), decided_by = coalesce($5, decided_by)
+        WHERE id = $1`,
+      [applicationId, c.status, c.workflowRunId ?? null, c.decision ?? null, c.decidedBy ?? null],
+    );
+  };
+}
+
 /**
  * Business events of the loan workflow (one per step, keyed by workflow id + run id + step) and
- * the application row's status projection beside them.
+ * the application row's status projection, written in the event's transaction.
  */
 export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger }) {
   const workflowActor = (step: LoanStep) => step.actor;
@@ -23,6 +47,7 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
       actor?: AuditEventInput['actor'];
       payload: JsonObject;
     },
+    status?: StatusChange,
   ) {
     const r = await ledger.append(
       {
@@ -35,26 +60,13 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
         context: step.auditContext(),
         payload: e.payload,
       },
-      { stream: LOAN_STREAM, idempotencyKey: step.businessKey() },
+      {
+        stream: LOAN_STREAM,
+        idempotencyKey: step.businessKey(),
+        withinTransaction: status && projectStatus(applicationId, status),
+      },
     );
     return { seq: r.seq, hash: r.hash };
-  }
-
-  /** Awaits the status projection beside the ledger append (two connections, no extra wait). */
-  async function both<T>(status: Promise<void>, appended: Promise<T>): Promise<T> {
-    const [, r] = await Promise.all([status, appended]);
-    return r;
-  }
-
-  async function setStatus(
-    applicationId: string,
-    status: LoanStatus,
-    extra: Partial<typeof loanApplications.$inferInsert> = {},
-  ) {
-    await db
-      .update(loanApplications)
-      .set({ status, updatedAt: sql`now()`, ...extra })
-      .where(eq(loanApplications.id, applicationId));
   }
 
   return {
@@ -70,10 +82,10 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
       },
     ) {
       const step = at('application-received');
-      const status = setStatus(input.applicationId, 'received', { workflowRunId: step.runId });
-      return both(
-        status,
-        record(step, input.applicationId, {
+      return record(
+        step,
+        input.applicationId,
+        {
           event_type: 'loan.application_received',
           action: 'receive',
           outcome: 'success',
@@ -83,7 +95,8 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
             term_months: input.termMonths,
             rule_set_version: input.ruleSetVersion,
           },
-        }),
+        },
+        { status: 'received', workflowRunId: step.runId },
       );
     },
 
@@ -125,10 +138,10 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
         .map((r) => r.id)
         .filter((id) => id !== input.requestedBy)
         .sort();
-      const status = setStatus(input.applicationId, 'awaiting_review');
-      await both(
-        status,
-        record(at('review-requested'), input.applicationId, {
+      await record(
+        at('review-requested'),
+        input.applicationId,
+        {
           event_type: 'loan.review_requested',
           action: 'request_review',
           outcome: 'success',
@@ -138,21 +151,23 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
             escalate_at: input.escalateAt,
             eligible_reviewers: eligible,
           },
-        }),
+        },
+        { status: 'awaiting_review' },
       );
       return eligible;
     },
 
     async recordReviewEscalated(at: StepOf, input: { applicationId: string; dueAt: string }) {
-      const status = setStatus(input.applicationId, 'escalated');
-      return both(
-        status,
-        record(at('review-escalated'), input.applicationId, {
+      return record(
+        at('review-escalated'),
+        input.applicationId,
+        {
           event_type: 'loan.review_escalated',
           action: 'escalate',
           outcome: 'success',
           payload: { auto_decline_at: input.dueAt, escalated_to: 'reviewers' },
-        }),
+        },
+        { status: 'escalated' },
       );
     },
 
@@ -170,13 +185,10 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
     async recordFinalDecision(at: StepOf, input: { applicationId: string; decision: FinalDecision }) {
       const d = input.decision;
       const step = at('decision-made');
-      const status = setStatus(input.applicationId, d.outcome, {
-        decision: d.outcome,
-        decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}`,
-      });
-      return both(
-        status,
-        record(step, input.applicationId, {
+      return record(
+        step,
+        input.applicationId,
+        {
           event_type: 'loan.decision_made',
           actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(step),
           action: d.outcome === 'approved' ? 'approve' : 'decline',
@@ -188,7 +200,8 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
             rule_set_version: d.ruleSetVersion,
             reason: d.reason,
           },
-        }),
+        },
+        { status: d.outcome, decision: d.outcome, decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}` },
       );
     },
 
@@ -200,10 +213,10 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
         compensations: Array<{ action: string; outcome: string; detail?: string }>;
       },
     ) {
-      const status = setStatus(input.applicationId, 'failed');
-      return both(
-        status,
-        record(at('origination-failed'), input.applicationId, {
+      return record(
+        at('origination-failed'),
+        input.applicationId,
+        {
           event_type: 'loan.origination_failed',
           action: 'fail',
           outcome: 'error',
@@ -211,7 +224,8 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
             error: input.error.slice(0, 1000),
             compensations: input.compensations.map((c) => ({ ...c })),
           },
-        }),
+        },
+        { status: 'failed' },
       );
     },
   };
