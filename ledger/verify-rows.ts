@@ -31,7 +31,7 @@ let lastMicros = '';
 let lastOccurred = '';
 
 /** `formatMicros`, remembering the last one: the rows of one append batch share their timestamp. */
-function occurredAt(micros: string): string {
+export function occurredAt(micros: string): string {
   if (micros !== lastMicros) {
     lastOccurred = formatMicros(micros);
     lastMicros = micros;
