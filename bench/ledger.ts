@@ -88,6 +88,13 @@ export async function run(opts: BenchOptions): Promise<void> {
       CREATE TABLE bench_plain_payloads (LIKE ledger_payloads INCLUDING ALL);
       GRANT SELECT, INSERT ON bench_plain_events, bench_plain_payloads TO ledgerflow_writer`);
     const sync = (await owner.query('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+    // The baseline must carry the same indexes (incl. the API's GIN full-text ones) as the ledger.
+    const indexes = (
+      await owner.query<{ t: string; n: string }>(
+        `SELECT tablename AS t, count(*) AS n FROM pg_indexes WHERE tablename IN
+           ('ledger_events', 'bench_plain_events', 'ledger_payloads', 'bench_plain_payloads') GROUP BY tablename`,
+      )
+    ).rows.reduce<Record<string, number>>((m, r) => ({ ...m, [r.t]: Number(r.n) }), {});
     const writerUrl = appRoleUrl(config, ownerUrl, 'ledgerflow_writer');
     const signer = signerFrom(generateKeyPairSync('ed25519').privateKey);
     const writer = createDatabase(writerUrl, { max: 40 });
@@ -157,10 +164,11 @@ export async function run(opts: BenchOptions): Promise<void> {
         plain: rate(size, plainMs),
         ratio: plainMs / chainMs,
         checkpoints: cps,
+        indexes,
       };
       results.a = a;
       console.log(
-        `(a) batched append: chained+checkpointed ${fmt(a.chained)} ev/s vs plain INSERT ${fmt(a.plain)} ev/s -> ${a.ratio.toFixed(2)}x (target >= 0.8; ${cps} checkpoints)`,
+        `(a) batched append: chained+checkpointed ${fmt(a.chained)} ev/s vs plain INSERT ${fmt(a.plain)} ev/s -> ${a.ratio.toFixed(2)}x (target >= 0.8; ${cps} checkpoints; indexes ledger ${indexes.ledger_events}+${indexes.ledger_payloads}, plain ${indexes.bench_plain_events}+${indexes.bench_plain_payloads})`,
       );
 
       // (a') the same kind of rows through the group-commit path (appendAuditEvent, one
