@@ -12,7 +12,20 @@ export function canonicalJson(value: unknown): string {
 
 const MAX_DEPTH = 5000;
 
+/** Member names as JSON strings: the same few names recur in every event. */
+const NAMES = new Map<string, string>();
+
+function name(k: string): string {
+  let s = NAMES.get(k);
+  if (s === undefined) {
+    s = JSON.stringify(k);
+    if (NAMES.size < 10_000) NAMES.set(k, s);
+  }
+  return s;
+}
+
 function serialise(v: unknown, depth: number): string {
+  if (typeof v === 'string') return JSON.stringify(v);
   if (v === null || typeof v !== 'object' || (v as { toJSON?: unknown }).toJSON != null) {
     if (typeof v === 'number' && !Number.isFinite(v))
       throw new TypeError(`Non-finite number (${v}) is not permitted in JSON (RFC 8785 §3.2.2.3)`);
@@ -31,7 +44,8 @@ function serialise(v: unknown, depth: number): string {
     return `${out}]`;
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o);
+  if (keys.length > 1) keys.sort();
   let out = '{';
   let first = true;
   for (const k of keys) {
@@ -39,7 +53,9 @@ function serialise(v: unknown, depth: number): string {
     if (x === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(k)}:${serialise(x, depth + 1)}`;
+    out += name(k);
+    out += ':';
+    out += serialise(x, depth + 1);
   }
   return `${out}}`;
 }

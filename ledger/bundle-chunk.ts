@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import { hash as sha256Of } from 'node:crypto';
 import { STREAM_NAME } from '../core/audit-event';
 import { M, scanCanonicalLine } from './bundle-scan';
+import { hexInto, same, sha256 } from './bytes';
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -29,29 +29,6 @@ export interface BundleSegment {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
-
-const sha256 = (data: Buffer): Buffer => sha256Of('sha256', data, 'buffer') as unknown as Buffer;
-
-/** Value of a lower-case hex digit by byte, -1 for any other byte. */
-const HEX = new Int8Array(256).fill(-1);
-for (let c = 0; c < 16; c++) HEX['0123456789abcdef'.charCodeAt(c)] = c;
-
-/** Decodes `2*n` lower-case hex digits at `b[from]` into `out[at..]`; false on any other byte. */
-function hexInto(b: Buffer, from: number, n: number, out: Buffer, at: number): boolean {
-  for (let i = 0; i < n; i++) {
-    const h = HEX[b[from + 2 * i] as number] as number;
-    const l = HEX[b[from + 2 * i + 1] as number] as number;
-    if ((h | l) < 0) return false;
-    out[at + i] = (h << 4) | l;
-  }
-  return true;
-}
-
-/** `a[ai..ai+n) == b[bi..bi+n)`. */
-function same(a: Buffer, ai: number, b: Buffer, bi: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
-  return true;
-}
 
 /** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
 function digits(b: Buffer, from: number, to: number): number {

@@ -1,7 +1,8 @@
 import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '../db/client';
 import { wholeLineChunks } from './line-chunks';
-import type { Row } from './verify-rows';
+import type { CommittedEvent } from '../core/audit-event';
+import { occurredAt, type Row } from './verify-rows';
 
 /**
  * A stream's verification rows as PostgreSQL's COPY text format, cut into chunks of whole lines:
@@ -71,6 +72,30 @@ function bytes(raw: string): Buffer | null {
   if (raw === '\\N') return null;
   if (!raw.startsWith('\\\\x')) throw new TypeError('bytea column is not in hex format');
   return Buffer.from(raw.slice(3), 'hex');
+}
+
+/** A text-format COPY field (see `field`), for the chunk checker. */
+export const copyField = field;
+
+/** The committed event of a COPY line split at tabs: the `event` `toVerifyRow(stream, parseCopyLine(line))` gives. */
+export function copyEvent(stream: string, f: string[]): CommittedEvent {
+  const s = (i: number) => field(f[i] as string) as string;
+  return {
+    stream,
+    seq: Number(f[0]),
+    event_id: s(1),
+    event_type: s(2),
+    actor: { type: s(3) as CommittedEvent['actor']['type'], id: s(4) },
+    occurred_at: occurredAt(s(5)),
+    resource: { type: s(6), id: s(7) },
+    action: s(8),
+    outcome: s(9) as CommittedEvent['outcome'],
+    subject_id: field(f[10] as string),
+    case_id: field(f[11] as string),
+    context: JSON.parse(s(12)) as Record<string, unknown>,
+    schema_version: Number(f[13]),
+    idempotency_key: s(14),
+  };
 }
 
 /** One COPY line (without its \n) as the same tuple `pages()` yields. */

@@ -1,8 +1,7 @@
 import { canonicalJson } from '../core/canonical-json';
-import { canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
-import { leafHash } from '../core/merkle';
-import { parseCopyLine } from './copy-rows';
-import { toVerifyRow } from './verify-rows';
+import { canonicalEnvelope } from '../core/hash-chain';
+import { same, sha256 } from './bytes';
+import { copyEvent, copyField } from './copy-rows';
 
 /**
  * What a chunk of consecutive rows proves on its own (no chain state needed, so chunks are
@@ -28,7 +27,16 @@ export interface ChunkResult {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-/** Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports `clean: false`. */
+/** Writes the 32- (or 16-) byte bytea field `raw` (`\\x` + hex) at `out[at]`; false when it is not one. */
+function byteaInto(raw: string, n: number, out: Buffer, at: number): boolean {
+  return raw.length === 3 + 2 * n && raw.startsWith('\\\\x') && out.write(raw.slice(3), at, n, 'hex') === n;
+}
+
+/**
+ * Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports
+ * `clean: false`. The chain fields are decoded into one scratch buffer and hashed one-shot from
+ * another, so a row costs its strings, its parsed context and payload, and its envelope text.
+ */
 export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   const text = buf.toString('utf8');
   const dirty = (rows: number): ChunkResult => ({
@@ -44,29 +52,57 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   const lines = text.split('\n');
   lines.pop();
   const leaves = Buffer.alloc(32 * lines.length); // never from the shared pool: it is transferred
+  // hash, prev_hash, payload_digest, salt of this row; the last two hashes.
+  const row = Buffer.alloc(112);
+  const last = Buffer.alloc(64);
+  const leafIn = Buffer.alloc(33);
+  let input = Buffer.alloc(4096);
   let firstSeq = 0;
   let firstPrev: Buffer = EMPTY;
-  let prevHash: Buffer = EMPTY;
-  let beforeLast: Buffer = EMPTY;
   const purgedSeqs: number[] = [];
   try {
     for (let i = 0; i < lines.length; i++) {
-      const row = toVerifyRow(stream, parseCopyLine(lines[i] as string));
-      const seq = row.event.seq;
-      if (i === 0) {
-        firstSeq = seq;
-        firstPrev = row.prevHash;
-      } else if (seq !== firstSeq + i || !row.prevHash.equals(prevHash)) return dirty(lines.length);
-      const h = chainHash(row.prevHash, seq, canonicalEnvelope(row.event), row.payloadDigest);
-      if (!h.equals(row.hash)) return dirty(lines.length);
-      if (row.payload !== null && row.payload !== undefined) {
-        if (!row.salt || !payloadDigest(row.salt, canonicalJson(row.payload)).equals(row.payloadDigest))
-          return dirty(lines.length);
-      } else if (!row.purged) return dirty(lines.length);
+      const f = (lines[i] as string).split('\t');
+      if (f.length !== 21) return dirty(lines.length);
+      const seq = Number(f[0]);
+      if (
+        !byteaInto(f[15] as string, 32, row, 64) ||
+        !byteaInto(f[16] as string, 32, row, 32) ||
+        !byteaInto(f[17] as string, 32, row, 0)
+      )
+        return dirty(lines.length);
+      const hasSalt = f[18] !== '\\N';
+      if (hasSalt && !byteaInto(f[18] as string, 16, row, 96)) return dirty(lines.length);
+      if (i === 0) firstSeq = seq;
+      else if (seq !== firstSeq + i || !same(row, 32, last, 32, 32)) return dirty(lines.length);
+      const envelope = canonicalEnvelope(copyEvent(stream, f));
+      // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
+      const need = 72 + 3 * envelope.length;
+      if (input.length < need) input = Buffer.alloc(2 * need);
+      row.copy(input, 0, 32, 64);
+      input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
+      input.writeUInt32BE(seq >>> 0, 36);
+      let n = 40 + input.write(envelope, 40, 'utf8');
+      n += row.copy(input, n, 64, 96);
+      if (!same(sha256(input.subarray(0, n)), 0, row, 0, 32)) return dirty(lines.length);
+      const payload = copyField(f[19] as string);
+      if (payload !== null) {
+        // SHA-256(salt || canonical payload), as payloadDigest.
+        const canonical = canonicalJson(JSON.parse(payload));
+        const size = 16 + 3 * canonical.length;
+        if (input.length < size) input = Buffer.alloc(2 * size);
+        if (!hasSalt) return dirty(lines.length);
+        row.copy(input, 0, 96, 112);
+        const m = 16 + input.write(canonical, 16, 'utf8');
+        if (!same(sha256(input.subarray(0, m)), 0, row, 64, 32)) return dirty(lines.length);
+      } else if (f[20] !== 't') return dirty(lines.length);
       else purgedSeqs.push(seq);
-      leafHash(row.hash).copy(leaves, 32 * i);
-      beforeLast = prevHash;
-      prevHash = row.hash;
+      // Leaf hash SHA-256(0x00 || hash), as leafHash.
+      row.copy(leafIn, 1, 0, 32);
+      sha256(leafIn).copy(leaves, 32 * i);
+      last.copy(last, 0, 32, 64);
+      row.copy(last, 32, 0, 32);
+      if (i === 0) firstPrev = Buffer.from(row.subarray(32, 64));
     }
   } catch {
     return dirty(lines.length);
@@ -76,8 +112,8 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     rows: lines.length,
     firstSeq,
     firstPrev,
-    lastHash: prevHash,
-    beforeLastHash: beforeLast,
+    lastHash: Buffer.from(last.subarray(32, 64)),
+    beforeLastHash: lines.length > 1 ? Buffer.from(last.subarray(0, 32)) : firstPrev,
     leaves,
     purgedSeqs,
   };

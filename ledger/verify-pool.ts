@@ -5,11 +5,12 @@ import type { BundleSegment } from './bundle-chunk';
 import type { ChunkResult } from './verify-chunk';
 
 /**
- * Default worker count: the cores left beside this thread and one for PostgreSQL's COPY, at
- * most 4 (none on a 2-core machine, where a worker only competes with both).
+ * Default worker count: one per core, at most 4. This thread only reads and folds leaves, and
+ * PostgreSQL's COPY is one process, so workers that outnumber the spare cores still win: on 2
+ * cores, 2 workers verified at 0.53x of the unchecked read where this thread alone reached 0.33x.
  */
 export function defaultVerifyWorkers(): number {
-  return Math.max(0, Math.min(4, os.availableParallelism() - 2));
+  return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -27,6 +27,18 @@ export type Row = [
   purged: boolean,
 ];
 
+let lastMicros = '';
+let lastOccurred = '';
+
+/** `formatMicros`, remembering the last one: the rows of one append batch share their timestamp. */
+export function occurredAt(micros: string): string {
+  if (micros !== lastMicros) {
+    lastOccurred = formatMicros(micros);
+    lastMicros = micros;
+  }
+  return lastOccurred;
+}
+
 /** Turns a page row into the verifier's shape, recomputing `occurred_at` from stored microseconds. */
 export function toVerifyRow(stream: string, r: Row): VerifyRow {
   const event: CommittedEvent = {
@@ -35,7 +47,7 @@ export function toVerifyRow(stream: string, r: Row): VerifyRow {
     event_id: r[1],
     event_type: r[2],
     actor: { type: r[3] as CommittedEvent['actor']['type'], id: r[4] },
-    occurred_at: formatMicros(r[5]),
+    occurred_at: occurredAt(r[5]),
     resource: { type: r[6], id: r[7] },
     action: r[8],
     outcome: r[9] as CommittedEvent['outcome'],

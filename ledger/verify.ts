@@ -32,8 +32,8 @@ export interface VerifyOptions {
   /** A checkpoint trusted from outside (e.g. the last one published); the stored events must extend it. */
   trustedCheckpoint?: ParsedCheckpoint | ParsedCheckpoint[] | null;
   /**
-   * Worker threads hashing in parallel with the read (default: the cores beside this one and
-   * PostgreSQL's, at most 4); 0 hashes on this thread. Runs of fewer than {@link WORKER_MIN_EVENTS} events always do.
+   * Worker threads hashing in parallel with the read (default: one per core, at most 4; see
+   * `defaultVerifyWorkers`); 0 hashes on this thread. Runs of fewer than {@link WORKER_MIN_EVENTS} events always do.
    */
   workers?: number;
   /** Called as events are checked: so far and in total, over the streams begun so far. */
