@@ -59,6 +59,24 @@ describe('export proofs from stored tiles', () => {
     }
   });
 
+  it('drops tiles beyond its cache between pages and reads them again when a later page needs them', async () => {
+    const db = t.connect('ledgerflow_reader');
+    const proofs = new StreamProofs('tiles', SIZE, 1);
+    const client = await db.$client.connect();
+    try {
+      await loadProofInputs(client, [{ proofs, seqs: [1, 300] }]);
+      const first = proofs.proof(1);
+      expect(proofs.proof(300)).toEqual((await proveInclusion(db, { stream: 'tiles', seq: 300 })).proof);
+      await loadProofInputs(client, [{ proofs, seqs: [600] }]);
+      expect(proofs.proof(600)).toEqual((await proveInclusion(db, { stream: 'tiles', seq: 600 })).proof);
+      expect(() => proofs.proof(1)).toThrow(/not loaded/);
+      await loadProofInputs(client, [{ proofs, seqs: [1] }]);
+      expect(proofs.proof(1)).toEqual(first);
+    } finally {
+      client.release();
+    }
+  });
+
   it('refuses to prove an event whose tile was not loaded, and reports a missing stored tile', async () => {
     const db = t.connect('ledgerflow_reader');
     const proofs = new StreamProofs('tiles', SIZE);

@@ -53,6 +53,8 @@ export class StreamProofs {
   constructor(
     readonly stream: string,
     readonly treeSize: number,
+    /** Leaf tiles kept between pages. */
+    private readonly cacheTiles = TILE_CACHE,
   ) {}
 
   /** Leaf tiles that proofs of `seqs` need and that are not loaded yet (always including the partial last tile). */
@@ -94,7 +96,7 @@ export class StreamProofs {
   trim(keep: Set<number>): void {
     const partial = Math.floor(this.treeSize / TILE);
     for (const t of this.tiles.keys()) {
-      if (this.tiles.size <= TILE_CACHE) return;
+      if (this.tiles.size <= this.cacheTiles) return;
       if (t !== partial && !keep.has(t)) this.tiles.delete(t);
     }
   }
