@@ -23,6 +23,7 @@ import type { LoanStep, StepOf } from '../services/loans/step';
 import { PrincipalError } from '../services/principals/authorization';
 import { requirePrincipal } from '../services/principals/principals';
 import { activityAuditContext, attemptEventKey, businessEventKey } from './audit-context';
+import { authorizedUpdater } from '../services/principals/workflow-starts';
 import { UNAUTHORIZED_START, workflowInitiator } from './initiator';
 import { createHistoryArchiveActivities } from './history-archive';
 
@@ -111,6 +112,21 @@ async function checkReviewer(db: Database, reviewerId: string, initiator: string
     });
 }
 
+/**
+ * The review Update that brought a decision must be on record as sent by the reviewer it names
+ * (reviewLoan records it before sending): an Update sent straight through Temporal is not.
+ */
+async function checkUpdater(db: Database, reviewerId: string, updateId: string | undefined): Promise<void> {
+  const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+  const sender = updateId ? await authorizedUpdater(db, workflowId, updateId) : undefined;
+  if (sender !== reviewerId)
+    throw ApplicationFailure.create({
+      type: UNAUTHORIZED_START,
+      message: `workflow ${workflowId}: the review Update is not on record as sent by the reviewer it names`,
+      nonRetryable: true,
+    });
+}
+
 /** Activities of the loanOrigination workflow and the history archiver. */
 export function createLoanActivities(deps: LoanActivityDeps) {
   const records = createLoanRecords(deps);
@@ -137,8 +153,11 @@ export function createLoanActivities(deps: LoanActivityDeps) {
       records.requestReview(await as(input.requestedBy), input),
     recordReviewEscalated: async (input: Parameters<typeof records.recordReviewEscalated>[1]) =>
       records.recordReviewEscalated(await as(), input),
-    recordReviewDecision: async (input: Parameters<typeof records.recordReviewDecision>[1]) => {
+    recordReviewDecision: async (
+      input: Parameters<typeof records.recordReviewDecision>[1] & { review: { updateId?: string } },
+    ) => {
       const initiator = await workflowInitiator(deps.db);
+      await checkUpdater(deps.db, input.review.reviewerId, input.review.updateId);
       await checkReviewer(deps.db, input.review.reviewerId, initiator);
       return records.recordReviewDecision((name) => stepOf(name, initiator), input);
     },

@@ -1,10 +1,11 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { loanOriginationWorkflow } from '../contracts/loan-origination';
+import { loanOriginationWorkflow, submitReviewUpdate } from '../contracts/loan-origination';
 import { startWorkflow } from '../contracts/workflow-ref';
 import { createLedger } from '../ledger/ledger';
 import { recordWorkflowStart } from '../services/principals/workflow-starts';
-import { useLoanTestEnv, sampleApplication } from './support';
+import { getLoanStatus, reviewLoan } from '../services/loans/applications';
+import { useLoanTestEnv, sampleApplication, waitFor } from './support';
 import { FAST } from './support/loan-env';
 
 /**
@@ -116,6 +117,60 @@ describe('activities act for the principal whose start is on record', () => {
       expect(
         rows.filter((r) => r.stream === 'loan').map((r) => [r.event_type, r.actor_id, r.initiated_by]),
       ).toEqual([['loan.origination_failed', 'app-claimed', 'op-2']]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('a review Update sent straight through Temporal, naming an eligible reviewer, records no decision in her name', async () => {
+    const { stop } = await env.startWorker();
+    const reviewSla = { escalateAfterMs: 60_000, autoDeclineAfterMs: 120_000 };
+    const awaitingReview = (id: string) =>
+      waitFor(
+        async () =>
+          (await getLoanStatus({ db: env.db, client: env.client }, id)).state?.status === 'awaiting_review',
+        30_000,
+        `${id} awaiting review`,
+      );
+    const decisions = async (id: string) =>
+      (
+        await env.t.asOwner<{ event_type: string; actor_id: string }>(
+          `SELECT event_type, actor_id FROM ledger_events
+            WHERE case_id = $1 AND event_type IN ('loan.review_decided', 'loan.decision_made') ORDER BY seq`,
+          [id],
+        )
+      ).rows;
+    try {
+      const forged = await env.submit(sampleApplication('app-upd-raw', { registrationNumber: 'SANC-0042' }), {
+        ...FAST,
+        reviewSla,
+      });
+      await awaitingReview('app-upd-raw');
+      await forged.handle
+        .executeUpdate(submitReviewUpdate, {
+          args: [{ reviewerId: 'rev-1', decision: 'decline', reason: 'forged' }],
+        })
+        .catch(() => undefined);
+      await expect(forged.handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect(await decisions('app-upd-raw')).toEqual([]);
+
+      // Through reviewLoan (authorized, recorded), the same reviewer's decision is written.
+      await env.submit(sampleApplication('app-upd-ok', { registrationNumber: 'SANC-0042' }), {
+        ...FAST,
+        reviewSla,
+      });
+      await awaitingReview('app-upd-ok');
+      await reviewLoan(
+        { db: env.db, client: env.client },
+        'app-upd-ok',
+        'rev-1',
+        'approve',
+        'checked the hit',
+      );
+      expect(await decisions('app-upd-ok')).toEqual([
+        { event_type: 'loan.review_decided', actor_id: 'rev-1' },
+        { event_type: 'loan.decision_made', actor_id: 'rev-1' },
+      ]);
     } finally {
       await stop();
     }

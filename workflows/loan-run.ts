@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, currentUpdateInfo, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { Activities } from '../activities';
 import {
@@ -24,8 +24,8 @@ const records = proxyActivities<Activities>({
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
-/** A reviewer's decision as the workflow keeps it. */
-export type Review = ReviewDecision & { at: string };
+/** A reviewer's decision as the workflow keeps it, with the id of the Update that brought it. */
+export type Review = ReviewDecision & { at: string; updateId?: string };
 
 /**
  * The bookkeeping of one loan application run: its queryable state, the review Update handler,
@@ -79,7 +79,7 @@ export function startLoanRun(input: LoanRun['input']): LoanRun {
   setHandler(
     submitReviewUpdate,
     async (decision) => {
-      review = { ...decision, reason: decision.reason.trim(), at: now() };
+      review = { ...decision, reason: decision.reason.trim(), at: now(), updateId: currentUpdateInfo()?.id };
       state.review = review;
       await condition(() => FINAL_STATUSES.has(state.status));
       return state;

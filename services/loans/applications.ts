@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -22,7 +22,7 @@ import { LoanApplicationFileSchema, type LoanApplicationFile } from '../../core/
 import type { Database } from '../../db/client';
 import { loanApplications } from '../../db/schema';
 import { requirePrincipal } from '../principals/principals';
-import { recordWorkflowStart } from '../principals/workflow-starts';
+import { recordUpdateAuthorized, recordWorkflowStart } from '../principals/workflow-starts';
 import { createLedger, type Ledger } from '../../ledger/ledger';
 
 /** A request about an application that its state does not allow (e.g. reviewing a decided one). */
@@ -236,9 +236,19 @@ export async function reviewLoan(
     throw err;
   }
   if (status !== 'RUNNING') throw await closed();
+  // The reviewer is bound to this Update: the activity writing the decision checks the record.
+  const updateId = randomUUID();
+  await recordUpdateAuthorized(deps.ledger ?? createLedger(deps.db), {
+    principalId: reviewer.id,
+    action: 'loan.review',
+    workflowId: id,
+    updateName: submitReviewUpdate.name,
+    updateId,
+  });
   try {
     return await handle.executeUpdate(submitReviewUpdate, {
       args: [{ reviewerId: reviewer.id, decision, reason }],
+      updateId,
     });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {

@@ -85,6 +85,55 @@ export async function authorizedInitiator(
   return (await authorizedStart(db, workflowId, workflowType))?.initiator;
 }
 
+const UPDATE_EVENT = 'workflow.update_authorized';
+
+/** An Update that authorize() allowed: who sends which Update (by its id) to which workflow. */
+export interface WorkflowUpdate {
+  principalId: string;
+  action: string;
+  workflowId: string;
+  updateName: string;
+  updateId: string;
+}
+
+/**
+ * Records, before the Update is sent, that `principalId` (already authorized for `action`) sends
+ * Update `updateName` with id `updateId` to `workflowId`: a `workflow.update_authorized` event in
+ * stream `access`. The activity that writes what the Update decided checks it
+ * ({@link authorizedUpdater}), so an Update sent through a raw Temporal client cannot name a
+ * principal. Idempotent per Update id.
+ */
+export async function recordUpdateAuthorized(ledger: Ledger, u: WorkflowUpdate): Promise<void> {
+  await ledger.append(
+    {
+      event_type: UPDATE_EVENT,
+      actor: { type: 'user', id: u.principalId },
+      resource: { type: 'workflow_update', id: u.updateId },
+      action: 'update',
+      outcome: 'success',
+      context: { workflow_id: u.workflowId },
+      payload: { authorized_action: u.action, update: u.updateName },
+    },
+    { stream: ACCESS_STREAM, idempotencyKey: `workflow-update:${u.workflowId}:${u.updateId}` },
+  );
+}
+
+/** The principal whose Update `updateId` to `workflowId` is on record; undefined when none is. */
+export async function authorizedUpdater(
+  db: Database,
+  workflowId: string,
+  updateId: string,
+): Promise<string | undefined> {
+  const r = await db.$client.query<{ actor_id: string }>(
+    `SELECT actor_id FROM ledger_events
+      WHERE stream = $1 AND event_type = $2 AND resource_type = 'workflow_update' AND resource_id = $3
+        AND context->>'workflow_id' = $4
+      ORDER BY seq LIMIT 1`,
+    [ACCESS_STREAM, UPDATE_EVENT, updateId, workflowId],
+  );
+  return r.rows[0]?.actor_id;
+}
+
 /**
  * Records that `principalId` (authorized for schedule.manage) installed `scheduleId`: a
  * `schedule.installed` event in stream `admin`. The latest such record names the initiator of
