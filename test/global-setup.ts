@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,7 @@ declare module 'vitest' {
  * TEMPORAL_ADDRESS are honoured when set; otherwise both are started here.
  */
 export default async function setup(project: TestProject) {
+  buildCompiledCli();
   const config = loadConfig();
   const stops: Array<() => Promise<void>> = [];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-test-'));
@@ -89,4 +91,22 @@ export default async function setup(project: TestProject) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   };
+}
+
+/**
+ * Tests that spawn bin/ledgerflow.cjs need a current dist/ (the bin refuses a stale one): build it
+ * when it is missing or older than the sources, as `npm ci` ("prepare") would.
+ */
+function buildCompiledCli(): void {
+  const root = path.resolve(__dirname, '..');
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts', 'build.ts'), '--if-stale'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`npm run build failed (exit ${r.status}): the spawned-CLI tests need dist/`);
 }
