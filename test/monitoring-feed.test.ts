@@ -241,13 +241,16 @@ describe('the feed consumer', () => {
     const { d: two } = await database();
     const txs = dayOfTransactions('pair', 30);
     const f = file('pair', jsonl(txs));
-    const single = await createTestFeed();
-    const double = await createTestFeed();
+    // No redelivery wanted here (a loaded machine must not turn slow batches into repeats).
+    const settings = { ackWaitMs: 30_000, maxDeliveries: 5 };
+    const single = await createTestFeed(settings);
+    const double = await createTestFeed(settings);
     const member = (feed: typeof single, d: MonitoringDeps, source: string) =>
       startFeedConsumer({
         nc: feed.nc,
         names: feed.names,
         pool: d.db.$client,
+        settings,
         batchSize: 5,
         rebalanceMs: 200,
         process: engineProcessor(d, { source }),

@@ -192,9 +192,14 @@ export function consumePartition(opts: {
   // its messages ours (working() extends the ack deadline), instead of spending deliveries.
   const processUntilNotTransient = async (batch: JsMsg[]) => {
     for (let attempt = 1; ; attempt++) {
+      // A slow batch (a loaded database) is still ours: keep its ack deadline ahead.
+      const heartbeat = setInterval(() => {
+        for (const m of batch) m.working();
+      }, settings.ackWaitMs / 3);
       try {
-        return await opts.process(batch.map(view), lease);
+        return await opts.process(batch.map(view), lease).finally(() => clearInterval(heartbeat));
       } catch (err) {
+        clearInterval(heartbeat);
         if (!(err instanceof TransientFeedError) || stopping) throw err;
         stats.retried++;
         if (attempt === 1 || attempt % 10 === 0)
