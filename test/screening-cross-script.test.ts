@@ -212,4 +212,24 @@ describe('Arabic-script letters and spellings Latin transliterations write diffe
     // Latin-only pairs keep the article's cost.
     expect(scoreNames(normalizeName('Al Said Jabri'), normalizeName('Said Jabri')).score).toBeLessThan(1);
   });
+
+  it('reads a Russian transcription of an Arabic name back (х as h, дж as j, у as w, ат- / валь- as articles)', () => {
+    expect(cross('Ахмад Тауфик ат-Тахир', 'Ahmad Tawfiq at-Tahir')).toBeGreaterThan(0.87);
+    expect(cross('Джамиль Хасан', 'Jamil Hasan')).toBeGreaterThanOrEqual(review);
+    const s = scoreNames(
+      normalizeName('Джамаат ат-Таухид валь-Хайр'),
+      normalizeName('Jamaat al-Tawhid wal-Khair'),
+    );
+    expect(s.pairs).toContainEqual(
+      expect.objectContaining({ query: 'at', candidate: 'al', kind: 'variant' }),
+    );
+    expect(s.pairs).toContainEqual(
+      expect.objectContaining({ query: 'taukhid', candidate: 'tawhid', kind: 'variant' }),
+    );
+    expect(s.score).toBeGreaterThan(0.9);
+    // A Russian name keeps its kh.
+    expect(
+      scoreNames(normalizeName('Михаил Ходорковский'), normalizeName('Mikhail Khodorkovsky')).score,
+    ).toBeGreaterThan(0.9);
+  });
 });

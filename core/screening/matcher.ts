@@ -2,7 +2,7 @@ import { DEFAULT_MATCHER_CONFIG, decide, type MatcherConfig } from './config';
 import { joinKeys, lookupKey } from './arabic';
 import { translateOrganisationWords } from './arabic-glossary';
 import { countryCode } from './countries';
-import { normalizeName, type EntityKind, type NameToken, type NormalizedName } from './normalize';
+import { normalizeName, variantKey, type EntityKind, type NameToken, type NormalizedName } from './normalize';
 import { scoreNames } from './score';
 import { tokenSimilarity } from './similarity';
 import type { Adjustment, Hit, ListEntry, ScreeningQuery } from './types';
@@ -130,8 +130,10 @@ export class ScreeningIndex {
     if (cached) return cached;
     const minSim = this.config.scorer.minPairSimilarity;
     const counts = new Map<number, number>();
-    const exact = this.vocabId.get(q.text);
-    if (exact !== undefined) counts.set(exact, 99);
+    for (const text of q.altText ? [q.text, q.altText] : [q.text]) {
+      const exact = this.vocabId.get(text);
+      if (exact !== undefined) counts.set(exact, 99);
+    }
     if (q.text.length > 1) {
       const grams = trigrams(q.text);
       const need = grams.length >= 5 ? 2 : 1;
@@ -139,6 +141,7 @@ export class ScreeningIndex {
         for (const id of this.byTrigram.get(g) ?? []) counts.set(id, (counts.get(id) ?? 0) + 1);
       for (const [id, c] of counts) if (c < need) counts.delete(id);
       const keys = [`v:${q.variant}`, ...q.phonetic.map((p) => `p:${p}`)];
+      if (q.altText) keys.push(`v:${variantKey(q.altText)}`);
       for (const k of q.abjad ? [q.skeleton, ...q.skeletonAlts] : [])
         if (lookupKey(k).length >= 2) keys.push(`s:${lookupKey(k)}`);
       for (const k of keys) for (const id of this.byKey.get(k) ?? []) counts.set(id, 99);

@@ -32,6 +32,11 @@ export interface NameToken {
   script?: NameScript;
   /** The token as written in that script, when known (one word, or one Han/Kana character). */
   native?: string;
+  /**
+   * A second romanisation, for Russian transcriptions of Arabic and Persian names (х is h as well
+   * as kh, дж is j, у after a vowel is w: Таухид = Tawhid, Хусейн = Husein).
+   */
+  altText?: string;
   /** Spelling-variant key: transliteration equivalences folded ("selenskyj" = "zelenskyy"). */
   variant: string;
   /** Token is a syllable transliterated from Han/Hangul/Kana: only exact syllables match well. */
@@ -455,6 +460,7 @@ function makeToken(
     abbrev: spelling.abbrev,
     ...(spelling.script ? { script: spelling.script } : {}),
     ...(spelling.native ? { native: spelling.native } : {}),
+    ...(spelling.script === 'cyrillic' && russianAlt(text) !== text ? { altText: russianAlt(text) } : {}),
     variant: variantKey(text),
     cjk,
   };
@@ -522,6 +528,13 @@ function nativeForms(piece: string, script: NameScript, spellings: Spelling[], f
   }
 }
 
+/** Russian transcription of an Arabic or Persian name read back: kh -> h, dzh -> j, vowel + u -> w. */
+const russianAlt = (t: string): string =>
+  t
+    .replace(/dzh/g, 'j')
+    .replace(/kh/g, 'h')
+    .replace(/([aeio])u(?=[^aeiou])/g, '$1w');
+
 function words(raw: string, transliterate: boolean): Words {
   const out: string[] = [];
   const abjad: boolean[] = [];
@@ -567,7 +580,10 @@ function words(raw: string, transliterate: boolean): Words {
     t = t.replace(NUMBER_WORDS, (w) => numberWord(w));
     t = t.replace(/&/g, ' and ');
     // Arabic article: "al-Assad" / "el-Assad" -> "al assad" (the article is a particle).
-    t = t.replace(/(^|[^a-z])(al|el|ul|ad|as|ash|az)[-‐]/g, '$1$2 ');
+    // Also its assimilated forms ("at-Tawhid", "an-Nusra", Russian "ат-", "аль-") and "wal-" /
+    // Russian "валь-" ("and the": wa + al, as the Arabic-script والـ reads).
+    t = t.replace(/(^|[^a-z])(?:wal|val)'?[-‐]/g, '$1wa al ');
+    t = t.replace(/(^|[^a-z])(al|el|ul|ad|as|ash|az|at|an|ar)'?[-‐]/g, '$1$2 ');
     // Digits used as letters inside words ("Ig0r Sech1n").
     t = t.replace(/[a-z]*[0-9][a-z0-9]*/g, (w) =>
       /[a-z]/.test(w) && !/^[0-9]+(st|nd|rd|th)$/.test(w)

@@ -162,6 +162,15 @@ export function tokenSimilarity(a: NameToken, b: NameToken): TokenSimilarity {
   if (la >= 4 && lb >= 4 && best.score >= 0.7 && best.score < 0.9 && sharesCode(a.phonetic, b.phonetic)) {
     best = { score: 0.9, kind: 'phonetic' };
   }
+  const [cyr, lat] = a.script === 'cyrillic' ? [a, b] : [b, a];
+  if (cyr.script === 'cyrillic' && lat.script === undefined) {
+    // A Russian transcription of an Arabic name: the article in any form, the second reading.
+    if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
+    if (cyr.altText !== undefined) {
+      const alt = cyr.altText === lat.text ? VARIANT_SCORE : jaroWinkler(cyr.altText, lat.text);
+      if (alt > best.score) best = { score: alt, kind: alt === VARIANT_SCORE ? 'variant' : 'fuzzy' };
+    }
+  }
   if (a.abjad !== b.abjad) {
     // The article, however assimilated or spelled: al-, el-, ul-, ad-, ash-, ar-...
     if (ARTICLES.has(a.text) && ARTICLES.has(b.text)) return { score: 0.95, kind: 'variant' };
