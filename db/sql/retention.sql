@@ -163,7 +163,8 @@ $$;
 -- columns of a data class must be its primary key). jit = off: the disabled plan types inflate
 -- estimated costs past the JIT thresholds, so on a server with JIT (PostgreSQL <= 17 builds with
 -- LLVM) every batch would pay a ~0.1-0.7 s compile, even when it deletes nothing. No parallel
--- workers: a 5,000-row index walk finishes before they start.
+-- workers: a 5,000-row index walk finishes before they start. No memoize: each event is looked
+-- up once (unique keys), so a cache in front of the look-up only adds its cost.
 CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
   p_cursor jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
@@ -174,6 +175,7 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
   SET enable_seqscan = off
   SET jit = off
   SET max_parallel_workers_per_gather = 0
+  SET enable_memoize = off
 AS $$
 DECLARE
   s record;
