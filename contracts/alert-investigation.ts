@@ -109,4 +109,6 @@ export interface InvestigationStepRecord {
   step: InvestigationStep;
   actor: StepActor;
   details: Record<string, string | number | null>;
+  /** The Update that brought a principal's step (its authorization is on record under this id). */
+  updateId?: string;
 }

@@ -12,7 +12,12 @@ import {
   scheduleId,
   type ScheduleName,
 } from '../client/commands/schedules';
-import { alertInvestigationWorkflow, investigationWorkflowId } from '../contracts/alert-investigation';
+import {
+  alertInvestigationWorkflow,
+  assignUpdate,
+  investigationStateQuery,
+  investigationWorkflowId,
+} from '../contracts/alert-investigation';
 import { archiveWorkflowHistoryWorkflow } from '../contracts/history-archiver';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { postureCheckWorkflow } from '../contracts/posture';
@@ -342,7 +347,23 @@ describe('an authorized start records the principal on record as the initiator',
     );
     const opened = (await written(alertId)).find((r) => r.event_type === 'monitoring.investigation_opened');
     expect([opened?.actor_id, opened?.initiated_by]).toEqual(['monitoring-feed', 'monitoring-feed']);
-    await temporal.client.workflow.getHandle(investigationWorkflowId(alertId)).terminate('test done');
+
+    // An assignment Update sent straight through Temporal, naming a principal allowed to assign.
+    const handle = temporal.client.workflow.getHandle(investigationWorkflowId(alertId));
+    const err = await handle.executeUpdate(assignUpdate, { args: [{ by: 'comp-1', analyst: 'rita' }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failureMessages(err)).toMatch(/not on record as sent by the principal it names/);
+    expect((await written(alertId)).map((r) => r.event_type)).toEqual(['monitoring.investigation_opened']);
+    // The refused assignment changed nothing: the investigation is still open, unassigned.
+    const state = await handle.query(investigationStateQuery);
+    expect([state.status, state.analyst, state.steps.map((x) => x.step)]).toEqual([
+      'open',
+      undefined,
+      ['opened'],
+    ]);
+    await handle.terminate('test done');
   });
 });
 

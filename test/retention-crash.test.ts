@@ -85,7 +85,7 @@ describe('retention purge crash and resume', () => {
       expect(
         await count(
           `SELECT count(*) AS n FROM ledger_payloads JOIN ledger_events e USING (stream, seq)
-            WHERE e.event_type NOT IN ('retention.purge_certificate', '${PURGE_EVENT_TYPE}')`,
+            WHERE e.event_type NOT IN ('retention.purge_certificate', 'workflow.start_authorized', '${PURGE_EVENT_TYPE}')`,
         ),
       ).toBe(0);
       expect(await count(`SELECT count(*) AS n FROM (${PURGED_PAYLOADS}) pp`)).toBe(expired);

@@ -1,4 +1,10 @@
-import { allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  currentUpdateInfo,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   AssignSchema,
@@ -57,15 +63,38 @@ export async function alertInvestigation(raw: InvestigationInput): Promise<Inves
     details: Record<string, string | number | null>,
   ) => {
     const i = index++;
-    state.steps.push({ step, by: actor, at: now() });
-    await records.recordInvestigationStep({
-      alertId: input.alertId,
-      accountId: input.accountId,
-      index: i,
-      step,
-      actor,
-      details,
-    });
+    const entry = { step, by: actor, at: now() };
+    state.steps.push(entry);
+    try {
+      await records.recordInvestigationStep({
+        alertId: input.alertId,
+        accountId: input.accountId,
+        index: i,
+        step,
+        actor,
+        details,
+        ...(actor.type === 'user' ? { updateId: currentUpdateInfo()?.id } : {}),
+      });
+    } catch (err) {
+      state.steps.splice(state.steps.indexOf(entry), 1);
+      throw err;
+    }
+  };
+  /**
+   * Runs an Update's change; when its step is refused (an Update not on record as sent by the
+   * principal it names), the fields it changed are put back and the Update fails.
+   */
+  const undoOnRefusal = async <K extends keyof InvestigationState>(
+    keys: K[],
+    change: () => Promise<void>,
+  ) => {
+    const before = keys.map((k) => [k, state[k]] as const);
+    try {
+      await change();
+    } catch (err) {
+      for (const [k, v] of before) state[k] = v;
+      throw err;
+    }
   };
   const user = (id: string): StepActor => ({ type: 'user', id });
 
@@ -73,11 +102,13 @@ export async function alertInvestigation(raw: InvestigationInput): Promise<Inves
   setHandler(
     assignUpdate,
     async (a) => {
-      state.status = 'assigned';
-      state.analyst = a.analyst;
-      state.assignedBy = a.by;
-      state.assignedAt = now();
-      await record('assigned', user(a.by), { analyst: a.analyst });
+      await undoOnRefusal(['status', 'analyst', 'assignedBy', 'assignedAt'], async () => {
+        state.status = 'assigned';
+        state.analyst = a.analyst;
+        state.assignedBy = a.by;
+        state.assignedAt = now();
+        await record('assigned', user(a.by), { analyst: a.analyst });
+      });
       return state;
     },
     {
@@ -92,9 +123,11 @@ export async function alertInvestigation(raw: InvestigationInput): Promise<Inves
     decideUpdate,
     async (d) => {
       const reason = d.reason.trim();
-      state.status = 'decided';
-      state.decision = { decision: d.decision, by: d.by, reason, at: now() };
-      await record('decided', user(d.by), { decision: d.decision, reason });
+      await undoOnRefusal(['status', 'decision'], async () => {
+        state.status = 'decided';
+        state.decision = { decision: d.decision, by: d.by, reason, at: now() };
+        await record('decided', user(d.by), { decision: d.decision, reason });
+      });
       return state;
     },
     {
@@ -110,12 +143,14 @@ export async function alertInvestigation(raw: InvestigationInput): Promise<Inves
   setHandler(
     closeUpdate,
     async (c) => {
-      state.status = 'closed';
-      state.closedBy = c.by;
-      state.closedAt = now();
-      await record('closed', user(c.by), {
-        decision: state.decision?.decision ?? null,
-        reason: c.reason ?? null,
+      await undoOnRefusal(['status', 'closedBy', 'closedAt'], async () => {
+        state.status = 'closed';
+        state.closedBy = c.by;
+        state.closedAt = now();
+        await record('closed', user(c.by), {
+          decision: state.decision?.decision ?? null,
+          reason: c.reason ?? null,
+        });
       });
       return state;
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
@@ -24,7 +25,7 @@ import type { Database } from '../../db/client';
 import { createLedger, type Ledger } from '../../ledger/ledger';
 import { InputError } from '../../runtime/errors';
 import { PrincipalError, requirePrincipal } from '../principals/principals';
-import { recordWorkflowStart } from '../principals/workflow-starts';
+import { recordUpdateAuthorized, recordWorkflowStart } from '../principals/workflow-starts';
 import { getAlert } from './alerts';
 import { MONITORING_STREAM } from './deps';
 
@@ -112,6 +113,29 @@ export async function openInvestigations(
 const handle = (client: Client, alertId: string) =>
   client.workflow.getHandle<AlertInvestigationWorkflow>(investigationWorkflowId(alertId));
 
+/**
+ * Records that `by` (already authorized for `action`) sends Update `name` to the alert's
+ * investigation and returns the Update id to send it with: the activity recording the step checks
+ * the record, so an Update sent straight through Temporal cannot name a principal.
+ */
+async function authorizedUpdateId(
+  db: Database,
+  alertId: string,
+  by: string,
+  action: string,
+  name: string,
+): Promise<string> {
+  const updateId = randomUUID();
+  await recordUpdateAuthorized(createLedger(db), {
+    principalId: by,
+    action,
+    workflowId: investigationWorkflowId(alertId),
+    updateName: name,
+    updateId,
+  });
+  return updateId;
+}
+
 /** Turns a refused Update or a missing/closed workflow into one clear line. */
 async function refusedAs<T>(client: Client, alertId: string, what: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -154,34 +178,38 @@ export async function assignAlert(
     throw err;
   }
   await openInvestigations(deps, [alertId], { type: 'user', id: by });
+  const updateId = await authorizedUpdateId(deps.db, alertId, by, 'alerts.assign', assignUpdate.name);
   return refusedAs(deps.client, alertId, 'assignment', () =>
-    handle(deps.client, alertId).executeUpdate(assignUpdate, { args: [{ by, analyst }] }),
+    handle(deps.client, alertId).executeUpdate(assignUpdate, { args: [{ by, analyst }], updateId }),
   );
 }
 
 /** The assigned analyst's decision (`by` is the authenticated principal). */
 export async function decideAlert(
-  deps: Pick<InvestigationDeps, 'client'>,
+  deps: Pick<InvestigationDeps, 'client' | 'db'>,
   alertId: string,
   by: string,
   decision: Decide['decision'],
   reason: string,
 ): Promise<InvestigationState> {
+  const updateId = await authorizedUpdateId(deps.db, alertId, by, 'alerts.decide', decideUpdate.name);
   return refusedAs(deps.client, alertId, 'decision', () =>
-    handle(deps.client, alertId).executeUpdate(decideUpdate, { args: [{ by, decision, reason }] }),
+    handle(deps.client, alertId).executeUpdate(decideUpdate, { args: [{ by, decision, reason }], updateId }),
   );
 }
 
 /** Closes a decided investigation; refused when `by` is the analyst who decided (four eyes). */
 export async function closeAlert(
-  deps: Pick<InvestigationDeps, 'client'>,
+  deps: Pick<InvestigationDeps, 'client' | 'db'>,
   alertId: string,
   by: string,
   reason?: string,
 ): Promise<InvestigationState> {
+  const updateId = await authorizedUpdateId(deps.db, alertId, by, 'alerts.close', closeUpdate.name);
   return refusedAs(deps.client, alertId, 'closing', () =>
     handle(deps.client, alertId).executeUpdate(closeUpdate, {
       args: [{ by, ...(reason ? { reason } : {}) }],
+      updateId,
     }),
   );
 }
