@@ -7,6 +7,9 @@ export function createProgram(): Command {
   const program = new Command('ledgerflow')
     .description('Durable compliance jobs on Temporal with a tamper-evident PostgreSQL audit ledger')
     .version('0.1.0')
+    // Program options (--version) only before a command: `rules replay --version 3` is the
+    // command's own flag, not a request for the program's version.
+    .enablePositionalOptions()
     // Commander's usage errors ("error: unknown command 'x'") on one line with the hint.
     .configureOutput({
       outputError: (str, write) => write(`${str.trimEnd()} (run with --help for usage)\n`),

@@ -14,6 +14,20 @@ export function intOption(flag: string, min: number, max: number) {
   };
 }
 
+/**
+ * The parser of decimal flags (shares, ratios): a plain decimal number within [min, max]; anything
+ * else is a usage error (exit 2) naming the flag and the range.
+ */
+export function decimalOption(flag: string, min: number, max: number) {
+  return (raw: string): number => {
+    const v = raw.trim();
+    const n = /^-?(\d{1,16}(\.\d{0,16})?|\.\d{1,16})$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
 /** A TCP port to listen on. */
 export const portOption = (flag: string) => intOption(flag, 1, 65_535);
 

@@ -62,6 +62,25 @@ describe('--out and output for scripts', () => {
       ],
       [['api', 'serve', '--port', '99999'], /--port must be a whole number from 1 to 65535/],
       [['api', 'serve', '--port', 'abc'], /--port must be a whole number from 1 to 65535/],
+      [['retention', 'run', '--batch-size', '0'], /--batch-size must be a whole number from 1 to 50000/],
+      [['retention', 'run', '--batch-size', '1e3'], /--batch-size must be a whole number from 1 to 50000/],
+      [
+        [
+          'rules',
+          'replay',
+          '--from',
+          '2026-01-01T00:00:00Z',
+          '--to',
+          '2026-02-01T00:00:00Z',
+          '--version',
+          '1.5',
+        ],
+        /--version must be a whole number from 1/,
+      ],
+      [['tx', 'dead-letters', '--limit', 'abc'], /--limit must be a whole number from 1 to 10000/],
+      [['alerts', 'list', '--limit', '-1'], /--limit must be a whole number from 1 to 10000/],
+      [['lists', 'load', 'x.xml', '--max-drop', '2'], /--max-drop must be a number from 0 to 1/],
+      [['lists', 'load', 'x.xml', '--max-drop', 'abc'], /--max-drop must be a number from 0 to 1/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
@@ -69,5 +88,9 @@ describe('--out and output for scripts', () => {
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-  }, 120_000);
+    // `--version` after a command is that command's flag (rules replay); before one, the program's.
+    const version = await cli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe('0.1.0');
+  }, 300_000);
 });

@@ -5,6 +5,7 @@ import { getAlert, listAlerts } from '../../services/monitoring';
 import { withContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { intOption } from '../options';
 import { AS_HELP, monitoringCall } from './tx';
 import { registerInvestigationCommands } from './alert-investigation';
 
@@ -55,7 +56,11 @@ export function register(program: Command): void {
     .option('--account <account>', 'only this account')
     .option('--rule <rule>', 'only alerts where this rule was breached')
     .option('--shadow', 'alerts of shadow rule versions (recorded, not raised)')
-    .option('--limit <n>', 'page size')
+    .option(
+      '--limit <n>',
+      'page size (1-10000; default: every matching alert)',
+      intOption('--limit', 1, 10_000),
+    )
     .option('--cursor <cursor>', 'continue after this cursor (from the previous page)')
     .option('--as <principal>', AS_HELP)
     .option('--json', 'print JSON')
@@ -65,7 +70,7 @@ export function register(program: Command): void {
           account?: string;
           rule?: string;
           shadow?: boolean;
-          limit?: string;
+          limit?: number;
           cursor?: string;
           as?: string;
           json?: boolean;
@@ -77,7 +82,7 @@ export function register(program: Command): void {
               account: opts.account,
               rule: opts.rule,
               mode: opts.shadow ? 'shadow' : 'live',
-              limit: opts.limit as unknown as number | undefined,
+              limit: opts.limit,
               cursor: opts.cursor,
             });
             if (opts.json) printJson(r);

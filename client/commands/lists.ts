@@ -8,6 +8,7 @@ import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { decimalOption } from '../options';
 
 /** The acting principal (`--as`, else LEDGERFLOW_PRINCIPAL) as the ledger actor; unknown principals are refused. */
 export async function cliCall(
@@ -36,21 +37,22 @@ export function register(program: Command): void {
       'ofac-sdn | ofac-consolidated | un (guessed from file names for local paths)',
     )
     .option('--confirm', 'accept a version that drops more entries than allowed')
-    .option('--max-drop <share>', 'largest share of entries a new version may drop without --confirm', '0.1')
+    .option(
+      '--max-drop <share>',
+      'largest share of entries a new version may drop without --confirm (0-1)',
+      decimalOption('--max-drop', 0, 1),
+      0.1,
+    )
     .option('--as <principal>', AS_OPTION)
     .option('--json', 'print JSON')
     .action(
       action(
         async (
           target: string,
-          opts: { source?: string; confirm?: boolean; maxDrop: string; as?: string; json?: boolean },
+          opts: { source?: string; confirm?: boolean; maxDrop: number; as?: string; json?: boolean },
         ) => {
           const isUrl = /^https?:\/\//i.test(target);
-          const maxDropShare = Number(opts.maxDrop);
-          if (!(maxDropShare >= 0 && maxDropShare <= 1)) {
-            process.stderr.write('error: --max-drop must be between 0 and 1\n');
-            return EXIT.cannotRun;
-          }
+          const maxDropShare = opts.maxDrop;
           return withContext({ quiet: opts.json }, async (ctx) => {
             const screening = createScreeningService({
               db: ctx.db(),

@@ -10,6 +10,7 @@ import { withContext } from '../context';
 import { AS_HELP, resolvePrincipal } from '../principals';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action, printError } from '../run-command';
+import { intOption } from '../options';
 
 function loadConfigFile(file?: string): unknown {
   if (!file) return DEFAULT_RETENTION_CONFIG;
@@ -110,7 +111,12 @@ export function register(program: Command): void {
     .description('run the retention purge now (as the retentionPurge workflow); --dry-run only reports')
     .option('--dry-run', 'report what would be purged and what holds block, change nothing')
     .option('--as-of <iso>', 'expire as of this time (default: now; never in the future)')
-    .option('--batch-size <n>', 'rows per batch transaction', '1000')
+    .option(
+      '--batch-size <n>',
+      'rows per batch transaction (1-50000)',
+      intOption('--batch-size', 1, 50_000),
+      1000,
+    )
     .option('--class <dataClass...>', 'only these data classes')
     .option('--as <principal>', `who requests the purge; ${AS_HELP}`)
     .option('--json', 'print JSON')
@@ -119,16 +125,13 @@ export function register(program: Command): void {
         async (opts: {
           dryRun?: boolean;
           asOf?: string;
-          batchSize: string;
+          batchSize: number;
           class?: string[];
           as?: string;
           json?: boolean;
         }) => {
           const asOf = asOfArg(opts.asOf);
-          const batchSize = Number(opts.batchSize);
-          if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000) {
-            throw new InputError('--batch-size must be an integer 1..50000');
-          }
+          const batchSize = opts.batchSize;
           if (opts.dryRun) {
             return withContext({ quiet: opts.json }, async (ctx) => {
               const db = ctx.db('ledgerflow_reader');

@@ -12,6 +12,7 @@ import { InputError } from '../../runtime/errors';
 import { withContext, type CommandContext } from '../context';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { intOption } from '../options';
 import { AS_HELP, monitoringCall } from './tx';
 
 const deps = (ctx: CommandContext): MonitoringDeps => ({ db: ctx.db(), ledger: ctx.ledger() });
@@ -96,16 +97,18 @@ export function register(program: Command): void {
     )
     .requiredOption('--from <time>', 'ISO 8601 start (inclusive, event time)')
     .requiredOption('--to <time>', 'ISO 8601 end (exclusive)')
-    .requiredOption('--version <n>', 'rule-set version to replay')
+    .requiredOption(
+      '--version <n>',
+      'rule-set version to replay',
+      intOption('--version', 1, Number.MAX_SAFE_INTEGER),
+    )
     .option('--as <principal>', AS_HELP)
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { from: string; to: string; version: string; as?: string; json?: boolean }) =>
+      action(async (opts: { from: string; to: string; version: number; as?: string; json?: boolean }) =>
         withContext({ quiet: opts.json }, async (ctx) => {
           await monitoringCall(ctx, opts.as, 'alerts.read');
-          const version = Number(opts.version);
-          if (!Number.isInteger(version) || version < 1)
-            throw new InputError('--version must be a positive integer');
+          const version = opts.version;
           const r = await replay(deps(ctx), { from: opts.from, to: opts.to, version });
           if (opts.json) printJson(r);
           else {

@@ -11,6 +11,7 @@ import { withContext } from '../context';
 import { lazily } from '../lazy';
 import { info, printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
+import { intOption } from '../options';
 
 /** Help text of the `--as` option of the monitoring commands. */
 export const AS_HELP = 'acting principal (default $LEDGERFLOW_PRINCIPAL)';
@@ -89,15 +90,15 @@ export function register(program: Command): void {
     );
   tx.command('dead-letters')
     .description('list the feed messages that went to the dead-letter stream, with their errors')
-    .option('--limit <n>', 'at most this many', '100')
+    .option('--limit <n>', 'at most this many (1-10000)', intOption('--limit', 1, 10_000), 100)
     .option('--as <principal>', AS_HELP)
     .option('--json', 'print JSON')
     .action(
-      action(async (opts: { limit: string; as?: string; json?: boolean }) =>
+      action(async (opts: { limit: number; as?: string; json?: boolean }) =>
         withContext({ quiet: opts.json, nats: true }, async (ctx) => {
           await monitoringCall(ctx, opts.as, 'alerts.read');
           const dead = await withBroker(ctx, (nc, names, feed) =>
-            feed.listDeadLetters(nc, names, Number(opts.limit) || 100),
+            feed.listDeadLetters(nc, names, opts.limit),
           );
           if (opts.json) printJson(dead);
           else if (dead.length === 0) info('no dead letters');
