@@ -347,6 +347,69 @@ describe('the feed consumer', () => {
   }, 120_000);
 });
 
+describe('partition takeover', () => {
+  it("a member taking over a dead member's partition gets its unacknowledged messages before newer ones", async () => {
+    const { t, d } = await database();
+    const feed = await createTestFeed({ ackWaitMs: 3_000, maxDeliveries: 5 });
+    const engine = engineProcessor(d, { source: 'takeover' });
+    const x = 'take-x';
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let committed = false;
+    const recording =
+      (who: string): BatchProcessor =>
+      async (batch, lease) => {
+        const r = await engine(batch, lease);
+        const ids = batch.map((m) => (JSON.parse(m.text) as { transaction_id: string }).transaction_id);
+        order.push(...ids.filter((id) => id.startsWith(x)).map((id) => `${who}:${id}`));
+        // The first member commits X's first transaction and then hangs before its ack.
+        if (who === 'A') {
+          committed = true;
+          await gate;
+        }
+        return r;
+      };
+    const member = (who: string) =>
+      startFeedConsumer({
+        nc: feed.nc,
+        names: feed.names,
+        pool: d.db.$client,
+        settings: feed.settings,
+        batchSize: 1,
+        rebalanceMs: 200,
+        process: recording(who),
+      });
+    const a = await member('A');
+    await waitFor(async () => a.owned().length === 8, 60_000, 'the first member to hold every partition');
+    await publishRaw(feed.nc, feed.names, [JSON.stringify({ ...tx(x, 0), transaction_id: `${x}-1` })]);
+    await waitFor(async () => committed, 60_000, "the first member to commit X's first transaction");
+    // It leaves (its other partitions go), then its connections die: X's lock goes, its ack never comes.
+    const aStopped = a.stop();
+    await waitFor(
+      async () => a.owned().length <= 1,
+      60_000,
+      'the first member to hand over its idle partitions',
+    );
+    await t.asOwner(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [
+      `ledgerflow-feed ${feed.names.stream}`,
+    ]);
+    // X's second transaction is in the stream before anyone else takes the partition.
+    await publishRaw(feed.nc, feed.names, [JSON.stringify({ ...tx(x, HOUR), transaction_id: `${x}-2` })]);
+    const b = await member('B');
+    await waitFor(async () => order.includes(`B:${x}-2`), 60_000, "the second member to process X's second");
+    release();
+    await aStopped;
+    await drained(feed, 'the feed to drain');
+    await b.stop();
+    expect(order).toEqual([`A:${x}-1`, `B:${x}-1`, `B:${x}-2`]);
+    expect(
+      await count(t, `SELECT count(*) AS n FROM monitoring_transactions WHERE account_id = '${x}'`),
+    ).toBe(2);
+    await feed.nc.close();
+  }, 120_000);
+});
+
 describe('broker restart', () => {
   it('a consumer resumes after its broker went down and came back; nothing is lost', async () => {
     const { t, d } = await database();

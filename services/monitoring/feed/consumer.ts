@@ -88,8 +88,8 @@ export const DEFAULT_BATCH_SIZE = 1_000;
  * (later messages of the partition wait, so an account's order holds) until it has failed
  * `maxDeliveries` times: then it goes to the dead-letter stream with its error.
  *
- * Taking over a partition whose messages are still out with a previous owner (it died before
- * acking), it waits for their ack wait to expire first: the broker then redelivers them before
+ * Taking over a partition whose messages are still out with a previous owner (it died or lost
+ * its lock before acking), it waits one ack wait first: the broker then redelivers those before
  * anything newer, so their order holds across owners too.
  */
 export function consumePartition(opts: {
@@ -118,16 +118,12 @@ export function consumePartition(opts: {
     text: decoder.decode(m.data),
   });
 
+  // The previous owner may have kept its messages' deadlines ahead (heartbeats) until it lost
+  // the lock, i.e. until before we got it: a full ack wait from now covers every such deadline.
   const waitForPreviousOwner = async () => {
     const info = await (await jetstreamManager(opts.nc)).consumers.info(names.stream, durable);
     if (info.num_ack_pending === 0) return;
-    // The server sends a timestamp (typed as nanos by the client); unknown: wait from now.
-    const last: unknown = info.delivered.last_active;
-    const lastDelivery = Math.min(
-      typeof last === 'string' ? Date.parse(last) || Date.now() : Date.now(),
-      Date.now(),
-    );
-    const until = lastDelivery + settings.ackWaitMs + 1_000;
+    const until = Date.now() + settings.ackWaitMs + 1_000;
     log(
       `feed: partition ${lease.partition}: ${info.num_ack_pending} messages out with a previous owner; waiting for their redelivery`,
     );
@@ -193,8 +189,9 @@ export function consumePartition(opts: {
   const processUntilNotTransient = async (batch: JsMsg[]) => {
     for (let attempt = 1; ; attempt++) {
       // A slow batch (a loaded database) is still ours: keep its ack deadline ahead.
+      // Not once stopping (the partition's lock may be gone): the next owner waits for these.
       const heartbeat = setInterval(() => {
-        for (const m of batch) m.working();
+        if (!stopping) for (const m of batch) m.working();
       }, settings.ackWaitMs / 3);
       try {
         return await opts.process(batch.map(view), lease).finally(() => clearInterval(heartbeat));
