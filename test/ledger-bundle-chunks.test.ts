@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -129,6 +130,30 @@ describe('bundle verification in chunks and on worker threads', () => {
       else expect(here.valid && here.manifestOk).toBe(false);
     },
   );
+});
+
+describe('worker threads in a process with nothing else to wait for', () => {
+  it('keep the process alive until the verdict (an offline check has no database connection)', async () => {
+    // Fails when idle-unref'd workers are not referenced while they hold work: the process
+    // then exits with the verification pending and prints nothing.
+    const probe = `
+      const { verifyBundle } = require(${JSON.stringify(path.resolve(__dirname, '../ledger/bundle.ts'))});
+      const keys = new Map([[${JSON.stringify(signer.keyId)}, { keyId: ${JSON.stringify(signer.keyId)},
+        publicKey: Buffer.from(${JSON.stringify(signer.publicKey.toString('hex'))}, 'hex') }]]);
+      verifyBundle(${JSON.stringify(path.join(dir, 'b'))}, { trustedKeys: keys, workers: 1, chunkBytes: 2000 })
+        .then((r) => console.log(JSON.stringify({ valid: r.valid, events: r.eventsChecked })));`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', probe], {
+        cwd: path.resolve(__dirname, '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    expect(JSON.parse(out.trim())).toEqual({ valid: true, events: 25 });
+  }, 120_000);
 });
 
 describe('the byte scanner accepts exactly the lines the reference rules accept', () => {
