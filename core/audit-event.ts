@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { JsonObjectSchema } from './json-value';
+import { STREAM_NAME } from './stream-name';
 
 export { describeZodError } from './zod-issues';
+export { STREAM_NAME } from './stream-name';
 
 /** Version of the event envelope below; bump only with a migration path for verifiers. */
 export const AUDIT_SCHEMA_VERSION = 1;
@@ -77,7 +79,6 @@ export type AuditEventParsed = z.output<typeof AuditEventInputSchema>;
 export type Actor = z.infer<typeof ActorSchema>;
 export type EventContext = z.infer<typeof EventContextSchema>;
 
-export const STREAM_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
 export const StreamSchema = z
   .string()
   .regex(STREAM_NAME, 'stream must be 1-63 chars of a-z, 0-9, "_", "." or "-"')

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { STREAM_NAME } from '../core/audit-event';
+import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
 import { hexInto, same, sha256 } from './bytes';
 
