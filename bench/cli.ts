@@ -99,7 +99,12 @@ export async function run(opts: BenchOptions): Promise<void> {
     cases.push({
       label: `events list (ledgerflow dev pid ${dev.pid})`,
       args: viaBin(['events', 'list', '--limit', '20']),
-      env: { DATABASE_URL: undefined, TEMPORAL_ADDRESS: undefined },
+      // The bootstrap admin "dev" creates (events list is an authorized, recorded read).
+      env: {
+        DATABASE_URL: undefined,
+        TEMPORAL_ADDRESS: undefined,
+        LEDGERFLOW_PRINCIPAL: process.env.LEDGERFLOW_PRINCIPAL ?? 'admin',
+      },
       code: 0,
     });
   const times = new Map<string, number[]>(cases.map((c) => [c.label, []]));

@@ -1,9 +1,7 @@
 import { ZodError } from 'zod';
 import { describeZodError } from '../core/audit-event';
-import { MigrationError } from '../db/migrate';
 import { LedgerValidationError } from '../ledger/errors';
 import { ConfigError, InputError } from '../runtime/errors';
-import { PrincipalError } from './principals';
 
 /** Exit codes: 0 ok, 1 a check failed or data was rejected, 2 cannot run (usage, config, unreachable). */
 export const EXIT = { ok: 0, failed: 1, cannotRun: 2 } as const;
@@ -43,9 +41,16 @@ export function reportError(err: unknown): number {
 }
 
 function describeError(err: unknown): [string, number] {
-  if (err instanceof ConfigError || err instanceof InputError || err instanceof MigrationError)
+  // MigrationError and PrincipalError by their codes: importing their modules here would load
+  // drizzle, pg and the schema into every start-up, `--help` included.
+  const code = (err as { code?: unknown })?.code;
+  if (
+    err instanceof ConfigError ||
+    err instanceof InputError ||
+    (err instanceof Error && code === 'MIGRATION')
+  )
     return [err.message, EXIT.cannotRun];
-  if (err instanceof PrincipalError) return [`denied: ${err.message}`, EXIT.cannotRun];
+  if (err instanceof Error && code === 'PRINCIPAL') return [`denied: ${err.message}`, EXIT.cannotRun];
   if (err instanceof LedgerValidationError) return [`rejected: ${err.message}`, EXIT.failed];
   if (err instanceof ZodError) return [`rejected: ${describeZodError(err)}`, EXIT.failed];
   const e = err as Error & { code?: string; address?: string; port?: number };

@@ -124,15 +124,17 @@ export function register(program: Command): void {
     .description('archive a closed workflow run now and seal its digest (the loan workflow does this itself)')
     .option('--run <runId>', 'run id (default: latest)', runIdOption('--run'))
     .option('--as <principal>', AS_HELP)
+    .option('--json', 'print JSON')
     .action(
-      historyAction(async (workflowId: string, opts: { run?: string; as?: string }) => {
-        await withContext({ temporal: true }, async (ctx) => {
+      historyAction(async (workflowId: string, opts: { run?: string; as?: string; json?: boolean }) => {
+        await withContext({ temporal: true, quiet: opts.json }, async (ctx) => {
           await resolvePrincipal(ctx, opts.as, 'history.archive');
           const { archiveWorkflowRun } = await archiveRun();
           const r = await archiveWorkflowRun(
             { ledger: ctx.ledger(), client: await ctx.temporal() },
             { workflowId, runId: opts.run, source: 'cli' },
           );
+          if (opts.json) return printJson(r);
           info(
             `${r.created ? 'archived' : 'already archived'}: ${workflowId} run ${r.runId}, ${r.eventCount} events, sha256 ${r.digest}, ledger provenance:${r.ledgerSeq}`,
           );
