@@ -199,9 +199,7 @@ async function feedChecks(config: Config, devNatsUrl: string | undefined): Promi
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description(
-      'check configuration, PostgreSQL, migrations, app roles, Temporal and the feed broker; says what to fix',
-    )
+    .description('check configuration, PostgreSQL, migrations, app roles and Temporal; says what to fix')
     .option('--json', 'print the checks as JSON')
     .action(
       action(async (opts: { json?: boolean }) => {

@@ -2,7 +2,7 @@ import type { GrantMatrix } from './evaluate';
 
 /**
  * The table privileges each app role is meant to hold (db/migrations 0001, 0003, 0005, 0007,
- * 0009, 0011, 0015, 0018, 0022). A migration that changes grants changes this table in the same commit;
+ * 0009, 0011, 0015, 0018, 0022, 0026). A migration that changes grants changes this table in the same commit;
  * the posture control flags any difference in the live database.
  */
 const R = ['SELECT'] as const;
@@ -44,6 +44,7 @@ export const EXPECTED_GRANTS: GrantMatrix = {
   monitoring_alerts: all3(RI),
   monitoring_rejections: noPurger(RI),
   monitoring_rule_versions: noPurger(RIU),
+  monitoring_account_marks: noPurger(RIU),
 };
 
 /** The ledger tables and the guard triggers each must carry, enabled. */

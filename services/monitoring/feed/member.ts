@@ -95,6 +95,7 @@ export async function startFeedConsumer(opts: {
       }
     };
     client.on('error', lost);
+    client.on('end', lost);
     const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
       partitionKey,
       p,
