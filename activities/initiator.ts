@@ -38,6 +38,8 @@ async function idReused(workflowId: string, runId: string, since: Date): Promise
 interface Authorization {
   initiator: string;
   since: Date;
+  /** Set for a run a Schedule started: the schedule named this very chain, so no id-reuse check. */
+  scheduled?: true;
 }
 
 /**
@@ -54,6 +56,12 @@ async function scheduledRun(
   const scheduleId = m?.[1];
   if (!scheduleId) return undefined;
   const ctx = Context.current();
+  const runId = ctx.info.workflowExecution?.runId ?? '';
+  // The chain's first run: a schedule lists the run it started, and a run continued as new from
+  // it keeps that first run id. Two triggers in one second share a workflow id, so the id alone
+  // does not say which chain the schedule started.
+  const described = await ctx.client.workflow.getHandle(workflowId, runId).describe();
+  const firstRunId = described.raw.workflowExecutionInfo?.firstRunId || runId;
   const deadline = Date.now() + LISTED_WITHIN_MS;
   for (;;) {
     const d = await ctx.client.schedule
@@ -65,10 +73,15 @@ async function scheduledRun(
       });
     if (!d || d.action.type !== 'startWorkflow' || d.action.workflowType !== workflowType) return undefined;
     const started = [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)];
-    if (started.some((a) => a.workflow.workflowId === workflowId)) {
+    if (
+      started.some(
+        (a) => a.workflow.workflowId === workflowId && a.workflow.firstExecutionRunId === firstRunId,
+      )
+    ) {
       const initiator = await scheduleInstaller(db, scheduleId);
       // The scheduled time ends the id: the schedule's own run started at or after it.
-      return initiator ? { initiator, since: new Date(workflowId.slice(scheduleId.length + 1)) } : undefined;
+      const since = new Date(workflowId.slice(scheduleId.length + 1));
+      return initiator ? { initiator, since, scheduled: true } : undefined;
     }
     if (Date.now() >= deadline) return undefined;
     ctx.heartbeat();
@@ -97,7 +110,7 @@ export async function workflowInitiator(db: Database, claimed?: string): Promise
     const auth = start
       ? { initiator: start.initiator, since: start.recordedAt }
       : await scheduledRun(db, workflowId, workflowType);
-    if (auth && (await idReused(workflowId, runId, auth.since)))
+    if (auth && !auth.scheduled && (await idReused(workflowId, runId, auth.since)))
       throw ApplicationFailure.create({
         type: UNAUTHORIZED_START,
         message: `workflow ${workflowId}: a new run under an id whose authorized run has closed; nothing is written for it`,

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- the feed's broker check loads in the action (see lazily()) */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as TemporalClient from '@temporalio/client';
@@ -10,8 +11,9 @@ import { loadConfig, type Config } from '../../runtime/config';
 import { readDevState } from '../../runtime/environment';
 import { findTemporalCli, toolsTemporalPath } from '../../runtime/temporal-cli';
 import { describeOpenAlarm, openAlarmDetails, type OpenAlarmDetail } from '../../services/posture/alarms';
-import { brokerChecks } from '../../services/monitoring/feed/broker-health';
-import { feedNames } from '../../services/monitoring/feed/streams';
+import type * as BrokerHealth from '../../services/monitoring/feed/broker-health';
+import type * as FeedStreams from '../../services/monitoring/feed/streams';
+import { lazily } from '../lazy';
 import { printJson, printTable } from '../output';
 import { EXIT, action } from '../run-command';
 import { verificationCheck } from './schedules';
@@ -131,7 +133,6 @@ async function temporalChecks(
   }
   try {
     // Loaded here, not at the top: `doctor --help` needs none of the SDK.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a package, so require() works everywhere
     const { Connection } = require('@temporalio/client') as typeof TemporalClient;
     const connection = await Connection.connect({ address, connectTimeout: 3000 });
     try {
@@ -189,6 +190,15 @@ export async function alarmChecks(
 async function feedChecks(config: Config, devNatsUrl: string | undefined): Promise<Check[]> {
   const url = config.NATS_URL ?? devNatsUrl;
   if (!url) return [{ check: 'broker', ok: true, detail: 'not configured (NATS_URL): transaction feed off' }];
+  // The NATS client loads only when a broker is configured (see lazily()).
+  const { brokerChecks } = await lazily<typeof BrokerHealth>(
+    () => require('../../services/monitoring/feed/broker-health'),
+    () => import('../../services/monitoring/feed/broker-health.js'),
+  );
+  const { feedNames } = await lazily<typeof FeedStreams>(
+    () => require('../../services/monitoring/feed/streams'),
+    () => import('../../services/monitoring/feed/streams.js'),
+  );
   return brokerChecks(
     url,
     config.NATS_URL ? 'NATS_URL' : 'ledgerflow dev',
