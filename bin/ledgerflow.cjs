@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm ci` through "prepare", or `npm run build`). A dist/
-// older than the sources is refused in one line rather than run: it would be yesterday's code.
+// Runs the compiled CLI (dist/client/cli.bundle.js, see scripts/bundle-cli.ts; built by `npm ci`
+// through "prepare", or `npm run build`). A dist/ older than the sources is refused in one line
+// rather than run: it would be yesterday's code.
 // LEDGERFLOW_TSX=1 runs the TypeScript sources through tsx instead (while editing them).
 const { buildState } = require('./build-state.cjs');
 
@@ -9,7 +10,7 @@ if (process.env.LEDGERFLOW_TSX === '1') {
   require('../client/cli.ts').runCli();
 } else {
   const state = buildState();
-  if (state.current) require('../dist/client/cli.js').runCli();
+  if (state.current) require('../dist/client/cli.bundle.js').runCli();
   else {
     const why = state.missing
       ? 'no compiled build (dist/)'

@@ -2,8 +2,9 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type * as WorkerModule from '../worker/create-worker';
 import type * as TemporalModule from './temporal';
+import type * as MigrateModule from '../db/migrate';
 import { closeDatabase, createDatabase, type Database } from '../db/client';
-import { runMigrations } from '../db/migrate';
+import { latestMigrationTag } from '../db/migrations-journal';
 import { appRoleUrl, type AppRole } from '../db/roles';
 import { loadSigner } from '../ledger/keys';
 import { createLedger, type Ledger } from '../ledger/ledger';
@@ -46,6 +47,8 @@ export async function withContext<T>(
     serve?: string;
     /** Opens the transaction feed's broker (tx publish). */
     nats?: boolean;
+    /** Pools the command will query: connected while the read is authorized, not after. */
+    warm?: AppRole[];
   },
   fn: (ctx: CommandContext) => Promise<T>,
 ): Promise<T> {
@@ -81,7 +84,13 @@ export async function withContext<T>(
 
 async function runWithContext<T>(
   config: Config,
-  opts: { temporal?: boolean; quiet?: boolean; nats?: boolean; metrics?: LedgerflowMetrics },
+  opts: {
+    temporal?: boolean;
+    quiet?: boolean;
+    nats?: boolean;
+    metrics?: LedgerflowMetrics;
+    warm?: AppRole[];
+  },
   fn: (ctx: CommandContext) => Promise<T>,
   tracing?: Tracing,
 ): Promise<T> {
@@ -106,7 +115,16 @@ async function runWithContext<T>(
   let ledger: Ledger | undefined;
   let client: Client | undefined;
   try {
-    if (env.embeddedDatabase) await runMigrations(config, env.ownerUrl);
+    // A running `dev` of this build has migrated already: skip the owner connection, the lock and
+    // the role updates (most of a short command's time).
+    if (env.embeddedDatabase && env.devMigrated !== latestMigrationTag()) {
+      const { runMigrations } = await lazily<typeof MigrateModule>(
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- see lazily()
+        () => require('../db/migrate'),
+        () => import('../db/migrate.js'),
+      );
+      await runMigrations(config, env.ownerUrl);
+    }
     const ctx: CommandContext = {
       config,
       env,
@@ -143,6 +161,16 @@ async function runWithContext<T>(
         }));
       },
     };
+    for (const role of opts.warm ?? []) {
+      // A failed connection is reported by the command's own first query.
+      void ctx
+        .db(role)
+        .$client.connect()
+        .then(
+          (c) => c.release(),
+          () => undefined,
+        );
+    }
     await authorizeRead(ctx);
     return await fn(ctx);
   } finally {

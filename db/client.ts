@@ -1,10 +1,12 @@
+// First: loads pg before drizzle's node-postgres driver does (see pg-module.ts).
+import { pg } from './pg-module';
+import type { Pool } from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Tracer } from '@opentelemetry/api';
-import pg from 'pg';
 import * as schema from './schema';
 import { traceQueries } from './traced-queries';
 
-export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+export type Database = NodePgDatabase<typeof schema> & { $client: Pool };
 
 // int8 as JS number: sequence numbers and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

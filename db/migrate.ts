@@ -1,11 +1,11 @@
-import path from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { Config } from '../runtime/config';
+import { migrationsFolder } from './migrations-journal';
 import { APP_ROLES, appRolePassword } from './roles';
 
-export const migrationsFolder = path.join(__dirname, 'migrations');
+export { migrationsFolder };
 
 /** A migration failed; nothing after the failing migration was applied. */
 export class MigrationError extends Error {

@@ -18,6 +18,8 @@ export interface Environment {
    * and so applies migrations before use; false for DATABASE_URL and for role URLs only.
    */
   embeddedDatabase: boolean;
+  /** For a running `ledgerflow dev`'s database: the newest migration tag it applied. */
+  devMigrated?: string;
   /** Human-readable origin of each endpoint, for `doctor` and `dev`. */
   origin: { postgres: string; temporal: string; nats: string };
   close(): Promise<void>;
@@ -29,6 +31,8 @@ interface DevState {
   temporalAddress: string;
   temporalUiUrl?: string;
   natsUrl?: string;
+  /** Tag of the newest migration `dev` applied (commands of the same build need not re-apply). */
+  migrated?: string;
 }
 
 const devStateFile = (config: Config) => path.join(config.dataDir, 'dev.json');
@@ -87,6 +91,7 @@ export async function openEnvironment(
   let ownerUrl: string;
   let pgOrigin: string;
   let embeddedDatabase = false;
+  let devMigrated: string | undefined;
   if (config.DATABASE_URL) {
     ownerUrl = config.DATABASE_URL;
     pgOrigin = 'DATABASE_URL';
@@ -96,6 +101,7 @@ export async function openEnvironment(
     pgOrigin = 'LEDGERFLOW_WRITER_URL / _READER_URL / _PURGER_URL';
   } else if (dev) {
     embeddedDatabase = true;
+    devMigrated = dev.migrated;
     ownerUrl = dev.ownerUrl;
     pgOrigin = `ledgerflow dev (pid ${dev.pid})`;
   } else {
@@ -170,6 +176,7 @@ export async function openEnvironment(
     temporalUiUrl,
     natsUrl,
     embeddedDatabase,
+    devMigrated,
     origin: { postgres: pgOrigin, temporal: temporalOrigin, nats: natsOrigin },
     close: async () => {
       for (const c of closers.reverse()) await c().catch(() => undefined);

@@ -1,6 +1,7 @@
 /**
  * `npm run build` (and "prepare", so `npm ci` builds): compiles the runtime folders to dist/
- * (tsconfig.build.json), copies the SQL migrations beside them and writes dist/.build-stamp last.
+ * (tsconfig.build.json), copies the SQL migrations beside them, bundles the CLI (bundle-cli.ts) and
+ * writes dist/.build-stamp last.
  * bin/ledgerflow.cjs runs dist/ only while the stamp is newer than every source file (it refuses
  * otherwise), so a build in progress (stamp removed first) or an edit after it is never run.
  * `--if-stale`: build only when dist/ is missing or older than the sources (the test setup).
@@ -8,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundleCli } from './bundle-cli';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bin's own CommonJS helper
 const { buildState } = require('../bin/build-state.cjs') as {
@@ -31,5 +33,13 @@ const tsc = spawnSync(process.execPath, [tscBin, '-p', path.join(root, 'tsconfig
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 cpSync(path.join(root, 'db', 'migrations'), path.join(dist, 'db', 'migrations'), { recursive: true });
-writeFileSync(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
-console.log(`built ${dist}`);
+bundleCli(root).then(
+  () => {
+    writeFileSync(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
+    console.log(`built ${dist}`);
+  },
+  (err: Error) => {
+    console.error(`build failed: cannot bundle the CLI: ${err.message}`);
+    process.exit(1);
+  },
+);

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- modules load in the action (see lazily()) */
 import type { Command } from 'commander';
 import { runMigrations } from '../../db/migrate';
+import { latestMigrationTag } from '../../db/migrations-journal';
 import { loadConfig, providerEndpoints, tracingSettings } from '../../runtime/config';
 import type * as TracingModule from '../../runtime/tracing';
 import { openEnvironment, writeDevState } from '../../runtime/environment';
@@ -38,18 +39,21 @@ export function register(program: Command): void {
         );
         const config = loadConfig();
         const env = await openEnvironment(config, { log: info, temporalUi: true, nats: true });
-        const removeState = writeDevState(config, {
+        const endpoints = {
           ownerUrl: env.ownerUrl,
           temporalAddress: env.temporalAddress,
           temporalUiUrl: env.temporalUiUrl,
           natsUrl: env.natsUrl,
-        });
+        };
+        const removeState = writeDevState(config, endpoints);
         let providers: RunningProviders | undefined;
         // With OTEL_EXPORTER_OTLP_ENDPOINT (e.g. a local Jaeger), the dev worker's spans go there.
         const traceTo = tracingSettings(config, 'ledgerflow-worker');
         const tracing = traceTo && startTracing(traceTo);
         try {
           await runMigrations(config, env.ownerUrl);
+          // Commands of this build see the schema is current and skip their own migration run.
+          writeDevState(config, { ...endpoints, migrated: latestMigrationTag() });
           const writer = createDatabase(appRoleUrl(config, env.ownerUrl, 'ledgerflow_writer'));
           const admin = await bootstrapAdmin(createLedger(writer), info).finally(() => closeDatabase(writer));
           // Without real provider endpoints, the simulated registry and bureau stand in.

@@ -1,10 +1,9 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- the feed's broker check loads in the action (see lazily()) */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as TemporalClient from '@temporalio/client';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { migrationsFolder } from '../../db/migrate';
+import { migrationJournal } from '../../db/migrations-journal';
 import type { Database } from '../../db/client';
 import { APP_ROLES, appRoleUrl } from '../../db/roles';
 import { loadConfig, type Config } from '../../runtime/config';
@@ -54,9 +53,6 @@ async function postgresChecks(
   }
   const checks: Check[] = [];
   try {
-    const journal = JSON.parse(
-      readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8'),
-    ) as { entries: unknown[] };
     const applied = await withPg(ownerUrl, async (c) => {
       const r = await c
         .query<{ n: number }>(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)
@@ -64,7 +60,7 @@ async function postgresChecks(
       return r.rows[0]?.n ?? 0;
     });
     checks.push({ check: 'postgres', ok: true, detail: `reachable (${origin})` });
-    const expected = journal.entries.length;
+    const expected = migrationJournal().length;
     checks.push({
       check: 'migrations',
       ok: applied >= expected,

@@ -95,7 +95,7 @@ export function register(program: Command): void {
         if (opts.afterSeq !== undefined && opts.cursor)
           throw new InputError('--after-seq and --cursor cannot be combined: use one of them');
         const search = searchOf(opts);
-        await withContext({ quiet: opts.json }, async (ctx) => {
+        await withContext({ quiet: opts.json, warm: ['ledgerflow_reader'] }, async (ctx) => {
           const db = ctx.db('ledgerflow_reader');
           let page: { events: LedgerEventView[]; next_cursor: string | null; next_after_seq?: number };
           if (opts.afterSeq !== undefined) {

@@ -1,17 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 const root = path.join(__dirname, '..', '..');
 /**
- * `node --import tsx client/cli.ts`: tsx's ESM loader (bin/ledgerflow.cjs
- * loads tsx's CommonJS hook, under which the worker module's dynamic import is not found).
+ * The bin, as users run it: the compiled CLI bundle (the test setup builds dist/ when stale). The
+ * TypeScript sources run through tsx only with LEDGERFLOW_TSX=1.
  */
-const CLI_ARGS = [
-  '--import',
-  pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href,
-  path.join(root, 'client', 'cli.ts'),
-];
+const CLI_ARGS = [path.join(root, 'bin', 'ledgerflow.cjs')];
 
 /** How one CLI process ended. */
 export interface CliRun {
