@@ -3,14 +3,16 @@
 // through "prepare", or `npm run build`). A dist/ older than the sources is refused in one line
 // rather than run: it would be yesterday's code.
 // LEDGERFLOW_TSX=1 runs the TypeScript sources through tsx instead (while editing them).
-const { buildState } = require('./build-state.cjs');
+const path = require('node:path');
+const { buildState, root } = require('./build-state.cjs');
+const { loadBundle } = require('./load-bundle.cjs');
 
 if (process.env.LEDGERFLOW_TSX === '1') {
   require('tsx/cjs');
   require('../client/cli.ts').runCli();
 } else {
   const state = buildState();
-  if (state.current) require('../dist/client/cli.bundle.js').runCli();
+  if (state.current) loadBundle(path.join(root, 'dist', 'client', 'cli.bundle.js')).exports.runCli();
   else {
     const why = state.missing
       ? 'no compiled build (dist/)'

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleCli } from './bundle-cli';
+import { bundleCli, writeCodeCache } from './bundle-cli';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bin's own CommonJS helper
 const { buildState } = require('../bin/build-state.cjs') as {
@@ -35,6 +35,7 @@ if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 cpSync(path.join(root, 'db', 'migrations'), path.join(dist, 'db', 'migrations'), { recursive: true });
 bundleCli(root).then(
   () => {
+    writeCodeCache(path.join(dist, 'client', 'cli.bundle.js'));
     writeFileSync(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);
     console.log(`built ${dist}`);
   },

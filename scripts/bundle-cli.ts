@@ -3,12 +3,14 @@
  * loads on every call into one file, dist/client/cli.bundle.js, which bin/ledgerflow.cjs runs.
  * Why: Node 20 spends most of a short command's start-up resolving and reading ~350 small modules
  * (zod, drizzle-orm, pg, commander); one file skips that (measured in `npm run bench -- cli`).
- * Every other package stays external (native code, Temporal, OpenTelemetry, Fastify, NATS: loaded
- * lazily by the commands that need them). Own code is all in the bundle, so each module has one
+ * Every other package stays external (native code, Temporal, OpenTelemetry, Fastify, NATS, the
+ * transliteration tables: loaded lazily by the commands that need them). zod's error-message
+ * locales other than English are left out (ledgerflow configures none; ~400 KB less to parse).
+ * scripts/build.ts then writes a V8 code cache of the bundle (bin/load-bundle.cjs uses it). Own code is all in the bundle, so each module has one
  * instance (error classes, registries); `__dirname`/`__filename` keep meaning the module's place
  * in the tsc output (dist/), where migrations, workflows and worker scripts live.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -17,7 +19,6 @@ const INLINE = new Set([
   'zod',
   'drizzle-orm',
   'commander',
-  'any-ascii',
   'cli-table3',
   '@colors/colors',
   'string-width',
@@ -51,6 +52,17 @@ function cliPlugin(root: string, outDir: string): Plugin {
   return {
     name: 'ledgerflow-cli',
     setup(b) {
+      // zod's `locales` namespace: English only (the default zod installs itself).
+      b.onResolve({ filter: /[\\/]locales[\\/]index\.c?js$/ }, (args) =>
+        /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+          ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-en' }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      }));
       b.onResolve({ filter: /^[^./]/ }, (args) =>
         args.path.startsWith('node:') || !INLINE.has(packageOf(args.path)) ? { external: true } : undefined,
       );
@@ -83,4 +95,16 @@ export async function bundleCli(root: string): Promise<void> {
     logLevel: 'warning',
     plugins: [cliPlugin(root, outDir)],
   });
+}
+
+/**
+ * Writes `<bundle>.v8cache`: the bundle loaded once (its modules' top-level code run, nothing
+ * else) and V8's code cache of it taken then, so the functions start-up runs are in it.
+ */
+export function writeCodeCache(bundle: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bin's own CommonJS helper
+  const { loadBundle } = require('../bin/load-bundle.cjs') as {
+    loadBundle(file: string): { script: { createCachedData(): Buffer } };
+  };
+  writeFileSync(`${bundle}.v8cache`, loadBundle(bundle).script.createCachedData());
 }

@@ -38,7 +38,7 @@ function runBin(args: string[], opts: { bin?: string; env?: Record<string, strin
 function tree(name: string, opts: { dist: boolean; sourceMtime?: Date }): string {
   const dir = path.join(tmp, name);
   mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  for (const f of ['ledgerflow.cjs', 'build-state.cjs'])
+  for (const f of ['ledgerflow.cjs', 'build-state.cjs', 'load-bundle.cjs'])
     copyFileSync(path.join(root, 'bin', f), path.join(dir, 'bin', f));
   if (opts.dist) symlinkSync(path.join(root, 'dist'), path.join(dir, 'dist'));
   mkdirSync(path.join(dir, 'client'));
