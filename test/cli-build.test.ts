@@ -90,6 +90,17 @@ describe('compiled CLI', () => {
     expect(current.ran).toBe('compiled');
   });
 
+  it('the bin runs the one-file bundle, compiled from the V8 code cache the build wrote (not rejected)', () => {
+    const bundle = path.join(root, 'dist', 'client', 'cli.bundle.js');
+    const probe = `const { loadBundle } = require(${JSON.stringify(path.join(root, 'bin', 'load-bundle.cjs'))});
+      const { exports, script } = loadBundle(${JSON.stringify(bundle)});
+      console.log(JSON.stringify({ runCli: typeof exports.runCli, rejected: script.cachedDataRejected }));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // `rejected` is undefined when no cache was given, false when V8 accepted it.
+    expect(JSON.parse(r.stdout)).toEqual({ runCli: 'function', rejected: false });
+  });
+
   it('LEDGERFLOW_TSX=1 runs the TypeScript sources (while editing them)', () => {
     const r = runBin(['--help'], { env: { LEDGERFLOW_TSX: '1' } });
     expect(r.code, r.stderr).toBe(0);
