@@ -84,16 +84,17 @@ export function plainEnvelope(e: Record<string, unknown>): ParsedEnvelope | null
   if (e.schema_version !== undefined && e.schema_version !== 1) return null;
   const context = plainContext(e.context);
   if (!context) return null;
-  return {
-    ...(event_id === undefined ? {} : { event_id }),
+  const out: ParsedEnvelope = {
     event_type,
     actor: { type: actor.type as ParsedEnvelope['actor']['type'], id: actor.id },
     resource: { type: resource.type, id: resource.id },
     action,
     outcome: outcome as ParsedEnvelope['outcome'],
-    ...(subject_id === undefined ? {} : { subject_id }),
-    ...(case_id === undefined ? {} : { case_id }),
     context,
     schema_version: 1,
   };
+  if (event_id !== undefined) out.event_id = event_id;
+  if (subject_id !== undefined) out.subject_id = subject_id;
+  if (case_id !== undefined) out.case_id = case_id;
+  return out;
 }
