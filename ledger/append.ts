@@ -16,6 +16,7 @@ import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { isJsonSafeObject } from '../core/json-value';
 import { LedgerValidationError } from './errors';
+import { plainEnvelope } from './plain-envelope';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
 /** Most events one group-commit transaction appends. */
@@ -95,8 +96,8 @@ function prepare(
 
 /**
  * I-JSON check and zod parse of an event. A plain JSON payload (the usual case) is checked by
- * one walk instead of zod's recursive union, which copies it; anything else takes the full
- * schema, so every error message is the schema's.
+ * one walk instead of zod's recursive union, which copies it, and a plain envelope by
+ * {@link plainEnvelope}; anything else takes the full schema, so every error message is the schema's.
  */
 function validate(input: AuditEventInput): AuditEventParsed {
   const whole = input as Partial<AuditEventInput> | null;
@@ -104,6 +105,8 @@ function validate(input: AuditEventInput): AuditEventParsed {
     const { payload, ...envelope } = whole;
     if (payload === undefined || isJsonSafeObject(payload)) {
       ijson(envelope);
+      const plain = plainEnvelope(envelope);
+      if (plain) return { ...plain, payload: payload ?? {} };
       const parsed = AuditEnvelopeInputSchema.safeParse(envelope);
       if (parsed.success) return { ...parsed.data, payload: payload ?? {} };
     }

@@ -87,38 +87,51 @@ export async function createCheckpoint(
       await registerSigningKey(client, signer);
       opts.registeredKeys?.add(signer.keyId);
     }
-    await client.query('BEGIN');
-    if (opts.durable === false) await client.query('SET LOCAL synchronous_commit = off');
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CHECKPOINT_LOCK, stream]);
-    const last = await client.query<{ tree_size: number; frontier: Buffer; checkpoint: string }>(
-      'SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC LIMIT 1',
-      [stream],
+    // Four round trips: open + lock, one read (last checkpoint, head, the new hashes), one write
+    // (tiles and checkpoint), COMMIT. Stream names are a-z0-9_.- (checked above).
+    await client.query(
+      `BEGIN;${opts.durable === false ? ' SET LOCAL synchronous_commit = off;' : ''}
+       SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK}, hashtext(${client.escapeLiteral(stream)}))`,
     );
-    const head = await client.query<{ seq: number; now_us: string }>(
-      `SELECT coalesce((SELECT seq FROM ledger_events WHERE stream = $1 ORDER BY seq DESC LIMIT 1), 0) AS seq,
-              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us`,
-      [stream],
+    const read = await client.query<{
+      tree_size: number | null;
+      frontier: Buffer | null;
+      checkpoint: string | null;
+      head_seq: string;
+      now_us: string;
+      hashes: Buffer[] | null;
+    }>(
+      `WITH last AS (SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = $1
+                      ORDER BY tree_size DESC LIMIT 1),
+            head AS (SELECT least(coalesce((SELECT seq FROM ledger_events WHERE stream = $1 ORDER BY seq DESC LIMIT 1), 0),
+                                  coalesce($2::bigint, 9223372036854775807)) AS seq)
+       SELECT last.tree_size, last.frontier, last.checkpoint, head.seq::text AS head_seq,
+              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us,
+              (SELECT array_agg(e.hash ORDER BY e.seq) FROM ledger_events e
+                WHERE e.stream = $1 AND e.seq > coalesce(last.tree_size, 0) AND e.seq <= head.seq) AS hashes
+         FROM head LEFT JOIN last ON true`,
+      [stream, opts.atSize ?? null],
     );
-    const prev = last.rows[0];
-    const headSeq = Math.min(Number(head.rows[0]?.seq ?? 0), opts.atSize ?? Infinity);
+    const row = read.rows[0];
+    const prev =
+      row?.tree_size != null && row.frontier && row.checkpoint
+        ? { tree_size: Number(row.tree_size), frontier: row.frontier, checkpoint: row.checkpoint }
+        : undefined;
+    const headSeq = Number(row?.head_seq ?? 0);
     if (headSeq === 0 || (prev && prev.tree_size >= headSeq)) {
       await client.query('COMMIT');
       return prev ? toInfo(parseCheckpoint(prev.checkpoint), false) : null;
     }
     const range = prev ? CompactRange.fromBytes(prev.tree_size, prev.frontier) : new CompactRange();
     const from = range.size;
-    const hashes = await client.query<[Buffer]>({
-      text: 'SELECT hash FROM ledger_events WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
-      values: [stream, from, headSeq],
-      rowMode: 'array',
-    });
-    if (hashes.rows.length !== headSeq - from) {
+    const hashes = row?.hashes ?? [];
+    if (hashes.length !== headSeq - from) {
       throw new Error(
-        `stream ${stream}: expected ${headSeq - from} events after seq ${from}, found ${hashes.rows.length}`,
+        `stream ${stream}: expected ${headSeq - from} events after seq ${from}, found ${hashes.length}`,
       );
     }
     const tiles = { level: [] as number[], idx: [] as number[], hash: [] as Buffer[] };
-    for (const [h] of hashes.rows) {
+    for (const h of hashes) {
       range.append(leafHash(h), (level, idx, hash) => {
         if (level % TILE_HEIGHT === 0) {
           tiles.level.push(level);
@@ -131,21 +144,28 @@ export async function createCheckpoint(
       stream,
       treeSize: headSeq,
       rootHash: range.root(),
-      timestamp: formatMicros(head.rows[0]?.now_us ?? 0),
+      timestamp: formatMicros(row?.now_us ?? 0),
     };
     const text = signCheckpoint(cp, signer);
-    if (tiles.idx.length > 0) {
-      await client.query(
-        `INSERT INTO ledger_merkle_tiles (stream, level, idx, hash)
-         SELECT $1, l, i, h FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) AS t(l, i, h)
-         ON CONFLICT DO NOTHING`,
-        [stream, tiles.level, tiles.idx, tiles.hash],
-      );
-    }
     await client.query(
-      `INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
+      `WITH tiles AS (
+         INSERT INTO ledger_merkle_tiles (stream, level, idx, hash)
+         SELECT $1, l, i, h FROM unnest($8::smallint[], $9::bigint[], $10::bytea[]) AS t(l, i, h)
+         ON CONFLICT DO NOTHING RETURNING 1)
+       INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
        VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000000), $7)`,
-      [stream, headSeq, cp.rootHash, range.toBytes(), signer.keyId, head.rows[0]?.now_us, text],
+      [
+        stream,
+        headSeq,
+        cp.rootHash,
+        range.toBytes(),
+        signer.keyId,
+        row?.now_us,
+        text,
+        tiles.level,
+        tiles.idx,
+        tiles.hash,
+      ],
     );
     await client.query('COMMIT');
     return toInfo(parseCheckpoint(text), true);

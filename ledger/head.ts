@@ -9,26 +9,31 @@ import {
 import type { Signer } from '../core/signing';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
-import { createCheckpoint, latestCheckpoint } from './checkpoint';
-
-async function latestCheckpointInfo(db: Database, stream: string) {
-  const cp = await latestCheckpoint(db, stream);
-  return cp ? { treeSize: cp.treeSize, rootHash: cp.rootHash.toString('hex') } : null;
-}
+import { parseCheckpoint } from '../core/checkpoint';
+import { createCheckpoint } from './checkpoint';
 
 const HEAD_LOCK = 1818580809;
 
-/** Every stream with events, by a loose index scan over (stream, seq). */
-async function streamNames(db: Database): Promise<string[]> {
-  const r = await db.$client.query<{ stream: string }>(
+/**
+ * Every stream with events (a loose index scan over (stream, seq)), with its head seq and its
+ * latest checkpoint: one round trip, however many streams.
+ */
+async function streamStates(
+  db: Database,
+): Promise<Array<{ stream: string; headSeq: number; checkpoint: string | null }>> {
+  const r = await db.$client.query<{ stream: string; head_seq: string; checkpoint: string | null }>(
     `WITH RECURSIVE s AS (
        (SELECT stream FROM ledger_events ORDER BY stream LIMIT 1)
        UNION ALL
        SELECT (SELECT e.stream FROM ledger_events e WHERE e.stream > s.stream ORDER BY e.stream LIMIT 1)
          FROM s WHERE s.stream IS NOT NULL)
-     SELECT stream FROM s WHERE stream IS NOT NULL`,
+     SELECT s.stream,
+            (SELECT e.seq FROM ledger_events e WHERE e.stream = s.stream ORDER BY e.seq DESC LIMIT 1)::text AS head_seq,
+            (SELECT c.checkpoint FROM ledger_checkpoints c WHERE c.stream = s.stream
+              ORDER BY c.tree_size DESC LIMIT 1) AS checkpoint
+       FROM s WHERE s.stream IS NOT NULL`,
   );
-  return r.rows.map((x) => x.stream);
+  return r.rows.map((x) => ({ stream: x.stream, headSeq: Number(x.head_seq), checkpoint: x.checkpoint }));
 }
 
 /** The latest stored ledger head, or null. */
@@ -56,22 +61,26 @@ export async function createHead(
   } = {},
 ): Promise<{ head: ParsedHead; created: boolean }> {
   const entries = new Map<string, HeadEntry>();
-  for (const stream of await streamNames(db)) {
+  for (const { stream, headSeq, checkpoint } of await streamStates(db)) {
+    const latest = checkpoint ? parseCheckpoint(checkpoint) : null;
+    // Only streams whose head moved past their latest checkpoint are checkpointed (that call
+    // would return the latest one unchanged for the others).
     const cp =
-      stream === opts.latestFor
-        ? await latestCheckpointInfo(db, stream)
+      stream === opts.latestFor || (latest && latest.treeSize >= headSeq)
+        ? latest && { treeSize: latest.treeSize, rootHash: latest.rootHash }
         : await createCheckpoint(db, signer, {
             stream,
             registeredKeys: opts.registeredKeys,
             durable: opts.durable,
-          });
-    if (cp) entries.set(stream, { stream, treeSize: cp.treeSize, rootHash: Buffer.from(cp.rootHash, 'hex') });
+          }).then((c) => c && { treeSize: c.treeSize, rootHash: Buffer.from(c.rootHash, 'hex') });
+    if (cp) entries.set(stream, { stream, treeSize: cp.treeSize, rootHash: cp.rootHash });
   }
   const client = await db.$client.connect();
   try {
-    await client.query('BEGIN');
-    if (opts.durable === false) await client.query('SET LOCAL synchronous_commit = off');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [HEAD_LOCK]);
+    await client.query(
+      `BEGIN;${opts.durable === false ? ' SET LOCAL synchronous_commit = off;' : ''}
+       SELECT pg_advisory_xact_lock(${HEAD_LOCK})`,
+    );
     const last = await client.query<{ head: string; now_us: string }>(
       `SELECT (SELECT head FROM ledger_heads ORDER BY version DESC LIMIT 1) AS head,
               ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us`,
