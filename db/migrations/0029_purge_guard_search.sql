@@ -291,3 +291,5 @@ BEGIN
   RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_claimed < p_limit,
                             'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);
 END $$;
+--> statement-breakpoint
+REVOKE ALL ON FUNCTION retention_held_sql(text, text, text, text, text, text[]) FROM PUBLIC;
