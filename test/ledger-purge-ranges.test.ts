@@ -149,4 +149,42 @@ describe('purge records as seq ranges', () => {
     const left = await t.asOwner(`SELECT seq::int FROM ledger_payloads WHERE stream = 'manual' ORDER BY 1`);
     expect(left.rows.map((r) => r.seq)).toEqual([4, 5]);
   });
+
+  it('the guard counts the furthest record end so far (a long record over a later short one) and checks every stream of a statement', async () => {
+    for (const stream of ['reach-a', 'reach-b'])
+      await ledger.appendMany(
+        Array.from({ length: 6 }, (_, i) => ({
+          event: sampleEvent({ payload: { i } }),
+          idempotencyKey: `${stream}-${i}`,
+        })),
+        { stream },
+      );
+    await t.asOwner(
+      `INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason)
+       VALUES ('reach-a', 1, 5, 'm', 'test'), ('reach-a', 2, NULL, 'm', 'test'), ('reach-b', 3, NULL, 'm', 'test')`,
+    );
+    // reach-a/4 lies past the last record starting before it (2..2) but inside 1..5: covered.
+    expect(
+      await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'reach-a' AND seq IN (1, 4)`),
+    ).toBeNull();
+    // One statement over two streams: reach-b/4 has no record, so nothing is deleted.
+    expect(
+      await ownerError(
+        `DELETE FROM ledger_payloads WHERE (stream = 'reach-a' AND seq = 2) OR (stream = 'reach-b' AND seq IN (3, 4))`,
+      ),
+    ).toMatch(/DELETE of reach-b\/4 is allowed only through a recorded purge/);
+    expect(await ownerError(`DELETE FROM ledger_payloads WHERE stream = 'reach-a' AND seq = 6`)).toMatch(
+      /DELETE of reach-a\/6 is allowed only through a recorded purge/,
+    );
+    const left = await t.asOwner(
+      `SELECT stream || '/' || seq AS k FROM ledger_payloads WHERE stream LIKE 'reach-%' ORDER BY stream, seq`,
+    );
+    expect(left.rows.map((r) => r.k)).toEqual([
+      'reach-a/2',
+      'reach-a/3',
+      'reach-a/5',
+      'reach-a/6',
+      ...[1, 2, 3, 4, 5, 6].map((i) => `reach-b/${i}`),
+    ]);
+  });
 });

@@ -33,27 +33,31 @@ RETURNS SETOF ledger_payload_purges LANGUAGE sql STABLE AS $$
 $$;
 
 -- A payload may disappear only through a recorded purge: checked once per DELETE statement
--- over the deleted rows (transition table ledger_payload_gone) as one merge of the deleted seqs
--- with the records that can cover them (those starting within the deleted seqs of a stream, and
--- the last one before): in (stream, seq) order, with records before rows at the same seq, a row is
--- covered when the furthest record end so far reaches it. The purge deletes and records in one
--- statement: the check runs at its end.
-CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+-- over the deleted rows (transition table ledger_payload_gone), per stream, against the records
+-- that can cover them (those starting within the deleted seqs, and the last one before). Each
+-- record start carries the furthest record end so far ("reach"); a deleted seq is covered when
+-- the reach at the last record starting at or before it (a binary search, width_bucket) reaches
+-- it. No sort or join of the deleted rows: the purge deletes and records in one statement and
+-- this check runs at its end. Its own plan settings: it may run inside the purge function.
+CREATE OR REPLACE FUNCTION ledger_payload_delete_guard() RETURNS trigger LANGUAGE plpgsql
+  SET jit = off
+AS $$
 DECLARE bad record;
 BEGIN
-  WITH b AS (SELECT g.stream, min(g.seq) AS lo, max(g.seq) AS hi FROM ledger_payload_gone g GROUP BY g.stream),
-  u AS (SELECT g.stream, g.seq, true AS is_row, NULL::bigint AS seq_end FROM ledger_payload_gone g
-        UNION ALL
-        SELECT r.stream, r.seq, false, coalesce(r.seq_to, r.seq) FROM b CROSS JOIN LATERAL (
-          (SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
-            WHERE p.stream = b.stream AND p.seq <= b.lo ORDER BY p.seq DESC LIMIT 1)
-          UNION ALL
-          SELECT p.stream, p.seq, p.seq_to FROM ledger_payload_purges p
-           WHERE p.stream = b.stream AND p.seq > b.lo AND p.seq <= b.hi) r),
-  c AS (SELECT u.stream, u.seq, u.is_row,
-               max(u.seq_end) OVER (PARTITION BY u.stream ORDER BY u.seq, u.is_row ROWS UNBOUNDED PRECEDING) AS covered_to
-          FROM u)
-  SELECT c.stream, c.seq INTO bad FROM c WHERE c.is_row AND (c.covered_to IS NULL OR c.covered_to < c.seq) LIMIT 1;
+  WITH b AS (SELECT g.stream, min(g.seq) AS lo, max(g.seq) AS hi, array_agg(g.seq) AS seqs
+               FROM ledger_payload_gone g GROUP BY g.stream)
+  SELECT b.stream, s.seq INTO bad
+    FROM b CROSS JOIN LATERAL (
+           SELECT array_agg(r.seq ORDER BY r.seq) AS starts, array_agg(r.reach ORDER BY r.seq) AS reach
+             FROM (SELECT q.seq, max(q.seq_end) OVER (ORDER BY q.seq) AS reach FROM (
+                     (SELECT p.seq, coalesce(p.seq_to, p.seq) AS seq_end FROM ledger_payload_purges p
+                       WHERE p.stream = b.stream AND p.seq <= b.lo ORDER BY p.seq DESC LIMIT 1)
+                     UNION ALL
+                     SELECT p.seq, coalesce(p.seq_to, p.seq) FROM ledger_payload_purges p
+                      WHERE p.stream = b.stream AND p.seq > b.lo AND p.seq <= b.hi) q) r) c
+    CROSS JOIN LATERAL unnest(b.seqs) AS s(seq)
+   WHERE NOT coalesce(c.reach[width_bucket(s.seq, c.starts)] >= s.seq, false)
+   LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger_payloads is append-only: DELETE of %/% is allowed only through a recorded purge', bad.stream, bad.seq
       USING ERRCODE = 'insufficient_privilege';

@@ -111,7 +111,11 @@ BEGIN
     from_sql := format('%I x', dc.table_name);
     key_sql := CASE WHEN cardinality(dc.key_columns) = 1 THEN format('(%s)::text', order_sql)
                     ELSE format('(jsonb_build_array(%s)::text)', order_sql) END;
-    digest_sql := $d$sha256(convert_to(x::text, 'UTF8'))$d$;
+    -- The row's text form, x::text, spelled as ROW(columns)::text (the same text): PostgreSQL 15
+    -- evaluates a whole-row reference in a DELETE's RETURNING far more slowly.
+    SELECT format('sha256(convert_to(ROW(%s)::text, %L))', string_agg(format('x.%I', a.attname), ', ' ORDER BY a.attnum), 'UTF8')
+      INTO digest_sql
+      FROM pg_attribute a WHERE a.attrelid = to_regclass(dc.table_name) AND a.attnum > 0 AND NOT a.attisdropped;
     restype_sql := CASE WHEN dc.resource_type IS NULL THEN 'NULL::text' ELSE quote_literal(dc.resource_type) END;
   END IF;
   created_sql := CASE WHEN dc.created_column IS NULL THEN 'NULL::timestamptz' ELSE format(col_expr, dc.created_column) END;
@@ -136,14 +140,22 @@ LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
 $$;
 
 -- "Is this row under an active legal hold?": uncorrelated IN-subqueries over the active holds,
--- evaluated once per statement as hashed subplans; NULL scope values never match.
-CREATE OR REPLACE FUNCTION retention_held_sql(p_class text, p_subject text, p_case text, p_restype text, p_resid text)
+-- evaluated once per statement as hashed subplans; NULL scope values never match. p_scopes: only
+-- these hold scopes are checked (NULL: all four; the purge's claim leaves out scopes without an
+-- active hold, and re-checks with all four once a hold appears).
+CREATE OR REPLACE FUNCTION retention_held_sql(p_class text, p_subject text, p_case text, p_restype text, p_resid text,
+  p_scopes text[] DEFAULT NULL)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT format($h$(EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = 'data_class' AND h.scope_value = %1$L)
-    OR coalesce(%2$s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'subject'), false)
-    OR coalesce(%3$s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'case'), false)
-    OR coalesce((%4$s, %5$s) IN (SELECT h.scope_type, h.scope_value FROM legal_holds_active h WHERE h.scope = 'resource'), false))$h$,
-    p_class, p_subject, p_case, p_restype, p_resid)
+  SELECT '(' || coalesce(nullif(concat_ws(' OR ',
+    CASE WHEN p_scopes IS NULL OR 'data_class' = ANY (p_scopes) THEN
+      format($h$EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = 'data_class' AND h.scope_value = %L)$h$, p_class) END,
+    CASE WHEN p_scopes IS NULL OR 'subject' = ANY (p_scopes) THEN
+      format($h$coalesce(%s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'subject'), false)$h$, p_subject) END,
+    CASE WHEN p_scopes IS NULL OR 'case' = ANY (p_scopes) THEN
+      format($h$coalesce(%s IN (SELECT h.scope_value FROM legal_holds_active h WHERE h.scope = 'case'), false)$h$, p_case) END,
+    CASE WHEN p_scopes IS NULL OR 'resource' = ANY (p_scopes) THEN
+      format($h$coalesce((%s, %s) IN (SELECT h.scope_type, h.scope_value FROM legal_holds_active h WHERE h.scope = 'resource'), false)$h$,
+             p_restype, p_resid) END), ''), 'false') || ')'
 $$;
 
 -- Which holds match a row (for the preview's list of blocking holds).
@@ -182,6 +194,8 @@ DECLARE
   x record;
   a record;
   v_held text;
+  v_held_claim text;
+  v_scopes text[];
   v_tids tid[];
   v_held_tids tid[];
   v_del tid[];
@@ -212,6 +226,11 @@ BEGIN
     RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor, 'policy_versions', '');
   END IF;
   v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
+  -- The claim checks only the scopes that have an active hold now; a hold placed after this
+  -- read changes the count of holds, and the re-check under the lock (step 2) uses all four.
+  SELECT count(*), array_agg(DISTINCT h.scope) FILTER (WHERE NOT EXISTS (SELECT 1 FROM legal_hold_releases r WHERE r.hold_id = h.hold_id))
+    INTO v_holds_before, v_scopes FROM legal_holds h;
+  v_held_claim := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql, coalesce(v_scopes, '{}'));
   -- The claim walks the payloads from the cursor and looks each event up by key: the lateral
   -- OFFSET 0 pins that join order. Left to the planner, PostgreSQL 15 walked the events from the
   -- stream's start (every batch re-read all earlier batches: each batch slower than the last), or
@@ -219,8 +238,8 @@ BEGIN
   v_from := CASE WHEN s.is_ledger
     THEN 'ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream AND e.seq = x.seq OFFSET 0) e'
     ELSE s.from_sql END;
-  -- Holds are append-only: an unchanged count after the lock means no hold appeared since the claim.
-  SELECT count(*) INTO v_holds_before FROM legal_holds;
+  -- Holds are append-only (v_holds_before, above): an unchanged count after the lock means no hold
+  -- appeared since the claim.
 
   -- 1. Claim: the next expired, not-held rows in key order (primary key walk from the cursor). For
   --    ledger payloads the claim also builds the batch record (keys, times, digest over the
@@ -233,7 +252,7 @@ BEGIN
     s.outer_order, s.order_cols,
     CASE WHEN s.is_ledger THEN s.key_sql ELSE 'NULL::text' END, CASE WHEN s.is_ledger THEN s.digest_sql ELSE 'NULL::bytea' END,
     CASE WHEN s.is_ledger THEN s.created_sql ELSE 'NULL::timestamptz' END,
-    v_from, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held, s.order_sql)
+    v_from, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held_claim, s.order_sql)
   INTO a USING p_as_of, p_cursor, p_limit;
   v_claimed := a.n;
   IF v_claimed = 0 THEN
@@ -283,13 +302,15 @@ BEGIN
        WHERE r.purge_run_id = p_run_id AND r.purged_at = now();
     END IF;
   ELSE
+    -- One ordered aggregate (the digest); the first and last keys are top-1 reads of the deleted rows.
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
-         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, array_agg(d.k ORDER BY %s) AS keys,
+         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts,
+                ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)] AS keys,
                 sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
            FROM d$f$,
-      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'd.'),
-      replace(s.outer_order, 'c.', 'd.'))
+      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'f.'),
+      replace(s.outer_order_desc, 'c.', 'l.'), replace(s.outer_order, 'c.', 'd.'))
     INTO a USING v_del;
   END IF;
 
@@ -299,7 +320,7 @@ BEGIN
      WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
       min_ts, max_ts, digest, as_of, policy_versions)
-    VALUES (p_run_id, p_class, v_batch, a.n, v_late, a.keys[1], a.keys[a.n], a.min_ts, a.max_ts,
+    VALUES (p_run_id, p_class, v_batch, a.n, v_late, a.keys[1], a.keys[cardinality(a.keys)], a.min_ts, a.max_ts,
             CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
   END IF;
   RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_claimed < p_limit,

@@ -32,21 +32,20 @@ export async function purgeBatch(
   },
 ): Promise<BatchResult> {
   const client = await db.$client.connect();
+  const lit = (v: string) => client.escapeLiteral(v);
+  const cursor = args.cursor === null || args.cursor === undefined ? null : JSON.stringify(args.cursor);
   try {
-    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
-    if (args.viaSetRole) await client.query('SET LOCAL ROLE ledgerflow_purger');
-    const r = await client.query<{ r: BatchResult }>(
-      'SELECT retention_purge_batch($1, $2, $3::timestamptz, $4, $5::jsonb) AS r',
-      [
-        args.purgeRunId,
-        args.dataClass,
-        args.asOf,
-        args.limit,
-        args.cursor === null || args.cursor === undefined ? null : JSON.stringify(args.cursor),
-      ],
-    );
-    await client.query('COMMIT');
-    return r.rows[0]!.r;
+    // One round trip per batch: the transaction, the call and its commit in one simple-protocol
+    // message (values as escaped literals, cast as the function declares them). If the call
+    // fails, PostgreSQL skips the COMMIT and the catch below rolls back.
+    const results = (await client.query(
+      'BEGIN ISOLATION LEVEL READ COMMITTED; ' +
+        (args.viaSetRole ? 'SET LOCAL ROLE ledgerflow_purger; ' : '') +
+        `SELECT retention_purge_batch(${lit(args.purgeRunId)}, ${lit(args.dataClass)}, ${lit(args.asOf)}::timestamptz, ` +
+        `${lit(String(args.limit))}::integer, ${cursor === null ? 'NULL' : lit(cursor)}::jsonb) AS r; COMMIT`,
+    )) as unknown as { rows: { r?: BatchResult }[] }[];
+    const row = results.find((res) => res.rows[0]?.r !== undefined);
+    return row!.rows[0]!.r!;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     rethrow(err);
