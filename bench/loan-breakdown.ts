@@ -113,11 +113,13 @@ export function meter(workerService: object): { stop(): PhaseCost } {
   const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const originalQuery = proto.query;
   const inTx = new WeakSet<object>();
+  // Statement texts are few: normalise each once, so metering costs little CPU.
+  const normalised = new Map<string, string>();
   proto.query = function (this: object, ...args: unknown[]) {
     const first = args[0];
-    const full = (typeof first === 'string' ? first : ((first as { text?: string })?.text ?? ''))
-      .replace(/\s+/g, ' ')
-      .trim();
+    const raw = typeof first === 'string' ? first : ((first as { text?: string })?.text ?? '');
+    let full = normalised.get(raw);
+    if (full === undefined) normalised.set(raw, (full = raw.replace(/\s+/g, ' ').trim()));
     const head = full.slice(0, 12).toUpperCase();
     cost.byText.set(full.slice(0, 90), (cost.byText.get(full.slice(0, 90)) ?? 0) + 1);
     cost.statements++;

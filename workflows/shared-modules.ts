@@ -10,5 +10,8 @@
 import { z } from 'zod';
 import { util } from 'zod/v4/core';
 
+// Schemas are built per run and parse once or twice: compiling a fast object parser (`new
+// Function`) for each would cost more than it saves (~12 ms of CPU per loan run).
+z.config({ jitless: true });
 z.object({ warm: z.string() }).parse({ warm: 'up' });
 void util.allowsEval.value;
