@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { sampleApplication, seedInterimWatchlist } from '../simulators/loan-fixtures';
 import { executeWorkflow, workflowRef } from '../contracts/workflow-ref';
@@ -24,6 +23,7 @@ import {
 import { signerFrom } from '../core/signing';
 import { createLedger } from '../ledger/ledger';
 import type { bareSixActivities } from './bare-workflow';
+import { breakdownRows, meter, type PhaseCost } from './loan-breakdown';
 
 const bareWorkflow = workflowRef<typeof bareSixActivities>('bareSixActivities');
 
@@ -70,44 +70,6 @@ async function measure(variant: string, n: number, one: (i: number) => Promise<v
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     wallMs,
-  };
-}
-
-/**
- * Counts the PostgreSQL statements every pg client in this process sends (the worker runs here),
- * and the commit flushes among them: explicit COMMITs, and writes outside a transaction.
- */
-function countStatements(): {
-  read(): { statements: number; commits: number; byText: Map<string, number> };
-  stop(): void;
-} {
-  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
-  const original = proto.query;
-  const inTx = new WeakSet<object>();
-  let statements = 0;
-  let commits = 0;
-  const byText = new Map<string, number>();
-  proto.query = function (this: object, ...args: unknown[]) {
-    const first = args[0];
-    const full = (typeof first === 'string' ? first : ((first as { text?: string })?.text ?? ''))
-      .replace(/\s+/g, ' ')
-      .trim();
-    const text = full.slice(0, 12).toUpperCase();
-    byText.set(full.slice(0, 90), (byText.get(full.slice(0, 90)) ?? 0) + 1);
-    statements++;
-    if (text.startsWith('BEGIN')) inTx.add(this);
-    else if (text.startsWith('COMMIT')) {
-      inTx.delete(this);
-      commits++;
-    } else if (text.startsWith('ROLLBACK')) inTx.delete(this);
-    else if (!inTx.has(this) && /^(INSERT|UPDATE|DELETE|WITH|SELECT [A-Z_]+\()/.test(text)) commits++;
-    return original.apply(this, args);
-  };
-  return {
-    read: () => ({ statements, commits, byText }),
-    stop: () => {
-      proto.query = original;
-    },
   };
 }
 
@@ -268,9 +230,12 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     ]);
 
     const results: Figures[] = [];
+    const costs: PhaseCost[] = [];
+    const bareMeter = meter(native.workflowService);
     results.push(await measure('bare workflow, 6 no-op activities', size, (i) => bare(i, 'bare')));
+    costs.push(bareMeter.stop());
     const archive = !process.env.BENCH_LOAN_NO_ARCHIVE;
-    const counter = countStatements();
+    const loanMeter = meter(native.workflowService);
     results.push(
       await measure(
         `loanOrigination (6 activities, PG, ledger, providers 10 ms${archive ? '' : ', archiving off'})`,
@@ -280,8 +245,8 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     );
     // Archivers of the last applications may still be running: wait for every archive to land.
     await waitForArchives(clientDb, `loan-${tag}-`, archive ? size : 0);
-    counter.stop();
-    const counted = counter.read();
+    costs.push(loanMeter.stop());
+    const counted = costs[1]!;
     const base = results[0]!.perSecond;
     console.log(
       `loan benchmark: ${size} concurrent applications; worker activity slots ${MAX_CONCURRENT_ACTIVITIES}; ${os.cpus().length} CPUs`,
@@ -307,13 +272,38 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
       }
     }
     console.log(
+      'per application (CPU of this process and its children: Temporal dev server, PostgreSQL; summed latencies overlap under concurrency):',
+    );
+    console.table(
+      breakdownRows(
+        results.map((r, i) => ({
+          variant: i === 0 ? 'bare' : 'loan',
+          n: r.n,
+          wallMs: r.wallMs,
+          cost: costs[i]!,
+        })),
+      ),
+    );
+    console.log(
       `PostgreSQL per application (submit, activities, archive; all clients in this process): ${(counted.statements / size).toFixed(1)} statements, ${(counted.commits / size).toFixed(1)} commit flushes (writes outside a transaction count as one; SELECT f(...) counted as a write)`,
     );
     if (process.env.BENCH_LOAN_DIAG)
       console.table(
         [...counted.byText.entries()]
           .sort((a, b) => b[1] - a[1])
-          .map(([statement, n]) => ({ statement, 'per application': Number((n / size).toFixed(1)) })),
+          .map(([statement, n]) => ({
+            statement,
+            'per application': Number((n / size).toFixed(1)),
+            'mean ms': Number(((counted.msByText.get(statement) ?? 0) / n).toFixed(1)),
+          })),
+      );
+    if (process.env.BENCH_LOAN_DIAG)
+      console.table(
+        [...counted.rpcByName.entries()].map(([rpc, r]) => ({
+          'Temporal RPC (worker connection)': rpc,
+          'per application': Number((r.n / size).toFixed(1)),
+          'mean ms': Number((r.ms / r.n).toFixed(1)),
+        })),
       );
     const ratio = results[1]!.perSecond / base;
     console.log(

@@ -24,11 +24,14 @@ export const workflowsPath = path.resolve(__dirname, '..', 'workflows', `index${
 
 /**
  * Modules every workflow shares instead of evaluating its own copy (the SDK's reusable V8 context
- * gives each workflow run a fresh module cache; shared modules are deep-frozen). zod only: its
- * module graph is the largest part of the bundle and holds no per-workflow state. Schemas are
- * built per workflow (zod memoises methods on schema instances, which a frozen instance refuses).
+ * gives each workflow run a fresh module cache; shared modules are deep-frozen). zod only, through
+ * workflows/shared-modules.ts (a plain 'zod' entry is dropped by webpack, see there): its module
+ * graph is the largest part of the bundle and holds no per-workflow state. Schemas are built per
+ * workflow (zod memoises methods on schema instances, which a frozen instance refuses).
  */
-export const WORKFLOW_PRELOAD_MODULES = ['zod'];
+export const WORKFLOW_PRELOAD_MODULES = [
+  path.resolve(__dirname, '..', 'workflows', `shared-modules${path.extname(__filename)}`),
+];
 
 /**
  * The workflow interceptors of a traced worker: they run inside the workflow sandbox, so they
