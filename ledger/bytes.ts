@@ -25,3 +25,9 @@ export function same(a: Buffer, ai: number, b: Buffer, bi: number, n: number): b
   for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
   return true;
 }
+
+/** Copies `n` bytes from `src[s]` to `dst[d]` and returns `d + n` (a loop: Buffer#copy costs a native call per use). */
+export function put(src: Buffer, s: number, n: number, dst: Buffer, d: number): number {
+  for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
+  return d + n;
+}

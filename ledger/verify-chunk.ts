@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { hexInto, same, sha256 } from './bytes';
+import { hexInto, put, same, sha256 } from './bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { jsonbToCanonical } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
@@ -44,12 +44,6 @@ function byteaBytesInto(b: Buffer, from: number, to: number, n: number, out: Buf
     b[from + 2] === 0x78 &&
     hexInto(b, from + 3, n, out, at)
   );
-}
-
-/** `n` bytes from `src[s]` to `dst[d]` (a loop: Buffer#copy costs a native call per use). */
-function put(src: Buffer, s: number, n: number, dst: Buffer, d: number): number {
-  for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
-  return d + n;
 }
 
 const ascii = (s: string) => Buffer.from(s, 'latin1');
