@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
-import { hexInto, put, same, sha256 } from './bytes';
+import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -164,7 +164,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     for (let r = 0; r < runs.length; r += 2)
       n = put(buf, runs[r] as number, (runs[r + 1] as number) - (runs[r] as number), input, n);
     n = put(line, 64, 32, input, n);
-    let ok = same(sha256(input.subarray(0, n)), 0, line, 0, 32);
+    let ok = sha256Equals(input.subarray(0, n), line, 0);
     if (ok && !payloadNull) {
       // SHA-256(salt || canonical payload), as payloadDigest.
       const p0 = sp(M.payload, 0);
@@ -172,7 +172,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       if (input.length < p1 - p0 + 16) input = Buffer.alloc(2 * (p1 - p0 + 16));
       put(line, 96, 16, input, 0);
       put(buf, p0, p1 - p0, input, 16);
-      ok = !saltNull && same(sha256(input.subarray(0, 16 + p1 - p0)), 0, line, 64, 32);
+      ok = !saltNull && sha256Equals(input.subarray(0, 16 + p1 - p0), line, 64);
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
@@ -195,7 +195,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     if (payloadNull) seg.purgedSeqs.push(seq);
     // Leaf hash SHA-256(0x00 || hash), as leafHash.
     put(line, 0, 32, leafIn, 1);
-    put(sha256(leafIn), 0, 32, leaves, 32 * i);
+    sha256Into(leafIn, leaves, 32 * i);
     put(last, 32, 32, last, 0);
     put(line, 0, 32, last, 32);
   }

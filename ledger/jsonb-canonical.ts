@@ -15,6 +15,8 @@
  * strings otherwise (UTF-8 byte order differs from UTF-16 order above U+FFFF).
  */
 
+import { put } from './bytes';
+
 const MAX_DEPTH = 64;
 
 const QUOTE = 0x22;
@@ -80,11 +82,6 @@ function skip(b: Buffer, p: number, end: number): number {
   if (c === 0x66) return literal(b, p, end, 'false');
   if (c === 0x6e) return literal(b, p, end, 'null');
   return num(b, p, end);
-}
-
-/** `n` bytes from `src[s]` to `dst[d]` (a loop: Buffer#copy costs a native call per use). */
-function put(src: Buffer, s: number, n: number, dst: Buffer, d: number): void {
-  for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
 }
 
 /** True when the member name at `b[a0..a1)` sorts before `b[b0..b1)` (spans exclude quotes); null when equal. */

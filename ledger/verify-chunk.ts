@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { hexInto, put, same, sha256 } from './bytes';
+import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { jsonbToCanonical } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
@@ -293,17 +293,17 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
       input.writeUInt32BE(seq >>> 0, 36);
       n = put(row, 64, 32, input, n);
-      if (!same(sha256(input.subarray(0, n)), 0, row, 0, 32)) return dirty(lines);
+      if (!sha256Equals(input.subarray(0, n), row, 0)) return dirty(lines);
       if (m >= 0) {
         // SHA-256(salt || canonical payload), as payloadDigest.
         if (!hasSalt) return dirty(lines);
         put(row, 96, 16, payloadIn, 0);
-        if (!same(sha256(payloadIn.subarray(0, m)), 0, row, 64, 32)) return dirty(lines);
+        if (!sha256Equals(payloadIn.subarray(0, m), row, 64)) return dirty(lines);
       } else if (!purgedFlag) return dirty(lines);
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
       put(row, 0, 32, leafIn, 1);
-      put(sha256(leafIn), 0, 32, leaves, 32 * i);
+      sha256Into(leafIn, leaves, 32 * i);
       put(last, 32, 32, last, 0);
       put(row, 0, 32, last, 32);
       if (i === 0) firstPrev = Buffer.from(row.subarray(32, 64));
