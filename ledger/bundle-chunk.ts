@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
-import { hexInto, same, sha256 } from './bytes';
+import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -157,21 +157,22 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       end,
     ];
     if (input.length < end - start + 80) input = Buffer.alloc(2 * (end - start + 80));
-    line.copy(input, 0, 32, 64);
+    put(line, 32, 32, input, 0);
     input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
     input.writeUInt32BE(seq >>> 0, 36);
     let n = 40;
-    for (let r = 0; r < runs.length; r += 2) n += buf.copy(input, n, runs[r], runs[r + 1]);
-    n += line.copy(input, n, 64, 96);
-    let ok = same(sha256(input.subarray(0, n)), 0, line, 0, 32);
+    for (let r = 0; r < runs.length; r += 2)
+      n = put(buf, runs[r] as number, (runs[r + 1] as number) - (runs[r] as number), input, n);
+    n = put(line, 64, 32, input, n);
+    let ok = sha256Equals(input.subarray(0, n), line, 0);
     if (ok && !payloadNull) {
       // SHA-256(salt || canonical payload), as payloadDigest.
       const p0 = sp(M.payload, 0);
       const p1 = sp(M.payload, 1);
       if (input.length < p1 - p0 + 16) input = Buffer.alloc(2 * (p1 - p0 + 16));
-      line.copy(input, 0, 96, 112);
-      buf.copy(input, 16, p0, p1);
-      ok = !saltNull && same(sha256(input.subarray(0, 16 + p1 - p0)), 0, line, 64, 32);
+      put(line, 96, 16, input, 0);
+      put(buf, p0, p1 - p0, input, 16);
+      ok = !saltNull && sha256Equals(input.subarray(0, 16 + p1 - p0), line, 64);
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
@@ -193,10 +194,10 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
     // Leaf hash SHA-256(0x00 || hash), as leafHash.
-    line.copy(leafIn, 1, 0, 32);
-    sha256(leafIn).copy(leaves, 32 * i);
-    last.copy(last, 0, 32, 64);
-    line.copy(last, 32, 0, 32);
+    put(line, 0, 32, leafIn, 1);
+    sha256Into(leafIn, leaves, 32 * i);
+    put(last, 32, 32, last, 0);
+    put(line, 0, 32, last, 32);
   }
   close(lines);
   return segments;

@@ -59,6 +59,12 @@ describe('canonical JSON (RFC 8785) used for every hash', () => {
     expect(canonicalJson({ d: new Date(0) })).toBe(canonicalize({ d: new Date(0) }));
   });
 
+  it('sorts an object with a member named toJSON like any other (only a toJSON method decides the form)', () => {
+    expect(canonicalJson(JSON.parse('{"toJSON":1,"b":{"toJSON":null,"a":0},"a":2}'))).toBe(
+      '{"a":2,"b":{"a":0,"toJSON":null},"toJSON":1}',
+    );
+  });
+
   it('refuses values JSON cannot hold instead of writing "undefined"', () => {
     expect(() => canonicalJson(undefined)).toThrow(/cannot be canonicalised as JSON/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/cannot be canonicalised as JSON/);
