@@ -23,6 +23,7 @@ interface Ev {
   seq: number;
   occurred_at: string;
   actor: { id: string };
+  resource: { id: string };
   event_type: string;
   outcome: string;
   payload: Record<string, unknown> | null;
@@ -160,6 +161,23 @@ describe('GET /v1/events across streams', () => {
       expect(r.statusCode, v).toBeLessThan(500);
     }
     expect((await get(`/v1/events?q=${encodeURIComponent('%%%')}`)).json().error).toMatch(/letter or digit/);
+  });
+
+  it('full-text search matches an identifier as a whole token, not as its separate words', async () => {
+    const ids = async (q: string) =>
+      (await allPages(`q=${encodeURIComponent(q)}`, 1000)).map((e) => e.resource.id);
+    expect(await ids('app-3')).toEqual(Array(6).fill('app-3'));
+    expect(await ids('APP-3')).toHaveLength(6);
+    // A run of words inside a longer identifier (loan.application_received) is a whole token too.
+    expect(await ids('application_received')).toHaveLength(10);
+    // Both words occur, but not as this identifier: no match.
+    expect(await ids('received-loan')).toEqual([]);
+    expect(await ids('app-3 or app-4')).toHaveLength(12);
+    const others = await ids('-app-3 loan_application');
+    expect(others).toHaveLength(24);
+    expect(others).not.toContain('app-3');
+    // Inside quotes, words and their order as before.
+    expect(await ids('"app 3"')).toHaveLength(6);
   });
 
   it('full-text search finds envelope words; payload text is found until the payload is purged', async () => {

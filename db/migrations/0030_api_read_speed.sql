@@ -82,3 +82,46 @@ END $$;
 REVOKE ALL ON FUNCTION ledger_append_events(text, text[], uuid[], text[], text[], text[], text[], text[], text[], text[], text[], text[], jsonb[], integer[], bytea[], bytea[], jsonb[], text[], text[]) FROM PUBLIC;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION ledger_append_events(text, text[], uuid[], text[], text[], text[], text[], text[], text[], text[], text[], text[], jsonb[], integer[], bytea[], bytea[], jsonb[], text[], text[]) TO ledgerflow_writer;
+--> statement-breakpoint
+-- 2. Full text (the API's `q`): identifiers as whole tokens beside their words, so a search for
+--    `user-42` reads the rare token's posting list, not those of `user` and `42` (every event has
+--    `user`). ledger_text_runs (db/sql/ledger.sql) lists them. The index replaces 0023's
+--    ledger_events_text; services/events/search-sql.ts repeats its expression exactly.
+--    Rebuild cost: CREATE INDEX reads every event and blocks appends while it runs (1M events:
+--    see docs/api.md). On a large ledger build it first by hand with
+--    CREATE INDEX CONCURRENTLY IF NOT EXISTS (the same statement below), then migrate.
+CREATE OR REPLACE FUNCTION ledger_text_runs(p_text text)
+RETURNS text[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
+DECLARE
+  chunk text;
+  words text[];
+  starts integer[];
+  n integer;
+  runs text[] := '{}';
+BEGIN
+  -- String functions only (no regular expressions): this runs for every appended event.
+  FOREACH chunk IN ARRAY string_to_array(translate(lower(p_text), E'\t\n\r\f\v', '     '), ' ') LOOP
+    CONTINUE WHEN translate(chunk, '._:/-', '') = chunk;
+    words := string_to_array(translate(chunk, '_:/-', '....'), '.');
+    n := cardinality(words);
+    starts := ARRAY[1];
+    FOR i IN 2 .. n LOOP
+      starts := starts || (starts[i - 1] + length(words[i - 1]) + 1);
+    END LOOP;
+    FOR i IN 1 .. n - 1 LOOP
+      CONTINUE WHEN words[i] = '';
+      FOR j IN i + 1 .. least(n, i + 15) LOOP
+        CONTINUE WHEN words[j] = '';
+        runs := runs || substr(chunk, starts[i], starts[j] + length(words[j]) - starts[i]);
+      END LOOP;
+    END LOOP;
+  END LOOP;
+  RETURN runs;
+END $$;
+--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS ledger_events_text_runs ON ledger_events USING gin (
+  (to_tsvector('simple'::regconfig, translate(event_type || ' ' || action || ' ' || outcome || ' ' || actor_type || ' ' || actor_id || ' ' || resource_type || ' ' || resource_id, '._:/-', '     '))
+   || array_to_tsvector(ledger_text_runs(event_type || ' ' || action || ' ' || outcome || ' ' || actor_type || ' ' || actor_id || ' ' || resource_type || ' ' || resource_id)))
+);
+--> statement-breakpoint
+DROP INDEX IF EXISTS ledger_events_text;
