@@ -7,7 +7,7 @@ import { parseTrustedKeys, signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyProofDoc, type InclusionProofDoc } from '../ledger/proofs';
-import { createApiKey } from '../services/principals/api-keys';
+import { createApiKey, revokeApiKey } from '../services/principals/api-keys';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
@@ -249,6 +249,18 @@ describe('every read is recorded before it is answered', () => {
       }
     } finally {
       await broken.close();
+    }
+  });
+
+  it('refuses a key revoked after it was used, at once and with no data', async () => {
+    const made = await createApiKey(ledger, { principalId: 'alice', role: 'auditor' }, 'root');
+    expect((await get('/v1/events?actor=bob', made.key)).statusCode).toBe(200);
+    expect((await get('/v1/events?actor=bob', made.key)).statusCode).toBe(200);
+    await revokeApiKey(ledger, made.keyId, 'root');
+    for (const url of ['/v1/events?actor=bob', '/v1/events?limit=5000', '/v1/events?cursor=bad']) {
+      const res = await get(url, made.key);
+      expect(res.statusCode, url).toBe(401);
+      expect(Object.keys(res.json()), url).toEqual(['error']);
     }
   });
 
