@@ -150,6 +150,16 @@ describe('one-round-trip append', () => {
     ).toMatchObject({ valid: true });
   });
 
+  it('gives full text no token over the 2047 bytes a tsvector lexeme can hold', async () => {
+    // array_to_tsvector does not refuse a longer one: it stores its length modulo 2048.
+    const r = await t.asOwner<{ n: number }>(
+      `SELECT max(octet_length(x))::int AS n
+         FROM unnest(ledger_text_runs(repeat(repeat('\u{1F600}', 200) || '-', 10))) AS x`,
+    );
+    expect(r.rows[0]?.n).toBeGreaterThan(0);
+    expect(r.rows[0]?.n).toBeLessThan(2048);
+  });
+
   it('refuses an invalid event naming the field, and writes nothing', async () => {
     const before = await t.asOwner<{ n: string }>('SELECT count(*) AS n FROM ledger_events');
     await expect(

@@ -111,7 +111,8 @@ BEGIN
     FOR i IN 1 .. n - 1 LOOP
       CONTINUE WHEN words[i] = '';
       FOR j IN i + 1 .. least(n, i + 15) LOOP
-        CONTINUE WHEN words[j] = '';
+        -- A tsvector lexeme holds at most 2047 bytes (array_to_tsvector would cut a longer one).
+        CONTINUE WHEN words[j] = '' OR starts[j] + length(words[j]) - starts[i] > 500;
         runs := runs || substr(chunk, starts[i], starts[j] + length(words[j]) - starts[i]);
       END LOOP;
     END LOOP;
