@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseStrictJson } from '../core/canonical-json';
@@ -96,6 +97,8 @@ export const ROUTE_AUTHORITY = {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: ApiPrincipal;
+    /** The key check still running while the handler queries (requireActionOverlapped). */
+    pendingAuth?: Promise<ApiPrincipal>;
   }
 }
 
@@ -124,19 +127,62 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     return reply.code(authenticated ? 403 : 401).send({ error: err.message });
   };
 
+  const presentedKey = (req: FastifyRequest) => {
+    const header = req.headers.authorization;
+    return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+  };
+  const check = async (req: FastifyRequest, action: Action): Promise<ApiPrincipal> => {
+    const principal = await authenticate(deps.reader, presentedKey(req));
+    authorize(principal, action);
+    return principal;
+  };
+  // Keys that passed `action` here before (by presented key, bounded). Only a hint for
+  // requireActionOverlapped: every request's key is still checked against the database.
+  const passed = new Set<string>();
+  const passedKey = (action: Action, req: FastifyRequest) =>
+    `${action} ${createHash('sha256')
+      .update(presentedKey(req) ?? '')
+      .digest('base64')}`;
+  const remember = (action: Action, req: FastifyRequest) => {
+    if (passed.size >= 10_000) passed.clear();
+    passed.add(passedKey(action, req));
+  };
+
   /** 401 for a missing, unknown, revoked or expired key; 403 for a key whose role may not `action`. */
   const requireAction = (action: Action) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const header = req.headers.authorization;
     try {
-      const principal = await authenticate(
-        deps.reader,
-        header?.startsWith('Bearer ') ? header.slice(7) : undefined,
-      );
-      authorize(principal, action);
-      req.principal = principal;
+      req.principal = await check(req, action);
+      remember(action, req);
     } catch (err) {
       if (err instanceof PrincipalError) return deny(req, reply, err);
       throw err;
+    }
+  };
+
+  /**
+   * As requireAction, but for a key that passed `action` here before the check runs while the
+   * handler starts its query: the handler must call `settleAuth` before it uses the principal or
+   * answers (a revoked key then gets its 401 and nothing else).
+   */
+  const requireActionOverlapped = (action: Action) => async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!passed.has(passedKey(action, req))) return requireAction(action)(req, reply);
+    req.pendingAuth = check(req, action);
+    req.pendingAuth.catch(() => undefined);
+  };
+  const settleAuth = async (req: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
+    if (!req.pendingAuth) return true;
+    try {
+      req.principal = await req.pendingAuth;
+      return true;
+    } catch (err) {
+      if (err instanceof PrincipalError) {
+        passed.delete(passedKey('audit.read', req));
+        await deny(req, reply, err);
+        return false;
+      }
+      throw err;
+    } finally {
+      req.pendingAuth = undefined;
     }
   };
 
@@ -158,6 +204,8 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     reader: deps.reader,
     ledger: deps.ledger,
     preHandler: requireAction(ROUTE_AUTHORITY['GET /v1/events']),
+    searchPreHandler: requireActionOverlapped(ROUTE_AUTHORITY['GET /v1/events']),
+    settleAuth,
   });
 
   registerScreenRoute(app, {

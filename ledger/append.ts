@@ -62,8 +62,11 @@ interface Prepared {
   reject: (e: unknown) => void;
 }
 
+/** An event validated and canonicalised, ready to be chained (also used by ledger/append-one-trip.ts). */
+export type PreparedEvent = Omit<Prepared, 'resolve' | 'reject' | 'within'>;
+
 /** Validates and canonicalises an event up front, so a bad event never joins a batch. */
-function prepare(
+export function prepare(
   input: AuditEventInput,
   stream: string,
   key: string,
@@ -394,7 +397,8 @@ async function writeBatch(
   return results;
 }
 
-function checkOptions(opts: AppendOptions): { stream: string; key: string } {
+/** Validated stream and idempotency key of an append. */
+export function checkOptions(opts: AppendOptions): { stream: string; key: string } {
   const stream = StreamSchema.safeParse(opts.stream);
   if (!stream.success) throw new LedgerValidationError(`invalid stream: ${describeZodError(stream.error)}`);
   const key = IdempotencyKeySchema.safeParse(opts.idempotencyKey);

@@ -42,7 +42,59 @@ export function headLine(head: ParsedHead, order: 'asc' | 'desc'): string {
 
 /** One event line: the bundle members, and the inclusion proof against the head's root of its stream. */
 export function eventLine(event: BundleEvent, proof: string[], treeSize: number): string {
-  return `${canonicalJson({ event, proof, tree_size: treeSize, type: 'event' })}\n`;
+  const fast = fastEventJson(event);
+  if (fast === undefined || !proof.every((h) => HEX.test(h)) || !Number.isSafeInteger(treeSize))
+    return `${canonicalJson({ event, proof, tree_size: treeSize, type: 'event' })}\n`;
+  return `{"event":${fast},"proof":[${proof.length ? `"${proof.join('","')}"` : ''}],"tree_size":${treeSize},"type":"event"}\n`;
+}
+
+const HEX = /^[0-9a-f]*$/;
+const q = JSON.stringify;
+const str = (v: unknown): v is string => typeof v === 'string';
+const strOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/** `{"id":…,"type":…}` when `v` is an object of exactly those two strings. */
+function idType(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as { id?: unknown; type?: unknown; toJSON?: unknown };
+  if (!str(o.id) || !str(o.type) || o.toJSON != null || Object.keys(o).length !== 2) return undefined;
+  return `{"id":${q(o.id)},"type":${q(o.type)}}`;
+}
+
+/**
+ * RFC 8785 JSON of an exported event written out in its fixed member order (UTF-16 order of the
+ * 20 names), when every member has the type the export gives it; undefined otherwise (then the
+ * generic canonicaliser decides). Same bytes (test/export-line.test.ts); the line serialisation
+ * was a sixth of an export's CPU.
+ */
+function fastEventJson(e: BundleEvent): string | undefined {
+  const actor = idType(e.actor);
+  const resource = idType(e.resource);
+  if (
+    actor === undefined ||
+    resource === undefined ||
+    Object.keys(e).length !== 20 ||
+    !str(e.action) ||
+    !strOrNull(e.case_id) ||
+    typeof e.context !== 'object' ||
+    !str(e.event_id) ||
+    !str(e.event_type) ||
+    !str(e.hash) ||
+    !str(e.idempotency_key) ||
+    !str(e.occurred_at) ||
+    !str(e.outcome) ||
+    e.payload === undefined ||
+    !str(e.payload_digest) ||
+    typeof e.payload_purged !== 'boolean' ||
+    !strOrNull(e.payload_salt) ||
+    !str(e.prev_hash) ||
+    !Number.isSafeInteger(e.schema_version) ||
+    !Number.isSafeInteger(e.seq) ||
+    !str(e.stream) ||
+    !strOrNull(e.subject_id)
+  )
+    return undefined;
+  return `{"action":${q(e.action)},"actor":${actor},"case_id":${q(e.case_id)},"context":${canonicalJson(e.context)},"event_id":${q(e.event_id)},"event_type":${q(e.event_type)},"hash":${q(e.hash)},"idempotency_key":${q(e.idempotency_key)},"occurred_at":${q(e.occurred_at)},"outcome":${q(e.outcome)},"payload":${canonicalJson(e.payload)},"payload_digest":${q(e.payload_digest)},"payload_purged":${e.payload_purged},"payload_salt":${q(e.payload_salt)},"prev_hash":${q(e.prev_hash)},"resource":${resource},"schema_version":${e.schema_version},"seq":${e.seq},"stream":${q(e.stream)},"subject_id":${q(e.subject_id)}}`;
 }
 
 /** The manifest line, signed (Ed25519 over the UTF-8 of JCS(manifest)). */

@@ -1,7 +1,8 @@
 import type { AuditEventInput } from '../core/audit-event';
 import type { Signer } from '../core/signing';
 import type { Database } from '../db/client';
-import { Appender, type AppendOptions, type AppendResult } from './append';
+import { Appender, type AfterCommit, type AppendOptions, type AppendResult } from './append';
+import { OneTripAppender, type OneTripOptions } from './append-one-trip';
 import type { ParsedHead } from '../core/ledger-head';
 import {
   DEFAULT_CHECKPOINT_EVERY,
@@ -36,6 +37,11 @@ export interface Ledger {
   readonly metrics?: LedgerflowMetrics;
   /** Appends one event (group-committed with concurrent appends to its stream); idempotent by key. */
   append(event: AuditEventInput, opts: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends one event in one database round trip (group-committed with concurrent ones; no
+   * projection in its transaction): for appends a caller waits on, such as the API's read records.
+   */
+  appendOneTrip(event: AuditEventInput, opts: OneTripOptions): Promise<AppendResult>;
   /** Appends many events to one stream in one transaction: all or none. */
   appendMany(
     items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
@@ -65,7 +71,7 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
 
   // After a commit, never inside it: one checkpoint per multiple of `every` crossed, then a new
   // head over every stream (which also signs quiet streams whose head moved).
-  const appender = new Appender(db, async (stream, first, last) => {
+  const afterCommit: AfterCommit = async (stream, first, last) => {
     const sizes = signer ? checkpointSizes(every, first, last) : [];
     if (!signer || sizes.length === 0) return;
     try {
@@ -77,7 +83,9 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       metrics?.ledgerCheckpointErrors.inc();
       onError(err, stream);
     }
-  });
+  };
+  const appender = new Appender(db, afterCommit);
+  const oneTrip = new OneTripAppender(db, afterCommit);
 
   return {
     db,
@@ -86,6 +94,10 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       metrics
         ? measured(metrics, 'single', o.stream, () => appender.append(event, o))
         : appender.append(event, o),
+    appendOneTrip: (event, o) =>
+      metrics
+        ? measured(metrics, 'single', o.stream, () => oneTrip.append(event, o))
+        : oneTrip.append(event, o),
     appendMany: (items, o) => {
       if (!metrics) return appender.appendMany(items, o);
       metrics.ledgerAppendBatchSize.observe(items.length);

@@ -7,7 +7,7 @@ import { parseTrustedKeys, signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyProofDoc, type InclusionProofDoc } from '../ledger/proofs';
-import { createApiKey } from '../services/principals/api-keys';
+import { createApiKey, revokeApiKey } from '../services/principals/api-keys';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 let t: TestDatabase;
@@ -23,6 +23,7 @@ interface Ev {
   seq: number;
   occurred_at: string;
   actor: { id: string };
+  resource: { id: string };
   event_type: string;
   outcome: string;
   payload: Record<string, unknown> | null;
@@ -162,6 +163,23 @@ describe('GET /v1/events across streams', () => {
     expect((await get(`/v1/events?q=${encodeURIComponent('%%%')}`)).json().error).toMatch(/letter or digit/);
   });
 
+  it('full-text search matches an identifier as a whole token, not as its separate words', async () => {
+    const ids = async (q: string) =>
+      (await allPages(`q=${encodeURIComponent(q)}`, 1000)).map((e) => e.resource.id);
+    expect(await ids('app-3')).toEqual(Array(6).fill('app-3'));
+    expect(await ids('APP-3')).toHaveLength(6);
+    // A run of words inside a longer identifier (loan.application_received) is a whole token too.
+    expect(await ids('application_received')).toHaveLength(10);
+    // Both words occur, but not as this identifier: no match.
+    expect(await ids('received-loan')).toEqual([]);
+    expect(await ids('app-3 or app-4')).toHaveLength(12);
+    const others = await ids('-app-3 loan_application');
+    expect(others).toHaveLength(24);
+    expect(others).not.toContain('app-3');
+    // Inside quotes, words and their order as before.
+    expect(await ids('"app 3"')).toHaveLength(6);
+  });
+
   it('full-text search finds envelope words; payload text is found until the payload is purged', async () => {
     const byWord = await allPages('q=application%20received', 1000);
     expect(byWord.length).toBe(10);
@@ -231,6 +249,18 @@ describe('every read is recorded before it is answered', () => {
       }
     } finally {
       await broken.close();
+    }
+  });
+
+  it('refuses a key revoked after it was used, at once and with no data', async () => {
+    const made = await createApiKey(ledger, { principalId: 'alice', role: 'auditor' }, 'root');
+    expect((await get('/v1/events?actor=bob', made.key)).statusCode).toBe(200);
+    expect((await get('/v1/events?actor=bob', made.key)).statusCode).toBe(200);
+    await revokeApiKey(ledger, made.keyId, 'root');
+    for (const url of ['/v1/events?actor=bob', '/v1/events?limit=5000', '/v1/events?cursor=bad']) {
+      const res = await get(url, made.key);
+      expect(res.statusCode, url).toBe(401);
+      expect(Object.keys(res.json()), url).toEqual(['error']);
     }
   });
 

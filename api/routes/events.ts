@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { z } from 'zod';
 import { STREAM_NAME } from '../../core/audit-event';
 import { formatTrustedKeys } from '../../core/signing';
@@ -37,6 +37,10 @@ export interface EventRoutesDeps {
   ledger: Ledger;
   /** The authorization hook for `audit.read`. */
   preHandler: preHandlerHookHandler;
+  /** The same for the search, letting the key check of a known key overlap the query. */
+  searchPreHandler: preHandlerHookHandler;
+  /** Ends the overlapped key check: false when the request was refused (and answered). */
+  settleAuth: (req: FastifyRequest, reply: FastifyReply) => Promise<boolean>;
 }
 
 /**
@@ -49,10 +53,16 @@ export interface EventRoutesDeps {
  */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
   const { preHandler } = deps;
-  app.get('/v1/events', { preHandler }, async (req, reply) => {
+  app.get('/v1/events', { preHandler: deps.searchPreHandler }, async (req, reply) => {
     const q = EventSearchSchema.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: describeZodError(q.error) });
-    const page = await searchEvents(deps.reader, q.data);
+    if (!q.success) {
+      if (!(await deps.settleAuth(req, reply))) return reply;
+      return reply.code(400).send({ error: describeZodError(q.error) });
+    }
+    const search = searchEvents(deps.reader, q.data);
+    search.catch(() => undefined);
+    if (!(await deps.settleAuth(req, reply))) return reply;
+    const page = await search;
     return answerRead(
       deps.ledger,
       req,

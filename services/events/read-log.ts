@@ -21,10 +21,11 @@ export interface ReadRecord {
 /**
  * Records a read in the ledger (stream `access`, event `api.ledger_read`) and resolves only once
  * it is committed: callers send the data after this returns and fail the read when it throws
- * (PCI DSS 10.2.1.3: access to audit logs is itself logged).
+ * (PCI DSS 10.2.1.3: access to audit logs is itself logged). One database round trip (the
+ * one-trip append): it sits on every read's critical path.
  */
 export function recordRead(ledger: Ledger, r: ReadRecord): Promise<AppendResult> {
-  return ledger.append(
+  return ledger.appendOneTrip(
     {
       event_type: 'api.ledger_read',
       actor: { type: 'user', id: r.principalId },

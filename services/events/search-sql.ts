@@ -1,14 +1,60 @@
+import { randomBytes } from 'node:crypto';
 import type { CursorPosition } from './cursor';
 import type { EventFilter } from './filter';
 
-/** The envelope text the `ledger_events_text` index covers (migration 0023): keep them identical. */
-export const ENVELOPE_TSVECTOR = `to_tsvector('simple'::regconfig, translate(e.event_type || ' ' || e.action || ' ' || e.outcome || ' ' || e.actor_type || ' ' || e.actor_id || ' ' || e.resource_type || ' ' || e.resource_id, '._:/-', '     '))`;
+const ENVELOPE_TEXT = `e.event_type || ' ' || e.action || ' ' || e.outcome || ' ' || e.actor_type || ' ' || e.actor_id || ' ' || e.resource_type || ' ' || e.resource_id`;
+
+/**
+ * The envelope text the `ledger_events_text_runs` index covers (migration 0030): its words
+ * (punctuation split) and its identifiers as whole tokens (ledger_text_runs). Keep them identical:
+ * the planner matches the expression textually.
+ */
+export const ENVELOPE_TSVECTOR = `(to_tsvector('simple'::regconfig, translate(${ENVELOPE_TEXT}, '._:/-', '     ')) || array_to_tsvector(ledger_text_runs(${ENVELOPE_TEXT})))`;
 
 /** The payload text the `ledger_payloads_text` index covers (migration 0023). */
 export const PAYLOAD_TSVECTOR = `jsonb_to_tsvector('simple'::regconfig, p.payload, '["string"]'::jsonb)`;
 
 /** Punctuation the envelope index turns into spaces; the query text gets the same treatment. */
 export const searchWords = (q: string) => q.replace(/[._:/-]/g, ' ');
+
+/** Placeholder suffixes: at most this many identifiers per query are searched whole (the rest as words). */
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/** A word joined by `.`, `_`, `:`, `/` or `-` to more words: searched as one whole token. */
+const IDENTIFIER = /^[\p{L}\p{N}]+(?:[._:/-]+[\p{L}\p{N}]+)+$/u;
+
+/**
+ * The `q` condition: `websearch` syntax over the envelope's words, except that an identifier
+ * outside quotes (`user-42`, `-user-42` to exclude it) must appear whole, as a run of words with
+ * those separators in one field. Each identifier goes to websearch_to_tsquery as a placeholder
+ * word (random per query, so no typed word can equal it) and is then swapped for its exact token
+ * (ts_rewrite): the rare token drives the index scan, not the common words it is made of.
+ */
+export function textCondition(q: string, p: (v: unknown) => string): string {
+  const nonce = `lfid${randomBytes(6)
+    .toString('hex')
+    .replace(/\d/g, (d) => 'ghijklmnop'[Number(d)] as string)}`;
+  const ids: string[] = [];
+  let quoted = false;
+  const text = q
+    .split(/(\s+)/)
+    .map((piece) => {
+      const inQuotes = quoted;
+      if ((piece.match(/"/g)?.length ?? 0) % 2 === 1) quoted = !quoted;
+      const neg = piece.startsWith('-') ? '-' : '';
+      const body = piece.slice(neg.length);
+      if (inQuotes || piece.includes('"') || ids.length === LETTERS.length || !IDENTIFIER.test(body))
+        return searchWords(piece);
+      ids.push(body);
+      return `${neg}${nonce}${LETTERS.charAt(ids.length - 1)}`;
+    })
+    .join('');
+  let query = `websearch_to_tsquery('simple'::regconfig, ${p(text)})`;
+  ids.forEach((id, i) => {
+    query = `ts_rewrite(${query}, ${p(`${nonce}${LETTERS.charAt(i)}`)}::tsquery, ('''' || lower(${p(id)}::text) || '''')::tsquery)`;
+  });
+  return `${ENVELOPE_TSVECTOR} @@ ${query}`;
+}
 
 /** One parameterised statement: text and its values. */
 export interface SqlQuery {
@@ -56,10 +102,7 @@ export function whereClause(
   if (filter.case_id) conds.push(`e.case_id = ${p(filter.case_id)}`);
   if (filter.workflow_id)
     conds.push(`e.context ? 'workflow_id' AND e.context->>'workflow_id' = ${p(filter.workflow_id)}`);
-  if (filter.q)
-    conds.push(
-      `${ENVELOPE_TSVECTOR} @@ websearch_to_tsquery('simple'::regconfig, ${p(searchWords(filter.q))})`,
-    );
+  if (filter.q) conds.push(textCondition(filter.q, p));
   if (filter.payload_text)
     conds.push(
       `(e.stream, e.seq) IN (SELECT p.stream, p.seq FROM ledger_payloads p WHERE ${PAYLOAD_TSVECTOR} @@ websearch_to_tsquery('simple'::regconfig, ${p(filter.payload_text)}))`,
