@@ -137,7 +137,8 @@ export async function authorizeRead(ctx: { ledger(): Ledger }): Promise<void> {
   if (!run || !authority || !('read' in authority)) return;
   const principal = await resolvePrincipal(ctx, run.as, authority.read);
   if (!authority.record) return;
-  await ctx.ledger().append(
+  // One round trip (the one-trip append), committed before the command reads anything.
+  await ctx.ledger().appendOneTrip(
     {
       event_type: 'cli.ledger_read',
       actor: { type: 'user', id: principal.id },
