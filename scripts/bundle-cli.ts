@@ -63,9 +63,14 @@ function cliPlugin(root: string, outDir: string): Plugin {
         loader: 'js',
         resolveDir: path.dirname(args.path),
       }));
-      b.onResolve({ filter: /^[^./]/ }, (args) =>
-        args.path.startsWith('node:') || !INLINE.has(packageOf(args.path)) ? { external: true } : undefined,
-      );
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (!args.path.startsWith('node:') && INLINE.has(packageOf(args.path))) return undefined;
+        // bin/load-bundle.cjs runs the bundle from a V8 code cache, where Node 20 has no
+        // dynamic-import callback: an import() of a package would fail at run time.
+        if (args.kind === 'dynamic-import')
+          return { errors: [{ text: `import('${args.path}'): load packages with require() in CLI code` }] };
+        return { external: true };
+      });
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         let contents = readFileSync(args.path, 'utf8');
         if (/\b__(dirname|filename)\b/.test(contents)) {
