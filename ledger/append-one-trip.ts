@@ -6,14 +6,15 @@ import type { AuditEventInput } from '../core/audit-event';
 import type { Database } from '../db/client';
 import {
   DEFAULT_MAX_EVENT_BYTES,
-  MAX_BATCH,
   checkOptions,
   prepare,
+  streamQueue,
   type AfterCommit,
   type AppendOptions,
   type AppendResult,
   type PreparedEvent,
 } from './append';
+import type { GroupCommitQueue } from './group-commit';
 
 /** Options of a one-round-trip append: those of an append without a projection in its transaction. */
 export type OneTripOptions = Omit<AppendOptions, 'withinTransaction'>;
@@ -60,40 +61,30 @@ const APPEND_SQL = `SELECT * FROM ledger_append_events($1, $2, $3, $4, $5, $6, $
  * for the commit of its own event and no more than one call before it.
  */
 class OneTripStream {
-  private queue: Queued[] = [];
-  private flushing = false;
+  private readonly queue: GroupCommitQueue<Queued, AppendResult>;
 
   constructor(
     private readonly db: Database,
     private readonly stream: string,
-    private readonly afterCommit: AfterCommit,
-  ) {}
-
-  enqueue(q: Queued): void {
-    this.queue.push(q);
-    if (!this.flushing) void this.drain();
+    afterCommit: AfterCommit,
+  ) {
+    this.queue = streamQueue(stream, afterCommit, (batch) => this.settle(batch));
   }
 
-  private async drain(): Promise<void> {
-    this.flushing = true;
+  enqueue(q: Queued): void {
+    this.queue.enqueue(q);
+  }
+
+  private async settle(batch: Queued[]): Promise<AppendResult[]> {
+    let written: AppendResult[];
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        let written: AppendResult[];
-        try {
-          written = await this.write(batch.map((q) => q.prepared));
-        } catch (err) {
-          for (const q of batch) q.reject(err);
-          continue;
-        }
-        batch.forEach((q, i) => q.resolve(written[i] as AppendResult));
-        const created = written.filter((r) => r.created).map((r) => r.seq);
-        if (created.length > 0)
-          await this.afterCommit(this.stream, Math.min(...created), Math.max(...created));
-      }
-    } finally {
-      this.flushing = false;
+      written = await this.write(batch.map((q) => q.prepared));
+    } catch (err) {
+      for (const q of batch) q.reject(err);
+      return [];
     }
+    batch.forEach((q, i) => q.resolve(written[i] as AppendResult));
+    return written;
   }
 
   private async write(batch: PreparedEvent[]): Promise<AppendResult[]> {

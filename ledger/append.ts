@@ -16,6 +16,7 @@ import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { isJsonSafeObject } from '../core/json-value';
 import { LedgerValidationError } from './errors';
+import { GroupCommitQueue } from './group-commit';
 import { plainEnvelope } from './plain-envelope';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
@@ -140,41 +141,31 @@ interface ExistingRow {
 }
 
 /**
- * Group commit: appends to one stream from one pool are queued; while a transaction is in
- * flight new arrivals accumulate and go together in the next one. One lock and one commit
- * flush then cover many events.
+ * Group commit (see {@link GroupCommitQueue}) of one stream's transactional appends: one lock and
+ * one commit flush cover every event queued while the previous transaction was in flight.
  */
 class StreamAppender {
-  private queue: Prepared[] = [];
-  private flushing = false;
+  private readonly queue: GroupCommitQueue<Prepared, AppendResult>;
 
   constructor(
     private readonly db: Database,
     private readonly stream: string,
-    private readonly afterCommit: AfterCommit,
-  ) {}
-
-  enqueue(p: Prepared): void {
-    this.queue.push(p);
-    if (!this.flushing) void this.drain();
+    afterCommit: AfterCommit,
+  ) {
+    this.queue = streamQueue(stream, afterCommit, (batch) => this.settle(batch));
   }
 
-  private async drain(): Promise<void> {
-    this.flushing = true;
+  enqueue(p: Prepared): void {
+    this.queue.enqueue(p);
+  }
+
+  private async settle(batch: Prepared[]): Promise<AppendResult[]> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        let written: AppendResult[] = [];
-        try {
-          written = await this.appendBatch(batch);
-        } catch (err) {
-          if (batch.length > 1 && batch.some((p) => p.within)) written = await this.appendAlone(batch);
-          else for (const p of batch) p.reject(err);
-        }
-        await afterCommitOf(this.afterCommit, this.stream, written);
-      }
-    } finally {
-      this.flushing = false;
+      return await this.appendBatch(batch);
+    } catch (err) {
+      if (batch.length > 1 && batch.some((p) => p.within)) return this.appendAlone(batch);
+      for (const p of batch) p.reject(err);
+      return [];
     }
   }
 
@@ -215,6 +206,15 @@ class StreamAppender {
  * next batch (the ledger object hangs its checkpoint cadence here).
  */
 export type AfterCommit = (stream: string, firstSeq: number, lastSeq: number) => Promise<void>;
+
+/** One stream's group-commit queue: batches of up to MAX_BATCH, then the after-commit hook. */
+export function streamQueue<T>(
+  stream: string,
+  afterCommit: AfterCommit,
+  settle: (batch: T[]) => Promise<AppendResult[]>,
+): GroupCommitQueue<T, AppendResult> {
+  return new GroupCommitQueue(MAX_BATCH, settle, (written) => afterCommitOf(afterCommit, stream, written));
+}
 
 function afterCommitOf(hook: AfterCommit, stream: string, written: AppendResult[]): Promise<void> {
   let first = Infinity;
