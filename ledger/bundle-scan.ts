@@ -13,6 +13,7 @@
  * `\\`, `\b \f \n \r \t` and lower-case `\u00xx` for other control characters); numbers as
  * `String(n)`, finite and, when integers, within ±(2^53−1).
  */
+import { canonicalNumberEnd } from './bytes';
 
 /** The bundle members in canonical order, and what precedes each one's value. */
 export const LINE_MEMBERS = [
@@ -77,21 +78,6 @@ function str(b: Buffer, p: number, end: number): number {
     i += 5;
   }
   return -1;
-}
-
-/** End of the number starting at `p`, or -1 unless it is `String(n)` of an I-JSON number. */
-function num(b: Buffer, p: number, end: number): number {
-  let q = p;
-  while (q < end) {
-    const c = b[q] as number;
-    if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45) q++;
-    else break;
-  }
-  const text = b.toString('latin1', p, q);
-  const n = Number(text);
-  if (!Number.isFinite(n) || String(n) !== text) return -1;
-  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return -1;
-  return q;
 }
 
 function literal(b: Buffer, p: number, word: Buffer): number {
@@ -166,7 +152,7 @@ function value(b: Buffer, p: number, end: number, depth: number): number {
   if (c === 0x74) return literal(b, p, TRUE);
   if (c === 0x66) return literal(b, p, FALSE);
   if (c === 0x6e) return literal(b, p, NULL);
-  if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) return num(b, p, end);
+  if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) return canonicalNumberEnd(b, p, end, true);
   return -1;
 }
 

@@ -54,3 +54,22 @@ export function put(src: Buffer, s: number, n: number, dst: Buffer, d: number): 
   for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
   return d + n;
 }
+
+/**
+ * End of the number token at `p` when its text is exactly `String(n)` of a finite number (the
+ * canonical form), else -1; with `safeIntegers`, also -1 for an integer beyond 2^53 (I-JSON).
+ */
+export function canonicalNumberEnd(b: Buffer, p: number, end: number, safeIntegers = false): number {
+  let q = p;
+  while (q < end) {
+    const c = b[q] as number;
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45) q++;
+    else break;
+  }
+  if (q === p) return -1;
+  const text = b.toString('latin1', p, q);
+  const n = Number(text);
+  if (!Number.isFinite(n) || String(n) !== text) return -1;
+  if (safeIntegers && Number.isInteger(n) && !Number.isSafeInteger(n)) return -1;
+  return q;
+}

@@ -15,7 +15,7 @@
  * strings otherwise (UTF-8 byte order differs from UTF-16 order above U+FFFF).
  */
 
-import { put } from './bytes';
+import { canonicalNumberEnd, put } from './bytes';
 
 const MAX_DEPTH = 64;
 
@@ -36,20 +36,6 @@ function str(b: Buffer, p: number, end: number): number {
     if (c < 0x20 || c === 0x5c) return -1;
   }
   return -1;
-}
-
-/** End of the number token at `p` when its text is canonical, else -1. */
-function num(b: Buffer, p: number, end: number): number {
-  let q = p;
-  while (q < end) {
-    const c = b[q] as number;
-    if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45) q++;
-    else break;
-  }
-  if (q === p) return -1;
-  const text = b.toString('latin1', p, q);
-  const n = Number(text);
-  return Number.isFinite(n) && String(n) === text ? q : -1;
 }
 
 function literal(b: Buffer, p: number, end: number, word: string): number {
@@ -81,7 +67,7 @@ function skip(b: Buffer, p: number, end: number): number {
   if (c === 0x74) return literal(b, p, end, 'true');
   if (c === 0x66) return literal(b, p, end, 'false');
   if (c === 0x6e) return literal(b, p, end, 'null');
-  return num(b, p, end);
+  return canonicalNumberEnd(b, p, end);
 }
 
 /** True when the member name at `b[a0..a1)` sorts before `b[b0..b1)` (spans exclude quotes); null when equal. */
