@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { fmt, rate, withBenchDatabase } from './postgres';
 import pg from 'pg';
+import { interleave, ratios, type SideResult } from './interleave';
 import { placeHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
 import { purgeBatch } from '../services/retention/purge';
@@ -15,15 +17,30 @@ import { JIT_POSTGRES_INSTALL, findJitPostgres, startJitPostgres } from './syste
  * production path (`retention_purge_batch`: policy expiry, hold exclusion, claim with FOR UPDATE
  * SKIP LOCKED, hold re-check under lock, purge records, batch digest) as ledgerflow_purger, next
  * to a plain keyset-batched DELETE of the same 99% of rows from an identical plain table, same
- * batch size, same run. Reports rows/s, the ratio, and the Node process memory (flat: each batch
- * is one transaction, nothing accumulates client-side).
+ * batch size, same run. The sides take turns batch by batch (bench/interleave.ts), so load falls
+ * on both alike. Reports rows/s, the ratio (whole run and each half: the spread shows the noise),
+ * the load average, and the Node process memory (flat: each batch is one transaction, nothing
+ * accumulates client-side).
  */
-const DEFAULT_SIZE = 50_000;
+const DEFAULT_SIZE = 100_000;
 const SMOKE_SIZE = 5_000;
 const BATCH = 5_000;
 const HELD_CASES = 100;
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+const summary = (r: SideResult) => ({
+  rows: r.rows,
+  batches: r.batches,
+  ms: Math.round(r.ms),
+  rowsPerSec: rate(r.rows, r.ms),
+});
+const line = (r: SideResult) =>
+  `${fmt(r.rows)} rows in ${fmt(Math.round(r.ms))} ms = ${fmt(rate(r.rows, r.ms))} rows/s (${r.batches} batches)`;
 
 /**
  * Business class (no ledger guard): N expired loan_applications, 1% under case holds, purged by
@@ -32,7 +49,7 @@ const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
  */
 async function businessClass(owner: pg.Client, purger: ReturnType<typeof createDatabase>, size: number) {
   const held = Math.floor(size / 100);
-  let t0 = performance.now();
+  const t0 = performance.now();
   await owner.query(
     `INSERT INTO loan_applications (id, applicant, company_registration_number, amount, currency, term_months, purpose,
        file_digest, submitted_by, created_at, updated_at)
@@ -62,63 +79,67 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
   const setupMs = performance.now() - t0;
   const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
 
-  t0 = performance.now();
-  let plain = 0;
   let cursor = '';
-  for (;;) {
-    const r = await owner.query<{ last: string | null; n: string }>(
-      `WITH d AS (
-         DELETE FROM bench_plain_apps WHERE ctid IN (
-           SELECT ctid FROM bench_plain_apps WHERE id > $1 AND NOT held ORDER BY id LIMIT $2)
-         RETURNING id)
-       SELECT max(id) AS last, count(*) AS n FROM d`,
-      [cursor, BATCH],
-    );
-    const n = Number(r.rows[0]?.n ?? 0);
-    plain += n;
-    if (n === 0) break;
-    cursor = String(r.rows[0]?.last);
-  }
-  const plainMs = performance.now() - t0;
-
-  t0 = performance.now();
-  let purged = 0;
   let c: unknown = null;
-  for (;;) {
-    const r = await purgeBatch(purger, {
-      purgeRunId: 'bench-apps',
-      dataClass: 'loan_applications',
-      asOf,
-      limit: BATCH,
-      cursor: c,
-      viaSetRole: false,
-    });
-    purged += r.purged;
-    c = r.cursor;
-    if (r.done) break;
+  const sides = await interleave([
+    {
+      name: 'plain',
+      step: async () => {
+        const r = await owner.query<{ last: string | null; n: string }>(
+          `WITH d AS (
+             DELETE FROM bench_plain_apps WHERE ctid IN (
+               SELECT ctid FROM bench_plain_apps WHERE id > $1 AND NOT held ORDER BY id LIMIT $2)
+             RETURNING id)
+           SELECT max(id) AS last, count(*) AS n FROM d`,
+          [cursor, BATCH],
+        );
+        const n = Number(r.rows[0]?.n ?? 0);
+        if (n > 0) cursor = String(r.rows[0]?.last);
+        return { rows: n, done: n < BATCH };
+      },
+    },
+    {
+      name: 'purge',
+      step: async () => {
+        const r = await purgeBatch(purger, {
+          purgeRunId: 'bench-apps',
+          dataClass: 'loan_applications',
+          asOf,
+          limit: BATCH,
+          cursor: c,
+          viaSetRole: false,
+        });
+        c = r.cursor;
+        return { rows: r.purged, done: r.done };
+      },
+    },
+  ]);
+  const plain = sides.plain!;
+  const purge = sides.purge!;
+  if (purge.rows !== size - held || plain.rows !== size - held) {
+    throw new Error(
+      `business bench mismatch: purged ${purge.rows}, plain ${plain.rows}, expected ${size - held}`,
+    );
   }
-  const purgeMs = performance.now() - t0;
-  if (purged !== size - held || plain !== size - held) {
-    throw new Error(`business bench mismatch: purged ${purged}, plain ${plain}, expected ${size - held}`);
-  }
+  const ratio = ratios(plain, purge);
   const out = {
-    rows: purged,
+    rows: purge.rows,
     held,
     setupMs: Math.round(setupMs),
-    purge: { ms: Math.round(purgeMs), rowsPerSec: rate(purged, purgeMs) },
-    plainDelete: { ms: Math.round(plainMs), rowsPerSec: rate(plain, plainMs) },
-    ratio: Number((plainMs / purgeMs).toFixed(2)),
+    purge: summary(purge),
+    plainDelete: summary(plain),
+    ratio: ratio.all,
+    ratioHalves: [ratio.firstHalf, ratio.secondHalf],
+    load: load(),
   };
   console.log(
     `business class loan_applications: ${fmt(size)} expired rows, ${fmt(held)} (1%) under ${fmt(held)} case holds`,
   );
+  console.log(`  plain batched DELETE : ${line(plain)}`);
+  console.log(`  retention_purge_batch: ${line(purge)}`);
   console.log(
-    `  plain batched DELETE : ${fmt(plain)} rows in ${fmt(out.plainDelete.ms)} ms = ${fmt(out.plainDelete.rowsPerSec)} rows/s`,
+    `  ratio purge/plain: ${out.ratio.toFixed(2)}x (target >= 0.5x; halves ${out.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${out.load})`,
   );
-  console.log(
-    `  retention_purge_batch: ${fmt(purged)} rows in ${fmt(out.purge.ms)} ms = ${fmt(out.purge.rowsPerSec)} rows/s`,
-  );
-  console.log(`  ratio purge/plain: ${out.ratio}x (target >= 0.5x)`);
   return out;
 }
 
@@ -159,7 +180,7 @@ export async function measure(
     try {
       // Data: N events 10 days old with payloads (inserted in SQL; the chain is not under test
       // here), case ids spread over 10 000 cases so 100 held cases cover 1% of the rows.
-      let t0 = performance.now();
+      const t0 = performance.now();
       await owner.query(
         `INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at, resource_type,
            resource_id, action, outcome, subject_id, case_id, context, schema_version, idempotency_key, payload_digest,
@@ -228,124 +249,124 @@ export async function measure(
       const expectedPurge = size - expectedHeld;
       const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
 
-      // Plain batched DELETE of the same rows (keyset on the primary key, same batch size).
-      t0 = performance.now();
-      let plainDeleted = 0;
+      // First, alone: a plain batched DELETE on ledger_payloads itself (stream "guarded", rows
+      // identical to "bench"): the ledger's guard trigger refuses a payload delete without a purge
+      // record, so this is the least any sanctioned payload purge must do (record + guarded
+      // delete), without policies or holds. It runs before the purge, which would otherwise purge
+      // these rows too (it walks every stream).
+      let guardedCursor = 0;
+      const guarded = (
+        await interleave([
+          {
+            name: 'guarded',
+            step: async () => {
+              await owner.query('BEGIN');
+              const r = await owner.query<{ seqs: number[] | null }>(
+                `WITH k AS (
+                 SELECT p.stream, p.seq FROM ledger_payloads p JOIN ledger_events e USING (stream, seq)
+                  WHERE p.stream = 'guarded' AND p.seq > $1 AND NOT (e.case_id = ANY ($3)) ORDER BY p.stream, p.seq LIMIT $2),
+               i AS (INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
+                     SELECT stream, seq, 'plain', 'plain' FROM k RETURNING seq)
+               SELECT array_agg(seq) AS seqs FROM i`,
+                [guardedCursor, BATCH, heldCases],
+              );
+              const seqs = r.rows[0]?.seqs ?? [];
+              if (seqs.length)
+                await owner.query(`DELETE FROM ledger_payloads WHERE stream = 'guarded' AND seq = ANY ($1)`, [
+                  seqs,
+                ]);
+              await owner.query('COMMIT');
+              if (seqs.length) guardedCursor = Math.max(...seqs);
+              return { rows: seqs.length, done: seqs.length < BATCH };
+            },
+          },
+        ])
+      ).guarded!;
+      // Then, batch by batch in turns: a plain batched DELETE of the same rows (keyset on the
+      // primary key, same batch size) and the production purge path.
       let cursor = 0;
-      for (;;) {
-        const r = await owner.query<{ last: string | null; n: string }>(
-          `WITH d AS (
-             DELETE FROM bench_plain_payloads WHERE ctid IN (
-               SELECT ctid FROM bench_plain_payloads
-                WHERE stream = 'bench' AND seq > $1 AND NOT (case_id = ANY ($3))
-                ORDER BY stream, seq LIMIT $2)
-             RETURNING seq)
-           SELECT max(seq) AS last, count(*) AS n FROM d`,
-          [cursor, BATCH, heldCases],
-        );
-        const n = Number(r.rows[0]?.n ?? 0);
-        plainDeleted += n;
-        if (n === 0) break;
-        cursor = Number(r.rows[0]?.last);
-      }
-      const plainMs = performance.now() - t0;
-
-      // The same plain batched DELETE on ledger_payloads itself (stream "guarded", identical rows):
-      // the ledger's guard trigger refuses a payload delete without a purge record, so this is the
-      // least any sanctioned payload purge must do (record + guarded delete), without policies or holds.
-      t0 = performance.now();
-      let guardedDeleted = 0;
-      cursor = 0;
-      for (;;) {
-        await owner.query('BEGIN');
-        const r = await owner.query<{ seqs: number[] | null }>(
-          `WITH k AS (
-             SELECT p.stream, p.seq FROM ledger_payloads p JOIN ledger_events e USING (stream, seq)
-              WHERE p.stream = 'guarded' AND p.seq > $1 AND NOT (e.case_id = ANY ($3)) ORDER BY p.stream, p.seq LIMIT $2),
-           i AS (INSERT INTO ledger_payload_purges (stream, seq, purge_run_id, reason)
-                 SELECT stream, seq, 'plain', 'plain' FROM k RETURNING seq)
-           SELECT array_agg(seq) AS seqs FROM i`,
-          [cursor, BATCH, heldCases],
-        );
-        const seqs = r.rows[0]?.seqs ?? [];
-        if (seqs.length)
-          await owner.query(`DELETE FROM ledger_payloads WHERE stream = 'guarded' AND seq = ANY ($1)`, [
-            seqs,
-          ]);
-        await owner.query('COMMIT');
-        guardedDeleted += seqs.length;
-        if (seqs.length === 0) break;
-        cursor = Math.max(...seqs);
-      }
-      const guardedMs = performance.now() - t0;
-
-      // The production purge path.
+      let c: unknown = null;
       const rss0 = process.memoryUsage().rss;
       let rssPeak = rss0;
-      t0 = performance.now();
-      let purged = 0;
-      let batches = 0;
-      let c: unknown = null;
-      for (;;) {
-        const r = await purgeBatch(purger, {
-          purgeRunId: 'bench',
-          dataClass: 'ledger_payloads',
-          asOf,
-          limit: BATCH,
-          cursor: c,
-          viaSetRole: false,
-        });
-        purged += r.purged;
-        batches += 1;
-        c = r.cursor;
-        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-        if (r.done) break;
-      }
-      const purgeMs = performance.now() - t0;
+      const sides = await interleave(
+        [
+          {
+            name: 'plain',
+            step: async () => {
+              const r = await owner.query<{ last: string | null; n: string }>(
+                `WITH d AS (
+                   DELETE FROM bench_plain_payloads WHERE ctid IN (
+                     SELECT ctid FROM bench_plain_payloads
+                      WHERE stream = 'bench' AND seq > $1 AND NOT (case_id = ANY ($3))
+                      ORDER BY stream, seq LIMIT $2)
+                   RETURNING seq)
+                 SELECT max(seq) AS last, count(*) AS n FROM d`,
+                [cursor, BATCH, heldCases],
+              );
+              const n = Number(r.rows[0]?.n ?? 0);
+              if (n > 0) cursor = Number(r.rows[0]?.last);
+              return { rows: n, done: n < BATCH };
+            },
+          },
+          {
+            name: 'purge',
+            step: async () => {
+              const r = await purgeBatch(purger, {
+                purgeRunId: 'bench',
+                dataClass: 'ledger_payloads',
+                asOf,
+                limit: BATCH,
+                cursor: c,
+                viaSetRole: false,
+              });
+              c = r.cursor;
+              return { rows: r.purged, done: r.done };
+            },
+          },
+        ],
+        (side) => {
+          if (side === 'purge') rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        },
+      );
+      const plain = sides.plain!;
+      const purge = sides.purge!;
       const left = Number(
         (await owner.query(`SELECT count(*) AS n FROM ledger_payloads WHERE stream = 'bench'`)).rows[0].n,
       );
       if (
-        purged !== expectedPurge ||
-        plainDeleted !== expectedPurge ||
-        guardedDeleted !== expectedPurge ||
+        purge.rows !== expectedPurge ||
+        plain.rows !== expectedPurge ||
+        guarded.rows !== expectedPurge ||
         left !== expectedHeld
       ) {
         throw new Error(
-          `bench mismatch: purged ${purged}, plain ${plainDeleted}, expected ${expectedPurge}, held left ${left}/${expectedHeld}`,
+          `bench mismatch: purged ${purge.rows}, plain ${plain.rows}, guarded ${guarded.rows}, expected ${expectedPurge}, held left ${left}/${expectedHeld}`,
         );
       }
+      const ratio = ratios(plain, purge);
       const result = {
         size,
         held: expectedHeld,
         batch: BATCH,
         setupMs: Math.round(setupMs),
-        purge: { rows: purged, batches, ms: Math.round(purgeMs), rowsPerSec: rate(purged, purgeMs) },
-        plainDelete: { rows: plainDeleted, ms: Math.round(plainMs), rowsPerSec: rate(plainDeleted, plainMs) },
-        guardedPlainDelete: {
-          rows: guardedDeleted,
-          ms: Math.round(guardedMs),
-          rowsPerSec: rate(guardedDeleted, guardedMs),
-        },
-        ratio: Number((plainMs / purgeMs).toFixed(2)),
-        ratioGuarded: Number((guardedMs / purgeMs).toFixed(2)),
+        purge: summary(purge),
+        plainDelete: summary(plain),
+        guardedPlainDelete: summary(guarded),
+        ratio: ratio.all,
+        ratioHalves: [ratio.firstHalf, ratio.secondHalf],
+        ratioGuarded: ratios(guarded, purge).all,
+        load: load(),
         memory: { rssStart: mb(rss0), rssPeak: mb(rssPeak), rssGrowth: mb(rssPeak - rss0) },
       };
       console.log(
-        `retention purge of ${fmt(size)} expired ledger payloads, ${fmt(expectedHeld)} (1%) under ${HELD_CASES} case holds, batch ${fmt(BATCH)}`,
+        `retention purge of ${fmt(size)} expired ledger payloads, ${fmt(expectedHeld)} (1%) under ${HELD_CASES} case holds, batch ${fmt(BATCH)}, sides interleaved`,
       );
       console.log(`  setup (insert + copy + analyze): ${fmt(result.setupMs)} ms`);
+      console.log(`  plain batched DELETE : ${line(plain)}`);
+      console.log(`  retention_purge_batch: ${line(purge)}`);
+      console.log(`  plain DELETE on ledger_payloads (+ purge records the guard demands): ${line(guarded)}`);
       console.log(
-        `  plain batched DELETE : ${fmt(plainDeleted)} rows in ${fmt(result.plainDelete.ms)} ms = ${fmt(result.plainDelete.rowsPerSec)} rows/s`,
-      );
-      console.log(
-        `  retention_purge_batch: ${fmt(purged)} rows in ${fmt(result.purge.ms)} ms = ${fmt(result.purge.rowsPerSec)} rows/s (${batches} batches)`,
-      );
-      console.log(
-        `  plain DELETE on ledger_payloads (+ purge records the guard demands): ${fmt(guardedDeleted)} rows in ${fmt(result.guardedPlainDelete.ms)} ms = ${fmt(result.guardedPlainDelete.rowsPerSec)} rows/s`,
-      );
-      console.log(
-        `  ratio purge/plain: ${result.ratio}x (target >= 0.5x); purge/guarded plain: ${result.ratioGuarded}x`,
+        `  ratio purge/plain: ${result.ratio.toFixed(2)}x (target >= 0.5x; halves ${result.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${result.load}); purge/guarded plain: ${result.ratioGuarded.toFixed(2)}x`,
       );
       console.log(
         `  node rss: start ${result.memory.rssStart}, peak ${result.memory.rssPeak} (+${result.memory.rssGrowth})`,

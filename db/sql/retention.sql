@@ -177,6 +177,13 @@ $$;
 -- LLVM) every batch would pay a ~0.1-0.7 s compile, even when it deletes nothing. No parallel
 -- workers: a 5,000-row index walk finishes before they start. No memoize: each event is looked
 -- up once (unique keys), so a cache in front of the look-up only adds its cost.
+--
+-- Ledger payloads are claimed within a window: the next p_limit + 1/8 payloads after the cursor.
+-- A batch claims the first p_limit of them that are expired and not held and ends at the last
+-- claimed one; when the window holds fewer, it claims those and ends at the window's end.
+-- Where the window lies in one stream and its payloads are dense there (at least every other
+-- event has one), the claim reads the window's events as one key range beside the payloads (a
+-- merge join: one index walk each, no look-up per row); elsewhere it looks each event up by key.
 CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
   p_cursor jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
@@ -193,6 +200,7 @@ DECLARE
   s record;
   x record;
   a record;
+  w record;
   v_held text;
   v_held_claim text;
   v_scopes text[];
@@ -201,12 +209,19 @@ DECLARE
   v_del tid[];
   v_cursor jsonb;
   v_claimed int;
+  v_done boolean;
   v_late int := 0;
   v_batch int;
   v_holds_before bigint;
   v_holds_after bigint;
   v_recorded int;
+  v_first_key text;
+  v_first_seq bigint;
+  v_last_seq bigint;
+  v_window int;
+  v_last_key text;
   v_from text;
+  v_after text;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -231,37 +246,84 @@ BEGIN
   SELECT count(*), array_agg(DISTINCT h.scope) FILTER (WHERE NOT EXISTS (SELECT 1 FROM legal_hold_releases r WHERE r.hold_id = h.hold_id))
     INTO v_holds_before, v_scopes FROM legal_holds h;
   v_held_claim := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql, coalesce(v_scopes, '{}'));
-  -- The claim walks the payloads from the cursor and looks each event up by key: the lateral
-  -- OFFSET 0 pins that join order. Left to the planner, PostgreSQL 15 walked the events from the
-  -- stream's start (every batch re-read all earlier batches: each batch slower than the last), or
-  -- with the cursor on both sides re-scanned the events' range once per payload.
-  v_from := CASE WHEN s.is_ledger
-    THEN 'ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream AND e.seq = x.seq OFFSET 0) e'
-    ELSE s.from_sql END;
   -- Holds are append-only (v_holds_before, above): an unchanged count after the lock means no hold
   -- appeared since the claim.
 
-  -- 1. Claim: the next expired, not-held rows in key order (primary key walk from the cursor). For
-  --    ledger payloads the claim also builds the batch record (keys, times, digest over the
-  --    events' payload digests), used when every claimed row is purged by this batch (step 3).
-  EXECUTE format(
-    'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n, min(c.ts) AS min_ts, max(c.ts) AS max_ts,
-            array_agg(c.k ORDER BY %1$s) AS keys,
-            sha256(convert_to(string_agg(c.k || '' '' || encode(c.d, ''hex'') || E''\n'', '''' ORDER BY %1$s), ''UTF8'')) AS digest
-       FROM (SELECT x.ctid AS tid, %s, %s AS k, %s AS d, %s AS ts FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
-    s.outer_order, s.order_cols,
-    CASE WHEN s.is_ledger THEN s.key_sql ELSE 'NULL::text' END, CASE WHEN s.is_ledger THEN s.digest_sql ELSE 'NULL::bytea' END,
-    CASE WHEN s.is_ledger THEN s.created_sql ELSE 'NULL::timestamptz' END,
-    v_from, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held_claim, s.order_sql)
-  INTO a USING p_as_of, p_cursor, p_limit;
-  v_claimed := a.n;
-  IF v_claimed = 0 THEN
-    RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
-                              'policy_versions', x.policy_versions);
+  -- 1. Claim: the next expired, not-held rows in key order (primary key walk from the cursor).
+  IF s.is_ledger THEN
+    v_after := CASE WHEN p_cursor IS NULL THEN 'true' ELSE '(x.stream, x.seq) > (($2->>0)::text, ($2->>1)::bigint)' END;
+    v_window := p_limit + p_limit / 8 + 16;
+    -- The window: its payload count, streams, first seq (of a one-stream window) and end.
+    EXECUTE format(
+      'SELECT coalesce(sum(g.n), 0)::int AS n, count(*)::int AS streams, min(g.lo) AS lo,
+              (array_agg(g.stream ORDER BY g.stream DESC))[1] AS last_stream, (array_agg(g.hi ORDER BY g.stream DESC))[1] AS last_seq
+         FROM (SELECT w.stream, min(w.seq) AS lo, max(w.seq) AS hi, count(*) AS n
+                 FROM (SELECT x.stream, x.seq FROM ledger_payloads x WHERE %s ORDER BY x.stream, x.seq LIMIT $4) w
+                GROUP BY w.stream) g', v_after)
+    INTO w USING p_as_of, p_cursor, p_limit, v_window;
+    IF w.n = 0 THEN
+      RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
+                                'policy_versions', x.policy_versions);
+    END IF;
+    IF w.streams = 1 AND w.last_seq - w.lo + 1 <= 2 * w.n THEN
+      v_from := 'ledger_payloads x JOIN ledger_events e ON e.stream = x.stream AND e.seq = x.seq
+                  WHERE x.stream = $4 AND x.seq BETWEEN $6 AND $5 AND e.stream = $4 AND e.seq BETWEEN $6 AND $5';
+      PERFORM set_config('enable_mergejoin', 'on', true), set_config('enable_nestloop', 'off', true);
+    ELSE
+      -- The lateral OFFSET 0 pins the join order: payloads from the cursor, each event by key.
+      v_from := format('ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream
+                         AND e.seq = x.seq OFFSET 0) e WHERE %s AND (x.stream, x.seq) <= ($4, $5)', v_after);
+    END IF;
+    -- The batch record (times, first and last key, digest over the events' payload digests in key
+    -- order) is built here and stands when every claimed row is purged by this batch (step 3).
+    EXECUTE format(
+      'SELECT array_agg(c.tid) AS tids, count(*)::int AS n, min(c.ts) AS min_ts, max(c.ts) AS max_ts,
+              min(c.o1) AS first_stream, max(c.o1) AS last_stream, min(c.o2) AS first_seq, max(c.o2) AS last_seq,
+              sha256(convert_to(string_agg(c.o1 || '':'' || c.o2 || '' '' || encode(c.d, ''hex'') || E''\n'', '''' ORDER BY c.o1, c.o2),
+                                ''UTF8'')) AS digest
+         FROM (SELECT x.ctid AS tid, x.stream AS o1, x.seq AS o2, e.payload_digest AS d, %s AS ts FROM %s AND %s AND NOT %s
+                ORDER BY x.stream, x.seq LIMIT $3) c',
+      s.created_sql, v_from, x.expiry_sql, v_held_claim)
+    INTO a USING p_as_of, p_cursor, p_limit, w.last_stream, w.last_seq, w.lo;
+    PERFORM set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'on', true);
+    v_claimed := a.n;
+    -- A full batch ends at its last claimed row; a short one at the window's end (done when the
+    -- window was short too: no payload after it).
+    v_done := v_claimed < p_limit AND w.n < v_window;
+    v_cursor := jsonb_build_array(w.last_stream, w.last_seq);
+    IF v_claimed = 0 THEN
+      RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', v_done, 'cursor', v_cursor,
+                                'policy_versions', x.policy_versions);
+    END IF;
+    IF a.first_stream <> a.last_stream THEN
+      SELECT min(p.seq) FILTER (WHERE p.stream = a.first_stream), max(p.seq) FILTER (WHERE p.stream = a.last_stream)
+        INTO v_first_seq, v_last_seq FROM ledger_payloads p WHERE p.ctid = ANY (a.tids);
+    ELSE
+      v_first_seq := a.first_seq;
+      v_last_seq := a.last_seq;
+    END IF;
+    v_first_key := a.first_stream || ':' || v_first_seq;
+    v_last_key := a.last_stream || ':' || v_last_seq;
+    IF v_claimed = p_limit THEN
+      v_cursor := jsonb_build_array(a.last_stream, v_last_seq);
+    END IF;
+  ELSE
+    EXECUTE format(
+      'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n
+         FROM (SELECT x.ctid AS tid, %s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
+      s.outer_order, s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
+      v_held_claim, s.order_sql)
+    INTO a USING p_as_of, p_cursor, p_limit;
+    v_claimed := a.n;
+    IF v_claimed = 0 THEN
+      RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
+                                'policy_versions', x.policy_versions);
+    END IF;
+    EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING a.tids[v_claimed];
+    v_done := v_claimed < p_limit;
   END IF;
   v_tids := a.tids;
   v_del := a.tids;
-  EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING v_tids[v_claimed];
 
   -- 2. Holds: SHARE lock (waits for hold placements in flight, blocks new ones until commit),
   --    then re-check the claimed rows with a fresh snapshot if any hold appeared meanwhile.
@@ -300,6 +362,8 @@ BEGIN
         FROM ledger_payload_purges r CROSS JOIN LATERAL generate_series(r.seq, r.seq_to) AS q(seq)
         JOIN ledger_events e ON e.stream = r.stream AND e.seq = q.seq
        WHERE r.purge_run_id = p_run_id AND r.purged_at = now();
+      v_first_key := a.keys[1];
+      v_last_key := a.keys[cardinality(a.keys)];
     END IF;
   ELSE
     -- One ordered aggregate (the digest); the first and last keys are top-1 reads of the deleted rows.
@@ -312,6 +376,8 @@ BEGIN
       s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'f.'),
       replace(s.outer_order_desc, 'c.', 'l.'), replace(s.outer_order, 'c.', 'd.'))
     INTO a USING v_del;
+    v_first_key := a.keys[1];
+    v_last_key := a.keys[cardinality(a.keys)];
   END IF;
 
   -- 4. Record the batch.
@@ -320,10 +386,10 @@ BEGIN
      WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
       min_ts, max_ts, digest, as_of, policy_versions)
-    VALUES (p_run_id, p_class, v_batch, a.n, v_late, a.keys[1], a.keys[cardinality(a.keys)], a.min_ts, a.max_ts,
+    VALUES (p_run_id, p_class, v_batch, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
             CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
   END IF;
-  RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_claimed < p_limit,
+  RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_done,
                             'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);
 END $$;
 
