@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { fmt, rate, withBenchDatabase } from './postgres';
 import pg from 'pg';
-import { interleave, ratios, type SideResult } from './interleave';
+import { backendCpuMs, cpuRatio, interleave, ratios, type SideResult } from './interleave';
 import { placeHold } from '../services/retention/holds';
 import { syncPolicies } from '../services/retention/policies';
 import { purgeBatch } from '../services/retention/purge';
@@ -40,7 +40,31 @@ const summary = (r: SideResult) => ({
   rowsPerSec: rate(r.rows, r.ms),
 });
 const line = (r: SideResult) =>
-  `${fmt(r.rows)} rows in ${fmt(Math.round(r.ms))} ms = ${fmt(rate(r.rows, r.ms))} rows/s (${r.batches} batches)`;
+  `${fmt(r.rows)} rows in ${fmt(Math.round(r.ms))} ms = ${fmt(rate(r.rows, r.ms))} rows/s (${r.batches} batches` +
+  (r.cpuMs === undefined ? ')' : `; server CPU ${(r.cpuMs / r.batches).toFixed(1)} ms per batch)`);
+const cpuNote = (base: SideResult, side: SideResult) => {
+  const r = cpuRatio(base, side);
+  return r === undefined ? '' : `; server CPU ratio ${r.toFixed(2)}x`;
+};
+
+/**
+ * CPU readers for the bench's two connections: the owner's backend and the purger pool's (opened
+ * here, so the first batch is measured too).
+ */
+async function cpuReaders(owner: pg.Client, purger: ReturnType<typeof createDatabase>) {
+  await purger.$client.query('SELECT 1');
+  const ownerPid = (await owner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  return {
+    owner: async () => backendCpuMs([ownerPid]),
+    purger: async () => {
+      const r = await owner.query<{ pids: number[] | null }>(
+        `SELECT array_agg(pid) AS pids FROM pg_stat_activity
+          WHERE datname = current_database() AND usename = 'ledgerflow_purger'`,
+      );
+      return backendCpuMs(r.rows[0]?.pids ?? []);
+    },
+  };
+}
 
 /**
  * Business class (no ledger guard): N expired loan_applications, 1% under case holds, purged by
@@ -81,9 +105,11 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
 
   let cursor = '';
   let c: unknown = null;
+  const cpu = await cpuReaders(owner, purger);
   const sides = await interleave([
     {
       name: 'plain',
+      cpuMs: cpu.owner,
       step: async () => {
         const r = await owner.query<{ last: string | null; n: string }>(
           `WITH d AS (
@@ -100,6 +126,7 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
     },
     {
       name: 'purge',
+      cpuMs: cpu.purger,
       step: async () => {
         const r = await purgeBatch(purger, {
           purgeRunId: 'bench-apps',
@@ -130,6 +157,7 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
     plainDelete: summary(plain),
     ratio: ratio.all,
     ratioHalves: [ratio.firstHalf, ratio.secondHalf],
+    cpuRatio: cpuRatio(plain, purge),
     load: load(),
   };
   console.log(
@@ -138,7 +166,7 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
   console.log(`  plain batched DELETE : ${line(plain)}`);
   console.log(`  retention_purge_batch: ${line(purge)}`);
   console.log(
-    `  ratio purge/plain: ${out.ratio.toFixed(2)}x (target >= 0.5x; halves ${out.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${out.load})`,
+    `  ratio purge/plain: ${out.ratio.toFixed(2)}x (target >= 0.5x; halves ${out.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${out.load}${cpuNote(plain, purge)})`,
   );
   return out;
 }
@@ -288,10 +316,12 @@ export async function measure(
       let c: unknown = null;
       const rss0 = process.memoryUsage().rss;
       let rssPeak = rss0;
+      const cpu = await cpuReaders(owner, purger);
       const sides = await interleave(
         [
           {
             name: 'plain',
+            cpuMs: cpu.owner,
             step: async () => {
               const r = await owner.query<{ last: string | null; n: string }>(
                 `WITH d AS (
@@ -310,6 +340,7 @@ export async function measure(
           },
           {
             name: 'purge',
+            cpuMs: cpu.purger,
             step: async () => {
               const r = await purgeBatch(purger, {
                 purgeRunId: 'bench',
@@ -355,6 +386,7 @@ export async function measure(
         ratio: ratio.all,
         ratioHalves: [ratio.firstHalf, ratio.secondHalf],
         ratioGuarded: ratios(guarded, purge).all,
+        cpuRatio: cpuRatio(plain, purge),
         load: load(),
         memory: { rssStart: mb(rss0), rssPeak: mb(rssPeak), rssGrowth: mb(rssPeak - rss0) },
       };
@@ -366,7 +398,7 @@ export async function measure(
       console.log(`  retention_purge_batch: ${line(purge)}`);
       console.log(`  plain DELETE on ledger_payloads (+ purge records the guard demands): ${line(guarded)}`);
       console.log(
-        `  ratio purge/plain: ${result.ratio.toFixed(2)}x (target >= 0.5x; halves ${result.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${result.load}); purge/guarded plain: ${result.ratioGuarded.toFixed(2)}x`,
+        `  ratio purge/plain: ${result.ratio.toFixed(2)}x (target >= 0.5x; halves ${result.ratioHalves.map((r) => r.toFixed(2)).join(' / ')}; --size ${size}, load ${result.load}${cpuNote(plain, purge)}); purge/guarded plain: ${result.ratioGuarded.toFixed(2)}x`,
       );
       console.log(
         `  node rss: start ${result.memory.rssStart}, peak ${result.memory.rssPeak} (+${result.memory.rssGrowth})`,

@@ -1,7 +1,8 @@
 -- Purge speed (issue 15): ledger payloads are claimed in windows of the next p_limit payloads;
 -- a one-stream window whose payloads are dense reads its events as one key range beside the
 -- payloads (merge join) instead of one look-up per row; the batch digest is the only ordered
--- aggregate of the claim (first and last key from min/max). See db/sql/retention.sql.
+-- aggregate of the claim (first and last key from min/max), and of a business batch when its key
+-- is one text or integer column. See db/sql/retention.sql.
 
 CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
   p_cursor jsonb DEFAULT NULL)
@@ -38,6 +39,7 @@ DECLARE
   v_first_seq bigint;
   v_last_seq bigint;
   v_window int;
+  v_key_type text;
   v_last_key text;
   v_from text;
   v_after text;
@@ -185,15 +187,21 @@ BEGIN
       v_last_key := a.keys[cardinality(a.keys)];
     END IF;
   ELSE
-    -- One ordered aggregate (the digest); the first and last keys are top-1 reads of the deleted rows.
+    -- One ordered aggregate (the digest). The first and last keys: min/max of a one-column text or
+    -- integer key (the same order as ORDER BY, no sort); otherwise top-1 reads of the deleted rows.
+    SELECT format_type(att.atttypid, NULL) INTO v_key_type
+      FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
+     WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
-         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts,
-                ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)] AS keys,
+         SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, %s AS keys,
                 sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
            FROM d$f$,
-      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols, replace(s.outer_order, 'c.', 'f.'),
-      replace(s.outer_order_desc, 'c.', 'l.'), replace(s.outer_order, 'c.', 'd.'))
+      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols,
+      CASE WHEN v_key_type IN ('text', 'character varying', 'bigint', 'integer') THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
+           ELSE format('ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)]',
+                       replace(s.outer_order, 'c.', 'f.'), replace(s.outer_order_desc, 'c.', 'l.')) END,
+      replace(s.outer_order, 'c.', 'd.'))
     INTO a USING v_del;
     v_first_key := a.keys[1];
     v_last_key := a.keys[cardinality(a.keys)];
