@@ -55,6 +55,8 @@ const overlap = (spans: Array<{ start: number; end: number }>, from: number, to:
  */
 export class PhaseRecorder {
   private spans: Span[] = [];
+  /** Cadence statements kept apart: each request scans only these and its own spans. */
+  private cadence: Span[] = [];
   private gcs: Array<{ start: number; end: number }> = [];
   private readonly windows = new WeakMap<Phases, { start: number; end: number }>();
   private readonly restore: () => void;
@@ -63,12 +65,13 @@ export class PhaseRecorder {
     const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
     const original = proto.query;
     const spans = this.spans;
+    const cadence = this.cadence;
     proto.query = function (this: unknown, ...args: unknown[]) {
       const first = args[0] as string | { text?: unknown } | undefined;
       const text = typeof first === 'string' ? first : first?.text;
       if (typeof text !== 'string') return original.apply(this, args);
       const span: Span = { kind: kindOf(text), start: performance.now(), end: 0 };
-      spans.push(span);
+      (span.kind === 'cadence' ? cadence : spans).push(span);
       const done = () => (span.end = performance.now());
       const cb = args.findLastIndex((a) => typeof a === 'function');
       if (cb >= 0) {
@@ -97,6 +100,7 @@ export class PhaseRecorder {
   /** Forgets what was recorded (between filters: keeps the span list short). */
   clear(): void {
     this.spans.length = 0;
+    this.cadence.length = 0;
     this.gcs.length = 0;
   }
 
@@ -106,7 +110,11 @@ export class PhaseRecorder {
     const start = performance.now();
     await fn();
     const end = performance.now();
-    const mine = this.spans.slice(from).filter((s) => s.start >= start && s.end > 0);
+    const mine: Span[] = [];
+    for (let i = from; i < this.spans.length; i++) {
+      const s = this.spans[i] as Span;
+      if (s.start >= start && s.end > 0) mine.push(s);
+    }
     const one = (k: Kind) => mine.find((s) => s.kind === k);
     const search = one('search');
     const key = one('key');
@@ -121,7 +129,7 @@ export class PhaseRecorder {
       record: record ? record.end - record.start : 0,
       send: record ? end - record.end : 0,
       cadence: overlap(
-        this.spans.filter((s) => s.kind === 'cadence' && s.end > 0),
+        this.cadence.filter((s) => s.end > 0),
         start,
         end,
       ),
