@@ -85,7 +85,7 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
     }
   };
   const appender = new Appender(db, afterCommit);
-  const oneTrip = new OneTripAppender(db, afterCommit);
+  const oneTrip = new OneTripAppender(db, besideAppends(afterCommit, every));
 
   return {
     db,
@@ -114,6 +114,26 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       if (!signer) throw new LedgerValidationError('this ledger has no signing key: it cannot sign a head');
       return createHead(db, signer, { ...o, registeredKeys });
     },
+  };
+}
+
+/**
+ * The cadence of the one-trip path (appends a caller waits on, such as API read records): run
+ * beside the stream's next appends, one after another per stream, instead of before them, so a
+ * checkpoint and head signing never sit in a request's path. The cadence is not durable anyway
+ * (a checkpoint lost in a crash is re-derived from the committed events next time).
+ */
+function besideAppends(cadence: AfterCommit, every: number): AfterCommit {
+  const running = new Map<string, Promise<void>>();
+  return (stream, first, last) => {
+    if (checkpointSizes(every, first, last).length === 0) return Promise.resolve();
+    // The cadence catches its own errors (onCheckpointError): this chain never rejects.
+    const next = (running.get(stream) ?? Promise.resolve()).then(() => cadence(stream, first, last));
+    running.set(stream, next);
+    void next.then(() => {
+      if (running.get(stream) === next) running.delete(stream);
+    });
+    return Promise.resolve();
   };
 }
 

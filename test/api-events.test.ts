@@ -8,7 +8,7 @@ import type { Database } from '../db/client';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { verifyProofDoc, type InclusionProofDoc } from '../ledger/proofs';
 import { createApiKey, revokeApiKey } from '../services/principals/api-keys';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+import { createTestDatabase, sampleEvent, waitFor, type TestDatabase } from './support';
 
 let t: TestDatabase;
 let writer: Database;
@@ -261,6 +261,68 @@ describe('every read is recorded before it is answered', () => {
       const res = await get(url, made.key);
       expect(res.statusCode, url).toBe(401);
       expect(Object.keys(res.json()), url).toEqual(['error']);
+    }
+  });
+
+  /** A server whose reader pool counts key-check statements and can hold their answers back. */
+  const countingServer = () => {
+    const reader = t.connect('ledgerflow_reader');
+    const pool = reader.$client;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    const seen = { started: 0, answered: 0, searches: 0, hold: undefined as Promise<void> | undefined };
+    pool.query = (async (...args: unknown[]) => {
+      if (String(args[0]).includes('FROM ledger_events e')) seen.searches++;
+      if (!String(args[0]).includes('FROM api_keys')) return query(...args);
+      seen.started++;
+      const r = await query(...args);
+      seen.answered++;
+      if (seen.hold) await seen.hold;
+      return r;
+    }) as unknown as typeof pool.query;
+    return { server: buildApiServer({ reader, writer, ledger }), seen };
+  };
+
+  it('shares key-check statements between concurrent requests with one key', async () => {
+    const { server, seen } = countingServer();
+    try {
+      const all = await Promise.all(
+        Array.from({ length: 16 }, () => get('/v1/events?actor=bob&limit=1', auditorKey, server)),
+      );
+      expect(all.map((r) => r.statusCode)).toEqual(Array(16).fill(200));
+      // Before: one statement per request (16).
+      expect(seen.started).toBeLessThanOrEqual(4);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a request that arrives after its key was revoked, while a check of the key is still in flight', async () => {
+    const made = await createApiKey(ledger, { principalId: 'alice', role: 'auditor' }, 'root');
+    const { server, seen } = countingServer();
+    try {
+      expect((await get('/v1/events?actor=bob', made.key, server)).statusCode).toBe(200);
+      let release = () => undefined as void;
+      seen.hold = new Promise<void>((r) => (release = r));
+      const before = { answered: seen.answered, searches: seen.searches };
+      const early = get('/v1/events?actor=bob', made.key, server);
+      // The early request's key check has its (valid) answer, held back from the server.
+      await waitFor(
+        () => seen.answered === before.answered + 1 && seen.searches === before.searches + 1,
+        30_000,
+        'the early key check and search',
+      );
+      await revokeApiKey(ledger, made.keyId, 'root');
+      const late = get('/v1/events?actor=bob', made.key, server);
+      // The late request asked for its key check (it starts its search after asking).
+      await waitFor(() => seen.searches === before.searches + 2, 30_000, 'the late search');
+      seen.hold = undefined;
+      release();
+      expect((await early).statusCode).toBe(200);
+      const refused = await late;
+      expect(refused.statusCode).toBe(401);
+      expect(Object.keys(refused.json())).toEqual(['error']);
+    } finally {
+      await server.close();
     }
   });
 
