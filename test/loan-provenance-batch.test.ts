@@ -4,7 +4,7 @@ import { pendingRunsQuery } from '../contracts/history-archiver';
 import type { LoanState } from '../contracts/loan-origination';
 import { ARCHIVER_WORKFLOW_TYPE, batchArchiverWorkflowId } from '../core/loan';
 import { createLedger } from '../ledger/ledger';
-import { archiveClosedRuns } from '../services/archive/archive-run';
+import { sealAndStore } from '../services/archive/archive-run';
 import { useLoanTestEnv, sampleApplication, waitFor } from './support';
 
 const env = useLoanTestEnv();
@@ -90,13 +90,25 @@ describe('provenance through the batch archiver', () => {
         children.push(w.workflowId);
       expect(children).toEqual([]);
 
-      // A batch archived again (a retried activity) writes nothing twice.
-      const again = await archiveClosedRuns(
-        { ledger: createLedger(env.db), client: env.client },
-        rows.map((r) => ({ workflowId: r.workflow_id, runId: r.run_id })),
-      );
-      expect(again.open).toEqual([]);
-      expect(again.archived.map((r) => r.ledgerSeq).sort()).toEqual(rows.map((r) => r.ledger_seq).sort());
+      // A run sealed again (a retried batch activity) writes nothing twice.
+      const ledger = createLedger(env.db);
+      for (const row of rows) {
+        const history = JSON.parse(row.history) as { events: Array<{ eventTime: string }> };
+        const again = await sealAndStore(
+          ledger,
+          {
+            workflowId: row.workflow_id,
+            runId: row.run_id,
+            workflowType: 'loanOrigination',
+            status: 'COMPLETED',
+            closeTime: new Date(history.events.at(-1)!.eventTime),
+            eventCount: history.events.length,
+            json: row.history,
+          },
+          { source: 'worker', requireInitiator: true },
+        );
+        expect(again).toMatchObject({ created: false, ledgerSeq: row.ledger_seq, digest: row.digest_sha256 });
+      }
       expect(await seals(ids)).toEqual(sealed);
     } finally {
       await stop();

@@ -21,7 +21,7 @@ import {
   type RegistrySummary,
 } from '../contracts/loan-origination';
 import { archiverWorkflowId } from '../core/loan';
-import { evaluateRules, ruleSetFor } from '../core/loan-rules';
+import { evaluateRules, ruleSetFor, type RuleEvaluation } from '../core/loan-rules';
 import { archiveWorkflowHistory } from './history-archiver';
 import { startLoanRun, type LoanRun } from './loan-run';
 import { manualReview } from './loan-review';
@@ -41,6 +41,13 @@ export const SAGA_NON_CANCELLABLE_PATCH = 'loan-saga-noncancellable';
  * child of its own. Histories recorded before it start the child.
  */
 export const BATCH_ARCHIVE_PATCH = 'loan-archive-batched';
+
+/**
+ * Patch: a decision the rules took is recorded by the decision's activity, rules evaluation and
+ * decision in one transaction (one activity less). Histories recorded before it, and decisions
+ * sent to review, record the evaluation in its own activity first.
+ */
+export const RULES_WITH_DECISION_PATCH = 'loan-rules-with-decision';
 
 /** How this run's history gets archived once it has closed. */
 type Archiving = 'off' | 'batch' | 'child';
@@ -71,8 +78,8 @@ export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<Loan
     await recordReceived(run);
     const { registry, credit } = await enrich(run, saga);
     const screening = await screenParties(run);
-    const decision = await decide(run, registry, credit, screening);
-    await recordDecision(run, decision, archiving);
+    const { decision, rules } = await decide(run, registry, credit, screening);
+    await recordDecision(run, decision, rules, archiving);
   } catch (err) {
     return await failAndCompensate(run, saga, err, archiving);
   }
@@ -133,13 +140,16 @@ async function screenParties(run: LoanRun): Promise<ScreeningSummary> {
   return run.state.screening;
 }
 
-/** The versioned rules decide, or send the application to a reviewer. */
+/**
+ * The versioned rules decide, or send the application to a reviewer. A decision of the rules
+ * comes with the evaluation still to record (`rules`), unless it was recorded on its own.
+ */
 async function decide(
   run: LoanRun,
   reg: RegistrySummary,
   cred: CreditSummary,
   screening: ScreeningSummary,
-): Promise<FinalDecision> {
+): Promise<{ decision: FinalDecision; rules?: RuleEvaluation }> {
   const { input, ruleSetVersion } = run;
   run.enter('deciding');
   const evaluation = evaluateRules(ruleSetFor(ruleSetVersion), {
@@ -152,26 +162,33 @@ async function decide(
     screeningHits: screening.hits.length,
   });
   run.state.rules = evaluation;
-  await run.records.recordRulesEvaluated({ applicationId: input.applicationId, evaluation });
-  if (evaluation.outcome === 'review') return manualReview(run, evaluation);
+  const withDecision = evaluation.outcome !== 'review' && patched(RULES_WITH_DECISION_PATCH);
+  if (!withDecision)
+    await run.records.recordRulesEvaluated({ applicationId: input.applicationId, evaluation });
+  if (evaluation.outcome === 'review') return { decision: await manualReview(run, evaluation) };
   return {
-    outcome: evaluation.outcome === 'approve' ? 'approved' : 'declined',
-    decidedBy: { type: 'rules', id: `${evaluation.ruleSetId}@${evaluation.ruleSetVersion}` },
-    ruleId: evaluation.decidingRuleId,
-    ruleSetVersion,
-    reason: evaluation.reason,
+    decision: {
+      outcome: evaluation.outcome === 'approve' ? 'approved' : 'declined',
+      decidedBy: { type: 'rules', id: `${evaluation.ruleSetId}@${evaluation.ruleSetVersion}` },
+      ruleId: evaluation.decidingRuleId,
+      ruleSetVersion,
+      reason: evaluation.reason,
+    },
+    ...(withDecision ? { rules: evaluation } : {}),
   };
 }
 
 async function recordDecision(
   run: LoanRun,
   decision: FinalDecision,
+  rules: RuleEvaluation | undefined,
   archiving: () => Archiving,
 ): Promise<void> {
   run.state.decision = decision;
   await run.records.recordFinalDecision({
     applicationId: run.input.applicationId,
     decision,
+    ...(rules ? { rules } : {}),
     ...(archiving() === 'batch' ? { archiveHistory: true } : {}),
   });
   run.enter(decision.outcome);
