@@ -25,7 +25,7 @@ import { requirePrincipal } from '../services/principals/principals';
 import { activityAuditContext, attemptEventKey, businessEventKey } from './audit-context';
 import { authorizedUpdater } from '../services/principals/workflow-starts';
 import { UNAUTHORIZED_START, workflowInitiator } from './initiator';
-import { createHistoryArchiveActivities } from './history-archive';
+import { createHistoryArchiveActivities, requestHistoryArchive } from './history-archive';
 
 export interface LoanActivityDeps {
   db: Database;
@@ -127,6 +127,11 @@ async function checkUpdater(db: Database, reviewerId: string, updateId: string |
     });
 }
 
+/** Set by a run that archives its history through the batch archiver (see workflows/loan-origination.ts). */
+interface ArchiveRequest {
+  archiveHistory?: boolean;
+}
+
 /** Activities of the loanOrigination workflow and the history archiver. */
 export function createLoanActivities(deps: LoanActivityDeps) {
   const records = createLoanRecords(deps);
@@ -161,14 +166,23 @@ export function createLoanActivities(deps: LoanActivityDeps) {
       await checkReviewer(deps.db, input.review.reviewerId, initiator);
       return records.recordReviewDecision((name) => stepOf(name, initiator), input);
     },
-    recordFinalDecision: async (input: Parameters<typeof records.recordFinalDecision>[1]) => {
+    /** The run's last activity: with `archiveHistory`, it names the run to the batch archiver too. */
+    recordFinalDecision: async (
+      input: Parameters<typeof records.recordFinalDecision>[1] & ArchiveRequest,
+    ) => {
       const initiator = await workflowInitiator(deps.db);
       const by = input.decision.decidedBy;
       if (by.type === 'reviewer') await checkReviewer(deps.db, by.id, initiator);
-      return records.recordFinalDecision((name) => stepOf(name, initiator), input);
+      const r = await records.recordFinalDecision((name) => stepOf(name, initiator), input);
+      if (input.archiveHistory) await requestHistoryArchive();
+      return r;
     },
-    recordLoanFailed: async (input: Parameters<typeof records.recordLoanFailed>[1]) =>
-      records.recordLoanFailed(await as(), input),
+    /** The failed run's last activity: with `archiveHistory`, it names the run to the batch archiver too. */
+    recordLoanFailed: async (input: Parameters<typeof records.recordLoanFailed>[1] & ArchiveRequest) => {
+      const r = await records.recordLoanFailed(await as(), input);
+      if (input.archiveHistory) await requestHistoryArchive();
+      return r;
+    },
     ...createHistoryArchiveActivities(deps),
   };
 }

@@ -238,7 +238,7 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     const loanMeter = meter(native.workflowService);
     results.push(
       await measure(
-        `loanOrigination (6 activities, PG, ledger, providers 10 ms${archive ? '' : ', archiving off'})`,
+        `loanOrigination (5 activities when the rules decide, PG, ledger, providers 10 ms${archive ? ', batch archiving' : ', archiving off'})`,
         size,
         (i) => loan(i, 'loan', archive),
       ),

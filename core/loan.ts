@@ -78,3 +78,8 @@ export const PROVENANCE_STREAM = 'provenance';
 export function archiverWorkflowId(workflowId: string, runId: string): string {
   return `history-archive:${workflowId}:${runId}`;
 }
+
+/** Workflow id of the batch history archiver of one task queue (one per queue: its worker runs it). */
+export function batchArchiverWorkflowId(taskQueue: string): string {
+  return `history-archiver:${taskQueue}`;
+}

@@ -18,7 +18,13 @@ import {
   investigationStateQuery,
   investigationWorkflowId,
 } from '../contracts/alert-investigation';
-import { archiveWorkflowHistoryWorkflow } from '../contracts/history-archiver';
+import {
+  archiveClosedRunsWorkflow,
+  archiveWorkflowHistoryWorkflow,
+  pendingRunsQuery,
+  runClosingSignal,
+} from '../contracts/history-archiver';
+import { batchArchiverWorkflowId } from '../core/loan';
 import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { postureCheckWorkflow } from '../contracts/posture';
 import { retentionPurgeWorkflow } from '../contracts/retention';
@@ -226,6 +232,32 @@ describe('a raw Temporal client start with a forged principal writes nothing in 
     const wf = id('raw-archive');
     await rawStartFails(archiveWorkflowHistoryWorkflow, wf, [{ workflowId: target, runId: closed.runId }]);
     expect(await written(target)).toEqual([]);
+  });
+
+  it('batch history archiver, named a run without an authorized start and a run that does not exist', async () => {
+    const target = id('raw-batch-target');
+    await rawStartFails(onboardingSmokeWorkflow, target, [{ applicationId: target, requestedBy: 'rita' }]);
+    const closed = await temporal.client.workflow.getHandle(target).describe();
+    const archiver = await temporal.client.workflow.signalWithStart(archiveClosedRunsWorkflow.name, {
+      workflowId: batchArchiverWorkflowId(temporal.taskQueue),
+      taskQueue: temporal.taskQueue,
+      args: [{ pending: [] }],
+      signal: runClosingSignal,
+      signalArgs: [{ workflowId: target, runId: closed.runId }],
+    });
+    const missing = id('no-such-run');
+    await archiver.signal(runClosingSignal, { workflowId: missing, runId: randomUUID() });
+    await waitFor(async () => (await archiver.query(pendingRunsQuery)) === 0, 60_000, 'both runs refused');
+    const batches = (await archiver.fetchHistory()).events?.filter(
+      (e) => e.activityTaskCompletedEventAttributes,
+    );
+    expect(batches?.length).toBeGreaterThan(0);
+    expect(await written(target)).toEqual([]);
+    expect(await written(missing)).toEqual([]);
+    const stored = await t.asOwner(`SELECT 1 FROM workflow_histories WHERE workflow_id = ANY($1)`, [
+      [target, missing],
+    ]);
+    expect(stored.rows).toEqual([]);
   });
 
   it('a workflow id shaped like a scheduled run of an installed schedule', async () => {

@@ -9,7 +9,8 @@ import { onboardingSmokeWorkflow } from '../contracts/onboarding-smoke';
 import { retentionPurgeWorkflow } from '../contracts/retention';
 import { screeningBatchWorkflow, screeningListUpdateWorkflow } from '../contracts/screening';
 import { chainVerificationWorkflow } from '../contracts/verification';
-import { archiverWorkflowId } from '../core/loan';
+import { pendingRunsQuery } from '../contracts/history-archiver';
+import { batchArchiverWorkflowId } from '../core/loan';
 import { createLedger } from '../ledger/ledger';
 import { loadLocalList } from '../providers/sanctions-files';
 import { historyToJSON } from '../services/archive/history-json';
@@ -73,8 +74,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-async function save(name: string, handle: WorkflowHandle): Promise<void> {
-  await handle.result().catch(() => undefined);
+/** Saves the history of `handle` once it has closed (or as it is now, with `open`: a long-running archiver). */
+async function save(name: string, handle: WorkflowHandle, opts: { open?: true } = {}): Promise<void> {
+  if (!opts.open) await handle.result().catch(() => undefined);
   if (!overwrite && existsSync(path.join(HISTORIES_DIR, `${name}.json`))) return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
@@ -92,16 +94,13 @@ const loanStatus = async (id: string) =>
 
 describe.runIf(enabled)('capture workflow histories for the replay gate', () => {
   it('loanOrigination: approve, decline, review approve/decline, SLA auto-decline, compensation; archiver', async () => {
-    const approve = await env.submit(sampleApplication('cap-approve'));
-    await save('loan-approve', approve.handle);
-    const archiver = env.client.workflow.getHandle(archiverWorkflowId('cap-approve', approve.runId));
-    await waitFor(() =>
-      archiver.describe().then(
-        () => true,
-        () => false,
-      ),
-    );
-    await save('history-archiver', archiver);
+    // loan-approve and history-archiver (an archiver child per run) are histories of the code
+    // before BATCH_ARCHIVE_PATCH; this code names its runs to the batch archiver instead.
+    const approve = await env.submit(sampleApplication('cap-approve-batched'));
+    await save('loan-approve-batch-archive', approve.handle);
+    const archiver = env.client.workflow.getHandle(batchArchiverWorkflowId(env.temporal.taskQueue));
+    await waitFor(async () => (await archiver.query(pendingRunsQuery)) === 0);
+    await save('history-archiver-batch', archiver, { open: true });
 
     await save(
       'loan-decline',

@@ -32,6 +32,7 @@ describe('replay gate', () => {
     );
     expect([...types].sort()).toEqual([
       'alertInvestigation',
+      'archiveClosedRuns',
       'archiveWorkflowHistory',
       'chainVerification',
       'loanOrigination',

@@ -18,6 +18,8 @@ export const loanOrigination: typeof LoanOrigination.loanOrigination = (...a) =>
   (require('./loan-origination') as typeof LoanOrigination).loanOrigination(...a);
 export const archiveWorkflowHistory: typeof HistoryArchiver.archiveWorkflowHistory = (...a) =>
   (require('./history-archiver') as typeof HistoryArchiver).archiveWorkflowHistory(...a);
+export const archiveClosedRuns: typeof HistoryArchiver.archiveClosedRuns = (...a) =>
+  (require('./history-archiver') as typeof HistoryArchiver).archiveClosedRuns(...a);
 export const chainVerification: typeof Retention.chainVerification = (...a) =>
   (require('./retention') as typeof Retention).chainVerification(...a);
 export const retentionPurge: typeof Retention.retentionPurge = (...a) =>

@@ -21,7 +21,7 @@ import {
   type RegistrySummary,
 } from '../contracts/loan-origination';
 import { archiverWorkflowId } from '../core/loan';
-import { evaluateRules, ruleSetFor } from '../core/loan-rules';
+import { evaluateRules, ruleSetFor, type RuleEvaluation } from '../core/loan-rules';
 import { archiveWorkflowHistory } from './history-archiver';
 import { startLoanRun, type LoanRun } from './loan-run';
 import { manualReview } from './loan-review';
@@ -36,6 +36,23 @@ import { validateInput } from './validate-input';
 export const SAGA_NON_CANCELLABLE_PATCH = 'loan-saga-noncancellable';
 
 /**
+ * Patch: the run's last activity names it to the batch history archiver of its task queue
+ * (workflows/history-archiver.ts, archiveClosedRuns) instead of the run starting one archiver
+ * child of its own. Histories recorded before it start the child.
+ */
+export const BATCH_ARCHIVE_PATCH = 'loan-archive-batched';
+
+/**
+ * Patch: a decision the rules took is recorded by the decision's activity, rules evaluation and
+ * decision in one transaction (one activity less). Histories recorded before it, and decisions
+ * sent to review, record the evaluation in its own activity first.
+ */
+export const RULES_WITH_DECISION_PATCH = 'loan-rules-with-decision';
+
+/** How this run's history gets archived once it has closed. */
+type Archiving = 'off' | 'batch' | 'child';
+
+/**
  * Loan origination: record the application received → enrich (business registry and credit
  * bureau in parallel) → screen the applicant and the company officers → decide by the versioned
  * rules, or by a reviewer within the review SLA → record the decision. If anything fails, or the
@@ -45,18 +62,29 @@ export const SAGA_NON_CANCELLABLE_PATCH = 'loan-saga-noncancellable';
  */
 export async function loanOrigination(rawInput: LoanWorkflowInput): Promise<LoanResult> {
   const run = startLoanRun(validateInput(LoanWorkflowInputSchema, rawInput));
+  let decided: Archiving | undefined;
+  // Decided once, just before the run's last activity is scheduled, and kept: patched() returns
+  // false while an older history replays and true once the run goes live again. Never in the
+  // first workflow task (a run cancelled before its first activity): a patch marker recorded
+  // there is not found on replay, so such a run starts the child as before.
+  const archiving = (): Archiving =>
+    (decided ??= !run.input.archiveHistory
+      ? 'off'
+      : workflowInfo().historyLength > 3 && patched(BATCH_ARCHIVE_PATCH)
+        ? 'batch'
+        : 'child');
   const saga = new Saga();
   try {
     await recordReceived(run);
     const { registry, credit } = await enrich(run, saga);
     const screening = await screenParties(run);
-    const decision = await decide(run, registry, credit, screening);
-    await recordDecision(run, decision);
+    const { decision, rules } = await decide(run, registry, credit, screening);
+    await recordDecision(run, decision, rules, archiving);
   } catch (err) {
-    return await failAndCompensate(run, saga, err);
+    return await failAndCompensate(run, saga, err, archiving);
   }
   await condition(allHandlersFinished);
-  await archiveAfterClose(run.input.archiveHistory);
+  await archiveAfterClose(archiving());
   return run.result();
 }
 
@@ -112,13 +140,16 @@ async function screenParties(run: LoanRun): Promise<ScreeningSummary> {
   return run.state.screening;
 }
 
-/** The versioned rules decide, or send the application to a reviewer. */
+/**
+ * The versioned rules decide, or send the application to a reviewer. A decision of the rules
+ * comes with the evaluation still to record (`rules`), unless it was recorded on its own.
+ */
 async function decide(
   run: LoanRun,
   reg: RegistrySummary,
   cred: CreditSummary,
   screening: ScreeningSummary,
-): Promise<FinalDecision> {
+): Promise<{ decision: FinalDecision; rules?: RuleEvaluation }> {
   const { input, ruleSetVersion } = run;
   run.enter('deciding');
   const evaluation = evaluateRules(ruleSetFor(ruleSetVersion), {
@@ -131,20 +162,35 @@ async function decide(
     screeningHits: screening.hits.length,
   });
   run.state.rules = evaluation;
-  await run.records.recordRulesEvaluated({ applicationId: input.applicationId, evaluation });
-  if (evaluation.outcome === 'review') return manualReview(run, evaluation);
+  const withDecision = evaluation.outcome !== 'review' && patched(RULES_WITH_DECISION_PATCH);
+  if (!withDecision)
+    await run.records.recordRulesEvaluated({ applicationId: input.applicationId, evaluation });
+  if (evaluation.outcome === 'review') return { decision: await manualReview(run, evaluation) };
   return {
-    outcome: evaluation.outcome === 'approve' ? 'approved' : 'declined',
-    decidedBy: { type: 'rules', id: `${evaluation.ruleSetId}@${evaluation.ruleSetVersion}` },
-    ruleId: evaluation.decidingRuleId,
-    ruleSetVersion,
-    reason: evaluation.reason,
+    decision: {
+      outcome: evaluation.outcome === 'approve' ? 'approved' : 'declined',
+      decidedBy: { type: 'rules', id: `${evaluation.ruleSetId}@${evaluation.ruleSetVersion}` },
+      ruleId: evaluation.decidingRuleId,
+      ruleSetVersion,
+      reason: evaluation.reason,
+    },
+    ...(withDecision ? { rules: evaluation } : {}),
   };
 }
 
-async function recordDecision(run: LoanRun, decision: FinalDecision): Promise<void> {
+async function recordDecision(
+  run: LoanRun,
+  decision: FinalDecision,
+  rules: RuleEvaluation | undefined,
+  archiving: () => Archiving,
+): Promise<void> {
   run.state.decision = decision;
-  await run.records.recordFinalDecision({ applicationId: run.input.applicationId, decision });
+  await run.records.recordFinalDecision({
+    applicationId: run.input.applicationId,
+    decision,
+    ...(rules ? { rules } : {}),
+    ...(archiving() === 'batch' ? { archiveHistory: true } : {}),
+  });
   run.enter(decision.outcome);
 }
 
@@ -152,7 +198,12 @@ async function recordDecision(run: LoanRun, decision: FinalDecision): Promise<vo
  * Undoes what was done (newest first), records the failure in the ledger and fails the run; a
  * cancelled application ends cancelled, after the same compensations and record.
  */
-async function failAndCompensate(run: LoanRun, saga: Saga, err: unknown): Promise<never> {
+async function failAndCompensate(
+  run: LoanRun,
+  saga: Saga,
+  err: unknown,
+  archiving: () => Archiving,
+): Promise<never> {
   const cancelled = isCancellation(err);
   const message = cancelled
     ? 'application cancelled'
@@ -166,9 +217,10 @@ async function failAndCompensate(run: LoanRun, saga: Saga, err: unknown): Promis
       applicationId: run.input.applicationId,
       error: message,
       compensations: run.state.compensations,
+      ...(archiving() === 'batch' ? { archiveHistory: true } : {}),
     });
     run.enter('failed');
-    await archiveAfterClose(run.input.archiveHistory);
+    await archiveAfterClose(archiving());
   };
   if (patched(SAGA_NON_CANCELLABLE_PATCH)) {
     await CancellationScope.nonCancellable(() => wrapUp(saga.compensate));
@@ -180,11 +232,12 @@ async function failAndCompensate(run: LoanRun, saga: Saga, err: unknown): Promis
 }
 
 /**
- * Starts the history archiver as an abandoned child: it outlives this run, waits until the run
- * has closed and archives its history (with the close event) and seals its digest.
+ * Runs from before {@link BATCH_ARCHIVE_PATCH}: starts the history archiver as an abandoned
+ * child: it outlives this run, waits until the run has closed and archives its history (with the
+ * close event) and seals its digest.
  */
-async function archiveAfterClose(enabled: boolean): Promise<void> {
-  if (!enabled) return;
+async function archiveAfterClose(archiving: Archiving): Promise<void> {
+  if (archiving !== 'child') return;
   const { workflowId, runId } = workflowInfo();
   await startChild(archiveWorkflowHistory, {
     workflowId: archiverWorkflowId(workflowId, runId),

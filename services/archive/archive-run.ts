@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, type Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { PROVENANCE_STREAM } from '../../core/loan';
 import { workflowHistories } from '../../db/schema';
 import type { Ledger } from '../../ledger/ledger';
 import { historyToJSON } from './history-json';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { authorizedInitiator } from '../principals/workflow-starts';
 
 const CLOSE_EVENTS = [
@@ -55,45 +56,96 @@ export async function archiveWorkflowRun(
     requireInitiator?: boolean;
   },
 ): Promise<ArchiveResult> {
-  const { ledger, client } = deps;
-  const { workflowId, runId, source } = input;
-  const db = ledger.db;
-  const handle = client.workflow.getHandle(workflowId, runId);
+  const { workflowId, runId } = input;
+  const handle = deps.client.workflow.getHandle(workflowId, runId);
   const desc = await handle.describe();
   if (desc.status.name === 'RUNNING')
     throw new WorkflowNotClosedError(`workflow ${workflowId} (run ${desc.runId}) is still running`);
-  const history = await handle.fetchHistory();
+  const run = closedRun(workflowId, desc.runId, await handle.fetchHistory());
+  if (!run) throw new Error(`history of ${workflowId} does not end with a close event`);
+  return sealAndStore(deps.ledger, run, input);
+}
+
+/** A closed run's history and the facts the archive records about it. */
+export interface ClosedRun {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  /** Close status, named as `describe()` names it (COMPLETED, FAILED, …). */
+  status: string;
+  closeTime: Date | null;
+  eventCount: number;
+  /** The history as replayable JSON (historyToJSON). */
+  json: string;
+}
+
+const STATUS_OF_CLOSE: Record<(typeof CLOSE_EVENTS)[number], string> = {
+  workflowExecutionCompletedEventAttributes: 'COMPLETED',
+  workflowExecutionFailedEventAttributes: 'FAILED',
+  workflowExecutionTimedOutEventAttributes: 'TIMED_OUT',
+  workflowExecutionCanceledEventAttributes: 'CANCELLED',
+  workflowExecutionTerminatedEventAttributes: 'TERMINATED',
+  workflowExecutionContinuedAsNewEventAttributes: 'CONTINUED_AS_NEW',
+};
+
+/**
+ * The closed run a fetched history describes (status and close time from its close event, type
+ * from its start event), or undefined while the run is still open: one history fetch tells both,
+ * no `describe()` needed.
+ */
+export function closedRun(workflowId: string, runId: string, history: History): ClosedRun | undefined {
   const events = history.events ?? [];
   const last = events[events.length - 1];
-  if (!last || !CLOSE_EVENTS.some((k) => last[k]))
-    throw new Error(`history of ${workflowId} does not end with a close event`);
-  const json = historyToJSON(history);
-  const digest = createHash('sha256').update(json).digest('hex');
+  const close = last && CLOSE_EVENTS.find((k) => last[k]);
+  if (!last || !close) return undefined;
+  const t = last.eventTime;
+  return {
+    workflowId,
+    runId,
+    workflowType: events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '',
+    status: STATUS_OF_CLOSE[close],
+    closeTime: t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : null,
+    eventCount: events.length,
+    json: historyToJSON(history),
+  };
+}
 
+/**
+ * Seals a closed run's digest into the provenance stream and stores its history; idempotent
+ * (a run archived before returns its first archive, `created: false`).
+ */
+export async function sealAndStore(
+  ledger: Ledger,
+  run: ClosedRun,
+  opts: { source: ArchiveSource; requireInitiator?: boolean },
+): Promise<ArchiveResult> {
+  const db = ledger.db;
+  const { workflowId, runId, json } = run;
+  const digest = createHash('sha256').update(json).digest('hex');
   const [existing] = await db
     .select({ digest: workflowHistories.digestSha256, seq: workflowHistories.ledgerSeq })
     .from(workflowHistories)
-    .where(and(eq(workflowHistories.workflowId, workflowId), eq(workflowHistories.runId, desc.runId)));
+    .where(and(eq(workflowHistories.workflowId, workflowId), eq(workflowHistories.runId, runId)));
   if (existing) {
     if (existing.digest !== digest)
-      throw new Error(`run ${workflowId}/${desc.runId} was archived with a different digest`);
+      throw new Error(`run ${workflowId}/${runId} was archived with a different digest`);
     return {
       workflowId,
-      runId: desc.runId,
+      runId,
       digest,
-      eventCount: events.length,
+      eventCount: run.eventCount,
       ledgerSeq: existing.seq ?? 0,
       created: false,
     };
   }
   // The archived run acts for the principal whose start of it is on record, if any.
-  const initiator = await authorizedInitiator(db, workflowId, desc.type);
-  if (!initiator && input.requireInitiator)
+  const initiator = await authorizedInitiator(db, workflowId, run.workflowType);
+  if (!initiator && opts.requireInitiator)
     throw new NoAuthorizedStartError(
       `workflow ${workflowId} has no authorized start on record; not archived`,
     );
   // Seal first (idempotent key), then store: a crash in between is repaired by the next attempt.
-  const sealed = await ledger.append(
+  const sealed = await ledger.appendOneTrip(
     {
       event_type: 'workflow.history_archived',
       actor: { type: 'service', id: 'ledgerflow-history-archiver' },
@@ -103,44 +155,93 @@ export async function archiveWorkflowRun(
       case_id: workflowId,
       context: {
         workflow_id: workflowId,
-        run_id: desc.runId,
-        workflow_type: desc.type,
+        run_id: runId,
+        workflow_type: run.workflowType,
         step: 'history.archived',
         ...(initiator ? { initiated_by: initiator } : {}),
-        request: { source },
+        request: { source: opts.source },
       },
       payload: {
         digest_sha256: digest,
-        event_count: events.length,
+        event_count: run.eventCount,
         bytes: Buffer.byteLength(json),
-        status: desc.status.name,
-        close_time: desc.closeTime?.toISOString() ?? null,
+        status: run.status,
+        close_time: run.closeTime?.toISOString() ?? null,
         format: 'temporal-history-json (historyToJSON)',
       },
     },
-    { stream: PROVENANCE_STREAM, idempotencyKey: `history-archive:${workflowId}:${desc.runId}` },
+    { stream: PROVENANCE_STREAM, idempotencyKey: `history-archive:${workflowId}:${runId}` },
   );
   await db
     .insert(workflowHistories)
     .values({
       workflowId,
-      runId: desc.runId,
-      workflowType: desc.type,
-      status: desc.status.name,
-      closedAt: desc.closeTime ?? null,
-      eventCount: events.length,
+      runId,
+      workflowType: run.workflowType,
+      status: run.status,
+      closedAt: run.closeTime,
+      eventCount: run.eventCount,
       history: json,
       digestSha256: digest,
       ledgerStream: PROVENANCE_STREAM,
       ledgerSeq: sealed.seq,
     })
     .onConflictDoNothing();
-  return {
-    workflowId,
-    runId: desc.runId,
-    digest,
-    eventCount: events.length,
-    ledgerSeq: sealed.seq,
-    created: true,
+  return { workflowId, runId, digest, eventCount: run.eventCount, ledgerSeq: sealed.seq, created: true };
+}
+
+/** One run named for archiving. */
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}
+
+/** What a batch did with each run it was given. */
+export interface BatchArchiveResult {
+  archived: Array<RunRef & { digest: string; ledgerSeq: number }>;
+  /** Runs not closed yet: to be tried again later. */
+  open: RunRef[];
+  /** Runs that do not exist, or have no authorized start on record: nothing written, not retried. */
+  refused: RunRef[];
+}
+
+const BATCH_CONCURRENCY = 8;
+/** gRPC status NOT_FOUND: the named run does not exist. */
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Archives many runs (the worker's batch archiver): one history fetch per run (a run still open
+ * is returned in `open`, untouched), then {@link sealAndStore}. A run that does not exist or has
+ * no authorized start on record is refused without failing the others; any other error fails the
+ * batch (a retry archives nothing twice).
+ */
+export async function archiveClosedRuns(
+  deps: { ledger: Ledger; client: Client },
+  runs: RunRef[],
+): Promise<BatchArchiveResult> {
+  const out: BatchArchiveResult = { archived: [], open: [], refused: [] };
+  const queue = [...runs];
+  const one = async (ref: RunRef) => {
+    let history: History;
+    try {
+      history = await deps.client.workflow.getHandle(ref.workflowId, ref.runId).fetchHistory();
+    } catch (err) {
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return void out.refused.push(ref);
+      throw err;
+    }
+    const run = closedRun(ref.workflowId, ref.runId, history);
+    if (!run) return void out.open.push(ref);
+    try {
+      const r = await sealAndStore(deps.ledger, run, { source: 'worker', requireInitiator: true });
+      out.archived.push({ ...ref, digest: r.digest, ledgerSeq: r.ledgerSeq });
+    } catch (err) {
+      if (err instanceof NoAuthorizedStartError) return void out.refused.push(ref);
+      throw err;
+    }
   };
+  const lanes = Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, async () => {
+    for (let ref = queue.shift(); ref; ref = queue.shift()) await one(ref);
+  });
+  await Promise.all(lanes);
+  return out;
 }

@@ -40,34 +40,45 @@ function projectStatus(applicationId: string, c: StatusChange) {
 export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger }) {
   const workflowActor = (step: LoanStep) => step.actor;
 
-  async function record(
-    step: LoanStep,
-    applicationId: string,
-    e: Pick<AuditEventInput, 'event_type' | 'action' | 'outcome'> & {
-      actor?: AuditEventInput['actor'];
-      payload: JsonObject;
-    },
-    status?: StatusChange,
-  ) {
-    const r = await ledger.append(
-      {
-        event_type: e.event_type,
-        actor: e.actor ?? workflowActor(step),
-        resource: { type: 'loan_application', id: applicationId },
-        action: e.action,
-        outcome: e.outcome,
-        case_id: applicationId,
-        context: step.auditContext(),
-        payload: e.payload,
-      },
-      {
-        stream: LOAN_STREAM,
-        idempotencyKey: step.businessKey(),
-        withinTransaction: status && projectStatus(applicationId, status),
-      },
-    );
+  type StepEvent = Pick<AuditEventInput, 'event_type' | 'action' | 'outcome'> & {
+    actor?: AuditEventInput['actor'];
+    payload: JsonObject;
+  };
+
+  const eventOf = (step: LoanStep, applicationId: string, e: StepEvent): AuditEventInput => ({
+    event_type: e.event_type,
+    actor: e.actor ?? workflowActor(step),
+    resource: { type: 'loan_application', id: applicationId },
+    action: e.action,
+    outcome: e.outcome,
+    case_id: applicationId,
+    context: step.auditContext(),
+    payload: e.payload,
+  });
+
+  async function record(step: LoanStep, applicationId: string, e: StepEvent, status?: StatusChange) {
+    const r = await ledger.append(eventOf(step, applicationId, e), {
+      stream: LOAN_STREAM,
+      idempotencyKey: step.businessKey(),
+      withinTransaction: status && projectStatus(applicationId, status),
+    });
     return { seq: r.seq, hash: r.hash };
   }
+
+  const rulesEvent = (ev: RuleEvaluation): StepEvent => ({
+    event_type: 'loan.rules_evaluated',
+    action: 'decide',
+    outcome: 'success',
+    payload: {
+      rule_set_id: ev.ruleSetId,
+      rule_set_version: ev.ruleSetVersion,
+      deciding_rule_id: ev.decidingRuleId,
+      outcome: ev.outcome,
+      reason: ev.reason,
+      inputs: { ...ev.inputs },
+      fired: ev.fired.map((f) => ({ ...f })),
+    },
+  });
 
   return {
     async recordLoanReceived(
@@ -102,21 +113,7 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
 
     /** Records the rules' decision: rule id, version, inputs, outcome. */
     async recordRulesEvaluated(at: StepOf, input: { applicationId: string; evaluation: RuleEvaluation }) {
-      const ev = input.evaluation;
-      return record(at('rules-evaluated'), input.applicationId, {
-        event_type: 'loan.rules_evaluated',
-        action: 'decide',
-        outcome: 'success',
-        payload: {
-          rule_set_id: ev.ruleSetId,
-          rule_set_version: ev.ruleSetVersion,
-          deciding_rule_id: ev.decidingRuleId,
-          outcome: ev.outcome,
-          reason: ev.reason,
-          inputs: { ...ev.inputs },
-          fired: ev.fired.map((f) => ({ ...f })),
-        },
-      });
+      return record(at('rules-evaluated'), input.applicationId, rulesEvent(input.evaluation));
     },
 
     /** Opens manual review; returns the principals eligible to decide (role reviewer, not the submitter). */
@@ -181,28 +178,48 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
       });
     },
 
-    /** The final decision event, and the application row's status. */
-    async recordFinalDecision(at: StepOf, input: { applicationId: string; decision: FinalDecision }) {
+    /**
+     * The final decision event, and the application row's status. With `rules` (a decision the
+     * rules took), the rules' evaluation is recorded first, in the same transaction (each event
+     * under its own step's key, as when recorded apart).
+     */
+    async recordFinalDecision(
+      at: StepOf,
+      input: { applicationId: string; decision: FinalDecision; rules?: RuleEvaluation },
+    ) {
       const d = input.decision;
       const step = at('decision-made');
-      return record(
-        step,
-        input.applicationId,
-        {
-          event_type: 'loan.decision_made',
-          actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(step),
-          action: d.outcome === 'approved' ? 'approve' : 'decline',
-          outcome: 'success',
-          payload: {
-            outcome: d.outcome,
-            decided_by: { ...d.decidedBy },
-            rule_id: d.ruleId,
-            rule_set_version: d.ruleSetVersion,
-            reason: d.reason,
-          },
+      const decision: StepEvent = {
+        event_type: 'loan.decision_made',
+        actor: d.decidedBy.type === 'reviewer' ? { type: 'user', id: d.decidedBy.id } : workflowActor(step),
+        action: d.outcome === 'approved' ? 'approve' : 'decline',
+        outcome: 'success',
+        payload: {
+          outcome: d.outcome,
+          decided_by: { ...d.decidedBy },
+          rule_id: d.ruleId,
+          rule_set_version: d.ruleSetVersion,
+          reason: d.reason,
         },
-        { status: d.outcome, decision: d.outcome, decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}` },
+      };
+      const status: StatusChange = {
+        status: d.outcome,
+        decision: d.outcome,
+        decidedBy: `${d.decidedBy.type}:${d.decidedBy.id}`,
+      };
+      if (!input.rules) return record(step, input.applicationId, decision, status);
+      const rulesStep = at('rules-evaluated');
+      const [, r] = await ledger.appendMany(
+        [
+          {
+            event: eventOf(rulesStep, input.applicationId, rulesEvent(input.rules)),
+            idempotencyKey: rulesStep.businessKey(),
+          },
+          { event: eventOf(step, input.applicationId, decision), idempotencyKey: step.businessKey() },
+        ],
+        { stream: LOAN_STREAM, withinTransaction: projectStatus(input.applicationId, status) },
       );
+      return { seq: r!.seq, hash: r!.hash };
     },
 
     async recordLoanFailed(
