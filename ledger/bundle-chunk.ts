@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
-import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
+import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -158,8 +158,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     ];
     if (input.length < end - start + 80) input = Buffer.alloc(2 * (end - start + 80));
     put(line, 32, 32, input, 0);
-    input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
-    input.writeUInt32BE(seq >>> 0, 36);
+    seqInto(seq, input, 32);
     let n = 40;
     for (let r = 0; r < runs.length; r += 2)
       n = put(buf, runs[r] as number, (runs[r + 1] as number) - (runs[r] as number), input, n);
