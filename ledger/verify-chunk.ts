@@ -3,6 +3,7 @@ import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
 import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
+import { chunkNodes } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
 
@@ -24,6 +25,8 @@ export interface ChunkResult {
   beforeLastHash: Buffer;
   /** Leaf hashes (32 bytes per row). */
   leaves: Buffer;
+  /** Interior Merkle nodes over these leaves alone (ledger/chunk-nodes.ts). */
+  nodes: Buffer;
   /** Seqs of rows accepted without a payload because they are marked purged (the caller checks their proof). */
   purgedSeqs: number[];
 }
@@ -263,6 +266,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: EMPTY,
     beforeLastHash: EMPTY,
     leaves: EMPTY,
+    nodes: EMPTY,
     purgedSeqs: [],
   });
   const lines = countLines(buf);
@@ -358,6 +362,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: Buffer.from(last.subarray(32, 64)),
     beforeLastHash: lines > 1 ? Buffer.from(last.subarray(0, 32)) : firstPrev,
     leaves,
+    nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,
   };
 }

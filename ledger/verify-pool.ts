@@ -24,6 +24,7 @@ function chunkResult(m: ChunkResult): ChunkResult {
     lastHash: asBuffer(m.lastHash),
     beforeLastHash: asBuffer(m.beforeLastHash),
     leaves: asBuffer(m.leaves),
+    nodes: asBuffer(m.nodes),
   };
 }
 
@@ -34,6 +35,7 @@ function bundleSegments(m: BundleSegment[]): BundleSegment[] {
     lastHash: asBuffer(s.lastHash),
     beforeLastHash: asBuffer(s.beforeLastHash),
     leaves: asBuffer(s.leaves),
+    nodes: asBuffer(s.nodes),
   }));
 }
 
