@@ -237,6 +237,28 @@ export class CompactRange {
     this.size = i + 1;
   }
 
+  /**
+   * Appends `leaf` as {@link append} does, taking the node of each merge whose subtree starts at
+   * or after leaf `first` from `nodes` at `at` (as ledger/chunk-nodes.ts computes them, in merge
+   * order) instead of hashing it; returns where the next one is.
+   */
+  appendKnown(leaf: Buffer, nodes: Buffer, at: number, first: number): number {
+    const i = this.size;
+    let h = leaf;
+    let level = 0;
+    while (Math.floor(i / pow2(level)) % 2 === 1) {
+      const left = this.stack.pop() as Buffer;
+      if (Math.floor(i / pow2(level + 1)) * pow2(level + 1) >= first) {
+        h = nodes.subarray(at, at + 32);
+        at += 32;
+      } else h = nodeHash(left, h);
+      level += 1;
+    }
+    this.stack.push(h);
+    this.size = i + 1;
+    return at;
+  }
+
   /** The hashes of the compact range, largest subtree first. */
   hashes(): Buffer[] {
     return [...this.stack];

@@ -50,9 +50,23 @@ export function signBytes(signer: Signer, data: Buffer | string): Buffer {
   return sign(null, Buffer.from(data), signer.privateKey);
 }
 
+/** Key objects of the few public keys in use, imported once instead of for every verification. */
+const KEY_OBJECTS = new Map<string, KeyObject>();
+
+function verifyingKey(raw: Buffer): KeyObject {
+  const id = raw.toString('base64');
+  let k = KEY_OBJECTS.get(id);
+  if (!k) {
+    k = publicKeyFromRaw(raw);
+    if (KEY_OBJECTS.size >= 64) KEY_OBJECTS.clear();
+    KEY_OBJECTS.set(id, k);
+  }
+  return k;
+}
+
 export function verifyBytes(publicKey: Buffer, data: Buffer | string, signature: Buffer): boolean {
   try {
-    return verify(null, Buffer.from(data), publicKeyFromRaw(publicKey), signature);
+    return verify(null, Buffer.from(data), verifyingKey(publicKey), signature);
   } catch {
     return false;
   }

@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
-import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
+import { chunkNodes } from './chunk-nodes';
+import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -21,6 +22,8 @@ export interface BundleSegment {
   beforeLastHash: Buffer;
   /** Leaf hashes (32 bytes per line). */
   leaves: Buffer;
+  /** Interior Merkle nodes over these leaves alone (ledger/chunk-nodes.ts). */
+  nodes: Buffer;
   /** Seqs of lines without a payload and marked purged (the caller checks a signed purge covers them). */
   purgedSeqs: number[];
   /** `occurred_at` of the first line, as text. */
@@ -77,6 +80,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         lastHash: EMPTY,
         beforeLastHash: EMPTY,
         leaves: EMPTY,
+        nodes: EMPTY,
         purgedSeqs: [],
         firstOccurred: '',
         rows: 0,
@@ -101,6 +105,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     seg.to = to;
     seg.rows = to - seg.from;
     seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
+    seg.nodes = chunkNodes(seg.leaves, seg.firstSeq - 1);
     seg.lastHash = Buffer.from(last.subarray(32, 64));
     seg.beforeLastHash = seg.rows > 1 ? Buffer.from(last.subarray(0, 32)) : seg.firstPrev;
     segments.push(seg);
@@ -158,8 +163,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     ];
     if (input.length < end - start + 80) input = Buffer.alloc(2 * (end - start + 80));
     put(line, 32, 32, input, 0);
-    input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
-    input.writeUInt32BE(seq >>> 0, 36);
+    seqInto(seq, input, 32);
     let n = 40;
     for (let r = 0; r < runs.length; r += 2)
       n = put(buf, runs[r] as number, (runs[r + 1] as number) - (runs[r] as number), input, n);
@@ -185,6 +189,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         lastHash: EMPTY,
         beforeLastHash: EMPTY,
         leaves: EMPTY,
+        nodes: EMPTY,
         purgedSeqs: [],
         firstOccurred: String(JSON.parse(buf.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
         rows: 0,

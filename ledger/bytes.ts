@@ -60,6 +60,29 @@ export function put(src: Buffer, s: number, n: number, dst: Buffer, d: number): 
  * canonical form), else -1; with `safeIntegers`, also -1 for an integer beyond 2^53 (I-JSON).
  */
 export function canonicalNumberEnd(b: Buffer, p: number, end: number, safeIntegers = false): number {
+  // Fast path: an integer of at most 15 digits without a leading zero (or a lone 0) is its own
+  // String(Number(text)) and safe; "-0" and anything with a fraction or exponent go the long way.
+  let d = b[p] === 0x2d ? p + 1 : p;
+  const first = d;
+  while (d < end && d - first < 16) {
+    const c = b[d] as number;
+    if (c < 0x30 || c > 0x39) break;
+    d++;
+  }
+  const next = d < end ? (b[d] as number) : 0;
+  const digits = d - first;
+  if (
+    digits > 0 &&
+    digits <= 15 &&
+    (b[first] !== 0x30 || (digits === 1 && first === p)) &&
+    next !== 0x2e &&
+    next !== 0x65 &&
+    next !== 0x45 &&
+    next !== 0x2b &&
+    next !== 0x2d &&
+    !(next >= 0x30 && next <= 0x39)
+  )
+    return d;
   let q = p;
   while (q < end) {
     const c = b[q] as number;
@@ -72,4 +95,18 @@ export function canonicalNumberEnd(b: Buffer, p: number, end: number, safeIntege
   if (!Number.isFinite(n) || String(n) !== text) return -1;
   if (safeIntegers && Number.isInteger(n) && !Number.isSafeInteger(n)) return -1;
   return q;
+}
+
+/** Writes `seq` (a safe non-negative integer) as an unsigned 64-bit big-endian integer at `out[at..at+8)`. */
+export function seqInto(seq: number, out: Buffer, at: number): void {
+  const hi = Math.floor(seq / 0x100000000);
+  const lo = seq >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
 }

@@ -28,20 +28,22 @@ export interface CopyChunk {
 
 /**
  * Streams the rows of `stream` after `afterSeq` in seq order, as chunks of about `chunkBytes`
- * holding whole lines.
+ * holding whole lines, each the start of a buffer of its own (it may be transferred to a worker
+ * thread; given back through `spare`, it is filled again).
  */
 export async function* copyChunks(
   db: Database,
   stream: string,
   afterSeq: number,
   chunkBytes = 1 << 20,
+  spare: Buffer[] = [],
 ): AsyncGenerator<CopyChunk> {
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError(`bad seq ${afterSeq}`);
   const client = await db.$client.connect();
   let completed = false;
   try {
     const out = client.query(copyTo(copySql(client.escapeLiteral(stream), afterSeq)));
-    for await (const buf of wholeLineChunks(out as AsyncIterable<Buffer>, chunkBytes))
+    for await (const buf of wholeLineChunks(out as AsyncIterable<Buffer>, chunkBytes, spare))
       yield { buf, rows: countLines(buf) };
     completed = true;
   } finally {

@@ -13,6 +13,9 @@
  * - spaces (only) between tokens.
  * Member names are re-sorted in UTF-16 code unit order: bytewise for ASCII names, by the decoded
  * strings otherwise (UTF-8 byte order differs from UTF-16 order above U+FFFF).
+ *
+ * One pass over the input: each value is written as it is read; an object's members are written
+ * in input order, then moved into sorted order through a scratch buffer when they were not sorted.
  */
 
 import { canonicalNumberEnd, put } from './bytes';
@@ -28,46 +31,20 @@ function ws(b: Buffer, p: number, end: number): number {
   return p;
 }
 
-/** End (past the closing quote) of the escape-free string at `p`, or -1. */
-function str(b: Buffer, p: number, end: number): number {
+/**
+ * Copies the escape-free string at `b[p]` (a quote) to `out[at..)`, quotes included; returns the
+ * output end (the input end is `at`'s advance plus `p`), or -1 on a backslash, a control byte or
+ * no closing quote before `end`.
+ */
+function str(b: Buffer, p: number, end: number, out: Buffer, at: number): number {
+  out[at++] = QUOTE;
   for (let i = p + 1; i < end; i++) {
     const c = b[i] as number;
-    if (c === QUOTE) return i + 1;
+    out[at++] = c;
+    if (c === QUOTE) return at;
     if (c < 0x20 || c === 0x5c) return -1;
   }
   return -1;
-}
-
-function literal(b: Buffer, p: number, end: number, word: string): number {
-  if (p + word.length > end) return -1;
-  for (let i = 0; i < word.length; i++) if (b[p + i] !== word.charCodeAt(i)) return -1;
-  return p + word.length;
-}
-
-/** End of the value at `p` (after skipping it, nested values included), or -1 outside the subset. */
-function skip(b: Buffer, p: number, end: number): number {
-  const c = b[p];
-  if (c === QUOTE) return str(b, p, end);
-  if (c === 0x7b || c === 0x5b) {
-    // Brackets balance outside strings, and strings hold no escaped quote in this subset.
-    let depth = 0;
-    for (let i = p; i < end; i++) {
-      const d = b[i] as number;
-      if (d === QUOTE) {
-        i = str(b, i, end) - 1;
-        if (i < 0) return -1;
-      } else if (d === 0x7b || d === 0x5b) {
-        if (++depth > MAX_DEPTH) return -1;
-      } else if (d === 0x7d || d === 0x5d) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return -1;
-  }
-  if (c === 0x74) return literal(b, p, end, 'true');
-  if (c === 0x66) return literal(b, p, end, 'false');
-  if (c === 0x6e) return literal(b, p, end, 'null');
-  return canonicalNumberEnd(b, p, end);
 }
 
 /** True when the member name at `b[a0..a1)` sorts before `b[b0..b1)` (spans exclude quotes); null when equal. */
@@ -88,98 +65,182 @@ function nameBefore(b: Buffer, a0: number, a1: number, b0: number, b1: number): 
 /** Where in the input the value last written by `value` ended (its return value is the output end). */
 let inputEnd = 0;
 
+/**
+ * Members of the objects being written, as a stack of [name start, name end (input, quotes
+ * excluded), output start, output end]: an object's members sit above its parent's.
+ */
+let members = new Int32Array(4 * 64);
+let top = 0;
+/** Where an object's members are copied while they are put in order. */
+let scratch = Buffer.alloc(4096);
+
+const LITERAL_TRUE = [0x74, 0x72, 0x75, 0x65];
+const LITERAL_FALSE = [0x66, 0x61, 0x6c, 0x73, 0x65];
+const LITERAL_NULL = [0x6e, 0x75, 0x6c, 0x6c];
+
+function literal(b: Buffer, p: number, end: number, word: number[], out: Buffer, at: number): number {
+  if (p + word.length > end) return -1;
+  for (let i = 0; i < word.length; i++) {
+    if (b[p + i] !== word[i]) return -1;
+    out[at + i] = word[i] as number;
+  }
+  inputEnd = p + word.length;
+  return at + word.length;
+}
+
 /** Writes the canonical form of the value at `b[p..)` to `out[at..)`; returns the output end or -1. */
 function value(b: Buffer, p: number, end: number, out: Buffer, at: number, depth: number): number {
-  if (depth > MAX_DEPTH) return -1;
   const c = b[p];
-  if (c === 0x7b) return object(b, p, end, out, at, depth);
-  if (c === 0x5b) {
-    out[at++] = 0x5b;
-    let i = ws(b, p + 1, end);
-    if (b[i] === 0x5d) {
+  if (c === QUOTE) {
+    const r = str(b, p, end, out, at);
+    if (r >= 0) inputEnd = p + r - at;
+    return r;
+  }
+  if (c === 0x7b) return depth >= MAX_DEPTH ? -1 : object(b, p, end, out, at, depth);
+  if (c === 0x5b) return depth >= MAX_DEPTH ? -1 : array(b, p, end, out, at, depth);
+  if (c === 0x74) return literal(b, p, end, LITERAL_TRUE, out, at);
+  if (c === 0x66) return literal(b, p, end, LITERAL_FALSE, out, at);
+  if (c === 0x6e) return literal(b, p, end, LITERAL_NULL, out, at);
+  const q = canonicalNumberEnd(b, p, end);
+  if (q < 0) return -1;
+  inputEnd = q;
+  return put(b, p, q - p, out, at);
+}
+
+function array(b: Buffer, p: number, end: number, out: Buffer, at: number, depth: number): number {
+  out[at++] = 0x5b;
+  let i = ws(b, p + 1, end);
+  if (b[i] === 0x5d) {
+    inputEnd = i + 1;
+    out[at] = 0x5d;
+    return at + 1;
+  }
+  for (let first = true; ; first = false) {
+    if (!first) out[at++] = 0x2c;
+    at = value(b, i, end, out, at, depth + 1);
+    if (at < 0) return -1;
+    i = ws(b, inputEnd, end);
+    if (b[i] === 0x2c) i = ws(b, i + 1, end);
+    else if (b[i] === 0x5d) {
       inputEnd = i + 1;
       out[at] = 0x5d;
       return at + 1;
-    }
-    for (let first = true; ; first = false) {
-      if (!first) out[at++] = 0x2c;
-      at = value(b, i, end, out, at, depth + 1);
-      if (at < 0) return -1;
-      i = ws(b, inputEnd, end);
-      if (b[i] === 0x2c) i = ws(b, i + 1, end);
-      else if (b[i] === 0x5d) {
-        inputEnd = i + 1;
-        out[at] = 0x5d;
-        return at + 1;
-      } else return -1;
-    }
+    } else return -1;
   }
-  const q = skip(b, p, end);
-  if (q < 0) return -1;
-  put(b, p, q - p, out, at);
-  inputEnd = q;
-  return at + q - p;
 }
 
 function object(b: Buffer, p: number, end: number, out: Buffer, at: number, depth: number): number {
-  // Members as [name start, name end, value start] (name spans exclude the quotes).
-  const members: number[] = [];
+  out[at++] = 0x7b;
+  const base = top;
   let i = ws(b, p + 1, end);
-  let close = -1;
-  if (b[i] === 0x7d) close = i + 1;
-  while (close < 0) {
+  if (b[i] === 0x7d) {
+    inputEnd = i + 1;
+    out[at] = 0x7d;
+    return at + 1;
+  }
+  let sorted = true;
+  for (;;) {
     if (b[i] !== QUOTE) return -1;
-    const k = str(b, i, end);
-    if (k < 0) return -1;
-    let v = ws(b, k, end);
+    const m = top;
+    if (members.length < m + 4) {
+      const grown = new Int32Array(2 * members.length);
+      grown.set(members);
+      members = grown;
+    }
+    top = m + 4;
+    if (m > base) out[at++] = 0x2c;
+    const o0 = at;
+    at = str(b, i, end, out, at);
+    if (at < 0) return -1;
+    const k1 = i + at - o0 - 1;
+    members[m] = i + 1;
+    members[m + 1] = k1;
+    members[m + 2] = o0;
+    if (m > base) {
+      const before = nameBefore(b, members[m - 4] as number, members[m - 3] as number, i + 1, k1);
+      if (before === null) return -1;
+      if (!before) sorted = false;
+    }
+    let v = ws(b, k1 + 1, end);
     if (b[v] !== 0x3a) return -1;
+    out[at++] = 0x3a;
     v = ws(b, v + 1, end);
-    const ve = skip(b, v, end);
-    if (ve < 0) return -1;
-    members.push(i + 1, k - 1, v);
-    i = ws(b, ve, end);
+    at = value(b, v, end, out, at, depth + 1);
+    if (at < 0) return -1;
+    members[m + 3] = at;
+    top = m + 4; // (the value's own members are gone)
+    i = ws(b, inputEnd, end);
     if (b[i] === 0x2c) i = ws(b, i + 1, end);
-    else if (b[i] === 0x7d) close = i + 1;
+    else if (b[i] === 0x7d) break;
     else return -1;
   }
-  const n = members.length / 3;
-  const order: number[] = [];
-  for (let m = 0; m < n; m++) {
-    // Insertion sort: objects are small and jsonb's order is often close already.
-    let j = order.length;
-    while (j > 0) {
-      const o = order[j - 1] as number;
-      const before = nameBefore(
-        b,
-        members[3 * m] as number,
-        members[3 * m + 1] as number,
-        members[3 * o] as number,
-        members[3 * o + 1] as number,
-      );
+  const close = i + 1;
+  if (!sorted && order(b, base, out) < 0) return -1;
+  top = base;
+  out[at] = 0x7d;
+  inputEnd = close;
+  return at + 1;
+}
+
+/**
+ * Puts the members written at `members[base..top)` in name order (insertion sort: objects are
+ * small), moving their bytes through {@link scratch}; -1 on a duplicated name.
+ */
+function order(b: Buffer, base: number, out: Buffer): number {
+  for (let m = base + 4; m < top; m += 4) {
+    const a0 = members[m] as number;
+    const a1 = members[m + 1] as number;
+    const o0 = members[m + 2] as number;
+    const o1 = members[m + 3] as number;
+    let j = m;
+    while (j > base) {
+      const before = nameBefore(b, a0, a1, members[j - 4] as number, members[j - 3] as number);
       if (before === null) return -1;
       if (!before) break;
-      j--;
+      members[j] = members[j - 4] as number;
+      members[j + 1] = members[j - 3] as number;
+      members[j + 2] = members[j - 2] as number;
+      members[j + 3] = members[j - 1] as number;
+      j -= 4;
     }
-    order.splice(j, 0, m);
+    members[j] = a0;
+    members[j + 1] = a1;
+    members[j + 2] = o0;
+    members[j + 3] = o1;
   }
-  out[at++] = 0x7b;
-  for (let j = 0; j < n; j++) {
-    const m = order[j] as number;
-    if (j > 0) out[at++] = 0x2c;
-    const k0 = members[3 * m] as number;
-    const k1 = members[3 * m + 1] as number;
-    out[at++] = QUOTE;
-    put(b, k0, k1 - k0, out, at);
-    at += k1 - k0;
-    out[at++] = QUOTE;
-    out[at++] = 0x3a;
-    at = value(b, members[3 * m + 2] as number, end, out, at, depth + 1);
-    if (at < 0) return -1;
+  // The members' output spans are disjoint and lie, with the commas between them, in one region.
+  let from = Infinity;
+  let to = 0;
+  for (let m = base; m < top; m += 4) {
+    from = Math.min(from, members[m + 2] as number);
+    to = Math.max(to, members[m + 3] as number);
   }
-  out[at++] = 0x7d;
-  inputEnd = close;
+  if (scratch.length < to - from) scratch = Buffer.alloc(2 * (to - from));
+  out.copy(scratch, 0, from, to);
+  let at = from;
+  for (let m = base; m < top; m += 4) {
+    if (m > base) out[at++] = 0x2c;
+    const s = (members[m + 2] as number) - from;
+    at = put(scratch, s, (members[m + 3] as number) - from - s, out, at);
+  }
   return at;
 }
+
+/**
+ * Writes the canonical form of the jsonb value starting at `b[start]` to `out` from `at` and
+ * returns where the output ends, or -1 outside the subset (see the module comment); the input
+ * end is then {@link jsonbValueEnd}. The value must end before `end`; `b[start..end)` must be
+ * valid UTF-8 and `out` must have `end - start` bytes free from `at`.
+ */
+export function jsonbValueInto(b: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  top = 0;
+  const r = value(b, start, end, out, at, 0);
+  top = 0;
+  return r;
+}
+
+/** Input end of the value last written by {@link jsonbValueInto}. */
+export const jsonbValueEnd = (): number => inputEnd;
 
 /**
  * Writes `canonicalJson(JSON.parse(b.toString('utf8', start, end)))` as UTF-8 to `out` from
@@ -190,7 +251,7 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
 export function jsonbToCanonical(b: Buffer, start: number, end: number, out: Buffer, at: number): number {
   const p = ws(b, start, end);
   if (p >= end) return -1;
-  const r = value(b, p, end, out, at, 0);
+  const r = jsonbValueInto(b, p, end, out, at);
   if (r < 0 || ws(b, inputEnd, end) !== end) return -1;
   return r;
 }

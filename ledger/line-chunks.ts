@@ -1,29 +1,106 @@
+import type { FileHandle } from 'node:fs/promises';
+
 /**
- * Re-cuts a byte stream into chunks of whole lines of at least `chunkBytes` (each ending at the
- * first \n from there; the last one may lack it when the input does): no per-line work.
+ * Cuts bytes into chunks of whole lines of at least `size` bytes (each ending at the first \n
+ * from there; the last one may lack it when the input does), copying each byte once into a
+ * buffer of its own. A chunk is the start of that buffer and nothing else refers to its
+ * ArrayBuffer once it is handed out, so the caller may transfer it to a worker thread, and may
+ * give it back through `spare` to be filled again (no allocation and no fresh pages per chunk).
  */
+export class LineChunker {
+  private cur: Buffer;
+  private len = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly spare: Buffer[] = [],
+  ) {
+    this.size = Math.max(1, size);
+    this.cur = this.fresh(0);
+  }
+
+  /** A buffer of at least `min` bytes and room for a chunk and the line that ends it. */
+  private fresh(min: number): Buffer {
+    const want = Math.max(min, this.size + (this.size >> 2) + 4096);
+    for (let b = this.spare.pop(); b; b = this.spare.pop()) if (b.length >= want) return b;
+    return Buffer.allocUnsafeSlow(want);
+  }
+
+  /** Makes room for `n` more bytes. */
+  private reserve(n: number): void {
+    if (this.len + n <= this.cur.length) return;
+    const next = this.fresh(2 * (this.len + n));
+    this.cur.copy(next, 0, 0, this.len);
+    this.cur = next;
+  }
+
+  /** The whole-line chunks complete so far. */
+  private cut(out: Buffer[]): void {
+    while (this.len >= this.size) {
+      const nl = this.cur.subarray(0, this.len).indexOf(10, this.size - 1);
+      if (nl === -1) return;
+      const next = this.fresh(this.len - nl - 1);
+      this.cur.copy(next, 0, nl + 1, this.len);
+      out.push(this.cur.subarray(0, nl + 1));
+      this.cur = next;
+      this.len -= nl + 1;
+    }
+  }
+
+  /** Adds `piece`; returns the chunks it completes. */
+  push(piece: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    this.reserve(piece.length);
+    piece.copy(this.cur, this.len);
+    this.len += piece.length;
+    this.cut(out);
+    return out;
+  }
+
+  /**
+   * Reads from `file` straight into the buffer, a little past the next cut so the bytes carried
+   * over to the next chunk are few; null at the end of the file, else the chunks it completes.
+   */
+  async read(file: FileHandle): Promise<Buffer[] | null> {
+    const want = Math.max(1 << 14, this.size - this.len + (1 << 14));
+    this.reserve(want);
+    const { bytesRead } = await file.read(this.cur, this.len, want, null);
+    if (bytesRead === 0) return null;
+    this.len += bytesRead;
+    const out: Buffer[] = [];
+    this.cut(out);
+    return out;
+  }
+
+  /** The rest (a last line without its \n), if any. */
+  end(): Buffer | null {
+    if (this.len === 0) return null;
+    const last = this.cur.subarray(0, this.len);
+    this.len = 0;
+    return last;
+  }
+}
+
+/** {@link LineChunker} over an async byte stream. */
 export async function* wholeLineChunks(
   source: AsyncIterable<Buffer>,
   chunkBytes = 1 << 20,
+  spare: Buffer[] = [],
 ): AsyncGenerator<Buffer> {
-  const size = Math.max(1, chunkBytes);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of source) {
-    pending.push(piece);
-    pendingBytes += piece.length;
-    if (pendingBytes < size) continue;
-    const all = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-    let off = 0;
-    while (all.length - off >= size) {
-      const cut = all.indexOf(10, off + size - 1) + 1;
-      if (cut === 0) break;
-      yield all.subarray(off, cut);
-      off = cut;
-    }
-    const rest = all.subarray(off);
-    pending = rest.length > 0 ? [rest] : [];
-    pendingBytes = rest.length;
-  }
-  if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+  const chunker = new LineChunker(chunkBytes, spare);
+  for await (const piece of source) yield* chunker.push(piece);
+  const last = chunker.end();
+  if (last) yield last;
+}
+
+/** {@link LineChunker} over an open file, read straight into the chunk buffers. */
+export async function* fileLineChunks(
+  file: FileHandle,
+  chunkBytes = 1 << 20,
+  spare: Buffer[] = [],
+): AsyncGenerator<Buffer> {
+  const chunker = new LineChunker(chunkBytes, spare);
+  for (let chunks = await chunker.read(file); chunks; chunks = await chunker.read(file)) yield* chunks;
+  const last = chunker.end();
+  if (last) yield last;
 }

@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { hexInto, put, same, sha256Equals, sha256Into } from './bytes';
+import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
-import { jsonbToCanonical } from './jsonb-canonical';
+import { chunkNodes } from './chunk-nodes';
+import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
 
 /**
@@ -24,6 +25,8 @@ export interface ChunkResult {
   beforeLastHash: Buffer;
   /** Leaf hashes (32 bytes per row). */
   leaves: Buffer;
+  /** Interior Merkle nodes over these leaves alone (ledger/chunk-nodes.ts). */
+  nodes: Buffer;
   /** Seqs of rows accepted without a payload because they are marked purged (the caller checks their proof). */
   purgedSeqs: number[];
 }
@@ -35,14 +38,14 @@ function byteaInto(raw: string, n: number, out: Buffer, at: number): boolean {
   return raw.length === 3 + 2 * n && raw.startsWith('\\\\x') && out.write(raw.slice(3), at, n, 'hex') === n;
 }
 
-/** The same from the bytes `b[from..to)` of a COPY line. */
-function byteaBytesInto(b: Buffer, from: number, to: number, n: number, out: Buffer, at: number): boolean {
+/** The same for the bytea field at `b[p]` of a COPY line, which must end in a tab: false when it is not one. */
+function byteaBytesInto(b: Buffer, p: number, n: number, out: Buffer, at: number): boolean {
   return (
-    to - from === 3 + 2 * n &&
-    b[from] === 0x5c &&
-    b[from + 1] === 0x5c &&
-    b[from + 2] === 0x78 &&
-    hexInto(b, from + 3, n, out, at)
+    b[p] === 0x5c &&
+    b[p + 1] === 0x5c &&
+    b[p + 2] === 0x78 &&
+    b[p + 3 + 2 * n] === TAB &&
+    hexInto(b, p + 3, n, out, at)
   );
 }
 
@@ -66,51 +69,55 @@ const P = {
   subject: ascii(',"subject_id":'),
 };
 const NULL = ascii('null');
-
-/**
- * Column positions of one COPY line: field k is `b[at[k]..at[k+1]-1)`. Bit k of `unescaped`: the
- * field holds no backslash (COPY's escape character) and no control byte; of `unquoted`: no `"`.
- */
-const at = new Int32Array(22);
-let unescaped = 0;
-let unquoted = 0;
-
-/** Splits the COPY line `b[start..end)` at tabs into {@link at}; false unless it has 21 fields. */
-function splitLine(b: Buffer, start: number, end: number): boolean {
-  let k = 0;
-  at[0] = start;
-  unescaped = 0;
-  unquoted = 0;
-  let noEscape = true;
-  let noQuote = true;
-  for (let i = start; i < end; i++) {
-    const c = b[i] as number;
-    if (c > QUOTE_BYTE && c !== 0x5c) continue;
-    if (c === QUOTE_BYTE) noQuote = false;
-    else if (c === 0x09) {
-      if (noEscape) unescaped |= 1 << k;
-      if (noQuote) unquoted |= 1 << k;
-      if (++k > 20) return false;
-      at[k] = i + 1;
-      noEscape = true;
-      noQuote = true;
-    } else if (c < 0x20 || c === 0x5c) noEscape = false;
-  }
-  if (k !== 20) return false;
-  if (noEscape) unescaped |= 1 << 20;
-  if (noQuote) unquoted |= 1 << 20;
-  at[21] = end + 1;
-  return true;
-}
+const TAB = 0x09;
 const QUOTE_BYTE = 0x22;
+const BACKSLASH = 0x5c;
 
-/** A jsonb field whose COPY text is its JSON text (no COPY escape in it). */
-const isUnescaped = (k: number) => (unescaped & (1 << k)) !== 0;
 /**
- * A text field that JSON.stringify writes as its own bytes between quotes: no `"`, `\` or control
- * character (valid UTF-8 is checked per chunk; JSON.stringify escapes nothing else in it).
+ * Text fields 1-11 and 14 of the line being read: field k is `b[from[k]..to[k])`, `to[k]` = -1
+ * for a null (`\N`). Only fields whose bytes JSON.stringify writes back unchanged between
+ * quotes are recorded: no `"`, no backslash (COPY's escape character), no control byte (valid
+ * UTF-8 is checked per chunk; JSON.stringify escapes nothing else in it).
  */
-const isPlain = (k: number) => (unescaped & unquoted & (1 << k)) !== 0;
+const from = new Int32Array(15);
+const to = new Int32Array(15);
+
+/** Records the plain text field at `b[p]` as field `k` (null allowed when `nullable`); returns the index after its tab, or -1. */
+function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
+  from[k] = p;
+  if (nullable && b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB) {
+    to[k] = -1;
+    return p + 3;
+  }
+  // The line's \n (a control byte) stops the loop at the latest.
+  for (;;) {
+    const c = b[p] as number;
+    if (c === TAB) break;
+    if (c < 0x20 || c === QUOTE_BYTE || c === BACKSLASH) return -1;
+    p++;
+  }
+  to[k] = p;
+  return p + 1;
+}
+
+/** Writes `prefix` and text field `k` as a JSON string (or null) to `out[o..)`; returns the end. */
+function member(prefix: Buffer, b: Buffer, k: number, out: Buffer, o: number): number {
+  o = put(prefix, 0, prefix.length, out, o);
+  const f = from[k] as number;
+  const t = to[k] as number;
+  if (t < 0) return put(NULL, 0, 4, out, o);
+  out[o++] = QUOTE_BYTE;
+  o = put(b, f, t - f, out, o);
+  out[o++] = QUOTE_BYTE;
+  return o;
+}
+
+/** Index of the tab after the run of ASCII digits at `b[p]`; -1 when there is none, the run is empty or longer than `max` digits. */
+function digitsField(b: Buffer, p: number, max = 15): number {
+  const p0 = p;
+  while ((b[p] as number) >= 0x30 && (b[p] as number) <= 0x39) p++;
+  return b[p] === TAB && p > p0 && p - p0 <= max ? p : -1;
+}
 
 let stringCache = '';
 let streamJson: Buffer = EMPTY;
@@ -118,77 +125,130 @@ let occurredLen = -1;
 let occurredBuf: Buffer = Buffer.alloc(64);
 let occurredJson: Buffer = EMPTY;
 
+/** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag. */
+let lineSeq = 0;
+let linePayloadEnd = -1;
+let lineHasSalt = false;
+let linePurged = false;
+
 /**
- * The canonical envelope of the COPY line whose fields are in {@link at}, written straight from
- * the line's bytes to `out` from `o`: the same bytes as `canonicalEnvelope(copyEvent(stream, f))`
- * for the lines it accepts (plain strings, canonical context, plain digits in schema_version and
- * occurred_at), -1 for any other line (the caller takes the reference path).
+ * Reads the COPY line `b[start..end)` (`b[end]` is its \n) from its bytes in one pass: hash,
+ * prev_hash, payload_digest and salt decoded into `row` (0, 32, 64, 96), the canonical envelope
+ * written to `out` from 40 and the canonical payload to `payloadOut` from 16. Returns the
+ * envelope's end: the same bytes as `canonicalEnvelope(copyEvent(stream, f))` and
+ * `canonicalJson(JSON.parse(payload))` for the lines it accepts (plain strings, canonical jsonb
+ * per ledger/jsonb-canonical.ts, plain digits in seq, schema_version and occurred_at), -1 for
+ * any other line (the caller takes the reference path).
  */
-function envelopeInto(b: Buffer, stream: string, out: Buffer, o: number): number {
-  const str = (k: number, prefix: Buffer): boolean => {
-    if (!isPlain(k)) return false;
-    o = put(prefix, 0, prefix.length, out, o);
-    out[o++] = QUOTE_BYTE;
-    o = put(b, at[k] as number, (at[k + 1] as number) - 1 - (at[k] as number), out, o);
-    out[o++] = QUOTE_BYTE;
-    return true;
-  };
-  const nullable = (k: number, prefix: Buffer): boolean => {
-    const a = at[k] as number;
-    if ((at[k + 1] as number) - a === 3 && b[a] === 0x5c && b[a + 1] === 0x4e) {
-      o = put(prefix, 0, prefix.length, out, o);
-      o = put(NULL, 0, 4, out, o);
-      return true;
-    }
-    return str(k, prefix);
-  };
-  if (stream !== stringCache) {
-    stringCache = stream;
-    streamJson = Buffer.from(JSON.stringify(stream), 'utf8');
-  }
-  // occurred_at: formatted once per distinct timestamp (an append batch shares one).
-  const m0 = at[5] as number;
-  const m1 = (at[6] as number) - 1;
-  if (!isPlain(5) || !digitsOnly(b, m0, m1)) return -1;
+function readLine(
+  b: Buffer,
+  start: number,
+  end: number,
+  stream: string,
+  row: Buffer,
+  out: Buffer,
+  payloadOut: Buffer,
+): number {
+  let p = digitsField(b, start);
+  if (p < 0) return -1;
+  lineSeq = Number(b.toString('latin1', start, p));
+  p++;
+  for (let k = 1; k <= 11 && p >= 0; k++) p = textField(b, p, k, k >= 10);
+  if (p < 0) return -1;
+  // occurred_at: microseconds in plain digits, formatted once per distinct value (an append batch shares one).
+  const m0 = from[5] as number;
+  const m1 = to[5] as number;
+  if (digitsField(b, m0, Infinity) !== m1) return -1;
   if (m1 - m0 !== occurredLen || !same(b, m0, occurredBuf, 0, m1 - m0)) {
     occurredJson = Buffer.from(JSON.stringify(occurredAt(b.toString('latin1', m0, m1))), 'utf8');
     if (occurredBuf.length < m1 - m0) occurredBuf = Buffer.alloc(2 * (m1 - m0));
     b.copy(occurredBuf, 0, m0, m1);
     occurredLen = m1 - m0;
   }
-  const v0 = at[13] as number;
-  const v1 = (at[14] as number) - 1;
-  if (!isPlain(13) || !digitsOnly(b, v0, v1) || (b[v0] === 0x30 && v1 - v0 > 1) || v1 - v0 > 15) return -1;
-  if (!str(8, P.action) || !str(4, P.actorId) || !str(3, P.actorType) || !nullable(11, P.caseId)) return -1;
+  if (stream !== stringCache) {
+    stringCache = stream;
+    streamJson = Buffer.from(JSON.stringify(stream), 'utf8');
+  }
+  let o = member(P.action, b, 8, out, 40);
+  o = member(P.actorId, b, 4, out, o);
+  o = member(P.actorType, b, 3, out, o);
+  o = member(P.caseId, b, 11, out, o);
   o = put(P.context, 0, P.context.length, out, o);
-  if (!isUnescaped(12)) return -1;
-  o = jsonbToCanonical(b, at[12] as number, (at[13] as number) - 1, out, o);
+  o = jsonbValueInto(b, p, end, out, o);
   if (o < 0) return -1;
-  if (!str(1, P.eventId) || !str(2, P.eventType) || !str(14, P.idempotency)) return -1;
+  p = jsonbValueEnd();
+  if (b[p] !== TAB) return -1;
+  // schema_version: plain digits without a leading zero.
+  const v0 = p + 1;
+  const v1 = digitsField(b, v0);
+  if (v1 < 0 || (b[v0] === 0x30 && v1 - v0 > 1)) return -1;
+  p = textField(b, v1 + 1, 14, false);
+  if (p < 0) return -1;
+  o = member(P.eventId, b, 1, out, o);
+  o = member(P.eventType, b, 2, out, o);
+  o = member(P.idempotency, b, 14, out, o);
   o = put(P.occurred, 0, P.occurred.length, out, o);
   o = put(occurredJson, 0, occurredJson.length, out, o);
-  if (!str(9, P.outcome) || !str(7, P.resourceId) || !str(6, P.resourceType)) return -1;
+  o = member(P.outcome, b, 9, out, o);
+  o = member(P.resourceId, b, 7, out, o);
+  o = member(P.resourceType, b, 6, out, o);
   o = put(P.schema, 0, P.schema.length, out, o);
   o = put(b, v0, v1 - v0, out, o);
   o = put(P.stream, 0, P.stream.length, out, o);
   o = put(streamJson, 0, streamJson.length, out, o);
-  if (!nullable(10, P.subject)) return -1;
+  o = member(P.subject, b, 10, out, o);
   out[o++] = 0x7d;
-  return o;
-}
-
-/** True when `b[from..to)` is one or more ASCII digits. */
-function digitsOnly(b: Buffer, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = b[i] as number;
-    if (c < 0x30 || c > 0x39) return false;
+  // payload_digest, prev_hash, hash, salt.
+  if (!byteaBytesInto(b, p, 32, row, 64)) return -1;
+  p += 68;
+  if (!byteaBytesInto(b, p, 32, row, 32)) return -1;
+  p += 68;
+  if (!byteaBytesInto(b, p, 32, row, 0)) return -1;
+  p += 68;
+  lineHasSalt = !(b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB);
+  if (!lineHasSalt) p += 3;
+  else if (byteaBytesInto(b, p, 16, row, 96)) p += 36;
+  else return -1;
+  if (b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB) {
+    linePayloadEnd = -1;
+    p += 3;
+  } else {
+    linePayloadEnd = jsonbValueInto(b, p, end, payloadOut, 16);
+    if (linePayloadEnd < 0) return -1;
+    p = jsonbValueEnd();
+    if (b[p] !== TAB) return -1;
+    p++;
   }
-  return true;
+  if (p + 1 !== end || (b[p] !== 0x74 && b[p] !== 0x66)) return -1;
+  linePurged = b[p] === 0x74;
+  return o;
 }
 
 /** Room for a line's envelope beyond the line's own bytes (member names, stream, timestamp). */
 const ENVELOPE_EXTRA = 512;
+
+/**
+ * The byte path's reading of one COPY line (without its \n), for tests that compare it with the
+ * reference path: the envelope and canonical payload it would hash, or null where it leaves the
+ * line to the reference path. `line` must be valid UTF-8 (the chunk checker checks per chunk).
+ */
+export function copyLineBytes(
+  stream: string,
+  line: Buffer,
+): { seq: number; envelope: Buffer; payload: Buffer | null; purged: boolean } | null {
+  const b = Buffer.concat([line, Buffer.from('\n')]);
+  const room = 72 + b.length + ENVELOPE_EXTRA + 6 * stream.length;
+  const out = Buffer.alloc(room);
+  const payloadOut = Buffer.alloc(16 + b.length);
+  const n = readLine(b, 0, line.length, stream, Buffer.alloc(112), out, payloadOut);
+  if (n < 0) return null;
+  return {
+    seq: lineSeq,
+    envelope: out.subarray(40, n),
+    payload: linePayloadEnd < 0 ? null : payloadOut.subarray(16, linePayloadEnd),
+    purged: linePurged,
+  };
+}
 
 /**
  * Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports
@@ -206,6 +266,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: EMPTY,
     beforeLastHash: EMPTY,
     leaves: EMPTY,
+    nodes: EMPTY,
     purgedSeqs: [],
   });
   const lines = countLines(buf);
@@ -236,30 +297,12 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       let m = -1;
       let hasSalt = false;
       let purgedFlag = false;
-      if (bytePath && splitLine(buf, start, end)) {
-        const s0 = at[0] as number;
-        const s1 = (at[1] as number) - 1;
-        const f18 = at[18] as number;
-        const f19 = at[19] as number;
-        hasSalt = !(f19 - f18 === 3 && buf[f18] === 0x5c && buf[f18 + 1] === 0x4e);
-        const payloadNull = (at[20] as number) - f19 === 3 && buf[f19] === 0x5c && buf[f19 + 1] === 0x4e;
-        purgedFlag = end - (at[20] as number) === 1 && buf[at[20] as number] === 0x74;
-        // Anything unexpected (a malformed seq or bytea included) is left to the reference path.
-        if (
-          digitsOnly(buf, s0, s1) &&
-          s1 - s0 <= 15 &&
-          byteaBytesInto(buf, at[15] as number, (at[16] as number) - 1, 32, row, 64) &&
-          byteaBytesInto(buf, at[16] as number, (at[17] as number) - 1, 32, row, 32) &&
-          byteaBytesInto(buf, at[17] as number, f18 - 1, 32, row, 0) &&
-          (!hasSalt || byteaBytesInto(buf, f18, f19 - 1, 16, row, 96))
-        ) {
-          seq = Number(buf.toString('latin1', s0, s1));
-          n = envelopeInto(buf, stream, input, 40);
-          if (n >= 0 && !payloadNull) {
-            m = isUnescaped(19) ? jsonbToCanonical(buf, f19, (at[20] as number) - 1, payloadIn, 16) : -1;
-            if (m < 0) n = -1;
-          }
-        }
+      if (bytePath) {
+        n = readLine(buf, start, end, stream, row, input, payloadIn);
+        seq = lineSeq;
+        m = linePayloadEnd;
+        hasSalt = lineHasSalt;
+        purgedFlag = linePurged;
       }
       if (n < 0) {
         // The reference path, on the line's text.
@@ -290,8 +333,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       else if (seq !== firstSeq + i || !same(row, 32, last, 32, 32)) return dirty(lines);
       // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
       put(row, 32, 32, input, 0);
-      input.writeUInt32BE(Math.floor(seq / 0x100000000), 32);
-      input.writeUInt32BE(seq >>> 0, 36);
+      seqInto(seq, input, 32);
       n = put(row, 64, 32, input, n);
       if (!sha256Equals(input.subarray(0, n), row, 0)) return dirty(lines);
       if (m >= 0) {
@@ -320,6 +362,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: Buffer.from(last.subarray(32, 64)),
     beforeLastHash: lines > 1 ? Buffer.from(last.subarray(0, 32)) : firstPrev,
     leaves,
+    nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,
   };
 }

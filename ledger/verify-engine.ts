@@ -143,15 +143,21 @@ export class StreamVerifier {
     lastHash: Buffer;
     beforeLastHash: Buffer;
     leaves: Buffer;
+    /** Interior nodes the chunk's leaves complete on their own (ledger/chunk-nodes.ts); hashed here when absent. */
+    nodes?: Buffer;
   }): boolean {
     if (this.result) return true;
     if (this.held || c.rows === 0 || c.firstSeq !== this.expected || !c.firstPrev.equals(this.prev))
       return false;
+    const first = this.expected - 1;
+    let at = 0;
     for (let i = 0; i < c.rows && !this.result; i++) {
       const s = this.expected;
       this.checked++;
       this.expected = s + 1;
-      this.range.append(c.leaves.subarray(32 * i, 32 * i + 32));
+      const leaf = c.leaves.subarray(32 * i, 32 * i + 32);
+      if (c.nodes) at = this.range.appendKnown(leaf, c.nodes, at, first);
+      else this.range.append(leaf);
       this.checkCheckpoints(s);
     }
     this.prevPrev = c.rows > 1 ? c.beforeLastHash : this.prev;

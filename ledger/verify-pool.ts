@@ -24,6 +24,7 @@ function chunkResult(m: ChunkResult): ChunkResult {
     lastHash: asBuffer(m.lastHash),
     beforeLastHash: asBuffer(m.beforeLastHash),
     leaves: asBuffer(m.leaves),
+    nodes: asBuffer(m.nodes),
   };
 }
 
@@ -34,6 +35,7 @@ function bundleSegments(m: BundleSegment[]): BundleSegment[] {
     lastHash: asBuffer(s.lastHash),
     beforeLastHash: asBuffer(s.beforeLastHash),
     leaves: asBuffer(s.leaves),
+    nodes: asBuffer(s.nodes),
   }));
 }
 
@@ -70,7 +72,7 @@ class VerifyPool {
   private readonly workers: Array<{ w: Worker; busy: number }> = [];
   private readonly waiting = new Map<
     number,
-    { resolve: (r: unknown) => void; reject: (e: unknown) => void }
+    { resolve: (r: { result: unknown; buf: Buffer }) => void; reject: (e: unknown) => void }
   >();
   private nextId = 0;
 
@@ -79,11 +81,11 @@ class VerifyPool {
     for (let i = 0; i < size; i++) {
       const w = source.compiled ? new Worker(source.code) : new Worker(source.code, { eval: true });
       const slot = { w, busy: 0 };
-      w.on('message', (m: { id: number; result: unknown }) => {
+      w.on('message', (m: { id: number; result: unknown; buf: Uint8Array }) => {
         if (--slot.busy === 0) w.unref();
         const p = this.waiting.get(m.id);
         this.waiting.delete(m.id);
-        p?.resolve(m.result);
+        p?.resolve({ result: m.result, buf: asBuffer(m.buf) });
       });
       w.on('error', (err) => {
         for (const p of this.waiting.values()) p.reject(err);
@@ -99,25 +101,37 @@ class VerifyPool {
     return this.workers.length;
   }
 
-  /** Checks `buf` (whole COPY lines of `stream`) on the least busy worker. */
-  async check(stream: string, buf: Buffer): Promise<ChunkResult> {
-    return chunkResult((await this.run('copy', stream, buf)) as ChunkResult);
+  /**
+   * Checks `buf` (whole COPY lines of `stream`) on the least busy worker. An `owned` buffer (the
+   * start of an ArrayBuffer nothing else refers to, as ledger/line-chunks.ts hands out) is
+   * transferred, not copied, and comes back as `buf`; any other is copied.
+   */
+  async check(stream: string, buf: Buffer, owned = false): Promise<{ result: ChunkResult; buf: Buffer }> {
+    const r = await this.run('copy', stream, buf, owned);
+    return { result: chunkResult(r.result as ChunkResult), buf: r.buf };
   }
 
-  /** Checks `buf` (whole lines of a bundle's events.jsonl) on the least busy worker. */
-  async checkBundle(buf: Buffer): Promise<BundleSegment[]> {
-    return bundleSegments((await this.run('bundle', '', buf)) as BundleSegment[]);
+  /** Checks `buf` (whole lines of a bundle's events.jsonl) on the least busy worker; `owned` as for {@link check}. */
+  async checkBundle(buf: Buffer, owned = false): Promise<{ segments: BundleSegment[]; buf: Buffer }> {
+    const r = await this.run('bundle', '', buf, owned);
+    return { segments: bundleSegments(r.result as BundleSegment[]), buf: r.buf };
   }
 
-  private run(kind: PoolTask['kind'], stream: string, buf: Buffer): Promise<unknown> {
+  private run(
+    kind: PoolTask['kind'],
+    stream: string,
+    buf: Buffer,
+    owned: boolean,
+  ): Promise<{ result: unknown; buf: Buffer }> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
-    const copy = new Uint8Array(buf); // its own ArrayBuffer, transferred (never a pooled or shared one)
+    // Transferred: the caller's own buffer, or a copy with its own ArrayBuffer (never a pooled or shared one).
+    const data = owned ? new Uint8Array(buf.buffer, buf.byteOffset, buf.length) : new Uint8Array(buf);
     // Referenced while it has work: an offline check may have nothing else keeping the process up.
     if (slot.busy++ === 0) slot.w.ref();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      slot.w.postMessage({ id, task: { kind, stream, buf: copy } }, [copy.buffer]);
+      slot.w.postMessage({ id, task: { kind, stream, buf: data } }, [data.buffer as ArrayBuffer]);
     });
   }
 }

@@ -9,15 +9,21 @@ parentPort?.on('message', (m: { id: number; task: PoolTask }) => {
   const buf = Buffer.from(t.buf.buffer, t.buf.byteOffset, t.buf.byteLength);
   if (t.kind === 'copy') {
     const r = checkChunk(t.stream, buf);
-    parentPort?.postMessage(
-      { id: m.id, result: r },
-      r.leaves.length > 0 ? [r.leaves.buffer as ArrayBuffer] : [],
-    );
+    // The chunk goes back: the caller reads a dirty chunk's rows from it and reuses it.
+    const transfer = [t.buf.buffer as ArrayBuffer];
+    if (r.leaves.length > 0) transfer.push(r.leaves.buffer as ArrayBuffer);
+    if (r.nodes.length > 0) transfer.push(r.nodes.buffer as ArrayBuffer);
+    parentPort?.postMessage({ id: m.id, result: r, buf: t.buf }, transfer);
     return;
   }
   const segments = checkBundleChunk(buf);
   const transfer = new Set(
-    segments.filter((s) => s.leaves.length > 0).map((s) => s.leaves.buffer as ArrayBuffer),
+    segments
+      .flatMap((s) => [s.leaves, s.nodes])
+      .filter((b) => b.length > 0)
+      .map((b) => b.buffer as ArrayBuffer),
   );
-  parentPort?.postMessage({ id: m.id, result: segments }, [...transfer]);
+  transfer.add(t.buf.buffer as ArrayBuffer);
+  // The chunk goes back too: the caller reads a dirty segment's lines from it and reuses it.
+  parentPort?.postMessage({ id: m.id, result: segments, buf: t.buf }, [...transfer]);
 });

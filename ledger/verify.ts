@@ -114,26 +114,32 @@ async function feedChunks(
 ): Promise<void> {
   const workers = total >= WORKER_MIN_EVENTS ? (opts.workers ?? defaultVerifyWorkers()) : 0;
   const pool = workers > 0 ? verifyPool(workers) : null;
-  const check = (buf: Buffer): Promise<ChunkResult> =>
-    pool ? pool.check(stream, buf) : Promise.resolve(checkChunk(stream, buf));
+  // Chunk buffers come back from the workers and are filled again (ledger/line-chunks.ts).
+  const spare: Buffer[] = [];
+  const check = (buf: Buffer): Promise<{ result: ChunkResult; buf: Buffer }> =>
+    pool ? pool.check(stream, buf, true) : Promise.resolve({ result: checkChunk(stream, buf), buf });
   const depth = pool ? 2 * pool.size : 0;
-  type Item = { chunk: CopyChunk; result: Promise<ChunkResult> | null };
+  type Item = { chunk: CopyChunk; checked: Promise<{ result: ChunkResult; buf: Buffer }> | null };
   const queue: Item[] = [];
   let rowByRow = false;
   let seen = 0;
   const consume = async (item: Item) => {
-    if (!rowByRow && item.result) {
-      const r = await item.result;
+    let buf = item.chunk.buf;
+    if (!rowByRow && item.checked) {
+      const checked = await item.checked;
+      const r = checked.result;
+      buf = checked.buf;
       // A purge record row is not proof (a DBA can insert one): only a signed purge event is.
       const covered = r.purgedSeqs.every((seq) => coverage.covers(stream, seq));
       if (r.clean && covered && verifier.pushChecked(r)) {
         seen += r.rows;
         opts.onProgress?.(seen, total);
+        spare.push(Buffer.from(buf.buffer));
         return;
       }
       rowByRow = true;
     }
-    const lines = item.chunk.buf.toString('utf8').split('\n');
+    const lines = buf.toString('utf8').split('\n');
     lines.pop();
     for (const line of lines) {
       if (verifier.done) return;
@@ -144,11 +150,11 @@ async function feedChunks(
     seen += lines.length;
     opts.onProgress?.(seen, total);
   };
-  for await (const chunk of copyChunks(db, stream, fromSeq - 1)) {
+  for await (const chunk of copyChunks(db, stream, fromSeq - 1, undefined, spare)) {
     if (verifier.done) break;
-    const result = rowByRow ? null : check(chunk.buf);
-    result?.catch(() => undefined);
-    queue.push({ chunk, result });
+    const checked = rowByRow ? null : check(chunk.buf);
+    checked?.catch(() => undefined);
+    queue.push({ chunk, checked });
     while (queue.length > depth) await consume(queue.shift() as Item);
   }
   while (queue.length > 0 && !verifier.done) await consume(queue.shift() as Item);

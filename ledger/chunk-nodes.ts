@@ -1,0 +1,36 @@
+import { put, sha256Into } from './bytes';
+
+/**
+ * The interior Merkle nodes a run of consecutive leaves completes on its own, so the thread
+ * that folds a stream's leaves in order (core/merkle.ts CompactRange) does not hash them again:
+ * appending leaves `first .. first+n-1` (0-based indexes) merges, at leaf i, one node per
+ * trailing 1 bit of i; those whose subtree starts at or after `first` depend only on these
+ * leaves. Written in the order the merges happen, 32 bytes each, as
+ * `nodeHash(left, right) = SHA-256(0x01 || left || right)`.
+ */
+export function chunkNodes(leaves: Buffer, first: number): Buffer {
+  const n = leaves.length / 32;
+  const out = Buffer.alloc(32 * n); // never from the shared pool: it is transferred
+  // Subtrees of these leaves not merged yet, lowest level on top, 32 bytes each.
+  const stack = Buffer.alloc(32 * 64);
+  let depth = 0;
+  const input = Buffer.alloc(65);
+  input[0] = 1;
+  let o = 0;
+  for (let k = 0; k < n; k++) {
+    const i = first + k;
+    put(leaves, 32 * k, 32, stack, 32 * depth);
+    depth++;
+    for (let level = 0; Math.floor(i / 2 ** level) % 2 === 1; level++) {
+      const start = Math.floor(i / 2 ** (level + 1)) * 2 ** (level + 1);
+      if (start < first) break;
+      // The two subtrees on top of the stack are the left and right halves of the new node.
+      put(stack, 32 * (depth - 2), 64, input, 1);
+      sha256Into(input, out, o);
+      put(out, o, 32, stack, 32 * (depth - 2));
+      depth--;
+      o += 32;
+    }
+  }
+  return out.subarray(0, o);
+}
