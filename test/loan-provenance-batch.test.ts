@@ -4,7 +4,7 @@ import { pendingRunsQuery } from '../contracts/history-archiver';
 import type { LoanState } from '../contracts/loan-origination';
 import { ARCHIVER_WORKFLOW_TYPE, batchArchiverWorkflowId } from '../core/loan';
 import { createLedger } from '../ledger/ledger';
-import { sealAndStore } from '../services/archive/archive-run';
+import { archiveWorkflowRun, sealAndStore } from '../services/archive/archive-run';
 import { useLoanTestEnv, sampleApplication, waitFor } from './support';
 
 const env = useLoanTestEnv();
@@ -108,6 +108,18 @@ describe('provenance through the batch archiver', () => {
           { source: 'worker', requireInitiator: true },
         );
         expect(again).toMatchObject({ created: false, ledgerSeq: row.ledger_seq, digest: row.digest_sha256 });
+      }
+      // `ledgerflow history archive` of a run the worker archived fetches it again: same archive.
+      for (const row of rows) {
+        const byHand = await archiveWorkflowRun(
+          { ledger, client: env.client },
+          { workflowId: row.workflow_id, runId: row.run_id, source: 'cli' },
+        );
+        expect(byHand).toMatchObject({
+          created: false,
+          ledgerSeq: row.ledger_seq,
+          digest: row.digest_sha256,
+        });
       }
       expect(await seals(ids)).toEqual(sealed);
     } finally {

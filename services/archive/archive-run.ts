@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { PROVENANCE_STREAM } from '../../core/loan';
 import { workflowHistories } from '../../db/schema';
 import type { Ledger } from '../../ledger/ledger';
-import { historyToJSON } from './history-json';
+import { canonicalHistoryJSON, canonicalHistoryText } from './history-json';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { authorizedInitiator } from '../principals/workflow-starts';
 
@@ -41,7 +41,7 @@ export class NoAuthorizedStartError extends Error {
 export type ArchiveSource = 'worker' | 'cli' | 'script';
 
 /**
- * Archives one closed workflow run: its full history as replayable JSON (historyToJSON, ending
+ * Archives one closed workflow run: its full history as replayable JSON (canonicalHistoryJSON, ending
  * with the close event) into `workflow_histories`, and its SHA-256 sealed into the ledger as a
  * `workflow.history_archived` event whose hash-committed resource id is the digest. Idempotent:
  * archiving the same run again returns the first archive.
@@ -75,7 +75,7 @@ export interface ClosedRun {
   status: string;
   closeTime: Date | null;
   eventCount: number;
-  /** The history as replayable JSON (historyToJSON). */
+  /** The history as replayable JSON, members in RFC 8785 order (canonicalHistoryJSON). */
   json: string;
 }
 
@@ -106,7 +106,7 @@ export function closedRun(workflowId: string, runId: string, history: History): 
     status: STATUS_OF_CLOSE[close],
     closeTime: t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : null,
     eventCount: events.length,
-    json: historyToJSON(history),
+    json: canonicalHistoryJSON(history),
   };
 }
 
@@ -123,16 +123,21 @@ export async function sealAndStore(
   const { workflowId, runId, json } = run;
   const digest = createHash('sha256').update(json).digest('hex');
   const [existing] = await db
-    .select({ digest: workflowHistories.digestSha256, seq: workflowHistories.ledgerSeq })
+    .select({
+      digest: workflowHistories.digestSha256,
+      seq: workflowHistories.ledgerSeq,
+      history: workflowHistories.history,
+    })
     .from(workflowHistories)
     .where(and(eq(workflowHistories.workflowId, workflowId), eq(workflowHistories.runId, runId)));
   if (existing) {
-    if (existing.digest !== digest)
+    // An archive written before histories were canonical holds the same history in another member order.
+    if (existing.digest !== digest && canonicalHistoryText(existing.history) !== json)
       throw new Error(`run ${workflowId}/${runId} was archived with a different digest`);
     return {
       workflowId,
       runId,
-      digest,
+      digest: existing.digest,
       eventCount: run.eventCount,
       ledgerSeq: existing.seq ?? 0,
       created: false,
@@ -167,7 +172,7 @@ export async function sealAndStore(
         bytes: Buffer.byteLength(json),
         status: run.status,
         close_time: run.closeTime?.toISOString() ?? null,
-        format: 'temporal-history-json (historyToJSON)',
+        format: 'temporal-history-json (historyToJSON, RFC 8785 member order)',
       },
     },
     { stream: PROVENANCE_STREAM, idempotencyKey: `history-archive:${workflowId}:${runId}` },

@@ -5,6 +5,7 @@ import {
   type History,
 } from '@temporalio/common/lib/proto-utils';
 import * as proto from '@temporalio/proto';
+import { canonicalJson } from '../../core/canonical-json';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
 /*
@@ -44,6 +45,21 @@ export function historyToJSON(history: History): string {
     const message = proto.temporal.api.history.v1.History.fromObject(history);
     return JSON.stringify(protojson.toJson(historyType, message), null, 2);
   }
+}
+
+/**
+ * The archived form of a history: its replayable JSON with members in RFC 8785 order. The server
+ * sends protobuf map entries (a search attribute's payload `metadata`, say) in no fixed order, so
+ * two fetches of the same closed run give different historyToJSON text; sorted, the text (and its
+ * digest) depends on the history alone.
+ */
+export function canonicalHistoryJSON(history: History): string {
+  return canonicalJson(JSON.parse(historyToJSON(history)));
+}
+
+/** The archived form of history JSON text of any member order (an archive written before stop 12). */
+export function canonicalHistoryText(json: string): string {
+  return canonicalJson(JSON.parse(json));
 }
 
 /** Parses history JSON (text or object) into a History that Worker.runReplayHistory accepts as is. */
