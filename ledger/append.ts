@@ -230,6 +230,95 @@ function afterCommitOf(hook: AfterCommit, stream: string, written: AppendResult[
 /** One event of a batch: prepared already (group commit), or validated lazily inside the pipeline (bulk). */
 type BatchItem = Prepared | { key: string; make: () => Omit<Prepared, 'resolve' | 'reject'> };
 
+/** The rows of a batch, column by column, as the append path writes them (also used by the fixture builder). */
+export interface ChainColumns {
+  seq: number[];
+  eventId: string[];
+  eventType: string[];
+  actorType: string[];
+  actorId: string[];
+  resourceType: string[];
+  resourceId: string[];
+  action: string[];
+  outcome: string[];
+  subjectId: Array<string | null>;
+  caseId: Array<string | null>;
+  /** JSON text of the context (stored as jsonb). */
+  context: string[];
+  schemaVersion: number[];
+  key: string[];
+  digest: Buffer[];
+  prevHash: Buffer[];
+  hash: Buffer[];
+  salt: Buffer[];
+  /** Canonical JSON text of the payload (stored as jsonb). */
+  payload: string[];
+}
+
+/** Empty {@link ChainColumns}. */
+export function newChainColumns(): ChainColumns {
+  return {
+    seq: [],
+    eventId: [],
+    eventType: [],
+    actorType: [],
+    actorId: [],
+    resourceType: [],
+    resourceId: [],
+    action: [],
+    outcome: [],
+    subjectId: [],
+    caseId: [],
+    context: [],
+    schemaVersion: [],
+    key: [],
+    digest: [],
+    prevHash: [],
+    hash: [],
+    salt: [],
+    payload: [],
+  };
+}
+
+/**
+ * Chains one prepared event at `seq` after `prev` (payload digest with `salt`, canonical envelope
+ * at `occurredAt`, chain hash) and adds its row to `cols`; returns its hash. Pure: the rows it
+ * produces are what the append path inserts, byte for byte.
+ */
+export function chainEvent(
+  cols: ChainColumns,
+  p: PreparedEvent,
+  seq: number,
+  prev: Buffer,
+  occurredAt: string,
+  salt: Buffer,
+): Buffer {
+  const digest = payloadDigest(salt, p.canonicalPayload);
+  const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
+  const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+  const c = p.committed;
+  cols.seq.push(seq);
+  cols.eventId.push(c.event_id);
+  cols.eventType.push(c.event_type);
+  cols.actorType.push(c.actor.type);
+  cols.actorId.push(c.actor.id);
+  cols.resourceType.push(c.resource.type);
+  cols.resourceId.push(c.resource.id);
+  cols.action.push(c.action);
+  cols.outcome.push(c.outcome);
+  cols.subjectId.push(c.subject_id);
+  cols.caseId.push(c.case_id);
+  cols.context.push(JSON.stringify(c.context));
+  cols.schemaVersion.push(c.schema_version);
+  cols.key.push(p.key);
+  cols.digest.push(digest);
+  cols.prevHash.push(prev);
+  cols.hash.push(hash);
+  cols.salt.push(salt);
+  cols.payload.push(p.canonicalPayload);
+  return hash;
+}
+
 /** Rows per INSERT inside a batch: the next sub-batch is validated and hashed while this one is written. */
 const SUB_BATCH = 250;
 
@@ -294,27 +383,7 @@ async function writeBatch(
         seq = h.head_seq ?? 0;
         prev = h.head_hash ?? GENESIS_HASH;
       }
-      const cols = {
-        seq: [] as number[],
-        eventId: [] as string[],
-        eventType: [] as string[],
-        actorType: [] as string[],
-        actorId: [] as string[],
-        resourceType: [] as string[],
-        resourceId: [] as string[],
-        action: [] as string[],
-        outcome: [] as string[],
-        subjectId: [] as Array<string | null>,
-        caseId: [] as Array<string | null>,
-        context: [] as string[],
-        schemaVersion: [] as number[],
-        key: [] as string[],
-        digest: [] as Buffer[],
-        prevHash: [] as Buffer[],
-        hash: [] as Buffer[],
-        salt: [] as Buffer[],
-        payload: [] as string[],
-      };
+      const cols = newChainColumns();
       const salts = randomBytes(SALT_BYTES * sub.length);
       sub.forEach((item, j) => {
         const p = ready[j] as Omit<Prepared, 'resolve' | 'reject'>;
@@ -325,29 +394,8 @@ async function writeBatch(
         }
         seq += 1;
         const salt = salts.subarray(j * SALT_BYTES, (j + 1) * SALT_BYTES);
-        const digest = payloadDigest(salt, p.canonicalPayload);
-        const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-        const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+        const hash = chainEvent(cols, p, seq, prev, occurredAt, salt);
         const c = p.committed;
-        cols.seq.push(seq);
-        cols.eventId.push(c.event_id);
-        cols.eventType.push(c.event_type);
-        cols.actorType.push(c.actor.type);
-        cols.actorId.push(c.actor.id);
-        cols.resourceType.push(c.resource.type);
-        cols.resourceId.push(c.resource.id);
-        cols.action.push(c.action);
-        cols.outcome.push(c.outcome);
-        cols.subjectId.push(c.subject_id);
-        cols.caseId.push(c.case_id);
-        cols.context.push(JSON.stringify(c.context));
-        cols.schemaVersion.push(c.schema_version);
-        cols.key.push(p.key);
-        cols.digest.push(digest);
-        cols.prevHash.push(prev);
-        cols.hash.push(hash);
-        cols.salt.push(salt);
-        cols.payload.push(p.canonicalPayload);
         const result: AppendResult = {
           stream,
           seq,
