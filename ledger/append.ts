@@ -18,6 +18,13 @@ import { isJsonSafeObject } from '../core/json-value';
 import { LedgerValidationError } from './errors';
 import { GroupCommitQueue } from './group-commit';
 import { plainEnvelope } from './plain-envelope';
+import {
+  CHECKPOINT_BASE_SQL,
+  inlineRows,
+  type CheckpointBase,
+  type InlineCheckpoints,
+  type InlineRows,
+} from './inline-checkpoint';
 
 export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
 /** Most events one group-commit transaction appends. */
@@ -151,6 +158,7 @@ class StreamAppender {
     private readonly db: Database,
     private readonly stream: string,
     afterCommit: AfterCommit,
+    private readonly inline?: InlineCheckpoints,
   ) {
     this.queue = streamQueue(stream, afterCommit, (batch) => this.settle(batch));
   }
@@ -174,9 +182,11 @@ class StreamAppender {
     let results: Array<[BatchItem, AppendResult]>;
     try {
       await client.query('BEGIN');
-      results = await writeBatch(client, this.stream, batch);
+      const written = await writeBatch(client, this.stream, batch, this.inline);
+      results = written.results;
       for (const p of batch) if (p.within) await p.within(client);
       await client.query('COMMIT');
+      this.inline?.committed(this.stream, lastCreated(written.results.map(([, r]) => r)), written.signed);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -216,6 +226,13 @@ export function streamQueue<T>(
   return new GroupCommitQueue(MAX_BATCH, settle, (written) => afterCommitOf(afterCommit, stream, written));
 }
 
+/** The highest seq created among `written` (0 when none). */
+function lastCreated(written: AppendResult[]): number {
+  let last = 0;
+  for (const r of written) if (r.created && r.seq > last) last = r.seq;
+  return last;
+}
+
 function afterCommitOf(hook: AfterCommit, stream: string, written: AppendResult[]): Promise<void> {
   let first = Infinity;
   let last = 0;
@@ -229,6 +246,95 @@ function afterCommitOf(hook: AfterCommit, stream: string, written: AppendResult[
 
 /** One event of a batch: prepared already (group commit), or validated lazily inside the pipeline (bulk). */
 type BatchItem = Prepared | { key: string; make: () => Omit<Prepared, 'resolve' | 'reject'> };
+
+/** The rows of a batch, column by column, as the append path writes them (also used by the fixture builder). */
+export interface ChainColumns {
+  seq: number[];
+  eventId: string[];
+  eventType: string[];
+  actorType: string[];
+  actorId: string[];
+  resourceType: string[];
+  resourceId: string[];
+  action: string[];
+  outcome: string[];
+  subjectId: Array<string | null>;
+  caseId: Array<string | null>;
+  /** JSON text of the context (stored as jsonb). */
+  context: string[];
+  schemaVersion: number[];
+  key: string[];
+  digest: Buffer[];
+  prevHash: Buffer[];
+  hash: Buffer[];
+  salt: Buffer[];
+  /** Canonical JSON text of the payload (stored as jsonb). */
+  payload: string[];
+}
+
+/** Empty {@link ChainColumns}. */
+export function newChainColumns(): ChainColumns {
+  return {
+    seq: [],
+    eventId: [],
+    eventType: [],
+    actorType: [],
+    actorId: [],
+    resourceType: [],
+    resourceId: [],
+    action: [],
+    outcome: [],
+    subjectId: [],
+    caseId: [],
+    context: [],
+    schemaVersion: [],
+    key: [],
+    digest: [],
+    prevHash: [],
+    hash: [],
+    salt: [],
+    payload: [],
+  };
+}
+
+/**
+ * Chains one prepared event at `seq` after `prev` (payload digest with `salt`, canonical envelope
+ * at `occurredAt`, chain hash) and adds its row to `cols`; returns its hash. Pure: the rows it
+ * produces are what the append path inserts, byte for byte.
+ */
+export function chainEvent(
+  cols: ChainColumns,
+  p: PreparedEvent,
+  seq: number,
+  prev: Buffer,
+  occurredAt: string,
+  salt: Buffer,
+): Buffer {
+  const digest = payloadDigest(salt, p.canonicalPayload);
+  const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
+  const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+  const c = p.committed;
+  cols.seq.push(seq);
+  cols.eventId.push(c.event_id);
+  cols.eventType.push(c.event_type);
+  cols.actorType.push(c.actor.type);
+  cols.actorId.push(c.actor.id);
+  cols.resourceType.push(c.resource.type);
+  cols.resourceId.push(c.resource.id);
+  cols.action.push(c.action);
+  cols.outcome.push(c.outcome);
+  cols.subjectId.push(c.subject_id);
+  cols.caseId.push(c.case_id);
+  cols.context.push(JSON.stringify(c.context));
+  cols.schemaVersion.push(c.schema_version);
+  cols.key.push(p.key);
+  cols.digest.push(digest);
+  cols.prevHash.push(prev);
+  cols.hash.push(hash);
+  cols.salt.push(salt);
+  cols.payload.push(p.canonicalPayload);
+  return hash;
+}
 
 /** Rows per INSERT inside a batch: the next sub-batch is validated and hashed while this one is written. */
 const SUB_BATCH = 250;
@@ -245,6 +351,21 @@ const INSERT_SQL = `WITH ev AS (
        INSERT INTO ledger_payloads (stream, seq, salt, payload)
        SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
 
+/** {@link INSERT_SQL} that also writes the tiles and signed checkpoints a batch crossed ({@link inlineRows}). */
+const INSERT_WITH_CHECKPOINTS_SQL = INSERT_SQL.replace(
+  'RETURNING 1)',
+  `RETURNING 1),
+       tiles AS (
+         INSERT INTO ledger_merkle_tiles (stream, level, idx, hash)
+         SELECT $1, l, i, h FROM unnest($22::smallint[], $23::bigint[], $24::bytea[]) AS t(l, i, h)
+         ON CONFLICT DO NOTHING RETURNING 1),
+       cps AS (
+         INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
+         SELECT $1, n, r, f, $25, $7::timestamptz, c
+           FROM unnest($26::bigint[], $27::bytea[], $28::bytea[], $29::text[]) AS x(n, r, f, c)
+         RETURNING 1)`,
+);
+
 /**
  * Inside a transaction: lock the stream head, skip known keys, chain and insert the rest. The
  * head lock is requested first and the rows go out in sub-batches without waiting for each
@@ -255,7 +376,8 @@ async function writeBatch(
   client: PoolClient,
   stream: string,
   batch: BatchItem[],
-): Promise<Array<[BatchItem, AppendResult]>> {
+  inline?: InlineCheckpoints,
+): Promise<{ results: Array<[BatchItem, AppendResult]>; signed: number[] }> {
   const keys = [...new Set(batch.map((p) => p.key))];
   const headQuery = client.query<{
     head_seq: number | null;
@@ -264,9 +386,16 @@ async function writeBatch(
     existing: ExistingRow[];
   }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
   headQuery.catch(() => undefined);
+  const baseQuery = inline?.mayCross(stream, batch.length)
+    ? client.query<CheckpointBase>(CHECKPOINT_BASE_SQL, [stream, batch.length, inline.every])
+    : null;
+  baseQuery?.catch(() => undefined);
   // At most one query in flight (pg runs one at a time): the previous sub-batch is written
   // while the next one is validated and hashed.
-  let inFlight: Promise<unknown> = headQuery;
+  let inFlight: Promise<unknown> = baseQuery ?? headQuery;
+  let headSeq = 0;
+  const batchHashes: Buffer[] = [];
+  let signed: InlineRows | null = null;
   const results: Array<[BatchItem, AppendResult]> = [];
   let known: Map<string, AppendResult> | undefined;
   let occurredAt = '';
@@ -292,29 +421,10 @@ async function writeBatch(
         }
         occurredAt = formatMicros(h.now_us);
         seq = h.head_seq ?? 0;
+        headSeq = Number(seq);
         prev = h.head_hash ?? GENESIS_HASH;
       }
-      const cols = {
-        seq: [] as number[],
-        eventId: [] as string[],
-        eventType: [] as string[],
-        actorType: [] as string[],
-        actorId: [] as string[],
-        resourceType: [] as string[],
-        resourceId: [] as string[],
-        action: [] as string[],
-        outcome: [] as string[],
-        subjectId: [] as Array<string | null>,
-        caseId: [] as Array<string | null>,
-        context: [] as string[],
-        schemaVersion: [] as number[],
-        key: [] as string[],
-        digest: [] as Buffer[],
-        prevHash: [] as Buffer[],
-        hash: [] as Buffer[],
-        salt: [] as Buffer[],
-        payload: [] as string[],
-      };
+      const cols = newChainColumns();
       const salts = randomBytes(SALT_BYTES * sub.length);
       sub.forEach((item, j) => {
         const p = ready[j] as Omit<Prepared, 'resolve' | 'reject'>;
@@ -325,29 +435,9 @@ async function writeBatch(
         }
         seq += 1;
         const salt = salts.subarray(j * SALT_BYTES, (j + 1) * SALT_BYTES);
-        const digest = payloadDigest(salt, p.canonicalPayload);
-        const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-        const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+        const hash = chainEvent(cols, p, seq, prev, occurredAt, salt);
+        batchHashes.push(hash);
         const c = p.committed;
-        cols.seq.push(seq);
-        cols.eventId.push(c.event_id);
-        cols.eventType.push(c.event_type);
-        cols.actorType.push(c.actor.type);
-        cols.actorId.push(c.actor.id);
-        cols.resourceType.push(c.resource.type);
-        cols.resourceId.push(c.resource.id);
-        cols.action.push(c.action);
-        cols.outcome.push(c.outcome);
-        cols.subjectId.push(c.subject_id);
-        cols.caseId.push(c.case_id);
-        cols.context.push(JSON.stringify(c.context));
-        cols.schemaVersion.push(c.schema_version);
-        cols.key.push(p.key);
-        cols.digest.push(digest);
-        cols.prevHash.push(prev);
-        cols.hash.push(hash);
-        cols.salt.push(salt);
-        cols.payload.push(p.canonicalPayload);
         const result: AppendResult = {
           stream,
           seq,
@@ -360,9 +450,15 @@ async function writeBatch(
         results.push([item, result]);
         prev = hash;
       });
-      if (cols.seq.length > 0) {
+      const last = off + SUB_BATCH >= batch.length;
+      if (last && inline && baseQuery && batchHashes.length > 0) {
+        const base = (await baseQuery).rows[0];
+        if (base && Number(base.head_seq) === headSeq)
+          signed = inlineRows(base, batchHashes, stream, inline.every, inline.signer, occurredAt);
+      }
+      if (cols.seq.length > 0 || signed) {
         await inFlight;
-        const q = client.query(INSERT_SQL, [
+        const params: unknown[] = [
           stream,
           cols.seq,
           cols.eventId,
@@ -384,17 +480,32 @@ async function writeBatch(
           cols.hash,
           cols.salt,
           cols.payload,
-        ]);
+        ];
+        if (signed && inline) {
+          params.push(
+            signed.tileLevel,
+            signed.tileIdx,
+            signed.tileHash,
+            inline.signer.keyId,
+            signed.sizes,
+            signed.roots,
+            signed.frontiers,
+            signed.texts,
+          );
+        }
+        const q = client.query(signed ? INSERT_WITH_CHECKPOINTS_SQL : INSERT_SQL, params);
         q.catch(() => undefined);
         inFlight = q;
       }
     }
     await inFlight;
+    if (baseQuery) await baseQuery;
   } catch (err) {
     await inFlight.catch(() => undefined);
+    await baseQuery?.catch(() => undefined);
     throw err;
   }
-  return results;
+  return { results, signed: signed?.sizes ?? [] };
 }
 
 /** Validated stream and idempotency key of an append. */
@@ -416,11 +527,13 @@ export class Appender {
   constructor(
     private readonly db: Database,
     private readonly afterCommit: AfterCommit = () => Promise.resolve(),
+    private readonly inline?: InlineCheckpoints,
   ) {}
 
   private streamAppender(stream: string): StreamAppender {
     let a = this.streams.get(stream);
-    if (!a) this.streams.set(stream, (a = new StreamAppender(this.db, stream, this.afterCommit)));
+    if (!a)
+      this.streams.set(stream, (a = new StreamAppender(this.db, stream, this.afterCommit, this.inline)));
     return a;
   }
 
@@ -482,15 +595,18 @@ export class Appender {
       };
     });
     const out: AppendResult[] = [];
+    const signed: number[] = [];
     const client = await this.db.$client.connect();
     try {
       await client.query('BEGIN');
       for (let i = 0; i < lazy.length; i += MAX_BATCH) {
-        const results = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH));
-        out.push(...results.map(([, r]) => r));
+        const written = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH), this.inline);
+        out.push(...written.results.map(([, r]) => r));
+        signed.push(...written.signed);
       }
       if (opts.withinTransaction) await opts.withinTransaction(client);
       await client.query('COMMIT');
+      this.inline?.committed(stream, lastCreated(out), signed);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import { StreamSchema, describeZodError } from '../core/audit-event';
 import { parseCheckpoint, signCheckpoint, type ParsedCheckpoint } from '../core/checkpoint';
 import { CompactRange, EMPTY_ROOT, leafHash, nodeHash, type PerfectNode } from '../core/merkle';
@@ -87,31 +87,32 @@ export async function createCheckpoint(
       await registerSigningKey(client, signer);
       opts.registeredKeys?.add(signer.keyId);
     }
-    // Four round trips: open + lock, one read (last checkpoint, head, the new hashes), one write
-    // (tiles and checkpoint), COMMIT. Stream names are a-z0-9_.- (checked above).
-    await client.query(
+    // Two round trips: open + lock + read (last checkpoint, head, the new hashes), then write
+    // (tiles and checkpoint) + COMMIT, each as several statements in the simple protocol (values
+    // inline: stream names are a-z0-9_.-, checked above; sizes are integers; bytes are hex).
+    const s = client.escapeLiteral(stream);
+    const atSize = opts.atSize === undefined ? 'NULL' : String(Math.floor(Number(opts.atSize)));
+    const opened = (await client.query(
       `BEGIN;${opts.durable === false ? ' SET LOCAL synchronous_commit = off;' : ''}
-       SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK}, hashtext(${client.escapeLiteral(stream)}))`,
-    );
-    const read = await client.query<{
+       SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK}, hashtext(${s}));
+       WITH last AS (SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = ${s}
+                      ORDER BY tree_size DESC LIMIT 1),
+            head AS (SELECT least(coalesce((SELECT seq FROM ledger_events WHERE stream = ${s} ORDER BY seq DESC LIMIT 1), 0),
+                                  coalesce(${atSize}::bigint, 9223372036854775807)) AS seq)
+       SELECT last.tree_size, last.frontier, last.checkpoint, head.seq::text AS head_seq,
+              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us,
+              (SELECT array_agg(e.hash ORDER BY e.seq) FROM ledger_events e
+                WHERE e.stream = ${s} AND e.seq > coalesce(last.tree_size, 0) AND e.seq <= head.seq) AS hashes
+         FROM head LEFT JOIN last ON true`,
+    )) as unknown as QueryResult[];
+    const read = opened[opened.length - 1] as QueryResult<{
       tree_size: number | null;
       frontier: Buffer | null;
       checkpoint: string | null;
       head_seq: string;
       now_us: string;
       hashes: Buffer[] | null;
-    }>(
-      `WITH last AS (SELECT tree_size, frontier, checkpoint FROM ledger_checkpoints WHERE stream = $1
-                      ORDER BY tree_size DESC LIMIT 1),
-            head AS (SELECT least(coalesce((SELECT seq FROM ledger_events WHERE stream = $1 ORDER BY seq DESC LIMIT 1), 0),
-                                  coalesce($2::bigint, 9223372036854775807)) AS seq)
-       SELECT last.tree_size, last.frontier, last.checkpoint, head.seq::text AS head_seq,
-              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us,
-              (SELECT array_agg(e.hash ORDER BY e.seq) FROM ledger_events e
-                WHERE e.stream = $1 AND e.seq > coalesce(last.tree_size, 0) AND e.seq <= head.seq) AS hashes
-         FROM head LEFT JOIN last ON true`,
-      [stream, opts.atSize ?? null],
-    );
+    }>;
     const row = read.rows[0];
     const prev =
       row?.tree_size != null && row.frontier && row.checkpoint
@@ -147,27 +148,18 @@ export async function createCheckpoint(
       timestamp: formatMicros(row?.now_us ?? 0),
     };
     const text = signCheckpoint(cp, signer);
-    await client.query(
-      `WITH tiles AS (
-         INSERT INTO ledger_merkle_tiles (stream, level, idx, hash)
-         SELECT $1, l, i, h FROM unnest($8::smallint[], $9::bigint[], $10::bytea[]) AS t(l, i, h)
-         ON CONFLICT DO NOTHING RETURNING 1)
-       INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
-       VALUES ($1, $2, $3, $4, $5, to_timestamp($6::double precision / 1000000), $7)`,
-      [
-        stream,
-        headSeq,
-        cp.rootHash,
-        range.toBytes(),
-        signer.keyId,
-        row?.now_us,
-        text,
-        tiles.level,
-        tiles.idx,
-        tiles.hash,
-      ],
+    const hex = (b: Buffer) => `'\\x${b.toString('hex')}'::bytea`;
+    const tileRows = tiles.idx.map(
+      (idx, k) => `(${s}, ${tiles.level[k]}, ${idx}, ${hex(tiles.hash[k] as Buffer)})`,
     );
-    await client.query('COMMIT');
+    const nowUs = BigInt(row?.now_us ?? 0);
+    await client.query(
+      `${tileRows.length > 0 ? `INSERT INTO ledger_merkle_tiles (stream, level, idx, hash) VALUES ${tileRows.join(', ')} ON CONFLICT DO NOTHING;` : ''}
+       INSERT INTO ledger_checkpoints (stream, tree_size, root_hash, frontier, key_id, signed_at, checkpoint)
+       VALUES (${s}, ${headSeq}, ${hex(cp.rootHash)}, ${hex(range.toBytes())}, ${client.escapeLiteral(signer.keyId)},
+               to_timestamp(${nowUs}::double precision / 1000000), ${client.escapeLiteral(text)});
+       COMMIT`,
+    );
     return toInfo(parseCheckpoint(text), true);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

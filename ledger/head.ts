@@ -8,6 +8,7 @@ import {
 } from '../core/ledger-head';
 import type { Signer } from '../core/signing';
 import { formatMicros } from '../core/time';
+import type { PoolClient, QueryResult } from 'pg';
 import type { Database } from '../db/client';
 import { parseCheckpoint } from '../core/checkpoint';
 import { createCheckpoint } from './checkpoint';
@@ -16,13 +17,9 @@ const HEAD_LOCK = 1818580809;
 
 /**
  * Every stream with events (a loose index scan over (stream, seq)), with its head seq and its
- * latest checkpoint: one round trip, however many streams.
+ * latest checkpoint: one statement, however many streams.
  */
-async function streamStates(
-  db: Database,
-): Promise<Array<{ stream: string; headSeq: number; checkpoint: string | null }>> {
-  const r = await db.$client.query<{ stream: string; head_seq: string; checkpoint: string | null }>(
-    `WITH RECURSIVE s AS (
+const STREAM_STATES_SQL = `WITH RECURSIVE s AS (
        (SELECT stream FROM ledger_events ORDER BY stream LIMIT 1)
        UNION ALL
        SELECT (SELECT e.stream FROM ledger_events e WHERE e.stream > s.stream ORDER BY e.stream LIMIT 1)
@@ -31,9 +28,12 @@ async function streamStates(
             (SELECT e.seq FROM ledger_events e WHERE e.stream = s.stream ORDER BY e.seq DESC LIMIT 1)::text AS head_seq,
             (SELECT c.checkpoint FROM ledger_checkpoints c WHERE c.stream = s.stream
               ORDER BY c.tree_size DESC LIMIT 1) AS checkpoint
-       FROM s WHERE s.stream IS NOT NULL`,
-  );
-  return r.rows.map((x) => ({ stream: x.stream, headSeq: Number(x.head_seq), checkpoint: x.checkpoint }));
+       FROM s WHERE s.stream IS NOT NULL`;
+
+interface StreamStateRow {
+  stream: string;
+  head_seq: string;
+  checkpoint: string | null;
 }
 
 /** The latest stored ledger head, or null. */
@@ -60,66 +60,95 @@ export async function createHead(
     latestFor?: string;
   } = {},
 ): Promise<{ head: ParsedHead; created: boolean }> {
+  // Checkpoints this call signed for streams whose head had moved past their latest one.
+  const signed = new Map<string, HeadEntry>();
+  for (let pass = 0; ; pass++) {
+    const client = await db.$client.connect();
+    let out: { head: ParsedHead; created: boolean } | { moved: string[] };
+    try {
+      out = await signLocked(client, signer, opts, signed, pass === 0);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    if (!('moved' in out)) return out;
+    // Outside the head lock, holding no connection (a checkpoint takes a pool connection of its own).
+    for (const stream of out.moved) {
+      const c = await createCheckpoint(db, signer, {
+        stream,
+        registeredKeys: opts.registeredKeys,
+        durable: opts.durable,
+      });
+      if (c) signed.set(stream, { stream, treeSize: c.treeSize, rootHash: Buffer.from(c.rootHash, 'hex') });
+    }
+  }
+}
+
+/**
+ * The head transaction in two round trips: open + lock + read every stream's state and the last
+ * head (simple protocol, several statements), then insert + commit. On the first pass, when a
+ * stream other than `latestFor` moved past its latest checkpoint, rolls back and names the
+ * streams to checkpoint first; on a later pass such a stream is listed at its latest checkpoint.
+ */
+async function signLocked(
+  client: PoolClient,
+  signer: Signer,
+  opts: { durable?: boolean; latestFor?: string },
+  signed: Map<string, HeadEntry>,
+  firstPass: boolean,
+): Promise<{ head: ParsedHead; created: boolean } | { moved: string[] }> {
+  const opened = (await client.query(
+    `BEGIN;${opts.durable === false ? ' SET LOCAL synchronous_commit = off;' : ''}
+     SELECT pg_advisory_xact_lock(${HEAD_LOCK});
+     ${STREAM_STATES_SQL};
+     SELECT (SELECT head FROM ledger_heads ORDER BY version DESC LIMIT 1) AS head,
+            ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us`,
+  )) as unknown as QueryResult[];
+  const states = (opened[opened.length - 2] as QueryResult<StreamStateRow>).rows;
+  const last = opened[opened.length - 1] as QueryResult<{ head: string | null; now_us: string }>;
   const entries = new Map<string, HeadEntry>();
-  for (const { stream, headSeq, checkpoint } of await streamStates(db)) {
+  const moved: string[] = [];
+  for (const { stream, head_seq, checkpoint } of states) {
     const latest = checkpoint ? parseCheckpoint(checkpoint) : null;
-    // Only streams whose head moved past their latest checkpoint are checkpointed (that call
-    // would return the latest one unchanged for the others).
+    const mine = signed.get(stream);
     const cp =
-      stream === opts.latestFor || (latest && latest.treeSize >= headSeq)
-        ? latest && { treeSize: latest.treeSize, rootHash: latest.rootHash }
-        : await createCheckpoint(db, signer, {
-            stream,
-            registeredKeys: opts.registeredKeys,
-            durable: opts.durable,
-          }).then((c) => c && { treeSize: c.treeSize, rootHash: Buffer.from(c.rootHash, 'hex') });
+      mine && (!latest || mine.treeSize >= latest.treeSize)
+        ? mine
+        : latest && { stream, treeSize: latest.treeSize, rootHash: latest.rootHash };
+    if (stream !== opts.latestFor && (cp?.treeSize ?? 0) < Number(head_seq) && !mine) moved.push(stream);
     if (cp) entries.set(stream, { stream, treeSize: cp.treeSize, rootHash: cp.rootHash });
   }
-  const client = await db.$client.connect();
-  try {
-    await client.query(
-      `BEGIN;${opts.durable === false ? ' SET LOCAL synchronous_commit = off;' : ''}
-       SELECT pg_advisory_xact_lock(${HEAD_LOCK})`,
-    );
-    const last = await client.query<{ head: string; now_us: string }>(
-      `SELECT (SELECT head FROM ledger_heads ORDER BY version DESC LIMIT 1) AS head,
-              ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint)::text AS now_us`,
-    );
-    const prev = last.rows[0]?.head ? parseHead(last.rows[0].head) : null;
-    for (const e of prev?.streams ?? []) {
-      const now = entries.get(e.stream);
-      if (!now || now.treeSize < e.treeSize) entries.set(e.stream, e);
-    }
-    const unchanged =
-      prev &&
-      prev.streams.length === entries.size &&
-      prev.streams.every((e) => entries.get(e.stream)?.treeSize === e.treeSize);
-    if (prev && unchanged) {
-      await client.query('COMMIT');
-      return { head: prev, created: false };
-    }
-    const version = (prev?.version ?? 0) + 1;
-    const previous = prev ? headDigest(prev.body) : NO_PREVIOUS_HEAD;
-    const text = signHead(
-      {
-        version,
-        previous,
-        timestamp: formatMicros(last.rows[0]?.now_us ?? 0),
-        streams: [...entries.values()],
-      },
-      signer,
-    );
-    await client.query(
-      `INSERT INTO ledger_heads (version, previous, key_id, signed_at, head)
-       VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000000), $5)`,
-      [version, Buffer.from(previous, 'hex'), signer.keyId, last.rows[0]?.now_us, text],
-    );
-    await client.query('COMMIT');
-    return { head: parseHead(text), created: true };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+  if (moved.length > 0 && firstPass) {
+    await client.query('ROLLBACK');
+    return { moved };
   }
+  const prev = last.rows[0]?.head ? parseHead(last.rows[0].head) : null;
+  for (const e of prev?.streams ?? []) {
+    const now = entries.get(e.stream);
+    if (!now || now.treeSize < e.treeSize) entries.set(e.stream, e);
+  }
+  const unchanged =
+    prev &&
+    prev.streams.length === entries.size &&
+    prev.streams.every((e) => entries.get(e.stream)?.treeSize === e.treeSize);
+  if (prev && unchanged) {
+    await client.query('COMMIT');
+    return { head: prev, created: false };
+  }
+  const version = (prev?.version ?? 0) + 1;
+  const previous = prev ? headDigest(prev.body) : NO_PREVIOUS_HEAD;
+  const nowUs = BigInt(last.rows[0]?.now_us ?? 0);
+  const text = signHead(
+    { version, previous, timestamp: formatMicros(nowUs), streams: [...entries.values()] },
+    signer,
+  );
+  await client.query(
+    `INSERT INTO ledger_heads (version, previous, key_id, signed_at, head)
+     VALUES (${version}, '\\x${previous}'::bytea, ${client.escapeLiteral(signer.keyId)},
+             to_timestamp(${nowUs}::double precision / 1000000), ${client.escapeLiteral(text)});
+     COMMIT`,
+  );
+  return { head: parseHead(text), created: true };
 }

@@ -12,6 +12,7 @@ import {
 } from './checkpoint';
 import { createHead } from './head';
 import { LedgerValidationError } from './errors';
+import { InlineCheckpoints } from './inline-checkpoint';
 import type { LedgerflowMetrics } from '../runtime/metrics';
 
 /** How a ledger object signs checkpoints. */
@@ -71,11 +72,13 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
 
   // After a commit, never inside it: one checkpoint per multiple of `every` crossed, then a new
   // head over every stream (which also signs quiet streams whose head moved).
+  // Sizes the append transaction signed itself (ledger/inline-checkpoint.ts) are skipped here.
+  const inline = signer && every > 0 ? new InlineCheckpoints(every, signer, registeredKeys) : undefined;
   const afterCommit: AfterCommit = async (stream, first, last) => {
     const sizes = signer ? checkpointSizes(every, first, last) : [];
     if (!signer || sizes.length === 0) return;
     try {
-      for (const atSize of sizes)
+      for (const atSize of inline?.remaining(stream, sizes) ?? sizes)
         await createCheckpoint(db, signer, { stream, durable: false, registeredKeys, atSize });
       await createHead(db, signer, { durable: false, registeredKeys, latestFor: stream });
       metrics?.ledgerCheckpoints.inc(sizes.length);
@@ -84,7 +87,7 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       onError(err, stream);
     }
   };
-  const appender = new Appender(db, afterCommit);
+  const appender = new Appender(db, afterCommit, inline);
   const oneTrip = new OneTripAppender(db, besideAppends(afterCommit, every));
 
   return {
