@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ledger } from '../ledger/ledger';
 import { recordRead } from '../services/events/read-log';
+import { callerOf } from './caller';
 
 /** What one answered read was about: recorded in the ledger before the answer is sent. */
 export interface ReadFacts {
@@ -45,7 +46,7 @@ export async function answerRead(
   body: unknown,
 ): Promise<FastifyReply> {
   const recorded = recordRead(ledger, {
-    principalId: req.principal?.id ?? 'unknown',
+    principalId: callerOf(req).id,
     ...facts,
     request: { requestId: req.id, ip: req.ip, source: 'api' },
   });

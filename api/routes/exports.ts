@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  type ReadStream,
+  type WriteStream,
+} from 'node:fs';
+import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
@@ -9,6 +18,7 @@ import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
 import { exportEvents, MAX_EXPORT_ROWS } from '../../services/events/export';
 import { filterOf, filterShape, timeOrder } from '../../services/events/filter';
+import { callerOf } from '../caller';
 import { answerRead } from '../read-log';
 
 /** `GET /v1/exports/events` query: the search filter and order, plus the export's own options. */
@@ -36,8 +46,9 @@ export interface ExportRoutesDeps {
   preHandler: preHandlerHookHandler;
 }
 
+/** A sink that waits for `drain` when the file's buffer is full (rejects if the file fails). */
 const writer = (out: WriteStream) => (chunk: string) =>
-  out.write(chunk) ? undefined : new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  out.write(chunk) ? undefined : once(out, 'drain').then(() => undefined);
 
 /**
  * Registers `GET /v1/exports/events`: the events matching a filter under one signed ledger head,
@@ -56,11 +67,16 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
     const { format, max_rows, head_version, order } = q.data;
     const { format: _f, max_rows: _m, head_version: _h, ...search } = q.data;
     const filter = filterOf({ ...search, limit: 1 });
+    const exportedBy = callerOf(req).id;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ledgerflow-export-'));
     const file = path.join(dir, `export.${format}`);
     const cleanup = () => rmSync(dir, { recursive: true, force: true });
+    // Both files are opened here, not by the streams later: a stream still opening its path when a
+    // failed export removed the directory would raise ENOENT with nobody listening.
+    const out = createWriteStream(file, { fd: openSync(file, 'wx') });
+    out.on('error', () => undefined); // reported by the pending drain or by end()
+    let stream: ReadStream | undefined;
     try {
-      const out = createWriteStream(file);
       const manifest = await exportEvents(
         deps.reader,
         {
@@ -68,7 +84,7 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
           order,
           maxRows: max_rows,
           headVersion: head_version,
-          exportedBy: req.principal?.id ?? 'unknown',
+          exportedBy,
           signer: deps.signer,
         },
         format === 'jsonl' ? { jsonl: writer(out) } : { csv: writer(out) },
@@ -86,7 +102,7 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
       if (format === 'csv')
         reply.type('text/csv; charset=utf-8').header('x-ledgerflow-csv-sha256', manifest.csv_sha256);
       else reply.type('application/x-ndjson; charset=utf-8');
-      const stream = createReadStream(file).once('close', cleanup);
+      stream = createReadStream(file, { fd: openSync(file, 'r') }).once('close', cleanup);
       return await answerRead(
         deps.ledger,
         req,
@@ -99,10 +115,12 @@ export function registerExportRoutes(app: FastifyInstance, deps: ExportRoutesDep
         },
         stream,
       ).then((r) => {
-        if (r.statusCode !== 200) stream.destroy();
+        if (r.statusCode !== 200) stream?.destroy();
         return r;
       });
     } catch (err) {
+      out.destroy();
+      stream?.destroy();
       cleanup();
       throw err;
     }
