@@ -1,6 +1,7 @@
 import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import { GENESIS_HASH } from '../core/hash-chain';
 import { headCheckpoints, parseHead, type ParsedHead } from '../core/ledger-head';
+import { headsReaching } from './heads-reaching';
 import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 import type { Database } from '../db/client';
@@ -22,7 +23,10 @@ export const VERIFY_PAGE_SIZE = 5000;
 export interface VerifyOptions {
   /** One stream, or every stream when omitted. */
   stream?: string;
-  /** Start at this seq (trusting the stored hash of the one before); default 1. */
+  /**
+   * Start at this seq (trusting the stored hash of the one before); default 1. Only the
+   * checkpoints and heads that reach `fromSeq` are read, so the run costs what the new events do.
+   */
   fromSeq?: number;
   /**
    * Public keys pinned outside the database. When omitted, the keys stored in the database are
@@ -251,9 +255,10 @@ async function verifyStream(
   coverage: PurgeCoverage,
 ): Promise<StreamVerifyResult> {
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
+  // Checkpoints below fromSeq cannot be recomputed (StreamVerifier skips them): not read at all.
   const cps = await db.$client.query<{ checkpoint: string }>(
-    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size',
-    [stream],
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 AND ($2::bigint IS NULL OR tree_size >= $2) ORDER BY tree_size',
+    [stream, fromSeq > 1 ? fromSeq : null],
   );
   const checkpoints: ParsedCheckpoint[] = [];
   const unparsable: string[] = [];
@@ -326,7 +331,7 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   const names = opts.stream
     ? [opts.stream]
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
-  const headCps = (await storedHeads(db)).flatMap(headCheckpoints);
+  const headCps = (await storedHeads(db, opts.stream, opts.fromSeq)).flatMap(headCheckpoints);
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
   const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs]);
   // Streams are independent: a few at once keep the database reading while this thread hashes.
@@ -396,13 +401,18 @@ async function purgeCoverage(
   return coverage;
 }
 
-/** The signed ledger heads stored in the database (unparsable ones are skipped: the stream checks report what they fail to prove). */
-async function storedHeads(db: Database): Promise<ParsedHead[]> {
+/**
+ * The signed ledger heads stored in the database, oldest first (unparsable ones are skipped: the
+ * stream checks report what they fail to prove); for an incremental run over one stream, only
+ * those {@link headsReaching} keeps are parsed.
+ */
+async function storedHeads(db: Database, stream?: string, fromSeq?: number): Promise<ParsedHead[]> {
   const r = await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
+  const texts = r.rows.map((row) => row.head);
   const out: ParsedHead[] = [];
-  for (const row of r.rows) {
+  for (const text of stream && fromSeq && fromSeq > 1 ? headsReaching(texts, stream, fromSeq) : texts) {
     try {
-      out.push(parseHead(row.head));
+      out.push(parseHead(text));
     } catch {
       // reported by nothing else; a head that cannot be parsed proves nothing
     }

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
+import { parseHead } from '../core/ledger-head';
+import { headsReaching } from '../ledger/heads-reaching';
 import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
@@ -73,6 +75,49 @@ describe('incremental verification (fromSeq)', () => {
       .filter(([sql]) => sql.includes('SELECT seq, hash FROM ledger_events'))
       .reduce((n, [, k]) => n + k, 0);
     expect(read).toBe(2500);
+  });
+
+  it('reads only the checkpoints that reach fromSeq (cost follows the new events, not the stream)', async () => {
+    // the stream's checkpoint list (the purge stream's own, ORDER BY ... DESC, is another statement)
+    const rowsOf = (c: ReturnType<typeof counting>) =>
+      [...c.rows.entries()]
+        .filter(
+          ([sql]) => sql.startsWith('SELECT checkpoint FROM ledger_checkpoints') && !sql.includes('DESC'),
+        )
+        .reduce((n, [, k]) => n + k, 0);
+    const late = counting(db);
+    expect(await verifyLedger(late.db, { stream: 'inc', fromSeq: 2501, trustedKeys })).toMatchObject({
+      valid: true,
+      eventsChecked: 100,
+    });
+    // checkpoints 1024 and 2048 lie below 2501
+    expect(rowsOf(late)).toBe(0);
+    const mid = counting(db);
+    const r = await verifyLedger(mid.db, { stream: 'inc', fromSeq: 2000, trustedKeys });
+    expect(r).toMatchObject({ valid: true, eventsChecked: N - 1999 });
+    expect(r.streams[0]?.provenTreeSize).toBe(2048);
+    expect(rowsOf(mid)).toBe(1);
+    const full = counting(db);
+    expect(await verifyLedger(full.db, { stream: 'inc', trustedKeys })).toMatchObject({ valid: true });
+    expect(rowsOf(full)).toBe(2);
+  });
+
+  it('parses only the heads that reach fromSeq, the newest, and any it cannot read cheaply', async () => {
+    const r = await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
+    const texts = r.rows.map((x) => x.head);
+    const sizes = texts.map((t) => parseHead(t).streams.find((s) => s.stream === 'inc')?.treeSize ?? 0);
+    expect(texts.length).toBeGreaterThanOrEqual(2);
+    const from = (sizes[0] as number) + 1;
+    const kept = headsReaching(texts, 'inc', from);
+    expect(kept).toEqual(texts.filter((_, i) => i === texts.length - 1 || (sizes[i] as number) >= from));
+    expect(kept.length).toBeLessThan(texts.length);
+    expect(headsReaching(texts, 'inc', 1)).toEqual(texts);
+    expect(headsReaching(texts, 'inc', 1e12)).toEqual([texts[texts.length - 1]]);
+    // no line for the stream, a header word as stream name, a mangled size: kept (parsed and judged as before)
+    expect(headsReaching(texts, 'other', 1e12)).toEqual(texts);
+    expect(headsReaching(texts, 'version', 1e12)).toEqual(texts);
+    const mangled = texts.map((t) => t.replace(/\ninc \d+ /, '\ninc 0x1 '));
+    expect(headsReaching(mangled, 'inc', 1e12)).toEqual(mangled);
   });
 });
 
