@@ -51,9 +51,6 @@ export const ledgerEvents = pgTable(
     index('ledger_events_case')
       .on(t.caseId)
       .where(sql`case_id IS NOT NULL`),
-    index('ledger_events_workflow')
-      .on(sql`(context->>'workflow_id')`)
-      .where(sql`context ? 'workflow_id'`),
   ],
 );
 
