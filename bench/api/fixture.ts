@@ -16,8 +16,8 @@ export const FIXTURE = {
 
 /**
  * Bulk-inserts `n` synthetic events (and a payload for every FIXTURE.payloadEvery-th) with SQL
- * into the database at `ownerUrl` (a throwaway one: the rows are not a valid chain), then
- * ANALYZE. The lead may swap this for the shared cached large-ledger fixture (bench/).
+ * into the database at `ownerUrl` (a throwaway one: the rows are not a valid chain), loaded
+ * unlogged and then made logged (as a production ledger is), then ANALYZE. The lead may swap this for the shared cached large-ledger fixture (bench/).
  */
 export async function buildEventsFixture(ownerUrl: string, n: number): Promise<void> {
   const c = new pg.Client({ connectionString: ownerUrl });
@@ -76,6 +76,10 @@ export async function buildEventsFixture(ownerUrl: string, n: number): Promise<v
     }
     for (const k of constraints) await c.query(`ALTER TABLE ${k.table} ADD CONSTRAINT ${k.name} ${k.def}`);
     for (const d of defs) await c.query(d.def);
+    // Logged again before measuring: appends to an unlogged table write no WAL, so a read
+    // record's commit was never flushed and the bench measured a non-durable record.
+    await c.query('ALTER TABLE ledger_events SET LOGGED');
+    await c.query('ALTER TABLE ledger_payloads SET LOGGED');
     await c.query('ANALYZE ledger_events');
     await c.query('ANALYZE ledger_payloads');
   } finally {

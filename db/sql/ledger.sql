@@ -95,9 +95,13 @@ END $$;
 -- of the (stream, idempotency_key) index (a correlated subquery per key): with `= ANY (keys)` and
 -- statistics that undercount the stream (a new or fast-growing stream), the planner read every
 -- row of the stream instead, so each batch cost grew with the stream.
+-- Planned generically for the same reason as ledger_append_events below (a stream absent from the
+-- statistics made every key's probe read the whole stream through the primary key).
 CREATE OR REPLACE FUNCTION ledger_lock_head(p_stream text, p_keys text[])
 RETURNS TABLE (head_seq bigint, head_hash bytea, now_us bigint, existing jsonb)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(1818580806, hashtext(p_stream));
   RETURN QUERY
@@ -124,6 +128,10 @@ END $$;
 -- canonical envelope around its occurred_at value (p_env_heads[i] || occurred_at ||
 -- p_env_tails[i]); the chain hash is the one ledger/append.ts computes:
 -- SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest).
+-- Generic plans: a stream begun after the last ANALYZE (the API's `access` stream) is absent from
+-- the statistics, so a plan for its name took it for one row and probed the keys by scanning the
+-- stream's primary key, reading every event of the stream per call (a read record cost more than
+-- the one before). Planned for any stream, the probe uses the (stream, idempotency_key) index.
 CREATE OR REPLACE FUNCTION ledger_append_events(
   p_stream text, p_keys text[], p_event_ids uuid[], p_event_types text[], p_actor_types text[],
   p_actor_ids text[], p_resource_types text[], p_resource_ids text[], p_actions text[],
@@ -131,7 +139,9 @@ CREATE OR REPLACE FUNCTION ledger_append_events(
   p_schema_versions integer[], p_digests bytea[], p_salts bytea[], p_payloads jsonb[],
   p_env_heads text[], p_env_tails text[])
 RETURNS TABLE (idempotency_key text, seq bigint, event_id uuid, hash bytea, occurred_us bigint, created boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
   n integer := cardinality(p_keys);
   v_seq bigint;
