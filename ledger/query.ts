@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STREAM_NAME } from '../core/audit-event';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
+import { workflowIdIs } from './workflow-id-sql';
 
 /** Filters for reading the ledger; all optional, combined with AND. */
 export const EventQuerySchema = z
@@ -47,14 +48,14 @@ export async function queryEvents(db: Database, query: EventQuery): Promise<Ledg
   const q = EventQuerySchema.parse(query);
   const where = ['e.stream = $1', 'e.seq > $2'];
   const params: unknown[] = [q.stream, q.after_seq];
-  const add = (sql: string, v: unknown) => {
+  const add = (sql: (param: string) => string, v: unknown) => {
     params.push(v);
-    where.push(sql.replace('?', `$${params.length}`));
+    where.push(sql(`$${params.length}`));
   };
-  if (q.subject_id) add('e.subject_id = ?', q.subject_id);
-  if (q.case_id) add('e.case_id = ?', q.case_id);
-  if (q.workflow_id) add(`e.context->>'workflow_id' = ?`, q.workflow_id);
-  if (q.event_type) add('e.event_type = ?', q.event_type);
+  if (q.subject_id) add((p) => `e.subject_id = ${p}`, q.subject_id);
+  if (q.case_id) add((p) => `e.case_id = ${p}`, q.case_id);
+  if (q.workflow_id) add((p) => workflowIdIs('e.context', p), q.workflow_id);
+  if (q.event_type) add((p) => `e.event_type = ${p}`, q.event_type);
   params.push(q.limit);
   const r = await db.$client.query(
     `SELECT e.stream, e.seq, e.event_id, e.event_type,

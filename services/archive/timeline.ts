@@ -5,6 +5,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { workflowHistories } from '../../db/schema';
 import { historyFromJSON } from './history-json';
+import { workflowIdIs } from '../../ledger/workflow-id-sql';
 
 export interface LoadedHistory {
   workflowId: string;
@@ -151,7 +152,7 @@ export async function buildTimeline(
     context: { run_id?: string; activity_id?: string; step?: string; attempt?: number };
   }>(
     `SELECT stream, seq, event_type, occurred_at, actor_type, actor_id, outcome, context
-       FROM ledger_events WHERE context->>'workflow_id' = $1 ORDER BY occurred_at, stream, seq`,
+       FROM ledger_events WHERE ${workflowIdIs('context', '$1')} ORDER BY occurred_at, stream, seq`,
     [workflowId],
   );
   const ledgerEntries: TimelineEntry[] = rows.rows

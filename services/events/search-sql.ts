@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CursorPosition } from './cursor';
 import type { EventFilter } from './filter';
+import { workflowIdIs } from '../../ledger/workflow-id-sql';
 
 const ENVELOPE_TEXT = `e.event_type || ' ' || e.action || ' ' || e.outcome || ' ' || e.actor_type || ' ' || e.actor_id || ' ' || e.resource_type || ' ' || e.resource_id`;
 
@@ -100,8 +101,7 @@ export function whereClause(
   if (filter.event_type) conds.push(`e.event_type = ${p(filter.event_type)}`);
   if (filter.subject_id) conds.push(`e.subject_id = ${p(filter.subject_id)}`);
   if (filter.case_id) conds.push(`e.case_id = ${p(filter.case_id)}`);
-  if (filter.workflow_id)
-    conds.push(`e.context ? 'workflow_id' AND e.context->>'workflow_id' = ${p(filter.workflow_id)}`);
+  if (filter.workflow_id) conds.push(workflowIdIs('e.context', p(filter.workflow_id)));
   if (filter.q) conds.push(textCondition(filter.q, p));
   if (filter.payload_text)
     conds.push(

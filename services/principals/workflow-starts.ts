@@ -3,6 +3,7 @@ import type { Workflow } from '@temporalio/common';
 import { startWorkflow, type WorkflowRef } from '../../contracts/workflow-ref';
 import type { Database } from '../../db/client';
 import type { Ledger } from '../../ledger/ledger';
+import { workflowIdIs } from '../../ledger/workflow-id-sql';
 
 const ACCESS_STREAM = 'access';
 const START_EVENT = 'workflow.start_authorized';
@@ -67,7 +68,7 @@ export async function authorizedStart(
 ): Promise<{ initiator: string; recordedAt: Date } | undefined> {
   const r = await db.$client.query<{ actor_id: string; occurred_at: Date }>(
     `SELECT e.actor_id, e.occurred_at FROM ledger_events e LEFT JOIN principals p ON p.id = e.actor_id
-      WHERE e.context ? 'workflow_id' AND e.context->>'workflow_id' = $1 AND e.stream = $2 AND e.event_type = $3
+      WHERE ${workflowIdIs('e.context', '$1')} AND e.stream = $2 AND e.event_type = $3
         AND e.context->>'workflow_type' = $4 AND (p.id IS NOT NULL OR e.actor_type = 'service')
       ORDER BY e.seq LIMIT 1`,
     [workflowId, ACCESS_STREAM, START_EVENT, workflowType],
@@ -127,7 +128,7 @@ export async function authorizedUpdater(
   const r = await db.$client.query<{ actor_id: string }>(
     `SELECT actor_id FROM ledger_events
       WHERE stream = $1 AND event_type = $2 AND resource_type = 'workflow_update' AND resource_id = $3
-        AND context->>'workflow_id' = $4
+        AND ${workflowIdIs('context', '$4')}
       ORDER BY seq LIMIT 1`,
     [ACCESS_STREAM, UPDATE_EVENT, updateId, workflowId],
   );
