@@ -97,15 +97,20 @@ describe('one-round-trip append with a projection', () => {
   });
 
   it('calls whose projections share a target never share a statement: no change is lost', async () => {
-    // PostgreSQL applies only one of two changes to one row in one statement: without the split by
+    // PostgreSQL applies only one of two UPDATEs of one row in one statement: without the split by
     // target, concurrent calls group-committed together would lose increments.
+    await t.asOwner(`INSERT INTO proj_counters (id, n) VALUES ('same', 0)`);
+    const increment: OneTripProjection = {
+      target: 'proj_counters:same',
+      sql: (p) => `UPDATE proj_counters SET n = n + 1 WHERE id = ${p('same')}`,
+    };
     const n = 24;
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
         ledger.appendOneTrip(sampleEvent({ payload: { i } }), {
           stream: 'proj',
           idempotencyKey: `same-${i}`,
-          project: bump('same'),
+          project: increment,
         }),
       ),
     );
