@@ -236,6 +236,8 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     costs.push(bareMeter.stop());
     const archive = !process.env.BENCH_LOAN_NO_ARCHIVE;
     const loanMeter = meter(native.workflowService);
+    // The monotonic clock of `node --cpu-prof` samples: to cut the loan phase out of a profile.
+    const loanFrom = process.hrtime.bigint() / 1000n;
     results.push(
       await measure(
         `loanOrigination (5 activities when the rules decide, PG, ledger, providers 10 ms${archive ? ', batch archiving' : ', archiving off'})`,
@@ -246,6 +248,10 @@ export async function run(opts: { size?: number; smoke?: boolean } = {}): Promis
     // Archivers of the last applications may still be running: wait for every archive to land.
     await waitForArchives(clientDb, `loan-${tag}-`, archive ? size : 0);
     costs.push(loanMeter.stop());
+    if (process.env.BENCH_LOAN_DIAG)
+      console.log(
+        `loan phase, monotonic µs (cpu-prof clock): ${loanFrom}..${process.hrtime.bigint() / 1000n}`,
+      );
     const counted = costs[1]!;
     const base = results[0]!.perSecond;
     console.log(

@@ -14,14 +14,36 @@ import {
   type AppendResult,
   type PreparedEvent,
 } from './append';
+import { LedgerValidationError } from './errors';
 import type { GroupCommitQueue } from './group-commit';
 
-/** Options of a one-round-trip append: those of an append without a projection in its transaction. */
-export type OneTripOptions = Omit<AppendOptions, 'withinTransaction'>;
+/**
+ * A projection that commits in the statement that appends its events (one round trip, one commit
+ * flush): one data-modifying SQL statement (UPDATE, or INSERT … ON CONFLICT), run as a
+ * data-modifying WITH item beside `ledger_append_events`. It runs also when the idempotency key
+ * was already known, so it must be idempotent; when it fails, its events are not written.
+ */
+export interface OneTripProjection {
+  /**
+   * The row it writes (e.g. `loan_applications:<id>`): two projections with one target never
+   * share a statement (PostgreSQL applies only one of two changes to a row in one statement).
+   */
+  target: string;
+  /** The statement's SQL; `param(value)` adds a bound parameter and returns its placeholder. */
+  sql(param: (value: unknown) => string): string;
+}
+
+/**
+ * Options of a one-round-trip append: those of an append, with a projection given as one
+ * statement ({@link OneTripProjection}) instead of a callback in an open transaction.
+ */
+export type OneTripOptions = Omit<AppendOptions, 'withinTransaction'> & { project?: OneTripProjection };
 
 interface Queued {
-  prepared: PreparedEvent;
-  resolve: (r: AppendResult) => void;
+  /** One call's events: written in one statement, all or none. */
+  prepared: PreparedEvent[];
+  project?: OneTripProjection;
+  resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
 }
 
@@ -75,24 +97,56 @@ class OneTripStream {
     this.queue.enqueue(q);
   }
 
+  /** Calls whose projections share a target go in separate statements, in arrival order. */
   private async settle(batch: Queued[]): Promise<AppendResult[]> {
+    const now: Queued[] = [];
+    const later: Queued[] = [];
+    const targets = new Set<string>();
+    for (const q of batch) {
+      const target = q.project?.target;
+      if (target !== undefined && targets.has(target)) later.push(q);
+      else {
+        if (target !== undefined) targets.add(target);
+        now.push(q);
+      }
+    }
+    const written = await this.settleTogether(now);
+    return later.length > 0 ? [...written, ...(await this.settle(later))] : written;
+  }
+
+  private async settleTogether(batch: Queued[]): Promise<AppendResult[]> {
     let written: AppendResult[];
     try {
-      written = await this.write(batch.map((q) => q.prepared));
+      written = await this.write(
+        batch.flatMap((q) => q.prepared),
+        batch.flatMap((q) => (q.project ? [q.project] : [])),
+      );
     } catch (err) {
+      // One failing projection fails only its own call: the others go again, each alone.
+      if (batch.length > 1 && batch.some((q) => q.project)) return this.settleAlone(batch);
       for (const q of batch) q.reject(err);
       return [];
     }
-    batch.forEach((q, i) => q.resolve(written[i] as AppendResult));
+    let at = 0;
+    for (const q of batch) q.resolve(written.slice(at, (at += q.prepared.length)));
     return written;
   }
 
-  private async write(batch: PreparedEvent[]): Promise<AppendResult[]> {
+  private async settleAlone(batch: Queued[]): Promise<AppendResult[]> {
+    const written: AppendResult[] = [];
+    for (const q of batch) written.push(...(await this.settleTogether([q])));
+    return written;
+  }
+
+  private async write(
+    batch: PreparedEvent[],
+    projections: OneTripProjection[] = [],
+  ): Promise<AppendResult[]> {
     const salts = randomBytes(SALT_BYTES * batch.length);
     const col = <T>(f: (p: PreparedEvent, i: number) => T) => batch.map(f);
     const saltOf = (i: number) => salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
     const around = col((p) => envelopeAround(p.committed));
-    const r = await this.db.$client.query<Row>(APPEND_SQL, [
+    const values: unknown[] = [
       this.stream,
       col((p) => p.key),
       col((p) => p.committed.event_id),
@@ -112,7 +166,8 @@ class OneTripStream {
       col((p) => p.canonicalPayload),
       around.map(([head]) => head),
       around.map(([, tail]) => tail),
-    ]);
+    ];
+    const r = await this.db.$client.query<Row>(withProjections(projections, values), values);
     if (r.rows.length !== batch.length)
       throw new Error(`ledger_append_events returned ${r.rows.length} rows for ${batch.length} events`);
     return r.rows.map((row) => ({
@@ -124,6 +179,18 @@ class OneTripStream {
       created: row.created,
     }));
   }
+}
+
+/**
+ * {@link APPEND_SQL}, or with projections: the append as a WITH item read by the statement and each
+ * projection as a data-modifying WITH item (PostgreSQL runs every one of those to completion), all
+ * in the statement's one transaction. Each projection's parameters are appended to `values`.
+ */
+function withProjections(projections: OneTripProjection[], values: unknown[]): string {
+  if (projections.length === 0) return APPEND_SQL;
+  const param = (v: unknown) => `$${values.push(v)}`;
+  const items = projections.map((p, i) => `p${i} AS (${p.sql(param)})`);
+  return `WITH a AS MATERIALIZED (${APPEND_SQL}), ${items.join(', ')} SELECT * FROM a`;
 }
 
 /**
@@ -146,20 +213,36 @@ export class OneTripAppender {
    * @throws LedgerValidationError when the event or options are invalid; nothing is written.
    */
   append(event: AuditEventInput, opts: OneTripOptions): Promise<AppendResult> {
-    let prepared: PreparedEvent;
+    return this.appendMany([{ event, idempotencyKey: opts.idempotencyKey }], opts).then(
+      (r) => r[0] as AppendResult,
+    );
+  }
+
+  /**
+   * Validates, chains and commits events of one stream, each under its own key, in one statement
+   * (all or none; with `project`, the projection too), group-committed with calls arriving meanwhile.
+   *
+   * @throws LedgerValidationError when an event or the options are invalid; nothing is written.
+   */
+  appendMany(
+    items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
+    opts: Omit<OneTripOptions, 'idempotencyKey'>,
+  ): Promise<AppendResult[]> {
+    let prepared: PreparedEvent[];
     try {
-      const o = checkOptions(opts);
-      prepared = prepare(event, o.stream, o.key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+      if (items.length === 0) throw new LedgerValidationError('appendMany needs at least one event');
+      prepared = items.map(({ event, idempotencyKey }) => {
+        const o = checkOptions({ ...opts, idempotencyKey });
+        return prepare(event, o.stream, o.key, opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
+      });
     } catch (err) {
       return Promise.reject(err);
     }
-    let s = this.streams.get(prepared.committed.stream);
-    if (!s)
-      this.streams.set(
-        prepared.committed.stream,
-        (s = new OneTripStream(this.db, prepared.committed.stream, this.afterCommit)),
-      );
+    const name = (prepared[0] as PreparedEvent).committed.stream;
+    let s = this.streams.get(name);
+    if (!s) this.streams.set(name, (s = new OneTripStream(this.db, name, this.afterCommit)));
     const stream = s;
-    return new Promise((resolve, reject) => stream.enqueue({ prepared, resolve, reject }));
+    const project = opts.project;
+    return new Promise((resolve, reject) => stream.enqueue({ prepared, project, resolve, reject }));
   }
 }

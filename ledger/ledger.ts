@@ -43,6 +43,15 @@ export interface Ledger {
    * projection in its transaction): for appends a caller waits on, such as the API's read records.
    */
   appendOneTrip(event: AuditEventInput, opts: OneTripOptions): Promise<AppendResult>;
+  /**
+   * Appends events of one stream in one database round trip, all or none (with
+   * `project`, the projection commits in the same statement): for activities whose event and
+   * projection commit together, such as the loan workflow's records.
+   */
+  appendManyOneTrip(
+    items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
+    opts: Omit<OneTripOptions, 'idempotencyKey'>,
+  ): Promise<AppendResult[]>;
   /** Appends many events to one stream in one transaction: all or none. */
   appendMany(
     items: Array<{ event: AuditEventInput; idempotencyKey: string }>,
@@ -101,6 +110,11 @@ export function createLedger(db: Database, opts: LedgerOptions = {}): Ledger {
       metrics
         ? measured(metrics, 'single', o.stream, () => oneTrip.append(event, o))
         : oneTrip.append(event, o),
+    appendManyOneTrip: (items, o) => {
+      if (!metrics) return oneTrip.appendMany(items, o);
+      metrics.ledgerAppendBatchSize.observe(items.length);
+      return measured(metrics, 'batch', o.stream, () => oneTrip.appendMany(items, o));
+    },
     appendMany: (items, o) => {
       if (!metrics) return appender.appendMany(items, o);
       metrics.ledgerAppendBatchSize.observe(items.length);

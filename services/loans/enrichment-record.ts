@@ -42,7 +42,7 @@ export async function storeEnrichmentRecord(
   if (existing && existing.recordDigest === digest) return { digest, version: existing.version };
   const before = existing?.record as EnrichmentRecord | undefined;
   const version = (existing?.version ?? 0) + 1;
-  await ledger.append(
+  await ledger.appendOneTrip(
     {
       event_type: 'loan.enrichment_recorded',
       actor: step.actor,
@@ -64,23 +64,15 @@ export async function storeEnrichmentRecord(
     {
       stream: LOAN_STREAM,
       idempotencyKey: step.businessKey(),
-      // The record row commits with its event (one transaction, one commit flush).
-      withinTransaction: async (tx) => {
-        await tx.query(
+      // The record row commits with its event (one statement, one commit flush).
+      project: {
+        target: `loan_enrichments:${record.applicationId}:${record.source}`,
+        sql: (p) =>
           `INSERT INTO loan_enrichments (application_id, source, version, record, record_digest, provider, provider_ref)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)
+           VALUES (${p(record.applicationId)}, ${p(record.source)}, ${p(version)}, ${p(JSON.stringify(record))}::jsonb,
+             ${p(digest)}, ${p(record.provider.name)}, ${p(record.provider.reference)})
            ON CONFLICT (application_id, source) DO UPDATE SET version = EXCLUDED.version, record = EXCLUDED.record,
              record_digest = EXCLUDED.record_digest, provider_ref = EXCLUDED.provider_ref, fetched_at = now()`,
-          [
-            record.applicationId,
-            record.source,
-            version,
-            JSON.stringify(record),
-            digest,
-            record.provider.name,
-            record.provider.reference,
-          ],
-        );
       },
     },
   );

@@ -179,7 +179,7 @@ export async function cancelCreditInquiry(
   });
   await Promise.all([
     telemetry,
-    deps.ledger.append(
+    deps.ledger.appendOneTrip(
       {
         event_type: 'loan.credit_inquiry_cancelled',
         actor: step.actor,

@@ -202,7 +202,7 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
           };
         });
       }
-      await ledger.append(
+      await ledger.appendOneTrip(
         {
           event_type: 'loan.parties_screened',
           actor: step.actor,

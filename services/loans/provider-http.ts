@@ -95,7 +95,7 @@ export async function callProvider<T>(
     }
   }
 
-  const telemetry = deps.ledger.append(
+  const telemetry = deps.ledger.appendOneTrip(
     {
       event_type: 'provider.call_attempted',
       actor: { type: 'service', id: 'ledgerflow-worker' },

@@ -6,7 +6,7 @@ import { LOAN_STREAM } from '../../core/loan';
 import type { RuleEvaluation } from '../../core/loan-rules';
 import type { Database } from '../../db/client';
 import { principals } from '../../db/schema';
-import type { LedgerTransaction } from '../../ledger/append';
+import type { OneTripProjection } from '../../ledger/append-one-trip';
 import type { Ledger } from '../../ledger/ledger';
 import type { LoanStep, StepOf } from './step';
 
@@ -19,23 +19,24 @@ interface StatusChange {
 }
 
 /**
- * The status projection as a statement inside the ledger append's transaction: the event and the
- * row's status commit together, in one commit flush. Idempotent (a retried step sets it again).
+ * The status projection as one statement committed with the ledger append (one round trip, one
+ * commit flush: ledger `appendManyOneTrip`). Idempotent (a retried step sets it again).
  */
-function projectStatus(applicationId: string, c: StatusChange) {
-  return async (tx: LedgerTransaction) => {
-    await tx.query(
-      `UPDATE loan_applications SET status = $2, updated_at = now(), workflow_run_id = coalesce($3, workflow_run_id),
-              decision = coalesce($4, decision), decided_by = coalesce($5, decided_by)
-        WHERE id = $1`,
-      [applicationId, c.status, c.workflowRunId ?? null, c.decision ?? null, c.decidedBy ?? null],
-    );
+function projectStatus(applicationId: string, c: StatusChange): OneTripProjection {
+  return {
+    target: `loan_applications:${applicationId}`,
+    sql: (p) =>
+      `UPDATE loan_applications SET status = ${p(c.status)}, updated_at = now(),
+              workflow_run_id = coalesce(${p(c.workflowRunId ?? null)}, workflow_run_id),
+              decision = coalesce(${p(c.decision ?? null)}, decision),
+              decided_by = coalesce(${p(c.decidedBy ?? null)}, decided_by)
+        WHERE id = ${p(applicationId)}`,
   };
 }
 
 /**
  * Business events of the loan workflow (one per step, keyed by workflow id + run id + step) and
- * the application row's status projection, written in the event's transaction.
+ * the application row's status projection, written in the event's statement.
  */
 export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger }) {
   const workflowActor = (step: LoanStep) => step.actor;
@@ -57,12 +58,11 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
   });
 
   async function record(step: LoanStep, applicationId: string, e: StepEvent, status?: StatusChange) {
-    const r = await ledger.append(eventOf(step, applicationId, e), {
-      stream: LOAN_STREAM,
-      idempotencyKey: step.businessKey(),
-      withinTransaction: status && projectStatus(applicationId, status),
-    });
-    return { seq: r.seq, hash: r.hash };
+    const [r] = await ledger.appendManyOneTrip(
+      [{ event: eventOf(step, applicationId, e), idempotencyKey: step.businessKey() }],
+      { stream: LOAN_STREAM, ...(status ? { project: projectStatus(applicationId, status) } : {}) },
+    );
+    return { seq: r!.seq, hash: r!.hash };
   }
 
   const rulesEvent = (ev: RuleEvaluation): StepEvent => ({
@@ -209,7 +209,7 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
       };
       if (!input.rules) return record(step, input.applicationId, decision, status);
       const rulesStep = at('rules-evaluated');
-      const [, r] = await ledger.appendMany(
+      const [, r] = await ledger.appendManyOneTrip(
         [
           {
             event: eventOf(rulesStep, input.applicationId, rulesEvent(input.rules)),
@@ -217,7 +217,7 @@ export function createLoanRecords({ db, ledger }: { db: Database; ledger: Ledger
           },
           { event: eventOf(step, input.applicationId, decision), idempotencyKey: step.businessKey() },
         ],
-        { stream: LOAN_STREAM, withinTransaction: projectStatus(input.applicationId, status) },
+        { stream: LOAN_STREAM, project: projectStatus(input.applicationId, status) },
       );
       return { seq: r!.seq, hash: r!.hash };
     },

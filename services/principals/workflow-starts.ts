@@ -28,7 +28,8 @@ export interface WorkflowStart {
  * submission keeps the first starter.
  */
 export async function recordWorkflowStart(ledger: Ledger, start: WorkflowStart): Promise<void> {
-  await ledger.append(
+  // One round trip (it sits before every start): the head lock is held for one statement only.
+  await ledger.appendOneTrip(
     {
       event_type: START_EVENT,
       actor: { type: start.service ? 'service' : 'user', id: start.principalId },
