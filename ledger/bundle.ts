@@ -1,4 +1,5 @@
-import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
+import { PURGE_EVENT_STREAM } from './purge-events';
+import { PurgeScan, readlineLines } from './bundle-purge-scan';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -172,7 +173,7 @@ export async function exportBundle(
   return manifest;
 }
 
-function toRow(e: BundleEvent, coverage: PurgeCoverage): VerifyRow {
+function toRow(e: BundleEvent, coverage: PurgeScan): VerifyRow {
   const { payload_digest, prev_hash, hash, payload, payload_salt, payload_purged, ...event } = e;
   return {
     event: event as CommittedEvent,
@@ -242,58 +243,6 @@ function readHeads(dir: string): { heads: ParsedHead[]; fault: GlobalFault | nul
   return { heads, fault: null };
 }
 
-/**
- * The payloads the bundle's purge events cover: well-formed purge events in the purge stream at a
- * seq within a root signed by a trusted key (a stored checkpoint, a head line or the anchor). A
- * purge event appended to the unsigned tail proves nothing; that the events are chained is
- * checked by the purge stream's own verification.
- */
-async function readPurgeCoverage(
-  dir: string,
-  checkpoints: ParsedCheckpoint[],
-  anchors: ParsedCheckpoint[],
-  trustedKeys: Map<string, PublicKeyInfo>,
-): Promise<PurgeCoverage> {
-  const signedSize = Math.max(
-    0,
-    ...checkpoints.filter((c) => verifyCheckpointSignature(c, trustedKeys).ok).map((c) => c.treeSize),
-    ...anchors.filter((c) => c.stream === PURGE_EVENT_STREAM).map((c) => c.treeSize),
-  );
-  const coverage = new PurgeCoverage();
-  const needle = Buffer.from(PURGE_EVENT_TYPE);
-  const events = await open(path.join(dir, 'events.jsonl'), 'r');
-  // One buffer, filled again for every chunk.
-  const spare: Buffer[] = [];
-  try {
-    for await (const chunk of fileLineChunks(events, undefined, spare)) {
-      // Only lines naming the purge type are parsed; each is split the way readline splits lines.
-      for (let at = chunk.indexOf(needle); at !== -1;) {
-        const start = chunk.lastIndexOf(10, at) + 1;
-        const nl = chunk.indexOf(10, at);
-        const end = nl === -1 ? chunk.length : nl;
-        for (const line of readlineLines(chunk.subarray(start, end).toString('utf8'))) {
-          if (!line.includes(PURGE_EVENT_TYPE)) continue;
-          const parsed = parseBundleLine(line);
-          if (!('event' in parsed)) continue;
-          const e = parsed.event;
-          if (
-            e.stream === PURGE_EVENT_STREAM &&
-            e.event_type === PURGE_EVENT_TYPE &&
-            e.resource.type === PURGE_RESOURCE_TYPE &&
-            e.seq <= signedSize
-          )
-            coverage.add(e.resource.id);
-        }
-        at = nl === -1 ? -1 : chunk.indexOf(needle, nl);
-      }
-      spare.push(Buffer.from(chunk.buffer));
-    }
-  } finally {
-    await events.close();
-  }
-  return coverage;
-}
-
 /** Read size of events.jsonl (the default 64 KiB costs a read per ~55 events). */
 const READ_BYTES = 1 << 20;
 
@@ -314,13 +263,6 @@ function splitLines(chunk: Buffer): string[] {
   const text = chunk.toString('utf8');
   if (chunk.includes(13)) return readlineLines(text);
   const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
-}
-
-/** Text of whole lines split as node:readline splits them (\n, \r\n or a lone \r), without a trailing empty line. */
-function readlineLines(text: string): string[] {
-  const lines = text.split(/\r?\n|\r(?!\n)/);
   if (lines.at(-1) === '') lines.pop();
   return lines;
 }
@@ -347,6 +289,11 @@ export async function verifyBundle(
     workers?: number;
     /** Bytes of events.jsonl checked as one unit (default 1 MiB; tests cut smaller to cross streams and chunks). */
     chunkBytes?: number;
+    /**
+     * Read the purge coverage in a pass of its own before verifying (slower): the reference the
+     * default single read (coverage gathered while verifying) is tested against.
+     */
+    coverageFirst?: boolean;
   },
 ): Promise<VerifyResult & { manifestOk: boolean }> {
   const manifestFile = path.join(dir, 'manifest.json');
@@ -435,136 +382,168 @@ export async function verifyBundle(
   for (const h of heads) for (const cp of headCheckpoints(h)) addCheckpoint(cp);
   for (const list of checkpoints.values()) list.sort((a, b) => a.treeSize - b.treeSize);
 
-  const coverage = await readPurgeCoverage(
-    dir,
-    checkpoints.get(PURGE_EVENT_STREAM) ?? [],
-    tcs,
-    opts.trustedKeys,
-  );
-
-  const verifiers = new Map<string, StreamVerifier>();
-  const firstOccurred = new Map<string, string>();
-  let current: StreamVerifier | null = null;
-  let currentStream: string | null = null;
-  const start = (stream: string): StreamVerifier => {
-    const v = new StreamVerifier({
+  const newVerifier = (stream: string): StreamVerifier =>
+    new StreamVerifier({
       stream,
       checkpoints: checkpoints.get(stream) ?? [],
       trustedKeys: opts.trustedKeys,
       keysPinned: true,
       trustedCheckpoint: tcs.find((c) => c.stream === stream) ?? null,
     });
-    verifiers.set(stream, v);
-    return v;
-  };
-  let lineNo = 0;
-  let stopped = false;
-  /** Switches to `stream` at line `at`: 'new' when it begins here, false when it appeared before (not contiguous). */
-  const enter = (stream: string, seq: number | null, at: number): 'same' | 'new' | false => {
-    if (stream === currentStream) return 'same';
-    if (verifiers.has(stream)) {
-      globalFaults.push({
-        fault: 'order changed',
-        stream,
-        firstBadSeq: seq,
-        detail: `events.jsonl line ${at}: stream ${stream} is not contiguous`,
-      });
-      return false;
-    }
-    current = start(stream);
-    currentStream = stream;
-    return 'new';
-  };
-  /** One line, read as the reference loop reads it; false stops reading (a fault outside any stream). */
-  const feedLine = (line: string): boolean => {
-    lineNo++;
-    if (!line) return true;
-    const parsed = parseBundleLine(line);
-    const stream: string | null = 'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
-    if (stream === null) {
-      globalFaults.push({
-        fault: 'malformed line',
-        stream: null,
-        firstBadSeq: null,
-        detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
-      });
-      return false;
-    }
-    if (!wanted(stream)) return true;
-    const entered = enter(stream, 'event' in parsed ? parsed.event.seq : null, lineNo);
-    if (!entered) return false;
-    if ('event' in parsed) {
-      if (entered === 'new') firstOccurred.set(stream, String(parsed.event.occurred_at));
-      (current as StreamVerifier).push(toRow(parsed.event, coverage));
-    } else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
-    return true;
-  };
-  /** A segment checked on its own: folded in whole when it continues its stream's chain, else line by line. */
-  const feedSegment = (seg: BundleSegment, lines: () => string[]): boolean => {
-    const stream = seg.stream as string;
-    if (wanted(stream)) {
-      const entered = enter(stream, seg.firstSeq, lineNo + 1);
-      if (!entered) return false;
-      if (entered === 'new') firstOccurred.set(stream, seg.firstOccurred);
-      const v = current as StreamVerifier;
-      // A purge flag alone is not proof: only a signed purge event is.
-      const covered = seg.purgedSeqs.every((q) => coverage.covers(stream, q));
-      if (!covered || !v.pushChecked(seg)) {
-        for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
-        return true;
-      }
-    }
-    lineNo += seg.rows;
-    return true;
-  };
   const file = path.join(dir, 'events.jsonl');
-  const fileHash = createHash('sha256');
   const bytes = statSync(file).size;
   const workers = opts.workers ?? (bytes >= BUNDLE_WORKER_MIN_BYTES ? defaultBundleWorkers() : 0);
   const pool = workers > 0 ? verifyPool(workers) : null;
-  type Checked = { segments: BundleSegment[]; buf: Buffer };
-  type Item = { chunk: Buffer; checked: Promise<Checked> | null };
-  const queue: Item[] = [];
-  // Chunk buffers come back from the workers and are filled again (ledger/line-chunks.ts).
-  const spare: Buffer[] = [];
-  const consume = async (item: Item): Promise<boolean> => {
-    if (!item.checked) {
-      for (const line of splitLines(item.chunk)) if (!feedLine(line)) return false;
+
+  /**
+   * One read of events.jsonl, verifying every stream; with `gather`, the purge coverage is
+   * gathered and the file hashed in the same read (a stopped read leaves its digest null).
+   */
+  const readEvents = async (scan: PurgeScan, gather: boolean) => {
+    const verifiers = new Map<string, StreamVerifier>();
+    const firstOccurred = new Map<string, string>();
+    const faults: GlobalFault[] = [];
+    let current: StreamVerifier | null = null;
+    let currentStream: string | null = null;
+    const start = (stream: string): StreamVerifier => {
+      const v = newVerifier(stream);
+      verifiers.set(stream, v);
+      return v;
+    };
+    let lineNo = 0;
+    let stopped = false;
+    /** Switches to `stream` at line `at`: 'new' when it begins here, false when it appeared before (not contiguous). */
+    const enter = (stream: string, seq: number | null, at: number): 'same' | 'new' | false => {
+      if (stream === currentStream) return 'same';
+      if (verifiers.has(stream)) {
+        faults.push({
+          fault: 'order changed',
+          stream,
+          firstBadSeq: seq,
+          detail: `events.jsonl line ${at}: stream ${stream} is not contiguous`,
+        });
+        return false;
+      }
+      current = start(stream);
+      currentStream = stream;
+      return 'new';
+    };
+    /** One line, read as the reference loop reads it; false stops reading (a fault outside any stream). */
+    const feedLine = (line: string): boolean => {
+      lineNo++;
+      if (!line) return true;
+      const parsed = parseBundleLine(line);
+      const stream: string | null =
+        'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
+      if (stream === null) {
+        faults.push({
+          fault: 'malformed line',
+          stream: null,
+          firstBadSeq: null,
+          detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
+        });
+        return false;
+      }
+      if (!wanted(stream)) return true;
+      const entered = enter(stream, 'event' in parsed ? parsed.event.seq : null, lineNo);
+      if (!entered) return false;
+      if ('event' in parsed) {
+        if (entered === 'new') firstOccurred.set(stream, String(parsed.event.occurred_at));
+        (current as StreamVerifier).push(toRow(parsed.event, scan));
+      } else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
       return true;
+    };
+    /** A segment checked on its own: folded in whole when it continues its stream's chain, else line by line. */
+    const feedSegment = (seg: BundleSegment, lines: () => string[]): boolean => {
+      const stream = seg.stream as string;
+      if (wanted(stream)) {
+        const entered = enter(stream, seg.firstSeq, lineNo + 1);
+        if (!entered) return false;
+        if (entered === 'new') firstOccurred.set(stream, seg.firstOccurred);
+        const v = current as StreamVerifier;
+        // A purge flag alone is not proof: only a signed purge event is.
+        const covered = seg.purgedSeqs.every((q) => scan.covers(stream, q));
+        if (!covered || !v.pushChecked(seg)) {
+          for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+          return true;
+        }
+      }
+      lineNo += seg.rows;
+      return true;
+    };
+    const fileHash = gather ? createHash('sha256') : null;
+    type Checked = { segments: BundleSegment[]; buf: Buffer };
+    type Item = { chunk: Buffer; checked: Promise<Checked> | null };
+    const queue: Item[] = [];
+    // Chunk buffers come back from the workers and are filled again (ledger/line-chunks.ts).
+    const spare: Buffer[] = [];
+    const consume = async (item: Item): Promise<boolean> => {
+      if (!item.checked) {
+        fileHash?.update(item.chunk);
+        for (const line of splitLines(item.chunk)) if (!feedLine(line)) return false;
+        return true;
+      }
+      const { segments, buf } = await item.checked;
+      // Hashed once back from the worker, in file order: never in the way of the next dispatch.
+      fileHash?.update(buf);
+      let text: string[] | null = null;
+      const lines = () => (text ??= splitLines(buf));
+      for (const seg of segments) {
+        if (seg.stream === null) {
+          for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+        } else if (!feedSegment(seg, lines)) return false;
+      }
+      spare.push(Buffer.from(buf.buffer));
+      return true;
+    };
+    const events = await open(file, 'r');
+    try {
+      for await (const chunk of fileLineChunks(events, opts.chunkBytes, spare)) {
+        if (gather) scan.scan(chunk);
+        // A carriage return splits lines for readline: such a chunk is read line by line.
+        const checked = chunk.includes(13)
+          ? null
+          : pool
+            ? pool.checkBundle(chunk, true)
+            : Promise.resolve({ segments: checkBundleChunk(chunk), buf: chunk });
+        checked?.catch(() => undefined);
+        queue.push({ chunk, checked });
+        while (queue.length > 2 * (pool?.size ?? 0) && !stopped)
+          stopped = !(await consume(queue.shift() as Item));
+        if (stopped) break;
+      }
+      // Every chunk is scanned before it is checked: from here on the coverage is final.
+      if (gather && !stopped) scan.complete();
+    } finally {
+      await events.close();
     }
-    const { segments, buf } = await item.checked;
-    let text: string[] | null = null;
-    const lines = () => (text ??= splitLines(buf));
-    for (const seg of segments) {
-      if (seg.stream === null) {
-        for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
-      } else if (!feedSegment(seg, lines)) return false;
-    }
-    spare.push(Buffer.from(buf.buffer));
-    return true;
+    while (queue.length > 0 && !stopped) stopped = !(await consume(queue.shift() as Item));
+    return {
+      verifiers,
+      firstOccurred,
+      faults,
+      scan,
+      stopped,
+      digest: fileHash && !stopped ? fileHash.digest('hex') : null,
+    };
   };
-  const events = await open(file, 'r');
-  try {
-    for await (const chunk of fileLineChunks(events, opts.chunkBytes, spare)) {
-      fileHash.update(chunk);
-      // A carriage return splits lines for readline: such a chunk is read line by line.
-      const checked = chunk.includes(13)
-        ? null
-        : pool
-          ? pool.checkBundle(chunk, true)
-          : Promise.resolve({ segments: checkBundleChunk(chunk), buf: chunk });
-      checked?.catch(() => undefined);
-      queue.push({ chunk, checked });
-      while (queue.length > 2 * (pool?.size ?? 0) && !stopped)
-        stopped = !(await consume(queue.shift() as Item));
-      if (stopped) break;
-    }
-  } finally {
-    await events.close();
+
+  const scanner = () => new PurgeScan(checkpoints.get(PURGE_EVENT_STREAM) ?? [], tcs, opts.trustedKeys);
+  let pass = opts.coverageFirst
+    ? await readEvents(await scanner().scanFile(file), false)
+    : await readEvents(scanner(), true);
+  const digest = pass.digest;
+  if (pass.scan.missedEarly) {
+    // A purged payload was looked up before every purge event was read (e.g. its stream sorts
+    // before the purge stream): verify again with the whole coverage, as a pass of its own would.
+    const whole = pass.stopped ? await scanner().scanFile(file) : pass.scan.complete();
+    whole.missedEarly = false;
+    pass = await readEvents(whole, false);
   }
-  while (queue.length > 0 && !stopped) stopped = !(await consume(queue.shift() as Item));
+  const { verifiers, firstOccurred } = pass;
+  globalFaults.push(...pass.faults);
   if (eventsDigest) {
-    const got = stopped ? (await fileDigest(file)).sha256 : fileHash.digest('hex');
+    const got = digest ?? (await fileDigest(file)).sha256;
     if (got !== eventsDigest.want) {
       manifestOk = false;
       warnings.splice(eventsDigest.at, 0, mismatch('events.jsonl'));
@@ -572,7 +551,7 @@ export async function verifyBundle(
   }
   // Streams a trusted root covers but with no events at all were removed.
   for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])
-    if (!verifiers.has(s) && wanted(s) && s !== '') start(s);
+    if (!verifiers.has(s) && wanted(s) && s !== '') verifiers.set(s, newVerifier(s));
   const latestHead = [...heads, ...(trustedHead ? [trustedHead] : [])]
     .filter((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok)
     .sort((a, b) => b.version - a.version)[0];

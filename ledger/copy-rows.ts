@@ -1,15 +1,15 @@
-import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '../db/client';
-import { wholeLineChunks } from './line-chunks';
+import { CopyLineStream } from './copy-frames';
 import type { CommittedEvent } from '../core/audit-event';
 import { occurredAt, type Row } from './verify-rows';
 
 /**
  * A stream's verification rows as PostgreSQL's COPY text format, cut into chunks of whole lines:
- * one statement and no per-row protocol messages or row objects. The columns are those of
+ * one statement, no row objects, the protocol frames stripped as the bytes arrive
+ * (ledger/copy-frames.ts). The columns are those of
  * `pages()` in ledger/verify.ts, in the same order.
  */
-const copySql = (streamLiteral: string, afterSeq: number) => `COPY (
+export const copyRowsSql = (streamLiteral: string, afterSeq: number) => `COPY (
   SELECT e.seq, e.event_id, e.event_type, e.actor_type, e.actor_id,
          ((extract(epoch FROM e.occurred_at) * 1000000)::bigint)::text,
          e.resource_type, e.resource_id, e.action, e.outcome, e.subject_id, e.case_id, e.context,
@@ -42,9 +42,10 @@ export async function* copyChunks(
   const client = await db.$client.connect();
   let completed = false;
   try {
-    const out = client.query(copyTo(copySql(client.escapeLiteral(stream), afterSeq)));
-    for await (const buf of wholeLineChunks(out as AsyncIterable<Buffer>, chunkBytes, spare))
-      yield { buf, rows: countLines(buf) };
+    const out = client.query(
+      new CopyLineStream(copyRowsSql(client.escapeLiteral(stream), afterSeq), chunkBytes, spare),
+    );
+    for await (const buf of out as AsyncIterable<Buffer>) yield { buf, rows: countLines(buf) };
     completed = true;
   } finally {
     // A COPY abandoned half-way (an error, or the caller stopped at a fault) leaves the

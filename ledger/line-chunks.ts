@@ -47,12 +47,12 @@ export class LineChunker {
     }
   }
 
-  /** Adds `piece`; returns the chunks it completes. */
-  push(piece: Buffer): Buffer[] {
+  /** Adds `piece[start..end)`; returns the chunks it completes. */
+  push(piece: Buffer, start = 0, end = piece.length): Buffer[] {
     const out: Buffer[] = [];
-    this.reserve(piece.length);
-    piece.copy(this.cur, this.len);
-    this.len += piece.length;
+    this.reserve(end - start);
+    piece.copy(this.cur, this.len, start, end);
+    this.len += end - start;
     this.cut(out);
     return out;
   }
@@ -79,18 +79,6 @@ export class LineChunker {
     this.len = 0;
     return last;
   }
-}
-
-/** {@link LineChunker} over an async byte stream. */
-export async function* wholeLineChunks(
-  source: AsyncIterable<Buffer>,
-  chunkBytes = 1 << 20,
-  spare: Buffer[] = [],
-): AsyncGenerator<Buffer> {
-  const chunker = new LineChunker(chunkBytes, spare);
-  for await (const piece of source) yield* chunker.push(piece);
-  const last = chunker.end();
-  if (last) yield last;
 }
 
 /** {@link LineChunker} over an open file, read straight into the chunk buffers. */

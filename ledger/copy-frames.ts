@@ -1,0 +1,148 @@
+import { Readable } from 'node:stream';
+import type { Connection, Submittable } from 'pg';
+import { LineChunker } from './line-chunks';
+
+const COPY_DATA = 0x64;
+const ERROR_RESPONSE = 0x45;
+/** Messages that may come before or between CopyData ones without ending copy-out mode. */
+const INTERSPERSED = new Set([
+  0x48 /* CopyOutResponse */, 0x41 /* Notification */, 0x4e /* Notice */, 0x53 /* ParameterStatus */,
+]);
+
+/** Where the COPY's messages end in the bytes just fed, if they did. */
+export type FrameEnd =
+  | { kind: 'more' }
+  /** CopyDone (or any message that ends copy-out mode) was read; the bytes from `at` on are the server's next messages. */
+  | { kind: 'done'; at: number }
+  /** An ErrorResponse begins at `at`: it and what follows are the driver's to read. */
+  | { kind: 'error'; at: number };
+
+/**
+ * Reads the messages of a COPY … TO STDOUT as they arrive from the socket, in pieces cut
+ * anywhere, and hands the bodies of the CopyData messages (the COPY text, one row per message)
+ * to `sink` as ranges of the bytes fed: no object and no copy per row (pg-copy-streams makes a
+ * slice per row and concatenates them again). What ends copy-out mode is what pg-copy-streams
+ * 7 treats as its end: an ErrorResponse before it is read, anything else but CopyData and the
+ * interspersed messages after it is read.
+ */
+export class CopyFrames {
+  private readonly head = Buffer.alloc(4);
+  private headLen = -1;
+  private code = 0;
+  private left = 0;
+
+  feed(b: Buffer, sink: (b: Buffer, start: number, end: number) => void): FrameEnd {
+    let p = 0;
+    while (p < b.length) {
+      if (this.headLen < 0) {
+        // The first byte of a message: its type.
+        this.code = b[p] as number;
+        if (this.code === ERROR_RESPONSE) return { kind: 'error', at: p };
+        p++;
+        this.headLen = 0;
+        continue;
+      }
+      if (this.headLen < 4) {
+        const n = Math.min(4 - this.headLen, b.length - p);
+        b.copy(this.head, this.headLen, p, p + n);
+        this.headLen += n;
+        p += n;
+        if (this.headLen < 4) break;
+        this.left = this.head.readUInt32BE(0) - 4;
+      }
+      const n = Math.min(this.left, b.length - p);
+      if (n > 0 && this.code === COPY_DATA) sink(b, p, p + n);
+      this.left -= n;
+      p += n;
+      if (this.left > 0) break;
+      this.headLen = -1;
+      if (this.code !== COPY_DATA && !INTERSPERSED.has(this.code)) return { kind: 'done', at: p };
+    }
+    return { kind: 'more' };
+  }
+}
+
+/**
+ * A COPY … TO STDOUT submitted to a pg client, read as object-mode chunks of whole COPY lines
+ * (ledger/line-chunks.ts: each chunk the start of a buffer of its own, so it may be transferred;
+ * given back through `spare`, filled again). The socket's bytes are taken over as
+ * pg-copy-streams does, framed by {@link CopyFrames} and copied once, straight into the chunk.
+ */
+export class CopyLineStream extends Readable implements Submittable {
+  private connection: Connection | null = null;
+  private pgData: ((b: Buffer) => void) | null = null;
+  private readonly frames = new CopyFrames();
+  private readonly chunker: LineChunker;
+  private drained = false;
+  private forwarding = false;
+  private ended = false;
+  private readonly onReadable = () => this.forward();
+
+  constructor(
+    private readonly text: string,
+    chunkBytes: number,
+    spare: Buffer[],
+  ) {
+    super({ objectMode: true, highWaterMark: 2 });
+    this.chunker = new LineChunker(chunkBytes, spare);
+  }
+
+  submit(connection: Connection): void {
+    this.connection = connection;
+    const socket = connection.stream;
+    const listeners = socket.listeners('data') as Array<(b: Buffer) => void>;
+    if (listeners.length !== 1) throw new Error('unexpected pg connection state: not one data listener');
+    this.pgData = listeners[0] as (b: Buffer) => void;
+    socket.removeListener('data', this.pgData);
+    socket.pause();
+    socket.on('readable', this.onReadable);
+    this.forward();
+    connection.query(this.text);
+  }
+
+  override _read(): void {
+    this.drained = true;
+    this.forward();
+  }
+
+  private forward(): void {
+    const socket = this.connection?.stream;
+    if (!socket || this.forwarding || !this.drained || this.ended) return;
+    this.forwarding = true;
+    for (
+      let b = socket.read() as Buffer | null;
+      b !== null;
+      b = this.ended || !this.drained ? null : (socket.read() as Buffer | null)
+    )
+      this.parse(b);
+    this.forwarding = false;
+  }
+
+  private parse(b: Buffer): void {
+    const out: Buffer[] = [];
+    const end = this.frames.feed(b, (src, s, e) => out.push(...this.chunker.push(src, s, e)));
+    for (const chunk of out) this.drained = this.push(chunk);
+    if (end.kind === 'more') return;
+    this.ended = true;
+    // Hand the socket back to pg with the bytes after the COPY (CommandComplete, ReadyForQuery or the error).
+    const socket = (this.connection as Connection).stream;
+    socket.removeListener('readable', this.onReadable);
+    socket.addListener('data', this.pgData as (b: Buffer) => void);
+    this.pgData?.(b.subarray(end.at));
+    process.nextTick(() => socket.resume());
+    if (end.kind === 'done') {
+      const last = this.chunker.end();
+      if (last) this.push(last);
+      this.push(null);
+    }
+  }
+
+  /** Called by pg with the server's error (an ErrorResponse during the COPY). */
+  handleError(err: Error): void {
+    this.destroy(err);
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {}
+}
