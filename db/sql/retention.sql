@@ -52,7 +52,10 @@ BEGIN
 END $$;
 
 -- SQL fragments of one data class over alias x (ledger payloads join their event as e). The
--- content digest of a deleted business row is SHA-256 over the row's text form.
+-- content digest of a deleted business row (digest version 2) is SHA-256 over the row's binary
+-- record form, record_send(ROW(columns in table order)); version 1 hashed the row's text form
+-- (ROW(columns)::text), which costs about twice as much (every column's output function) and
+-- is still how batches recorded with digest_version 1 verify (docs/retention.md).
 CREATE OR REPLACE FUNCTION retention_source(p_class text,
   OUT tbl text, OUT from_sql text, OUT key_sql text, OUT order_sql text, OUT order_cols text, OUT outer_order text,
   OUT outer_order_desc text, OUT cursor_sql text, OUT cursor_cond text, OUT created_sql text, OUT closed_sql text,
@@ -111,9 +114,9 @@ BEGIN
     from_sql := format('%I x', dc.table_name);
     key_sql := CASE WHEN cardinality(dc.key_columns) = 1 THEN format('(%s)::text', order_sql)
                     ELSE format('(jsonb_build_array(%s)::text)', order_sql) END;
-    -- The row's text form, x::text, spelled as ROW(columns)::text (the same text): PostgreSQL 15
-    -- evaluates a whole-row reference in a DELETE's RETURNING far more slowly.
-    SELECT format('sha256(convert_to(ROW(%s)::text, %L))', string_agg(format('x.%I', a.attname), ', ' ORDER BY a.attnum), 'UTF8')
+    -- ROW(columns), not the whole-row reference x: PostgreSQL 15 evaluates a whole-row reference
+    -- in a DELETE's RETURNING far more slowly.
+    SELECT format('sha256(record_send(ROW(%s)))', string_agg(format('x.%I', a.attname), ', ' ORDER BY a.attnum))
       INTO digest_sql
       FROM pg_attribute a WHERE a.attrelid = to_regclass(dc.table_name) AND a.attnum > 0 AND NOT a.attisdropped;
     restype_sql := CASE WHEN dc.resource_type IS NULL THEN 'NULL::text' ELSE quote_literal(dc.resource_type) END;
@@ -372,10 +375,11 @@ BEGIN
     SELECT format_type(att.atttypid, NULL) INTO v_key_type
       FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
      WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
+    -- Digest version 2: SHA-256 over the rows' 32-byte content digests in key order (no text).
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
          SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, %s AS keys,
-                sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
+                sha256(string_agg(d.d, ''::bytea ORDER BY %s)) AS digest
            FROM d$f$,
       s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols,
       CASE WHEN v_key_type IN ('text', 'character varying', 'bigint', 'integer') THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
@@ -387,14 +391,15 @@ BEGIN
     v_last_key := a.keys[cardinality(a.keys)];
   END IF;
 
-  -- 4. Record the batch.
+  -- 4. Record the batch (its number and the row in one statement) with the digest's version:
+  --    ledger payloads 1 (over the events' payload digests), business rows 2 (binary row form).
   IF a.n > 0 OR v_late > 0 THEN
-    SELECT coalesce(max(b.batch_no), 0) + 1 INTO v_batch FROM retention_purge_batches b
-     WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
-      min_ts, max_ts, digest, as_of, policy_versions)
-    VALUES (p_run_id, p_class, v_batch, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
-            CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
+      min_ts, max_ts, digest, digest_version, as_of, policy_versions)
+    SELECT p_run_id, p_class, coalesce(max(b.batch_no), 0) + 1, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
+           CASE WHEN a.n > 0 THEN a.digest END, CASE WHEN s.is_ledger THEN 1 ELSE 2 END, p_as_of, x.policy_versions
+      FROM retention_purge_batches b WHERE b.purge_run_id = p_run_id AND b.data_class = p_class
+    RETURNING batch_no INTO v_batch;
   END IF;
   RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_done,
                             'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);
