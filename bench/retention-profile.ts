@@ -48,7 +48,19 @@ async function split(c: pg.Client, sql: string) {
 
 async function profile(ownerUrl: string, label: string) {
   const c = new pg.Client({ connectionString: ownerUrl });
+  c.on('error', () => undefined);
   await c.connect();
+  try {
+    await profileOn(c, label);
+  } catch (e) {
+    console.error(`profile failed: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function profileOn(c: pg.Client, label: string) {
   if (extraSql) await c.query(readFileSync(extraSql, 'utf8'));
   await c.query(
     `INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at, resource_type,
@@ -149,12 +161,24 @@ async function profile(ownerUrl: string, label: string) {
     );
     console.log(`  agg ${name.padEnd(18)} ${ms.toFixed(1)} ms`);
   }
-  if (process.env.EXPR_ONLY) return void (await c.end());
+  const pay: Record<string, string> = {
+    pay_none: 'count(*)',
+    pay_v1_cat: `sha256(convert_to(string_agg(x.stream || ':' || x.seq || ' ' || encode(e.payload_digest, 'hex') || E'\\n', '' ORDER BY x.stream, x.seq), 'UTF8'))`,
+    pay_v1_concat: `sha256(convert_to(string_agg(concat(x.stream, ':', x.seq, ' ', encode(e.payload_digest, 'hex'), E'\\n'), '' ORDER BY x.stream, x.seq), 'UTF8'))`,
+  };
+  for (const [name, e] of Object.entries(pay)) {
+    const ms = await cpuOf(
+      c,
+      pid,
+      `SELECT ${e} FROM (SELECT * FROM ledger_payloads x WHERE stream = 'bench' AND seq <= ${BATCH}) x JOIN ledger_events e USING (stream, seq)`,
+    );
+    console.log(`  agg ${name.padEnd(18)} ${ms.toFixed(1)} ms`);
+  }
+  if (process.env.EXPR_ONLY) return;
   console.log('  split, payload batch:');
   await split(c, purge('ledger_payloads'));
   console.log('  split, loan_applications batch:');
   await split(c, purge('loan_applications'));
-  await c.end();
 }
 
 async function main() {

@@ -226,6 +226,8 @@ DECLARE
   v_last_key text;
   v_from text;
   v_after text;
+  v_setting text;
+  v_simple_key boolean;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -257,22 +259,27 @@ BEGIN
   IF s.is_ledger THEN
     v_after := CASE WHEN p_cursor IS NULL THEN 'true' ELSE '(x.stream, x.seq) > (($2->>0)::text, ($2->>1)::bigint)' END;
     v_window := p_limit + p_limit / 8 + 16;
-    -- The window: its payload count, streams, first seq (of a one-stream window) and end.
+    -- The window: its payload count, streams, first seq (of a one-stream window) and end; whether
+    -- it is dense (one stream, at least every other event with a payload); and, in the same
+    -- statement, the join settings of the claim (merge join for a dense window, reset after it).
     EXECUTE format(
-      'SELECT coalesce(sum(g.n), 0)::int AS n, count(*)::int AS streams, min(g.lo) AS lo,
-              (array_agg(g.stream ORDER BY g.stream DESC))[1] AS last_stream, (array_agg(g.hi ORDER BY g.stream DESC))[1] AS last_seq
-         FROM (SELECT w.stream, min(w.seq) AS lo, max(w.seq) AS hi, count(*) AS n
-                 FROM (SELECT x.stream, x.seq FROM ledger_payloads x WHERE %s ORDER BY x.stream, x.seq LIMIT $4) w
-                GROUP BY w.stream) g', v_after)
+      'SELECT q.*, set_config(''enable_mergejoin'', CASE WHEN q.dense THEN ''on'' ELSE ''off'' END, true) AS mj,
+              set_config(''enable_nestloop'', CASE WHEN q.dense THEN ''off'' ELSE ''on'' END, true) AS nl
+         FROM (SELECT coalesce(sum(g.n), 0)::int AS n, count(*)::int AS streams, min(g.lo) AS lo,
+                      (array_agg(g.stream ORDER BY g.stream DESC))[1] AS last_stream,
+                      (array_agg(g.hi ORDER BY g.stream DESC))[1] AS last_seq,
+                      count(*) = 1 AND max(g.hi) - min(g.lo) + 1 <= 2 * sum(g.n) AS dense
+                 FROM (SELECT w.stream, min(w.seq) AS lo, max(w.seq) AS hi, count(*) AS n
+                         FROM (SELECT x.stream, x.seq FROM ledger_payloads x WHERE %s ORDER BY x.stream, x.seq LIMIT $4) w
+                        GROUP BY w.stream) g) q', v_after)
     INTO w USING p_as_of, p_cursor, p_limit, v_window;
     IF w.n = 0 THEN
       RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
                                 'policy_versions', x.policy_versions);
     END IF;
-    IF w.streams = 1 AND w.last_seq - w.lo + 1 <= 2 * w.n THEN
+    IF w.dense THEN
       v_from := 'ledger_payloads x JOIN ledger_events e ON e.stream = x.stream AND e.seq = x.seq
                   WHERE x.stream = $4 AND x.seq BETWEEN $6 AND $5 AND e.stream = $4 AND e.seq BETWEEN $6 AND $5';
-      PERFORM set_config('enable_mergejoin', 'on', true), set_config('enable_nestloop', 'off', true);
     ELSE
       -- The lateral OFFSET 0 pins the join order: payloads from the cursor, each event by key.
       v_from := format('ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream
@@ -289,7 +296,6 @@ BEGIN
                 ORDER BY x.stream, x.seq LIMIT $3) c',
       s.created_sql, v_from, x.expiry_sql, v_held_claim)
     INTO a USING p_as_of, p_cursor, p_limit, w.last_stream, w.last_seq, w.lo;
-    PERFORM set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'on', true);
     v_claimed := a.n;
     -- A full batch ends at its last claimed row; a short one at the window's end (done when the
     -- window was short too: no payload after it).
@@ -312,10 +318,19 @@ BEGIN
       v_cursor := jsonb_build_array(a.last_stream, v_last_seq);
     END IF;
   ELSE
+    -- A one-column text or integer key: min/max of the key follow ORDER BY (no sort), so the claim
+    -- collects the row versions unordered and the cursor is max(key); otherwise the row versions
+    -- in key order and the cursor read by the last one.
+    SELECT format_type(att.atttypid, NULL) INTO v_key_type
+      FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
+     WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
+    v_simple_key := coalesce(v_key_type IN ('text', 'character varying', 'bigint', 'integer'), false);
     EXECUTE format(
-      'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n
+      'SELECT %s AS tids, count(*)::int AS n, %s AS last_cursor
          FROM (SELECT x.ctid AS tid, %s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
-      s.outer_order, s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
+      CASE WHEN v_simple_key THEN 'array_agg(c.tid)' ELSE format('array_agg(c.tid ORDER BY %s)', s.outer_order) END,
+      CASE WHEN v_simple_key THEN 'jsonb_build_array(max(c.o1))' ELSE 'NULL::jsonb' END,
+      s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
       v_held_claim, s.order_sql)
     INTO a USING p_as_of, p_cursor, p_limit;
     v_claimed := a.n;
@@ -323,7 +338,11 @@ BEGIN
       RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
                                 'policy_versions', x.policy_versions);
     END IF;
-    EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING a.tids[v_claimed];
+    IF v_simple_key THEN
+      v_cursor := a.last_cursor;
+    ELSE
+      EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING a.tids[v_claimed];
+    END IF;
     v_done := v_claimed < p_limit;
   END IF;
   v_tids := a.tids;
@@ -332,7 +351,9 @@ BEGIN
   -- 2. Holds: SHARE lock (waits for hold placements in flight, blocks new ones until commit),
   --    then re-check the claimed rows with a fresh snapshot if any hold appeared meanwhile.
   LOCK TABLE legal_holds IN SHARE MODE;
-  SELECT count(*) INTO v_holds_after FROM legal_holds;
+  -- (and the claim's join settings back to the function's: an early RETURN restores them anyway)
+  SELECT count(*), set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'on', true)
+    INTO v_holds_after, v_setting, v_setting FROM legal_holds;
   IF v_holds_after <> v_holds_before THEN
     EXECUTE format('SELECT array_agg(x.ctid) FROM %s WHERE x.ctid = ANY ($1) AND %s', s.from_sql, v_held)
     INTO v_held_tids USING v_tids;
@@ -372,9 +393,6 @@ BEGIN
   ELSE
     -- One ordered aggregate (the digest). The first and last keys: min/max of a one-column text or
     -- integer key (the same order as ORDER BY, no sort); otherwise top-1 reads of the deleted rows.
-    SELECT format_type(att.atttypid, NULL) INTO v_key_type
-      FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
-     WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
     -- Digest version 2: SHA-256 over the rows' 32-byte content digests in key order (no text).
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
@@ -382,7 +400,7 @@ BEGIN
                 sha256(string_agg(d.d, ''::bytea ORDER BY %s)) AS digest
            FROM d$f$,
       s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols,
-      CASE WHEN v_key_type IN ('text', 'character varying', 'bigint', 'integer') THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
+      CASE WHEN v_simple_key THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
            ELSE format('ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)]',
                        replace(s.outer_order, 'c.', 'f.'), replace(s.outer_order_desc, 'c.', 'l.')) END,
       replace(s.outer_order, 'c.', 'd.'))
