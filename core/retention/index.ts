@@ -4,3 +4,4 @@ export * from './defaults';
 export * from './duration';
 export * from './types';
 export * from './certificate';
+export * from './purge-digest';

@@ -26,12 +26,18 @@ export interface ClassPurgeSummary {
   /** SHA-256 over the batch digests (hex) in batch order. */
   digest: string | null;
   policyVersions: string;
+  /**
+   * Formats of the batch digests folded into `digest` (ascending; certificate version 2 on).
+   * Absent (version 1 certificates): every batch digest is version 1.
+   */
+  digestVersions?: number[];
 }
 
 /** The signed purge certificate body (canonical JSON of this object is what is signed). */
 export interface PurgeCertificate {
   type: 'ledgerflow.purge_certificate';
-  version: 1;
+  /** 2 since the classes carry `digestVersions`; a version 1 certificate still verifies as signed. */
+  version: 1 | 2;
   purge_run_id: string;
   workflow: { workflow_id: string; run_id: string };
   as_of: string;

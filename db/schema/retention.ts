@@ -6,6 +6,7 @@ import {
   integer,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uuid,
@@ -104,8 +105,15 @@ export const retentionPurgeBatches = pgTable(
     lastKey: text('last_key'),
     minTs: timestamp('min_ts', { withTimezone: true, precision: 6 }),
     maxTs: timestamp('max_ts', { withTimezone: true, precision: 6 }),
-    /** SHA-256 over "<key> <content digest hex>\n" of every deleted item, in key order. */
+    /** The batch digest over every deleted item in key order; its format is `digestVersion`. */
     digest: bytea('digest'),
+    /**
+     * Format of `digest` (docs/retention.md "Purge digests"): 1 = SHA-256 over "<key> <content
+     * sha256 hex>\n" per item (ledger payloads; business rows before migration 0035, content =
+     * the row's text form); 2 = SHA-256 over the items' 32-byte SHA-256 of their binary record
+     * form (business rows since 0035).
+     */
+    digestVersion: smallint('digest_version').notNull().default(1),
     asOf: timestamp('as_of', { withTimezone: true, precision: 6 }).notNull(),
     policyVersions: text('policy_versions').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 6 })

@@ -52,7 +52,10 @@ BEGIN
 END $$;
 
 -- SQL fragments of one data class over alias x (ledger payloads join their event as e). The
--- content digest of a deleted business row is SHA-256 over the row's text form.
+-- content digest of a deleted business row (digest version 2) is SHA-256 over the row's binary
+-- record form, record_send(ROW(columns in table order)); version 1 hashed the row's text form
+-- (ROW(columns)::text), which costs about twice as much (every column's output function) and
+-- is still how batches recorded with digest_version 1 verify (docs/retention.md).
 CREATE OR REPLACE FUNCTION retention_source(p_class text,
   OUT tbl text, OUT from_sql text, OUT key_sql text, OUT order_sql text, OUT order_cols text, OUT outer_order text,
   OUT outer_order_desc text, OUT cursor_sql text, OUT cursor_cond text, OUT created_sql text, OUT closed_sql text,
@@ -111,9 +114,9 @@ BEGIN
     from_sql := format('%I x', dc.table_name);
     key_sql := CASE WHEN cardinality(dc.key_columns) = 1 THEN format('(%s)::text', order_sql)
                     ELSE format('(jsonb_build_array(%s)::text)', order_sql) END;
-    -- The row's text form, x::text, spelled as ROW(columns)::text (the same text): PostgreSQL 15
-    -- evaluates a whole-row reference in a DELETE's RETURNING far more slowly.
-    SELECT format('sha256(convert_to(ROW(%s)::text, %L))', string_agg(format('x.%I', a.attname), ', ' ORDER BY a.attnum), 'UTF8')
+    -- ROW(columns), not the whole-row reference x: PostgreSQL 15 evaluates a whole-row reference
+    -- in a DELETE's RETURNING far more slowly.
+    SELECT format('sha256(record_send(ROW(%s)))', string_agg(format('x.%I', a.attname), ', ' ORDER BY a.attnum))
       INTO digest_sql
       FROM pg_attribute a WHERE a.attrelid = to_regclass(dc.table_name) AND a.attnum > 0 AND NOT a.attisdropped;
     restype_sql := CASE WHEN dc.resource_type IS NULL THEN 'NULL::text' ELSE quote_literal(dc.resource_type) END;
@@ -223,6 +226,8 @@ DECLARE
   v_last_key text;
   v_from text;
   v_after text;
+  v_setting text;
+  v_simple_key boolean;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -254,22 +259,27 @@ BEGIN
   IF s.is_ledger THEN
     v_after := CASE WHEN p_cursor IS NULL THEN 'true' ELSE '(x.stream, x.seq) > (($2->>0)::text, ($2->>1)::bigint)' END;
     v_window := p_limit + p_limit / 8 + 16;
-    -- The window: its payload count, streams, first seq (of a one-stream window) and end.
+    -- The window: its payload count, streams, first seq (of a one-stream window) and end; whether
+    -- it is dense (one stream, at least every other event with a payload); and, in the same
+    -- statement, the join settings of the claim (merge join for a dense window, reset after it).
     EXECUTE format(
-      'SELECT coalesce(sum(g.n), 0)::int AS n, count(*)::int AS streams, min(g.lo) AS lo,
-              (array_agg(g.stream ORDER BY g.stream DESC))[1] AS last_stream, (array_agg(g.hi ORDER BY g.stream DESC))[1] AS last_seq
-         FROM (SELECT w.stream, min(w.seq) AS lo, max(w.seq) AS hi, count(*) AS n
-                 FROM (SELECT x.stream, x.seq FROM ledger_payloads x WHERE %s ORDER BY x.stream, x.seq LIMIT $4) w
-                GROUP BY w.stream) g', v_after)
+      'SELECT q.*, set_config(''enable_mergejoin'', CASE WHEN q.dense THEN ''on'' ELSE ''off'' END, true) AS mj,
+              set_config(''enable_nestloop'', CASE WHEN q.dense THEN ''off'' ELSE ''on'' END, true) AS nl
+         FROM (SELECT coalesce(sum(g.n), 0)::int AS n, count(*)::int AS streams, min(g.lo) AS lo,
+                      (array_agg(g.stream ORDER BY g.stream DESC))[1] AS last_stream,
+                      (array_agg(g.hi ORDER BY g.stream DESC))[1] AS last_seq,
+                      count(*) = 1 AND max(g.hi) - min(g.lo) + 1 <= 2 * sum(g.n) AS dense
+                 FROM (SELECT w.stream, min(w.seq) AS lo, max(w.seq) AS hi, count(*) AS n
+                         FROM (SELECT x.stream, x.seq FROM ledger_payloads x WHERE %s ORDER BY x.stream, x.seq LIMIT $4) w
+                        GROUP BY w.stream) g) q', v_after)
     INTO w USING p_as_of, p_cursor, p_limit, v_window;
     IF w.n = 0 THEN
       RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
                                 'policy_versions', x.policy_versions);
     END IF;
-    IF w.streams = 1 AND w.last_seq - w.lo + 1 <= 2 * w.n THEN
+    IF w.dense THEN
       v_from := 'ledger_payloads x JOIN ledger_events e ON e.stream = x.stream AND e.seq = x.seq
                   WHERE x.stream = $4 AND x.seq BETWEEN $6 AND $5 AND e.stream = $4 AND e.seq BETWEEN $6 AND $5';
-      PERFORM set_config('enable_mergejoin', 'on', true), set_config('enable_nestloop', 'off', true);
     ELSE
       -- The lateral OFFSET 0 pins the join order: payloads from the cursor, each event by key.
       v_from := format('ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream
@@ -286,7 +296,6 @@ BEGIN
                 ORDER BY x.stream, x.seq LIMIT $3) c',
       s.created_sql, v_from, x.expiry_sql, v_held_claim)
     INTO a USING p_as_of, p_cursor, p_limit, w.last_stream, w.last_seq, w.lo;
-    PERFORM set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'on', true);
     v_claimed := a.n;
     -- A full batch ends at its last claimed row; a short one at the window's end (done when the
     -- window was short too: no payload after it).
@@ -309,10 +318,19 @@ BEGIN
       v_cursor := jsonb_build_array(a.last_stream, v_last_seq);
     END IF;
   ELSE
+    -- A one-column text or integer key: min/max of the key follow ORDER BY (no sort), so the claim
+    -- collects the row versions unordered and the cursor is max(key); otherwise the row versions
+    -- in key order and the cursor read by the last one.
+    SELECT format_type(att.atttypid, NULL) INTO v_key_type
+      FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
+     WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
+    v_simple_key := coalesce(v_key_type IN ('text', 'character varying', 'bigint', 'integer'), false);
     EXECUTE format(
-      'SELECT array_agg(c.tid ORDER BY %s) AS tids, count(*)::int AS n
+      'SELECT %s AS tids, count(*)::int AS n, %s AS last_cursor
          FROM (SELECT x.ctid AS tid, %s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
-      s.outer_order, s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
+      CASE WHEN v_simple_key THEN 'array_agg(c.tid)' ELSE format('array_agg(c.tid ORDER BY %s)', s.outer_order) END,
+      CASE WHEN v_simple_key THEN 'jsonb_build_array(max(c.o1))' ELSE 'NULL::jsonb' END,
+      s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
       v_held_claim, s.order_sql)
     INTO a USING p_as_of, p_cursor, p_limit;
     v_claimed := a.n;
@@ -320,7 +338,11 @@ BEGIN
       RETURN jsonb_build_object('purged', 0, 'held_late', 0, 'claimed', 0, 'done', true, 'cursor', p_cursor,
                                 'policy_versions', x.policy_versions);
     END IF;
-    EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING a.tids[v_claimed];
+    IF v_simple_key THEN
+      v_cursor := a.last_cursor;
+    ELSE
+      EXECUTE format('SELECT %s FROM %s WHERE x.ctid = $1', s.cursor_sql, s.from_sql) INTO v_cursor USING a.tids[v_claimed];
+    END IF;
     v_done := v_claimed < p_limit;
   END IF;
   v_tids := a.tids;
@@ -329,7 +351,9 @@ BEGIN
   -- 2. Holds: SHARE lock (waits for hold placements in flight, blocks new ones until commit),
   --    then re-check the claimed rows with a fresh snapshot if any hold appeared meanwhile.
   LOCK TABLE legal_holds IN SHARE MODE;
-  SELECT count(*) INTO v_holds_after FROM legal_holds;
+  -- (and the claim's join settings back to the function's: an early RETURN restores them anyway)
+  SELECT count(*), set_config('enable_mergejoin', 'off', true), set_config('enable_nestloop', 'on', true)
+    INTO v_holds_after, v_setting, v_setting FROM legal_holds;
   IF v_holds_after <> v_holds_before THEN
     EXECUTE format('SELECT array_agg(x.ctid) FROM %s WHERE x.ctid = ANY ($1) AND %s', s.from_sql, v_held)
     INTO v_held_tids USING v_tids;
@@ -369,16 +393,14 @@ BEGIN
   ELSE
     -- One ordered aggregate (the digest). The first and last keys: min/max of a one-column text or
     -- integer key (the same order as ORDER BY, no sort); otherwise top-1 reads of the deleted rows.
-    SELECT format_type(att.atttypid, NULL) INTO v_key_type
-      FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
-     WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
+    -- Digest version 2: SHA-256 over the rows' 32-byte content digests in key order (no text).
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
          SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, %s AS keys,
-                sha256(convert_to(string_agg(d.k || ' ' || encode(d.d, 'hex') || E'\n', '' ORDER BY %s), 'UTF8')) AS digest
+                sha256(string_agg(d.d, ''::bytea ORDER BY %s)) AS digest
            FROM d$f$,
       s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols,
-      CASE WHEN v_key_type IN ('text', 'character varying', 'bigint', 'integer') THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
+      CASE WHEN v_simple_key THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
            ELSE format('ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)]',
                        replace(s.outer_order, 'c.', 'f.'), replace(s.outer_order_desc, 'c.', 'l.')) END,
       replace(s.outer_order, 'c.', 'd.'))
@@ -387,14 +409,15 @@ BEGIN
     v_last_key := a.keys[cardinality(a.keys)];
   END IF;
 
-  -- 4. Record the batch.
+  -- 4. Record the batch (its number and the row in one statement) with the digest's version:
+  --    ledger payloads 1 (over the events' payload digests), business rows 2 (binary row form).
   IF a.n > 0 OR v_late > 0 THEN
-    SELECT coalesce(max(b.batch_no), 0) + 1 INTO v_batch FROM retention_purge_batches b
-     WHERE b.purge_run_id = p_run_id AND b.data_class = p_class;
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
-      min_ts, max_ts, digest, as_of, policy_versions)
-    VALUES (p_run_id, p_class, v_batch, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
-            CASE WHEN a.n > 0 THEN a.digest END, p_as_of, x.policy_versions);
+      min_ts, max_ts, digest, digest_version, as_of, policy_versions)
+    SELECT p_run_id, p_class, coalesce(max(b.batch_no), 0) + 1, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
+           CASE WHEN a.n > 0 THEN a.digest END, CASE WHEN s.is_ledger THEN 1 ELSE 2 END, p_as_of, x.policy_versions
+      FROM retention_purge_batches b WHERE b.purge_run_id = p_run_id AND b.data_class = p_class
+    RETURNING batch_no INTO v_batch;
   END IF;
   RETURN jsonb_build_object('purged', a.n, 'held_late', v_late, 'claimed', v_claimed, 'done', v_done,
                             'cursor', v_cursor, 'batch_no', v_batch, 'policy_versions', x.policy_versions);

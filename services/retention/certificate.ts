@@ -51,11 +51,12 @@ export async function issuePurgeCertificate(
       maxTs: times[times.length - 1] ?? null,
       digest: foldDigests(rs.map((r) => r.digest)),
       policyVersions: rs[0]?.policyVersions ?? preview.policy_versions,
+      digestVersions: [...new Set(withRows.map((r) => r.digestVersion))].sort((a, b) => a - b),
     });
   }
   const certificate: PurgeCertificate = {
     type: 'ledgerflow.purge_certificate',
-    version: 1,
+    version: 2,
     purge_run_id: input.purgeRunId,
     workflow: { workflow_id: stamp.workflowId, run_id: stamp.runId },
     as_of: input.asOf,
@@ -66,8 +67,9 @@ export async function issuePurgeCertificate(
     blocking_holds: blocking,
     method:
       'ledger payloads: payload and salt deleted, event and payload digest kept (NIST SP 800-88 "clear" of the ' +
-      'logical record); business classes: rows deleted. Digests: SHA-256 over "<key> <content sha256>\\n" per ' +
-      'batch in key order, folded by SHA-256 over the batch digests.',
+      'logical record); business classes: rows deleted. Batch digests, in key order, by the version each class ' +
+      'lists in digestVersions: 1 = SHA-256 over "<key> <content sha256>\\n" per item; 2 = SHA-256 over the ' +
+      "items' SHA-256 of their binary record form; folded by SHA-256 over the batch digests in batch order.",
   };
   const signed = signPurgeCertificate(certificate, deps.signer);
   const { context, idempotencyKey } = stamp.step(`purge-certificate:${input.purgeRunId}`);

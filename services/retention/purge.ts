@@ -64,6 +64,8 @@ export interface BatchRecord {
   minTs: string | null;
   maxTs: string | null;
   digest: string | null;
+  /** Format of `digest` (core/retention/purge-digest.ts). */
+  digestVersion: number;
   policyVersions: string;
 }
 
@@ -73,7 +75,7 @@ export async function batchRecords(db: Database, purgeRunId: string): Promise<Ba
     `SELECT data_class AS "dataClass", batch_no AS "batchNo", purged, held_skipped AS "heldSkipped", first_key AS "firstKey",
             last_key AS "lastKey", to_char(min_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "minTs",
             to_char(max_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "maxTs",
-            encode(digest, 'hex') AS digest, policy_versions AS "policyVersions"
+            encode(digest, 'hex') AS digest, digest_version AS "digestVersion", policy_versions AS "policyVersions"
        FROM retention_purge_batches WHERE purge_run_id = $1 ORDER BY data_class, batch_no`,
     [purgeRunId],
   );
