@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+import { APPEND_EVENTS_SQL, appendEventsArgs } from './support/append-events-args';
 
 /**
  * The append's idempotency check (`ledger_lock_head`) must cost one index probe per key, whatever
@@ -73,31 +73,7 @@ describe('ledger_append_events', () => {
     const c = new pg.Client({ connectionString: t.ownerUrl });
     await c.connect();
     try {
-      const call = (key: string) =>
-        c.query(
-          `SELECT * FROM ledger_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-          [
-            'grown',
-            [key],
-            [randomUUID()],
-            ['test.event'],
-            ['user'],
-            ['u-1'],
-            ['thing'],
-            ['t-1'],
-            ['read'],
-            ['success'],
-            [null],
-            [null],
-            [{}],
-            [1],
-            [Buffer.alloc(32)],
-            [Buffer.alloc(16)],
-            [{}],
-            ['{"a":"'],
-            ['"}'],
-          ],
-        );
+      const call = (key: string) => c.query(APPEND_EVENTS_SQL, appendEventsArgs('grown', key));
       // plpgsql switches to a generic plan after five calls in a session: check past that.
       for (let i = 0; i < 8; i++) {
         await c.query('BEGIN');

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEventsFixture } from '../bench/api/fixture';
 import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+import { APPEND_EVENTS_SQL, appendEventsArgs } from './support/append-events-args';
 import { collectPlans, tableReads } from './support/plans';
 
 /**
@@ -38,28 +38,6 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => t.drop());
 
-const args = (stream: string, key: string) => [
-  stream,
-  [key],
-  [randomUUID()],
-  ['test.event'],
-  ['user'],
-  ['u-1'],
-  ['thing'],
-  ['t-1'],
-  ['read'],
-  ['success'],
-  [null],
-  [null],
-  [{}],
-  [1],
-  [Buffer.alloc(32)],
-  [Buffer.alloc(16)],
-  [{}],
-  ['{"a":"'],
-  ['"}'],
-];
-
 /** Rows of ledger_events the statements of `sql` whose text contains `marker` read (rolled back). */
 async function rowsRead(c: pg.Client, plansOf: Plans, sql: string, params: unknown[], marker: string) {
   const before = plansOf(marker).length;
@@ -80,10 +58,16 @@ describe('a stream begun after the last ANALYZE', () => {
     await c.connect();
     try {
       const { plansOf } = await collectPlans(c);
-      const append = `SELECT * FROM ledger_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`;
+      const append = APPEND_EVENTS_SQL;
       // Calls 1-5 of a session are planned for their values, later ones maybe generically: both.
       for (let i = 0; i < 8; i++) {
-        const { row, read } = await rowsRead(c, plansOf, append, args('fresh', `new-${i}`), 'ANY (p_keys)');
+        const { row, read } = await rowsRead(
+          c,
+          plansOf,
+          append,
+          appendEventsArgs('fresh', `new-${i}`),
+          'ANY (p_keys)',
+        );
         expect(Number(row.seq)).toBe(FRESH + 1);
         // One index look-up: before, every event of the stream (2,000) read and filtered away.
         expect(read, `call ${i + 1}`).toBeLessThan(5);
@@ -99,7 +83,7 @@ describe('a stream begun after the last ANALYZE', () => {
     try {
       const r = await c.query<{ seq: string; created: boolean }>(
         `SELECT seq::text, created FROM ledger_append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-        args('fresh', 'fresh-1-999'),
+        appendEventsArgs('fresh', 'fresh-1-999'),
       );
       expect(r.rows).toEqual([{ seq: String(FRESH), created: false }]);
     } finally {
