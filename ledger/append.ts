@@ -1,5 +1,6 @@
 import { StrictJsonError, canonicalJson, checkIJson } from '../core/canonical-json';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { PoolClient } from 'pg';
 import {
   AuditEnvelopeInputSchema,
@@ -83,7 +84,9 @@ export function prepare(
   const e = validate(input);
   const committed = {
     stream,
-    event_id: e.event_id ?? randomUUID(),
+    // Time-ordered (UUIDv7): new ids land at the right edge of the event-id index, not on a random
+    // page of it (a 10M-event ledger read ~850 uncached index pages per 1,000-event batch).
+    event_id: e.event_id ?? timeOrderedUuid(),
     event_type: e.event_type,
     actor: e.actor,
     resource: e.resource,
