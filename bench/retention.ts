@@ -71,6 +71,24 @@ async function cpuReaders(owner: pg.Client, purger: ReturnType<typeof createData
  * `retention_purge_batch` (row digests, holds, batch records) vs a plain keyset-batched DELETE of
  * the same rows from an identical copy that carries a precomputed "held" flag.
  */
+/** The purge side of a scenario: `retention_purge_batch` through the purge service, batch after batch. */
+function purgeSide(
+  purger: ReturnType<typeof createDatabase>,
+  cpuMs: () => Promise<number | undefined>,
+  run: { purgeRunId: string; dataClass: string; asOf: string },
+) {
+  let cursor: unknown = null;
+  return {
+    name: 'purge',
+    cpuMs,
+    step: async () => {
+      const r = await purgeBatch(purger, { ...run, limit: BATCH, cursor, viaSetRole: false });
+      cursor = r.cursor;
+      return { rows: r.purged, done: r.done };
+    },
+  };
+}
+
 async function businessClass(owner: pg.Client, purger: ReturnType<typeof createDatabase>, size: number) {
   const held = Math.floor(size / 100);
   const t0 = performance.now();
@@ -104,7 +122,6 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
   const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
 
   let cursor = '';
-  let c: unknown = null;
   const cpu = await cpuReaders(owner, purger);
   const sides = await interleave([
     {
@@ -124,22 +141,7 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
         return { rows: n, done: n < BATCH };
       },
     },
-    {
-      name: 'purge',
-      cpuMs: cpu.purger,
-      step: async () => {
-        const r = await purgeBatch(purger, {
-          purgeRunId: 'bench-apps',
-          dataClass: 'loan_applications',
-          asOf,
-          limit: BATCH,
-          cursor: c,
-          viaSetRole: false,
-        });
-        c = r.cursor;
-        return { rows: r.purged, done: r.done };
-      },
-    },
+    purgeSide(purger, cpu.purger, { purgeRunId: 'bench-apps', dataClass: 'loan_applications', asOf }),
   ]);
   const plain = sides.plain!;
   const purge = sides.purge!;
@@ -313,7 +315,6 @@ export async function measure(
       // Then, batch by batch in turns: a plain batched DELETE of the same rows (keyset on the
       // primary key, same batch size) and the production purge path.
       let cursor = 0;
-      let c: unknown = null;
       const rss0 = process.memoryUsage().rss;
       let rssPeak = rss0;
       const cpu = await cpuReaders(owner, purger);
@@ -338,22 +339,7 @@ export async function measure(
               return { rows: n, done: n < BATCH };
             },
           },
-          {
-            name: 'purge',
-            cpuMs: cpu.purger,
-            step: async () => {
-              const r = await purgeBatch(purger, {
-                purgeRunId: 'bench',
-                dataClass: 'ledger_payloads',
-                asOf,
-                limit: BATCH,
-                cursor: c,
-                viaSetRole: false,
-              });
-              c = r.cursor;
-              return { rows: r.purged, done: r.done };
-            },
-          },
+          purgeSide(purger, cpu.purger, { purgeRunId: 'bench', dataClass: 'ledger_payloads', asOf }),
         ],
         (side) => {
           if (side === 'purge') rssPeak = Math.max(rssPeak, process.memoryUsage().rss);

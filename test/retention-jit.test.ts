@@ -9,7 +9,7 @@ import {
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../runtime/config';
 import { createTestDatabase, type TestDatabase } from './support';
-import { nodeTypes, tableReads, type PlanNode } from './support/plans';
+import { collectPlans, nodeTypes, tableReads } from './support/plans';
 
 /**
  * The embedded PostgreSQL 18 is built without JIT; PostgreSQL <= 17 from the distributions (and the
@@ -130,19 +130,10 @@ async function laterBatchClaim(c: pg.Client): Promise<void> {
   );
   await c.query('VACUUM ANALYZE ledger_events, ledger_payloads');
   await c.query(`SET auto_explain.log_min_duration = -1`);
-  const plans: string[] = [];
+  let collected: Awaited<ReturnType<typeof collectPlans>> | undefined;
   let cursor: unknown = null;
   for (let batch = 1; batch <= 3; batch++) {
-    const explain = batch === 3;
-    if (explain) {
-      await c.query(`LOAD 'auto_explain'`);
-      await c.query(`SET auto_explain.log_min_duration = 0`);
-      await c.query(`SET auto_explain.log_nested_statements = on`);
-      await c.query(`SET auto_explain.log_analyze = on`);
-      await c.query(`SET auto_explain.log_format = json`);
-      await c.query(`SET client_min_messages = log`);
-      c.on('notice', (n) => plans.push(n.message ?? ''));
-    }
+    if (batch === 3) collected = await collectPlans(c);
     await c.query('BEGIN');
     const r = await c.query(
       `SELECT retention_purge_batch('walk', 'ledger_payloads', now() - interval '1 second', $1, $2::jsonb) AS r`,
@@ -153,15 +144,13 @@ async function laterBatchClaim(c: pg.Client): Promise<void> {
     cursor = r.rows[0].r.cursor;
   }
   await c.query(`SET client_min_messages = notice`);
-  const claim = plans
-    .filter((p) => p.includes('plan:'))
-    .map((p) => JSON.parse(p.slice(p.indexOf('plan:') + 5)) as { 'Query Text': string; Plan: PlanNode })
-    .find((p) => p['Query Text'].includes('SELECT array_agg(c.tid'));
+  const { notices, plansOf } = collected!;
+  const claim = plansOf('SELECT array_agg(c.tid')[0];
   expect(claim).toBeDefined();
   const reads = tableReads(claim!.Plan);
   expect(Object.keys(reads).sort()).toEqual(['ledger_events', 'ledger_payloads']);
   for (const [table, rows] of Object.entries(reads)) expect({ table, rows }).toEqual({ table, rows: limit });
   expect(nodeTypes(claim!.Plan)).not.toContain('Memoize');
   // No statement of a batch that claims and deletes rows is JIT-compiled either.
-  expect(plans.filter((p) => p.includes('"JIT"'))).toEqual([]);
+  expect(notices.filter((p) => p.includes('"JIT"'))).toEqual([]);
 }
