@@ -110,7 +110,8 @@ describe('retention purge claim windows', () => {
       expect(tableReads(b.claim.Plan).ledger_events).toBe(b.r.claimed);
     }
 
-    // Every batch record: exactly the payloads that batch deleted, in key order.
+    // Every batch record: exactly the payloads that batch deleted, in key order (the digest by the
+    // batch's version: 2 = SHA-256 over the events' payload digests; 1 = "<key> <hex>\n" lines).
     const records = await c.query<{
       batch_no: number;
       purged: number;
@@ -119,8 +120,10 @@ describe('retention purge claim windows', () => {
       ok: boolean;
     }>(
       `SELECT b.batch_no, b.purged, b.first_key, b.last_key,
-              b.digest = (SELECT sha256(convert_to(string_agg(e.stream || ':' || e.seq || ' ' || encode(e.payload_digest, 'hex')
-                                                              || E'\\n', '' ORDER BY e.stream, e.seq), 'UTF8'))
+              b.digest = (SELECT CASE b.digest_version
+                                   WHEN 2 THEN sha256(string_agg(e.payload_digest, ''::bytea ORDER BY e.stream, e.seq))
+                                   WHEN 1 THEN sha256(convert_to(string_agg(e.stream || ':' || e.seq || ' ' || encode(e.payload_digest, 'hex')
+                                                                            || E'\\n', '' ORDER BY e.stream, e.seq), 'UTF8')) END
                             FROM ledger_events e
                            WHERE e.stream || ':' || e.seq IN (SELECT jsonb_array_elements_text($1::jsonb -> (b.batch_no - 1)))) AS ok
          FROM retention_purge_batches b WHERE b.purge_run_id = 'cw-run' ORDER BY b.batch_no`,

@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   batchDigestV1,
   batchDigestV2,
+  batchDigestV2OfContent,
   foldDigests,
   rowTextDigest,
   signPurgeCertificate,
@@ -17,11 +18,12 @@ import type { Database } from '../db/client';
 import { createTestDatabase, type TestDatabase } from './support';
 
 /**
- * Purge batch digests are versioned: business rows are digested as version 2 (SHA-256 over each
- * row's SHA-256 of its binary record form), ledger payloads stay version 1, every batch record and
- * certificate says which version applies, and both versions recompute offline from a copy of the
- * rows taken before the purge (core/retention/purge-digest.ts). A batch recorded as version 1
- * before migration 0035 keeps verifying as version 1.
+ * Purge batch digests are versioned: business rows (since migration 0035) and ledger payloads
+ * (since 0039) are digested as version 2 (SHA-256 over the items' 32-byte content digests: each
+ * row's SHA-256 of its binary record form, each payload's event payload digest), every batch
+ * record and certificate says which version applies, and both versions recompute offline from a
+ * copy of the rows taken before the purge (core/retention/purge-digest.ts). A batch recorded as
+ * version 1 before those migrations keeps verifying as version 1.
  */
 let t: TestDatabase;
 let purger: Database;
@@ -98,6 +100,25 @@ async function purgeAll(runId: string, dataClass: string, limit: number) {
   }
 }
 
+const { privateKey } = generateKeyPairSync('ed25519');
+const signer = signerFrom(privateKey);
+
+/** Issues the certificate of purge run `runId` over one data class and reads it back from the ledger. */
+async function certOf(runId: string, dataClass = 'loan_applications') {
+  const deps = { db: writer, ledger: createLedger(writer), signer };
+  await issuePurgeCertificate(
+    deps,
+    { purgeRunId: runId, asOf: new Date().toISOString(), requestedBy: 'alice', dataClasses: [dataClass] },
+    { ...stamp, step: (s: string) => stamp.step(`${runId}:${s}`) },
+  );
+  const r = await t.asOwner<{ payload: Parameters<typeof verifyPurgeCertificate>[0] }>(
+    `SELECT p.payload FROM ledger_events e JOIN ledger_payloads p USING (stream, seq)
+      WHERE e.event_type = 'retention.purge_certificate' AND e.resource_id = $1`,
+    [runId],
+  );
+  return r.rows[0]!.payload;
+}
+
 const stamp = {
   actorId: 'retentionPurge',
   workflowId: 'dv-wf',
@@ -129,7 +150,7 @@ describe('purge digest versions', () => {
     }
   });
 
-  it('ledger payload batches stay version 1 (over the events payload digests)', async () => {
+  it('ledger payload batches record digest version 2, recomputed offline from the events payload digests; a version 1 payload batch (before 0039) still recomputes as version 1', async () => {
     const digests = (
       await t.asOwner<{ seq: string; d: Buffer }>(
         `SELECT seq, payload_digest AS d FROM ledger_events WHERE stream = 'dv' ORDER BY seq`,
@@ -138,17 +159,41 @@ describe('purge digest versions', () => {
     await purgeAll('dv-payloads', 'ledger_payloads', 4);
     const records = await batchRecords(writer, 'dv-payloads');
     expect(records.map((r) => [r.purged, r.digestVersion])).toEqual([
-      [4, 1],
-      [4, 1],
-      [1, 1],
+      [4, 2],
+      [4, 2],
+      [1, 2],
     ]);
+    const between = (lo: number, hi: number) =>
+      digests.filter((d) => Number(d.seq) >= lo && Number(d.seq) <= hi);
     for (const r of records) {
       const [lo, hi] = [r.firstKey!, r.lastKey!].map((k) => Number(k.split(':')[1]));
-      const items = digests
-        .filter((d) => Number(d.seq) >= lo! && Number(d.seq) <= hi!)
-        .map((d) => ({ key: `dv:${d.seq}`, contentDigest: d.d }));
-      expect(batchDigestV1(items)).toBe(r.digest);
+      const items = between(lo!, hi!);
+      expect(items).toHaveLength(r.purged);
+      expect(batchDigestV2OfContent(items.map((d) => d.d))).toBe(r.digest);
+      expect(batchDigestV1(items.map((d) => ({ key: `dv:${d.seq}`, contentDigest: d.d })))).not.toBe(
+        r.digest,
+      );
     }
+    // A payload batch recorded by the previous function (version 1 lines) keeps verifying as 1.
+    await t.asOwner(
+      `INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, first_key, last_key, digest, as_of,
+         policy_versions)
+       SELECT 'dv-old-payloads', 'ledger_payloads', 1, count(*), 'dv:' || min(seq), 'dv:' || max(seq),
+              sha256(convert_to(string_agg(stream || ':' || seq || ' ' || encode(payload_digest, 'hex') || E'\\n', '' ORDER BY seq), 'UTF8')),
+              now(), 'dv@v1'
+         FROM ledger_events WHERE stream = 'dv' AND seq BETWEEN 2 AND 5`,
+    );
+    const [old] = await batchRecords(writer, 'dv-old-payloads');
+    expect(old!.digestVersion).toBe(1);
+    expect(batchDigestV1(between(2, 5).map((d) => ({ key: `dv:${d.seq}`, contentDigest: d.d })))).toBe(
+      old!.digest,
+    );
+    const certs = [
+      await certOf('dv-payloads', 'ledger_payloads'),
+      await certOf('dv-old-payloads', 'ledger_payloads'),
+    ];
+    expect(certs.map((c) => c.certificate.classes[0]!.digestVersions)).toEqual([[2], [1]]);
+    for (const c of certs) expect(verifyPurgeCertificate(c, signer.publicKey)).toBe(true);
   });
 
   it('a business batch recorded as version 1 (before 0035) still verifies as version 1, and the certificate says which versions apply', async () => {
@@ -169,27 +214,6 @@ describe('purge digest versions', () => {
       rec!.digest,
     );
 
-    const { privateKey } = generateKeyPairSync('ed25519');
-    const signer = signerFrom(privateKey);
-    const deps = { db: writer, ledger: createLedger(writer), signer };
-    const certOf = async (runId: string) => {
-      await issuePurgeCertificate(
-        deps,
-        {
-          purgeRunId: runId,
-          asOf: new Date().toISOString(),
-          requestedBy: 'alice',
-          dataClasses: ['loan_applications'],
-        },
-        { ...stamp, step: (s: string) => stamp.step(`${runId}:${s}`) },
-      );
-      const r = await t.asOwner<{ payload: { certificate: PurgeCertificate } }>(
-        `SELECT p.payload FROM ledger_events e JOIN ledger_payloads p USING (stream, seq)
-          WHERE e.event_type = 'retention.purge_certificate' AND e.resource_id = $1`,
-        [runId],
-      );
-      return r.rows[0]!.payload;
-    };
     const oldCert = await certOf('dv-old');
     const newCert = await certOf('dv-apps');
     expect(oldCert.certificate.version).toBe(2);
@@ -202,10 +226,7 @@ describe('purge digest versions', () => {
       digestVersions: [2],
       digest: foldDigests(newRecords.map((r) => r.digest)),
     });
-    for (const c of [oldCert, newCert])
-      expect(
-        verifyPurgeCertificate(c as Parameters<typeof verifyPurgeCertificate>[0], signer.publicKey),
-      ).toBe(true);
+    for (const c of [oldCert, newCert]) expect(verifyPurgeCertificate(c, signer.publicKey)).toBe(true);
 
     // A version 1 certificate (no digestVersions) signed before this change still verifies.
     const v1: PurgeCertificate = {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetentionRejected } from '../services/retention/errors';
@@ -189,15 +189,34 @@ describe('legal holds', () => {
       await b.query('COMMIT');
       expect(rb.claimed).toBe(ra.purged);
       expect(rb.purged).toBe(0);
-      const batches = await t.asOwner<{ run: string; purged: number; ok: boolean }>(
-        `SELECT b.purge_run_id AS run, b.purged,
+      // The batch digest must be over exactly the payloads its run's records cover, recomputed by
+      // the batch's digest version: version 1 ("<stream>:<seq> <payload digest hex>\n" lines, in
+      // SQL) and version 2 (SHA-256 over the payload digests, in Node), both in key order.
+      const batches = await t.asOwner<{
+        run: string;
+        purged: number;
+        version: number;
+        digest: Buffer;
+        v1: boolean;
+        contents: Buffer[] | null;
+      }>(
+        `SELECT b.purge_run_id AS run, b.purged, b.digest_version AS version, b.digest,
                 b.digest = (SELECT sha256(convert_to(string_agg(p.stream || ':' || p.seq || ' ' || encode(e.payload_digest, 'hex')
                                                                  || E'\\n', '' ORDER BY p.stream, p.seq), 'UTF8'))
                               FROM (${PURGED_PAYLOADS}) p JOIN ledger_events e USING (stream, seq)
-                             WHERE p.purge_run_id = b.purge_run_id) AS ok
+                             WHERE p.purge_run_id = b.purge_run_id) AS v1,
+                (SELECT array_agg(e.payload_digest ORDER BY p.stream, p.seq)
+                   FROM (${PURGED_PAYLOADS}) p JOIN ledger_events e USING (stream, seq)
+                  WHERE p.purge_run_id = b.purge_run_id) AS contents
            FROM retention_purge_batches b WHERE b.purge_run_id IN ('dup-a', 'dup-b')`,
       );
-      expect(batches.rows).toEqual([{ run: 'dup-a', purged: ra.purged, ok: true }]);
+      const v2 = (contents: Buffer[] | null) =>
+        (contents ?? []).reduce((h, d) => h.update(d), createHash('sha256')).digest();
+      const digestOk = (b: (typeof batches.rows)[number]) =>
+        b.version === 1 ? b.v1 : b.version === 2 && b.digest.equals(v2(b.contents));
+      expect(batches.rows.map((b) => ({ run: b.run, purged: b.purged, ok: digestOk(b) }))).toEqual([
+        { run: 'dup-a', purged: ra.purged, ok: true },
+      ]);
     } finally {
       await a.end();
       await b.end();

@@ -14,8 +14,9 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
 
 /**
  * Version 1: SHA-256 over one line `"<key> <content sha256 hex>\n"` per item, in key order. The
- * content digest of a ledger payload is its event's `payload_digest`; of a business row (batches
- * recorded before migration 0035) SHA-256 over the row's text form, see `rowTextDigest`.
+ * content digest of a ledger payload (batches recorded before migration 0039) is its event's
+ * `payload_digest`; of a business row (before 0035) SHA-256 over the row's text form, see
+ * `rowTextDigest`.
  */
 export function batchDigestV1(items: Array<{ key: string; contentDigest: Buffer }>): string {
   const h = createHash('sha256');
@@ -29,14 +30,25 @@ export function rowTextDigest(rowText: string): Buffer {
 }
 
 /**
- * Version 2 (business rows): SHA-256 over the concatenated 32-byte SHA-256 of each row's binary
+ * Version 2: SHA-256 over the items' 32-byte content digests concatenated in key order (no keys,
+ * no text). Ledger payloads (batches since migration 0039): each item's content digest is its
+ * event's committed `payload_digest`; the key is bound by the ledger chain (the event's hash covers
+ * stream, seq and payload digest) and by the batch's first and last key. Business rows (since
+ * 0035): see `batchDigestV2`.
+ */
+export function batchDigestV2OfContent(contentDigests: Buffer[]): string {
+  const h = createHash('sha256');
+  for (const d of contentDigests) h.update(d);
+  return h.digest('hex');
+}
+
+/**
+ * Version 2 of business rows: `batchDigestV2OfContent` over each row's SHA-256 of its binary
  * record form, in key order. The record form is PostgreSQL's binary `record` format of the row's
  * columns in table order (`record_send(ROW(c1, ..., cn))`: int32 column count, then per column
  * int32 type OID, int32 length or -1 for NULL, and the type's binary form); the key is one of the
  * columns, so it needs no separate line.
  */
 export function batchDigestV2(recordForms: Buffer[]): string {
-  const h = createHash('sha256');
-  for (const r of recordForms) h.update(sha256(r));
-  return h.digest('hex');
+  return batchDigestV2OfContent(recordForms.map((r) => sha256(r)));
 }

@@ -249,9 +249,12 @@ BEGIN
   v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
   -- The claim checks only the scopes that have an active hold now; a hold placed after this
   -- read changes the count of holds, and the re-check under the lock (step 2) uses all four.
-  SELECT count(*), array_agg(DISTINCT h.scope) FILTER (WHERE NOT EXISTS (SELECT 1 FROM legal_hold_releases r WHERE r.hold_id = h.hold_id))
-    INTO v_holds_before, v_scopes FROM legal_holds h;
-  v_held_claim := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql, coalesce(v_scopes, '{}'));
+  -- (One probe per scope for its first active hold, not a pass over every hold ever placed.)
+  SELECT (SELECT count(*) FROM legal_holds),
+         ARRAY(SELECT q.scope FROM unnest('{data_class,subject,case,resource}'::text[]) q(scope)
+                WHERE EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = q.scope))
+    INTO v_holds_before, v_scopes;
+  v_held_claim := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql, v_scopes);
   -- Holds are append-only (v_holds_before, above): an unchanged count after the lock means no hold
   -- appeared since the claim.
 
@@ -285,16 +288,20 @@ BEGIN
       v_from := format('ledger_payloads x CROSS JOIN LATERAL (SELECT * FROM ledger_events e WHERE e.stream = x.stream
                          AND e.seq = x.seq OFFSET 0) e WHERE %s AND (x.stream, x.seq) <= ($4, $5)', v_after);
     END IF;
-    -- The batch record (times, first and last key, digest over the events' payload digests in key
-    -- order) is built here and stands when every claimed row is purged by this batch (step 3).
+    -- The batch record (times, first and last key, digest version 2: SHA-256 over the events'
+    -- payload digests in key order) is built here and stands when every claimed row is purged by
+    -- this batch (step 3). A dense window is one stream ($4): its rows come in seq order from the
+    -- merge, so the digest's ORDER BY is the seq alone and PostgreSQL 16+ sorts nothing (ordering by
+    -- the stream too made it sort), and its first and last stream are $4 (no text min/max).
     EXECUTE format(
       'SELECT array_agg(c.tid) AS tids, count(*)::int AS n, min(c.ts) AS min_ts, max(c.ts) AS max_ts,
-              min(c.o1) AS first_stream, max(c.o1) AS last_stream, min(c.o2) AS first_seq, max(c.o2) AS last_seq,
-              sha256(convert_to(string_agg(c.o1 || '':'' || c.o2 || '' '' || encode(c.d, ''hex'') || E''\n'', '''' ORDER BY c.o1, c.o2),
-                                ''UTF8'')) AS digest
+              %s AS first_stream, %s AS last_stream, min(c.o2) AS first_seq, max(c.o2) AS last_seq,
+              sha256(string_agg(c.d, ''''::bytea ORDER BY %s)) AS digest
          FROM (SELECT x.ctid AS tid, x.stream AS o1, x.seq AS o2, e.payload_digest AS d, %s AS ts FROM %s AND %s AND NOT %s
-                ORDER BY x.stream, x.seq LIMIT $3) c',
-      s.created_sql, v_from, x.expiry_sql, v_held_claim)
+                ORDER BY %s LIMIT $3) c',
+      CASE WHEN w.dense THEN '$4' ELSE 'min(c.o1)' END, CASE WHEN w.dense THEN '$4' ELSE 'max(c.o1)' END,
+      CASE WHEN w.dense THEN 'c.o2' ELSE 'c.o1, c.o2' END,
+      s.created_sql, v_from, x.expiry_sql, v_held_claim, CASE WHEN w.dense THEN 'x.seq' ELSE 'x.stream, x.seq' END)
     INTO a USING p_as_of, p_cursor, p_limit, w.last_stream, w.last_seq, w.lo;
     v_claimed := a.n;
     -- A full batch ends at its last claimed row; a short one at the window's end (done when the
@@ -381,8 +388,7 @@ BEGIN
     IF v_recorded <> v_claimed THEN
       SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
              array_agg(r.stream || ':' || q.seq ORDER BY r.stream, q.seq) AS keys,
-             sha256(convert_to(string_agg(r.stream || ':' || q.seq || ' ' || encode(e.payload_digest, 'hex') || E'\n', ''
-                                          ORDER BY r.stream, q.seq), 'UTF8')) AS digest
+             sha256(string_agg(e.payload_digest, ''::bytea ORDER BY r.stream, q.seq)) AS digest
         INTO a
         FROM ledger_payload_purges r CROSS JOIN LATERAL generate_series(r.seq, r.seq_to) AS q(seq)
         JOIN ledger_events e ON e.stream = r.stream AND e.seq = q.seq
@@ -409,13 +415,14 @@ BEGIN
     v_last_key := a.keys[cardinality(a.keys)];
   END IF;
 
-  -- 4. Record the batch (its number and the row in one statement) with the digest's version:
-  --    ledger payloads 1 (over the events' payload digests), business rows 2 (binary row form).
+  -- 4. Record the batch (its number and the row in one statement) with the digest's version, 2:
+  --    SHA-256 over the items' 32-byte content digests in key order (the events' payload digests
+  --    since 0039; the business rows' binary record forms' SHA-256 since 0035).
   IF a.n > 0 OR v_late > 0 THEN
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
       min_ts, max_ts, digest, digest_version, as_of, policy_versions)
     SELECT p_run_id, p_class, coalesce(max(b.batch_no), 0) + 1, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
-           CASE WHEN a.n > 0 THEN a.digest END, CASE WHEN s.is_ledger THEN 1 ELSE 2 END, p_as_of, x.policy_versions
+           CASE WHEN a.n > 0 THEN a.digest END, 2, p_as_of, x.policy_versions
       FROM retention_purge_batches b WHERE b.purge_run_id = p_run_id AND b.data_class = p_class
     RETURNING batch_no INTO v_batch;
   END IF;
