@@ -15,7 +15,8 @@ import { createLedger } from '../ledger/ledger';
 import { issuePurgeCertificate } from '../services/retention/certificate';
 import { batchRecords, purgeBatch } from '../services/retention/purge';
 import type { Database } from '../db/client';
-import { createTestDatabase, type TestDatabase } from './support';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase, waitFor } from './support';
 
 /**
  * Purge batch digests are versioned: business rows (since migration 0035) and ledger payloads
@@ -236,5 +237,61 @@ describe('purge digest versions', () => {
     };
     delete v1.classes[0]!.digestVersions;
     expect(verifyPurgeCertificate(signPurgeCertificate(v1, signer), signer.publicKey)).toBe(true);
+  });
+  it('a business row changed between the claim and the delete: the batch records exactly the rows it deleted', async () => {
+    // Rows of their own (the first test purged the others; app-007 stays held).
+    await t.asOwner(
+      `INSERT INTO loan_applications (id, applicant, company_registration_number, amount, currency, term_months, purpose,
+         file_digest, submitted_by, created_at, updated_at)
+       SELECT 'chg-' || s, jsonb_build_object('n', s), 'HRB ' || s, 100 * s, 'EUR', 12, 'p', md5(s::text), 'test',
+              now() - interval '10 days', now() - interval '10 days'
+         FROM generate_series(1, 6) s`,
+    );
+    const before = (
+      await t.asOwner<{ id: string; form: Buffer }>(
+        `SELECT a.id, record_send(ROW(${cols})) AS form FROM loan_applications a WHERE a.id LIKE 'chg-%' ORDER BY a.id`,
+      )
+    ).rows;
+    const purgerClient = new pg.Client({ connectionString: t.urlFor('ledgerflow_purger') });
+    const placer = new pg.Client({ connectionString: t.urlFor('ledgerflow_writer') });
+    await purgerClient.connect();
+    await placer.connect();
+    try {
+      // A hold placement in flight keeps the batch waiting at its SHARE lock, after its claim.
+      await placer.query('BEGIN');
+      await placer.query('LOCK TABLE legal_holds IN ROW EXCLUSIVE MODE');
+      const pid = (await purgerClient.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await purgerClient.query('BEGIN');
+      const batch = purgerClient.query<{ r: { purged: number; claimed: number; held_late: number } }>(
+        `SELECT retention_purge_batch('dv-changed', 'loan_applications', now() - interval '1 second', 100) AS r`,
+      );
+      await waitFor(
+        async () =>
+          (
+            await t.asOwner(
+              `SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted AND relation = 'legal_holds'::regclass`,
+              [pid],
+            )
+          ).rowCount! > 0,
+        10_000,
+        'the batch to wait for its SHARE lock on legal_holds',
+        25,
+      );
+      // A claimed row gets a new version (committed) before the batch deletes; no hold appears.
+      await t.asOwner(`UPDATE loan_applications SET purpose = 'changed' WHERE id = 'chg-3'`);
+      await placer.query('ROLLBACK');
+      const r = (await batch).rows[0]!.r;
+      await purgerClient.query('COMMIT');
+      expect(r).toMatchObject({ claimed: 6, purged: 5, held_late: 0 });
+    } finally {
+      await purgerClient.end();
+      await placer.end();
+    }
+    const kept = (await t.asOwner<{ id: string }>(`SELECT id FROM loan_applications ORDER BY id`)).rows;
+    expect(kept.map((k) => k.id)).toEqual(['app-007', 'chg-3']);
+    const [rec] = await batchRecords(writer, 'dv-changed');
+    const deleted = before.filter((b) => b.id !== 'chg-3');
+    expect(rec).toMatchObject({ purged: 5, firstKey: 'chg-1', lastKey: 'chg-6', digestVersion: 2 });
+    expect(rec!.digest).toBe(batchDigestV2(deleted.map((b) => b.form)));
   });
 });

@@ -179,7 +179,9 @@ $$;
 -- estimated costs past the JIT thresholds, so on a server with JIT (PostgreSQL <= 17 builds with
 -- LLVM) every batch would pay a ~0.1-0.7 s compile, even when it deletes nothing. No parallel
 -- workers: a 5,000-row index walk finishes before they start. No memoize: each event is looked
--- up once (unique keys), so a cache in front of the look-up only adds its cost.
+-- up once (unique keys), so a cache in front of the look-up only adds its cost. No incremental
+-- sort: PostgreSQL 15 grouped a batch's purge records by sorting its 5,000 deleted rows a second
+-- time (by run) instead of hashing them.
 --
 -- Ledger payloads are claimed within a window: the next p_limit + 1/8 payloads after the cursor.
 -- A batch claims the first p_limit of them that are expired and not held and ends at the last
@@ -198,6 +200,7 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
   SET jit = off
   SET max_parallel_workers_per_gather = 0
   SET enable_memoize = off
+  SET enable_incremental_sort = off
 AS $$
 DECLARE
   s record;
@@ -249,10 +252,11 @@ BEGIN
   v_held := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql);
   -- The claim checks only the scopes that have an active hold now; a hold placed after this
   -- read changes the count of holds, and the re-check under the lock (step 2) uses all four.
-  -- (One probe per scope for its first active hold, not a pass over every hold ever placed.)
+  -- (One probe per scope for its first active hold, not a pass over every hold ever placed: the
+  -- OFFSET 0 keeps each probe a subplan that stops at its first row.)
   SELECT (SELECT count(*) FROM legal_holds),
          ARRAY(SELECT q.scope FROM unnest('{data_class,subject,case,resource}'::text[]) q(scope)
-                WHERE EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = q.scope))
+                WHERE EXISTS (SELECT 1 FROM legal_holds_active h WHERE h.scope = q.scope OFFSET 0))
     INTO v_holds_before, v_scopes;
   v_held_claim := retention_held_sql(p_class, s.subject_sql, s.case_sql, s.restype_sql, s.resid_sql, v_scopes);
   -- Holds are append-only (v_holds_before, above): an unchanged count after the lock means no hold
@@ -327,18 +331,23 @@ BEGIN
   ELSE
     -- A one-column text or integer key: min/max of the key follow ORDER BY (no sort), so the claim
     -- collects the row versions unordered and the cursor is max(key); otherwise the row versions
-    -- in key order and the cursor read by the last one.
+    -- in key order and the cursor read by the last one. With such a key the claim also builds the
+    -- batch record (times, first and last key, the digest: its rows arrive in key order, so
+    -- PostgreSQL 16+ sorts nothing), which stands when the delete removes every claimed row (step 3).
     SELECT format_type(att.atttypid, NULL) INTO v_key_type
       FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
      WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
     v_simple_key := coalesce(v_key_type IN ('text', 'character varying', 'bigint', 'integer'), false);
     EXECUTE format(
-      'SELECT %s AS tids, count(*)::int AS n, %s AS last_cursor
-         FROM (SELECT x.ctid AS tid, %s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
+      'SELECT %s AS tids, count(*)::int AS n, %s AS last_cursor, %s
+         FROM (SELECT x.ctid AS tid, %s%s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
       CASE WHEN v_simple_key THEN 'array_agg(c.tid)' ELSE format('array_agg(c.tid ORDER BY %s)', s.outer_order) END,
       CASE WHEN v_simple_key THEN 'jsonb_build_array(max(c.o1))' ELSE 'NULL::jsonb' END,
-      s.order_cols, s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql,
-      v_held_claim, s.order_sql)
+      CASE WHEN v_simple_key THEN 'min(c.ts) AS min_ts, max(c.ts) AS max_ts, ARRAY[min(c.o1)::text, max(c.o1)::text] AS keys,
+                                   sha256(string_agg(c.dg, ''''::bytea ORDER BY c.o1)) AS digest'
+           ELSE 'NULL::timestamptz AS min_ts, NULL::timestamptz AS max_ts, NULL::text[] AS keys, NULL::bytea AS digest' END,
+      s.order_cols, CASE WHEN v_simple_key THEN format(', %s AS dg, %s AS ts', s.digest_sql, s.created_sql) ELSE '' END,
+      s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held_claim, s.order_sql)
     INTO a USING p_as_of, p_cursor, p_limit;
     v_claimed := a.n;
     IF v_claimed = 0 THEN
@@ -397,6 +406,25 @@ BEGIN
       v_last_key := a.keys[cardinality(a.keys)];
     END IF;
   ELSE
+    -- The claim's batch record stands when the delete removes exactly the claimed rows (a one-column
+    -- text or integer key, no late hold, no row changed since the claim: the usual case). Otherwise
+    -- the block's subtransaction is rolled back (nothing deleted) and the delete below records
+    -- from its RETURNING exactly the rows it deleted.
+    IF v_simple_key AND v_late = 0 THEN
+      BEGIN
+        EXECUTE format('WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING 1) SELECT count(*)::int FROM d', s.tbl)
+        INTO v_recorded USING v_del;
+        IF v_recorded <> v_claimed THEN
+          RAISE EXCEPTION 'claimed rows changed before the delete' USING ERRCODE = 'LF001';
+        END IF;
+        v_first_key := a.keys[1];
+        v_last_key := a.keys[2];
+      EXCEPTION WHEN SQLSTATE 'LF001' THEN
+        v_recorded := NULL;
+      END;
+    END IF;
+  END IF;
+  IF NOT s.is_ledger AND v_recorded IS NULL THEN
     -- One ordered aggregate (the digest). The first and last keys: min/max of a one-column text or
     -- integer key (the same order as ORDER BY, no sort); otherwise top-1 reads of the deleted rows.
     -- Digest version 2: SHA-256 over the rows' 32-byte content digests in key order (no text).
