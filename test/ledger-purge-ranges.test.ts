@@ -187,4 +187,55 @@ describe('purge records as seq ranges', () => {
       ...[1, 2, 3, 4, 5, 6].map((i) => `reach-b/${i}`),
     ]);
   });
+  it('a dense one-stream batch takes its runs from the claim: a held payload and an event without one split them', async () => {
+    // Stream aa-dense (first in key order): events 1..40, payloads on all but 7 and 20, seq 4 held.
+    await t.asOwner(
+      `INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at, resource_type,
+         resource_id, action, outcome, subject_id, case_id, context, schema_version, idempotency_key, payload_digest,
+         prev_hash, hash)
+       SELECT 'aa-dense', s, gen_random_uuid(), 'test.personal_data', 'service', 'test', now() - interval '10 days',
+              'application', 'x-' || s, 'record', 'success', NULL, 'case-aa-' || s, '{}', 1, 'aa' || s,
+              sha256(convert_to('aa' || s, 'UTF8')), sha256(convert_to((s - 1)::text, 'UTF8')), sha256(convert_to(s::text, 'UTF8'))
+         FROM generate_series(1, 40) s`,
+    );
+    await t.asOwner(
+      `INSERT INTO ledger_payloads (stream, seq, salt, payload)
+       SELECT 'aa-dense', s, decode(md5(s::text), 'hex'), jsonb_build_object('n', s) FROM generate_series(1, 40) s
+        WHERE s NOT IN (7, 20)`,
+    );
+    await t.asOwner(
+      `INSERT INTO legal_holds (hold_id, scope, scope_value, case_id, reason, placed_by)
+       VALUES (gen_random_uuid(), 'case', 'case-aa-4', 'CASE-AA', 'test', 'test')`,
+    );
+    const c = await t.connect('ledgerflow_purger').$client.connect();
+    const batch = async (cursor: unknown) => {
+      await c.query('BEGIN');
+      const r = await c.query<{ r: { purged: number; claimed: number; cursor: unknown } }>(
+        `SELECT retention_purge_batch('dense-run', 'ledger_payloads', clock_timestamp(), 8, $1::jsonb) AS r`,
+        [cursor === null ? null : JSON.stringify(cursor)],
+      );
+      await c.query('COMMIT');
+      return r.rows[0]!.r;
+    };
+    try {
+      const first = await batch(null);
+      expect(first).toMatchObject({ purged: 8, claimed: 8, cursor: ['aa-dense', 10] });
+      expect(await batch(first.cursor)).toMatchObject({ purged: 8, claimed: 8, cursor: ['aa-dense', 18] });
+    } finally {
+      c.release();
+    }
+    const records = await t.asOwner(
+      `SELECT seq::int, seq_to::int FROM ledger_payload_purges WHERE purge_run_id = 'dense-run' ORDER BY seq`,
+    );
+    expect(records.rows).toEqual([
+      { seq: 1, seq_to: 3 },
+      { seq: 5, seq_to: 6 },
+      { seq: 8, seq_to: 10 },
+      { seq: 11, seq_to: 18 },
+    ]);
+    const left = await t.asOwner(
+      `SELECT seq::int FROM ledger_payloads WHERE stream = 'aa-dense' AND seq < 21 ORDER BY seq`,
+    );
+    expect(left.rows.map((r) => r.seq)).toEqual([4, 19]);
+  });
 });

@@ -10,7 +10,9 @@
 -- batch record (rows in key order: no sort on PostgreSQL 16+) and the delete only counts, inside a
 -- subtransaction rolled back when a claimed row changed meanwhile (then the delete records from its
 -- RETURNING as before). No incremental sort (PostgreSQL 15 sorted the deleted rows twice to group
--- the purge records).
+-- the purge records). A dense window's claim also yields its runs of consecutive seqs (lag/lead over
+-- its seq order): the purge records when the delete removed exactly the claimed rows, so the delete
+-- statement no longer sorts and groups the deleted rows (otherwise the runs come from RETURNING).
 CREATE OR REPLACE FUNCTION retention_purge_batch(p_run_id text, p_class text, p_as_of timestamptz, p_limit integer,
   p_cursor jsonb DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
@@ -53,6 +55,9 @@ DECLARE
   v_after text;
   v_setting text;
   v_simple_key boolean;
+  v_starts bigint[];
+  v_ends bigint[];
+  v_stream text;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -119,16 +124,28 @@ BEGIN
     -- this batch (step 3). A dense window is one stream ($4): its rows come in seq order from the
     -- merge, so the digest's ORDER BY is the seq alone and PostgreSQL 16+ sorts nothing (ordering by
     -- the stream too made it sort), and its first and last stream are $4 (no text min/max).
+    -- A dense window's claim also yields its runs of consecutive seqs (first and last seq of each,
+    -- from its neighbours in seq order): the purge records when the delete removes exactly the
+    -- claimed rows (step 3), so that statement neither sorts nor groups the deleted rows.
     EXECUTE format(
       'SELECT array_agg(c.tid) AS tids, count(*)::int AS n, min(c.ts) AS min_ts, max(c.ts) AS max_ts,
               %s AS first_stream, %s AS last_stream, min(c.o2) AS first_seq, max(c.o2) AS last_seq,
-              sha256(string_agg(c.d, ''''::bytea ORDER BY %s)) AS digest
-         FROM (SELECT x.ctid AS tid, x.stream AS o1, x.seq AS o2, e.payload_digest AS d, %s AS ts FROM %s AND %s AND NOT %s
-                ORDER BY %s LIMIT $3) c',
+              sha256(string_agg(c.d, ''''::bytea ORDER BY %s)) AS digest, %s
+         FROM %s',
       CASE WHEN w.dense THEN '$4' ELSE 'min(c.o1)' END, CASE WHEN w.dense THEN '$4' ELSE 'max(c.o1)' END,
       CASE WHEN w.dense THEN 'c.o2' ELSE 'c.o1, c.o2' END,
-      s.created_sql, v_from, x.expiry_sql, v_held_claim, CASE WHEN w.dense THEN 'x.seq' ELSE 'x.stream, x.seq' END)
+      CASE WHEN w.dense THEN 'array_agg(c.o2 ORDER BY c.o2) FILTER (WHERE c.prv IS DISTINCT FROM c.o2 - 1) AS starts,
+                             array_agg(c.o2 ORDER BY c.o2) FILTER (WHERE c.nxt IS DISTINCT FROM c.o2 + 1) AS ends'
+           ELSE 'NULL::bigint[] AS starts, NULL::bigint[] AS ends' END,
+      format(CASE WHEN w.dense THEN '(SELECT c0.*, lag(c0.o2) OVER w AS prv, lead(c0.o2) OVER w AS nxt FROM %s c0 WINDOW w AS (ORDER BY c0.o2)) c'
+                  ELSE '%s c' END,
+             format('(SELECT x.ctid AS tid, x.stream AS o1, x.seq AS o2, e.payload_digest AS d, %s AS ts FROM %s AND %s AND NOT %s
+                       ORDER BY %s LIMIT $3)',
+                    s.created_sql, v_from, x.expiry_sql, v_held_claim, CASE WHEN w.dense THEN 'x.seq' ELSE 'x.stream, x.seq' END)))
     INTO a USING p_as_of, p_cursor, p_limit, w.last_stream, w.last_seq, w.lo;
+    v_starts := a.starts;
+    v_ends := a.ends;
+    v_stream := a.first_stream;
     v_claimed := a.n;
     -- A full batch ends at its last claimed row; a short one at the window's end (done when the
     -- window was short too: no payload after it).
@@ -210,12 +227,21 @@ BEGIN
     -- and the payload guard checks the deleted rows against those records at its end. When
     -- every claimed row was deleted (the usual case) the claim's batch record stands; otherwise
     -- it is rebuilt from this statement's records (purged_at = now() is the transaction start).
+    -- The claim's runs stand for the records only when this statement deleted every claimed row
+    -- (a dense window, no late hold, none deleted or changed meanwhile: then the deleted rows are
+    -- exactly the claimed ones); otherwise the runs come from RETURNING.
     WITH d AS (DELETE FROM ledger_payloads p WHERE p.ctid = ANY (v_del) RETURNING p.stream, p.seq),
-         g AS (SELECT d.stream, d.seq, d.seq - row_number() OVER (PARTITION BY d.stream ORDER BY d.seq) AS island FROM d),
+         n AS (SELECT count(*)::int AS n FROM d),
+         g AS (SELECT d.stream, d.seq, d.seq - row_number() OVER (PARTITION BY d.stream ORDER BY d.seq) AS island FROM d
+                WHERE v_starts IS NULL OR v_late > 0 OR (SELECT n.n FROM n) <> v_claimed),
          r AS (INSERT INTO ledger_payload_purges (stream, seq, seq_to, purge_run_id, reason)
                SELECT g.stream, min(g.seq), max(g.seq), p_run_id, 'retention ' || x.policy_versions FROM g GROUP BY g.stream, g.island
+               UNION ALL
+               SELECT v_stream, u.lo, u.hi, p_run_id, 'retention ' || x.policy_versions
+                 FROM unnest(v_starts, v_ends) AS u(lo, hi)
+                WHERE v_late = 0 AND (SELECT n.n FROM n) = v_claimed
                RETURNING 1)
-    SELECT (SELECT count(*) FROM d)::int INTO v_recorded;
+    SELECT (SELECT n.n FROM n) INTO v_recorded;
     IF v_recorded <> v_claimed THEN
       SELECT count(*)::int AS n, min(e.occurred_at) AS min_ts, max(e.occurred_at) AS max_ts,
              array_agg(r.stream || ':' || q.seq ORDER BY r.stream, q.seq) AS keys,
