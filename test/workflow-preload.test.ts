@@ -31,4 +31,13 @@ describe('workflow bundle preload', () => {
       await creator.destroy();
     }
   }, 120_000);
+
+  // Every run evaluates the modules it imports: schemas only the submit path or tests parse stay
+  // out of the workflows' module graph (core/loan-application-file.ts, core/loan-rules-schema.ts).
+  it('leaves out the schemas the workflows never parse', async () => {
+    const { code } = await workflowBundle();
+    expect(code).toMatch(/loanOrigination/);
+    for (const unused of ['LoanApplicationFileSchema', 'RuleSetSchema.parse', 'RuleConditionSchema'])
+      expect(code).not.toContain(unused);
+  }, 120_000);
 });
