@@ -39,5 +39,12 @@ describe('workflow bundle preload', () => {
     expect(code).toMatch(/loanOrigination/);
     for (const unused of ['LoanApplicationFileSchema', 'RuleSetSchema.parse', 'RuleConditionSchema'])
       expect(code).not.toContain(unused);
+    // The loan workflow starts the per-run archiver (runs from before the batch archiver) by type
+    // name: its module and contract stay out of every loan run.
+    const loanModule = /\n\/\*{3}\/ "\.\/workflows\/loan-origination\.ts"[\s\S]*?\n\/\*{3}\/ "\.\//.exec(
+      code,
+    )?.[0];
+    expect(loanModule).toMatch(/startChild/);
+    expect(loanModule).not.toMatch(/__webpack_require__\([^)]*history-archiver/);
   }, 120_000);
 });
