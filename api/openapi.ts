@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LoanApplicationFileSchema } from '../core/loan';
+import { LoanApplicationFileSchema } from '../core/loan-application-file';
 import { AlertQuerySchema } from '../services/monitoring';
 import { EventSearchSchema } from '../services/events/filter';
 import { PERMISSIONS, type Action } from '../services/principals/authorization';

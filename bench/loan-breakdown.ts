@@ -204,3 +204,37 @@ export function breakdownRows(
     };
   });
 }
+
+/** The costs of several metered blocks of one variant, added up. */
+export function sumCosts(costs: PhaseCost[]): PhaseCost {
+  const addMap = <V>(into: Map<string, V>, from: Map<string, V>, add: (a: V, b: V) => V) => {
+    for (const [k, v] of from) into.set(k, into.has(k) ? add(into.get(k) as V, v) : v);
+  };
+  const out: PhaseCost = {
+    statements: 0,
+    commits: 0,
+    pgMs: 0,
+    byText: new Map(),
+    msByText: new Map(),
+    temporalCalls: 0,
+    temporalMs: 0,
+    rpcByName: new Map(),
+    httpCalls: 0,
+    httpMs: 0,
+    cpuMs: {},
+  };
+  for (const c of costs) {
+    out.statements += c.statements;
+    out.commits += c.commits;
+    out.pgMs += c.pgMs;
+    out.temporalCalls += c.temporalCalls;
+    out.temporalMs += c.temporalMs;
+    out.httpCalls += c.httpCalls;
+    out.httpMs += c.httpMs;
+    addMap(out.byText, c.byText, (a, b) => a + b);
+    addMap(out.msByText, c.msByText, (a, b) => a + b);
+    addMap(out.rpcByName, c.rpcByName, (a, b) => ({ n: a.n + b.n, ms: a.ms + b.ms }));
+    for (const [k, v] of Object.entries(c.cpuMs)) out.cpuMs[k] = (out.cpuMs[k] ?? 0) + v;
+  }
+  return out;
+}

@@ -32,6 +32,10 @@ const CONTEXT_IDS: Record<string, number> = {
   initiated_by: 200,
 };
 
+const REQUEST_SOURCES = new Set(['cli', 'api', 'worker', 'schedule', 'script']);
+/** `context.request` members besides `source`, by maximum length. */
+const REQUEST_IDS: Record<string, number> = { request_id: 200, ip: 100, user_agent: 500 };
+
 /** An `id(max)` of the schema that its trim would not change. */
 const isId = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= max && v.trim() === v;
@@ -55,10 +59,28 @@ function plainContext(v: unknown): ParsedEnvelope['context'] | null {
       if (!isId(x, max)) return null;
     } else if (k === 'attempt') {
       if (!(typeof x === 'number' && Number.isSafeInteger(x) && x > 0)) return null;
+    } else if (k === 'request') {
+      // Every activity's context carries `request: { source: 'worker' }`.
+      const request = plainRequest(x);
+      if (!request) return null;
+      out[k] = request;
+      continue;
     } else return null;
     out[k] = x;
   }
   return out as ParsedEnvelope['context'];
+}
+
+function plainRequest(v: unknown): Record<string, unknown> | null {
+  if (!isRecord(v) || !REQUEST_SOURCES.has(v.source as string)) return null;
+  const out: Record<string, unknown> = { source: v.source };
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'source') continue;
+    const max = REQUEST_IDS[k];
+    if (max === undefined || !isId(x, max)) return null;
+    out[k] = x;
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { LoanApplicationFile } from '../core/loan';
+import type { LoanApplicationFile } from '../core/loan-application-file';
 import type { Database } from '../db/client';
 import { loanInterimWatchlist } from '../db/schema';
 

@@ -97,6 +97,42 @@ describe('plainEnvelope', () => {
       for (const v of values) agrees({ ...base, context: { ...(base.context as object), [field]: v } });
   });
 
+  it("takes an activity's context with its request source, with the schema result", () => {
+    const context = {
+      workflow_id: 'loan-1',
+      run_id: 'r-1',
+      workflow_type: 'loanOrigination',
+      activity_id: '3',
+      activity_type: 'recordLoanReceived',
+      step: 'loan.received',
+      attempt: 1,
+      initiated_by: 'op-1',
+      request: { source: 'worker' },
+    };
+    expect(plainEnvelope({ ...base, context })).not.toBeNull();
+    agrees({ ...base, context });
+    const full = { source: 'cli', request_id: 'req-1', ip: '10.0.0.1', user_agent: 'ledgerflow-cli' };
+    expect(plainEnvelope({ ...base, context: { request: full } })).not.toBeNull();
+    agrees({ ...base, context: { request: full } });
+  });
+
+  it('every request member set to every probe value: the same result as the schema, or null', () => {
+    const request: Record<string, unknown> = {
+      source: 'api',
+      request_id: 'req-1',
+      ip: '10.0.0.1',
+      user_agent: 'curl',
+    };
+    for (const field of [...Object.keys(request), 'unknown_field']) {
+      for (const v of values) agrees({ ...base, context: { request: { ...request, [field]: v } } });
+      const { [field]: _gone, ...without } = request;
+      agrees({ ...base, context: { request: without } });
+    }
+    for (const v of values) agrees({ ...base, context: { request: v } });
+    for (const source of ['cli', 'api', 'worker', 'schedule', 'script', 'robot', 'Worker', ''])
+      agrees({ ...base, context: { request: { source } } });
+  });
+
   it('steps aside for what the schema refuses or rewrites', () => {
     for (const bad of [
       { ...base, action: ' padded' },
@@ -106,6 +142,9 @@ describe('plainEnvelope', () => {
       { ...base, schema_version: 2 },
       { ...base, extra: 1 },
       { ...base, subject_id: undefined },
+      { ...base, context: { request: { source: 'worker', ip: ' 10.0.0.1' } } },
+      { ...base, context: { request: { source: 'worker', request_id: undefined } } },
+      { ...base, context: { request: { source: 'robot' } } },
     ])
       expect(plainEnvelope(bad)).toBeNull();
   });

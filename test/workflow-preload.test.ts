@@ -31,4 +31,20 @@ describe('workflow bundle preload', () => {
       await creator.destroy();
     }
   }, 120_000);
+
+  // Every run evaluates the modules it imports: schemas only the submit path or tests parse stay
+  // out of the workflows' module graph (core/loan-application-file.ts, core/loan-rules-schema.ts).
+  it('leaves out the schemas the workflows never parse', async () => {
+    const { code } = await workflowBundle();
+    expect(code).toMatch(/loanOrigination/);
+    for (const unused of ['LoanApplicationFileSchema', 'RuleSetSchema.parse', 'RuleConditionSchema'])
+      expect(code).not.toContain(unused);
+    // The loan workflow starts the per-run archiver (runs from before the batch archiver) by type
+    // name: its module and contract stay out of every loan run.
+    const loanModule = /\n\/\*{3}\/ "\.\/workflows\/loan-origination\.ts"[\s\S]*?\n\/\*{3}\/ "\.\//.exec(
+      code,
+    )?.[0];
+    expect(loanModule).toMatch(/startChild/);
+    expect(loanModule).not.toMatch(/__webpack_require__\([^)]*history-archiver/);
+  }, 120_000);
 });

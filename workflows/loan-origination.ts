@@ -20,9 +20,9 @@ import {
   type ScreeningSummary,
   type RegistrySummary,
 } from '../contracts/loan-origination';
-import { archiverWorkflowId } from '../core/loan';
+import type { ArchiveWorkflowHistoryWorkflow } from '../contracts/history-archiver';
+import { ARCHIVER_WORKFLOW_TYPE, archiverWorkflowId } from '../core/loan';
 import { evaluateRules, ruleSetFor, type RuleEvaluation } from '../core/loan-rules';
-import { archiveWorkflowHistory } from './history-archiver';
 import { startLoanRun, type LoanRun } from './loan-run';
 import { manualReview } from './loan-review';
 import { Saga } from './saga';
@@ -239,7 +239,9 @@ async function failAndCompensate(
 async function archiveAfterClose(archiving: Archiving): Promise<void> {
   if (archiving !== 'child') return;
   const { workflowId, runId } = workflowInfo();
-  await startChild(archiveWorkflowHistory, {
+  // By type name: importing the archiver's module would evaluate it (and its contract's schemas)
+  // in every loan run, though only runs from before the patch start it.
+  await startChild<ArchiveWorkflowHistoryWorkflow>(ARCHIVER_WORKFLOW_TYPE, {
     workflowId: archiverWorkflowId(workflowId, runId),
     args: [{ workflowId, runId }],
     parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -18,7 +18,7 @@ import {
 } from '../../contracts/loan-origination';
 import { startWorkflow } from '../../contracts/workflow-ref';
 import { canonicalJson } from '../../core/canonical-json';
-import { LoanApplicationFileSchema, type LoanApplicationFile } from '../../core/loan';
+import { LoanApplicationFileSchema, type LoanApplicationFile } from '../../core/loan-application-file';
 import type { Database } from '../../db/client';
 import { loanApplications } from '../../db/schema';
 import { requirePrincipal } from '../principals/principals';

@@ -1,4 +1,3 @@
-import { and, eq } from 'drizzle-orm';
 import type { ScreeningSummary } from '../../contracts/loan-origination';
 import type { Actor, EventContext } from '../../core/audit-event';
 import { deterministicUuid } from '../../core/deterministic-id';
@@ -11,12 +10,7 @@ import {
 } from '../../core/loan-interim-match';
 import { MATCHER_VERSION } from '../../core/screening/config';
 import type { Database } from '../../db/client';
-import {
-  loanApplications,
-  loanEnrichments,
-  loanInterimWatchlist,
-  screeningListVersions,
-} from '../../db/schema';
+import { loanInterimWatchlist } from '../../db/schema';
 import type { Ledger } from '../../ledger/ledger';
 import { InputError } from '../../runtime/errors';
 import { ScreeningInputRejectedError } from './errors';
@@ -83,13 +77,19 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
     return cached.entries;
   };
 
-  async function sanctionsListLoaded(): Promise<boolean> {
-    const rows = await db
-      .select({ id: screeningListVersions.id })
-      .from(screeningListVersions)
-      .where(eq(screeningListVersions.status, 'active'))
-      .limit(1);
-    return rows.length > 0;
+  /**
+   * What screening starts from, in one round trip: the applicant, the registry enrichment record
+   * (its officers) and whether a sanctions list is loaded (then the engine screens).
+   */
+  async function screeningInputs(applicationId: string) {
+    const r = await db.$client.query<{ applicant: unknown; registry: unknown; list_loaded: boolean }>(
+      `SELECT (SELECT applicant FROM loan_applications WHERE id = $1) AS applicant,
+              (SELECT record FROM loan_enrichments WHERE application_id = $1 AND source = 'business_registry') AS registry,
+              EXISTS (SELECT 1 FROM screening_list_versions WHERE status = 'active') AS list_loaded`,
+      [applicationId],
+    );
+    const row = r.rows[0];
+    return { applicant: row?.applicant, registry: row?.registry, listLoaded: row?.list_loaded === true };
   }
 
   async function screenWithEngine(
@@ -136,28 +136,16 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
     /** Screens the applicant and the company officers; one `loan.parties_screened` event. */
     async screenParties(at: StepOf, input: { applicationId: string }): Promise<ScreeningSummary> {
       const step = at('screen.parties');
-      const [app] = await db
-        .select({ applicant: loanApplications.applicant })
-        .from(loanApplications)
-        .where(eq(loanApplications.id, input.applicationId));
-      const [registry] = await db
-        .select({ record: loanEnrichments.record })
-        .from(loanEnrichments)
-        .where(
-          and(
-            eq(loanEnrichments.applicationId, input.applicationId),
-            eq(loanEnrichments.source, 'business_registry'),
-          ),
-        );
-      const applicant = (app?.applicant ?? {}) as {
+      const inputs = await screeningInputs(input.applicationId);
+      const applicant = (inputs.applicant ?? {}) as {
         fullName?: string;
         dateOfBirth?: string;
         country?: string;
       };
       const officers =
         (
-          registry?.record as
-            { data?: { officers?: Array<{ name: string; dateOfBirth?: string }> } } | undefined
+          inputs.registry as
+            { data?: { officers?: Array<{ name: string; dateOfBirth?: string }> } } | null | undefined
         )?.data?.officers ?? [];
       const parties: Party[] = [];
       if (applicant.fullName) {
@@ -183,7 +171,7 @@ export function createPartyScreening({ db, ledger, screenName }: PartyScreeningD
       let engineName: string;
       let hits: PartyHit[];
       let listEntries: number | null = null;
-      if (await sanctionsListLoaded()) {
+      if (inputs.listLoaded) {
         engineName = SANCTIONS_ENGINE;
         hits = await screenWithEngine(parties, input.applicationId, step);
       } else {

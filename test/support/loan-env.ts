@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { loanOrigination } from '../../workflows/loan-origination';
-import type { LoanApplicationFile } from '../../core/loan';
+import type { LoanApplicationFile } from '../../core/loan-application-file';
 import type { Database } from '../../db/client';
 import { startProviders, type RunningProviders } from '../../simulators';
 import { sampleApplication, seedInterimWatchlist } from '../../simulators/loan-fixtures';
