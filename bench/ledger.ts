@@ -1,5 +1,5 @@
 import { fmt, rate, withBenchDatabase } from './postgres';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { benchEvent, type BenchEvent } from './fixtures/events';
 import { copyChunks } from '../ledger/copy-rows';
 import { defaultVerifyWorkers } from '../ledger/verify-pool';
@@ -21,6 +21,7 @@ import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
 import type { BenchOptions } from './run';
+import { PLAIN_INSERT, plainColumns } from './ledger-plain';
 
 /**
  * Ledger benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
@@ -36,47 +37,6 @@ const SMOKE_SIZE = 3_000;
 const event = benchEvent;
 
 type Ev = BenchEvent;
-
-/** Column arrays of the plain baseline, built outside the timed section. */
-function plainColumns(stream: string, events: Ev[], firstSeq: number) {
-  const n = events.length;
-  const now = new Date().toISOString();
-  return [
-    stream,
-    events.map((_, i) => firstSeq + i),
-    events.map((e) => e.event_id),
-    events.map((e) => e.event_type),
-    events.map((e) => e.actor.type),
-    events.map((e) => e.actor.id),
-    now,
-    events.map((e) => e.resource.type),
-    events.map((e) => e.resource.id),
-    events.map((e) => e.action),
-    events.map((e) => e.outcome),
-    events.map((e) => e.subject_id),
-    events.map((e) => e.case_id),
-    events.map((e) => JSON.stringify(e.context)),
-    events.map(() => 1),
-    events.map((e) => e.event_id),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(16)),
-    events.map((e) => JSON.stringify(e.payload)),
-  ];
-}
-
-const PLAIN_INSERT = `WITH ev AS (
-  INSERT INTO bench_plain_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
-    resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
-    idempotency_key, payload_digest, prev_hash, hash)
-  SELECT $1, u.* FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-    array_fill($7::timestamptz, ARRAY[cardinality($2::bigint[])]),
-    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::int[],
-    $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
-  RETURNING 1)
-INSERT INTO bench_plain_payloads (stream, seq, salt, payload)
-SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
 
 export async function run(opts: BenchOptions): Promise<void> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
@@ -141,7 +101,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       let t0 = 0;
       for (let k = 0; k < nBatches; k++) {
         const b = makeBatch(k);
-        const plainCols = plainColumns(stream, b, k * MAX_BATCH + 1);
+        const keys = b.map((_, j) => `a-${k * MAX_BATCH + j}`);
+        const plainCols = plainColumns(stream, b, keys, k * MAX_BATCH + 1);
         t0 = performance.now();
         await plainClient.query('BEGIN');
         await plainClient.query(PLAIN_INSERT, plainCols);
@@ -149,7 +110,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         plainMs += performance.now() - t0;
         t0 = performance.now();
         await writerLedger.appendMany(
-          b.map((e, j) => ({ event: e, idempotencyKey: `a-${k * MAX_BATCH + j}` })),
+          b.map((e, j) => ({ event: e, idempotencyKey: keys[j] as string })),
           { stream },
         );
         chainMs += performance.now() - t0;
@@ -180,7 +141,14 @@ export async function run(opts: BenchOptions): Promise<void> {
           event(5e6 + k * MAX_BATCH + j),
         ),
       );
-      const gcPlain = gcBatches.map((b, k) => plainColumns('gc-plain', b, k * MAX_BATCH + 1));
+      const gcPlain = gcBatches.map((b, k) =>
+        plainColumns(
+          'gc-plain',
+          b,
+          b.map((_, j) => `g-${k}-${j}`),
+          k * MAX_BATCH + 1,
+        ),
+      );
       const gcClient = await writer.$client.connect();
       t0 = performance.now();
       for (const cols of gcPlain) {
@@ -219,7 +187,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         Array.from({ length: perWorker }, (_, i) => event(1e7 + w * perWorker + i)),
       );
       const singleCols = single.map((evs, w) =>
-        evs.map((e, i) => plainColumns('single', [e], 1e7 + w * perWorker + i)),
+        evs.map((e, i) => plainColumns('single', [e], [`c-${w}-${i}`], 1e7 + w * perWorker + i)),
       );
       t0 = performance.now();
       await Promise.all(
