@@ -141,7 +141,9 @@ async function main(): Promise<void> {
     };
     if (only === 'ab') {
       // Interleaved A/B: plain, this checkout's ledger and another checkout's (argv[4]), ABBA order.
-      const other = (await import(`${process.argv[4]}/ledger/ledger`)) as typeof import('../ledger/ledger');
+      const other = (await import(`${process.argv[4]}/ledger/ledger`)) as {
+        createLedger: typeof createLedger;
+      };
       const base = other.createLedger(writer, { signer, checkpointEvery: DEFAULT_CHECKPOINT_EVERY });
       sides.base = async (k) => {
         const e = evs(k);
