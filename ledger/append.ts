@@ -12,7 +12,9 @@ import {
   type AuditEventParsed,
   type CommittedEvent,
 } from '../core/audit-event';
-import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
+import { GENESIS_HASH, SALT_BYTES } from '../core/hash-chain';
+import { chainHashAround, saltedDigest } from './chain-scratch';
+import { envelopeAround } from './envelope-around';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { isJsonSafeObject } from '../core/json-value';
@@ -65,6 +67,8 @@ export interface AppendResult {
 interface Prepared {
   key: string;
   committed: Omit<CommittedEvent, 'seq' | 'occurred_at'>;
+  /** The canonical envelope around its occurred_at value ({@link envelopeAround}). */
+  envelope: [string, string];
   canonicalPayload: string;
   payload: unknown;
   within?: AppendOptions['withinTransaction'];
@@ -106,7 +110,7 @@ export function prepare(
       `invalid audit event: payload: event is ${size} bytes, over the ${maxBytes}-byte limit`,
     );
   }
-  return { key, committed, canonicalPayload, payload: e.payload };
+  return { key, committed, envelope: envelopeAround(committed), canonicalPayload, payload: e.payload };
 }
 
 /**
@@ -315,9 +319,8 @@ export function chainEvent(
   occurredAt: string,
   salt: Buffer,
 ): Buffer {
-  const digest = payloadDigest(salt, p.canonicalPayload);
-  const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-  const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+  const digest = saltedDigest(salt, p.canonicalPayload);
+  const hash = chainHashAround(prev, seq, p.envelope[0], occurredAt, p.envelope[1], digest);
   const c = p.committed;
   cols.seq.push(seq);
   cols.eventId.push(c.event_id);
