@@ -25,7 +25,9 @@ import { plainEnvelope } from './plain-envelope';
 import {
   CHECKPOINT_BASE_SQL,
   inlineRows,
+  nextBase,
   type CheckpointBase,
+  type NextBase,
   type InlineCheckpoints,
   type InlineRows,
 } from './inline-checkpoint';
@@ -194,7 +196,12 @@ class StreamAppender {
       for (const p of batch) if (p.within) await p.within(client);
       await client.query('COMMIT');
       results = written.results;
-      this.inline?.committed(this.stream, lastCreated(written.results.map(([, r]) => r)), written.signed);
+      this.inline?.committed(
+        this.stream,
+        lastCreated(written.results.map(([, r]) => r)),
+        written.signed,
+        written.next,
+      );
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (probe || !isKnownKey(err)) throw err;
@@ -401,7 +408,7 @@ async function writeBatch(
   batch: BatchItem[],
   inline: InlineCheckpoints | undefined,
   probe: boolean,
-): Promise<{ results: Array<[BatchItem, AppendResult]>; signed: number[] }> {
+): Promise<{ results: Array<[BatchItem, AppendResult]>; signed: number[]; next: NextBase | null }> {
   const keys = probe ? [...new Set(batch.map((p) => p.key))] : [];
   const headQuery = client.query<{
     head_seq: number | null;
@@ -410,10 +417,16 @@ async function writeBatch(
     existing: ExistingRow[];
   }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
   headQuery.catch(() => undefined);
-  const baseQuery = inline?.mayCross(stream, batch.length)
-    ? client.query<CheckpointBase>(CHECKPOINT_BASE_SQL, [stream, batch.length, inline.every])
-    : null;
-  baseQuery?.catch(() => undefined);
+  const crossing = inline?.mayCross(stream, batch.length) ?? false;
+  // The base is read right behind the head lock, unless this ledger object remembers it from its
+  // last batch (checked against the head once the lock answers; read then if another writer moved it).
+  const readBase = () => {
+    const q = client.query<CheckpointBase>(CHECKPOINT_BASE_SQL, [stream, batch.length, inline?.every]);
+    q.catch(() => undefined);
+    return q;
+  };
+  let baseQuery = crossing && !inline?.remembers(stream) ? readBase() : null;
+  let before: CheckpointBase | undefined;
   // At most one query in flight (pg runs one at a time): the previous sub-batch is written
   // while the next one is validated and hashed.
   let inFlight: Promise<unknown> = baseQuery ?? headQuery;
@@ -447,6 +460,8 @@ async function writeBatch(
         seq = h.head_seq ?? 0;
         headSeq = Number(seq);
         prev = h.head_hash ?? GENESIS_HASH;
+        before = inline?.baseAt(stream, headSeq, h.head_hash);
+        if (crossing && !baseQuery && !before) inFlight = baseQuery = readBase();
       }
       const cols = newChainColumns();
       const salts = randomBytes(SALT_BYTES * sub.length);
@@ -475,8 +490,9 @@ async function writeBatch(
         prev = hash;
       });
       const last = off + n >= batch.length;
-      if (last && inline && baseQuery && batchHashes.length > 0) {
-        const base = (await baseQuery).rows[0];
+      if (last && inline && crossing && batchHashes.length > 0) {
+        const base = before ?? (baseQuery ? (await baseQuery).rows[0] : undefined);
+        if (!before && base && Number(base.head_seq) === headSeq) before = base;
         if (base && Number(base.head_seq) === headSeq)
           signed = inlineRows(base, batchHashes, stream, inline.every, inline.signer, occurredAt);
       }
@@ -532,7 +548,8 @@ async function writeBatch(
     await baseQuery?.catch(() => undefined);
     throw err;
   }
-  return { results, signed: signed?.sizes ?? [] };
+  const next = inline ? nextBase(before, headSeq, batchHashes, signed, inline.every) : null;
+  return { results, signed: signed?.sizes ?? [], next };
 }
 
 /** Validated stream and idempotency key of an append. */
@@ -639,6 +656,7 @@ export class Appender {
   ): Promise<AppendResult[]> {
     const out: AppendResult[] = [];
     const signed: number[] = [];
+    let next: NextBase | null = null;
     const client = await this.db.$client.connect();
     try {
       await client.query('BEGIN');
@@ -646,10 +664,11 @@ export class Appender {
         const written = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH), this.inline, probe);
         out.push(...written.results.map(([, r]) => r));
         signed.push(...written.signed);
+        next = written.next;
       }
       if (within) await within(client);
       await client.query('COMMIT');
-      this.inline?.committed(stream, lastCreated(out), signed);
+      this.inline?.committed(stream, lastCreated(out), signed, next);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
