@@ -1,5 +1,5 @@
 import { fmt, rate, withBenchDatabase } from './postgres';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { benchEvent, type BenchEvent } from './fixtures/events';
 import { copyChunks } from '../ledger/copy-rows';
 import { defaultVerifyWorkers } from '../ledger/verify-pool';
@@ -21,6 +21,7 @@ import { proveInclusion, verifyProofDoc } from '../ledger/proofs';
 import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
 import type { BenchOptions } from './run';
+import { PLAIN_INSERT, plainColumns } from './ledger-plain';
 
 /**
  * Ledger benchmark, one run on one PostgreSQL (DATABASE_URL, else an embedded one in /tmp):
@@ -36,47 +37,6 @@ const SMOKE_SIZE = 3_000;
 const event = benchEvent;
 
 type Ev = BenchEvent;
-
-/** Column arrays of the plain baseline, built outside the timed section. */
-function plainColumns(stream: string, events: Ev[], firstSeq: number) {
-  const n = events.length;
-  const now = new Date().toISOString();
-  return [
-    stream,
-    events.map((_, i) => firstSeq + i),
-    events.map((e) => e.event_id),
-    events.map((e) => e.event_type),
-    events.map((e) => e.actor.type),
-    events.map((e) => e.actor.id),
-    now,
-    events.map((e) => e.resource.type),
-    events.map((e) => e.resource.id),
-    events.map((e) => e.action),
-    events.map((e) => e.outcome),
-    events.map((e) => e.subject_id),
-    events.map((e) => e.case_id),
-    events.map((e) => JSON.stringify(e.context)),
-    events.map(() => 1),
-    events.map((e) => e.event_id),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(32)),
-    Array.from({ length: n }, () => randomBytes(16)),
-    events.map((e) => JSON.stringify(e.payload)),
-  ];
-}
-
-const PLAIN_INSERT = `WITH ev AS (
-  INSERT INTO bench_plain_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
-    resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
-    idempotency_key, payload_digest, prev_hash, hash)
-  SELECT $1, u.* FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-    array_fill($7::timestamptz, ARRAY[cardinality($2::bigint[])]),
-    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::int[],
-    $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
-  RETURNING 1)
-INSERT INTO bench_plain_payloads (stream, seq, salt, payload)
-SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
 
 export async function run(opts: BenchOptions): Promise<void> {
   const size = opts.size ?? (opts.smoke ? SMOKE_SIZE : DEFAULT_SIZE);
@@ -141,7 +101,8 @@ export async function run(opts: BenchOptions): Promise<void> {
       let t0 = 0;
       for (let k = 0; k < nBatches; k++) {
         const b = makeBatch(k);
-        const plainCols = plainColumns(stream, b, k * MAX_BATCH + 1);
+        const keys = b.map((_, j) => `a-${k * MAX_BATCH + j}`);
+        const plainCols = plainColumns(stream, b, keys, k * MAX_BATCH + 1);
         t0 = performance.now();
         await plainClient.query('BEGIN');
         await plainClient.query(PLAIN_INSERT, plainCols);
@@ -149,7 +110,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         plainMs += performance.now() - t0;
         t0 = performance.now();
         await writerLedger.appendMany(
-          b.map((e, j) => ({ event: e, idempotencyKey: `a-${k * MAX_BATCH + j}` })),
+          b.map((e, j) => ({ event: e, idempotencyKey: keys[j] as string })),
           { stream },
         );
         chainMs += performance.now() - t0;
@@ -174,33 +135,56 @@ export async function run(opts: BenchOptions): Promise<void> {
       // (a') the same kind of rows through the group-commit path (appendAuditEvent, one
       // transaction of up to 1000 per stream at a time) with the next 1000 submitted while the
       // previous commit is in flight, as under steady load; vs sequential plain batches again.
+      // Interleaved in rounds of 5 batches, ABBA (the queue-ahead restarts each round), so load
+      // from elsewhere hits both sides alike (they used to run one after the other).
       const gcSize = Math.min(size, 100_000);
       const gcBatches = Array.from({ length: Math.ceil(gcSize / MAX_BATCH) }, (_, k) =>
         Array.from({ length: Math.min(MAX_BATCH, gcSize - k * MAX_BATCH) }, (_, j) =>
           event(5e6 + k * MAX_BATCH + j),
         ),
       );
-      const gcPlain = gcBatches.map((b, k) => plainColumns('gc-plain', b, k * MAX_BATCH + 1));
+      const gcPlain = gcBatches.map((b, k) =>
+        plainColumns(
+          'gc-plain',
+          b,
+          b.map((_, j) => `g-${k}-${j}`),
+          k * MAX_BATCH + 1,
+        ),
+      );
       const gcClient = await writer.$client.connect();
-      t0 = performance.now();
-      for (const cols of gcPlain) {
-        await gcClient.query('BEGIN');
-        await gcClient.query(PLAIN_INSERT, cols);
-        await gcClient.query('COMMIT');
+      const plainRound = async (from: number, to: number) => {
+        for (const cols of gcPlain.slice(from, to)) {
+          await gcClient.query('BEGIN');
+          await gcClient.query(PLAIN_INSERT, cols);
+          await gcClient.query('COMMIT');
+        }
+      };
+      const chainRound = async (from: number, to: number) => {
+        let ahead: Promise<unknown> | null = null;
+        for (let k = from; k < to; k++) {
+          const submitted = Promise.all(
+            (gcBatches[k] as Ev[]).map((e, j) =>
+              writerLedger.append(e, { stream: 'group', idempotencyKey: `g-${k}-${j}` }),
+            ),
+          );
+          if (ahead) await ahead;
+          ahead = submitted;
+        }
+        await ahead;
+      };
+      let gcPlainMs = 0;
+      let gcMs = 0;
+      const ROUND = 5;
+      for (let from = 0, r = 0; from < gcBatches.length; from += ROUND, r++) {
+        const to = Math.min(from + ROUND, gcBatches.length);
+        for (const plainTurn of r % 2 === 0 ? [true, false] : [false, true]) {
+          t0 = performance.now();
+          await (plainTurn ? plainRound : chainRound)(from, to);
+          if (plainTurn) gcPlainMs += performance.now() - t0;
+          else gcMs += performance.now() - t0;
+        }
       }
-      const gcPlainMs = performance.now() - t0;
       gcClient.release();
-      t0 = performance.now();
-      let ahead: Promise<unknown> | null = null;
-      for (const [k, b] of gcBatches.entries()) {
-        const submitted = Promise.all(
-          b.map((e, j) => writerLedger.append(e, { stream: 'group', idempotencyKey: `g-${k}-${j}` })),
-        );
-        if (ahead) await ahead;
-        ahead = submitted;
-      }
-      await ahead;
-      const gcMs = performance.now() - t0;
       const a2 = {
         chained: rate(gcSize, gcMs),
         plain: rate(gcSize, gcPlainMs),
@@ -219,7 +203,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         Array.from({ length: perWorker }, (_, i) => event(1e7 + w * perWorker + i)),
       );
       const singleCols = single.map((evs, w) =>
-        evs.map((e, i) => plainColumns('single', [e], 1e7 + w * perWorker + i)),
+        evs.map((e, i) => plainColumns('single', [e], [`c-${w}-${i}`], 1e7 + w * perWorker + i)),
       );
       t0 = performance.now();
       await Promise.all(

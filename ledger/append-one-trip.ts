@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CommittedEvent } from '../core/audit-event';
-import { SALT_BYTES, canonicalEnvelope, payloadDigest } from '../core/hash-chain';
+import { SALT_BYTES, payloadDigest } from '../core/hash-chain';
 import { formatMicros } from '../core/time';
 import type { AuditEventInput } from '../core/audit-event';
 import type { Database } from '../db/client';
@@ -47,22 +46,7 @@ interface Queued {
   reject: (e: unknown) => void;
 }
 
-// Any value of the occurred_at form: the envelope is cut around it and the database puts its clock in.
-const MARK = '0000-00-00T00:00:00.000000Z';
-const MARKED = `"occurred_at":"${MARK}"`;
-
-/**
- * The canonical envelope before and after its occurred_at value. Members after occurred_at
- * (outcome, resource, schema_version, stream, subject_id) hold no objects with free keys, and a
- * quote inside any string is escaped, so the last marked member is the envelope's own.
- */
-export function envelopeAround(committed: Omit<CommittedEvent, 'seq' | 'occurred_at'>): [string, string] {
-  const env = canonicalEnvelope({ ...committed, seq: 0, occurred_at: MARK });
-  const at = env.lastIndexOf(MARKED);
-  if (at < 0) throw new Error('canonical envelope without its occurred_at member');
-  const cut = at + MARKED.length - MARK.length - 1;
-  return [env.slice(0, cut), env.slice(cut + MARK.length)];
-}
+export { envelopeAround } from './envelope-around';
 
 interface Row {
   idempotency_key: string;
@@ -145,7 +129,6 @@ class OneTripStream {
     const salts = randomBytes(SALT_BYTES * batch.length);
     const col = <T>(f: (p: PreparedEvent, i: number) => T) => batch.map(f);
     const saltOf = (i: number) => salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    const around = col((p) => envelopeAround(p.committed));
     const values: unknown[] = [
       this.stream,
       col((p) => p.key),
@@ -164,8 +147,8 @@ class OneTripStream {
       col((p, i) => payloadDigest(saltOf(i), p.canonicalPayload)),
       col((_p, i) => saltOf(i)),
       col((p) => p.canonicalPayload),
-      around.map(([head]) => head),
-      around.map(([, tail]) => tail),
+      col((p) => p.envelope[0]),
+      col((p) => p.envelope[1]),
     ];
     const r = await this.db.$client.query<Row>(withProjections(projections, values), values);
     if (r.rows.length !== batch.length)

@@ -12,17 +12,22 @@ import {
   type AuditEventParsed,
   type CommittedEvent,
 } from '../core/audit-event';
-import { GENESIS_HASH, SALT_BYTES, canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
+import { GENESIS_HASH, SALT_BYTES } from '../core/hash-chain';
+import { chainHashAround, saltedDigest } from './chain-scratch';
+import { envelopeAround } from './envelope-around';
 import { formatMicros } from '../core/time';
 import type { Database } from '../db/client';
 import { isJsonSafeObject } from '../core/json-value';
+import { arrayLiteral } from './array-literal';
 import { LedgerValidationError } from './errors';
 import { GroupCommitQueue } from './group-commit';
 import { plainEnvelope } from './plain-envelope';
 import {
   CHECKPOINT_BASE_SQL,
   inlineRows,
+  nextBase,
   type CheckpointBase,
+  type NextBase,
   type InlineCheckpoints,
   type InlineRows,
 } from './inline-checkpoint';
@@ -64,6 +69,8 @@ export interface AppendResult {
 interface Prepared {
   key: string;
   committed: Omit<CommittedEvent, 'seq' | 'occurred_at'>;
+  /** The canonical envelope around its occurred_at value ({@link envelopeAround}). */
+  envelope: [string, string];
   canonicalPayload: string;
   payload: unknown;
   within?: AppendOptions['withinTransaction'];
@@ -105,7 +112,7 @@ export function prepare(
       `invalid audit event: payload: event is ${size} bytes, over the ${maxBytes}-byte limit`,
     );
   }
-  return { key, committed, canonicalPayload, payload: e.payload };
+  return { key, committed, envelope: envelopeAround(committed), canonicalPayload, payload: e.payload };
 }
 
 /**
@@ -180,22 +187,28 @@ class StreamAppender {
     }
   }
 
-  private async appendBatch(batch: Prepared[]): Promise<AppendResult[]> {
+  private async appendBatch(batch: Prepared[], probe = false): Promise<AppendResult[]> {
     const client = await this.db.$client.connect();
-    let results: Array<[BatchItem, AppendResult]>;
+    let results: Array<[BatchItem, AppendResult]> | null = null;
     try {
       await client.query('BEGIN');
-      const written = await writeBatch(client, this.stream, batch, this.inline);
-      results = written.results;
+      const written = await writeBatch(client, this.stream, batch, this.inline, probe);
       for (const p of batch) if (p.within) await p.within(client);
       await client.query('COMMIT');
-      this.inline?.committed(this.stream, lastCreated(written.results.map(([, r]) => r)), written.signed);
+      results = written.results;
+      this.inline?.committed(
+        this.stream,
+        lastCreated(written.results.map(([, r]) => r)),
+        written.signed,
+        written.next,
+      );
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      if (probe || !isKnownKey(err)) throw err;
     } finally {
       client.release();
     }
+    if (!results) return this.appendBatch(batch, true);
     for (const [p, r] of results) (p as Prepared).resolve(r);
     return results.map(([, r]) => r);
   }
@@ -313,9 +326,8 @@ export function chainEvent(
   occurredAt: string,
   salt: Buffer,
 ): Buffer {
-  const digest = payloadDigest(salt, p.canonicalPayload);
-  const committed: CommittedEvent = { ...p.committed, seq, occurred_at: occurredAt };
-  const hash = chainHash(prev, seq, canonicalEnvelope(committed), digest);
+  const digest = saltedDigest(salt, p.canonicalPayload);
+  const hash = chainHashAround(prev, seq, p.envelope[0], occurredAt, p.envelope[1], digest);
   const c = p.committed;
   cols.seq.push(seq);
   cols.eventId.push(c.event_id);
@@ -339,8 +351,18 @@ export function chainEvent(
   return hash;
 }
 
-/** Rows per INSERT inside a batch: the next sub-batch is validated and hashed while this one is written. */
-const SUB_BATCH = 250;
+/**
+ * Rows of a batch's first INSERT; each next one is 4x larger (64, 256, 680 of 1,000): the database
+ * starts early, and the next sub-batch is validated and hashed while this one is written (hashing
+ * a row takes about a quarter of the time inserting it does).
+ */
+const FIRST_SUB_BATCH = 250;
+
+/** True for the unique violation of a known idempotency key: the batch is written again, probing its keys first. */
+function isKnownKey(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'ledger_events_idempotency';
+}
 
 const INSERT_SQL = `WITH ev AS (
          INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
@@ -374,14 +396,20 @@ const INSERT_WITH_CHECKPOINTS_SQL = INSERT_SQL.replace(
  * head lock is requested first and the rows go out in sub-batches without waiting for each
  * other, so validation and hashing in Node overlap the database's work (one transaction, so a
  * failure anywhere still writes nothing).
+ *
+ * Without `probe`, no key is looked up first: a known key then fails the INSERT on the
+ * (stream, idempotency_key) constraint ({@link isKnownKey}) and the caller rolls back and writes
+ * the batch again with `probe` (keys looked up under the head lock, known ones skipped). A new key
+ * — the usual case — is then checked once, by the INSERT's own index probe, not twice.
  */
 async function writeBatch(
   client: PoolClient,
   stream: string,
   batch: BatchItem[],
-  inline?: InlineCheckpoints,
-): Promise<{ results: Array<[BatchItem, AppendResult]>; signed: number[] }> {
-  const keys = [...new Set(batch.map((p) => p.key))];
+  inline: InlineCheckpoints | undefined,
+  probe: boolean,
+): Promise<{ results: Array<[BatchItem, AppendResult]>; signed: number[]; next: NextBase | null }> {
+  const keys = probe ? [...new Set(batch.map((p) => p.key))] : [];
   const headQuery = client.query<{
     head_seq: number | null;
     head_hash: Buffer | null;
@@ -389,10 +417,16 @@ async function writeBatch(
     existing: ExistingRow[];
   }>('SELECT * FROM ledger_lock_head($1, $2)', [stream, keys]);
   headQuery.catch(() => undefined);
-  const baseQuery = inline?.mayCross(stream, batch.length)
-    ? client.query<CheckpointBase>(CHECKPOINT_BASE_SQL, [stream, batch.length, inline.every])
-    : null;
-  baseQuery?.catch(() => undefined);
+  const crossing = inline?.mayCross(stream, batch.length) ?? false;
+  // The base is read right behind the head lock, unless this ledger object remembers it from its
+  // last batch (checked against the head once the lock answers; read then if another writer moved it).
+  const readBase = () => {
+    const q = client.query<CheckpointBase>(CHECKPOINT_BASE_SQL, [stream, batch.length, inline?.every]);
+    q.catch(() => undefined);
+    return q;
+  };
+  let baseQuery = crossing && !inline?.remembers(stream) ? readBase() : null;
+  let before: CheckpointBase | undefined;
   // At most one query in flight (pg runs one at a time): the previous sub-batch is written
   // while the next one is validated and hashed.
   let inFlight: Promise<unknown> = baseQuery ?? headQuery;
@@ -405,8 +439,8 @@ async function writeBatch(
   let seq = 0;
   let prev: Buffer = GENESIS_HASH;
   try {
-    for (let off = 0; off < batch.length; off += SUB_BATCH) {
-      const sub = batch.slice(off, off + SUB_BATCH);
+    for (let off = 0, n = FIRST_SUB_BATCH; off < batch.length; off += n) {
+      const sub = batch.slice(off, off + n);
       const ready = sub.map((p) => ('make' in p ? p.make() : p));
       if (!known) {
         const h = (await headQuery).rows[0];
@@ -426,6 +460,8 @@ async function writeBatch(
         seq = h.head_seq ?? 0;
         headSeq = Number(seq);
         prev = h.head_hash ?? GENESIS_HASH;
+        before = inline?.baseAt(stream, headSeq, h.head_hash);
+        if (crossing && !baseQuery && !before) inFlight = baseQuery = readBase();
       }
       const cols = newChainColumns();
       const salts = randomBytes(SALT_BYTES * sub.length);
@@ -453,49 +489,53 @@ async function writeBatch(
         results.push([item, result]);
         prev = hash;
       });
-      const last = off + SUB_BATCH >= batch.length;
-      if (last && inline && baseQuery && batchHashes.length > 0) {
-        const base = (await baseQuery).rows[0];
+      const last = off + n >= batch.length;
+      if (last && inline && crossing && batchHashes.length > 0) {
+        const base = before ?? (baseQuery ? (await baseQuery).rows[0] : undefined);
+        if (!before && base && Number(base.head_seq) === headSeq) before = base;
         if (base && Number(base.head_seq) === headSeq)
           signed = inlineRows(base, batchHashes, stream, inline.every, inline.signer, occurredAt);
       }
       if (cols.seq.length > 0 || signed) {
-        await inFlight;
+        const a = arrayLiteral;
+        // Serialised here, while the previous statement still runs (pg would do it only once
+        // that one has answered, with the connection idle meanwhile).
         const params: unknown[] = [
           stream,
-          cols.seq,
-          cols.eventId,
-          cols.eventType,
-          cols.actorType,
-          cols.actorId,
+          a(cols.seq),
+          a(cols.eventId),
+          a(cols.eventType),
+          a(cols.actorType),
+          a(cols.actorId),
           occurredAt,
-          cols.resourceType,
-          cols.resourceId,
-          cols.action,
-          cols.outcome,
-          cols.subjectId,
-          cols.caseId,
-          cols.context,
-          cols.schemaVersion,
-          cols.key,
-          cols.digest,
-          cols.prevHash,
-          cols.hash,
-          cols.salt,
-          cols.payload,
+          a(cols.resourceType),
+          a(cols.resourceId),
+          a(cols.action),
+          a(cols.outcome),
+          a(cols.subjectId),
+          a(cols.caseId),
+          a(cols.context),
+          a(cols.schemaVersion),
+          a(cols.key),
+          a(cols.digest),
+          a(cols.prevHash),
+          a(cols.hash),
+          a(cols.salt),
+          a(cols.payload),
         ];
         if (signed && inline) {
           params.push(
-            signed.tileLevel,
-            signed.tileIdx,
-            signed.tileHash,
+            a(signed.tileLevel),
+            a(signed.tileIdx),
+            a(signed.tileHash),
             inline.signer.keyId,
-            signed.sizes,
-            signed.roots,
-            signed.frontiers,
-            signed.texts,
+            a(signed.sizes),
+            a(signed.roots),
+            a(signed.frontiers),
+            a(signed.texts),
           );
         }
+        await inFlight;
         const q = client.query(signed ? INSERT_WITH_CHECKPOINTS_SQL : INSERT_SQL, params);
         q.catch(() => undefined);
         inFlight = q;
@@ -508,7 +548,8 @@ async function writeBatch(
     await baseQuery?.catch(() => undefined);
     throw err;
   }
-  return { results, signed: signed?.sizes ?? [] };
+  const next = inline ? nextBase(before, headSeq, batchHashes, signed, inline.every) : null;
+  return { results, signed: signed?.sizes ?? [], next };
 }
 
 /** Validated stream and idempotency key of an append. */
@@ -597,26 +638,43 @@ export class Appender {
         },
       };
     });
+    let out = await this.writeMany(stream, lazy, opts.withinTransaction, false).catch((err: unknown) => {
+      if (isKnownKey(err)) return null;
+      throw err;
+    });
+    out ??= await this.writeMany(stream, lazy, opts.withinTransaction, true);
+    await afterCommitOf(this.afterCommit, stream, out);
+    return out;
+  }
+
+  /** {@link appendMany}'s transaction, with or without probing every key first ({@link writeBatch}). */
+  private async writeMany(
+    stream: string,
+    lazy: BatchItem[],
+    within: AppendOptions['withinTransaction'],
+    probe: boolean,
+  ): Promise<AppendResult[]> {
     const out: AppendResult[] = [];
     const signed: number[] = [];
+    let next: NextBase | null = null;
     const client = await this.db.$client.connect();
     try {
       await client.query('BEGIN');
       for (let i = 0; i < lazy.length; i += MAX_BATCH) {
-        const written = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH), this.inline);
+        const written = await writeBatch(client, stream, lazy.slice(i, i + MAX_BATCH), this.inline, probe);
         out.push(...written.results.map(([, r]) => r));
         signed.push(...written.signed);
+        next = written.next;
       }
-      if (opts.withinTransaction) await opts.withinTransaction(client);
+      if (within) await within(client);
       await client.query('COMMIT');
-      this.inline?.committed(stream, lastCreated(out), signed);
+      this.inline?.committed(stream, lastCreated(out), signed, next);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
     }
-    await afterCommitOf(this.afterCommit, stream, out);
     return out;
   }
 }

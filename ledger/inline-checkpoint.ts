@@ -13,6 +13,7 @@ import { checkpointSizes, TILE_HEIGHT } from './checkpoint';
 export class InlineCheckpoints {
   private readonly signed = new Map<string, Set<number>>();
   private readonly heads = new Map<string, number>();
+  private readonly bases = new Map<string, NextBase>();
 
   constructor(
     readonly every: number,
@@ -21,8 +22,13 @@ export class InlineCheckpoints {
     readonly registeredKeys: Set<string>,
   ) {}
 
-  /** Records a committed transaction: the stream's head after it, and the sizes it signed. */
-  committed(stream: string, headSeq: number, sizes: number[]): void {
+  /**
+   * Records a committed transaction: the stream's head after it, the sizes it signed, and the
+   * base its next batch extends (null: none known).
+   */
+  committed(stream: string, headSeq: number, sizes: number[], next: NextBase | null = null): void {
+    if (next) this.bases.set(stream, next);
+    else this.bases.delete(stream);
     if (headSeq > (this.heads.get(stream) ?? 0)) this.heads.set(stream, headSeq);
     if (sizes.length === 0) return;
     let s = this.signed.get(stream);
@@ -40,6 +46,23 @@ export class InlineCheckpoints {
     const h = this.heads.get(stream);
     if (h === undefined || !this.registeredKeys.has(this.signer.keyId)) return false;
     return Math.floor((h + n) / this.every) > Math.floor(h / this.every);
+  }
+
+  /** Whether a base of `stream` is remembered (then the batch reads none before its head is known). */
+  remembers(stream: string): boolean {
+    return this.bases.has(stream);
+  }
+
+  /**
+   * The remembered base of `stream` when the head is still the one it ends at (no other writer
+   * since: same seq and same chain hash), else undefined and the batch reads it
+   * ({@link CHECKPOINT_BASE_SQL}).
+   */
+  baseAt(stream: string, headSeq: number, headHash: Buffer | null): CheckpointBase | undefined {
+    const b = this.bases.get(stream);
+    if (!b || !headHash || Number(b.base.head_seq) !== headSeq || !b.headHash.equals(headHash))
+      return undefined;
+    return b.base;
   }
 
   /** Of `sizes`, those not signed inline yet (and forgets the ones that were). */
@@ -67,6 +90,49 @@ export const CHECKPOINT_BASE_SQL = `WITH h AS (
            WHERE e.stream = $1 AND e.seq > b.size AND e.seq <= h.seq) AS hashes
     FROM h, b
    WHERE (h.seq + $2::bigint) / $3::bigint > h.seq / $3::bigint AND b.size >= h.seq - $3::bigint AND b.size <= h.seq`;
+
+/**
+ * What a committed batch leaves for the next one: its last signed checkpoint's frontier and the
+ * hashes after it (a {@link CheckpointBase} as {@link CHECKPOINT_BASE_SQL} would read it), and the
+ * chain hash of the head it ends at. The next batch of this ledger object then reads no base.
+ */
+export interface NextBase {
+  base: CheckpointBase;
+  headHash: Buffer;
+}
+
+/**
+ * The base after a batch that appended `batchHashes` (seqs `headSeq + 1 ..`) onto `before` (the
+ * base it started from, when known), signing `signed`; null when none is known or it would
+ * reach further back than `every` events (then the next batch reads it).
+ */
+export function nextBase(
+  before: CheckpointBase | undefined,
+  headSeq: number,
+  batchHashes: Buffer[],
+  signed: InlineRows | null,
+  every: number,
+): NextBase | null {
+  const headHash = batchHashes.at(-1);
+  if (!headHash) return null;
+  const headAfter = String(headSeq + batchHashes.length);
+  const size = signed?.sizes.at(-1);
+  const frontier = signed?.frontiers.at(-1);
+  if (size !== undefined && frontier)
+    return {
+      base: {
+        head_seq: headAfter,
+        tree_size: String(size),
+        frontier,
+        hashes: batchHashes.slice(size - headSeq),
+      },
+      headHash,
+    };
+  if (!before) return null;
+  const hashes = [...before.hashes, ...batchHashes];
+  if (hashes.length > every) return null;
+  return { base: { ...before, head_seq: headAfter, hashes }, headHash };
+}
 
 /** A row of {@link CHECKPOINT_BASE_SQL}. */
 export interface CheckpointBase {

@@ -84,4 +84,41 @@ describe('cadence checkpoints signed inside the append transaction', () => {
       eventsChecked: 35,
     });
   });
+
+  it('a ledger object remembers its last base between batches, and reads it again when another writer moved the head', async () => {
+    const a = createLedger(t.connect(), { signer, checkpointEvery: 50 });
+    const b = createLedger(t.connect(), { signer, checkpointEvery: 50 });
+    // 30-event batches: a alone (its remembered base is used), then a and b in turns (each finds
+    // the head moved by the other), then a alone again; all-known batches in between.
+    const order = ['a', 'a', 'a', 'a', 'b', 'a', 'b', 'a', 'a', 'a', 'a'];
+    for (const [k, who] of order.entries()) {
+      const ledger = who === 'a' ? a : b;
+      const items = Array.from({ length: 30 }, (_, i) => ({
+        event: sampleEvent({ payload: { k, i } }),
+        idempotencyKey: `r-${k}-${i}`,
+      }));
+      await ledger.appendMany(items, { stream: 'turns' });
+      if (k % 3 === 0) await ledger.appendMany(items, { stream: 'turns' });
+    }
+    // 330 events: every multiple of 50 signed.
+    const cps = await checkpoints('turns');
+    // After-commit (false): 50 (key not registered yet), 150 (b's first batch), 200 (b judged
+    // from its own last head, 150, that 30 more would not cross). Inside: 100 and 250 (base read:
+    // nothing remembered yet, or a's remembered base went stale when b moved the head and was
+    // dropped), 300 (remembered from a's batch that signed 250).
+    expect(cps).toEqual([
+      [50, false],
+      [100, true],
+      [150, false],
+      [200, false],
+      [250, true],
+      [300, true],
+    ]);
+    const r = await verifyLedger(t.connect('ledgerflow_reader'), { stream: 'turns', trustedKeys: pinned });
+    expect(r).toMatchObject({ valid: true, eventsChecked: 330 });
+    expect(r.streams[0]?.checkpointsChecked).toBeGreaterThanOrEqual(6);
+    // The tiles are those a checkpoint from scratch stores: the one 256-leaf subtree (level 8) below 300.
+    const tiles = await t.asOwner(`SELECT level, idx FROM ledger_merkle_tiles WHERE stream = 'turns'`);
+    expect(tiles.rows.map((x) => [Number(x.level), Number(x.idx)])).toEqual([[8, 0]]);
+  });
 });
