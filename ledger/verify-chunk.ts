@@ -97,9 +97,12 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
   return p + 1;
 }
 
-/** Writes `prefix` and text field `k` as a JSON string (or null) to `out[o..)`; returns the end. */
-function member(prefix: Buffer, b: Buffer, k: number, out: Buffer, o: number): number {
-  o = put(prefix, 0, prefix.length, out, o);
+/**
+ * Writes the fixed text `pre` (an [offset, length] of the workspace `out`, see `workspace`) and
+ * text field `k` as a JSON string (or null) to `out[o..)`; returns the end.
+ */
+function member(pre: Fixed, b: Buffer, k: number, out: Buffer, o: number): number {
+  o = put(out, pre[0], pre[1], out, o);
   const f = from[k] as number;
   const t = to[k] as number;
   if (t < 0) return put(NULL, 0, 4, out, o);
@@ -116,11 +119,25 @@ function digitsField(b: Buffer, p: number, max = 15): number {
   return b[p] === TAB && p > p0 && p - p0 <= max ? p : -1;
 }
 
+/** Where each piece of {@link P} lies at the start of the workspace: [offset, length]. */
+type Fixed = readonly [number, number];
+const pre = {} as Record<keyof typeof P, Fixed>;
+let fixedEnd = 0;
+for (const [k, b] of Object.entries(P)) {
+  pre[k as keyof typeof P] = [fixedEnd, b.length];
+  fixedEnd += b.length;
+}
+/** The fixed text, written at the start of every workspace. */
+const FIXED = Buffer.concat(Object.values(P));
+
 let stringCache = '';
 let streamJson: Buffer = EMPTY;
 let occurredLen = -1;
 let occurredBuf: Buffer = Buffer.alloc(64);
 let occurredJson: Buffer = EMPTY;
+/** Where `occurredJson` and `streamJson` are kept in the workspace (see `keep`), -1 when not. */
+let occurredKept = -1;
+let streamKept = -1;
 
 /** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag. */
 let lineSeq = 0;
@@ -151,7 +168,10 @@ function readLine(
 ): number {
   let p = digitsField(b, start);
   if (p < 0) return -1;
-  lineSeq = Number(b.toString('latin1', start, p));
+  // At most 15 digits (digitsField): exact in a double, as Number(text) is.
+  let seq = 0;
+  for (let i = start; i < p; i++) seq = seq * 10 + ((b[i] as number) - 0x30);
+  lineSeq = seq;
   p++;
   for (let k = 1; k <= 11 && p >= 0; k++) p = textField(b, p, k, k >= 10);
   if (p < 0) return -1;
@@ -161,6 +181,7 @@ function readLine(
   if (digitsField(b, m0, Infinity) !== m1) return -1;
   if (m1 - m0 !== occurredLen || !same(b, m0, occurredBuf, 0, m1 - m0)) {
     occurredJson = Buffer.from(JSON.stringify(occurredAt(b.toString('latin1', m0, m1))), 'utf8');
+    occurredKept = keep(occurredJson, 0);
     if (occurredBuf.length < m1 - m0) occurredBuf = Buffer.alloc(2 * (m1 - m0));
     b.copy(occurredBuf, 0, m0, m1);
     occurredLen = m1 - m0;
@@ -168,12 +189,13 @@ function readLine(
   if (stream !== stringCache) {
     stringCache = stream;
     streamJson = Buffer.from(JSON.stringify(stream), 'utf8');
+    streamKept = keep(streamJson, 1);
   }
-  let o = member(P.action, b, 8, out, envAt);
-  o = member(P.actorId, b, 4, out, o);
-  o = member(P.actorType, b, 3, out, o);
-  o = member(P.caseId, b, 11, out, o);
-  o = put(P.context, 0, P.context.length, out, o);
+  let o = member(pre.action, b, 8, out, envAt);
+  o = member(pre.actorId, b, 4, out, o);
+  o = member(pre.actorType, b, 3, out, o);
+  o = member(pre.caseId, b, 11, out, o);
+  o = put(out, pre.context[0], pre.context[1], out, o);
   o = jsonbValueInto(b, p, end, out, o);
   if (o < 0) return -1;
   p = jsonbValueEnd();
@@ -184,19 +206,25 @@ function readLine(
   if (v1 < 0 || (b[v0] === 0x30 && v1 - v0 > 1)) return -1;
   p = textField(b, v1 + 1, 14, false);
   if (p < 0) return -1;
-  o = member(P.eventId, b, 1, out, o);
-  o = member(P.eventType, b, 2, out, o);
-  o = member(P.idempotency, b, 14, out, o);
-  o = put(P.occurred, 0, P.occurred.length, out, o);
-  o = put(occurredJson, 0, occurredJson.length, out, o);
-  o = member(P.outcome, b, 9, out, o);
-  o = member(P.resourceId, b, 7, out, o);
-  o = member(P.resourceType, b, 6, out, o);
-  o = put(P.schema, 0, P.schema.length, out, o);
+  o = member(pre.eventId, b, 1, out, o);
+  o = member(pre.eventType, b, 2, out, o);
+  o = member(pre.idempotency, b, 14, out, o);
+  o = put(out, pre.occurred[0], pre.occurred[1], out, o);
+  o =
+    occurredKept >= 0
+      ? put(out, occurredKept, occurredJson.length, out, o)
+      : put(occurredJson, 0, occurredJson.length, out, o);
+  o = member(pre.outcome, b, 9, out, o);
+  o = member(pre.resourceId, b, 7, out, o);
+  o = member(pre.resourceType, b, 6, out, o);
+  o = put(out, pre.schema[0], pre.schema[1], out, o);
   o = put(b, v0, v1 - v0, out, o);
-  o = put(P.stream, 0, P.stream.length, out, o);
-  o = put(streamJson, 0, streamJson.length, out, o);
-  o = member(P.subject, b, 10, out, o);
+  o = put(out, pre.stream[0], pre.stream[1], out, o);
+  o =
+    streamKept >= 0
+      ? put(out, streamKept, streamJson.length, out, o)
+      : put(streamJson, 0, streamJson.length, out, o);
+  o = member(pre.subject, b, 10, out, o);
   out[o++] = 0x7d;
   // payload_digest, prev_hash, hash, salt.
   if (!byteaBytesInto(b, p, 32, row, 64)) return -1;
@@ -229,15 +257,17 @@ const ENVELOPE_EXTRA = 512;
 
 /**
  * One buffer holding a chunk's bytes and everything the byte path writes, so that its copies
- * (fields into the envelope, jsonb members into order, chain fields into hash inputs) are
- * within one buffer (`put` uses `copyWithin` there). Layout for a chunk of `len` bytes:
- * the chunk at 0; the row's hash, prev_hash, payload_digest, salt at `row` (112 bytes); the
- * chain's last two hashes at `last` (64); the leaf hash input at `leaf` (33); the chain hash
- * input at `env` (prev_hash, seq, envelope from `env + 40`); the payload digest input at `pay`
- * (salt, payload from `pay + 16`); then free room for jsonb's reordering.
+ * (fixed text and fields into the envelope, jsonb members into order, chain fields into hash
+ * inputs) are within one buffer (`put` uses `copyWithin` there). Layout: the envelope's fixed
+ * text (`pre`) and the last `occurred_at` and stream JSON (`keep`) from 0; the chunk at `at`; the row's hash,
+ * prev_hash, payload_digest, salt at `row` (112 bytes); the chain's last two hashes at `last`
+ * (64); the leaf hash input at `leaf` (33); the chain hash input at `env` (prev_hash, seq,
+ * envelope from `env + 40`); the payload digest input at `pay` (salt, payload from `pay + 16`);
+ * then free room for jsonb's reordering.
  */
 interface Workspace {
   w: Buffer;
+  at: number;
   row: number;
   last: number;
   leaf: number;
@@ -248,20 +278,40 @@ interface Workspace {
   leafView: Buffer;
 }
 
+/** Bytes at the start of the workspace for the fixed text and two kept values (see `keep`). */
+const KEPT = 256;
+const HEAD_BYTES = fixedEnd + 2 * KEPT;
+
 let space: Buffer = EMPTY;
 
+/** Copies `json` to the workspace's slot `slot` and returns where, or -1 when it does not fit (it is then copied from itself). */
+function keep(json: Buffer, slot: 0 | 1): number {
+  if (space.length < HEAD_BYTES || json.length > KEPT) return -1;
+  const at = fixedEnd + slot * KEPT;
+  json.copy(space, at);
+  return at;
+}
+
 function workspace(len: number, stream: string): Workspace {
-  const row = len;
+  const at = HEAD_BYTES;
+  const row = at + len;
   const last = row + 112;
   const leaf = last + 64;
   const env = leaf + 33;
   // A line is at most `len` bytes: its envelope and payload fit these regions.
   const pay = env + 72 + len + ENVELOPE_EXTRA + 6 * stream.length;
   const size = pay + 2 * (16 + len);
-  if (space.length < size) space = Buffer.alloc(size + (size >> 2));
+  if (space.length < size) {
+    space = Buffer.alloc(size + (size >> 2));
+    FIXED.copy(space, 0);
+    // The kept values are written into the new workspace on their next use.
+    stringCache = '';
+    occurredLen = -1;
+  }
   const w = space;
   return {
     w,
+    at,
     row,
     last,
     leaf,
@@ -283,9 +333,9 @@ export function copyLineBytes(
   line: Buffer,
 ): { seq: number; envelope: Buffer; payload: Buffer | null; purged: boolean } | null {
   const s = workspace(line.length + 1, stream);
-  line.copy(s.w, 0);
-  s.w[line.length] = 10;
-  const n = readLine(s.w, 0, line.length, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
+  line.copy(s.w, s.at);
+  s.w[s.at + line.length] = 10;
+  const n = readLine(s.w, s.at, s.at + line.length, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
   if (n < 0) return null;
   return {
     seq: lineSeq,
@@ -328,7 +378,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
   const s = workspace(buf.length, stream);
   const w = s.w;
-  buf.copy(w, 0);
+  buf.copy(w, s.at);
   const ROW = s.row;
   const LAST = s.last;
   w[s.leaf] = 0;
@@ -338,7 +388,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   let firstSeq = 0;
   let firstPrev: Buffer = EMPTY;
   const purgedSeqs: number[] = [];
-  let start = 0;
+  let start = s.at;
   try {
     for (let i = 0; i < lines; i++) {
       const end = w.indexOf(10, start);
