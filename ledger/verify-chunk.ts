@@ -139,14 +139,16 @@ let occurredJson: Buffer = EMPTY;
 let occurredKept = -1;
 let streamKept = -1;
 
-/** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag. */
+/** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag, the line's \n. */
 let lineSeq = 0;
+let lineEnd = -1;
 let linePayloadEnd = -1;
 let lineHasSalt = false;
 let linePurged = false;
 
 /**
- * Reads the COPY line `b[start..end)` (`b[end]` is its \n) from its bytes in one pass: hash,
+ * Reads the COPY line at `b[start]` (ending at the first \n, before `limit`; its index is then
+ * `lineEnd`) from its bytes in one pass: hash,
  * prev_hash, payload_digest and salt decoded into `row` (0, 32, 64, 96), the canonical envelope
  * written to `out` from `envAt` and the canonical payload to `payloadOut` from `payAt` (the
  * bytes after each may be used as scratch: see jsonbValueInto). Returns the
@@ -158,7 +160,7 @@ let linePurged = false;
 function readLine(
   b: Buffer,
   start: number,
-  end: number,
+  limit: number,
   stream: string,
   row: Buffer,
   out: Buffer,
@@ -196,7 +198,9 @@ function readLine(
   o = member(pre.actorType, b, 3, out, o);
   o = member(pre.caseId, b, 11, out, o);
   o = put(out, pre.context[0], pre.context[1], out, o);
-  o = jsonbValueInto(b, p, end, out, o);
+  // Bounded by the chunk, not the line: no value, field or separator the reader accepts holds a
+  // \n (a control byte), so none reads past this line's end.
+  o = jsonbValueInto(b, p, limit, out, o);
   if (o < 0) return -1;
   p = jsonbValueEnd();
   if (b[p] !== TAB) return -1;
@@ -241,13 +245,14 @@ function readLine(
     linePayloadEnd = -1;
     p += 3;
   } else {
-    linePayloadEnd = jsonbValueInto(b, p, end, payloadOut, payAt);
+    linePayloadEnd = jsonbValueInto(b, p, limit, payloadOut, payAt);
     if (linePayloadEnd < 0) return -1;
     p = jsonbValueEnd();
     if (b[p] !== TAB) return -1;
     p++;
   }
-  if (p + 1 !== end || (b[p] !== 0x74 && b[p] !== 0x66)) return -1;
+  if (p + 1 >= limit || b[p + 1] !== 10 || (b[p] !== 0x74 && b[p] !== 0x66)) return -1;
+  lineEnd = p + 1;
   linePurged = b[p] === 0x74;
   return o;
 }
@@ -335,8 +340,8 @@ export function copyLineBytes(
   const s = workspace(line.length + 1, stream);
   line.copy(s.w, s.at);
   s.w[s.at + line.length] = 10;
-  const n = readLine(s.w, s.at, s.at + line.length, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
-  if (n < 0) return null;
+  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
+  if (n < 0 || lineEnd !== s.at + line.length) return null;
   return {
     seq: lineSeq,
     envelope: Buffer.from(s.w.subarray(s.env + 40, n)),
@@ -391,7 +396,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   let start = s.at;
   try {
     for (let i = 0; i < lines; i++) {
-      const end = w.indexOf(10, start);
+      let end = -1;
       // Chain hash input in `eb[e0..n)` (envelope from e0 + 40), payload digest input in `pb[p0..m)` (m = -1: none).
       let eb = w;
       let e0 = s.env;
@@ -403,7 +408,8 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       let hasSalt = false;
       let purgedFlag = false;
       if (bytePath) {
-        n = readLine(w, start, end, stream, s.rowView, w, e0 + 40, w, p0 + 16);
+        n = readLine(w, start, s.at + buf.length, stream, s.rowView, w, e0 + 40, w, p0 + 16);
+        end = lineEnd;
         seq = lineSeq;
         m = linePayloadEnd;
         hasSalt = lineHasSalt;
@@ -411,6 +417,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       }
       if (n < 0) {
         // The reference path, on the line's text.
+        end = w.indexOf(10, start);
         const row = s.rowView;
         const f = w.toString('utf8', start, end).split('\t');
         if (f.length !== 21) return dirty(lines);
