@@ -245,14 +245,13 @@ export class CompactRange {
   appendKnown(leaf: Buffer, nodes: Buffer, at: number, first: number): number {
     const i = this.size;
     let h = leaf;
-    let level = 0;
-    while (Math.floor(i / pow2(level)) % 2 === 1) {
+    // One merge per trailing 1 bit of i; the merged subtree spans `span` leaves ending at i.
+    for (let x = i, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
       const left = this.stack.pop() as Buffer;
-      if (Math.floor(i / pow2(level + 1)) * pow2(level + 1) >= first) {
+      if (i + 1 - span >= first) {
         h = nodes.subarray(at, at + 32);
         at += 32;
       } else h = nodeHash(left, h);
-      level += 1;
     }
     this.stack.push(h);
     this.size = i + 1;

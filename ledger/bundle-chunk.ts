@@ -33,6 +33,9 @@ export interface BundleSegment {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/** The chunk checker's workspace (grown as needed; see checkBundleChunk). */
+let space: Buffer = EMPTY;
+
 /** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
 function digits(b: Buffer, from: number, to: number): number {
   if (to - from > 16 || to === from) return 0;
@@ -88,15 +91,28 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     return segments;
   };
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
-  // Every buffer below is its own allocation (never the shared pool): leaves are transferred.
-  const leaves = Buffer.alloc(32 * lines);
+  const leaves = Buffer.alloc(32 * lines); // its own allocation (never the shared pool): it is transferred
   const spans = new Int32Array(2 * 20);
   const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
-  // This line's hash, prev_hash, payload_digest, salt; the last two hashes of the segment.
-  const line = Buffer.alloc(112);
-  const last = Buffer.alloc(64);
-  const leafIn = Buffer.alloc(33);
-  let input = Buffer.alloc(4096);
+  // The lines are read from a copy in the workspace, next to what is written for hashing, so
+  // that every copy is within one buffer (`put` uses copyWithin there): this line's hash,
+  // prev_hash, payload_digest, salt at LINE; the segment's last two hashes at LAST; the leaf
+  // hash input at LEAF; the chain hash (then payload digest) input at INPUT, room for any line.
+  const L = buf.length;
+  const LINE = L;
+  const LAST = LINE + 112;
+  const LEAF = LAST + 64;
+  const INPUT = LEAF + 33;
+  if (space.length < INPUT + L + 80) space = Buffer.alloc(INPUT + L + 80 + ((INPUT + L) >> 2));
+  const w = space;
+  buf.copy(w, 0);
+  w[LEAF] = 0;
+  const leafIn = w.subarray(LEAF, LEAF + 33);
+  const copyOf = (at: number) => {
+    const c = Buffer.alloc(32);
+    w.copy(c, 0, at, at + 32);
+    return c;
+  };
   let seg: BundleSegment | null = null;
   let streamAt = 0;
   let streamLen = 0;
@@ -106,77 +122,74 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     seg.rows = to - seg.from;
     seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
     seg.nodes = chunkNodes(seg.leaves, seg.firstSeq - 1);
-    seg.lastHash = Buffer.from(last.subarray(32, 64));
-    seg.beforeLastHash = seg.rows > 1 ? Buffer.from(last.subarray(0, 32)) : seg.firstPrev;
+    seg.lastHash = copyOf(LAST + 32);
+    seg.beforeLastHash = seg.rows > 1 ? copyOf(LAST) : seg.firstPrev;
     segments.push(seg);
     seg = null;
   };
   for (let i = 0; i < lines; i++) {
     const start = starts[i] as number;
-    const end =
-      i + 1 < lines
-        ? (starts[i + 1] as number) - 1
-        : buf[buf.length - 1] === 10
-          ? buf.length - 1
-          : buf.length;
-    if (!scanCanonicalLine(buf, start, end, spans)) return (close(i), dirty(i));
-    const str = (m: number, len: number) => buf[sp(m, 0)] === 0x22 && sp(m, 1) - sp(m, 0) === len + 2;
+    const end = i + 1 < lines ? (starts[i + 1] as number) - 1 : buf[L - 1] === 10 ? L - 1 : L;
+    if (!scanCanonicalLine(w, start, end, spans)) return (close(i), dirty(i));
+    const str = (m: number, len: number) => w[sp(m, 0)] === 0x22 && sp(m, 1) - sp(m, 0) === len + 2;
     const s0 = sp(M.stream, 0) + 1;
     const sLen = sp(M.stream, 1) - s0 - 1;
-    const seq = digits(buf, sp(M.seq, 0), sp(M.seq, 1));
-    const saltNull = buf[sp(M.payload_salt, 0)] === 0x6e;
-    const payloadNull = buf[sp(M.payload, 0)] === 0x6e;
-    const purged = buf[sp(M.payload_purged, 0)];
+    const seq = digits(w, sp(M.seq, 0), sp(M.seq, 1));
+    const saltNull = w[sp(M.payload_salt, 0)] === 0x6e;
+    const payloadNull = w[sp(M.payload, 0)] === 0x6e;
+    const purged = w[sp(M.payload_purged, 0)];
     const wellFormed =
-      buf[s0 - 1] === 0x22 &&
+      w[s0 - 1] === 0x22 &&
       seq > 0 &&
       str(M.hash, 64) &&
-      hexInto(buf, sp(M.hash, 0) + 1, 32, line, 0) &&
+      hexInto(w, sp(M.hash, 0) + 1, 32, w, LINE) &&
       str(M.prev_hash, 64) &&
-      hexInto(buf, sp(M.prev_hash, 0) + 1, 32, line, 32) &&
+      hexInto(w, sp(M.prev_hash, 0) + 1, 32, w, LINE + 32) &&
       str(M.payload_digest, 64) &&
-      hexInto(buf, sp(M.payload_digest, 0) + 1, 32, line, 64) &&
-      (saltNull || (str(M.payload_salt, 32) && hexInto(buf, sp(M.payload_salt, 0) + 1, 16, line, 96))) &&
-      (payloadNull || buf[sp(M.payload, 0)] === 0x7b) &&
+      hexInto(w, sp(M.payload_digest, 0) + 1, 32, w, LINE + 64) &&
+      (saltNull || (str(M.payload_salt, 32) && hexInto(w, sp(M.payload_salt, 0) + 1, 16, w, LINE + 96))) &&
+      (payloadNull || w[sp(M.payload, 0)] === 0x7b) &&
       (purged === 0x74 || purged === 0x66);
     if (!wellFormed) return (close(i), dirty(i));
-    if (seg && !(sLen === streamLen && same(buf, s0, buf, streamAt, sLen))) close(i);
-    else if (seg && (seq !== seg.firstSeq + (i - seg.from) || !same(line, 32, last, 32, 32)))
+    if (seg && !(sLen === streamLen && same(w, s0, w, streamAt, sLen))) close(i);
+    else if (seg && (seq !== seg.firstSeq + (i - seg.from) || !same(w, LINE + 32, w, LAST + 32, 32)))
       return (close(i), dirty(i));
     let stream: string = seg?.stream ?? '';
     if (!seg) {
-      stream = buf.toString('latin1', s0, s0 + sLen);
+      stream = w.toString('latin1', s0, s0 + sLen);
       if (!STREAM_NAME.test(stream)) return dirty(i);
     }
     // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as
     // chainHash; the envelope is the line without the chain, payload and seq members, which
     // sort into four runs between the envelope members.
-    const runs = [
-      start,
-      sp(M.hash, 0) - HEAD_HASH,
+    put(w, LINE + 32, 32, w, INPUT);
+    seqInto(seq, w, INPUT + 32);
+    let n = INPUT + 40;
+    n = put(w, start, sp(M.hash, 0) - HEAD_HASH - start, w, n);
+    n = put(
+      w,
       sp(M.idempotency_key, 0) - HEAD_IDEMPOTENCY,
-      sp(M.payload, 0) - HEAD_PAYLOAD,
+      sp(M.payload, 0) - HEAD_PAYLOAD - (sp(M.idempotency_key, 0) - HEAD_IDEMPOTENCY),
+      w,
+      n,
+    );
+    n = put(
+      w,
       sp(M.resource, 0) - HEAD_RESOURCE,
-      sp(M.seq, 0) - HEAD_SEQ,
-      sp(M.stream, 0) - HEAD_STREAM,
-      end,
-    ];
-    if (input.length < end - start + 80) input = Buffer.alloc(2 * (end - start + 80));
-    put(line, 32, 32, input, 0);
-    seqInto(seq, input, 32);
-    let n = 40;
-    for (let r = 0; r < runs.length; r += 2)
-      n = put(buf, runs[r] as number, (runs[r + 1] as number) - (runs[r] as number), input, n);
-    n = put(line, 64, 32, input, n);
-    let ok = sha256Equals(input.subarray(0, n), line, 0);
+      sp(M.seq, 0) - HEAD_SEQ - (sp(M.resource, 0) - HEAD_RESOURCE),
+      w,
+      n,
+    );
+    n = put(w, sp(M.stream, 0) - HEAD_STREAM, end - (sp(M.stream, 0) - HEAD_STREAM), w, n);
+    n = put(w, LINE + 64, 32, w, n);
+    let ok = sha256Equals(w.subarray(INPUT, n), w, LINE);
     if (ok && !payloadNull) {
       // SHA-256(salt || canonical payload), as payloadDigest.
       const p0 = sp(M.payload, 0);
       const p1 = sp(M.payload, 1);
-      if (input.length < p1 - p0 + 16) input = Buffer.alloc(2 * (p1 - p0 + 16));
-      put(line, 96, 16, input, 0);
-      put(buf, p0, p1 - p0, input, 16);
-      ok = !saltNull && sha256Equals(input.subarray(0, 16 + p1 - p0), line, 64);
+      put(w, LINE + 96, 16, w, INPUT);
+      put(w, p0, p1 - p0, w, INPUT + 16);
+      ok = !saltNull && sha256Equals(w.subarray(INPUT, INPUT + 16 + p1 - p0), w, LINE + 64);
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
@@ -185,13 +198,13 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         to: i,
         stream,
         firstSeq: seq,
-        firstPrev: Buffer.from(line.subarray(32, 64)),
+        firstPrev: copyOf(LINE + 32),
         lastHash: EMPTY,
         beforeLastHash: EMPTY,
         leaves: EMPTY,
         nodes: EMPTY,
         purgedSeqs: [],
-        firstOccurred: String(JSON.parse(buf.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
+        firstOccurred: String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
         rows: 0,
       };
       streamAt = s0;
@@ -199,10 +212,10 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
     // Leaf hash SHA-256(0x00 || hash), as leafHash.
-    put(line, 0, 32, leafIn, 1);
+    put(w, LINE, 32, w, LEAF + 1);
     sha256Into(leafIn, leaves, 32 * i);
-    put(last, 32, 32, last, 0);
-    put(line, 0, 32, last, 32);
+    put(w, LAST + 32, 32, w, LAST);
+    put(w, LINE, 32, w, LAST + 32);
   }
   close(lines);
   return segments;

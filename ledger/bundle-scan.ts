@@ -13,7 +13,7 @@
  * `\\`, `\b \f \n \r \t` and lower-case `\u00xx` for other control characters); numbers as
  * `String(n)`, finite and, when integers, within ±(2^53−1).
  */
-import { canonicalNumberEnd } from './bytes';
+import { JSON_STOP, canonicalNumberEnd } from './bytes';
 
 /** The bundle members in canonical order, and what precedes each one's value. */
 export const LINE_MEMBERS = [
@@ -55,8 +55,11 @@ let escaped = false;
 /** End of the string starting at `p` (a quote), or -1 when it is not in canonical form. */
 function str(b: Buffer, p: number, end: number): number {
   escaped = false;
+  const stop = JSON_STOP;
   for (let i = p + 1; i < end; i++) {
+    while (i < end && stop[b[i] as number] === 0) i++;
     const c = b[i] as number;
+    if (i >= end) return -1;
     if (c === 0x22) return i + 1;
     if (c < 0x20) return -1;
     if (c !== 0x5c) continue;

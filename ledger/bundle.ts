@@ -552,9 +552,10 @@ export async function verifyBundle(
   // Streams a trusted root covers but with no events at all were removed.
   for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])
     if (!verifiers.has(s) && wanted(s) && s !== '') verifiers.set(s, newVerifier(s));
+  // The newest validly signed head: newest first, so usually one signature is checked, not all.
   const latestHead = [...heads, ...(trustedHead ? [trustedHead] : [])]
-    .filter((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok)
-    .sort((a, b) => b.version - a.version)[0];
+    .sort((a, b) => b.version - a.version)
+    .find((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok);
   for (const [stream, v] of verifiers) {
     const first = firstOccurred.get(stream);
     if (latestHead && first && !latestHead.streams.some((e) => e.stream === stream)) {

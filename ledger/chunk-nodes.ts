@@ -21,9 +21,10 @@ export function chunkNodes(leaves: Buffer, first: number): Buffer {
     const i = first + k;
     put(leaves, 32 * k, 32, stack, 32 * depth);
     depth++;
-    for (let level = 0; Math.floor(i / 2 ** level) % 2 === 1; level++) {
-      const start = Math.floor(i / 2 ** (level + 1)) * 2 ** (level + 1);
-      if (start < first) break;
+    // The node above a run of trailing 1 bits of i spans `span` leaves ending at i. (Plain
+    // arithmetic, not bit operators: leaf indexes may pass 2^31.)
+    for (let x = i, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
+      if (i + 1 - span < first) break;
       // The two subtrees on top of the stack are the left and right halves of the new node.
       put(stack, 32 * (depth - 2), 64, input, 1);
       sha256Into(input, out, o);

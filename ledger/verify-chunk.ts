@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { JSON_STOP, hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodes } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
@@ -90,19 +90,19 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
     return p + 3;
   }
   // The line's \n (a control byte) stops the loop at the latest.
-  for (;;) {
-    const c = b[p] as number;
-    if (c === TAB) break;
-    if (c < 0x20 || c === QUOTE_BYTE || c === BACKSLASH) return -1;
-    p++;
-  }
+  const stop = JSON_STOP;
+  while (stop[b[p] as number] === 0) p++;
+  if (b[p] !== TAB) return -1;
   to[k] = p;
   return p + 1;
 }
 
-/** Writes `prefix` and text field `k` as a JSON string (or null) to `out[o..)`; returns the end. */
-function member(prefix: Buffer, b: Buffer, k: number, out: Buffer, o: number): number {
-  o = put(prefix, 0, prefix.length, out, o);
+/**
+ * Writes the fixed text `pre` (an [offset, length] of the workspace `out`, see `workspace`) and
+ * text field `k` as a JSON string (or null) to `out[o..)`; returns the end.
+ */
+function member(pre: Fixed, b: Buffer, k: number, out: Buffer, o: number): number {
+  o = put(out, pre[0], pre[1], out, o);
   const f = from[k] as number;
   const t = to[k] as number;
   if (t < 0) return put(NULL, 0, 4, out, o);
@@ -119,22 +119,39 @@ function digitsField(b: Buffer, p: number, max = 15): number {
   return b[p] === TAB && p > p0 && p - p0 <= max ? p : -1;
 }
 
+/** Where each piece of {@link P} lies at the start of the workspace: [offset, length]. */
+type Fixed = readonly [number, number];
+const pre = {} as Record<keyof typeof P, Fixed>;
+let fixedEnd = 0;
+for (const [k, b] of Object.entries(P)) {
+  pre[k as keyof typeof P] = [fixedEnd, b.length];
+  fixedEnd += b.length;
+}
+/** The fixed text, written at the start of every workspace. */
+const FIXED = Buffer.concat(Object.values(P));
+
 let stringCache = '';
 let streamJson: Buffer = EMPTY;
 let occurredLen = -1;
 let occurredBuf: Buffer = Buffer.alloc(64);
 let occurredJson: Buffer = EMPTY;
+/** Where `occurredJson` and `streamJson` are kept in the workspace (see `keep`), -1 when not. */
+let occurredKept = -1;
+let streamKept = -1;
 
-/** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag. */
+/** What {@link readLine} found besides the envelope: seq, end of the canonical payload (-1: none), salt, purge flag, the line's \n. */
 let lineSeq = 0;
+let lineEnd = -1;
 let linePayloadEnd = -1;
 let lineHasSalt = false;
 let linePurged = false;
 
 /**
- * Reads the COPY line `b[start..end)` (`b[end]` is its \n) from its bytes in one pass: hash,
+ * Reads the COPY line at `b[start]` (ending at the first \n, before `limit`; its index is then
+ * `lineEnd`) from its bytes in one pass: hash,
  * prev_hash, payload_digest and salt decoded into `row` (0, 32, 64, 96), the canonical envelope
- * written to `out` from 40 and the canonical payload to `payloadOut` from 16. Returns the
+ * written to `out` from `envAt` and the canonical payload to `payloadOut` from `payAt` (the
+ * bytes after each may be used as scratch: see jsonbValueInto). Returns the
  * envelope's end: the same bytes as `canonicalEnvelope(copyEvent(stream, f))` and
  * `canonicalJson(JSON.parse(payload))` for the lines it accepts (plain strings, canonical jsonb
  * per ledger/jsonb-canonical.ts, plain digits in seq, schema_version and occurred_at), -1 for
@@ -143,15 +160,20 @@ let linePurged = false;
 function readLine(
   b: Buffer,
   start: number,
-  end: number,
+  limit: number,
   stream: string,
   row: Buffer,
   out: Buffer,
+  envAt: number,
   payloadOut: Buffer,
+  payAt: number,
 ): number {
   let p = digitsField(b, start);
   if (p < 0) return -1;
-  lineSeq = Number(b.toString('latin1', start, p));
+  // At most 15 digits (digitsField): exact in a double, as Number(text) is.
+  let seq = 0;
+  for (let i = start; i < p; i++) seq = seq * 10 + ((b[i] as number) - 0x30);
+  lineSeq = seq;
   p++;
   for (let k = 1; k <= 11 && p >= 0; k++) p = textField(b, p, k, k >= 10);
   if (p < 0) return -1;
@@ -161,6 +183,7 @@ function readLine(
   if (digitsField(b, m0, Infinity) !== m1) return -1;
   if (m1 - m0 !== occurredLen || !same(b, m0, occurredBuf, 0, m1 - m0)) {
     occurredJson = Buffer.from(JSON.stringify(occurredAt(b.toString('latin1', m0, m1))), 'utf8');
+    occurredKept = keep(occurredJson, 0);
     if (occurredBuf.length < m1 - m0) occurredBuf = Buffer.alloc(2 * (m1 - m0));
     b.copy(occurredBuf, 0, m0, m1);
     occurredLen = m1 - m0;
@@ -168,13 +191,16 @@ function readLine(
   if (stream !== stringCache) {
     stringCache = stream;
     streamJson = Buffer.from(JSON.stringify(stream), 'utf8');
+    streamKept = keep(streamJson, 1);
   }
-  let o = member(P.action, b, 8, out, 40);
-  o = member(P.actorId, b, 4, out, o);
-  o = member(P.actorType, b, 3, out, o);
-  o = member(P.caseId, b, 11, out, o);
-  o = put(P.context, 0, P.context.length, out, o);
-  o = jsonbValueInto(b, p, end, out, o);
+  let o = member(pre.action, b, 8, out, envAt);
+  o = member(pre.actorId, b, 4, out, o);
+  o = member(pre.actorType, b, 3, out, o);
+  o = member(pre.caseId, b, 11, out, o);
+  o = put(out, pre.context[0], pre.context[1], out, o);
+  // Bounded by the chunk, not the line: no value, field or separator the reader accepts holds a
+  // \n (a control byte), so none reads past this line's end.
+  o = jsonbValueInto(b, p, limit, out, o);
   if (o < 0) return -1;
   p = jsonbValueEnd();
   if (b[p] !== TAB) return -1;
@@ -184,19 +210,25 @@ function readLine(
   if (v1 < 0 || (b[v0] === 0x30 && v1 - v0 > 1)) return -1;
   p = textField(b, v1 + 1, 14, false);
   if (p < 0) return -1;
-  o = member(P.eventId, b, 1, out, o);
-  o = member(P.eventType, b, 2, out, o);
-  o = member(P.idempotency, b, 14, out, o);
-  o = put(P.occurred, 0, P.occurred.length, out, o);
-  o = put(occurredJson, 0, occurredJson.length, out, o);
-  o = member(P.outcome, b, 9, out, o);
-  o = member(P.resourceId, b, 7, out, o);
-  o = member(P.resourceType, b, 6, out, o);
-  o = put(P.schema, 0, P.schema.length, out, o);
+  o = member(pre.eventId, b, 1, out, o);
+  o = member(pre.eventType, b, 2, out, o);
+  o = member(pre.idempotency, b, 14, out, o);
+  o = put(out, pre.occurred[0], pre.occurred[1], out, o);
+  o =
+    occurredKept >= 0
+      ? put(out, occurredKept, occurredJson.length, out, o)
+      : put(occurredJson, 0, occurredJson.length, out, o);
+  o = member(pre.outcome, b, 9, out, o);
+  o = member(pre.resourceId, b, 7, out, o);
+  o = member(pre.resourceType, b, 6, out, o);
+  o = put(out, pre.schema[0], pre.schema[1], out, o);
   o = put(b, v0, v1 - v0, out, o);
-  o = put(P.stream, 0, P.stream.length, out, o);
-  o = put(streamJson, 0, streamJson.length, out, o);
-  o = member(P.subject, b, 10, out, o);
+  o = put(out, pre.stream[0], pre.stream[1], out, o);
+  o =
+    streamKept >= 0
+      ? put(out, streamKept, streamJson.length, out, o)
+      : put(streamJson, 0, streamJson.length, out, o);
+  o = member(pre.subject, b, 10, out, o);
   out[o++] = 0x7d;
   // payload_digest, prev_hash, hash, salt.
   if (!byteaBytesInto(b, p, 32, row, 64)) return -1;
@@ -213,13 +245,14 @@ function readLine(
     linePayloadEnd = -1;
     p += 3;
   } else {
-    linePayloadEnd = jsonbValueInto(b, p, end, payloadOut, 16);
+    linePayloadEnd = jsonbValueInto(b, p, limit, payloadOut, payAt);
     if (linePayloadEnd < 0) return -1;
     p = jsonbValueEnd();
     if (b[p] !== TAB) return -1;
     p++;
   }
-  if (p + 1 !== end || (b[p] !== 0x74 && b[p] !== 0x66)) return -1;
+  if (p + 1 >= limit || b[p + 1] !== 10 || (b[p] !== 0x74 && b[p] !== 0x66)) return -1;
+  lineEnd = p + 1;
   linePurged = b[p] === 0x74;
   return o;
 }
@@ -228,34 +261,109 @@ function readLine(
 const ENVELOPE_EXTRA = 512;
 
 /**
+ * One buffer holding a chunk's bytes and everything the byte path writes, so that its copies
+ * (fixed text and fields into the envelope, jsonb members into order, chain fields into hash
+ * inputs) are within one buffer (`put` uses `copyWithin` there). Layout: the envelope's fixed
+ * text (`pre`) and the last `occurred_at` and stream JSON (`keep`) from 0; the chunk at `at`; the row's hash,
+ * prev_hash, payload_digest, salt at `row` (112 bytes); the chain's last two hashes at `last`
+ * (64); the leaf hash input at `leaf` (33); the chain hash input at `env` (prev_hash, seq,
+ * envelope from `env + 40`); the payload digest input at `pay` (salt, payload from `pay + 16`);
+ * then free room for jsonb's reordering.
+ */
+interface Workspace {
+  w: Buffer;
+  at: number;
+  row: number;
+  last: number;
+  leaf: number;
+  env: number;
+  pay: number;
+  /** Views of the row and leaf-input regions. */
+  rowView: Buffer;
+  leafView: Buffer;
+}
+
+/** Bytes at the start of the workspace for the fixed text and two kept values (see `keep`). */
+const KEPT = 256;
+const HEAD_BYTES = fixedEnd + 2 * KEPT;
+
+let space: Buffer = EMPTY;
+
+/** Copies `json` to the workspace's slot `slot` and returns where, or -1 when it does not fit (it is then copied from itself). */
+function keep(json: Buffer, slot: 0 | 1): number {
+  if (space.length < HEAD_BYTES || json.length > KEPT) return -1;
+  const at = fixedEnd + slot * KEPT;
+  json.copy(space, at);
+  return at;
+}
+
+function workspace(len: number, stream: string): Workspace {
+  const at = HEAD_BYTES;
+  const row = at + len;
+  const last = row + 112;
+  const leaf = last + 64;
+  const env = leaf + 33;
+  // A line is at most `len` bytes: its envelope and payload fit these regions.
+  const pay = env + 72 + len + ENVELOPE_EXTRA + 6 * stream.length;
+  const size = pay + 2 * (16 + len);
+  if (space.length < size) {
+    space = Buffer.alloc(size + (size >> 2));
+    FIXED.copy(space, 0);
+    // The kept values are written into the new workspace on their next use.
+    stringCache = '';
+    occurredLen = -1;
+  }
+  const w = space;
+  return {
+    w,
+    at,
+    row,
+    last,
+    leaf,
+    env,
+    pay,
+    rowView: w.subarray(row, row + 112),
+    leafView: w.subarray(leaf, leaf + 33),
+  };
+}
+
+/**
  * The byte path's reading of one COPY line (without its \n), for tests that compare it with the
  * reference path: the envelope and canonical payload it would hash, or null where it leaves the
  * line to the reference path. `line` must be valid UTF-8 (the chunk checker checks per chunk).
+ * It runs in the same workspace layout as {@link checkChunk}.
  */
 export function copyLineBytes(
   stream: string,
   line: Buffer,
 ): { seq: number; envelope: Buffer; payload: Buffer | null; purged: boolean } | null {
-  const b = Buffer.concat([line, Buffer.from('\n')]);
-  const room = 72 + b.length + ENVELOPE_EXTRA + 6 * stream.length;
-  const out = Buffer.alloc(room);
-  const payloadOut = Buffer.alloc(16 + b.length);
-  const n = readLine(b, 0, line.length, stream, Buffer.alloc(112), out, payloadOut);
-  if (n < 0) return null;
+  const s = workspace(line.length + 1, stream);
+  line.copy(s.w, s.at);
+  s.w[s.at + line.length] = 10;
+  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
+  if (n < 0 || lineEnd !== s.at + line.length) return null;
   return {
     seq: lineSeq,
-    envelope: out.subarray(40, n),
-    payload: linePayloadEnd < 0 ? null : payloadOut.subarray(16, linePayloadEnd),
+    envelope: Buffer.from(s.w.subarray(s.env + 40, n)),
+    payload: linePayloadEnd < 0 ? null : Buffer.from(s.w.subarray(s.pay + 16, linePayloadEnd)),
     purged: linePurged,
   };
 }
 
+/** A copy with its own ArrayBuffer (never a slice of the shared pool: results are posted to the main thread). */
+const own = (b: Buffer): Buffer => {
+  const c = Buffer.alloc(b.length);
+  b.copy(c);
+  return c;
+};
+
 /**
  * Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports
- * `clean: false`. Each line is read from its bytes: chain fields decoded into one scratch
- * buffer, the envelope and the canonical payload written next to them (ledger/jsonb-canonical.ts)
- * and hashed one-shot. A line outside what that byte path can prove identical goes through the
- * reference path instead (decoded, `JSON.parse`, `canonicalEnvelope`, `canonicalJson`).
+ * `clean: false`. Each line is read from its bytes (copied once into the workspace): chain
+ * fields decoded, the envelope and the canonical payload written next to them
+ * (ledger/jsonb-canonical.ts) and hashed one-shot. A line outside what that byte path can prove
+ * identical goes through the reference path instead (decoded, `JSON.parse`,
+ * `canonicalEnvelope`, `canonicalJson`).
  */
 export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   const dirty = (rows: number): ChunkResult => ({
@@ -273,32 +381,35 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
-  // hash, prev_hash, payload_digest, salt of this row; the last two hashes.
-  const row = Buffer.alloc(112);
-  const last = Buffer.alloc(64);
-  const leafIn = Buffer.alloc(33);
-  let input = Buffer.alloc(4096);
-  let payloadIn = Buffer.alloc(4096);
+  const s = workspace(buf.length, stream);
+  const w = s.w;
+  buf.copy(w, s.at);
+  const ROW = s.row;
+  const LAST = s.last;
+  w[s.leaf] = 0;
+  // The reference path's hash inputs (grown as needed).
+  let refIn = EMPTY;
+  let refPay = EMPTY;
   let firstSeq = 0;
   let firstPrev: Buffer = EMPTY;
   const purgedSeqs: number[] = [];
-  let start = 0;
+  let start = s.at;
   try {
     for (let i = 0; i < lines; i++) {
-      const end = buf.indexOf(10, start);
-      const len = end - start;
-      // (An envelope outgrowing `input` would lose bytes, fail its hash and go row by row: never wrong.)
-      const room = 72 + len + ENVELOPE_EXTRA + 6 * stream.length;
-      if (input.length < room) input = Buffer.alloc(2 * room);
-      if (payloadIn.length < 16 + len) payloadIn = Buffer.alloc(2 * (16 + len));
-      // Envelope bytes at input[40..n), canonical payload at payloadIn[16..m) (m = -1: none).
+      let end = -1;
+      // Chain hash input in `eb[e0..n)` (envelope from e0 + 40), payload digest input in `pb[p0..m)` (m = -1: none).
+      let eb = w;
+      let e0 = s.env;
+      let pb = w;
+      let p0 = s.pay;
       let seq = 0;
       let n = -1;
       let m = -1;
       let hasSalt = false;
       let purgedFlag = false;
       if (bytePath) {
-        n = readLine(buf, start, end, stream, row, input, payloadIn);
+        n = readLine(w, start, s.at + buf.length, stream, s.rowView, w, e0 + 40, w, p0 + 16);
+        end = lineEnd;
         seq = lineSeq;
         m = linePayloadEnd;
         hasSalt = lineHasSalt;
@@ -306,7 +417,9 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       }
       if (n < 0) {
         // The reference path, on the line's text.
-        const f = buf.toString('utf8', start, end).split('\t');
+        end = w.indexOf(10, start);
+        const row = s.rowView;
+        const f = w.toString('utf8', start, end).split('\t');
         if (f.length !== 21) return dirty(lines);
         seq = Number(f[0]);
         if (
@@ -318,37 +431,41 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
         hasSalt = f[18] !== '\\N';
         if (hasSalt && !byteaInto(f[18] as string, 16, row, 96)) return dirty(lines);
         const envelope = canonicalEnvelope(copyEvent(stream, f));
-        if (input.length < 72 + 3 * envelope.length) input = Buffer.alloc(2 * (72 + 3 * envelope.length));
-        n = 40 + input.write(envelope, 40, 'utf8');
+        if (refIn.length < 72 + 3 * envelope.length) refIn = Buffer.alloc(2 * (72 + 3 * envelope.length));
+        eb = refIn;
+        e0 = 0;
+        n = 40 + refIn.write(envelope, 40, 'utf8');
         const payload = copyField(f[19] as string);
         if (payload !== null) {
           const canonical = canonicalJson(JSON.parse(payload));
-          if (payloadIn.length < 16 + 3 * canonical.length)
-            payloadIn = Buffer.alloc(2 * (16 + 3 * canonical.length));
-          m = 16 + payloadIn.write(canonical, 16, 'utf8');
+          if (refPay.length < 16 + 3 * canonical.length)
+            refPay = Buffer.alloc(2 * (16 + 3 * canonical.length));
+          pb = refPay;
+          p0 = 0;
+          m = 16 + refPay.write(canonical, 16, 'utf8');
         } else m = -1;
         purgedFlag = f[20] === 't';
       }
       if (i === 0) firstSeq = seq;
-      else if (seq !== firstSeq + i || !same(row, 32, last, 32, 32)) return dirty(lines);
+      else if (seq !== firstSeq + i || !same(w, ROW + 32, w, LAST + 32, 32)) return dirty(lines);
       // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
-      put(row, 32, 32, input, 0);
-      seqInto(seq, input, 32);
-      n = put(row, 64, 32, input, n);
-      if (!sha256Equals(input.subarray(0, n), row, 0)) return dirty(lines);
+      put(w, ROW + 32, 32, eb, e0);
+      seqInto(seq, eb, e0 + 32);
+      n = put(w, ROW + 64, 32, eb, n);
+      if (!sha256Equals(eb.subarray(e0, n), w, ROW)) return dirty(lines);
       if (m >= 0) {
         // SHA-256(salt || canonical payload), as payloadDigest.
         if (!hasSalt) return dirty(lines);
-        put(row, 96, 16, payloadIn, 0);
-        if (!sha256Equals(payloadIn.subarray(0, m), row, 64)) return dirty(lines);
+        put(w, ROW + 96, 16, pb, p0);
+        if (!sha256Equals(pb.subarray(p0, m), w, ROW + 64)) return dirty(lines);
       } else if (!purgedFlag) return dirty(lines);
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
-      put(row, 0, 32, leafIn, 1);
-      sha256Into(leafIn, leaves, 32 * i);
-      put(last, 32, 32, last, 0);
-      put(row, 0, 32, last, 32);
-      if (i === 0) firstPrev = Buffer.from(row.subarray(32, 64));
+      put(w, ROW, 32, w, s.leaf + 1);
+      sha256Into(s.leafView, leaves, 32 * i);
+      put(w, LAST + 32, 32, w, LAST);
+      put(w, ROW, 32, w, LAST + 32);
+      if (i === 0) firstPrev = own(w.subarray(ROW + 32, ROW + 64));
       start = end + 1;
     }
   } catch {
@@ -359,8 +476,8 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     rows: lines,
     firstSeq,
     firstPrev,
-    lastHash: Buffer.from(last.subarray(32, 64)),
-    beforeLastHash: lines > 1 ? Buffer.from(last.subarray(0, 32)) : firstPrev,
+    lastHash: own(w.subarray(LAST + 32, LAST + 64)),
+    beforeLastHash: lines > 1 ? own(w.subarray(LAST, LAST + 32)) : firstPrev,
     leaves,
     nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,
