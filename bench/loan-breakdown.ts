@@ -90,13 +90,8 @@ function cpuNow(): Record<string, number> {
   return { ...childCpuMs(), self: (u.user + u.system) / 1000 };
 }
 
-/**
- * Meters one phase: PostgreSQL statements (every pg client in this process), the Temporal RPCs of
- * `workerService` (the worker connection's WorkflowService: what activities send), provider HTTP
- * (global fetch) and CPU of this process and its children (PostgreSQL, Temporal dev server).
- */
-export function meter(workerService: object): { stop(): PhaseCost } {
-  const cost: PhaseCost = {
+function emptyCost(): PhaseCost {
+  return {
     statements: 0,
     commits: 0,
     pgMs: 0,
@@ -109,6 +104,15 @@ export function meter(workerService: object): { stop(): PhaseCost } {
     httpMs: 0,
     cpuMs: {},
   };
+}
+
+/**
+ * Meters one phase: PostgreSQL statements (every pg client in this process), the Temporal RPCs of
+ * `workerService` (the worker connection's WorkflowService: what activities send), provider HTTP
+ * (global fetch) and CPU of this process and its children (PostgreSQL, Temporal dev server).
+ */
+export function meter(workerService: object): { stop(): PhaseCost } {
+  const cost = emptyCost();
   const cpu0 = cpuNow();
   const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
   const originalQuery = proto.query;
@@ -210,19 +214,7 @@ export function sumCosts(costs: PhaseCost[]): PhaseCost {
   const addMap = <V>(into: Map<string, V>, from: Map<string, V>, add: (a: V, b: V) => V) => {
     for (const [k, v] of from) into.set(k, into.has(k) ? add(into.get(k) as V, v) : v);
   };
-  const out: PhaseCost = {
-    statements: 0,
-    commits: 0,
-    pgMs: 0,
-    byText: new Map(),
-    msByText: new Map(),
-    temporalCalls: 0,
-    temporalMs: 0,
-    rpcByName: new Map(),
-    httpCalls: 0,
-    httpMs: 0,
-    cpuMs: {},
-  };
+  const out = emptyCost();
   for (const c of costs) {
     out.statements += c.statements;
     out.commits += c.commits;
