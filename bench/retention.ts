@@ -51,6 +51,17 @@ const cpuNote = (base: SideResult, side: SideResult) => {
  * CPU readers for the bench's two connections: the owner's backend and the purger pool's (opened
  * here, so the first batch is measured too).
  */
+/**
+ * Vacuums and analyzes the set-up tables, then checkpoints so the set-up's WAL segments are
+ * recycled for the timed run. Without it one batch per run spent ~230 ms in a buffered pwritev
+ * (perf; most likely zero-filling a new WAL segment), on either side at random, and that one batch
+ * decided a 20-batch run's ratio (PostgreSQL 18 business rows: 0.33x or 1.29x by where it fell).
+ */
+async function settle(owner: pg.Client, tables: string): Promise<void> {
+  await owner.query(`VACUUM ANALYZE ${tables}`);
+  await owner.query('CHECKPOINT');
+}
+
 async function cpuReaders(owner: pg.Client, purger: ReturnType<typeof createDatabase>) {
   await purger.$client.query('SELECT 1');
   const ownerPid = (await owner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
@@ -117,7 +128,7 @@ async function businessClass(owner: pg.Client, purger: ReturnType<typeof createD
   await owner.query(`INSERT INTO retention_policies (policy_id, version, data_classes, period_seconds, period, trigger, action,
        legal_minimum_seconds, changed_by, reason)
      VALUES ('bench-apps', 1, '{loan_applications}', 86400, 'P1D', 'created', 'delete', 0, 'bench', 'bench')`);
-  await owner.query('VACUUM ANALYZE loan_applications, bench_plain_apps, legal_holds');
+  await settle(owner, 'loan_applications, bench_plain_apps, legal_holds');
   const setupMs = performance.now() - t0;
   const asOf = (await owner.query('SELECT clock_timestamp() AS t')).rows[0].t.toISOString() as string;
 
@@ -235,7 +246,7 @@ export async function measure(
         `INSERT INTO bench_plain_payloads SELECT p.*, e.case_id FROM ledger_payloads p JOIN ledger_events e USING (stream, seq)
           WHERE p.stream = 'bench'`,
       );
-      await owner.query('VACUUM ANALYZE ledger_events, ledger_payloads, bench_plain_payloads');
+      await settle(owner, 'ledger_events, ledger_payloads, bench_plain_payloads');
       const setupMs = performance.now() - t0;
 
       await owner.query(
