@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { BenchEvent } from './fixtures/events';
+import { INSERT_SQL } from '../ledger/append';
 
 /**
  * Column arrays of bench (a)/(b)'s plain baseline for `events` at seqs `firstSeq..`, built
@@ -34,15 +35,8 @@ export function plainColumns(stream: string, events: BenchEvent[], keys: string[
   ];
 }
 
-/** The plain baseline's multi-row INSERT: both tables in one statement, as the ledger writes them. */
-export const PLAIN_INSERT = `WITH ev AS (
-  INSERT INTO bench_plain_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
-    resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
-    idempotency_key, payload_digest, prev_hash, hash)
-  SELECT $1, u.* FROM unnest($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[],
-    array_fill($7::timestamptz, ARRAY[cardinality($2::bigint[])]),
-    $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::jsonb[], $15::int[],
-    $16::text[], $17::bytea[], $18::bytea[], $19::bytea[]) AS u
-  RETURNING 1)
-INSERT INTO bench_plain_payloads (stream, seq, salt, payload)
-SELECT $1, s, salt, payload FROM unnest($2::bigint[], $20::bytea[], $21::jsonb[]) AS p(s, salt, payload)`;
+/** The plain baseline's multi-row INSERT: the ledger's own statement, on the plain copies of its tables. */
+export const PLAIN_INSERT = INSERT_SQL.replace(/\bledger_events\b/g, 'bench_plain_events').replace(
+  /\bledger_payloads\b/g,
+  'bench_plain_payloads',
+);

@@ -364,7 +364,8 @@ function isKnownKey(err: unknown): boolean {
   return e?.code === '23505' && e.constraint === 'ledger_events_idempotency';
 }
 
-const INSERT_SQL = `WITH ev AS (
+/** One batch's multi-row INSERT of both tables (the plain baseline of `npm run bench -- ledger` runs it on copies). */
+export const INSERT_SQL = `WITH ev AS (
          INSERT INTO ledger_events (stream, seq, event_id, event_type, actor_type, actor_id, occurred_at,
            resource_type, resource_id, action, outcome, subject_id, case_id, context, schema_version,
            idempotency_key, payload_digest, prev_hash, hash)
