@@ -4,6 +4,7 @@ import {
   batchDigestV1,
   batchDigestV2,
   batchDigestV2OfContent,
+  batchDigestV3,
   foldDigests,
   rowTextDigest,
   signPurgeCertificate,
@@ -19,12 +20,14 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase, waitFor } from './support';
 
 /**
- * Purge batch digests are versioned: business rows (since migration 0035) and ledger payloads
- * (since 0039) are digested as version 2 (SHA-256 over the items' 32-byte content digests: each
- * row's SHA-256 of its binary record form, each payload's event payload digest), every batch
- * record and certificate says which version applies, and both versions recompute offline from a
+ * Purge batch digests are versioned: ledger payloads (since migration 0039) are digested as
+ * version 2 (SHA-256 over the items' 32-byte content digests, each payload's event payload
+ * digest); business rows as version 2 (since 0035: over each row's SHA-256 of its binary record
+ * form) and, for classes with a one-column text or integer key such as loan_applications, as
+ * version 3 since 0041 (SHA-256 over the rows' binary record forms concatenated). Every batch
+ * record and certificate says which version applies, and every version recomputes offline from a
  * copy of the rows taken before the purge (core/retention/purge-digest.ts). A batch recorded as
- * version 1 before those migrations keeps verifying as version 1.
+ * version 1 or 2 before those migrations keeps verifying as such.
  */
 let t: TestDatabase;
 let purger: Database;
@@ -128,26 +131,27 @@ const stamp = {
 };
 
 describe('purge digest versions', () => {
-  it('business batches record digest version 2, recomputed offline from the rows binary record forms', async () => {
+  it('business batches record digest version 3, recomputed offline from the rows binary record forms', async () => {
     await purgeAll('dv-apps', 'loan_applications', 5);
     const records = (await batchRecords(writer, 'dv-apps')).filter(
       (r) => r.dataClass === 'loan_applications',
     );
     expect(records.map((r) => [r.purged, r.digestVersion])).toEqual([
-      [5, 2],
-      [5, 2],
-      [2, 2],
+      [5, 3],
+      [5, 3],
+      [2, 3],
     ]);
     const kept = (await t.asOwner<{ id: string }>('SELECT id FROM loan_applications')).rows.map((r) => r.id);
     expect(kept).toEqual(['app-007']);
     for (const r of records) {
       const rows = backup.filter((b) => b.id >= r.firstKey! && b.id <= r.lastKey! && b.id !== 'app-007');
       expect(rows).toHaveLength(r.purged);
-      expect(batchDigestV2(rows.map((b) => b.form))).toBe(r.digest);
-      // Not the version 1 digest of the same rows: the version decides how a verifier recomputes.
+      expect(batchDigestV3(rows.map((b) => b.form))).toBe(r.digest);
+      // Not the version 1 or 2 digest of the same rows: the version decides how a verifier recomputes.
       expect(batchDigestV1(rows.map((b) => ({ key: b.id, contentDigest: rowTextDigest(b.text) })))).not.toBe(
         r.digest,
       );
+      expect(batchDigestV2(rows.map((b) => b.form))).not.toBe(r.digest);
     }
   });
 
@@ -197,7 +201,7 @@ describe('purge digest versions', () => {
     for (const c of certs) expect(verifyPurgeCertificate(c, signer.publicKey)).toBe(true);
   });
 
-  it('a business batch recorded as version 1 (before 0035) still verifies as version 1, and the certificate says which versions apply', async () => {
+  it('business batches recorded as version 1 (before 0035) or 2 (before 0041) still verify as such, and the certificate says which versions apply', async () => {
     // A run recorded by the previous function: the version 1 SQL digest over the rows' text form.
     const old = backup.filter((b) => b.id <= 'app-003');
     await t.asOwner(
@@ -215,6 +219,27 @@ describe('purge digest versions', () => {
       rec!.digest,
     );
 
+    // A run recorded between 0035 and 0041: the version 2 SQL digest over the rows' record forms.
+    const v2Rows = backup.filter((b) => b.id >= 'app-004' && b.id <= 'app-006');
+    await t.asOwner(
+      `INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, first_key, last_key, digest,
+         digest_version, as_of, policy_versions)
+       SELECT 'dv-v2', 'loan_applications', 1, count(*), min(id), max(id),
+              sha256(string_agg(sha256(f), ''::bytea ORDER BY id)), 2, now(), 'dv@v1'
+         FROM unnest($1::text[], $2::bytea[]) AS b(id, f)`,
+      [v2Rows.map((b) => b.id), v2Rows.map((b) => b.form)],
+    );
+    const [v2Rec] = await batchRecords(writer, 'dv-v2');
+    expect(v2Rec!.digestVersion).toBe(2);
+    expect(batchDigestV2(v2Rows.map((b) => b.form))).toBe(v2Rec!.digest);
+    expect(batchDigestV3(v2Rows.map((b) => b.form))).not.toBe(v2Rec!.digest);
+    const v2Cert = await certOf('dv-v2');
+    expect(v2Cert.certificate.classes[0]).toMatchObject({
+      digestVersions: [2],
+      digest: foldDigests([v2Rec!.digest]),
+    });
+    expect(verifyPurgeCertificate(v2Cert, signer.publicKey)).toBe(true);
+
     const oldCert = await certOf('dv-old');
     const newCert = await certOf('dv-apps');
     expect(oldCert.certificate.version).toBe(2);
@@ -224,7 +249,7 @@ describe('purge digest versions', () => {
     });
     const newRecords = await batchRecords(writer, 'dv-apps');
     expect(newCert.certificate.classes[0]).toMatchObject({
-      digestVersions: [2],
+      digestVersions: [3],
       digest: foldDigests(newRecords.map((r) => r.digest)),
     });
     for (const c of [oldCert, newCert]) expect(verifyPurgeCertificate(c, signer.publicKey)).toBe(true);
@@ -291,7 +316,7 @@ describe('purge digest versions', () => {
     expect(kept.map((k) => k.id)).toEqual(['app-007', 'chg-3']);
     const [rec] = await batchRecords(writer, 'dv-changed');
     const deleted = before.filter((b) => b.id !== 'chg-3');
-    expect(rec).toMatchObject({ purged: 5, firstKey: 'chg-1', lastKey: 'chg-6', digestVersion: 2 });
-    expect(rec!.digest).toBe(batchDigestV2(deleted.map((b) => b.form)));
+    expect(rec).toMatchObject({ purged: 5, firstKey: 'chg-1', lastKey: 'chg-6', digestVersion: 3 });
+    expect(rec!.digest).toBe(batchDigestV3(deleted.map((b) => b.form)));
   });
 });

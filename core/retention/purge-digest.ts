@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  */
 
 /** Digest formats a batch record may carry. */
-export const PURGE_DIGEST_VERSIONS = [1, 2] as const;
+export const PURGE_DIGEST_VERSIONS = [1, 2, 3] as const;
 export type PurgeDigestVersion = (typeof PURGE_DIGEST_VERSIONS)[number];
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
@@ -51,4 +51,14 @@ export function batchDigestV2OfContent(contentDigests: Buffer[]): string {
  */
 export function batchDigestV2(recordForms: Buffer[]): string {
   return batchDigestV2OfContent(recordForms.map((r) => sha256(r)));
+}
+
+/**
+ * Version 3 of business rows (batches since migration 0040 of classes with a one-column text or
+ * integer key): SHA-256 over the rows' binary record forms (as in `batchDigestV2`) concatenated
+ * in key order, one SHA-256 per batch instead of one per row. Each record form starts with its
+ * column count and gives every column's length, so the concatenation splits back into rows.
+ */
+export function batchDigestV3(recordForms: Buffer[]): string {
+  return batchDigestV2OfContent(recordForms);
 }

@@ -235,6 +235,8 @@ DECLARE
   v_seqs bigint[];
   v_subjects text[];
   v_cases text[];
+  v_form_sql text;
+  v_digest_version smallint := 2;
 BEGIN
   IF p_run_id IS NULL OR length(p_run_id) NOT BETWEEN 1 AND 300 THEN
     RAISE EXCEPTION 'retention purge: run id must be 1-300 characters' USING ERRCODE = '22023';
@@ -356,6 +358,17 @@ BEGIN
       FROM retention_data_classes dc JOIN pg_attribute att ON att.attrelid = to_regclass(dc.table_name) AND att.attname = dc.key_columns[1]
      WHERE dc.data_class = p_class AND cardinality(dc.key_columns) = 1;
     v_simple_key := coalesce(v_key_type IN ('text', 'character varying', 'bigint', 'integer'), false);
+    -- Digest version 3 for such a class: SHA-256 over the deleted rows' binary record forms
+    -- concatenated in key order (one SHA-256 per batch instead of one per row; the batch's record
+    -- forms are buffered, batch size x row width: these classes' rows are narrow). Other classes
+    -- (keys of several columns or other types, e.g. workflow histories) keep version 2.
+    IF v_simple_key THEN
+      v_form_sql := substring(s.digest_sql FROM '^sha256\((record_send\(ROW\(.*\)\))\)$');
+      IF v_form_sql IS NULL THEN
+        RAISE EXCEPTION 'retention purge: unexpected row digest form for data class "%"', p_class USING ERRCODE = 'XX000';
+      END IF;
+      v_digest_version := 3;
+    END IF;
     EXECUTE format(
       'SELECT %s AS tids, count(*)::int AS n, %s AS last_cursor, %s
          FROM (SELECT x.ctid AS tid, %s%s FROM %s WHERE %s AND %s AND NOT %s ORDER BY %s LIMIT $3) c',
@@ -364,7 +377,7 @@ BEGIN
       CASE WHEN v_simple_key THEN 'min(c.ts) AS min_ts, max(c.ts) AS max_ts, ARRAY[min(c.o1)::text, max(c.o1)::text] AS keys,
                                    sha256(string_agg(c.dg, ''''::bytea ORDER BY c.o1)) AS digest'
            ELSE 'NULL::timestamptz AS min_ts, NULL::timestamptz AS max_ts, NULL::text[] AS keys, NULL::bytea AS digest' END,
-      s.order_cols, CASE WHEN v_simple_key THEN format(', %s AS dg, %s AS ts', s.digest_sql, s.created_sql) ELSE '' END,
+      s.order_cols, CASE WHEN v_simple_key THEN format(', %s AS dg, %s AS ts', v_form_sql, s.created_sql) ELSE '' END,
       s.from_sql, CASE WHEN p_cursor IS NULL THEN 'true' ELSE s.cursor_cond END, x.expiry_sql, v_held_claim, s.order_sql)
     INTO a USING p_as_of, p_cursor, p_limit, NULL::text, NULL::bigint, NULL::bigint, v_subjects, v_cases;
     v_claimed := a.n;
@@ -454,13 +467,14 @@ BEGIN
   IF NOT s.is_ledger AND v_recorded IS NULL THEN
     -- One ordered aggregate (the digest). The first and last keys: min/max of a one-column text or
     -- integer key (the same order as ORDER BY, no sort); otherwise top-1 reads of the deleted rows.
-    -- Digest version 2: SHA-256 over the rows' 32-byte content digests in key order (no text).
+    -- Digest version 3 (one-column text or integer key): SHA-256 over the rows' record forms in key
+    -- order; version 2 (other keys): over the rows' 32-byte content digests in key order (no text).
     EXECUTE format(
       $f$WITH d AS (DELETE FROM %I x WHERE x.ctid = ANY ($1) RETURNING %s AS k, %s AS d, %s AS ts, %s)
          SELECT count(*)::int AS n, min(d.ts) AS min_ts, max(d.ts) AS max_ts, %s AS keys,
                 sha256(string_agg(d.d, ''::bytea ORDER BY %s)) AS digest
            FROM d$f$,
-      s.tbl, s.key_sql, s.digest_sql, s.created_sql, s.order_cols,
+      s.tbl, s.key_sql, coalesce(v_form_sql, s.digest_sql), s.created_sql, s.order_cols,
       CASE WHEN v_simple_key THEN 'ARRAY[min(d.o1)::text, max(d.o1)::text]'
            ELSE format('ARRAY[(SELECT f.k FROM d f ORDER BY %s LIMIT 1), (SELECT l.k FROM d l ORDER BY %s LIMIT 1)]',
                        replace(s.outer_order, 'c.', 'f.'), replace(s.outer_order_desc, 'c.', 'l.')) END,
@@ -470,14 +484,16 @@ BEGIN
     v_last_key := a.keys[cardinality(a.keys)];
   END IF;
 
-  -- 4. Record the batch (its number and the row in one statement) with the digest's version, 2:
+  -- 4. Record the batch (its number and the row in one statement) with the digest's version: 2,
   --    SHA-256 over the items' 32-byte content digests in key order (the events' payload digests
-  --    since 0039; the business rows' binary record forms' SHA-256 since 0035).
+  --    since 0039; the business rows' binary record forms' SHA-256 since 0035), or 3 (business
+  --    classes with a one-column text or integer key since 0040), SHA-256 over the rows' binary
+  --    record forms concatenated in key order.
   IF a.n > 0 OR v_late > 0 THEN
     INSERT INTO retention_purge_batches (purge_run_id, data_class, batch_no, purged, held_skipped, first_key, last_key,
       min_ts, max_ts, digest, digest_version, as_of, policy_versions)
     SELECT p_run_id, p_class, coalesce(max(b.batch_no), 0) + 1, a.n, v_late, v_first_key, v_last_key, a.min_ts, a.max_ts,
-           CASE WHEN a.n > 0 THEN a.digest END, 2, p_as_of, x.policy_versions
+           CASE WHEN a.n > 0 THEN a.digest END, v_digest_version, p_as_of, x.policy_versions
       FROM retention_purge_batches b WHERE b.purge_run_id = p_run_id AND b.data_class = p_class
     RETURNING batch_no INTO v_batch;
   END IF;

@@ -70,7 +70,8 @@ export async function issuePurgeCertificate(
       'logical record); business classes: rows deleted. Batch digests, in key order, by the version each class ' +
       'lists in digestVersions: 1 = SHA-256 over "<key> <content sha256>\\n" per item; 2 = SHA-256 over the ' +
       "items' 32-byte content digests (a payload: its event's payload digest; a business row: SHA-256 of its " +
-      'binary record form); folded by SHA-256 over the batch digests in batch order.',
+      "binary record form); 3 = SHA-256 over the business rows' binary record forms concatenated; folded by " +
+      'SHA-256 over the batch digests in batch order.',
   };
   const signed = signPurgeCertificate(certificate, deps.signer);
   const { context, idempotencyKey } = stamp.step(`purge-certificate:${input.purgeRunId}`);
