@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase } from '../db/client';
-import { STREAMING_PLAN, copyChunks, copyRowsSql } from '../ledger/copy-rows';
+import { to as copyTo } from 'pg-copy-streams';
+import { FIRST_CHUNK_BYTES, STREAMING_PLAN, copyChunks, copyRowsSql } from '../ledger/copy-rows';
 import { createLedger } from '../ledger/ledger';
 import { verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
@@ -86,6 +87,37 @@ describe('verification COPY plan', () => {
       expect((await verifyLedger(db, { stream: 'plan-b' })).valid).toBe(true);
     } finally {
       await closeDatabase(db);
+    }
+  });
+
+  it('cuts a small first chunk, then chunks doubling up to the full size, holding the bytes pg-copy-streams reads', async () => {
+    const db = t.connect('ledgerflow_reader');
+    const client = await db.$client.connect();
+    const parts: Buffer[] = [];
+    try {
+      for await (const b of client.query(copyTo(copyRowsSql(client.escapeLiteral('plan-c'), 0))))
+        parts.push(b as Buffer);
+    } finally {
+      client.release();
+    }
+    const want = Buffer.concat(parts);
+    const full = 160 << 10;
+    expect(want.length).toBeGreaterThan(4 * full);
+    const sizes: number[] = [];
+    const got: Buffer[] = [];
+    for await (const c of copyChunks(db, 'plan-c', 0, full)) {
+      expect(c.buf[c.buf.length - 1]).toBe(10);
+      sizes.push(c.buf.length);
+      got.push(Buffer.from(c.buf));
+    }
+    expect(Buffer.concat(got).equals(want)).toBe(true);
+    // Each chunk ends at the first line end at or past its size: 64 KiB, 128, then 160 (the full size).
+    const first = Math.min(full, FIRST_CHUNK_BYTES);
+    const expected = [first, 2 * first, full];
+    for (const [i, n] of sizes.slice(0, -1).entries()) {
+      const size = expected[Math.min(i, expected.length - 1)] as number;
+      expect(n, `chunk ${i}`).toBeGreaterThanOrEqual(size);
+      expect(n, `chunk ${i}`).toBeLessThan(size + 4096);
     }
   });
 });
