@@ -151,14 +151,20 @@ async function main(): Promise<void> {
           if (n !== size) throw new Error(`read ${n} rows`);
           return;
         }
-        if (label === 'trace') return traceOnce(impl, workers);
+        if (label.endsWith('trace')) return traceOnce(impl, dir ?? '', workers);
         const r = await impl.verifyLedger(reader, { stream, trustedKeys: keys, workers });
         if (!r.valid) throw new Error(`does not verify: ${String(r.fault)}`);
       };
       // One verification with a timeline: queries, chunks handed to workers and back.
-      const traceOnce = async (impl: ReturnType<typeof load>, workers?: number): Promise<void> => {
+      const traceOnce = async (
+        impl: ReturnType<typeof load>,
+        dir: string,
+        workers?: number,
+      ): Promise<void> => {
         /* eslint-disable @typescript-eslint/no-require-imports */
-        const poolMod = require(path.join(__dirname, '..', 'dist/ledger/verify-pool.js')) as {
+        const poolMod = require(
+          path.join(dir || path.join(__dirname, '..'), 'dist/ledger/verify-pool.js'),
+        ) as {
           verifyPool(n: number): { check: (...a: unknown[]) => Promise<unknown> };
         };
         /* eslint-enable @typescript-eslint/no-require-imports */
