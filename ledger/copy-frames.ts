@@ -72,19 +72,40 @@ export class CopyLineStream extends Readable implements Submittable {
   private connection: Connection | null = null;
   private pgData: ((b: Buffer) => void) | null = null;
   private readonly frames = new CopyFrames();
-  private readonly chunker: LineChunker;
+  private chunker: LineChunker;
+  /** The size of the chunks being cut now: doubles from the first chunk's up to `chunkBytes`. */
+  private size: number;
   private drained = false;
   private forwarding = false;
   private ended = false;
   private readonly onReadable = () => this.forward();
 
+  /**
+   * `firstChunkBytes` (default `chunkBytes`): the first chunk's size; each chunk after it is
+   * twice as big up to `chunkBytes`, so the first rows reach a worker thread after a few
+   * hundred rows instead of a whole chunk's worth while the other threads wait.
+   */
   constructor(
     private readonly text: string,
-    chunkBytes: number,
-    spare: Buffer[],
+    private readonly chunkBytes: number,
+    private readonly spare: Buffer[],
+    firstChunkBytes = chunkBytes,
   ) {
     super({ objectMode: true, highWaterMark: 2 });
-    this.chunker = new LineChunker(chunkBytes, spare);
+    this.size = Math.min(firstChunkBytes, chunkBytes);
+    this.chunker = new LineChunker(this.size, spare);
+  }
+
+  /** The chunks `piece[start..end)` completes, cut at the growing size. */
+  private cut(piece: Buffer, start: number, end: number, out: Buffer[]): void {
+    const chunks = this.chunker.push(piece, start, end);
+    for (const c of chunks) out.push(c);
+    if (chunks.length === 0 || this.size >= this.chunkBytes) return;
+    // Carry the partial line over to a chunker of twice the size.
+    this.size = Math.min(2 * this.size, this.chunkBytes);
+    const rest = this.chunker.end();
+    this.chunker = new LineChunker(this.size, this.spare);
+    if (rest) for (const c of this.chunker.push(rest)) out.push(c);
   }
 
   submit(connection: Connection): void {
@@ -120,7 +141,7 @@ export class CopyLineStream extends Readable implements Submittable {
 
   private parse(b: Buffer): void {
     const out: Buffer[] = [];
-    const end = this.frames.feed(b, (src, s, e) => out.push(...this.chunker.push(src, s, e)));
+    const end = this.frames.feed(b, (src, s, e) => this.cut(src, s, e, out));
     for (const chunk of out) this.drained = this.push(chunk);
     if (end.kind === 'more') return;
     this.ended = true;
