@@ -46,31 +46,45 @@ export class PurgeScan {
 
   /** Adds the purge events among the whole lines of `chunk`. */
   scan(chunk: Buffer): void {
-    // Only lines naming the purge type are parsed; each is split the way readline splits lines.
+    this.add(PurgeScan.candidates(chunk));
+  }
+
+  /**
+   * The lines of `chunk` that name the purge type (only those can be purge events), split the way
+   * readline splits lines: taken before the chunk leaves this thread, added with {@link add}.
+   */
+  static candidates(chunk: Buffer): string[] {
+    const found: string[] = [];
     for (let at = chunk.indexOf(NEEDLE); at !== -1;) {
       const start = chunk.lastIndexOf(10, at) + 1;
       const nl = chunk.indexOf(10, at);
       const end = nl === -1 ? chunk.length : nl;
-      for (const line of readlineLines(chunk.subarray(start, end).toString('utf8'))) {
-        if (!line.includes(PURGE_EVENT_TYPE)) continue;
-        const parsed = parseBundleLine(line);
-        if (!('event' in parsed)) continue;
-        const e = parsed.event;
-        // An edited line may hold any JSON where the resource belongs: its hash check refuses
-        // it later; here it only must not count (or throw).
-        const resource = e.resource as unknown as { type?: unknown; id?: unknown } | null;
-        if (
-          e.stream === PURGE_EVENT_STREAM &&
-          e.event_type === PURGE_EVENT_TYPE &&
-          typeof resource === 'object' &&
-          resource !== null &&
-          resource.type === PURGE_RESOURCE_TYPE &&
-          typeof resource.id === 'string' &&
-          e.seq <= this.signedSize
-        )
-          this.coverage.add(resource.id);
-      }
+      for (const line of readlineLines(chunk.subarray(start, end).toString('utf8')))
+        if (line.includes(PURGE_EVENT_TYPE)) found.push(line);
       at = nl === -1 ? -1 : chunk.indexOf(NEEDLE, nl);
+    }
+    return found;
+  }
+
+  /** Adds the purge events among `lines` (from {@link candidates}). */
+  add(lines: string[]): void {
+    for (const line of lines) {
+      const parsed = parseBundleLine(line);
+      if (!('event' in parsed)) continue;
+      const e = parsed.event;
+      // An edited line may hold any JSON where the resource belongs: its hash check refuses
+      // it later; here it only must not count (or throw).
+      const resource = e.resource as unknown as { type?: unknown; id?: unknown } | null;
+      if (
+        e.stream === PURGE_EVENT_STREAM &&
+        e.event_type === PURGE_EVENT_TYPE &&
+        typeof resource === 'object' &&
+        resource !== null &&
+        resource.type === PURGE_RESOURCE_TYPE &&
+        typeof resource.id === 'string' &&
+        e.seq <= this.signedSize
+      )
+        this.coverage.add(resource.id);
     }
   }
 
