@@ -37,6 +37,8 @@ export class BundleFeed {
   private atWorkers = 0;
   private wake: (() => void) | null = null;
   private filling: Promise<void> | null = null;
+  /** A read that failed (kept for {@link next}: the first fill may run before anyone awaits it). */
+  private failure: { error: unknown } | null = null;
   private closed = false;
   /** Every chunk of the file has been read (and seen by `onRead`). */
   readAll = false;
@@ -68,9 +70,16 @@ export class BundleFeed {
     );
   }
 
-  /** Reads and hands out chunks until every worker holds two (or the read-ahead bound is reached). */
+  /**
+   * Reads and hands out chunks until every worker holds two (or the read-ahead bound is reached).
+   * Never rejects: a failed read is thrown by {@link next}.
+   */
   fill(): Promise<void> {
-    this.filling ??= this.readAhead().finally(() => (this.filling = null));
+    this.filling ??= this.readAhead()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => (this.filling = null));
     return this.filling;
   }
 
@@ -78,6 +87,7 @@ export class BundleFeed {
     while (
       !this.readAll &&
       !this.closed &&
+      !this.failure &&
       this.atWorkers < this.maxAtWorkers &&
       this.queue.length < this.maxQueued
     ) {
@@ -111,6 +121,7 @@ export class BundleFeed {
   async next(): Promise<FedChunk | null> {
     for (;;) {
       await this.fill();
+      if (this.failure) throw this.failure.error;
       const head = this.queue[0];
       if (!head) return null;
       if (head.done) {
@@ -126,7 +137,7 @@ export class BundleFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.filling?.catch(() => undefined);
+    await this.filling;
     await this.file.close();
   }
 }

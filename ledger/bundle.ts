@@ -344,7 +344,7 @@ export async function verifyBundle(
   const early = opts.coverageFirst
     ? null
     : await openFeed((chunk) => earlyPurgeLines.push(...PurgeScan.candidates(chunk)));
-  early?.fill().catch(() => undefined);
+  void early?.fill();
   try {
     const warnings: string[] = [];
     let manifestOk = true;

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TAIL_CHUNK_MIN_BYTES, bundleChunkSizes } from '../ledger/bundle';
+import { BUNDLE_FORMAT, TAIL_CHUNK_MIN_BYTES, bundleChunkSizes, verifyBundle } from '../ledger/bundle';
 import { LineChunker, fileLineChunks } from '../ledger/line-chunks';
 
 /**
@@ -133,5 +133,15 @@ describe('bundleChunkSizes', () => {
         },
       ),
     );
+  });
+});
+
+describe('verifyBundle reading events.jsonl ahead of the rest of the bundle', () => {
+  it('still throws a read error of events.jsonl (it is read before anyone waits for it)', async () => {
+    const d = path.join(dir, 'unreadable');
+    mkdirSync(path.join(d, 'events.jsonl'), { recursive: true });
+    writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ format: BUNDLE_FORMAT, files: {} }));
+    for (const workers of [0, 1])
+      await expect(verifyBundle(d, { trustedKeys: new Map(), workers })).rejects.toThrow(/EISDIR/);
   });
 });
