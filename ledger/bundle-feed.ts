@@ -23,9 +23,10 @@ export interface FedChunk {
  * Reads events.jsonl in whole-line chunks and hands each to the verification pool's workers
  * (on this thread without a pool), giving them back in file order. A chunk is handed out as soon
  * as any worker holds fewer than two, not when the oldest comes back: a slow worker on the
- * oldest chunk never leaves another idle. `onRead` sees every chunk before it leaves this thread
- * (the purge scan). It may be started before the rest of the bundle is read, so the workers
- * check lines while this thread parses checkpoints and heads.
+ * oldest chunk never leaves another idle. `onChecked` sees every chunk as its check settles,
+ * with its segments (null for a chunk read line by line), in any order: the purge scan reads the
+ * purge lines the workers found there. It may be started before the rest of the bundle is read,
+ * so the workers check lines while this thread parses checkpoints and heads.
  */
 export class BundleFeed {
   /** Chunk buffers given back, filled again by the reader (ledger/line-chunks.ts). */
@@ -40,7 +41,7 @@ export class BundleFeed {
   /** A read that failed (kept for {@link next}: the first fill may run before anyone awaits it). */
   private failure: { error: unknown } | null = null;
   private closed = false;
-  /** Every chunk of the file has been read (and seen by `onRead`). */
+  /** Every chunk of the file has been read. */
   readAll = false;
 
   private constructor(
@@ -48,7 +49,7 @@ export class BundleFeed {
     private readonly pool: Pool | null,
     chunkBytes: number,
     sizes: ((offset: number) => number) | undefined,
-    private readonly onRead: (chunk: Buffer) => void,
+    private readonly onChecked: (buf: Buffer, segments: BundleSegment[] | null) => void,
   ) {
     this.chunks = fileLineChunks(file, chunkBytes, this.spare, sizes);
     const width = pool?.size ?? 0;
@@ -59,14 +60,18 @@ export class BundleFeed {
   static async open(
     file: string,
     pool: Pool | null,
-    opts: { chunkBytes: number; sizes?: (offset: number) => number; onRead?: (chunk: Buffer) => void },
+    opts: {
+      chunkBytes: number;
+      sizes?: (offset: number) => number;
+      onChecked?: (buf: Buffer, segments: BundleSegment[] | null) => void;
+    },
   ): Promise<BundleFeed> {
     return new BundleFeed(
       await open(file, 'r'),
       pool,
       opts.chunkBytes,
       opts.sizes,
-      opts.onRead ?? (() => {}),
+      opts.onChecked ?? (() => {}),
     );
   }
 
@@ -97,24 +102,37 @@ export class BundleFeed {
         return;
       }
       const chunk = next.value;
-      this.onRead(chunk);
       const item: FedChunk = { chunk, checked: null, done: true };
       // A carriage return splits lines for readline: such a chunk is read line by line.
-      if (!chunk.includes(13)) {
-        if (this.pool) {
-          item.done = false;
-          this.atWorkers++;
-          const settled = () => {
-            item.done = true;
-            this.atWorkers--;
-            this.wake?.();
-          };
-          item.checked = this.pool.checkBundle(chunk, true);
-          item.checked.then(settled, settled);
-        } else item.checked = Promise.resolve({ segments: checkBundleChunk(chunk), buf: chunk });
+      if (chunk.includes(13)) this.onChecked(chunk, null);
+      else if (this.pool) {
+        item.done = false;
+        this.atWorkers++;
+        const settled = () => {
+          item.done = true;
+          this.atWorkers--;
+          this.wake?.();
+        };
+        item.checked = this.pool.checkBundle(chunk, true);
+        item.checked.then((r) => {
+          try {
+            this.onChecked(r.buf, r.segments);
+          } finally {
+            settled();
+          }
+        }, settled);
+      } else {
+        const segments = checkBundleChunk(chunk);
+        this.onChecked(chunk, segments);
+        item.checked = Promise.resolve({ segments, buf: chunk });
       }
       this.queue.push(item);
     }
+  }
+
+  /** Every chunk has been read and every check has settled (each seen by `onChecked`). */
+  get allChecked(): boolean {
+    return this.readAll && this.atWorkers === 0;
   }
 
   /** The next chunk in file order once its check has settled; null after the last. */

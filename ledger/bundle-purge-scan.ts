@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import type { PublicKeyInfo } from '../core/signing';
 import { parseBundleLine } from './bundle-line';
+import type { BundleSegment } from './bundle-chunk';
 import { fileLineChunks } from './line-chunks';
 import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
 
@@ -63,6 +64,20 @@ export class PurgeScan {
         if (line.includes(PURGE_EVENT_TYPE)) found.push(line);
       at = nl === -1 ? -1 : chunk.indexOf(NEEDLE, nl);
     }
+    return found;
+  }
+
+  /**
+   * The candidate lines of a chunk checked on its own: the purge lines the checker found in clean
+   * segments (`purgeLines`), or, when any segment is dirty or the chunk was read line by line
+   * (`segments` null), every line naming the purge type as {@link candidates} finds them.
+   */
+  static checkedCandidates(buf: Buffer, segments: BundleSegment[] | null): string[] {
+    if (!segments || segments.some((s) => s.stream === null)) return PurgeScan.candidates(buf);
+    const found: string[] = [];
+    for (const s of segments)
+      for (let i = 0; i < s.purgeLines.length; i += 2)
+        found.push(buf.toString('utf8', s.purgeLines[i], s.purgeLines[i + 1]));
     return found;
   }
 

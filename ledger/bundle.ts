@@ -332,18 +332,19 @@ export async function verifyBundle(
   const workers = opts.workers ?? (bytes >= BUNDLE_WORKER_MIN_BYTES ? defaultBundleWorkers() : 0);
   const pool = workers > 0 ? verifyPool(workers) : null;
   const chunkBytes = opts.chunkBytes ?? 1 << 20;
-  const openFeed = (onRead?: (chunk: Buffer) => void) =>
+  const openFeed = (onChecked?: (buf: Buffer, segments: BundleSegment[] | null) => void) =>
     BundleFeed.open(file, pool, {
       chunkBytes,
       sizes: pool ? bundleChunkSizes(bytes, chunkBytes, pool.size) : undefined,
-      onRead,
+      onChecked,
     });
   // The workers start on the lines while this thread reads the rest of the bundle; the purge
-  // scan needs the checkpoints, so the lines it parses are kept until it exists.
+  // scan needs the checkpoints, so the lines it parses (found by the workers) are kept until it
+  // exists.
   const earlyPurgeLines: string[] = [];
   const early = opts.coverageFirst
     ? null
-    : await openFeed((chunk) => earlyPurgeLines.push(...PurgeScan.candidates(chunk)));
+    : await openFeed((buf, segments) => earlyPurgeLines.push(...PurgeScan.checkedCandidates(buf, segments)));
   void early?.fill();
   try {
     const warnings: string[] = [];
@@ -529,8 +530,8 @@ export async function verifyBundle(
         for (let item = await feed.next(); item && !stopped; item = await feed.next()) {
           if (gather) {
             scan.add(purgeLines.splice(0));
-            // Every chunk is scanned before it is folded in: from here on the coverage is final.
-            if (feed.readAll) scan.complete();
+            // Every chunk is checked and scanned: from here on the coverage is final.
+            if (feed.allChecked) scan.complete();
           }
           stopped = !(await consume(item));
         }
