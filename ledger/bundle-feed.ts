@@ -111,6 +111,9 @@ export class BundleFeed {
         const settled = () => {
           item.done = true;
           this.atWorkers--;
+          // Refilled here too: the workers stay fed while this thread is busy elsewhere (the
+          // bundle's other files before the first chunk is awaited).
+          void this.fill();
           this.wake?.();
         };
         item.checked = this.pool.checkBundle(chunk, true);
