@@ -3,6 +3,10 @@ import { STREAM_NAME } from '../core/stream-name';
 import { M, scanCanonicalLine } from './bundle-scan';
 import { chunkNodes } from './chunk-nodes';
 import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { PURGE_EVENT_TYPE } from './purge-events';
+
+/** The purge type as a JSON string (see BundleSegment.purgeLines). */
+const PURGE_TYPE = Buffer.from(JSON.stringify(PURGE_EVENT_TYPE));
 
 /**
  * What a run of consecutive `events.jsonl` lines of one stream proves on its own, like
@@ -26,6 +30,11 @@ export interface BundleSegment {
   nodes: Buffer;
   /** Seqs of lines without a payload and marked purged (the caller checks a signed purge covers them). */
   purgedSeqs: number[];
+  /**
+   * Where the lines whose `event_type` is the purge type lie in the chunk: `[start, end)` byte
+   * pairs, flat (only those lines can be purge events; the caller parses them for its coverage).
+   */
+  purgeLines: number[];
   /** `occurred_at` of the first line, as text. */
   firstOccurred: string;
   rows: number;
@@ -85,6 +94,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         leaves: EMPTY,
         nodes: EMPTY,
         purgedSeqs: [],
+        purgeLines: [],
         firstOccurred: '',
         rows: 0,
       });
@@ -204,6 +214,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         leaves: EMPTY,
         nodes: EMPTY,
         purgedSeqs: [],
+        purgeLines: [],
         firstOccurred: String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
         rows: 0,
       };
@@ -211,6 +222,10 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       streamLen = sLen;
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
+    // A canonical line writes the purge type's string only one way.
+    const t0 = sp(M.event_type, 0);
+    if (sp(M.event_type, 1) - t0 === PURGE_TYPE.length && same(w, t0, PURGE_TYPE, 0, PURGE_TYPE.length))
+      seg.purgeLines.push(start, end);
     // Leaf hash SHA-256(0x00 || hash), as leafHash.
     put(w, LINE, 32, w, LEAF + 1);
     sha256Into(leafIn, leaves, 32 * i);

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import type { PublicKeyInfo } from '../core/signing';
 import { parseBundleLine } from './bundle-line';
+import type { BundleSegment } from './bundle-chunk';
 import { fileLineChunks } from './line-chunks';
 import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverage } from './purge-events';
 
@@ -46,31 +47,59 @@ export class PurgeScan {
 
   /** Adds the purge events among the whole lines of `chunk`. */
   scan(chunk: Buffer): void {
-    // Only lines naming the purge type are parsed; each is split the way readline splits lines.
+    this.add(PurgeScan.candidates(chunk));
+  }
+
+  /**
+   * The lines of `chunk` that name the purge type (only those can be purge events), split the way
+   * readline splits lines: taken before the chunk leaves this thread, added with {@link add}.
+   */
+  static candidates(chunk: Buffer): string[] {
+    const found: string[] = [];
     for (let at = chunk.indexOf(NEEDLE); at !== -1;) {
       const start = chunk.lastIndexOf(10, at) + 1;
       const nl = chunk.indexOf(10, at);
       const end = nl === -1 ? chunk.length : nl;
-      for (const line of readlineLines(chunk.subarray(start, end).toString('utf8'))) {
-        if (!line.includes(PURGE_EVENT_TYPE)) continue;
-        const parsed = parseBundleLine(line);
-        if (!('event' in parsed)) continue;
-        const e = parsed.event;
-        // An edited line may hold any JSON where the resource belongs: its hash check refuses
-        // it later; here it only must not count (or throw).
-        const resource = e.resource as unknown as { type?: unknown; id?: unknown } | null;
-        if (
-          e.stream === PURGE_EVENT_STREAM &&
-          e.event_type === PURGE_EVENT_TYPE &&
-          typeof resource === 'object' &&
-          resource !== null &&
-          resource.type === PURGE_RESOURCE_TYPE &&
-          typeof resource.id === 'string' &&
-          e.seq <= this.signedSize
-        )
-          this.coverage.add(resource.id);
-      }
+      for (const line of readlineLines(chunk.subarray(start, end).toString('utf8')))
+        if (line.includes(PURGE_EVENT_TYPE)) found.push(line);
       at = nl === -1 ? -1 : chunk.indexOf(NEEDLE, nl);
+    }
+    return found;
+  }
+
+  /**
+   * The candidate lines of a chunk checked on its own: the purge lines the checker found in clean
+   * segments (`purgeLines`), or, when any segment is dirty or the chunk was read line by line
+   * (`segments` null), every line naming the purge type as {@link candidates} finds them.
+   */
+  static checkedCandidates(buf: Buffer, segments: BundleSegment[] | null): string[] {
+    if (!segments || segments.some((s) => s.stream === null)) return PurgeScan.candidates(buf);
+    const found: string[] = [];
+    for (const s of segments)
+      for (let i = 0; i < s.purgeLines.length; i += 2)
+        found.push(buf.toString('utf8', s.purgeLines[i], s.purgeLines[i + 1]));
+    return found;
+  }
+
+  /** Adds the purge events among `lines` (from {@link candidates}). */
+  add(lines: string[]): void {
+    for (const line of lines) {
+      const parsed = parseBundleLine(line);
+      if (!('event' in parsed)) continue;
+      const e = parsed.event;
+      // An edited line may hold any JSON where the resource belongs: its hash check refuses
+      // it later; here it only must not count (or throw).
+      const resource = e.resource as unknown as { type?: unknown; id?: unknown } | null;
+      if (
+        e.stream === PURGE_EVENT_STREAM &&
+        e.event_type === PURGE_EVENT_TYPE &&
+        typeof resource === 'object' &&
+        resource !== null &&
+        resource.type === PURGE_RESOURCE_TYPE &&
+        typeof resource.id === 'string' &&
+        e.seq <= this.signedSize
+      )
+        this.coverage.add(resource.id);
     }
   }
 

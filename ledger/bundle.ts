@@ -11,7 +11,6 @@ import {
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { CommittedEvent } from '../core/audit-event';
@@ -30,8 +29,8 @@ import { ConfigError } from '../runtime/errors';
 import { databaseKeys, pages, summarise, toVerifyRow, type VerifyResult } from './verify';
 import { StreamVerifier, type Fault, type VerifyRow } from './verify-engine';
 import { parseBundleLine, type BundleEvent } from './bundle-line';
-import { checkBundleChunk, type BundleSegment } from './bundle-chunk';
-import { fileLineChunks } from './line-chunks';
+import type { BundleSegment } from './bundle-chunk';
+import { BundleFeed, type FedChunk } from './bundle-feed';
 import { verifyPool } from './verify-pool';
 
 export { parseBundleLine, type BundleEvent } from './bundle-line';
@@ -258,6 +257,26 @@ export function defaultBundleWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
+/** Smallest chunk the end of events.jsonl is cut into (a message each way and a fold per chunk). */
+export const TAIL_CHUNK_MIN_BYTES = 128 << 10;
+
+/**
+ * Cut sizes for events.jsonl checked on `workers` threads: `chunkBytes` until the last
+ * 2 × workers chunks, then a (2 × workers)th of what is left each (never below the smaller of
+ * {@link TAIL_CHUNK_MIN_BYTES} and an eighth of `chunkBytes`), so the workers run out of
+ * lines within a small chunk of each other instead of one checking the last whole chunk while
+ * the others wait.
+ */
+export function bundleChunkSizes(
+  fileBytes: number,
+  chunkBytes: number,
+  workers: number,
+): (offset: number) => number {
+  const share = 2 * Math.max(1, workers);
+  const least = Math.max(1, Math.min(TAIL_CHUNK_MIN_BYTES, chunkBytes >> 3));
+  return (offset) => Math.min(chunkBytes, Math.max(least, Math.ceil((fileBytes - offset) / share)));
+}
+
 /** A chunk's lines: split at \n (a chunk with a carriage return is split as readline would). */
 function splitLines(chunk: Buffer): string[] {
   const text = chunk.toString('utf8');
@@ -308,294 +327,302 @@ export async function verifyBundle(
   if (manifest.format !== BUNDLE_FORMAT)
     throw new ConfigError(`unsupported bundle format ${String(manifest.format)}`);
   if (!existsSync(path.join(dir, 'events.jsonl'))) throw new ConfigError(`${dir} has no events.jsonl`);
-  const warnings: string[] = [];
-  let manifestOk = true;
-  const mismatch = (f: string) => `${f} does not match the manifest's SHA-256 (changed after export)`;
-  // events.jsonl is hashed while it is read for verification; its warning keeps its place.
-  let eventsDigest: { want: string; at: number } | null = null;
-  for (const [f, want] of Object.entries(manifest.files ?? {})) {
-    if (f === 'events.jsonl') {
-      eventsDigest = { want: want.sha256, at: warnings.length };
-      continue;
-    }
-    const got = existsSync(path.join(dir, f)) ? await fileDigest(path.join(dir, f)) : null;
-    if (!got || got.sha256 !== want.sha256) {
-      manifestOk = false;
-      warnings.push(mismatch(f));
-    }
-  }
-  const trustedHead = opts.trustedHead ?? null;
-  const tcs = [
-    ...(opts.trustedCheckpoint ? [opts.trustedCheckpoint].flat() : []),
-    ...(trustedHead ? headCheckpoints(trustedHead) : []),
-  ];
-  for (const tc of tcs) {
-    const v = verifyCheckpointSignature(tc, opts.trustedKeys);
-    if (!v.ok) throw new ConfigError(`the trusted checkpoint is not signed by a trusted key: ${v.reason}`);
-  }
-  try {
-    const bundleKeys = parseTrustedKeys(readFileSync(path.join(dir, 'keys.txt'), 'utf8'));
-    const unpinned = [...bundleKeys.keys()].filter((k) => !opts.trustedKeys.has(k));
-    if (unpinned.length > 0)
-      warnings.push(`the bundle lists keys that are not pinned: ${unpinned.join(', ')} (ignored)`);
-  } catch {
-    warnings.push('keys.txt is missing or unreadable (it is informational only)');
-  }
-  const wanted = (s: string) => !opts.stream || opts.stream === s;
-  const checkpoints = new Map<string, ParsedCheckpoint[]>();
-  const addCheckpoint = (cp: ParsedCheckpoint) => {
-    if (!checkpoints.has(cp.stream)) checkpoints.set(cp.stream, []);
-    checkpoints.get(cp.stream)?.push(cp);
-  };
-  const badCheckpoints = new Map<string, string>();
-  for (const [i, line] of readJsonLines(path.join(dir, 'checkpoints.jsonl')).entries()) {
-    let stream = '';
-    try {
-      const c = JSON.parse(line) as { stream: string; tree_size: number; checkpoint: string };
-      stream = typeof c.stream === 'string' ? c.stream : '';
-      if (canonicalJson(c) !== line || Object.keys(c).sort().join(',') !== 'checkpoint,stream,tree_size')
-        throw new TypeError('not a canonical {"checkpoint","stream","tree_size"} line');
-      const cp = parseCheckpoint(c.checkpoint);
-      if (cp.stream !== c.stream || cp.treeSize !== c.tree_size)
-        throw new TypeError('stream or tree_size differ from the checkpoint text');
-      addCheckpoint(cp);
-    } catch (err) {
-      if (!badCheckpoints.has(stream))
-        badCheckpoints.set(stream, `checkpoints.jsonl line ${i + 1}: ${(err as Error).message}`);
-    }
-  }
-  const globalFaults: GlobalFault[] = [];
-  const { heads, fault: headFault } = readHeads(dir);
-  if (headFault) globalFaults.push(headFault);
-  if (trustedHead) {
-    const same = heads.find((h) => h.version === trustedHead.version);
-    if (same ? same.body !== trustedHead.body : (heads.at(-1)?.version ?? 0) < trustedHead.version)
-      globalFaults.push({
-        fault: 'head chain broken',
-        stream: null,
-        firstBadSeq: null,
-        detail: same
-          ? `the bundle's head version ${trustedHead.version} differs from the trusted head (a fork)`
-          : `the bundle lacks the trusted head version ${trustedHead.version} (rolled back)`,
-      });
-  }
-  for (const h of heads) for (const cp of headCheckpoints(h)) addCheckpoint(cp);
-  for (const list of checkpoints.values()) list.sort((a, b) => a.treeSize - b.treeSize);
-
-  const newVerifier = (stream: string): StreamVerifier =>
-    new StreamVerifier({
-      stream,
-      checkpoints: checkpoints.get(stream) ?? [],
-      trustedKeys: opts.trustedKeys,
-      keysPinned: true,
-      trustedCheckpoint: tcs.find((c) => c.stream === stream) ?? null,
-    });
   const file = path.join(dir, 'events.jsonl');
   const bytes = statSync(file).size;
   const workers = opts.workers ?? (bytes >= BUNDLE_WORKER_MIN_BYTES ? defaultBundleWorkers() : 0);
   const pool = workers > 0 ? verifyPool(workers) : null;
-
-  /**
-   * One read of events.jsonl, verifying every stream; with `gather`, the purge coverage is
-   * gathered and the file hashed in the same read (a stopped read leaves its digest null).
-   */
-  const readEvents = async (scan: PurgeScan, gather: boolean) => {
-    const verifiers = new Map<string, StreamVerifier>();
-    const firstOccurred = new Map<string, string>();
-    const faults: GlobalFault[] = [];
-    let current: StreamVerifier | null = null;
-    let currentStream: string | null = null;
-    const start = (stream: string): StreamVerifier => {
-      const v = newVerifier(stream);
-      verifiers.set(stream, v);
-      return v;
-    };
-    let lineNo = 0;
-    let stopped = false;
-    /** Switches to `stream` at line `at`: 'new' when it begins here, false when it appeared before (not contiguous). */
-    const enter = (stream: string, seq: number | null, at: number): 'same' | 'new' | false => {
-      if (stream === currentStream) return 'same';
-      if (verifiers.has(stream)) {
-        faults.push({
-          fault: 'order changed',
-          stream,
-          firstBadSeq: seq,
-          detail: `events.jsonl line ${at}: stream ${stream} is not contiguous`,
-        });
-        return false;
+  const chunkBytes = opts.chunkBytes ?? 1 << 20;
+  const openFeed = (onChecked?: (buf: Buffer, segments: BundleSegment[] | null) => void) =>
+    BundleFeed.open(file, pool, {
+      chunkBytes,
+      sizes: pool ? bundleChunkSizes(bytes, chunkBytes, pool.size) : undefined,
+      onChecked,
+    });
+  // The workers start on the lines while this thread reads the rest of the bundle; the purge
+  // scan needs the checkpoints, so the lines it parses (found by the workers) are kept until it
+  // exists.
+  const earlyPurgeLines: string[] = [];
+  const early = opts.coverageFirst
+    ? null
+    : await openFeed((buf, segments) => earlyPurgeLines.push(...PurgeScan.checkedCandidates(buf, segments)));
+  void early?.fill();
+  try {
+    const warnings: string[] = [];
+    let manifestOk = true;
+    const mismatch = (f: string) => `${f} does not match the manifest's SHA-256 (changed after export)`;
+    // events.jsonl is hashed while it is read for verification; its warning keeps its place.
+    let eventsDigest: { want: string; at: number } | null = null;
+    for (const [f, want] of Object.entries(manifest.files ?? {})) {
+      if (f === 'events.jsonl') {
+        eventsDigest = { want: want.sha256, at: warnings.length };
+        continue;
       }
-      current = start(stream);
-      currentStream = stream;
-      return 'new';
+      const got = existsSync(path.join(dir, f)) ? await fileDigest(path.join(dir, f)) : null;
+      if (!got || got.sha256 !== want.sha256) {
+        manifestOk = false;
+        warnings.push(mismatch(f));
+      }
+    }
+    const trustedHead = opts.trustedHead ?? null;
+    const tcs = [
+      ...(opts.trustedCheckpoint ? [opts.trustedCheckpoint].flat() : []),
+      ...(trustedHead ? headCheckpoints(trustedHead) : []),
+    ];
+    for (const tc of tcs) {
+      const v = verifyCheckpointSignature(tc, opts.trustedKeys);
+      if (!v.ok) throw new ConfigError(`the trusted checkpoint is not signed by a trusted key: ${v.reason}`);
+    }
+    try {
+      const bundleKeys = parseTrustedKeys(readFileSync(path.join(dir, 'keys.txt'), 'utf8'));
+      const unpinned = [...bundleKeys.keys()].filter((k) => !opts.trustedKeys.has(k));
+      if (unpinned.length > 0)
+        warnings.push(`the bundle lists keys that are not pinned: ${unpinned.join(', ')} (ignored)`);
+    } catch {
+      warnings.push('keys.txt is missing or unreadable (it is informational only)');
+    }
+    const wanted = (s: string) => !opts.stream || opts.stream === s;
+    const checkpoints = new Map<string, ParsedCheckpoint[]>();
+    const addCheckpoint = (cp: ParsedCheckpoint) => {
+      if (!checkpoints.has(cp.stream)) checkpoints.set(cp.stream, []);
+      checkpoints.get(cp.stream)?.push(cp);
     };
-    /** One line, read as the reference loop reads it; false stops reading (a fault outside any stream). */
-    const feedLine = (line: string): boolean => {
-      lineNo++;
-      if (!line) return true;
-      const parsed = parseBundleLine(line);
-      const stream: string | null =
-        'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
-      if (stream === null) {
-        faults.push({
-          fault: 'malformed line',
+    const badCheckpoints = new Map<string, string>();
+    for (const [i, line] of readJsonLines(path.join(dir, 'checkpoints.jsonl')).entries()) {
+      let stream = '';
+      try {
+        const c = JSON.parse(line) as { stream: string; tree_size: number; checkpoint: string };
+        stream = typeof c.stream === 'string' ? c.stream : '';
+        if (canonicalJson(c) !== line || Object.keys(c).sort().join(',') !== 'checkpoint,stream,tree_size')
+          throw new TypeError('not a canonical {"checkpoint","stream","tree_size"} line');
+        const cp = parseCheckpoint(c.checkpoint);
+        if (cp.stream !== c.stream || cp.treeSize !== c.tree_size)
+          throw new TypeError('stream or tree_size differ from the checkpoint text');
+        addCheckpoint(cp);
+      } catch (err) {
+        if (!badCheckpoints.has(stream))
+          badCheckpoints.set(stream, `checkpoints.jsonl line ${i + 1}: ${(err as Error).message}`);
+      }
+    }
+    const globalFaults: GlobalFault[] = [];
+    const { heads, fault: headFault } = readHeads(dir);
+    if (headFault) globalFaults.push(headFault);
+    if (trustedHead) {
+      const same = heads.find((h) => h.version === trustedHead.version);
+      if (same ? same.body !== trustedHead.body : (heads.at(-1)?.version ?? 0) < trustedHead.version)
+        globalFaults.push({
+          fault: 'head chain broken',
           stream: null,
           firstBadSeq: null,
-          detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
+          detail: same
+            ? `the bundle's head version ${trustedHead.version} differs from the trusted head (a fork)`
+            : `the bundle lacks the trusted head version ${trustedHead.version} (rolled back)`,
         });
-        return false;
-      }
-      if (!wanted(stream)) return true;
-      const entered = enter(stream, 'event' in parsed ? parsed.event.seq : null, lineNo);
-      if (!entered) return false;
-      if ('event' in parsed) {
-        if (entered === 'new') firstOccurred.set(stream, String(parsed.event.occurred_at));
-        (current as StreamVerifier).push(toRow(parsed.event, scan));
-      } else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
-      return true;
-    };
-    /** A segment checked on its own: folded in whole when it continues its stream's chain, else line by line. */
-    const feedSegment = (seg: BundleSegment, lines: () => string[]): boolean => {
-      const stream = seg.stream as string;
-      if (wanted(stream)) {
-        const entered = enter(stream, seg.firstSeq, lineNo + 1);
+    }
+    for (const h of heads) for (const cp of headCheckpoints(h)) addCheckpoint(cp);
+    for (const list of checkpoints.values()) list.sort((a, b) => a.treeSize - b.treeSize);
+
+    const newVerifier = (stream: string): StreamVerifier =>
+      new StreamVerifier({
+        stream,
+        checkpoints: checkpoints.get(stream) ?? [],
+        trustedKeys: opts.trustedKeys,
+        keysPinned: true,
+        trustedCheckpoint: tcs.find((c) => c.stream === stream) ?? null,
+      });
+
+    /**
+     * One read of events.jsonl, verifying every stream; with `gather`, the purge coverage is
+     * gathered and the file hashed in the same read (a stopped read leaves its digest null).
+     */
+    const readEvents = async (scan: PurgeScan, gather: boolean, feed: BundleFeed, purgeLines: string[]) => {
+      const verifiers = new Map<string, StreamVerifier>();
+      const firstOccurred = new Map<string, string>();
+      const faults: GlobalFault[] = [];
+      let current: StreamVerifier | null = null;
+      let currentStream: string | null = null;
+      const start = (stream: string): StreamVerifier => {
+        const v = newVerifier(stream);
+        verifiers.set(stream, v);
+        return v;
+      };
+      let lineNo = 0;
+      let stopped = false;
+      /** Switches to `stream` at line `at`: 'new' when it begins here, false when it appeared before (not contiguous). */
+      const enter = (stream: string, seq: number | null, at: number): 'same' | 'new' | false => {
+        if (stream === currentStream) return 'same';
+        if (verifiers.has(stream)) {
+          faults.push({
+            fault: 'order changed',
+            stream,
+            firstBadSeq: seq,
+            detail: `events.jsonl line ${at}: stream ${stream} is not contiguous`,
+          });
+          return false;
+        }
+        current = start(stream);
+        currentStream = stream;
+        return 'new';
+      };
+      /** One line, read as the reference loop reads it; false stops reading (a fault outside any stream). */
+      const feedLine = (line: string): boolean => {
+        lineNo++;
+        if (!line) return true;
+        const parsed = parseBundleLine(line);
+        const stream: string | null =
+          'event' in parsed ? parsed.event.stream : (parsed.stream ?? currentStream);
+        if (stream === null) {
+          faults.push({
+            fault: 'malformed line',
+            stream: null,
+            firstBadSeq: null,
+            detail: `events.jsonl line ${lineNo}: ${(parsed as { error: string }).error}`,
+          });
+          return false;
+        }
+        if (!wanted(stream)) return true;
+        const entered = enter(stream, 'event' in parsed ? parsed.event.seq : null, lineNo);
         if (!entered) return false;
-        if (entered === 'new') firstOccurred.set(stream, seg.firstOccurred);
-        const v = current as StreamVerifier;
-        // A purge flag alone is not proof: only a signed purge event is.
-        const covered = seg.purgedSeqs.every((q) => scan.covers(stream, q));
-        if (!covered || !v.pushChecked(seg)) {
-          for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+        if ('event' in parsed) {
+          if (entered === 'new') firstOccurred.set(stream, String(parsed.event.occurred_at));
+          (current as StreamVerifier).push(toRow(parsed.event, scan));
+        } else (current as StreamVerifier).reject(`events.jsonl line ${lineNo}: ${parsed.error}`);
+        return true;
+      };
+      /** A segment checked on its own: folded in whole when it continues its stream's chain, else line by line. */
+      const feedSegment = (seg: BundleSegment, lines: () => string[]): boolean => {
+        const stream = seg.stream as string;
+        if (wanted(stream)) {
+          const entered = enter(stream, seg.firstSeq, lineNo + 1);
+          if (!entered) return false;
+          if (entered === 'new') firstOccurred.set(stream, seg.firstOccurred);
+          const v = current as StreamVerifier;
+          // A purge flag alone is not proof: only a signed purge event is.
+          const covered = seg.purgedSeqs.every((q) => scan.covers(stream, q));
+          if (!covered || !v.pushChecked(seg)) {
+            for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+            return true;
+          }
+        }
+        lineNo += seg.rows;
+        return true;
+      };
+      const fileHash = gather ? createHash('sha256') : null;
+      const consume = async (item: FedChunk): Promise<boolean> => {
+        if (!item.checked) {
+          fileHash?.update(item.chunk);
+          for (const line of splitLines(item.chunk)) if (!feedLine(line)) return false;
           return true;
         }
-      }
-      lineNo += seg.rows;
-      return true;
-    };
-    const fileHash = gather ? createHash('sha256') : null;
-    type Checked = { segments: BundleSegment[]; buf: Buffer };
-    type Item = { chunk: Buffer; checked: Promise<Checked> | null };
-    const queue: Item[] = [];
-    // Chunk buffers come back from the workers and are filled again (ledger/line-chunks.ts).
-    const spare: Buffer[] = [];
-    const consume = async (item: Item): Promise<boolean> => {
-      if (!item.checked) {
-        fileHash?.update(item.chunk);
-        for (const line of splitLines(item.chunk)) if (!feedLine(line)) return false;
+        const { segments, buf } = await item.checked;
+        // Hashed once back from the worker, in file order: never in the way of the next dispatch.
+        fileHash?.update(buf);
+        let text: string[] | null = null;
+        const lines = () => (text ??= splitLines(buf));
+        for (const seg of segments) {
+          if (seg.stream === null) {
+            for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
+          } else if (!feedSegment(seg, lines)) return false;
+        }
+        feed.spare.push(Buffer.from(buf.buffer));
         return true;
-      }
-      const { segments, buf } = await item.checked;
-      // Hashed once back from the worker, in file order: never in the way of the next dispatch.
-      fileHash?.update(buf);
-      let text: string[] | null = null;
-      const lines = () => (text ??= splitLines(buf));
-      for (const seg of segments) {
-        if (seg.stream === null) {
-          for (const line of lines().slice(seg.from, seg.to)) if (!feedLine(line)) return false;
-        } else if (!feedSegment(seg, lines)) return false;
-      }
-      spare.push(Buffer.from(buf.buffer));
-      return true;
-    };
-    const events = await open(file, 'r');
-    try {
-      for await (const chunk of fileLineChunks(events, opts.chunkBytes, spare)) {
-        if (gather) scan.scan(chunk);
-        // A carriage return splits lines for readline: such a chunk is read line by line.
-        const checked = chunk.includes(13)
-          ? null
-          : pool
-            ? pool.checkBundle(chunk, true)
-            : Promise.resolve({ segments: checkBundleChunk(chunk), buf: chunk });
-        checked?.catch(() => undefined);
-        queue.push({ chunk, checked });
-        while (queue.length > 2 * (pool?.size ?? 0) && !stopped)
-          stopped = !(await consume(queue.shift() as Item));
-        if (stopped) break;
-      }
-      // Every chunk is scanned before it is checked: from here on the coverage is final.
-      if (gather && !stopped) scan.complete();
-    } finally {
-      await events.close();
-    }
-    while (queue.length > 0 && !stopped) stopped = !(await consume(queue.shift() as Item));
-    return {
-      verifiers,
-      firstOccurred,
-      faults,
-      scan,
-      stopped,
-      digest: fileHash && !stopped ? fileHash.digest('hex') : null,
-    };
-  };
-
-  const scanner = () => new PurgeScan(checkpoints.get(PURGE_EVENT_STREAM) ?? [], tcs, opts.trustedKeys);
-  let pass = opts.coverageFirst
-    ? await readEvents(await scanner().scanFile(file), false)
-    : await readEvents(scanner(), true);
-  const digest = pass.digest;
-  if (pass.scan.missedEarly) {
-    // A purged payload was looked up before every purge event was read (e.g. its stream sorts
-    // before the purge stream): verify again with the whole coverage, as a pass of its own would.
-    const whole = pass.stopped ? await scanner().scanFile(file) : pass.scan.complete();
-    whole.missedEarly = false;
-    pass = await readEvents(whole, false);
-  }
-  const { verifiers, firstOccurred } = pass;
-  globalFaults.push(...pass.faults);
-  if (eventsDigest) {
-    const got = digest ?? (await fileDigest(file)).sha256;
-    if (got !== eventsDigest.want) {
-      manifestOk = false;
-      warnings.splice(eventsDigest.at, 0, mismatch('events.jsonl'));
-    }
-  }
-  // Streams a trusted root covers but with no events at all were removed.
-  for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])
-    if (!verifiers.has(s) && wanted(s) && s !== '') verifiers.set(s, newVerifier(s));
-  // The newest validly signed head: newest first, so usually one signature is checked, not all.
-  const latestHead = [...heads, ...(trustedHead ? [trustedHead] : [])]
-    .sort((a, b) => b.version - a.version)
-    .find((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok);
-  for (const [stream, v] of verifiers) {
-    const first = firstOccurred.get(stream);
-    if (latestHead && first && !latestHead.streams.some((e) => e.stream === stream)) {
-      if (Date.parse(first) + HEAD_LISTING_GRACE_MS < Date.parse(latestHead.timestamp))
-        v.failExternally(
-          'stream added',
-          1,
-          `stream ${stream} began at ${first}, before the signed head version ${latestHead.version} (${latestHead.timestamp}) that does not list it`,
-        );
-    }
-  }
-  const results = [...verifiers.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([stream, v]) => {
-      const r = v.finish();
-      const bad = badCheckpoints.get(stream);
-      return bad && r.valid
-        ? {
-            ...r,
-            valid: false,
-            fault: 'checkpoint signature invalid' as const,
-            firstBadSeq: r.provenTreeSize + 1 <= r.headSeq ? r.provenTreeSize + 1 : null,
-            detail: `unparsable checkpoint: ${bad}`,
+      };
+      try {
+        for (let item = await feed.next(); item && !stopped; item = await feed.next()) {
+          if (gather) {
+            scan.add(purgeLines.splice(0));
+            // Every chunk is checked and scanned: from here on the coverage is final.
+            if (feed.allChecked) scan.complete();
           }
-        : r;
-    });
-  const summary = summarise(results, opts.stream ?? null, true);
-  const g = globalFaults[0];
-  if (g) {
-    return {
-      ...summary,
-      valid: false,
-      stream: g.stream,
-      fault: g.fault,
-      firstBadSeq: g.firstBadSeq,
-      detail: g.detail,
-      suspectRange: null,
-      manifestOk,
-      warnings: [...summary.warnings, ...warnings],
+          stopped = !(await consume(item));
+        }
+        if (gather && !stopped) {
+          scan.add(purgeLines.splice(0));
+          scan.complete();
+        }
+      } finally {
+        await feed.close();
+      }
+      return {
+        verifiers,
+        firstOccurred,
+        faults,
+        scan,
+        stopped,
+        digest: fileHash && !stopped ? fileHash.digest('hex') : null,
+      };
     };
+
+    const scanner = () => new PurgeScan(checkpoints.get(PURGE_EVENT_STREAM) ?? [], tcs, opts.trustedKeys);
+    let pass = opts.coverageFirst
+      ? await readEvents(await scanner().scanFile(file), false, await openFeed(), [])
+      : await readEvents(scanner(), true, early as BundleFeed, earlyPurgeLines);
+    const digest = pass.digest;
+    if (pass.scan.missedEarly) {
+      // A purged payload was looked up before every purge event was read (e.g. its stream sorts
+      // before the purge stream): verify again with the whole coverage, as a pass of its own would.
+      const whole = pass.stopped ? await scanner().scanFile(file) : pass.scan.complete();
+      whole.missedEarly = false;
+      pass = await readEvents(whole, false, await openFeed(), []);
+    }
+    const { verifiers, firstOccurred } = pass;
+    globalFaults.push(...pass.faults);
+    if (eventsDigest) {
+      const got = digest ?? (await fileDigest(file)).sha256;
+      if (got !== eventsDigest.want) {
+        manifestOk = false;
+        warnings.splice(eventsDigest.at, 0, mismatch('events.jsonl'));
+      }
+    }
+    // Streams a trusted root covers but with no events at all were removed.
+    for (const s of [...checkpoints.keys(), ...tcs.map((c) => c.stream)])
+      if (!verifiers.has(s) && wanted(s) && s !== '') verifiers.set(s, newVerifier(s));
+    // The newest validly signed head: newest first, so usually one signature is checked, not all.
+    const latestHead = [...heads, ...(trustedHead ? [trustedHead] : [])]
+      .sort((a, b) => b.version - a.version)
+      .find((h) => verifyCheckpointSignature(h, opts.trustedKeys).ok);
+    for (const [stream, v] of verifiers) {
+      const first = firstOccurred.get(stream);
+      if (latestHead && first && !latestHead.streams.some((e) => e.stream === stream)) {
+        if (Date.parse(first) + HEAD_LISTING_GRACE_MS < Date.parse(latestHead.timestamp))
+          v.failExternally(
+            'stream added',
+            1,
+            `stream ${stream} began at ${first}, before the signed head version ${latestHead.version} (${latestHead.timestamp}) that does not list it`,
+          );
+      }
+    }
+    const results = [...verifiers.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([stream, v]) => {
+        const r = v.finish();
+        const bad = badCheckpoints.get(stream);
+        return bad && r.valid
+          ? {
+              ...r,
+              valid: false,
+              fault: 'checkpoint signature invalid' as const,
+              firstBadSeq: r.provenTreeSize + 1 <= r.headSeq ? r.provenTreeSize + 1 : null,
+              detail: `unparsable checkpoint: ${bad}`,
+            }
+          : r;
+      });
+    const summary = summarise(results, opts.stream ?? null, true);
+    const g = globalFaults[0];
+    if (g) {
+      return {
+        ...summary,
+        valid: false,
+        stream: g.stream,
+        fault: g.fault,
+        firstBadSeq: g.firstBadSeq,
+        detail: g.detail,
+        suspectRange: null,
+        manifestOk,
+        warnings: [...summary.warnings, ...warnings],
+      };
+    }
+    return { ...summary, manifestOk, warnings: [...summary.warnings, ...warnings] };
+  } finally {
+    await early?.close();
   }
-  return { ...summary, manifestOk, warnings: [...summary.warnings, ...warnings] };
 }

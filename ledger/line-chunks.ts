@@ -10,13 +10,26 @@ import type { FileHandle } from 'node:fs/promises';
 export class LineChunker {
   private cur: Buffer;
   private len = 0;
+  /** Bytes handed out in chunks so far (where the next chunk starts in the input). */
+  private cutBytes = 0;
 
+  /**
+   * `sizeAt(offset)`, when given, is the cut size of the chunk starting at `offset` of the input,
+   * taken between 1 and `size` (buffers are sized for `size`); without it every chunk is cut at `size`.
+   */
   constructor(
     private readonly size: number,
     private readonly spare: Buffer[] = [],
+    private readonly sizeAt?: (offset: number) => number,
   ) {
     this.size = Math.max(1, size);
     this.cur = this.fresh(0);
+  }
+
+  /** The cut size of the next chunk. */
+  private next(): number {
+    if (!this.sizeAt) return this.size;
+    return Math.max(1, Math.min(this.size, Math.floor(this.sizeAt(this.cutBytes))));
   }
 
   /** A buffer of at least `min` bytes and room for a chunk and the line that ends it. */
@@ -36,14 +49,15 @@ export class LineChunker {
 
   /** The whole-line chunks complete so far. */
   private cut(out: Buffer[]): void {
-    while (this.len >= this.size) {
-      const nl = this.cur.subarray(0, this.len).indexOf(10, this.size - 1);
+    for (let size = this.next(); this.len >= size; size = this.next()) {
+      const nl = this.cur.subarray(0, this.len).indexOf(10, size - 1);
       if (nl === -1) return;
       const next = this.fresh(this.len - nl - 1);
       this.cur.copy(next, 0, nl + 1, this.len);
       out.push(this.cur.subarray(0, nl + 1));
       this.cur = next;
       this.len -= nl + 1;
+      this.cutBytes += nl + 1;
     }
   }
 
@@ -62,7 +76,7 @@ export class LineChunker {
    * over to the next chunk are few; null at the end of the file, else the chunks it completes.
    */
   async read(file: FileHandle): Promise<Buffer[] | null> {
-    const want = Math.max(1 << 14, this.size - this.len + (1 << 14));
+    const want = Math.max(1 << 14, this.next() - this.len + (1 << 14));
     this.reserve(want);
     const { bytesRead } = await file.read(this.cur, this.len, want, null);
     if (bytesRead === 0) return null;
@@ -76,6 +90,7 @@ export class LineChunker {
   end(): Buffer | null {
     if (this.len === 0) return null;
     const last = this.cur.subarray(0, this.len);
+    this.cutBytes += this.len;
     this.len = 0;
     return last;
   }
@@ -86,8 +101,9 @@ export async function* fileLineChunks(
   file: FileHandle,
   chunkBytes = 1 << 20,
   spare: Buffer[] = [],
+  sizeAt?: (offset: number) => number,
 ): AsyncGenerator<Buffer> {
-  const chunker = new LineChunker(chunkBytes, spare);
+  const chunker = new LineChunker(chunkBytes, spare, sizeAt);
   for (let chunks = await chunker.read(file); chunks; chunks = await chunker.read(file)) yield* chunks;
   const last = chunker.end();
   if (last) yield last;
