@@ -1,4 +1,5 @@
 import { fmt, rate, withBenchDatabase } from './postgres';
+import { collectGarbage } from './collect-garbage';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { benchEvent, type BenchEvent } from './fixtures/events';
 import { copyChunks } from '../ledger/copy-rows';
@@ -238,6 +239,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const pinnedKeys = new Map([[signer.keyId, signer]]);
       const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
       const verifyOnce = async (workers?: number) => {
+        collectGarbage();
         const s0 = performance.now();
         const r = await verifyLedger(reader, { stream, trustedKeys: pinnedKeys, workers });
         if (!r.valid) throw new Error(`bench ledger does not verify: ${r.fault} at ${r.firstBadSeq}`);
@@ -248,6 +250,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const verifies: number[] = [];
       let fetched = 0;
       for (let round = 0; round < 3; round++) {
+        collectGarbage();
         t0 = performance.now();
         fetched = 0;
         // The bound: the same COPY read, rows counted and nothing checked.
@@ -260,6 +263,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       const thisThreadMs = await verifyOnce(0);
       // At least 200k hashes so a GC pause or a busy neighbour does not decide a short run.
       const reps = Math.max(size, 200_000);
+      collectGarbage();
       t0 = performance.now();
       for (let i = 0; i < reps; i++)
         createHash('sha256')
@@ -293,6 +297,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         const lines = readFileSync(path.join(dir, 'events.jsonl'), 'utf8').split('\n');
         lines.pop();
         const bundleOnce = async (workers?: number) => {
+          collectGarbage();
           const s0 = performance.now();
           const r = await verifyBundle(dir, {
             trustedKeys: new Map([[signer.keyId, signer]]),
@@ -306,6 +311,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         const bundleRuns: number[] = [];
         const rawRuns: number[] = [];
         for (let round = 0; round < 3; round++) {
+          collectGarbage();
           t0 = performance.now();
           for (const line of lines) createHash('sha256').update(line).digest();
           rawRuns.push(performance.now() - t0);
