@@ -85,27 +85,50 @@ export class CopyLineStream extends Readable implements Submittable {
    * twice as big up to `chunkBytes`, so the first rows reach a worker thread after a few
    * hundred rows instead of a whole chunk's worth while the other threads wait.
    */
+  /** Bytes of the COPY text in the chunks cut so far. */
+  private cutBytes = 0;
+
+  /**
+   * `sizeAt(offset)`, when given, is the cut size (at most `chunkBytes`) of a full-size chunk
+   * starting at byte `offset` of the COPY text (the tail's smaller chunks: see tailChunkBytes).
+   */
   constructor(
     private readonly text: string,
     private readonly chunkBytes: number,
     private readonly spare: Buffer[],
     firstChunkBytes = chunkBytes,
+    private readonly sizeAt?: (offset: number) => number,
   ) {
     super({ objectMode: true, highWaterMark: 2 });
     this.size = Math.min(firstChunkBytes, chunkBytes);
-    this.chunker = new LineChunker(this.size, spare);
+    this.chunker = this.chunkerAt(0);
+  }
+
+  /** A chunker of the current size for the text from byte `base` on. */
+  private chunkerAt(base: number): LineChunker {
+    const sizeAt = this.sizeAt;
+    return this.size >= this.chunkBytes && sizeAt
+      ? new LineChunker(this.size, this.spare, (offset) => sizeAt(base + offset))
+      : new LineChunker(this.size, this.spare);
   }
 
   /** The chunks `piece[start..end)` completes, cut at the growing size. */
   private cut(piece: Buffer, start: number, end: number, out: Buffer[]): void {
     const chunks = this.chunker.push(piece, start, end);
-    for (const c of chunks) out.push(c);
+    for (const c of chunks) {
+      out.push(c);
+      this.cutBytes += c.length;
+    }
     if (chunks.length === 0 || this.size >= this.chunkBytes) return;
     // Carry the partial line over to a chunker of twice the size.
     this.size = Math.min(2 * this.size, this.chunkBytes);
     const rest = this.chunker.end();
-    this.chunker = new LineChunker(this.size, this.spare);
-    if (rest) for (const c of this.chunker.push(rest)) out.push(c);
+    this.chunker = this.chunkerAt(this.cutBytes);
+    if (rest)
+      for (const c of this.chunker.push(rest)) {
+        out.push(c);
+        this.cutBytes += c.length;
+      }
   }
 
   submit(connection: Connection): void {
