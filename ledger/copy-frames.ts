@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Connection, Submittable } from 'pg';
+import { ReadBufferSocket } from '../db/read-buffer-socket';
 import { LineChunker } from './line-chunks';
 
 const COPY_DATA = 0x64;
@@ -80,15 +81,17 @@ export class CopyLineStream extends Readable implements Submittable {
   private ended = false;
   private readonly onReadable = () => this.forward();
 
+  /** Bytes of the COPY text in the chunks cut so far. */
+  private cutBytes = 0;
+  /** The connection's socket when it reads into a buffer of its own (db/read-buffer-socket.ts). */
+  private diverted: ReadBufferSocket | null = null;
+  /** Reading stopped (diverted socket) until the consumer asks for more. */
+  private held = false;
+
   /**
    * `firstChunkBytes` (default `chunkBytes`): the first chunk's size; each chunk after it is
    * twice as big up to `chunkBytes`, so the first rows reach a worker thread after a few
    * hundred rows instead of a whole chunk's worth while the other threads wait.
-   */
-  /** Bytes of the COPY text in the chunks cut so far. */
-  private cutBytes = 0;
-
-  /**
    * `sizeAt(offset)`, when given, is the cut size (at most `chunkBytes`) of a full-size chunk
    * starting at byte `offset` of the COPY text (the tail's smaller chunks: see tailChunkBytes).
    */
@@ -134,6 +137,13 @@ export class CopyLineStream extends Readable implements Submittable {
   submit(connection: Connection): void {
     this.connection = connection;
     const socket = connection.stream;
+    if (socket instanceof ReadBufferSocket) {
+      // Each read is framed straight from the socket's own buffer (no buffer per read).
+      this.diverted = socket;
+      socket.divert((b, n) => this.takeRead(b, n));
+      connection.query(this.text);
+      return;
+    }
     const listeners = socket.listeners('data') as Array<(b: Buffer) => void>;
     if (listeners.length !== 1) throw new Error('unexpected pg connection state: not one data listener');
     this.pgData = listeners[0] as (b: Buffer) => void;
@@ -146,7 +156,21 @@ export class CopyLineStream extends Readable implements Submittable {
 
   override _read(): void {
     this.drained = true;
+    if (this.diverted) {
+      if (this.held && !this.ended) {
+        this.held = false;
+        this.diverted.resume();
+      }
+      return;
+    }
     this.forward();
+  }
+
+  /** One read of a diverted socket; false stops reading while the chunks wait for the consumer. */
+  private takeRead(b: Buffer, n: number): boolean {
+    this.parse(b.subarray(0, n));
+    this.held = !this.ended && !this.drained;
+    return !this.held;
   }
 
   private forward(): void {
@@ -169,16 +193,25 @@ export class CopyLineStream extends Readable implements Submittable {
     if (end.kind === 'more') return;
     this.ended = true;
     // Hand the socket back to pg with the bytes after the COPY (CommandComplete, ReadyForQuery or the error).
-    const socket = (this.connection as Connection).stream;
-    socket.removeListener('readable', this.onReadable);
-    socket.addListener('data', this.pgData as (b: Buffer) => void);
-    this.pgData?.(b.subarray(end.at));
-    process.nextTick(() => socket.resume());
+    if (this.diverted) {
+      this.diverted.divert(null);
+      // A copy: the socket reads into `b` again.
+      this.diverted.push(Buffer.from(b.subarray(end.at)));
+    } else this.giveBack(b.subarray(end.at));
     if (end.kind === 'done') {
       const last = this.chunker.end();
       if (last) this.push(last);
       this.push(null);
     }
+  }
+
+  /** Gives the socket taken over in paused mode back to pg, with `rest` (the bytes after the COPY). */
+  private giveBack(rest: Buffer): void {
+    const socket = (this.connection as Connection).stream;
+    socket.removeListener('readable', this.onReadable);
+    socket.addListener('data', this.pgData as (b: Buffer) => void);
+    this.pgData?.(rest);
+    process.nextTick(() => socket.resume());
   }
 
   /** Called by pg with the server's error (an ErrorResponse during the COPY). */
