@@ -66,8 +66,10 @@ export class CopyFrames {
 /**
  * A COPY … TO STDOUT submitted to a pg client, read as object-mode chunks of whole COPY lines
  * (ledger/line-chunks.ts: each chunk the start of a buffer of its own, so it may be transferred;
- * given back through `spare`, filled again). The socket's bytes are taken over as
- * pg-copy-streams does, framed by {@link CopyFrames} and copied once, straight into the chunk.
+ * given back through `spare`, filled again). On a {@link ReadBufferSocket} (every pooled
+ * connection without TLS) each read is framed straight from the socket's own buffer; on any
+ * other socket its bytes are taken over as pg-copy-streams does. Either way they are framed by
+ * {@link CopyFrames} and copied once, straight into the chunk.
  */
 export class CopyLineStream extends Readable implements Submittable {
   private connection: Connection | null = null;
