@@ -5,6 +5,8 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Tracer } from '@opentelemetry/api';
 import * as schema from './schema';
 import { traceQueries } from './traced-queries';
+import { connectionSocket } from './read-buffer-socket';
+import type { Duplex } from 'node:stream';
 
 export type Database = NodePgDatabase<typeof schema> & { $client: Pool };
 
@@ -24,6 +26,8 @@ export function createDatabase(
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'ledgerflow',
     connectionTimeoutMillis: 10_000,
+    // pg calls it with the connection's settings (@types/pg leaves the argument out).
+    stream: connectionSocket as () => Duplex,
   });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

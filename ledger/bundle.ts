@@ -32,7 +32,9 @@ import { parseBundleLine, type BundleEvent } from './bundle-line';
 import type { BundleSegment } from './bundle-chunk';
 import { BundleFeed, type FedChunk } from './bundle-feed';
 import { verifyPool } from './verify-pool';
+import { tailChunkBytes } from './line-chunks';
 
+export { TAIL_CHUNK_MIN_BYTES } from './line-chunks';
 export { parseBundleLine, type BundleEvent } from './bundle-line';
 
 /**
@@ -257,24 +259,13 @@ export function defaultBundleWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
-/** Smallest chunk the end of events.jsonl is cut into (a message each way and a fold per chunk). */
-export const TAIL_CHUNK_MIN_BYTES = 128 << 10;
-
-/**
- * Cut sizes for events.jsonl checked on `workers` threads: `chunkBytes` until the last
- * 2 × workers chunks, then a (2 × workers)th of what is left each (never below the smaller of
- * {@link TAIL_CHUNK_MIN_BYTES} and an eighth of `chunkBytes`), so the workers run out of
- * lines within a small chunk of each other instead of one checking the last whole chunk while
- * the others wait.
- */
+/** Cut sizes for events.jsonl checked on `workers` threads: see {@link tailChunkBytes}. */
 export function bundleChunkSizes(
   fileBytes: number,
   chunkBytes: number,
   workers: number,
 ): (offset: number) => number {
-  const share = 2 * Math.max(1, workers);
-  const least = Math.max(1, Math.min(TAIL_CHUNK_MIN_BYTES, chunkBytes >> 3));
-  return (offset) => Math.min(chunkBytes, Math.max(least, Math.ceil((fileBytes - offset) / share)));
+  return (offset) => tailChunkBytes(fileBytes - offset, chunkBytes, workers);
 }
 
 /** A chunk's lines: split at \n (a chunk with a carriage return is split as readline would). */

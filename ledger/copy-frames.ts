@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Connection, Submittable } from 'pg';
+import { ReadBufferSocket } from '../db/read-buffer-socket';
 import { LineChunker } from './line-chunks';
 
 const COPY_DATA = 0x64;
@@ -65,8 +66,10 @@ export class CopyFrames {
 /**
  * A COPY … TO STDOUT submitted to a pg client, read as object-mode chunks of whole COPY lines
  * (ledger/line-chunks.ts: each chunk the start of a buffer of its own, so it may be transferred;
- * given back through `spare`, filled again). The socket's bytes are taken over as
- * pg-copy-streams does, framed by {@link CopyFrames} and copied once, straight into the chunk.
+ * given back through `spare`, filled again). On a {@link ReadBufferSocket} (every pooled
+ * connection without TLS) each read is framed straight from the socket's own buffer; on any
+ * other socket its bytes are taken over as pg-copy-streams does. Either way they are framed by
+ * {@link CopyFrames} and copied once, straight into the chunk.
  */
 export class CopyLineStream extends Readable implements Submittable {
   private connection: Connection | null = null;
@@ -80,37 +83,69 @@ export class CopyLineStream extends Readable implements Submittable {
   private ended = false;
   private readonly onReadable = () => this.forward();
 
+  /** Bytes of the COPY text in the chunks cut so far. */
+  private cutBytes = 0;
+  /** The connection's socket when it reads into a buffer of its own (db/read-buffer-socket.ts). */
+  private diverted: ReadBufferSocket | null = null;
+  /** Reading stopped (diverted socket) until the consumer asks for more. */
+  private held = false;
+
   /**
    * `firstChunkBytes` (default `chunkBytes`): the first chunk's size; each chunk after it is
    * twice as big up to `chunkBytes`, so the first rows reach a worker thread after a few
    * hundred rows instead of a whole chunk's worth while the other threads wait.
+   * `sizeAt(offset)`, when given, is the cut size (at most `chunkBytes`) of a full-size chunk
+   * starting at byte `offset` of the COPY text (the tail's smaller chunks: see tailChunkBytes).
    */
   constructor(
     private readonly text: string,
     private readonly chunkBytes: number,
     private readonly spare: Buffer[],
     firstChunkBytes = chunkBytes,
+    private readonly sizeAt?: (offset: number) => number,
   ) {
     super({ objectMode: true, highWaterMark: 2 });
     this.size = Math.min(firstChunkBytes, chunkBytes);
-    this.chunker = new LineChunker(this.size, spare);
+    this.chunker = this.chunkerAt(0);
+  }
+
+  /** A chunker of the current size for the text from byte `base` on. */
+  private chunkerAt(base: number): LineChunker {
+    const sizeAt = this.sizeAt;
+    return this.size >= this.chunkBytes && sizeAt
+      ? new LineChunker(this.size, this.spare, (offset) => sizeAt(base + offset))
+      : new LineChunker(this.size, this.spare);
   }
 
   /** The chunks `piece[start..end)` completes, cut at the growing size. */
   private cut(piece: Buffer, start: number, end: number, out: Buffer[]): void {
     const chunks = this.chunker.push(piece, start, end);
-    for (const c of chunks) out.push(c);
+    for (const c of chunks) {
+      out.push(c);
+      this.cutBytes += c.length;
+    }
     if (chunks.length === 0 || this.size >= this.chunkBytes) return;
     // Carry the partial line over to a chunker of twice the size.
     this.size = Math.min(2 * this.size, this.chunkBytes);
     const rest = this.chunker.end();
-    this.chunker = new LineChunker(this.size, this.spare);
-    if (rest) for (const c of this.chunker.push(rest)) out.push(c);
+    this.chunker = this.chunkerAt(this.cutBytes);
+    if (rest)
+      for (const c of this.chunker.push(rest)) {
+        out.push(c);
+        this.cutBytes += c.length;
+      }
   }
 
   submit(connection: Connection): void {
     this.connection = connection;
     const socket = connection.stream;
+    if (socket instanceof ReadBufferSocket) {
+      // Each read is framed straight from the socket's own buffer (no buffer per read).
+      this.diverted = socket;
+      socket.divert((b, n) => this.takeRead(b, n));
+      connection.query(this.text);
+      return;
+    }
     const listeners = socket.listeners('data') as Array<(b: Buffer) => void>;
     if (listeners.length !== 1) throw new Error('unexpected pg connection state: not one data listener');
     this.pgData = listeners[0] as (b: Buffer) => void;
@@ -123,7 +158,21 @@ export class CopyLineStream extends Readable implements Submittable {
 
   override _read(): void {
     this.drained = true;
+    if (this.diverted) {
+      if (this.held && !this.ended) {
+        this.held = false;
+        this.diverted.resume();
+      }
+      return;
+    }
     this.forward();
+  }
+
+  /** One read of a diverted socket; false stops reading while the chunks wait for the consumer. */
+  private takeRead(b: Buffer, n: number): boolean {
+    this.parse(b.subarray(0, n));
+    this.held = !this.ended && !this.drained;
+    return !this.held;
   }
 
   private forward(): void {
@@ -146,16 +195,25 @@ export class CopyLineStream extends Readable implements Submittable {
     if (end.kind === 'more') return;
     this.ended = true;
     // Hand the socket back to pg with the bytes after the COPY (CommandComplete, ReadyForQuery or the error).
-    const socket = (this.connection as Connection).stream;
-    socket.removeListener('readable', this.onReadable);
-    socket.addListener('data', this.pgData as (b: Buffer) => void);
-    this.pgData?.(b.subarray(end.at));
-    process.nextTick(() => socket.resume());
+    if (this.diverted) {
+      this.diverted.divert(null);
+      // A copy: the socket reads into `b` again.
+      this.diverted.push(Buffer.from(b.subarray(end.at)));
+    } else this.giveBack(b.subarray(end.at));
     if (end.kind === 'done') {
       const last = this.chunker.end();
       if (last) this.push(last);
       this.push(null);
     }
+  }
+
+  /** Gives the socket taken over in paused mode back to pg, with `rest` (the bytes after the COPY). */
+  private giveBack(rest: Buffer): void {
+    const socket = (this.connection as Connection).stream;
+    socket.removeListener('readable', this.onReadable);
+    socket.addListener('data', this.pgData as (b: Buffer) => void);
+    this.pgData?.(rest);
+    process.nextTick(() => socket.resume());
   }
 
   /** Called by pg with the server's error (an ErrorResponse during the COPY). */

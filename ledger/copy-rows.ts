@@ -45,7 +45,8 @@ export interface CopyChunk {
 /**
  * Streams the rows of `stream` after `afterSeq` in seq order, as chunks of about `chunkBytes`
  * holding whole lines, each the start of a buffer of its own (it may be transferred to a worker
- * thread; given back through `spare`, it is filled again).
+ * thread; given back through `spare`, it is filled again). `sizeAt(offset)`, when given, sizes
+ * the full-size chunk starting at byte `offset` of the COPY text (a smaller tail).
  */
 export async function* copyChunks(
   db: Database,
@@ -53,6 +54,7 @@ export async function* copyChunks(
   afterSeq: number,
   chunkBytes = 1 << 20,
   spare: Buffer[] = [],
+  sizeAt?: (offset: number) => number,
 ): AsyncGenerator<CopyChunk> {
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError(`bad seq ${afterSeq}`);
   const client = await db.$client.connect();
@@ -65,6 +67,7 @@ export async function* copyChunks(
         chunkBytes,
         spare,
         Math.min(chunkBytes, FIRST_CHUNK_BYTES),
+        sizeAt,
       ),
     );
     for await (const buf of out as AsyncIterable<Buffer>) yield { buf, rows: countLines(buf) };

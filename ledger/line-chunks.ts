@@ -1,5 +1,21 @@
 import type { FileHandle } from 'node:fs/promises';
 
+/** Smallest chunk the end of an input is cut into for the worker threads (a message each way and a fold per chunk). */
+export const TAIL_CHUNK_MIN_BYTES = 128 << 10;
+
+/**
+ * The cut size for a chunk with `restBytes` of the input left, checked on `workers` threads:
+ * `chunkBytes` until the last 2 × workers chunks, then a (2 × workers)th of what is left (never
+ * below the smaller of {@link TAIL_CHUNK_MIN_BYTES} and an eighth of `chunkBytes`), so the
+ * workers run out of lines within a small chunk of each other instead of one checking the last
+ * whole chunk while the others wait.
+ */
+export function tailChunkBytes(restBytes: number, chunkBytes: number, workers: number): number {
+  const share = 2 * Math.max(1, workers);
+  const least = Math.max(1, Math.min(TAIL_CHUNK_MIN_BYTES, chunkBytes >> 3));
+  return Math.min(chunkBytes, Math.max(least, Math.ceil(restBytes / share)));
+}
+
 /**
  * Cuts bytes into chunks of whole lines of at least `size` bytes (each ending at the first \n
  * from there; the last one may lack it when the input does), copying each byte once into a

@@ -10,6 +10,7 @@ import { PURGE_EVENT_STREAM, PURGE_EVENT_TYPE, PURGE_RESOURCE_TYPE, PurgeCoverag
 import { StreamVerifier, type Fault, type StreamVerifyResult } from './verify-engine';
 import { toVerifyRow, type Row } from './verify-rows';
 import { copyChunks, parseCopyLine, type CopyChunk } from './copy-rows';
+import { tailChunkBytes } from './line-chunks';
 import { checkChunk, type ChunkResult } from './verify-chunk';
 import { defaultVerifyWorkers, verifyPool } from './verify-pool';
 
@@ -98,6 +99,9 @@ export async function* pages(
 /** Streams verified at once (each holds one connection for its COPY). */
 export const PARALLEL_STREAMS = 3;
 
+/** Size of the COPY chunks handed to the worker threads (the first ones and the last ones are smaller). */
+const CHUNK_BYTES = 1 << 20;
+
 /** Below this many events to check, starting worker threads costs more than it saves. */
 export const WORKER_MIN_EVENTS = 20_000;
 
@@ -154,8 +158,20 @@ async function feedChunks(
     seen += lines.length;
     opts.onProgress?.(seen, total);
   };
-  for await (const chunk of copyChunks(db, stream, fromSeq - 1, undefined, spare)) {
+  // The last chunks shrink so the workers finish together: the text's size is estimated from
+  // the rows to check and the bytes per row of the chunks seen so far.
+  let seenRows = 0;
+  let seenBytes = 0;
+  const sizeAt = pool
+    ? (offset: number) =>
+        seenRows === 0
+          ? CHUNK_BYTES
+          : tailChunkBytes((total * seenBytes) / seenRows - offset, CHUNK_BYTES, pool.size)
+    : undefined;
+  for await (const chunk of copyChunks(db, stream, fromSeq - 1, CHUNK_BYTES, spare, sizeAt)) {
     if (verifier.done) break;
+    seenRows += chunk.rows;
+    seenBytes += chunk.buf.length;
     const checked = rowByRow ? null : check(chunk.buf);
     checked?.catch(() => undefined);
     queue.push({ chunk, checked });

@@ -3,6 +3,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { CopyFrames, CopyLineStream, type FrameEnd } from '../ledger/copy-frames';
 import { copyChunks, copyRowsSql } from '../ledger/copy-rows';
 import { createLedger } from '../ledger/ledger';
+import { tailChunkBytes } from '../ledger/line-chunks';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
 /**
@@ -118,6 +119,30 @@ describe('COPY frames from PostgreSQL', () => {
     const after: Buffer[] = [];
     for await (const c of copyChunks(db, stream, 30)) after.push(c.buf);
     expect(Buffer.concat(after).toString('utf8').split('\n')[0]?.startsWith('31\t')).toBe(true);
+  });
+
+  it('cuts full-size chunks at the sizes sizeAt gives for their offsets (a shrinking tail)', async () => {
+    const db = t.connect('ledgerflow_reader');
+    const all: Buffer[] = [];
+    for await (const c of copyChunks(db, stream, 0)) all.push(Buffer.from(c.buf));
+    const whole = Buffer.concat(all);
+    for (const chunkBytes of [1500, 4096]) {
+      const sizeAt = (offset: number) => tailChunkBytes(whole.length - offset, chunkBytes, 2);
+      const got: Buffer[] = [];
+      for await (const c of copyChunks(db, stream, 0, chunkBytes, [], sizeAt)) got.push(Buffer.from(c.buf));
+      expect(Buffer.concat(got).equals(whole), `chunks of ${chunkBytes}`).toBe(true);
+      let at = 0;
+      let shrunk = 0;
+      for (const c of got.slice(0, -1)) {
+        // The shortest run of whole lines from `at` reaching the size for `at`.
+        const want = sizeAt(at);
+        if (want < chunkBytes) shrunk++;
+        expect(c.length).toBeGreaterThanOrEqual(want);
+        expect(c.subarray(0, c.length - 1).lastIndexOf(10) + 1).toBeLessThan(want);
+        at += c.length;
+      }
+      expect(shrunk, `chunks of ${chunkBytes}`).toBeGreaterThan(0);
+    }
   });
 
   it('an error during the COPY reaches the caller and the connection still works', async () => {
