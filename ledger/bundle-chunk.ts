@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
-import { M, scanCanonicalLine } from './bundle-scan';
+import { M, scanBundleLine } from './bundle-scan';
 import { chunkNodes } from './chunk-nodes';
-import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { put, same, seqInto, sha256Equals, sha256Into } from './bytes';
 import { PURGE_EVENT_TYPE } from './purge-events';
 
 /** The purge type as a JSON string (see BundleSegment.purgeLines). */
@@ -140,8 +140,8 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   for (let i = 0; i < lines; i++) {
     const start = starts[i] as number;
     const end = i + 1 < lines ? (starts[i + 1] as number) - 1 : buf[L - 1] === 10 ? L - 1 : L;
-    if (!scanCanonicalLine(w, start, end, spans)) return (close(i), dirty(i));
-    const str = (m: number, len: number) => w[sp(m, 0)] === 0x22 && sp(m, 1) - sp(m, 0) === len + 2;
+    // The scan also writes hash, prev_hash, payload_digest and salt to LINE (checked hex).
+    if (!scanBundleLine(w, start, end, spans, w, LINE)) return (close(i), dirty(i));
     const s0 = sp(M.stream, 0) + 1;
     const sLen = sp(M.stream, 1) - s0 - 1;
     const seq = digits(w, sp(M.seq, 0), sp(M.seq, 1));
@@ -151,13 +151,6 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     const wellFormed =
       w[s0 - 1] === 0x22 &&
       seq > 0 &&
-      str(M.hash, 64) &&
-      hexInto(w, sp(M.hash, 0) + 1, 32, w, LINE) &&
-      str(M.prev_hash, 64) &&
-      hexInto(w, sp(M.prev_hash, 0) + 1, 32, w, LINE + 32) &&
-      str(M.payload_digest, 64) &&
-      hexInto(w, sp(M.payload_digest, 0) + 1, 32, w, LINE + 64) &&
-      (saltNull || (str(M.payload_salt, 32) && hexInto(w, sp(M.payload_salt, 0) + 1, 16, w, LINE + 96))) &&
       (payloadNull || w[sp(M.payload, 0)] === 0x7b) &&
       (purged === 0x74 || purged === 0x66);
     if (!wellFormed) return (close(i), dirty(i));

@@ -293,4 +293,56 @@ describe('the byte scanner accepts exactly the lines the reference rules accept'
       { numRuns: 600 },
     );
   });
+
+  it('on every single-byte edit, insertion and deletion of a line (heads compared by words, hex decoded while scanned)', () => {
+    const base = line({ a: 1, ab: 'x', b: null }, { k: 'v' }, canonicalJson);
+    expect(fast(base)).toBe(true);
+    const chars = ['"', '\\', ':', ',', '0', 'a', 'f', 'g', 'A', 'F', '}', 'n', 'u', '\u00e9'];
+    for (let at = 0; at <= base.length; at++)
+      for (const c of [...chars, '']) {
+        for (const insert of [true, false]) {
+          if (!insert && at === base.length) continue;
+          const l = base.slice(0, at) + c + base.slice(insert ? at : at + 1);
+          if (fast(l) !== reference(l))
+            expect({ at, c, insert, fast: fast(l) }).toEqual({ reference: reference(l) });
+        }
+      }
+  });
+
+  it('on chain members written otherwise: escaped, upper-case, too short or long, the salt as text', () => {
+    const base = line({ a: 1 }, { k: 'v' }, canonicalJson);
+    const hash = /"hash":"([0-9a-f]{64})"/.exec(base)?.[1] as string;
+    const salt = /"payload_salt":"([0-9a-f]{32})"/.exec(base)?.[1] as string;
+    const variants = [
+      base.replace(`"hash":"${hash}"`, `"hash":"\\u00${hash.charCodeAt(0).toString(16)}${hash.slice(1)}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.toUpperCase()}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.slice(1)}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash}0"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.slice(0, 63)}\\""`),
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":"null"'),
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":nul'),
+      base.slice(0, base.indexOf('"prev_hash":') + 20),
+      // Well-formed, but a null salt beside a payload is refused (its digest cannot be recomputed).
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":null'),
+    ];
+    for (const l of variants.slice(0, -1)) expect(fast(l)).toBe(reference(l));
+    expect(variants.map(fast)).toEqual(variants.map(() => false));
+  });
+
+  it('on member names whose first differing bytes are both non-ASCII (UTF-16 order is not byte order)', () => {
+    // U+1D11E is a surrogate pair (0xD834 0xDD1E) and sorts before U+E000 in UTF-16, after it in UTF-8.
+    const names = ['\u{1d11e}', '\ue000', '\uffff', 'é', 'éa', 'z', 'a\u{1d11e}', 'a\ue000'];
+    for (const x of names)
+      for (const y of names) {
+        if (x === y) continue;
+        const payload = JSON.parse(`{${JSON.stringify(x)}:1,${JSON.stringify(y)}:2}`) as object;
+        const inOrder = line(payload, { [x]: 1, [y]: 2 }, canonicalJson);
+        const swapped = inOrder.replace(
+          `${JSON.stringify(x < y ? x : y)}:1,${JSON.stringify(x < y ? y : x)}:2}`,
+          `${JSON.stringify(x < y ? y : x)}:2,${JSON.stringify(x < y ? x : y)}:1}`,
+        );
+        expect(fast(inOrder)).toBe(true);
+        expect(fast(swapped)).toBe(reference(swapped));
+      }
+  });
 });
