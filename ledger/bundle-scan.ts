@@ -72,17 +72,17 @@ export const M = Object.fromEntries(LINE_MEMBERS.map((k, i) => [k, i])) as Recor
 
 /**
  * The chain members, lower-case hex of a fixed number of bytes (the salt may also be null):
- * decoded while scanned, to `chain[at + HEX_AT[m]]`; -1 for the other members.
+ * decoded while scanned, to `out[at[HEX_TO[m]]]`; -1 for the other members.
  */
-const HEX_AT = new Int32Array(LINE_MEMBERS.length).fill(-1);
+const HEX_TO = new Int32Array(LINE_MEMBERS.length).fill(-1);
 const HEX_BYTES = new Int32Array(LINE_MEMBERS.length);
-for (const [name, at, n] of [
+for (const [name, to, n] of [
   ['hash', 0, 32],
-  ['prev_hash', 32, 32],
-  ['payload_digest', 64, 32],
-  ['payload_salt', 96, 16],
+  ['prev_hash', 1, 32],
+  ['payload_digest', 2, 32],
+  ['payload_salt', 3, 16],
 ] as const) {
-  HEX_AT[M[name]] = at;
+  HEX_TO[M[name]] = to;
   HEX_BYTES[M[name]] = n;
 }
 
@@ -206,18 +206,18 @@ let viewOf: Buffer | null = null;
 /**
  * Scans the line `b[start..end)` (without its \n; `b` must be valid UTF-8). On success fills
  * `spans` with each member's value start and end (`spans[2i]`, `spans[2i+1]`, in
- * {@link LINE_MEMBERS} order), writes the chain members' bytes to `chain`: hash at `at`,
- * prev_hash at `at + 32`, payload_digest at `at + 64`, payload_salt at `at + 96` (unless null),
- * and returns true; false means "not certainly canonical, or a chain member not lower-case hex
- * of its length": read the line with `parseBundleLine`, which names the fault.
+ * {@link LINE_MEMBERS} order), writes the chain members' bytes to `out`: hash at `at[0]`,
+ * prev_hash at `at[1]`, payload_digest at `at[2]`, payload_salt at `at[3]` (unless null), and
+ * returns true; false means "not certainly canonical, or a chain member not lower-case hex of
+ * its length": read the line with `parseBundleLine`, which names the fault.
  */
 export function scanBundleLine(
   b: Buffer,
   start: number,
   end: number,
   spans: Int32Array,
-  chain: Buffer,
-  at: number,
+  out: Buffer,
+  at: Int32Array,
 ): boolean {
   if (viewOf !== b) {
     view = new DataView(b.buffer, b.byteOffset, b.length);
@@ -231,7 +231,7 @@ export function scanBundleLine(
       if (dv.getInt32(p + (HEAD_WORD_AT[k] as number), true) !== HEAD_WORDS[k]) return false;
     p += HEAD_LEN[m] as number;
     let q: number;
-    const h = HEX_AT[m] as number;
+    const h = HEX_TO[m] as number;
     if (h >= 0) {
       // Only hex digits between the quotes: a string in canonical form, decoded on the way.
       const n = HEX_BYTES[m] as number;
@@ -239,7 +239,7 @@ export function scanBundleLine(
         b[p] === 0x22 &&
         p + 2 * n + 2 <= end &&
         b[p + 2 * n + 1] === 0x22 &&
-        hexInto(b, p + 1, n, chain, at + h)
+        hexInto(b, p + 1, n, out, at[h] as number)
       )
         q = p + 2 * n + 2;
       else if (n === 16 && b[p] === 0x6e) q = literal(b, p, NULL);

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -130,6 +130,62 @@ describe('bundle verification in chunks and on worker threads', () => {
       else expect(here.valid && here.manifestOk).toBe(false);
     },
   );
+});
+
+describe('the segments of a chunk, for every run of lines and a refused line anywhere', () => {
+  it("hold each stream run's first prev_hash, last two hashes, seqs and leaves as the lines say", () => {
+    const lines = honest();
+    const parsed = lines.map(
+      (l) => JSON.parse(l) as { stream: string; seq: number; hash: string; prev_hash: string },
+    );
+    const leaf = (hex: string) =>
+      createHash('sha256')
+        .update(Buffer.from(`00${hex}`, 'hex'))
+        .digest('hex');
+    const expected = (from: number, to: number) => {
+      const runs: Array<Record<string, unknown>> = [];
+      for (let i = from; i < to;) {
+        let j = i;
+        while (j < to && parsed[j]?.stream === parsed[i]?.stream) j++;
+        const run = parsed.slice(i, j);
+        runs.push({
+          from: i - from,
+          to: j - from,
+          stream: run[0]?.stream,
+          firstSeq: run[0]?.seq,
+          firstPrev: run[0]?.prev_hash,
+          lastHash: run[run.length - 1]?.hash,
+          beforeLastHash: run.length > 1 ? run[run.length - 2]?.hash : run[0]?.prev_hash,
+          leaves: run.map((e) => leaf(e.hash)).join(''),
+        });
+        i = j;
+      }
+      return runs;
+    };
+    const got = (chunk: Buffer) =>
+      checkBundleChunk(chunk).map((g) => ({
+        from: g.from,
+        to: g.to,
+        stream: g.stream,
+        firstSeq: g.firstSeq,
+        firstPrev: g.firstPrev.toString('hex'),
+        lastHash: g.lastHash.toString('hex'),
+        beforeLastHash: g.beforeLastHash.toString('hex'),
+        leaves: g.leaves.toString('hex'),
+      }));
+    for (let from = 0; from < lines.length; from++)
+      for (let to = from + 1; to <= lines.length; to++) {
+        expect(got(Buffer.from(`${lines.slice(from, to).join('\n')}\n`))).toEqual(expected(from, to));
+        // A line refused at `to - 1`: the runs before it as they are, then one dirty segment.
+        const bad = [
+          ...lines.slice(from, to - 1),
+          (lines[to - 1] as string).replace('"hash":"', '"hash":"0'),
+        ];
+        const dirty = got(Buffer.from(`${bad.join('\n')}\n`));
+        expect(dirty.slice(0, -1)).toEqual(expected(from, to - 1));
+        expect(dirty[dirty.length - 1]).toMatchObject({ from: to - 1 - from, to: to - from, stream: null });
+      }
+  });
 });
 
 describe('worker threads in a process with nothing else to wait for', () => {
