@@ -10,6 +10,7 @@ import { canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain'
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
 import { exportBundle, parseBundleLine, verifyBundle } from '../ledger/bundle';
 import { checkBundleChunk } from '../ledger/bundle-chunk';
+import { chunkNodes } from '../ledger/chunk-nodes';
 import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 import { sanctionedPurge } from './support/honest-bundle';
@@ -157,6 +158,7 @@ describe('the segments of a chunk, for every run of lines and a refused line any
           lastHash: run[run.length - 1]?.hash,
           beforeLastHash: run.length > 1 ? run[run.length - 2]?.hash : run[0]?.prev_hash,
           leaves: run.map((e) => leaf(e.hash)).join(''),
+          nodesAsChunkNodes: true,
         });
         i = j;
       }
@@ -172,6 +174,7 @@ describe('the segments of a chunk, for every run of lines and a refused line any
         lastHash: g.lastHash.toString('hex'),
         beforeLastHash: g.beforeLastHash.toString('hex'),
         leaves: g.leaves.toString('hex'),
+        nodesAsChunkNodes: g.nodes.equals(chunkNodes(g.leaves, g.firstSeq - 1)),
       }));
     for (let from = 0; from < lines.length; from++)
       for (let to = from + 1; to <= lines.length; to++) {
