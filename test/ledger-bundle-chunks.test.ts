@@ -388,6 +388,16 @@ describe('the byte scanner accepts exactly the lines the reference rules accept'
     expect(variants.map(fast)).toEqual(variants.map(() => false));
   });
 
+  it('on lines whose hash inputs are longer than the views kept by length (4 096 bytes)', () => {
+    for (const size of [4000, 4096, 5000, 70_000]) {
+      const l = line({ note: 'x'.repeat(size) }, { k: 'y'.repeat(size) }, canonicalJson);
+      expect(fast(l)).toBe(true);
+      const edited = l.replace('xxxxx', 'xxyxx');
+      expect(fast(edited)).toBe(reference(edited));
+      expect(fast(edited)).toBe(false);
+    }
+  });
+
   it('on member names whose first differing bytes are both non-ASCII (UTF-16 order is not byte order)', () => {
     // U+1D11E is a surrogate pair (0xD834 0xDD1E) and sorts before U+E000 in UTF-16, after it in UTF-8.
     const names = ['\u{1d11e}', '\ue000', '\uffff', 'é', 'éa', 'z', 'a\u{1d11e}', 'a\ue000'];
