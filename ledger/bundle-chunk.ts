@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import { hash } from 'node:crypto';
 import { STREAM_NAME } from '../core/stream-name';
-import { M, scanCanonicalLine } from './bundle-scan';
-import { chunkNodes } from './chunk-nodes';
-import { hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { M, scanBundleLine } from './bundle-scan';
+import { put, same, seqInto, sha256Equals } from './bytes';
 import { PURGE_EVENT_TYPE } from './purge-events';
 
 /** The purge type as a JSON string (see BundleSegment.purgeLines). */
@@ -42,8 +42,40 @@ export interface BundleSegment {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-/** The chunk checker's workspace (grown as needed; see checkBundleChunk). */
+/**
+ * The chunk checker's workspace (see checkBundleChunk), grown as needed: room for a chunk of
+ * `cap` bytes and, at fixed places after it, what is written for hashing.
+ */
 let space: Buffer = EMPTY;
+let cap = -1;
+/**
+ * Views of the workspace at the chain hash input and at the payload digest input, by length
+ * (a view costs ~0.1 µs to make, more than most copies; lines have few distinct lengths).
+ */
+const VIEWS_CACHED = 4096;
+let inputViews: Array<Buffer | undefined> = [];
+let payloadViews: Array<Buffer | undefined> = [];
+
+/** Views of the Merkle node inputs on the workspace's stack, by stack entry (see checkBundleChunk). */
+let nodeViews: Buffer[] = [];
+const STACK_ENTRIES = 64;
+
+/** Writes SHA-256 of `data` to `a[ai..ai+32)` and `b[bi..bi+32)`. */
+function sha256IntoBoth(data: Buffer, a: Buffer, ai: number, b: Buffer, bi: number): void {
+  const d = hash('sha256', data, 'binary');
+  for (let k = 0; k < 32; k++) {
+    const c = d.charCodeAt(k);
+    a[ai + k] = c;
+    b[bi + k] = c;
+  }
+}
+
+function viewOf(views: Array<Buffer | undefined>, w: Buffer, at: number, n: number): Buffer {
+  if (n >= VIEWS_CACHED) return w.subarray(at, at + n);
+  let v = views[n];
+  if (v === undefined) views[n] = v = w.subarray(at, at + n);
+  return v;
+}
 
 /** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
 function digits(b: Buffer, from: number, to: number): number {
@@ -101,23 +133,42 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     return segments;
   };
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
-  const leaves = Buffer.alloc(32 * lines); // its own allocation (never the shared pool): it is transferred
+  // Their own allocations (never the shared pool): they are transferred.
+  const leaves = Buffer.alloc(32 * lines);
+  const nodes = Buffer.alloc(32 * lines);
   const spans = new Int32Array(2 * 20);
   const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
   // The lines are read from a copy in the workspace, next to what is written for hashing, so
-  // that every copy is within one buffer (`put` uses copyWithin there): this line's hash,
-  // prev_hash, payload_digest, salt at LINE; the segment's last two hashes at LAST; the leaf
-  // hash input at LEAF; the chain hash (then payload digest) input at INPUT, room for any line.
+  // that every copy is within one buffer (`put` uses copyWithin there). After the lines (room
+  // for `cap` bytes): three leaf hash inputs `0x00 || hash` at LEAF (line i's at LEAF + 33 *
+  // (i % 3); the segment's last two hashes stay where they were written, also while a third
+  // line is scanned); payload_digest at DIGEST; the chain hash input at INPUT (prev_hash is
+  // decoded there); the payload digest input at PAYLOAD (the salt is decoded there); the stack
+  // of Merkle subtrees not merged yet at STACK, 32 bytes an entry (see chunkNodes).
   const L = buf.length;
-  const LINE = L;
-  const LAST = LINE + 112;
-  const LEAF = LAST + 64;
-  const INPUT = LEAF + 33;
-  if (space.length < INPUT + L + 80) space = Buffer.alloc(INPUT + L + 80 + ((INPUT + L) >> 2));
+  if (cap < L) {
+    cap = L + (L >> 2);
+    space = Buffer.alloc(3 * cap + 256 + 32 * STACK_ENTRIES);
+    inputViews = new Array<Buffer | undefined>(VIEWS_CACHED);
+    payloadViews = new Array<Buffer | undefined>(VIEWS_CACHED);
+    // A node's input `0x01 || left || right` is the two entries on top of the stack, after the
+    // byte before them set to 1 for the call.
+    const stack = 3 * cap + 256;
+    nodeViews = Array.from({ length: STACK_ENTRIES - 1 }, (_, e) =>
+      space.subarray(stack + 32 * e - 1, stack + 32 * e + 64),
+    );
+  }
+  const LEAF = cap;
+  const DIGEST = LEAF + 99;
+  const INPUT = DIGEST + 32;
+  const PAYLOAD = INPUT + cap + 80;
+  const STACK = 3 * cap + 256;
   const w = space;
   buf.copy(w, 0);
-  w[LEAF] = 0;
-  const leafIn = w.subarray(LEAF, LEAF + 33);
+  w[LEAF] = w[LEAF + 33] = w[LEAF + 66] = 0;
+  const leafIns = [0, 1, 2].map((r) => w.subarray(LEAF + 33 * r, LEAF + 33 * r + 33));
+  const hashAt = (line: number) => LEAF + 33 * (line % 3) + 1;
+  const chainTo = Int32Array.of(0, INPUT, DIGEST, PAYLOAD);
   const copyOf = (at: number) => {
     const c = Buffer.alloc(32);
     w.copy(c, 0, at, at + 32);
@@ -126,22 +177,27 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   let seg: BundleSegment | null = null;
   let streamAt = 0;
   let streamLen = 0;
+  // The segment's Merkle nodes, as chunkNodes writes them: from nodesFrom to o in `nodes`.
+  let nodesFrom = 0;
+  let o = 0;
+  let depth = 0;
   const close = (to: number) => {
     if (!seg) return;
     seg.to = to;
     seg.rows = to - seg.from;
     seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
-    seg.nodes = chunkNodes(seg.leaves, seg.firstSeq - 1);
-    seg.lastHash = copyOf(LAST + 32);
-    seg.beforeLastHash = seg.rows > 1 ? copyOf(LAST) : seg.firstPrev;
+    seg.nodes = nodes.subarray(nodesFrom, o);
+    seg.lastHash = copyOf(hashAt(to - 1));
+    seg.beforeLastHash = seg.rows > 1 ? copyOf(hashAt(to - 2)) : seg.firstPrev;
     segments.push(seg);
     seg = null;
   };
   for (let i = 0; i < lines; i++) {
     const start = starts[i] as number;
     const end = i + 1 < lines ? (starts[i + 1] as number) - 1 : buf[L - 1] === 10 ? L - 1 : L;
-    if (!scanCanonicalLine(w, start, end, spans)) return (close(i), dirty(i));
-    const str = (m: number, len: number) => w[sp(m, 0)] === 0x22 && sp(m, 1) - sp(m, 0) === len + 2;
+    // The scan also writes hash, prev_hash, payload_digest and salt (checked hex) where they are hashed.
+    chainTo[0] = hashAt(i);
+    if (!scanBundleLine(w, start, end, spans, w, chainTo)) return (close(i), dirty(i));
     const s0 = sp(M.stream, 0) + 1;
     const sLen = sp(M.stream, 1) - s0 - 1;
     const seq = digits(w, sp(M.seq, 0), sp(M.seq, 1));
@@ -151,18 +207,11 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     const wellFormed =
       w[s0 - 1] === 0x22 &&
       seq > 0 &&
-      str(M.hash, 64) &&
-      hexInto(w, sp(M.hash, 0) + 1, 32, w, LINE) &&
-      str(M.prev_hash, 64) &&
-      hexInto(w, sp(M.prev_hash, 0) + 1, 32, w, LINE + 32) &&
-      str(M.payload_digest, 64) &&
-      hexInto(w, sp(M.payload_digest, 0) + 1, 32, w, LINE + 64) &&
-      (saltNull || (str(M.payload_salt, 32) && hexInto(w, sp(M.payload_salt, 0) + 1, 16, w, LINE + 96))) &&
       (payloadNull || w[sp(M.payload, 0)] === 0x7b) &&
       (purged === 0x74 || purged === 0x66);
     if (!wellFormed) return (close(i), dirty(i));
     if (seg && !(sLen === streamLen && same(w, s0, w, streamAt, sLen))) close(i);
-    else if (seg && (seq !== seg.firstSeq + (i - seg.from) || !same(w, LINE + 32, w, LAST + 32, 32)))
+    else if (seg && (seq !== seg.firstSeq + (i - seg.from) || !same(w, INPUT, w, hashAt(i - 1), 32)))
       return (close(i), dirty(i));
     let stream: string = seg?.stream ?? '';
     if (!seg) {
@@ -172,7 +221,6 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as
     // chainHash; the envelope is the line without the chain, payload and seq members, which
     // sort into four runs between the envelope members.
-    put(w, LINE + 32, 32, w, INPUT);
     seqInto(seq, w, INPUT + 32);
     let n = INPUT + 40;
     n = put(w, start, sp(M.hash, 0) - HEAD_HASH - start, w, n);
@@ -191,15 +239,14 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       n,
     );
     n = put(w, sp(M.stream, 0) - HEAD_STREAM, end - (sp(M.stream, 0) - HEAD_STREAM), w, n);
-    n = put(w, LINE + 64, 32, w, n);
-    let ok = sha256Equals(w.subarray(INPUT, n), w, LINE);
+    n = put(w, DIGEST, 32, w, n);
+    let ok = sha256Equals(viewOf(inputViews, w, INPUT, n - INPUT), w, chainTo[0] as number);
     if (ok && !payloadNull) {
       // SHA-256(salt || canonical payload), as payloadDigest.
       const p0 = sp(M.payload, 0);
       const p1 = sp(M.payload, 1);
-      put(w, LINE + 96, 16, w, INPUT);
-      put(w, p0, p1 - p0, w, INPUT + 16);
-      ok = !saltNull && sha256Equals(w.subarray(INPUT, INPUT + 16 + p1 - p0), w, LINE + 64);
+      put(w, p0, p1 - p0, w, PAYLOAD + 16);
+      ok = !saltNull && sha256Equals(viewOf(payloadViews, w, PAYLOAD, 16 + p1 - p0), w, DIGEST);
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
@@ -208,7 +255,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
         to: i,
         stream,
         firstSeq: seq,
-        firstPrev: copyOf(LINE + 32),
+        firstPrev: copyOf(INPUT),
         lastHash: EMPTY,
         beforeLastHash: EMPTY,
         leaves: EMPTY,
@@ -220,17 +267,30 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       };
       streamAt = s0;
       streamLen = sLen;
+      nodesFrom = o;
+      depth = 0;
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
     // A canonical line writes the purge type's string only one way.
     const t0 = sp(M.event_type, 0);
     if (sp(M.event_type, 1) - t0 === PURGE_TYPE.length && same(w, t0, PURGE_TYPE, 0, PURGE_TYPE.length))
       seg.purgeLines.push(start, end);
-    // Leaf hash SHA-256(0x00 || hash), as leafHash.
-    put(w, LINE, 32, w, LEAF + 1);
-    sha256Into(leafIn, leaves, 32 * i);
-    put(w, LAST + 32, 32, w, LAST);
-    put(w, LINE, 32, w, LAST + 32);
+    // Leaf hash SHA-256(0x00 || hash), as leafHash, also pushed on the stack; then the interior
+    // nodes it completes within this segment, as chunkNodes merges them (leaf index seq - 1).
+    sha256IntoBoth(leafIns[i % 3] as Buffer, leaves, 32 * i, w, STACK + 32 * depth);
+    depth++;
+    const first = seg.firstSeq - 1;
+    const leaf = seq - 1;
+    for (let x = leaf, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
+      if (leaf + 1 - span < first) break;
+      const at = STACK + 32 * (depth - 2) - 1;
+      const kept = w[at] as number;
+      w[at] = 1;
+      sha256IntoBoth(nodeViews[depth - 2] as Buffer, nodes, o, w, at + 1);
+      w[at] = kept;
+      depth--;
+      o += 32;
+    }
   }
   close(lines);
   return segments;

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import { canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain'
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
 import { exportBundle, parseBundleLine, verifyBundle } from '../ledger/bundle';
 import { checkBundleChunk } from '../ledger/bundle-chunk';
+import { chunkNodes } from '../ledger/chunk-nodes';
 import { createLedger } from '../ledger/ledger';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 import { sanctionedPurge } from './support/honest-bundle';
@@ -130,6 +131,64 @@ describe('bundle verification in chunks and on worker threads', () => {
       else expect(here.valid && here.manifestOk).toBe(false);
     },
   );
+});
+
+describe('the segments of a chunk, for every run of lines and a refused line anywhere', () => {
+  it("hold each stream run's first prev_hash, last two hashes, seqs and leaves as the lines say", () => {
+    const lines = honest();
+    const parsed = lines.map(
+      (l) => JSON.parse(l) as { stream: string; seq: number; hash: string; prev_hash: string },
+    );
+    const leaf = (hex: string) =>
+      createHash('sha256')
+        .update(Buffer.from(`00${hex}`, 'hex'))
+        .digest('hex');
+    const expected = (from: number, to: number) => {
+      const runs: Array<Record<string, unknown>> = [];
+      for (let i = from; i < to;) {
+        let j = i;
+        while (j < to && parsed[j]?.stream === parsed[i]?.stream) j++;
+        const run = parsed.slice(i, j);
+        runs.push({
+          from: i - from,
+          to: j - from,
+          stream: run[0]?.stream,
+          firstSeq: run[0]?.seq,
+          firstPrev: run[0]?.prev_hash,
+          lastHash: run[run.length - 1]?.hash,
+          beforeLastHash: run.length > 1 ? run[run.length - 2]?.hash : run[0]?.prev_hash,
+          leaves: run.map((e) => leaf(e.hash)).join(''),
+          nodesAsChunkNodes: true,
+        });
+        i = j;
+      }
+      return runs;
+    };
+    const got = (chunk: Buffer) =>
+      checkBundleChunk(chunk).map((g) => ({
+        from: g.from,
+        to: g.to,
+        stream: g.stream,
+        firstSeq: g.firstSeq,
+        firstPrev: g.firstPrev.toString('hex'),
+        lastHash: g.lastHash.toString('hex'),
+        beforeLastHash: g.beforeLastHash.toString('hex'),
+        leaves: g.leaves.toString('hex'),
+        nodesAsChunkNodes: g.nodes.equals(chunkNodes(g.leaves, g.firstSeq - 1)),
+      }));
+    for (let from = 0; from < lines.length; from++)
+      for (let to = from + 1; to <= lines.length; to++) {
+        expect(got(Buffer.from(`${lines.slice(from, to).join('\n')}\n`))).toEqual(expected(from, to));
+        // A line refused at `to - 1`: the runs before it as they are, then one dirty segment.
+        const bad = [
+          ...lines.slice(from, to - 1),
+          (lines[to - 1] as string).replace('"hash":"', '"hash":"0'),
+        ];
+        const dirty = got(Buffer.from(`${bad.join('\n')}\n`));
+        expect(dirty.slice(0, -1)).toEqual(expected(from, to - 1));
+        expect(dirty[dirty.length - 1]).toMatchObject({ from: to - 1 - from, to: to - from, stream: null });
+      }
+  });
 });
 
 describe('worker threads in a process with nothing else to wait for', () => {
@@ -292,5 +351,67 @@ describe('the byte scanner accepts exactly the lines the reference rules accept'
       ),
       { numRuns: 600 },
     );
+  });
+
+  it('on every single-byte edit, insertion and deletion of a line (heads compared by words, hex decoded while scanned)', () => {
+    const base = line({ a: 1, ab: 'x', b: null }, { k: 'v' }, canonicalJson);
+    expect(fast(base)).toBe(true);
+    const chars = ['"', '\\', ':', ',', '0', 'a', 'f', 'g', 'A', 'F', '}', 'n', 'u', '\u00e9'];
+    for (let at = 0; at <= base.length; at++)
+      for (const c of [...chars, '']) {
+        for (const insert of [true, false]) {
+          if (!insert && at === base.length) continue;
+          const l = base.slice(0, at) + c + base.slice(insert ? at : at + 1);
+          if (fast(l) !== reference(l))
+            expect({ at, c, insert, fast: fast(l) }).toEqual({ reference: reference(l) });
+        }
+      }
+  });
+
+  it('on chain members written otherwise: escaped, upper-case, too short or long, the salt as text', () => {
+    const base = line({ a: 1 }, { k: 'v' }, canonicalJson);
+    const hash = /"hash":"([0-9a-f]{64})"/.exec(base)?.[1] as string;
+    const salt = /"payload_salt":"([0-9a-f]{32})"/.exec(base)?.[1] as string;
+    const variants = [
+      base.replace(`"hash":"${hash}"`, `"hash":"\\u00${hash.charCodeAt(0).toString(16)}${hash.slice(1)}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.toUpperCase()}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.slice(1)}"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash}0"`),
+      base.replace(`"hash":"${hash}"`, `"hash":"${hash.slice(0, 63)}\\""`),
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":"null"'),
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":nul'),
+      base.slice(0, base.indexOf('"prev_hash":') + 20),
+      // Well-formed, but a null salt beside a payload is refused (its digest cannot be recomputed).
+      base.replace(`"payload_salt":"${salt}"`, '"payload_salt":null'),
+    ];
+    for (const l of variants.slice(0, -1)) expect(fast(l)).toBe(reference(l));
+    expect(variants.map(fast)).toEqual(variants.map(() => false));
+  });
+
+  it('on lines whose hash inputs are longer than the views kept by length (4 096 bytes)', () => {
+    for (const size of [4000, 4096, 5000, 70_000]) {
+      const l = line({ note: 'x'.repeat(size) }, { k: 'y'.repeat(size) }, canonicalJson);
+      expect(fast(l)).toBe(true);
+      const edited = l.replace('xxxxx', 'xxyxx');
+      expect(fast(edited)).toBe(reference(edited));
+      expect(fast(edited)).toBe(false);
+    }
+  });
+
+  it('on member names whose first differing bytes are both non-ASCII (UTF-16 order is not byte order)', () => {
+    // U+1D11E is a surrogate pair (0xD834 0xDD1E) and sorts before U+E000 in UTF-16, after it in UTF-8.
+    const names = ['\u{1d11e}', '\ue000', '\uffff', 'é', 'éa', 'z', 'a\u{1d11e}', 'a\ue000'];
+    for (const x of names)
+      for (const y of names) {
+        if (x === y) continue;
+        const payload = JSON.parse(`{${JSON.stringify(x)}:1,${JSON.stringify(y)}:2}`) as object;
+        const inOrder = line(payload, { [x]: 1, [y]: 2 }, canonicalJson);
+        const swapped = inOrder.replace(
+          `${JSON.stringify(x < y ? x : y)}:1,${JSON.stringify(x < y ? y : x)}:2}`,
+          `${JSON.stringify(x < y ? y : x)}:2,${JSON.stringify(x < y ? x : y)}:1}`,
+        );
+        expect(fast(inOrder)).toBe(true);
+        expect(fast(swapped)).toBe(reference(swapped));
+      }
   });
 });
