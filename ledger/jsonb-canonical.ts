@@ -18,7 +18,8 @@
  * in input order, then moved into sorted order through a scratch buffer when they were not sorted.
  */
 
-import { JSON_STOP, canonicalNumberEnd, put } from './bytes';
+import { JSON_STOP, canonicalNumberEnd } from './bytes';
+import { move } from './span-bytes';
 
 const MAX_DEPTH = 64;
 
@@ -42,7 +43,7 @@ function str(b: Buffer, p: number, end: number, out: Buffer, at: number): number
   while (i < end && stop[b[i] as number] === 0) i++;
   if (i >= end || b[i] !== QUOTE) return -1;
   // Scanned first, then copied in one go (natively when long): cheaper than byte by byte.
-  return put(b, p, i + 1 - p, out, at);
+  return move(b, p, i + 1 - p, out, at);
 }
 
 /** True when the member name at `b[a0..a1)` sorts before `b[b0..b1)` (spans exclude quotes); null when equal. */
@@ -102,7 +103,7 @@ function value(b: Buffer, p: number, end: number, out: Buffer, at: number, depth
   const q = canonicalNumberEnd(b, p, end);
   if (q < 0) return -1;
   inputEnd = q;
-  return put(b, p, q - p, out, at);
+  return move(b, p, q - p, out, at);
 }
 
 function array(b: Buffer, p: number, end: number, out: Buffer, at: number, depth: number): number {
@@ -217,7 +218,7 @@ function order(b: Buffer, base: number, out: Buffer): number {
     to = Math.max(to, ms[m + 3] as number);
   }
   // Through the free tail of `out` when it has room (copies within one buffer are the cheap
-  // ones, see `put`), else through the scratch buffer.
+  // ones, see `move`), else through the scratch buffer.
   let sc = out;
   let s0 = to;
   if (out.length - to < to - from) {
@@ -225,12 +226,12 @@ function order(b: Buffer, base: number, out: Buffer): number {
     sc = scratch;
     s0 = 0;
   }
-  put(out, from, to - from, sc, s0);
+  move(out, from, to - from, sc, s0);
   let at = from;
   for (let m = base; m < n; m += 4) {
     if (m > base) out[at++] = 0x2c;
     const s = (ms[m + 2] as number) - from;
-    at = put(sc, s0 + s, (ms[m + 3] as number) - from - s, out, at);
+    at = move(sc, s0 + s, (ms[m + 3] as number) - from - s, out, at);
   }
   return at;
 }

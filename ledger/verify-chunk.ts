@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { JSON_STOP, hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { JSON_STOP, hexInto, same, seqInto, sha256Into } from './bytes';
+import { move, sha256SpanEquals } from './span-bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodes } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
@@ -102,12 +103,12 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
  * text field `k` as a JSON string (or null) to `out[o..)`; returns the end.
  */
 function member(pre: Fixed, b: Buffer, k: number, out: Buffer, o: number): number {
-  o = put(out, pre[0], pre[1], out, o);
+  o = move(out, pre[0], pre[1], out, o);
   const f = from[k] as number;
   const t = to[k] as number;
-  if (t < 0) return put(NULL, 0, 4, out, o);
+  if (t < 0) return move(NULL, 0, 4, out, o);
   out[o++] = QUOTE_BYTE;
-  o = put(b, f, t - f, out, o);
+  o = move(b, f, t - f, out, o);
   out[o++] = QUOTE_BYTE;
   return o;
 }
@@ -197,7 +198,7 @@ function readLine(
   o = member(pre.actorId, b, 4, out, o);
   o = member(pre.actorType, b, 3, out, o);
   o = member(pre.caseId, b, 11, out, o);
-  o = put(out, pre.context[0], pre.context[1], out, o);
+  o = move(out, pre.context[0], pre.context[1], out, o);
   // Bounded by the chunk, not the line: no value, field or separator the reader accepts holds a
   // \n (a control byte), so none reads past this line's end.
   o = jsonbValueInto(b, p, limit, out, o);
@@ -213,21 +214,21 @@ function readLine(
   o = member(pre.eventId, b, 1, out, o);
   o = member(pre.eventType, b, 2, out, o);
   o = member(pre.idempotency, b, 14, out, o);
-  o = put(out, pre.occurred[0], pre.occurred[1], out, o);
+  o = move(out, pre.occurred[0], pre.occurred[1], out, o);
   o =
     occurredKept >= 0
-      ? put(out, occurredKept, occurredJson.length, out, o)
-      : put(occurredJson, 0, occurredJson.length, out, o);
+      ? move(out, occurredKept, occurredJson.length, out, o)
+      : move(occurredJson, 0, occurredJson.length, out, o);
   o = member(pre.outcome, b, 9, out, o);
   o = member(pre.resourceId, b, 7, out, o);
   o = member(pre.resourceType, b, 6, out, o);
-  o = put(out, pre.schema[0], pre.schema[1], out, o);
-  o = put(b, v0, v1 - v0, out, o);
-  o = put(out, pre.stream[0], pre.stream[1], out, o);
+  o = move(out, pre.schema[0], pre.schema[1], out, o);
+  o = move(b, v0, v1 - v0, out, o);
+  o = move(out, pre.stream[0], pre.stream[1], out, o);
   o =
     streamKept >= 0
-      ? put(out, streamKept, streamJson.length, out, o)
-      : put(streamJson, 0, streamJson.length, out, o);
+      ? move(out, streamKept, streamJson.length, out, o)
+      : move(streamJson, 0, streamJson.length, out, o);
   o = member(pre.subject, b, 10, out, o);
   out[o++] = 0x7d;
   // payload_digest, prev_hash, hash, salt.
@@ -263,7 +264,7 @@ const ENVELOPE_EXTRA = 512;
 /**
  * One buffer holding a chunk's bytes and everything the byte path writes, so that its copies
  * (fixed text and fields into the envelope, jsonb members into order, chain fields into hash
- * inputs) are within one buffer (`put` uses `copyWithin` there). Layout: the envelope's fixed
+ * inputs) are within one buffer (`move` copies short runs by words there, longer ones by `copyWithin`). Layout: the envelope's fixed
  * text (`pre`) and the last `occurred_at` and stream JSON (`keep`) from 0; the chunk at `at`; the row's hash,
  * prev_hash, payload_digest, salt at `row` (112 bytes); the chain's last two hashes at `last`
  * (64); the leaf hash input at `leaf` (33); the chain hash input at `env` (prev_hash, seq,
@@ -449,22 +450,22 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       if (i === 0) firstSeq = seq;
       else if (seq !== firstSeq + i || !same(w, ROW + 32, w, LAST + 32, 32)) return dirty(lines);
       // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
-      put(w, ROW + 32, 32, eb, e0);
+      move(w, ROW + 32, 32, eb, e0);
       seqInto(seq, eb, e0 + 32);
-      n = put(w, ROW + 64, 32, eb, n);
-      if (!sha256Equals(eb.subarray(e0, n), w, ROW)) return dirty(lines);
+      n = move(w, ROW + 64, 32, eb, n);
+      if (!sha256SpanEquals(eb, e0, n, w, ROW)) return dirty(lines);
       if (m >= 0) {
         // SHA-256(salt || canonical payload), as payloadDigest.
         if (!hasSalt) return dirty(lines);
-        put(w, ROW + 96, 16, pb, p0);
-        if (!sha256Equals(pb.subarray(p0, m), w, ROW + 64)) return dirty(lines);
+        move(w, ROW + 96, 16, pb, p0);
+        if (!sha256SpanEquals(pb, p0, m, w, ROW + 64)) return dirty(lines);
       } else if (!purgedFlag) return dirty(lines);
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
-      put(w, ROW, 32, w, s.leaf + 1);
+      move(w, ROW, 32, w, s.leaf + 1);
       sha256Into(s.leafView, leaves, 32 * i);
-      put(w, LAST + 32, 32, w, LAST);
-      put(w, ROW, 32, w, LAST + 32);
+      move(w, LAST + 32, 32, w, LAST);
+      move(w, ROW, 32, w, LAST + 32);
       if (i === 0) firstPrev = own(w.subarray(ROW + 32, ROW + 64));
       start = end + 1;
     }
