@@ -18,8 +18,8 @@
  * in input order, then moved into sorted order through a scratch buffer when they were not sorted.
  */
 
-import { JSON_STOP, canonicalNumberEnd } from './bytes';
-import { move } from './span-bytes';
+import { canonicalNumberEnd } from './bytes';
+import { move, plainEnd } from './span-bytes';
 
 const MAX_DEPTH = 64;
 
@@ -38,9 +38,7 @@ function ws(b: Buffer, p: number, end: number): number {
  * no closing quote before `end`.
  */
 function str(b: Buffer, p: number, end: number, out: Buffer, at: number): number {
-  const stop = JSON_STOP;
-  let i = p + 1;
-  while (i < end && stop[b[i] as number] === 0) i++;
+  const i = plainEnd(b, p + 1, end);
   if (i >= end || b[i] !== QUOTE) return -1;
   // Scanned first, then copied in one go (natively when long): cheaper than byte by byte.
   return move(b, p, i + 1 - p, out, at);

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { put } from './bytes';
+import { JSON_STOP, put } from './bytes';
 
 /**
  * Byte helpers for spans of the chunk checker's one workspace buffer (ledger/verify-chunk.ts),
@@ -23,6 +23,15 @@ const SHORT = 40;
 let viewed: Buffer | null = null;
 let view: DataView = new DataView(new ArrayBuffer(0));
 
+/** A DataView of `b` (the last one made is kept: the checker works in one buffer). */
+function viewOf(b: Buffer): DataView {
+  if (viewed !== b) {
+    viewed = b;
+    view = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  return view;
+}
+
 /**
  * `put` (same contract: non-overlapping, returns `d + n`), with runs of up to {@link SHORT}
  * bytes within one buffer copied 4 bytes a step through a DataView of it: ~2x cheaper there
@@ -34,13 +43,53 @@ export function move(src: Buffer, s: number, n: number, dst: Buffer, d: number):
     for (let i = 0; i < n; i++) dst[d + i] = src[s + i] as number;
     return d + n;
   }
-  if (viewed !== src) {
-    viewed = src;
-    view = new DataView(src.buffer, src.byteOffset, src.length);
-  }
-  const v = view;
+  const v = viewOf(src);
   // Whole words, then the last (possibly partly repeated) word: the spans do not overlap.
-  for (let i = 0; i < n - 4; i += 4) v.setUint32(d + i, v.getUint32(s + i));
-  v.setUint32(d + n - 4, v.getUint32(s + n - 4));
+  for (let i = 0; i < n - 4; i += 4) v.setUint32(d + i, v.getUint32(s + i, true), true);
+  v.setUint32(d + n - 4, v.getUint32(s + n - 4, true), true);
   return d + n;
+}
+
+/**
+ * Index of the first byte in `b[p..end)` that a JSON string cannot hold unescaped (a control
+ * byte, `"` or `\\`: `JSON_STOP`), or `end` when there is none. Four bytes a step: a word is
+ * passed over when none of its bytes is below 0x20, 0x22 or 0x5c (exact word tests: a borrow
+ * only starts at a byte that matches), then the stop is found byte by byte.
+ */
+export function plainEnd(b: Buffer, p: number, end: number): number {
+  const v = viewOf(b);
+  for (; p + 4 <= end; p += 4) {
+    const x = v.getUint32(p, true);
+    const quote = x ^ 0x22222222;
+    const backslash = x ^ 0x5c5c5c5c;
+    const hit =
+      ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
+    if ((hit & 0x80808080) !== 0) break;
+  }
+  const stop = JSON_STOP;
+  while (p < end && stop[b[p] as number] === 0) p++;
+  return p;
+}
+
+/** Value of two lower-case hex digits by `first | second << 8` (a little-endian 16-bit load), -1 for any other pair. */
+const HEX_PAIR_LE = new Int16Array(65536).fill(-1);
+for (let h = 0; h < 16; h++)
+  for (let l = 0; l < 16; l++)
+    HEX_PAIR_LE['0123456789abcdef'.charCodeAt(h) | ('0123456789abcdef'.charCodeAt(l) << 8)] = (h << 4) | l;
+
+/**
+ * `hexInto` for an even `n` and both spans in `b`: decodes `2*n` lower-case hex digits at
+ * `b[from]` into `b[at..at+n)`, four digits a step; false on any other byte.
+ */
+export function hexWithin(b: Buffer, from: number, n: number, at: number): boolean {
+  const v = viewOf(b);
+  const pair = HEX_PAIR_LE;
+  for (let i = 0; i < n; i += 2) {
+    const x = v.getUint32(from + 2 * i, true);
+    const hi = pair[x & 0xffff] as number;
+    const lo = pair[x >>> 16] as number;
+    if ((hi | lo) < 0) return false;
+    v.setUint16(at + i, hi | (lo << 8), true);
+  }
+  return true;
 }

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { JSON_STOP, hexInto, same, seqInto, sha256Into } from './bytes';
-import { move, sha256SpanEquals } from './span-bytes';
+import { same, seqInto, sha256Into } from './bytes';
+import { hexWithin, move, plainEnd, sha256SpanEquals } from './span-bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodes } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
@@ -39,14 +39,14 @@ function byteaInto(raw: string, n: number, out: Buffer, at: number): boolean {
   return raw.length === 3 + 2 * n && raw.startsWith('\\\\x') && out.write(raw.slice(3), at, n, 'hex') === n;
 }
 
-/** The same for the bytea field at `b[p]` of a COPY line, which must end in a tab: false when it is not one. */
-function byteaBytesInto(b: Buffer, p: number, n: number, out: Buffer, at: number): boolean {
+/** The same for the bytea field at `b[p]` of a COPY line, which must end in a tab, into `b[at..)`: false when it is not one. */
+function byteaBytesInto(b: Buffer, p: number, n: number, at: number): boolean {
   return (
     b[p] === 0x5c &&
     b[p + 1] === 0x5c &&
     b[p + 2] === 0x78 &&
     b[p + 3 + 2 * n] === TAB &&
-    hexInto(b, p + 3, n, out, at)
+    hexWithin(b, p + 3, n, at)
   );
 }
 
@@ -90,9 +90,8 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
     to[k] = -1;
     return p + 3;
   }
-  // The line's \n (a control byte) stops the loop at the latest.
-  const stop = JSON_STOP;
-  while (stop[b[p] as number] === 0) p++;
+  // The line's \n (a control byte) stops the scan at the latest.
+  p = plainEnd(b, p, b.length);
   if (b[p] !== TAB) return -1;
   to[k] = p;
   return p + 1;
@@ -150,7 +149,7 @@ let linePurged = false;
 /**
  * Reads the COPY line at `b[start]` (ending at the first \n, before `limit`; its index is then
  * `lineEnd`) from its bytes in one pass: hash,
- * prev_hash, payload_digest and salt decoded into `row` (0, 32, 64, 96), the canonical envelope
+ * prev_hash, payload_digest and salt decoded into `b` at `rowAt` (+0, 32, 64, 96), the canonical envelope
  * written to `out` from `envAt` and the canonical payload to `payloadOut` from `payAt` (the
  * bytes after each may be used as scratch: see jsonbValueInto). Returns the
  * envelope's end: the same bytes as `canonicalEnvelope(copyEvent(stream, f))` and
@@ -163,7 +162,7 @@ function readLine(
   start: number,
   limit: number,
   stream: string,
-  row: Buffer,
+  rowAt: number,
   out: Buffer,
   envAt: number,
   payloadOut: Buffer,
@@ -232,15 +231,15 @@ function readLine(
   o = member(pre.subject, b, 10, out, o);
   out[o++] = 0x7d;
   // payload_digest, prev_hash, hash, salt.
-  if (!byteaBytesInto(b, p, 32, row, 64)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt + 64)) return -1;
   p += 68;
-  if (!byteaBytesInto(b, p, 32, row, 32)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt + 32)) return -1;
   p += 68;
-  if (!byteaBytesInto(b, p, 32, row, 0)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt)) return -1;
   p += 68;
   lineHasSalt = !(b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB);
   if (!lineHasSalt) p += 3;
-  else if (byteaBytesInto(b, p, 16, row, 96)) p += 36;
+  else if (byteaBytesInto(b, p, 16, rowAt + 96)) p += 36;
   else return -1;
   if (b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB) {
     linePayloadEnd = -1;
@@ -341,7 +340,7 @@ export function copyLineBytes(
   const s = workspace(line.length + 1, stream);
   line.copy(s.w, s.at);
   s.w[s.at + line.length] = 10;
-  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
+  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.row, s.w, s.env + 40, s.w, s.pay + 16);
   if (n < 0 || lineEnd !== s.at + line.length) return null;
   return {
     seq: lineSeq,
@@ -409,7 +408,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       let hasSalt = false;
       let purgedFlag = false;
       if (bytePath) {
-        n = readLine(w, start, s.at + buf.length, stream, s.rowView, w, e0 + 40, w, p0 + 16);
+        n = readLine(w, start, s.at + buf.length, stream, ROW, w, e0 + 40, w, p0 + 16);
         end = lineEnd;
         seq = lineSeq;
         m = linePayloadEnd;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { move, sha256SpanEquals } from '../ledger/span-bytes';
+import { JSON_STOP, hexInto } from '../ledger/bytes';
+import { hexWithin, move, plainEnd, sha256SpanEquals } from '../ledger/span-bytes';
 
-/** The workspace helpers of the COPY chunk checker against Buffer#copy and a plain SHA-256. */
+/** The workspace helpers of the COPY chunk checker against Buffer#copy, a plain SHA-256 and the byte-at-a-time helpers. */
 describe('span byte helpers', () => {
   it('move copies like Buffer#copy at every length, either direction, in views at any offset of their memory', () => {
     fc.assert(
@@ -50,6 +51,73 @@ describe('span byte helpers', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('plainEnd stops where a byte-at-a-time JSON_STOP scan stops, at every position and alignment', () => {
+    // Bytes near the stop values and their borrow neighbours, so that the word tests meet every edge.
+    const byte = fc.oneof(
+      fc.integer({ min: 0, max: 255 }),
+      fc.constantFrom(
+        0x00,
+        0x01,
+        0x1f,
+        0x20,
+        0x21,
+        0x22,
+        0x23,
+        0x5b,
+        0x5c,
+        0x5d,
+        0x7f,
+        0x80,
+        0xa2,
+        0xdc,
+        0xff,
+      ),
+      fc.constantFrom(0x61, 0x78, 0x30),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(byte, { minLength: 0, maxLength: 40 }),
+        fc.nat(7),
+        fc.nat(40),
+        (bytes, offset, cut) => {
+          const b = Buffer.alloc(bytes.length + offset + 8, 0x61).subarray(offset);
+          Buffer.from(bytes).copy(b, 0);
+          for (let p = 0; p <= bytes.length; p++) {
+            const end = Math.min(bytes.length, p + cut);
+            let want = p;
+            while (want < end && JSON_STOP[b[want] as number] === 0) want++;
+            expect(plainEnd(b, p, end)).toBe(want);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('hexWithin decodes as hexInto does and refuses exactly what it refuses', () => {
+    const hexByte = fc.oneof(
+      fc.constantFrom(...'0123456789abcdef'.split('').map((c) => c.charCodeAt(0))),
+      fc.integer({ min: 0, max: 255 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.array(hexByte, { minLength: 48, maxLength: 48 }),
+        fc.nat(7),
+        (half, digits, offset) => {
+          const n = 2 * half;
+          const b = Buffer.alloc(2 * n + n + offset + 4).subarray(offset);
+          Buffer.from(digits.slice(0, 2 * n)).copy(b, 0);
+          const want = Buffer.alloc(n);
+          const ok = hexInto(b, 0, n, want, 0);
+          expect(hexWithin(b, 0, n, 2 * n + 1)).toBe(ok);
+          if (ok) expect(b.subarray(2 * n + 1, 3 * n + 1).equals(want)).toBe(true);
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });
