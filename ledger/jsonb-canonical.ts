@@ -153,7 +153,8 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
     members[m] = i + 1;
     members[m + 1] = k1;
     members[m + 2] = o0;
-    if (m > base) {
+    // Once out of order, `order` sorts them all and finds any duplicated name itself.
+    if (m > base && sorted) {
       const before = nameBefore(b, members[m - 4] as number, members[m - 3] as number, i + 1, k1);
       if (before === null) return -1;
       if (!before) sorted = false;
@@ -172,7 +173,7 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
     else return -1;
   }
   const close = i + 1;
-  if (!sorted && order(b, base, out) < 0) return -1;
+  if (!sorted && order(b, base, out, members[base + 2] as number, at) < 0) return -1;
   top = base;
   out[at] = 0x7d;
   inputEnd = close;
@@ -180,11 +181,11 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
 }
 
 /**
- * Puts the members written at `members[base..top)` in name order (insertion sort: objects are
- * small), moving their bytes through the free tail of `out` or {@link scratch}; -1 on a
- * duplicated name.
+ * Puts the members written at `members[base..top)`, which fill `out[from..to)` with the commas
+ * between them, in name order (insertion sort: objects are small), moving their bytes through the
+ * free tail of `out` or {@link scratch}; -1 on a duplicated name.
  */
-function order(b: Buffer, base: number, out: Buffer): number {
+function order(b: Buffer, base: number, out: Buffer, from: number, to: number): number {
   const ms = members;
   const n = top;
   for (let m = base + 4; m < n; m += 4) {
@@ -207,13 +208,6 @@ function order(b: Buffer, base: number, out: Buffer): number {
     ms[j + 1] = a1;
     ms[j + 2] = o0;
     ms[j + 3] = o1;
-  }
-  // The members' output spans are disjoint and lie, with the commas between them, in one region.
-  let from = Infinity;
-  let to = 0;
-  for (let m = base; m < n; m += 4) {
-    from = Math.min(from, ms[m + 2] as number);
-    to = Math.max(to, ms[m + 3] as number);
   }
   // Through the free tail of `out` when it has room (copies within one buffer are the cheap
   // ones, see `move`), else through the scratch buffer.

@@ -6,17 +6,6 @@ import { JSON_STOP, put } from './bytes';
  * where most copies are short runs within that buffer.
  */
 
-/**
- * True when SHA-256 of `b[from..to)` equals `want[at..at+32)`. The span is handed to
- * `crypto.hash` as a plain Uint8Array over the same memory: cheaper to make than a
- * `Buffer#subarray` (a FastBuffer, through its class constructors).
- */
-export function sha256SpanEquals(b: Buffer, from: number, to: number, want: Buffer, at: number): boolean {
-  const d = hash('sha256', new Uint8Array(b.buffer, b.byteOffset + from, to - from), 'binary');
-  for (let i = 0; i < 32; i++) if (d.charCodeAt(i) !== want[at + i]) return false;
-  return true;
-}
-
 /** Longest run {@link move} copies by 4-byte words; longer runs go to `put` (copyWithin). */
 const SHORT = 40;
 
@@ -30,6 +19,39 @@ function viewOf(b: Buffer): DataView {
     view = new DataView(b.buffer, b.byteOffset, b.length);
   }
   return view;
+}
+
+/**
+ * SHA-256 of `b[from..to)` as a latin1 string (one char per byte: `crypto.hash`'s cheap output,
+ * see ledger/bytes.ts). The span is handed over as a plain Uint8Array over the same memory:
+ * cheaper to make than a `Buffer#subarray` (a FastBuffer, through its class constructors).
+ */
+const spanDigest = (b: Buffer, from: number, to: number): string =>
+  hash('sha256', new Uint8Array(b.buffer, b.byteOffset + from, to - from), 'binary');
+
+/** Four chars of a latin1 digest as a little-endian 32-bit word. */
+const word = (d: string, i: number): number =>
+  d.charCodeAt(i) | (d.charCodeAt(i + 1) << 8) | (d.charCodeAt(i + 2) << 16) | (d.charCodeAt(i + 3) << 24);
+
+/** True when SHA-256 of `b[from..to)` equals `want[at..at+32)` (compared a word at a time). */
+export function sha256SpanEquals(b: Buffer, from: number, to: number, want: Buffer, at: number): boolean {
+  const d = spanDigest(b, from, to);
+  const v = viewOf(want);
+  for (let i = 0; i < 32; i += 4) if (word(d, i) !== v.getInt32(at + i, true)) return false;
+  return true;
+}
+
+/** Writes SHA-256 of `b[from..to)` to `out` (a DataView) at `at`, a word at a time. */
+export function sha256SpanInto(b: Buffer, from: number, to: number, out: DataView, at: number): void {
+  const d = spanDigest(b, from, to);
+  for (let i = 0; i < 32; i += 4) out.setInt32(at + i, word(d, i), true);
+}
+
+/** `b[x..x+n) == b[y..y+n)` for `n` a multiple of 4, a word at a time. */
+export function sameWithin(b: Buffer, x: number, y: number, n: number): boolean {
+  const v = viewOf(b);
+  for (let i = 0; i < n; i += 4) if (v.getInt32(x + i, true) !== v.getInt32(y + i, true)) return false;
+  return true;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { same, seqInto, sha256Into } from './bytes';
-import { hexWithin, move, plainEnd, sha256SpanEquals } from './span-bytes';
+import { same, seqInto } from './bytes';
+import { hexWithin, move, plainEnd, sameWithin, sha256SpanEquals, sha256SpanInto } from './span-bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodes } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
@@ -265,8 +265,8 @@ const ENVELOPE_EXTRA = 512;
  * (fixed text and fields into the envelope, jsonb members into order, chain fields into hash
  * inputs) are within one buffer (`move` copies short runs by words there, longer ones by `copyWithin`). Layout: the envelope's fixed
  * text (`pre`) and the last `occurred_at` and stream JSON (`keep`) from 0; the chunk at `at`; the row's hash,
- * prev_hash, payload_digest, salt at `row` (112 bytes); the chain's last two hashes at `last`
- * (64); the leaf hash input at `leaf` (33); the chain hash input at `env` (prev_hash, seq,
+ * prev_hash, payload_digest, salt at `row` (112 bytes); the leaf hash input at `leaf` (33: 0x00 and
+ * the last row's hash); the chain hash input at `env` (prev_hash, seq,
  * envelope from `env + 40`); the payload digest input at `pay` (salt, payload from `pay + 16`);
  * then free room for jsonb's reordering.
  */
@@ -274,13 +274,11 @@ interface Workspace {
   w: Buffer;
   at: number;
   row: number;
-  last: number;
   leaf: number;
   env: number;
   pay: number;
-  /** Views of the row and leaf-input regions. */
+  /** A view of the row region. */
   rowView: Buffer;
-  leafView: Buffer;
 }
 
 /** Bytes at the start of the workspace for the fixed text and two kept values (see `keep`). */
@@ -300,8 +298,7 @@ function keep(json: Buffer, slot: 0 | 1): number {
 function workspace(len: number, stream: string): Workspace {
   const at = HEAD_BYTES;
   const row = at + len;
-  const last = row + 112;
-  const leaf = last + 64;
+  const leaf = row + 112;
   const env = leaf + 33;
   // A line is at most `len` bytes: its envelope and payload fit these regions.
   const pay = env + 72 + len + ENVELOPE_EXTRA + 6 * stream.length;
@@ -318,12 +315,10 @@ function workspace(len: number, stream: string): Workspace {
     w,
     at,
     row,
-    last,
     leaf,
     env,
     pay,
     rowView: w.subarray(row, row + 112),
-    leafView: w.subarray(leaf, leaf + 33),
   };
 }
 
@@ -381,11 +376,11 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
+  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const s = workspace(buf.length, stream);
   const w = s.w;
   buf.copy(w, s.at);
   const ROW = s.row;
-  const LAST = s.last;
   w[s.leaf] = 0;
   // The reference path's hash inputs (grown as needed).
   let refIn = EMPTY;
@@ -447,7 +442,8 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
         purgedFlag = f[20] === 't';
       }
       if (i === 0) firstSeq = seq;
-      else if (seq !== firstSeq + i || !same(w, ROW + 32, w, LAST + 32, 32)) return dirty(lines);
+      // The previous row's stored hash is still in the leaf input.
+      else if (seq !== firstSeq + i || !sameWithin(w, ROW + 32, s.leaf + 1, 32)) return dirty(lines);
       // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
       move(w, ROW + 32, 32, eb, e0);
       seqInto(seq, eb, e0 + 32);
@@ -462,9 +458,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
       move(w, ROW, 32, w, s.leaf + 1);
-      sha256Into(s.leafView, leaves, 32 * i);
-      move(w, LAST + 32, 32, w, LAST);
-      move(w, ROW, 32, w, LAST + 32);
+      sha256SpanInto(w, s.leaf, s.leaf + 33, leafOut, 32 * i);
       if (i === 0) firstPrev = own(w.subarray(ROW + 32, ROW + 64));
       start = end + 1;
     }
@@ -476,8 +470,9 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     rows: lines,
     firstSeq,
     firstPrev,
-    lastHash: own(w.subarray(LAST + 32, LAST + 64)),
-    beforeLastHash: lines > 1 ? own(w.subarray(LAST, LAST + 32)) : firstPrev,
+    // The last row's hash and prev_hash: the chain's last two hashes (the rows are linked).
+    lastHash: own(w.subarray(ROW, ROW + 32)),
+    beforeLastHash: lines > 1 ? own(w.subarray(ROW + 32, ROW + 64)) : firstPrev,
     leaves,
     nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,

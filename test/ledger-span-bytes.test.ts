@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JSON_STOP, hexInto } from '../ledger/bytes';
-import { hexWithin, move, plainEnd, sha256SpanEquals } from '../ledger/span-bytes';
+import {
+  hexWithin,
+  move,
+  plainEnd,
+  sameWithin,
+  sha256SpanEquals,
+  sha256SpanInto,
+} from '../ledger/span-bytes';
 
 /** The workspace helpers of the COPY chunk checker against Buffer#copy, a plain SHA-256 and the byte-at-a-time helpers. */
 describe('span byte helpers', () => {
@@ -48,6 +55,12 @@ describe('span byte helpers', () => {
           off[flip] = (off[flip] as number) ^ 1;
           expect(sha256SpanEquals(b, 3, 3 + bytes.length, off, 0)).toBe(false);
           expect(sha256SpanEquals(b, 3, 4 + bytes.length, want, 0)).toBe(false);
+          // Written out a word at a time, at any offset of the output's memory.
+          const out = Buffer.alloc(32 + offset + 8).subarray(offset);
+          sha256SpanInto(b, 3, 3 + bytes.length, new DataView(out.buffer, out.byteOffset, out.length), 5);
+          expect(out.subarray(5, 37).equals(want)).toBe(true);
+          expect(out[4]).toBe(0);
+          expect(out[37]).toBe(0);
         },
       ),
       { numRuns: 1000 },
@@ -118,6 +131,25 @@ describe('span byte helpers', () => {
         },
       ),
       { numRuns: 5000 },
+    );
+  });
+
+  it('sameWithin answers as a byte comparison does', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.nat(31),
+        fc.nat(7),
+        (bytes, flip, offset) => {
+          const b = Buffer.alloc(80 + offset).subarray(offset);
+          Buffer.from(bytes).copy(b, 1);
+          Buffer.from(bytes).copy(b, 40);
+          expect(sameWithin(b, 1, 40, 32)).toBe(true);
+          b[40 + flip] = (b[40 + flip] as number) ^ 0x80;
+          expect(sameWithin(b, 1, 40, 32)).toBe(false);
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });
