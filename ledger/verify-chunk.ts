@@ -4,7 +4,7 @@ import { canonicalEnvelope } from '../core/hash-chain';
 import { same, seqInto } from './bytes';
 import { hexWithin, move, plainEnd, sameWithin, sha256SpanEquals, sha256SpanInto } from './span-bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
-import { chunkNodes } from './chunk-nodes';
+import { chunkNodesInPlace } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
 
@@ -474,7 +474,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     lastHash: own(w.subarray(ROW, ROW + 32)),
     beforeLastHash: lines > 1 ? own(w.subarray(ROW + 32, ROW + 64)) : firstPrev,
     leaves,
-    nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
+    nodes: lines > 0 ? chunkNodesInPlace(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,
   };
 }
