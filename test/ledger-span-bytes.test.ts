@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JSON_STOP, hexInto } from '../ledger/bytes';
 import {
+  SpanViews,
   hexWithin,
   move,
   plainEnd,
@@ -150,6 +151,27 @@ describe('span byte helpers', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('SpanViews hands out views of exactly the span asked for, across lengths, starts and buffers', () => {
+    const views = new SpanViews();
+    const buffers = [Buffer.alloc(20000, 3).subarray(5), Buffer.alloc(20000, 4)];
+    fc.assert(
+      fc.property(fc.nat(1), fc.constantFrom(0, 7, 100), fc.nat(9000), (which, from, n) => {
+        const b = buffers[which] as Buffer;
+        b.writeUInt32LE(n, from);
+        const v = views.of(b, from, from + n);
+        expect(v.length).toBe(n);
+        expect(v.buffer).toBe(b.buffer);
+        expect(v.byteOffset).toBe(b.byteOffset + from);
+        // A hash through the kept view is the hash of the span.
+        const want = createHash('sha256')
+          .update(b.subarray(from, from + n))
+          .digest();
+        expect(sha256SpanEquals(b, from, from + n, want, 0, views)).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 });
