@@ -133,7 +133,8 @@ export function move(src: Buffer, s: number, n: number, dst: Buffer, d: number):
  * Index of the first byte in `b[p..end)` that a JSON string cannot hold unescaped (a control
  * byte, `"` or `\\`: `JSON_STOP`), or `end` when there is none. Four bytes a step: a word is
  * passed over when none of its bytes is below 0x20, 0x22 or 0x5c (exact word tests: a borrow
- * only starts at a byte that matches), then the stop is found byte by byte.
+ * only starts at a byte that matches), else the stop is its lowest flagged byte; the last
+ * bytes (fewer than four) go byte by byte.
  */
 export function plainEnd(b: Buffer, p: number, end: number): number {
   const v = viewOf(b);
@@ -143,7 +144,9 @@ export function plainEnd(b: Buffer, p: number, end: number): number {
     const backslash = x ^ 0x5c5c5c5c;
     const hit =
       ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
-    if ((hit & 0x80808080) !== 0) break;
+    // The lowest flagged byte is a match (no borrow reaches below the first one): its index.
+    const flags = hit & 0x80808080;
+    if (flags !== 0) return p + ((31 - Math.clz32(flags & -flags)) >> 3);
   }
   const stop = JSON_STOP;
   while (p < end && stop[b[p] as number] === 0) p++;
