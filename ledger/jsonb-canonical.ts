@@ -19,7 +19,7 @@
  */
 
 import { canonicalNumberEnd } from './bytes';
-import { move, plainEnd } from './span-bytes';
+import { copyPlain, move, plainEnd } from './span-bytes';
 
 const MAX_DEPTH = 64;
 
@@ -38,6 +38,15 @@ function ws(b: Buffer, p: number, end: number): number {
  * no closing quote before `end`.
  */
 function str(b: Buffer, p: number, end: number, out: Buffer, at: number): number {
+  if (b === out && at >= end) {
+    // Output after the input in one buffer (the chunk checker's workspace): copied as scanned.
+    out[at] = QUOTE;
+    const k = copyPlain(b, p + 1, end, at + 1);
+    if (k >= end || b[k] !== QUOTE) return -1;
+    const o = at + k - p;
+    out[o] = QUOTE;
+    return o + 1;
+  }
   const i = plainEnd(b, p + 1, end);
   if (i >= end || b[i] !== QUOTE) return -1;
   // Scanned first, then copied in one go (natively when long): cheaper than byte by byte.

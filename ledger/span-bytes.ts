@@ -153,6 +153,34 @@ export function plainEnd(b: Buffer, p: number, end: number): number {
   return p;
 }
 
+/**
+ * {@link plainEnd} of `b[p..end)` that also copies the plain bytes it passes to `b[at..)`, a
+ * word at a time as it tests them; returns the stop's index (`end` when none). Up to four bytes
+ * after the copied ones (`b[at + stop - p ..]`) are overwritten too: `b[at..at + end - p)` must be
+ * free and must not overlap `b[p..end)`.
+ */
+export function copyPlain(b: Buffer, p: number, end: number, at: number): number {
+  const v = viewOf(b);
+  const shift = at - p;
+  for (; p + 4 <= end; p += 4) {
+    const x = v.getUint32(p, true);
+    v.setUint32(p + shift, x, true);
+    const quote = x ^ 0x22222222;
+    const backslash = x ^ 0x5c5c5c5c;
+    const hit =
+      ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
+    const flags = hit & 0x80808080;
+    if (flags !== 0) return p + ((31 - Math.clz32(flags & -flags)) >> 3);
+  }
+  const stop = JSON_STOP;
+  for (; p < end; p++) {
+    const c = b[p] as number;
+    if (stop[c] !== 0) break;
+    b[p + shift] = c;
+  }
+  return p;
+}
+
 /** Value of two lower-case hex digits by `first | second << 8` (a little-endian 16-bit load), -1 for any other pair. */
 const HEX_PAIR_LE = new Int16Array(65536).fill(-1);
 for (let h = 0; h < 16; h++)

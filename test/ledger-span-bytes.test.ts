@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { JSON_STOP, hexInto } from '../ledger/bytes';
 import {
   SpanViews,
+  copyPlain,
   hexWithin,
   move,
   plainEnd,
@@ -104,6 +105,13 @@ describe('span byte helpers', () => {
             let want = p;
             while (want < end && JSON_STOP[b[want] as number] === 0) want++;
             expect(plainEnd(b, p, end)).toBe(want);
+            // copyPlain stops there too and copies exactly the bytes before the stop (after the input).
+            const c = Buffer.alloc(2 * b.length + 8, 0x61).subarray(0);
+            b.copy(c, 0);
+            const at = b.length + 3;
+            expect(copyPlain(c, p, end, at)).toBe(want);
+            expect(c.subarray(at, at + want - p).equals(b.subarray(p, want))).toBe(true);
+            expect(c.subarray(0, b.length).equals(b)).toBe(true);
           }
         },
       ),
