@@ -1,4 +1,5 @@
 import { put, sha256Into } from './bytes';
+import { sha256ViewInto } from './span-bytes';
 
 /**
  * The interior Merkle nodes a run of consecutive leaves completes on its own, so the thread
@@ -29,6 +30,50 @@ export function chunkNodes(leaves: Buffer, first: number): Buffer {
       put(stack, 32 * (depth - 2), 64, input, 1);
       sha256Into(input, out, o);
       put(out, o, 32, stack, 32 * (depth - 2));
+      depth--;
+      o += 32;
+    }
+  }
+  return out.subarray(0, o);
+}
+
+/** Stack of {@link chunkNodesInPlace}: byte 0 spare, then 32 bytes per subtree (at most 64). */
+const STACK = Buffer.alloc(1 + 32 * 64);
+const STACK_VIEW = new DataView(STACK.buffer, STACK.byteOffset, STACK.length);
+/** The hash input of a merge whose left subtree is stack entry k: 0x01 (the byte below it), left, right. */
+const MERGE_INPUT = Array.from(
+  { length: 63 },
+  (_, k) => new Uint8Array(STACK.buffer, STACK.byteOffset + 32 * k, 65),
+);
+
+/**
+ * {@link chunkNodes} (the same bytes), with its copies cut: the stack is the hash input (the
+ * two subtrees on top are adjacent, and the byte below them is set to the 0x01 prefix for the
+ * call and restored), and 32-byte moves go a word at a time.
+ */
+export function chunkNodesInPlace(leaves: Buffer, first: number): Buffer {
+  const n = leaves.length / 32;
+  const out = Buffer.alloc(32 * n); // never from the shared pool: it is transferred
+  const outView = new DataView(out.buffer, out.byteOffset, out.length);
+  const leafView = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
+  const st = STACK_VIEW;
+  // Subtrees of these leaves not merged yet, lowest level on top, at 1 + 32 * index.
+  let depth = 0;
+  let o = 0;
+  for (let k = 0; k < n; k++) {
+    const i = first + k;
+    for (let j = 0; j < 32; j += 4)
+      st.setInt32(1 + 32 * depth + j, leafView.getInt32(32 * k + j, true), true);
+    depth++;
+    // As chunkNodes: one merge per trailing 1 bit of i whose subtree starts within this run.
+    for (let x = i, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
+      if (i + 1 - span < first) break;
+      const left = 1 + 32 * (depth - 2);
+      const below = STACK[left - 1] as number;
+      STACK[left - 1] = 1;
+      sha256ViewInto(MERGE_INPUT[depth - 2] as Uint8Array, outView, o);
+      STACK[left - 1] = below;
+      for (let j = 0; j < 32; j += 4) st.setInt32(left + j, outView.getInt32(o + j, true), true);
       depth--;
       o += 32;
     }

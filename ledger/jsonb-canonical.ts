@@ -18,7 +18,8 @@
  * in input order, then moved into sorted order through a scratch buffer when they were not sorted.
  */
 
-import { JSON_STOP, canonicalNumberEnd, put } from './bytes';
+import { canonicalNumberEnd } from './bytes';
+import { copyPlain, move, plainEnd } from './span-bytes';
 
 const MAX_DEPTH = 64;
 
@@ -37,12 +38,19 @@ function ws(b: Buffer, p: number, end: number): number {
  * no closing quote before `end`.
  */
 function str(b: Buffer, p: number, end: number, out: Buffer, at: number): number {
-  const stop = JSON_STOP;
-  let i = p + 1;
-  while (i < end && stop[b[i] as number] === 0) i++;
+  if (b === out && at >= end) {
+    // Output after the input in one buffer (the chunk checker's workspace): copied as scanned.
+    out[at] = QUOTE;
+    const k = copyPlain(b, p + 1, end, at + 1);
+    if (k >= end || b[k] !== QUOTE) return -1;
+    const o = at + k - p;
+    out[o] = QUOTE;
+    return o + 1;
+  }
+  const i = plainEnd(b, p + 1, end);
   if (i >= end || b[i] !== QUOTE) return -1;
   // Scanned first, then copied in one go (natively when long): cheaper than byte by byte.
-  return put(b, p, i + 1 - p, out, at);
+  return move(b, p, i + 1 - p, out, at);
 }
 
 /** True when the member name at `b[a0..a1)` sorts before `b[b0..b1)` (spans exclude quotes); null when equal. */
@@ -102,7 +110,7 @@ function value(b: Buffer, p: number, end: number, out: Buffer, at: number, depth
   const q = canonicalNumberEnd(b, p, end);
   if (q < 0) return -1;
   inputEnd = q;
-  return put(b, p, q - p, out, at);
+  return move(b, p, q - p, out, at);
 }
 
 function array(b: Buffer, p: number, end: number, out: Buffer, at: number, depth: number): number {
@@ -154,7 +162,8 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
     members[m] = i + 1;
     members[m + 1] = k1;
     members[m + 2] = o0;
-    if (m > base) {
+    // Once out of order, `order` sorts them all and finds any duplicated name itself.
+    if (m > base && sorted) {
       const before = nameBefore(b, members[m - 4] as number, members[m - 3] as number, i + 1, k1);
       if (before === null) return -1;
       if (!before) sorted = false;
@@ -173,7 +182,7 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
     else return -1;
   }
   const close = i + 1;
-  if (!sorted && order(b, base, out) < 0) return -1;
+  if (!sorted && order(b, base, out, members[base + 2] as number, at) < 0) return -1;
   top = base;
   out[at] = 0x7d;
   inputEnd = close;
@@ -181,11 +190,11 @@ function object(b: Buffer, p: number, end: number, out: Buffer, at: number, dept
 }
 
 /**
- * Puts the members written at `members[base..top)` in name order (insertion sort: objects are
- * small), moving their bytes through the free tail of `out` or {@link scratch}; -1 on a
- * duplicated name.
+ * Puts the members written at `members[base..top)`, which fill `out[from..to)` with the commas
+ * between them, in name order (insertion sort: objects are small), moving their bytes through the
+ * free tail of `out` or {@link scratch}; -1 on a duplicated name.
  */
-function order(b: Buffer, base: number, out: Buffer): number {
+function order(b: Buffer, base: number, out: Buffer, from: number, to: number): number {
   const ms = members;
   const n = top;
   for (let m = base + 4; m < n; m += 4) {
@@ -209,15 +218,8 @@ function order(b: Buffer, base: number, out: Buffer): number {
     ms[j + 2] = o0;
     ms[j + 3] = o1;
   }
-  // The members' output spans are disjoint and lie, with the commas between them, in one region.
-  let from = Infinity;
-  let to = 0;
-  for (let m = base; m < n; m += 4) {
-    from = Math.min(from, ms[m + 2] as number);
-    to = Math.max(to, ms[m + 3] as number);
-  }
   // Through the free tail of `out` when it has room (copies within one buffer are the cheap
-  // ones, see `put`), else through the scratch buffer.
+  // ones, see `move`), else through the scratch buffer.
   let sc = out;
   let s0 = to;
   if (out.length - to < to - from) {
@@ -225,12 +227,12 @@ function order(b: Buffer, base: number, out: Buffer): number {
     sc = scratch;
     s0 = 0;
   }
-  put(out, from, to - from, sc, s0);
+  move(out, from, to - from, sc, s0);
   let at = from;
   for (let m = base; m < n; m += 4) {
     if (m > base) out[at++] = 0x2c;
     const s = (ms[m + 2] as number) - from;
-    at = put(sc, s0 + s, (ms[m + 3] as number) - from - s, out, at);
+    at = move(sc, s0 + s, (ms[m + 3] as number) - from - s, out, at);
   }
   return at;
 }

@@ -1,9 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
-import { JSON_STOP, hexInto, put, same, seqInto, sha256Equals, sha256Into } from './bytes';
+import { same, seqInto } from './bytes';
+import {
+  SpanViews,
+  hexWithin,
+  move,
+  plainEnd,
+  sameWithin,
+  sha256SpanEquals,
+  sha256SpanInto,
+} from './span-bytes';
 import { copyEvent, copyField, countLines } from './copy-rows';
-import { chunkNodes } from './chunk-nodes';
+import { chunkNodesInPlace } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
 
@@ -38,14 +47,14 @@ function byteaInto(raw: string, n: number, out: Buffer, at: number): boolean {
   return raw.length === 3 + 2 * n && raw.startsWith('\\\\x') && out.write(raw.slice(3), at, n, 'hex') === n;
 }
 
-/** The same for the bytea field at `b[p]` of a COPY line, which must end in a tab: false when it is not one. */
-function byteaBytesInto(b: Buffer, p: number, n: number, out: Buffer, at: number): boolean {
+/** The same for the bytea field at `b[p]` of a COPY line, which must end in a tab, into `b[at..)`: false when it is not one. */
+function byteaBytesInto(b: Buffer, p: number, n: number, at: number): boolean {
   return (
     b[p] === 0x5c &&
     b[p + 1] === 0x5c &&
     b[p + 2] === 0x78 &&
     b[p + 3 + 2 * n] === TAB &&
-    hexInto(b, p + 3, n, out, at)
+    hexWithin(b, p + 3, n, at)
   );
 }
 
@@ -89,9 +98,8 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
     to[k] = -1;
     return p + 3;
   }
-  // The line's \n (a control byte) stops the loop at the latest.
-  const stop = JSON_STOP;
-  while (stop[b[p] as number] === 0) p++;
+  // The line's \n (a control byte) stops the scan at the latest.
+  p = plainEnd(b, p, b.length);
   if (b[p] !== TAB) return -1;
   to[k] = p;
   return p + 1;
@@ -102,12 +110,12 @@ function textField(b: Buffer, p: number, k: number, nullable: boolean): number {
  * text field `k` as a JSON string (or null) to `out[o..)`; returns the end.
  */
 function member(pre: Fixed, b: Buffer, k: number, out: Buffer, o: number): number {
-  o = put(out, pre[0], pre[1], out, o);
+  o = move(out, pre[0], pre[1], out, o);
   const f = from[k] as number;
   const t = to[k] as number;
-  if (t < 0) return put(NULL, 0, 4, out, o);
+  if (t < 0) return move(NULL, 0, 4, out, o);
   out[o++] = QUOTE_BYTE;
-  o = put(b, f, t - f, out, o);
+  o = move(b, f, t - f, out, o);
   out[o++] = QUOTE_BYTE;
   return o;
 }
@@ -149,7 +157,7 @@ let linePurged = false;
 /**
  * Reads the COPY line at `b[start]` (ending at the first \n, before `limit`; its index is then
  * `lineEnd`) from its bytes in one pass: hash,
- * prev_hash, payload_digest and salt decoded into `row` (0, 32, 64, 96), the canonical envelope
+ * prev_hash, payload_digest and salt decoded into `b` at `rowAt` (+0, 32, 64, 96), the canonical envelope
  * written to `out` from `envAt` and the canonical payload to `payloadOut` from `payAt` (the
  * bytes after each may be used as scratch: see jsonbValueInto). Returns the
  * envelope's end: the same bytes as `canonicalEnvelope(copyEvent(stream, f))` and
@@ -162,7 +170,7 @@ function readLine(
   start: number,
   limit: number,
   stream: string,
-  row: Buffer,
+  rowAt: number,
   out: Buffer,
   envAt: number,
   payloadOut: Buffer,
@@ -197,7 +205,7 @@ function readLine(
   o = member(pre.actorId, b, 4, out, o);
   o = member(pre.actorType, b, 3, out, o);
   o = member(pre.caseId, b, 11, out, o);
-  o = put(out, pre.context[0], pre.context[1], out, o);
+  o = move(out, pre.context[0], pre.context[1], out, o);
   // Bounded by the chunk, not the line: no value, field or separator the reader accepts holds a
   // \n (a control byte), so none reads past this line's end.
   o = jsonbValueInto(b, p, limit, out, o);
@@ -213,33 +221,33 @@ function readLine(
   o = member(pre.eventId, b, 1, out, o);
   o = member(pre.eventType, b, 2, out, o);
   o = member(pre.idempotency, b, 14, out, o);
-  o = put(out, pre.occurred[0], pre.occurred[1], out, o);
+  o = move(out, pre.occurred[0], pre.occurred[1], out, o);
   o =
     occurredKept >= 0
-      ? put(out, occurredKept, occurredJson.length, out, o)
-      : put(occurredJson, 0, occurredJson.length, out, o);
+      ? move(out, occurredKept, occurredJson.length, out, o)
+      : move(occurredJson, 0, occurredJson.length, out, o);
   o = member(pre.outcome, b, 9, out, o);
   o = member(pre.resourceId, b, 7, out, o);
   o = member(pre.resourceType, b, 6, out, o);
-  o = put(out, pre.schema[0], pre.schema[1], out, o);
-  o = put(b, v0, v1 - v0, out, o);
-  o = put(out, pre.stream[0], pre.stream[1], out, o);
+  o = move(out, pre.schema[0], pre.schema[1], out, o);
+  o = move(b, v0, v1 - v0, out, o);
+  o = move(out, pre.stream[0], pre.stream[1], out, o);
   o =
     streamKept >= 0
-      ? put(out, streamKept, streamJson.length, out, o)
-      : put(streamJson, 0, streamJson.length, out, o);
+      ? move(out, streamKept, streamJson.length, out, o)
+      : move(streamJson, 0, streamJson.length, out, o);
   o = member(pre.subject, b, 10, out, o);
   out[o++] = 0x7d;
   // payload_digest, prev_hash, hash, salt.
-  if (!byteaBytesInto(b, p, 32, row, 64)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt + 64)) return -1;
   p += 68;
-  if (!byteaBytesInto(b, p, 32, row, 32)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt + 32)) return -1;
   p += 68;
-  if (!byteaBytesInto(b, p, 32, row, 0)) return -1;
+  if (!byteaBytesInto(b, p, 32, rowAt)) return -1;
   p += 68;
   lineHasSalt = !(b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB);
   if (!lineHasSalt) p += 3;
-  else if (byteaBytesInto(b, p, 16, row, 96)) p += 36;
+  else if (byteaBytesInto(b, p, 16, rowAt + 96)) p += 36;
   else return -1;
   if (b[p] === BACKSLASH && b[p + 1] === 0x4e && b[p + 2] === TAB) {
     linePayloadEnd = -1;
@@ -263,10 +271,10 @@ const ENVELOPE_EXTRA = 512;
 /**
  * One buffer holding a chunk's bytes and everything the byte path writes, so that its copies
  * (fixed text and fields into the envelope, jsonb members into order, chain fields into hash
- * inputs) are within one buffer (`put` uses `copyWithin` there). Layout: the envelope's fixed
+ * inputs) are within one buffer (`move` copies short runs by words there, longer ones by `copyWithin`). Layout: the envelope's fixed
  * text (`pre`) and the last `occurred_at` and stream JSON (`keep`) from 0; the chunk at `at`; the row's hash,
- * prev_hash, payload_digest, salt at `row` (112 bytes); the chain's last two hashes at `last`
- * (64); the leaf hash input at `leaf` (33); the chain hash input at `env` (prev_hash, seq,
+ * prev_hash, payload_digest, salt at `row` (112 bytes); the leaf hash input at `leaf` (33: 0x00 and
+ * the last row's hash); the chain hash input at `env` (prev_hash, seq,
  * envelope from `env + 40`); the payload digest input at `pay` (salt, payload from `pay + 16`);
  * then free room for jsonb's reordering.
  */
@@ -274,13 +282,11 @@ interface Workspace {
   w: Buffer;
   at: number;
   row: number;
-  last: number;
   leaf: number;
   env: number;
   pay: number;
-  /** Views of the row and leaf-input regions. */
+  /** A view of the row region. */
   rowView: Buffer;
-  leafView: Buffer;
 }
 
 /** Bytes at the start of the workspace for the fixed text and two kept values (see `keep`). */
@@ -300,8 +306,7 @@ function keep(json: Buffer, slot: 0 | 1): number {
 function workspace(len: number, stream: string): Workspace {
   const at = HEAD_BYTES;
   const row = at + len;
-  const last = row + 112;
-  const leaf = last + 64;
+  const leaf = row + 112;
   const env = leaf + 33;
   // A line is at most `len` bytes: its envelope and payload fit these regions.
   const pay = env + 72 + len + ENVELOPE_EXTRA + 6 * stream.length;
@@ -318,12 +323,10 @@ function workspace(len: number, stream: string): Workspace {
     w,
     at,
     row,
-    last,
     leaf,
     env,
     pay,
     rowView: w.subarray(row, row + 112),
-    leafView: w.subarray(leaf, leaf + 33),
   };
 }
 
@@ -340,7 +343,7 @@ export function copyLineBytes(
   const s = workspace(line.length + 1, stream);
   line.copy(s.w, s.at);
   s.w[s.at + line.length] = 10;
-  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.rowView, s.w, s.env + 40, s.w, s.pay + 16);
+  const n = readLine(s.w, s.at, s.at + line.length + 1, stream, s.row, s.w, s.env + 40, s.w, s.pay + 16);
   if (n < 0 || lineEnd !== s.at + line.length) return null;
   return {
     seq: lineSeq,
@@ -349,6 +352,11 @@ export function copyLineBytes(
     purged: linePurged,
   };
 }
+
+/** Views of the hash inputs (chain, payload, leaf) in the workspace, kept by length. */
+const envViews = new SpanViews();
+const payViews = new SpanViews();
+const leafViews = new SpanViews();
 
 /** A copy with its own ArrayBuffer (never a slice of the shared pool: results are posted to the main thread). */
 const own = (b: Buffer): Buffer => {
@@ -381,11 +389,11 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
+  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const s = workspace(buf.length, stream);
   const w = s.w;
   buf.copy(w, s.at);
   const ROW = s.row;
-  const LAST = s.last;
   w[s.leaf] = 0;
   // The reference path's hash inputs (grown as needed).
   let refIn = EMPTY;
@@ -408,7 +416,7 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       let hasSalt = false;
       let purgedFlag = false;
       if (bytePath) {
-        n = readLine(w, start, s.at + buf.length, stream, s.rowView, w, e0 + 40, w, p0 + 16);
+        n = readLine(w, start, s.at + buf.length, stream, ROW, w, e0 + 40, w, p0 + 16);
         end = lineEnd;
         seq = lineSeq;
         m = linePayloadEnd;
@@ -447,24 +455,23 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
         purgedFlag = f[20] === 't';
       }
       if (i === 0) firstSeq = seq;
-      else if (seq !== firstSeq + i || !same(w, ROW + 32, w, LAST + 32, 32)) return dirty(lines);
+      // The previous row's stored hash is still in the leaf input.
+      else if (seq !== firstSeq + i || !sameWithin(w, ROW + 32, s.leaf + 1, 32)) return dirty(lines);
       // hash = SHA-256(prev_hash || seq as u64 big-endian || envelope || payload_digest), as chainHash.
-      put(w, ROW + 32, 32, eb, e0);
+      move(w, ROW + 32, 32, eb, e0);
       seqInto(seq, eb, e0 + 32);
-      n = put(w, ROW + 64, 32, eb, n);
-      if (!sha256Equals(eb.subarray(e0, n), w, ROW)) return dirty(lines);
+      n = move(w, ROW + 64, 32, eb, n);
+      if (!sha256SpanEquals(eb, e0, n, w, ROW, eb === w ? envViews : null)) return dirty(lines);
       if (m >= 0) {
         // SHA-256(salt || canonical payload), as payloadDigest.
         if (!hasSalt) return dirty(lines);
-        put(w, ROW + 96, 16, pb, p0);
-        if (!sha256Equals(pb.subarray(p0, m), w, ROW + 64)) return dirty(lines);
+        move(w, ROW + 96, 16, pb, p0);
+        if (!sha256SpanEquals(pb, p0, m, w, ROW + 64, pb === w ? payViews : null)) return dirty(lines);
       } else if (!purgedFlag) return dirty(lines);
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
-      put(w, ROW, 32, w, s.leaf + 1);
-      sha256Into(s.leafView, leaves, 32 * i);
-      put(w, LAST + 32, 32, w, LAST);
-      put(w, ROW, 32, w, LAST + 32);
+      move(w, ROW, 32, w, s.leaf + 1);
+      sha256SpanInto(w, s.leaf, s.leaf + 33, leafOut, 32 * i, leafViews);
       if (i === 0) firstPrev = own(w.subarray(ROW + 32, ROW + 64));
       start = end + 1;
     }
@@ -476,10 +483,11 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
     rows: lines,
     firstSeq,
     firstPrev,
-    lastHash: own(w.subarray(LAST + 32, LAST + 64)),
-    beforeLastHash: lines > 1 ? own(w.subarray(LAST, LAST + 32)) : firstPrev,
+    // The last row's hash and prev_hash: the chain's last two hashes (the rows are linked).
+    lastHash: own(w.subarray(ROW, ROW + 32)),
+    beforeLastHash: lines > 1 ? own(w.subarray(ROW + 32, ROW + 64)) : firstPrev,
     leaves,
-    nodes: lines > 0 ? chunkNodes(leaves, firstSeq - 1) : EMPTY,
+    nodes: lines > 0 ? chunkNodesInPlace(leaves, firstSeq - 1) : EMPTY,
     purgedSeqs,
   };
 }

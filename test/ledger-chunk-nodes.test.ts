@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CompactRange, leafHash } from '../core/merkle';
-import { chunkNodes } from '../ledger/chunk-nodes';
+import { chunkNodes, chunkNodesInPlace } from '../ledger/chunk-nodes';
 
 /**
  * Worker threads hash the interior Merkle nodes a chunk of leaves completes on its own; the
@@ -56,5 +56,22 @@ describe('interior nodes precomputed per chunk', () => {
       plain.append(leaves.subarray(32 * k, 32 * k + 32));
     }
     expect(known.root().equals(plain.root())).toBe(false);
+  });
+
+  it('chunkNodesInPlace gives the bytes chunkNodes gives, for any start and length', () => {
+    fc.assert(
+      fc.property(fc.nat(5000), fc.integer({ min: 0, max: 300 }), fc.nat(7), (first, n, offset) => {
+        // Leaves at any offset of their memory, as a pooled or sliced buffer has them.
+        const leaves = Buffer.alloc(32 * n + offset).subarray(offset);
+        for (let k = 0; k < n; k++) leaf(first + k).copy(leaves, 32 * k);
+        expect(chunkNodesInPlace(leaves, first).equals(chunkNodes(leaves, first))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    // Leaf indexes past 2^31 and 2^32 (no bit operators on them).
+    for (const first of [2 ** 31 - 5, 2 ** 32 - 7, 2 ** 40 + 3]) {
+      const leaves = Buffer.concat(Array.from({ length: 40 }, (_, k) => leaf(k)));
+      expect(chunkNodesInPlace(leaves, first).equals(chunkNodes(leaves, first))).toBe(true);
+    }
   });
 });
