@@ -130,6 +130,22 @@ export function move(src: Buffer, s: number, n: number, dst: Buffer, d: number):
 }
 
 /**
+ * The high bit of each byte of the little-endian word `x` that is below 0x20, 0x22 or 0x5c (0 when
+ * none is). Exact for the lowest such byte: a borrow only starts at a byte that matches, so no
+ * flag appears below the first match (flags above it may be spurious).
+ */
+function stopFlags(x: number): number {
+  const quote = x ^ 0x22222222;
+  const backslash = x ^ 0x5c5c5c5c;
+  const hit =
+    ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
+  return hit & 0x80808080;
+}
+
+/** Index (0-3) of the lowest flagged byte of a non-zero {@link stopFlags} result. */
+const lowestFlagged = (flags: number): number => (31 - Math.clz32(flags & -flags)) >> 3;
+
+/**
  * Index of the first byte in `b[p..end)` that a JSON string cannot hold unescaped (a control
  * byte, `"` or `\\`: `JSON_STOP`), or `end` when there is none. Four bytes a step: a word is
  * passed over when none of its bytes is below 0x20, 0x22 or 0x5c (exact word tests: a borrow
@@ -139,14 +155,8 @@ export function move(src: Buffer, s: number, n: number, dst: Buffer, d: number):
 export function plainEnd(b: Buffer, p: number, end: number): number {
   const v = viewOf(b);
   for (; p + 4 <= end; p += 4) {
-    const x = v.getUint32(p, true);
-    const quote = x ^ 0x22222222;
-    const backslash = x ^ 0x5c5c5c5c;
-    const hit =
-      ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
-    // The lowest flagged byte is a match (no borrow reaches below the first one): its index.
-    const flags = hit & 0x80808080;
-    if (flags !== 0) return p + ((31 - Math.clz32(flags & -flags)) >> 3);
+    const flags = stopFlags(v.getUint32(p, true));
+    if (flags !== 0) return p + lowestFlagged(flags);
   }
   const stop = JSON_STOP;
   while (p < end && stop[b[p] as number] === 0) p++;
@@ -165,12 +175,8 @@ export function copyPlain(b: Buffer, p: number, end: number, at: number): number
   for (; p + 4 <= end; p += 4) {
     const x = v.getUint32(p, true);
     v.setUint32(p + shift, x, true);
-    const quote = x ^ 0x22222222;
-    const backslash = x ^ 0x5c5c5c5c;
-    const hit =
-      ((x - 0x20202020) & ~x) | ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash);
-    const flags = hit & 0x80808080;
-    if (flags !== 0) return p + ((31 - Math.clz32(flags & -flags)) >> 3);
+    const flags = stopFlags(x);
+    if (flags !== 0) return p + lowestFlagged(flags);
   }
   const stop = JSON_STOP;
   for (; p < end; p++) {
