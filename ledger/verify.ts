@@ -1,7 +1,6 @@
 import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
 import { GENESIS_HASH } from '../core/hash-chain';
 import { headCheckpoints, parseHead, type ParsedHead } from '../core/ledger-head';
-import { headsReaching } from './heads-reaching';
 import { CompactRange, leafHash } from '../core/merkle';
 import type { PublicKeyInfo } from '../core/signing';
 import type { Database } from '../db/client';
@@ -418,17 +417,31 @@ async function purgeCoverage(
 }
 
 /**
+ * The signed ledger heads an incremental run over one stream needs, oldest first: those that list
+ * `stream` at `fromSeq` or beyond, found through `ledger_head_streams` (a trigger indexes every
+ * head's stream lines, read loosely), and the newest. An older head only repeats checkpoints
+ * below the verified range, which the verifier skips; the newest covers the most purges. The
+ * cost follows the heads signed since `fromSeq`, not the ledger's history.
+ */
+const HEADS_REACHING_SQL = `SELECT head FROM ledger_heads WHERE version IN (
+       SELECT version FROM ledger_head_streams WHERE stream = $1 AND tree_size >= $2
+       UNION SELECT max(version) FROM ledger_heads)
+     ORDER BY version`;
+
+/**
  * The signed ledger heads stored in the database, oldest first (unparsable ones are skipped: the
  * stream checks report what they fail to prove); for an incremental run over one stream, only
- * those {@link headsReaching} keeps are parsed.
+ * those it needs ({@link HEADS_REACHING_SQL}).
  */
 async function storedHeads(db: Database, stream?: string, fromSeq?: number): Promise<ParsedHead[]> {
-  const r = await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
-  const texts = r.rows.map((row) => row.head);
+  const r =
+    stream && fromSeq && fromSeq > 1
+      ? await db.$client.query<{ head: string }>(HEADS_REACHING_SQL, [stream, fromSeq])
+      : await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
   const out: ParsedHead[] = [];
-  for (const text of stream && fromSeq && fromSeq > 1 ? headsReaching(texts, stream, fromSeq) : texts) {
+  for (const { head } of r.rows) {
     try {
-      out.push(parseHead(text));
+      out.push(parseHead(head));
     } catch {
       // reported by nothing else; a head that cannot be parsed proves nothing
     }

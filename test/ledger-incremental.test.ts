@@ -5,7 +5,6 @@ import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
 import { createLedger } from '../ledger/ledger';
 import { parseHead } from '../core/ledger-head';
-import { headsReaching } from '../ledger/heads-reaching';
 import { WORKER_MIN_EVENTS, verifyLedger } from '../ledger/verify';
 import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
 
@@ -102,22 +101,80 @@ describe('incremental verification (fromSeq)', () => {
     expect(rowsOf(full)).toBe(2);
   });
 
-  it('parses only the heads that reach fromSeq, the newest, and any it cannot read cheaply', async () => {
-    const r = await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
-    const texts = r.rows.map((x) => x.head);
-    const sizes = texts.map((t) => parseHead(t).streams.find((s) => s.stream === 'inc')?.treeSize ?? 0);
-    expect(texts.length).toBeGreaterThanOrEqual(2);
-    const from = (sizes[0] as number) + 1;
-    const kept = headsReaching(texts, 'inc', from);
-    expect(kept).toEqual(texts.filter((_, i) => i === texts.length - 1 || (sizes[i] as number) >= from));
-    expect(kept.length).toBeLessThan(texts.length);
-    expect(headsReaching(texts, 'inc', 1)).toEqual(texts);
-    expect(headsReaching(texts, 'inc', 1e12)).toEqual([texts[texts.length - 1]]);
-    // no line for the stream, a header word as stream name, a mangled size: kept (parsed and judged as before)
-    expect(headsReaching(texts, 'other', 1e12)).toEqual(texts);
-    expect(headsReaching(texts, 'version', 1e12)).toEqual(texts);
-    const mangled = texts.map((t) => t.replace(/\ninc \d+ /, '\ninc 0x1 '));
-    expect(headsReaching(mangled, 'inc', 1e12)).toEqual(mangled);
+  it('reads only the heads that list the stream at fromSeq or beyond, and the newest', async () => {
+    const ledger = createLedger(db, { signer, checkpointEvery: 100 });
+    for (let i = 0; i < 5; i++)
+      await ledger.appendMany(
+        Array.from({ length: 100 }, (_, j) => ({ event: sampleEvent(), idempotencyKey: `hd-${i}-${j}` })),
+        { stream: 'hd' },
+      );
+    const heads = (await db.$client.query<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version'))
+      .rows;
+    const sizes = heads.map((h) => parseHead(h.head).streams.find((s) => s.stream === 'hd')?.treeSize ?? 0);
+    expect(sizes.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
+    const headRows = (c: ReturnType<typeof counting>) =>
+      [...c.rows.entries()]
+        .filter(([sql]) => sql.includes('FROM ledger_heads'))
+        .reduce((n, [, k]) => n + k, 0);
+    const reaching = (from: number) => sizes.filter((n, i) => i === sizes.length - 1 || n >= from).length;
+    for (const from of [2, 101, 301, 501]) {
+      const c = counting(db);
+      expect(await verifyLedger(c.db, { stream: 'hd', fromSeq: from, trustedKeys })).toMatchObject({
+        valid: true,
+        eventsChecked: 501 - from,
+      });
+      expect(headRows(c)).toBe(reaching(from));
+    }
+    expect([2, 101, 301, 501].map(reaching)).toEqual([5, 4, 2, 1]);
+    const all = counting(db);
+    await verifyLedger(all.db, { stream: 'hd', trustedKeys });
+    expect(headRows(all)).toBe(heads.length);
+  });
+
+  it('indexes every stream line a head holds, loosely, by trigger only; the index is append-only', async () => {
+    const indexed = await t.asOwner<{ stream: string; tree_size: string; version: string }>(
+      'SELECT stream, tree_size::text, version::text FROM ledger_head_streams ORDER BY version, stream',
+    );
+    const heads = await t.asOwner<{ head: string }>('SELECT head FROM ledger_heads ORDER BY version');
+    expect(indexed.rows).toEqual(
+      heads.rows.flatMap(({ head }) => {
+        const h = parseHead(head);
+        return h.streams.map((s) => ({
+          stream: s.stream,
+          tree_size: String(s.treeSize),
+          version: String(h.version),
+        }));
+      }),
+    );
+    const dba = new pg.Client({ connectionString: t.ownerUrl });
+    await dba.connect();
+    try {
+      await dba.query('BEGIN');
+      // not a head parseHead accepts: every "<word> <size> " line is indexed all the same
+      const text = 'ledgerflow-head/1\nversion 999\nzz 7 x\ninc 0x1 y\nyy 3 z\nyy 3 z\n\n— k s\n';
+      await dba.query(
+        `INSERT INTO ledger_heads (version, previous, key_id, signed_at, head) VALUES (999, '\\x00', 'k', now(), $1)`,
+        [text],
+      );
+      const r = await dba.query<{ stream: string; tree_size: string }>(
+        'SELECT stream, tree_size::text FROM ledger_head_streams WHERE version = 999 ORDER BY stream',
+      );
+      expect(r.rows).toEqual([
+        { stream: 'yy', tree_size: '3' },
+        { stream: 'zz', tree_size: '7' },
+      ]);
+    } finally {
+      await dba.query('ROLLBACK');
+      await dba.end();
+    }
+    for (const sql of [
+      "INSERT INTO ledger_head_streams VALUES ('inc', 99999, 1)",
+      'UPDATE ledger_head_streams SET tree_size = 1',
+      'DELETE FROM ledger_head_streams',
+    ])
+      await expect(db.$client.query(sql)).rejects.toThrow(/permission denied/);
+    for (const sql of ['UPDATE ledger_head_streams SET tree_size = 1', 'DELETE FROM ledger_head_streams'])
+      await expect(t.asOwner(sql)).rejects.toThrow(/append-only/);
   });
 });
 

@@ -1,9 +1,19 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createLedger, type Ledger } from '../ledger/ledger';
 import { recordAlarmChange } from '../services/posture/alarms';
 import { createCli, createTestDatabase, type TestDatabase } from './support';
 
 let t: TestDatabase;
+const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'lf-doctor-')), 'signing-key.pem');
+writeFileSync(
+  keyFile,
+  generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  { mode: 0o600 },
+);
 let ledger: Ledger;
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -19,6 +29,9 @@ const cli = createCli(() => ({
     DATABASE_URL: t.ownerUrl,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     LEDGERFLOW_PRINCIPAL: 'doctor-ops',
+    // a key of its own: with none, `schedules list` creates one and says so on stderr (in the
+    // default data dir, whether it exists depends on which test file ran a CLI first)
+    LEDGERFLOW_SIGNING_KEY_FILE: keyFile,
   },
 }));
 

@@ -2,7 +2,7 @@ import type { GrantMatrix } from './evaluate';
 
 /**
  * The table privileges each app role is meant to hold (db/migrations 0001, 0003, 0005, 0007,
- * 0009, 0011, 0015, 0018, 0022, 0026). A migration that changes grants changes this table in the same commit;
+ * 0009, 0011, 0015, 0018, 0022, 0026, 0042). A migration that changes grants changes this table in the same commit;
  * the posture control flags any difference in the live database.
  */
 const R = ['SELECT'] as const;
@@ -23,6 +23,7 @@ export const EXPECTED_GRANTS: GrantMatrix = {
   ledger_merkle_tiles: all3(RI),
   ledger_signing_keys: all3(RI),
   ledger_heads: all3(RI),
+  ledger_head_streams: all3(R),
   api_keys: noPurger(RI),
   legal_holds: noPurger(RI),
   legal_hold_releases: noPurger(RI),
@@ -55,7 +56,8 @@ export const LEDGER_GUARDS: Record<string, string[]> = {
   ledger_checkpoints: ['ledger_checkpoints_append_only', 'ledger_checkpoints_no_truncate'],
   ledger_merkle_tiles: ['ledger_merkle_tiles_append_only', 'ledger_merkle_tiles_no_truncate'],
   ledger_signing_keys: ['ledger_signing_keys_append_only', 'ledger_signing_keys_no_truncate'],
-  ledger_heads: ['ledger_heads_append_only', 'ledger_heads_no_truncate'],
+  ledger_heads: ['ledger_heads_append_only', 'ledger_heads_no_truncate', 'ledger_heads_index_streams'],
+  ledger_head_streams: ['ledger_head_streams_append_only', 'ledger_head_streams_no_truncate'],
 };
 
 /** Privileges that would let a role change or erase ledger history. */

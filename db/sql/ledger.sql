@@ -248,3 +248,21 @@ BEGIN
   END LOOP;
   RETURN runs;
 END $$;
+
+-- The (stream, tree size) lines of a signed head, read as loosely as a line can be: every line of
+-- the text that starts "<word> <size> " (a superset of the lines parseHead accepts), so an index
+-- built from it never misses a stream a head lists.
+CREATE OR REPLACE FUNCTION ledger_head_lines(p_head text)
+RETURNS TABLE (stream text, tree_size bigint) LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT DISTINCT m[1], m[2]::bigint FROM regexp_matches(p_head, '^([^ ]+) ([1-9][0-9]{0,15}) ', 'gn') AS m;
+$$;
+
+-- Indexes each new head's stream lines in ledger_head_streams (which no app role may write).
+CREATE OR REPLACE FUNCTION ledger_index_head_streams() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  INSERT INTO ledger_head_streams (stream, tree_size, version)
+  SELECT l.stream, l.tree_size, NEW.version FROM ledger_head_lines(NEW.head) l
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
