@@ -1,4 +1,4 @@
-import { signBytes, verifyBytes, type PublicKeyInfo, type Signer } from './signing';
+import { signBytes, verifyBytes, verifyBytesAsync, type PublicKeyInfo, type Signer } from './signing';
 
 /**
  * Signed checkpoints (signed tree heads), in the spirit of C2SP tlog-checkpoint:
@@ -84,6 +84,42 @@ export function parseCheckpoint(text: string): ParsedCheckpoint {
 }
 
 /**
+ * Verdicts already reached, by parsed signature (a head's stream checkpoints share its
+ * signatures), with the body and key they were reached for.
+ */
+const verdicts = new WeakMap<CheckpointSignature, { body: string; publicKey: Buffer; ok: boolean }>();
+
+function verdictOf(s: CheckpointSignature, body: string, publicKey: Buffer) {
+  const v = verdicts.get(s);
+  return v && v.body === body && v.publicKey.equals(publicKey) ? v.ok : undefined;
+}
+
+/**
+ * Checks the signatures of `cps` by trusted keys on libuv's thread pool and remembers the
+ * verdicts, so that {@link verifyCheckpointSignature} of the same parsed checkpoints later finds
+ * them made instead of verifying on this thread. Never rejects.
+ */
+export async function preverifyCheckpointSignatures(
+  cps: Array<Pick<ParsedCheckpoint, 'body' | 'signatures'>>,
+  trusted: Map<string, PublicKeyInfo>,
+): Promise<void> {
+  const started = new Set<CheckpointSignature>();
+  const pending: Array<Promise<void>> = [];
+  for (const cp of cps)
+    for (const s of cp.signatures) {
+      const key = trusted.get(s.keyId);
+      if (!key || started.has(s) || verdictOf(s, cp.body, key.publicKey) !== undefined) continue;
+      started.add(s);
+      pending.push(
+        verifyBytesAsync(key.publicKey, cp.body, s.signature).then((ok) => {
+          verdicts.set(s, { body: cp.body, publicKey: key.publicKey, ok });
+        }),
+      );
+    }
+  await Promise.all(pending);
+}
+
+/**
  * Checks a checkpoint's signatures against trusted keys: valid when at least one signature is
  * by a trusted key and verifies. Keys that are not trusted count for nothing.
  */
@@ -93,7 +129,13 @@ export function verifyCheckpointSignature(
 ): { ok: true; keyId: string } | { ok: false; reason: string } {
   for (const s of cp.signatures) {
     const key = trusted.get(s.keyId);
-    if (key && verifyBytes(key.publicKey, cp.body, s.signature)) return { ok: true, keyId: s.keyId };
+    if (!key) continue;
+    let ok = verdictOf(s, cp.body, key.publicKey);
+    if (ok === undefined) {
+      ok = verifyBytes(key.publicKey, cp.body, s.signature);
+      verdicts.set(s, { body: cp.body, publicKey: key.publicKey, ok });
+    }
+    if (ok) return { ok: true, keyId: s.keyId };
   }
   const ids = cp.signatures.map((s) => s.keyId).join(', ');
   const known = cp.signatures.some((s) => trusted.has(s.keyId));

@@ -72,6 +72,21 @@ export function verifyBytes(publicKey: Buffer, data: Buffer | string, signature:
   }
 }
 
+/** {@link verifyBytes} on libuv's thread pool (Node's callback form of `crypto.verify`). */
+export function verifyBytesAsync(
+  publicKey: Buffer,
+  data: Buffer | string,
+  signature: Buffer,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verify(null, Buffer.from(data), verifyingKey(publicKey), signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
 /** One line of a trusted-keys file. */
 export function formatKeyLine(k: PublicKeyInfo): string {
   return `ed25519 ${k.keyId} ${k.publicKey.toString('base64')}`;

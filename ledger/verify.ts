@@ -1,4 +1,9 @@
-import { parseCheckpoint, verifyCheckpointSignature, type ParsedCheckpoint } from '../core/checkpoint';
+import {
+  parseCheckpoint,
+  preverifyCheckpointSignatures,
+  verifyCheckpointSignature,
+  type ParsedCheckpoint,
+} from '../core/checkpoint';
 import { GENESIS_HASH } from '../core/hash-chain';
 import { headCheckpoints, parseHead, type ParsedHead } from '../core/ledger-head';
 import { CompactRange, leafHash } from '../core/merkle';
@@ -347,6 +352,8 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
     ? [opts.stream]
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   const headCps = (await storedHeads(db, opts.stream, opts.fromSeq)).flatMap(headCheckpoints);
+  // The heads' signatures are checked on the thread pool while the streams' reads start.
+  const preverified = preverifyCheckpointSignatures(headCps, keys);
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
   const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs]);
   // Streams are independent: a few at once keep the database reading while this thread hashes.
@@ -377,6 +384,7 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_STREAMS, all.length) }, lane));
+  await preverified;
   return summarise(streams, opts.stream ?? null, pinned);
 }
 
