@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { hash } from 'node:crypto';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanBundleLine } from './bundle-scan';
 import { put, same, seqInto, sha256Equals } from './bytes';
+import { chunkNodesInPlace } from './chunk-nodes';
 import { PURGE_EVENT_TYPE } from './purge-events';
+import { sha256ViewInto } from './span-bytes';
 
 /** The purge type as a JSON string (see BundleSegment.purgeLines). */
 const PURGE_TYPE = Buffer.from(JSON.stringify(PURGE_EVENT_TYPE));
@@ -55,20 +56,6 @@ let cap = -1;
 const VIEWS_CACHED = 4096;
 let inputViews: Array<Buffer | undefined> = [];
 let payloadViews: Array<Buffer | undefined> = [];
-
-/** Views of the Merkle node inputs on the workspace's stack, by stack entry (see checkBundleChunk). */
-let nodeViews: Buffer[] = [];
-const STACK_ENTRIES = 64;
-
-/** Writes SHA-256 of `data` to `a[ai..ai+32)` and `b[bi..bi+32)`. */
-function sha256IntoBoth(data: Buffer, a: Buffer, ai: number, b: Buffer, bi: number): void {
-  const d = hash('sha256', data, 'binary');
-  for (let k = 0; k < 32; k++) {
-    const c = d.charCodeAt(k);
-    a[ai + k] = c;
-    b[bi + k] = c;
-  }
-}
 
 function viewOf(views: Array<Buffer | undefined>, w: Buffer, at: number, n: number): Buffer {
   if (n >= VIEWS_CACHED) return w.subarray(at, at + n);
@@ -135,6 +122,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
   // Their own allocations (never the shared pool): they are transferred.
   const leaves = Buffer.alloc(32 * lines);
+  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const nodes = Buffer.alloc(32 * lines);
   const spans = new Int32Array(2 * 20);
   const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
@@ -143,26 +131,18 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   // for `cap` bytes): three leaf hash inputs `0x00 || hash` at LEAF (line i's at LEAF + 33 *
   // (i % 3); the segment's last two hashes stay where they were written, also while a third
   // line is scanned); payload_digest at DIGEST; the chain hash input at INPUT (prev_hash is
-  // decoded there); the payload digest input at PAYLOAD (the salt is decoded there); the stack
-  // of Merkle subtrees not merged yet at STACK, 32 bytes an entry (see chunkNodes).
+  // decoded there); the payload digest input at PAYLOAD (the salt is decoded there).
   const L = buf.length;
   if (cap < L) {
     cap = L + (L >> 2);
-    space = Buffer.alloc(3 * cap + 256 + 32 * STACK_ENTRIES);
+    space = Buffer.alloc(3 * cap + 256);
     inputViews = new Array<Buffer | undefined>(VIEWS_CACHED);
     payloadViews = new Array<Buffer | undefined>(VIEWS_CACHED);
-    // A node's input `0x01 || left || right` is the two entries on top of the stack, after the
-    // byte before them set to 1 for the call.
-    const stack = 3 * cap + 256;
-    nodeViews = Array.from({ length: STACK_ENTRIES - 1 }, (_, e) =>
-      space.subarray(stack + 32 * e - 1, stack + 32 * e + 64),
-    );
   }
   const LEAF = cap;
   const DIGEST = LEAF + 99;
   const INPUT = DIGEST + 32;
   const PAYLOAD = INPUT + cap + 80;
-  const STACK = 3 * cap + 256;
   const w = space;
   buf.copy(w, 0);
   w[LEAF] = w[LEAF + 33] = w[LEAF + 66] = 0;
@@ -177,16 +157,15 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   let seg: BundleSegment | null = null;
   let streamAt = 0;
   let streamLen = 0;
-  // The segment's Merkle nodes, as chunkNodes writes them: from nodesFrom to o in `nodes`.
-  let nodesFrom = 0;
+  // Where the next segment's Merkle nodes go in `nodes`.
   let o = 0;
-  let depth = 0;
   const close = (to: number) => {
     if (!seg) return;
     seg.to = to;
     seg.rows = to - seg.from;
     seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
-    seg.nodes = nodes.subarray(nodesFrom, o);
+    seg.nodes = chunkNodesInPlace(seg.leaves, seg.firstSeq - 1, nodes, o);
+    o += seg.nodes.length;
     seg.lastHash = copyOf(hashAt(to - 1));
     seg.beforeLastHash = seg.rows > 1 ? copyOf(hashAt(to - 2)) : seg.firstPrev;
     segments.push(seg);
@@ -267,30 +246,14 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
       };
       streamAt = s0;
       streamLen = sLen;
-      nodesFrom = o;
-      depth = 0;
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
     // A canonical line writes the purge type's string only one way.
     const t0 = sp(M.event_type, 0);
     if (sp(M.event_type, 1) - t0 === PURGE_TYPE.length && same(w, t0, PURGE_TYPE, 0, PURGE_TYPE.length))
       seg.purgeLines.push(start, end);
-    // Leaf hash SHA-256(0x00 || hash), as leafHash, also pushed on the stack; then the interior
-    // nodes it completes within this segment, as chunkNodes merges them (leaf index seq - 1).
-    sha256IntoBoth(leafIns[i % 3] as Buffer, leaves, 32 * i, w, STACK + 32 * depth);
-    depth++;
-    const first = seg.firstSeq - 1;
-    const leaf = seq - 1;
-    for (let x = leaf, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
-      if (leaf + 1 - span < first) break;
-      const at = STACK + 32 * (depth - 2) - 1;
-      const kept = w[at] as number;
-      w[at] = 1;
-      sha256IntoBoth(nodeViews[depth - 2] as Buffer, nodes, o, w, at + 1);
-      w[at] = kept;
-      depth--;
-      o += 32;
-    }
+    // Leaf hash SHA-256(0x00 || hash), as leafHash.
+    sha256ViewInto(leafIns[i % 3] as Buffer, leafOut, 32 * i);
   }
   close(lines);
   return segments;
