@@ -64,6 +64,32 @@ function viewOf(views: Array<Buffer | undefined>, w: Buffer, at: number, n: numb
   return v;
 }
 
+/** A segment of lines `from .. to-1` with nothing gathered yet (a dirty one: `stream` null and only the span). */
+function newSegment(
+  from: number,
+  to: number,
+  stream: string | null,
+  firstSeq = 0,
+  firstPrev = EMPTY,
+  firstOccurred = '',
+): BundleSegment {
+  return {
+    from,
+    to,
+    stream,
+    firstSeq,
+    firstPrev,
+    lastHash: EMPTY,
+    beforeLastHash: EMPTY,
+    leaves: EMPTY,
+    nodes: EMPTY,
+    purgedSeqs: [],
+    purgeLines: [],
+    firstOccurred,
+    rows: 0,
+  };
+}
+
 /** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
 function digits(b: Buffer, from: number, to: number): number {
   if (to - from > 16 || to === from) return 0;
@@ -101,22 +127,7 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   const lines = starts.length;
   const segments: BundleSegment[] = [];
   const dirty = (from: number): BundleSegment[] => {
-    if (from < lines)
-      segments.push({
-        from,
-        to: lines,
-        stream: null,
-        firstSeq: 0,
-        firstPrev: EMPTY,
-        lastHash: EMPTY,
-        beforeLastHash: EMPTY,
-        leaves: EMPTY,
-        nodes: EMPTY,
-        purgedSeqs: [],
-        purgeLines: [],
-        firstOccurred: '',
-        rows: 0,
-      });
+    if (from < lines) segments.push(newSegment(from, lines, null));
     return segments;
   };
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
@@ -229,21 +240,14 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
-      seg = {
-        from: i,
-        to: i,
+      seg = newSegment(
+        i,
+        i,
         stream,
-        firstSeq: seq,
-        firstPrev: copyOf(INPUT),
-        lastHash: EMPTY,
-        beforeLastHash: EMPTY,
-        leaves: EMPTY,
-        nodes: EMPTY,
-        purgedSeqs: [],
-        purgeLines: [],
-        firstOccurred: String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
-        rows: 0,
-      };
+        seq,
+        copyOf(INPUT),
+        String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
+      );
       streamAt = s0;
       streamLen = sLen;
     }
