@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { hash } from 'node:crypto';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanBundleLine } from './bundle-scan';
 import { put, same, seqInto, sha256Equals } from './bytes';
+import { chunkNodesInPlace } from './chunk-nodes';
 import { PURGE_EVENT_TYPE } from './purge-events';
+import { sha256ViewInto } from './span-bytes';
 
 /** The purge type as a JSON string (see BundleSegment.purgeLines). */
 const PURGE_TYPE = Buffer.from(JSON.stringify(PURGE_EVENT_TYPE));
@@ -56,25 +57,37 @@ const VIEWS_CACHED = 4096;
 let inputViews: Array<Buffer | undefined> = [];
 let payloadViews: Array<Buffer | undefined> = [];
 
-/** Views of the Merkle node inputs on the workspace's stack, by stack entry (see checkBundleChunk). */
-let nodeViews: Buffer[] = [];
-const STACK_ENTRIES = 64;
-
-/** Writes SHA-256 of `data` to `a[ai..ai+32)` and `b[bi..bi+32)`. */
-function sha256IntoBoth(data: Buffer, a: Buffer, ai: number, b: Buffer, bi: number): void {
-  const d = hash('sha256', data, 'binary');
-  for (let k = 0; k < 32; k++) {
-    const c = d.charCodeAt(k);
-    a[ai + k] = c;
-    b[bi + k] = c;
-  }
-}
-
 function viewOf(views: Array<Buffer | undefined>, w: Buffer, at: number, n: number): Buffer {
   if (n >= VIEWS_CACHED) return w.subarray(at, at + n);
   let v = views[n];
   if (v === undefined) views[n] = v = w.subarray(at, at + n);
   return v;
+}
+
+/** A segment of lines `from .. to-1` with nothing gathered yet (a dirty one: `stream` null and only the span). */
+function newSegment(
+  from: number,
+  to: number,
+  stream: string | null,
+  firstSeq = 0,
+  firstPrev = EMPTY,
+  firstOccurred = '',
+): BundleSegment {
+  return {
+    from,
+    to,
+    stream,
+    firstSeq,
+    firstPrev,
+    lastHash: EMPTY,
+    beforeLastHash: EMPTY,
+    leaves: EMPTY,
+    nodes: EMPTY,
+    purgedSeqs: [],
+    purgeLines: [],
+    firstOccurred,
+    rows: 0,
+  };
 }
 
 /** The positive safe integer written in plain digits at `b[from..to)`, or 0. */
@@ -114,27 +127,13 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   const lines = starts.length;
   const segments: BundleSegment[] = [];
   const dirty = (from: number): BundleSegment[] => {
-    if (from < lines)
-      segments.push({
-        from,
-        to: lines,
-        stream: null,
-        firstSeq: 0,
-        firstPrev: EMPTY,
-        lastHash: EMPTY,
-        beforeLastHash: EMPTY,
-        leaves: EMPTY,
-        nodes: EMPTY,
-        purgedSeqs: [],
-        purgeLines: [],
-        firstOccurred: '',
-        rows: 0,
-      });
+    if (from < lines) segments.push(newSegment(from, lines, null));
     return segments;
   };
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
   // Their own allocations (never the shared pool): they are transferred.
   const leaves = Buffer.alloc(32 * lines);
+  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const nodes = Buffer.alloc(32 * lines);
   const spans = new Int32Array(2 * 20);
   const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
@@ -143,26 +142,18 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   // for `cap` bytes): three leaf hash inputs `0x00 || hash` at LEAF (line i's at LEAF + 33 *
   // (i % 3); the segment's last two hashes stay where they were written, also while a third
   // line is scanned); payload_digest at DIGEST; the chain hash input at INPUT (prev_hash is
-  // decoded there); the payload digest input at PAYLOAD (the salt is decoded there); the stack
-  // of Merkle subtrees not merged yet at STACK, 32 bytes an entry (see chunkNodes).
+  // decoded there); the payload digest input at PAYLOAD (the salt is decoded there).
   const L = buf.length;
   if (cap < L) {
     cap = L + (L >> 2);
-    space = Buffer.alloc(3 * cap + 256 + 32 * STACK_ENTRIES);
+    space = Buffer.alloc(3 * cap + 256);
     inputViews = new Array<Buffer | undefined>(VIEWS_CACHED);
     payloadViews = new Array<Buffer | undefined>(VIEWS_CACHED);
-    // A node's input `0x01 || left || right` is the two entries on top of the stack, after the
-    // byte before them set to 1 for the call.
-    const stack = 3 * cap + 256;
-    nodeViews = Array.from({ length: STACK_ENTRIES - 1 }, (_, e) =>
-      space.subarray(stack + 32 * e - 1, stack + 32 * e + 64),
-    );
   }
   const LEAF = cap;
   const DIGEST = LEAF + 99;
   const INPUT = DIGEST + 32;
   const PAYLOAD = INPUT + cap + 80;
-  const STACK = 3 * cap + 256;
   const w = space;
   buf.copy(w, 0);
   w[LEAF] = w[LEAF + 33] = w[LEAF + 66] = 0;
@@ -177,16 +168,15 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   let seg: BundleSegment | null = null;
   let streamAt = 0;
   let streamLen = 0;
-  // The segment's Merkle nodes, as chunkNodes writes them: from nodesFrom to o in `nodes`.
-  let nodesFrom = 0;
+  // Where the next segment's Merkle nodes go in `nodes`.
   let o = 0;
-  let depth = 0;
   const close = (to: number) => {
     if (!seg) return;
     seg.to = to;
     seg.rows = to - seg.from;
     seg.leaves = leaves.subarray(32 * seg.from, 32 * to);
-    seg.nodes = nodes.subarray(nodesFrom, o);
+    seg.nodes = chunkNodesInPlace(seg.leaves, seg.firstSeq - 1, nodes, o);
+    o += seg.nodes.length;
     seg.lastHash = copyOf(hashAt(to - 1));
     seg.beforeLastHash = seg.rows > 1 ? copyOf(hashAt(to - 2)) : seg.firstPrev;
     segments.push(seg);
@@ -250,47 +240,24 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
-      seg = {
-        from: i,
-        to: i,
+      seg = newSegment(
+        i,
+        i,
         stream,
-        firstSeq: seq,
-        firstPrev: copyOf(INPUT),
-        lastHash: EMPTY,
-        beforeLastHash: EMPTY,
-        leaves: EMPTY,
-        nodes: EMPTY,
-        purgedSeqs: [],
-        purgeLines: [],
-        firstOccurred: String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
-        rows: 0,
-      };
+        seq,
+        copyOf(INPUT),
+        String(JSON.parse(w.toString('utf8', sp(M.occurred_at, 0), sp(M.occurred_at, 1)))),
+      );
       streamAt = s0;
       streamLen = sLen;
-      nodesFrom = o;
-      depth = 0;
     }
     if (payloadNull) seg.purgedSeqs.push(seq);
     // A canonical line writes the purge type's string only one way.
     const t0 = sp(M.event_type, 0);
     if (sp(M.event_type, 1) - t0 === PURGE_TYPE.length && same(w, t0, PURGE_TYPE, 0, PURGE_TYPE.length))
       seg.purgeLines.push(start, end);
-    // Leaf hash SHA-256(0x00 || hash), as leafHash, also pushed on the stack; then the interior
-    // nodes it completes within this segment, as chunkNodes merges them (leaf index seq - 1).
-    sha256IntoBoth(leafIns[i % 3] as Buffer, leaves, 32 * i, w, STACK + 32 * depth);
-    depth++;
-    const first = seg.firstSeq - 1;
-    const leaf = seq - 1;
-    for (let x = leaf, span = 2; x % 2 === 1; x = (x - 1) / 2, span *= 2) {
-      if (leaf + 1 - span < first) break;
-      const at = STACK + 32 * (depth - 2) - 1;
-      const kept = w[at] as number;
-      w[at] = 1;
-      sha256IntoBoth(nodeViews[depth - 2] as Buffer, nodes, o, w, at + 1);
-      w[at] = kept;
-      depth--;
-      o += 32;
-    }
+    // Leaf hash SHA-256(0x00 || hash), as leafHash.
+    sha256ViewInto(leafIns[i % 3] as Buffer, leafOut, 32 * i);
   }
   close(lines);
   return segments;

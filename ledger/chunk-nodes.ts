@@ -8,6 +8,9 @@ import { sha256ViewInto } from './span-bytes';
  * trailing 1 bit of i; those whose subtree starts at or after `first` depend only on these
  * leaves. Written in the order the merges happen, 32 bytes each, as
  * `nodeHash(left, right) = SHA-256(0x01 || left || right)`.
+ *
+ * The plainly written reference, kept for the tests as an oracle independent of the checkers'
+ * {@link chunkNodesInPlace} (it is itself tested against CompactRange's own merges).
  */
 export function chunkNodes(leaves: Buffer, first: number): Buffer {
   const n = leaves.length / 32;
@@ -49,17 +52,23 @@ const MERGE_INPUT = Array.from(
 /**
  * {@link chunkNodes} (the same bytes), with its copies cut: the stack is the hash input (the
  * two subtrees on top are adjacent, and the byte below them is set to the 0x01 prefix for the
- * call and restored), and 32-byte moves go a word at a time.
+ * call and restored), and 32-byte moves go a word at a time. Both chunk checkers merge their
+ * nodes here: written to `out` from `at` (by default a buffer of its own, as it is transferred;
+ * `leaves.length - 32` bytes are enough), returned as that span of `out`.
  */
-export function chunkNodesInPlace(leaves: Buffer, first: number): Buffer {
+export function chunkNodesInPlace(
+  leaves: Buffer,
+  first: number,
+  out: Buffer = Buffer.alloc(leaves.length),
+  at = 0,
+): Buffer {
   const n = leaves.length / 32;
-  const out = Buffer.alloc(32 * n); // never from the shared pool: it is transferred
   const outView = new DataView(out.buffer, out.byteOffset, out.length);
   const leafView = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const st = STACK_VIEW;
   // Subtrees of these leaves not merged yet, lowest level on top, at 1 + 32 * index.
   let depth = 0;
-  let o = 0;
+  let o = at;
   for (let k = 0; k < n; k++) {
     const i = first + k;
     for (let j = 0; j < 32; j += 4)
@@ -78,5 +87,5 @@ export function chunkNodesInPlace(leaves: Buffer, first: number): Buffer {
       o += 32;
     }
   }
-  return out.subarray(0, o);
+  return out.subarray(at, o);
 }

@@ -74,4 +74,38 @@ describe('interior nodes precomputed per chunk', () => {
       expect(chunkNodesInPlace(leaves, first).equals(chunkNodes(leaves, first))).toBe(true);
     }
   });
+
+  it('chunkNodesInPlace into a given buffer writes the same bytes from `at` and nothing else', () => {
+    fc.assert(
+      fc.property(
+        fc.nat(5000),
+        fc.array(fc.integer({ min: 0, max: 90 }), { minLength: 1, maxLength: 5 }),
+        fc.nat(64),
+        (first, sizes, at) => {
+          // Runs written back to back into one buffer, as the bundle checker does per segment.
+          const total = sizes.reduce((a, n) => a + n, 0);
+          const out = Buffer.alloc(at + 32 * total + 32, 0xa5);
+          let o = at;
+          let next = first;
+          const want: Buffer[] = [];
+          for (const n of sizes) {
+            const leaves = Buffer.concat(Array.from({ length: n }, (_, k) => leaf(next + k)));
+            const nodes = chunkNodesInPlace(leaves, next, out, o);
+            expect(nodes.buffer).toBe(out.buffer);
+            expect(nodes.byteOffset).toBe(out.byteOffset + o);
+            const reference = chunkNodes(leaves, next);
+            expect(nodes.equals(reference)).toBe(true);
+            want.push(reference);
+            o += nodes.length;
+            next += n;
+          }
+          // Earlier runs are not overwritten by later ones, and bytes outside stay as they were.
+          expect(out.subarray(at, o).equals(Buffer.concat(want))).toBe(true);
+          expect(out.subarray(0, at).every((b) => b === 0xa5)).toBe(true);
+          expect(out.subarray(o).every((b) => b === 0xa5)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
