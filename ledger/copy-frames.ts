@@ -43,7 +43,12 @@ export class CopyFrames {
         this.headLen = 0;
         continue;
       }
-      if (this.headLen < 4) {
+      if (this.headLen === 0 && p + 4 <= b.length) {
+        // The whole length word is here (nearly always): read in place, no copy.
+        this.left = b.readUInt32BE(p) - 4;
+        this.headLen = 4;
+        p += 4;
+      } else if (this.headLen < 4) {
         const n = Math.min(4 - this.headLen, b.length - p);
         b.copy(this.head, this.headLen, p, p + n);
         this.headLen += n;
@@ -89,6 +94,19 @@ export class CopyLineStream extends Readable implements Submittable {
   private diverted: ReadBufferSocket | null = null;
   /** Reading stopped (diverted socket) until the consumer asks for more. */
   private held = false;
+  /** The CopyData body ranges of the bytes being parsed, [start, end) pairs (see `addSpan`). */
+  private spans = new Int32Array(1024);
+  private spanCount = 0;
+  private readonly addSpan = (_b: Buffer, start: number, end: number): void => {
+    if (2 * this.spanCount + 2 > this.spans.length) {
+      const more = new Int32Array(2 * this.spans.length);
+      more.set(this.spans);
+      this.spans = more;
+    }
+    this.spans[2 * this.spanCount] = start;
+    this.spans[2 * this.spanCount + 1] = end;
+    this.spanCount++;
+  };
 
   /**
    * `firstChunkBytes` (default `chunkBytes`): the first chunk's size; each chunk after it is
@@ -188,9 +206,25 @@ export class CopyLineStream extends Readable implements Submittable {
     this.forwarding = false;
   }
 
+  /**
+   * The chunks the CopyData bodies of `b` (see `addSpan`) complete: range by range while the
+   * chunk size still ramps up, then all the rest in one {@link LineChunker.pushSpans}.
+   */
+  private cutSpans(b: Buffer, out: Buffer[]): void {
+    let i = 0;
+    for (; i < this.spanCount && this.size < this.chunkBytes; i++)
+      this.cut(b, this.spans[2 * i] as number, this.spans[2 * i + 1] as number, out);
+    for (const c of this.chunker.pushSpans(b, this.spans, i, this.spanCount)) {
+      out.push(c);
+      this.cutBytes += c.length;
+    }
+  }
+
   private parse(b: Buffer): void {
     const out: Buffer[] = [];
-    const end = this.frames.feed(b, (src, s, e) => this.cut(src, s, e, out));
+    this.spanCount = 0;
+    const end = this.frames.feed(b, this.addSpan);
+    this.cutSpans(b, out);
     for (const chunk of out) this.drained = this.push(chunk);
     if (end.kind === 'more') return;
     this.ended = true;

@@ -88,6 +88,32 @@ export class LineChunker {
   }
 
   /**
+   * Adds the ranges `piece[spans[2i]..spans[2i + 1])` for i in [from, to), in order (the CopyData
+   * bodies of one socket read, ledger/copy-frames.ts): the bytes from the first range's start to
+   * the last one's end are copied at once, then the gaps between the ranges closed within the
+   * buffer (a copy call per range costs more than its bytes); returns the chunks it completes.
+   */
+  pushSpans(piece: Buffer, spans: Int32Array, from: number, to: number): Buffer[] {
+    const out: Buffer[] = [];
+    if (from >= to) return out;
+    const first = spans[2 * from] as number;
+    const last = spans[2 * to - 1] as number;
+    this.reserve(last - first);
+    piece.copy(this.cur, this.len, first, last);
+    const base = this.len - first;
+    let at = base + (spans[2 * from + 1] as number);
+    for (let i = from + 1; i < to; i++) {
+      const s = spans[2 * i] as number;
+      const e = spans[2 * i + 1] as number;
+      if (base + s !== at) this.cur.copyWithin(at, base + s, base + e);
+      at += e - s;
+    }
+    this.len = at;
+    this.cut(out);
+    return out;
+  }
+
+  /**
    * Reads from `file` straight into the buffer, a little past the next cut so the bytes carried
    * over to the next chunk are few; null at the end of the file, else the chunks it completes.
    */

@@ -130,26 +130,35 @@ async function feedChunks(
   const spare: Buffer[] = [];
   const check = (buf: Buffer): Promise<{ result: ChunkResult; buf: Buffer }> =>
     pool ? pool.check(stream, buf, true) : Promise.resolve({ result: checkChunk(stream, buf), buf });
-  const depth = pool ? 2 * pool.size : 0;
-  type Item = { chunk: CopyChunk; checked: Promise<{ result: ChunkResult; buf: Buffer }> | null };
+  // Reading goes on while a worker could take a chunk, not only once the oldest chunk is back:
+  // waiting for that one in order held the COPY (and PostgreSQL) while the other worker idled.
+  const maxAtWorkers = pool ? 2 * pool.size : 1;
+  const maxQueued = pool ? 4 * pool.size : 0;
+  type Checked = { result: ChunkResult; buf: Buffer };
+  type Item = { chunk: CopyChunk; checked: Promise<Checked> | null; done: boolean };
   const queue: Item[] = [];
+  let atWorkers = 0;
+  let wake: (() => void) | null = null;
   let rowByRow = false;
   let seen = 0;
   const consume = async (item: Item) => {
     let buf = item.chunk.buf;
-    if (!rowByRow && item.checked) {
+    if (item.checked) {
+      // The chunk's bytes come back with its result (they were handed over to the worker).
       const checked = await item.checked;
-      const r = checked.result;
       buf = checked.buf;
-      // A purge record row is not proof (a DBA can insert one): only a signed purge event is.
-      const covered = r.purgedSeqs.every((seq) => coverage.covers(stream, seq));
-      if (r.clean && covered && verifier.pushChecked(r)) {
-        seen += r.rows;
-        opts.onProgress?.(seen, total);
-        spare.push(Buffer.from(buf.buffer));
-        return;
+      if (!rowByRow) {
+        const r = checked.result;
+        // A purge record row is not proof (a DBA can insert one): only a signed purge event is.
+        const covered = r.purgedSeqs.every((seq) => coverage.covers(stream, seq));
+        if (r.clean && covered && verifier.pushChecked(r)) {
+          seen += r.rows;
+          opts.onProgress?.(seen, total);
+          spare.push(Buffer.from(buf.buffer));
+          return;
+        }
+        rowByRow = true;
       }
-      rowByRow = true;
     }
     const lines = buf.toString('utf8').split('\n');
     lines.pop();
@@ -161,6 +170,15 @@ async function feedChunks(
     }
     seen += lines.length;
     opts.onProgress?.(seen, total);
+  };
+  /** Folds the chunks checked so far, in order; waits while the workers hold all they may or too many wait to be folded. */
+  const fold = async () => {
+    for (;;) {
+      while (queue[0]?.done && !verifier.done) await consume(queue.shift() as Item);
+      if (verifier.done || (atWorkers < maxAtWorkers && queue.length <= maxQueued)) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
   };
   // The last chunks shrink so the workers finish together: the text's size is estimated from
   // the rows to check and the bytes per row of the chunks seen so far.
@@ -176,10 +194,20 @@ async function feedChunks(
     if (verifier.done) break;
     seenRows += chunk.rows;
     seenBytes += chunk.buf.length;
-    const checked = rowByRow ? null : check(chunk.buf);
-    checked?.catch(() => undefined);
-    queue.push({ chunk, checked });
-    while (queue.length > depth) await consume(queue.shift() as Item);
+    const item: Item = { chunk, checked: null, done: true };
+    if (!rowByRow) {
+      item.done = false;
+      atWorkers++;
+      const settled = () => {
+        item.done = true;
+        atWorkers--;
+        wake?.();
+      };
+      item.checked = check(chunk.buf);
+      item.checked.then(settled, settled);
+    }
+    queue.push(item);
+    await fold();
   }
   while (queue.length > 0 && !verifier.done) await consume(queue.shift() as Item);
 }
