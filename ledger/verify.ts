@@ -317,6 +317,8 @@ async function verifyStream(
       unparsable.push((err as Error).message);
     }
   }
+  // The stored checkpoints' signatures on the thread pool as well (the heads' are under way).
+  const preverified = preverifyCheckpointSignatures(checkpoints, keys);
   checkpoints.push(...headCps.filter((c) => c.stream === stream));
   checkpoints.sort((a, b) => a.treeSize - b.treeSize);
   const tc = trustedList(opts).find((c) => c.stream === stream) ?? null;
@@ -340,6 +342,7 @@ async function verifyStream(
   );
   const total = Math.max(0, Number(head.rows[0]?.n ?? 0) - fromSeq + 1);
   await feedChunks(db, stream, fromSeq, verifier, total, opts, coverage);
+  await preverified;
   const result = verifier.finish();
   if (unparsable.length > 0 && result.valid) {
     return {
