@@ -40,13 +40,13 @@ function bundleSegments(m: BundleSegment[]): BundleSegment[] {
 }
 
 /**
- * A task for a worker: COPY lines of one stream (ledger/verify-chunk.ts) or bundle lines
- * (ledger/bundle-chunk.ts), in `buf` or in a shared slot (see {@link SLOT_BYTES}).
+ * A task for a worker: COPY lines of one stream (ledger/verify-chunk.ts), in `buf` or in a
+ * shared slot (see {@link SLOT_BYTES}), or bundle lines (ledger/bundle-chunk.ts).
  */
 export type PoolTask =
   | { kind: 'copy'; stream: string; buf: Uint8Array }
-  | { kind: 'bundle'; buf: Uint8Array }
-  | { kind: 'copy' | 'bundle'; stream: string; slot: number; length: number };
+  | { kind: 'copy'; stream: string; slot: number; length: number }
+  | { kind: 'bundle'; buf: Uint8Array };
 
 /** The one message before any task that uses slots: the shared memory they live in. */
 export interface PoolSlots {
@@ -55,7 +55,7 @@ export interface PoolSlots {
 }
 
 /**
- * Chunks up to this size are copied into slots of one SharedArrayBuffer each worker got
+ * COPY chunks up to this size are copied into slots of one SharedArrayBuffer each worker got
  * once, rather than transferred: a transferred buffer is new external memory in the isolate
  * that receives it, and a verification's twenty 1 MiB round trips started a major GC on this
  * thread in almost every run (incremental marking steps of up to 20 ms while the workers
@@ -155,7 +155,7 @@ class VerifyPool {
     const id = this.nextId++;
     // Referenced while it has work: an offline check may have nothing else keeping the process up.
     if (slot.busy++ === 0) slot.w.ref();
-    const shared = buf.length <= SLOT_BYTES ? this.freeSlot() : undefined;
+    const shared = kind === 'copy' && buf.length <= SLOT_BYTES ? this.freeSlot() : undefined;
     if (shared !== undefined) {
       buf.copy(this.slots as Buffer, shared * SLOT_BYTES);
       return new Promise((resolve, reject) => {

@@ -1,12 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signerFrom } from '../core/signing';
 import type { Database } from '../db/client';
-import { exportBundle } from '../ledger/bundle';
-import { checkBundleChunk } from '../ledger/bundle-chunk';
 import { copyChunks } from '../ledger/copy-rows';
 import { createLedger } from '../ledger/ledger';
 import { checkChunk } from '../ledger/verify-chunk';
@@ -52,30 +47,5 @@ describe('the verification pool', () => {
     bad[at] = bad[at] === 0x30 ? 0x31 : 0x30;
     expect((await pool.check('pool', bad)).result.clean).toBe(false);
     expect(checkChunk('pool', Buffer.from(bad)).clean).toBe(false);
-  });
-
-  it('checks bundle lines through the same slots, with the result this thread gives', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'lf-pool-bundle-'));
-    try {
-      await exportBundle(db, dir, { stream: 'pool' });
-      const lines = readFileSync(path.join(dir, 'events.jsonl'));
-      // whole lines, ~16 KiB each: more chunks at once than the slots
-      const parts: Buffer[] = [];
-      for (let at = 0; at < lines.length;) {
-        const end = lines.indexOf(10, Math.min(lines.length - 1, at + (16 << 10))) + 1 || lines.length;
-        parts.push(lines.subarray(at, end));
-        at = end;
-      }
-      expect(parts.length).toBeGreaterThan(20);
-      const pool = verifyPool(2);
-      const got = await Promise.all([...parts, lines].map((c) => pool.checkBundle(Buffer.from(c))));
-      got.forEach((g, i) => {
-        const input = i < parts.length ? (parts[i] as Buffer) : lines;
-        expect(g.buf.equals(input)).toBe(true);
-        expect(g.segments).toEqual(checkBundleChunk(Buffer.from(input)));
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
