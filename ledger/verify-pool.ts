@@ -39,29 +39,9 @@ function bundleSegments(m: BundleSegment[]): BundleSegment[] {
   }));
 }
 
-/**
- * A task for a worker: COPY lines of one stream (ledger/verify-chunk.ts), in `buf` or in a
- * shared slot (see {@link SLOT_BYTES}), or bundle lines (ledger/bundle-chunk.ts).
- */
+/** A task for a worker: COPY lines of one stream (ledger/verify-chunk.ts) or bundle lines (ledger/bundle-chunk.ts). */
 export type PoolTask =
-  | { kind: 'copy'; stream: string; buf: Uint8Array }
-  | { kind: 'copy'; stream: string; slot: number; length: number }
-  | { kind: 'bundle'; buf: Uint8Array };
-
-/** The one message before any task that uses slots: the shared memory they live in. */
-export interface PoolSlots {
-  slots: SharedArrayBuffer;
-  slotBytes: number;
-}
-
-/**
- * COPY chunks up to this size are copied into slots of one SharedArrayBuffer each worker got
- * once, rather than transferred: a transferred buffer is new external memory in the isolate
- * that receives it, and a verification's twenty 1 MiB round trips started a major GC on this
- * thread in almost every run (incremental marking steps of up to 20 ms while the workers
- * waited for chunks). Copying a chunk costs ~0.1 ms.
- */
-const SLOT_BYTES = 1 << 20;
+  { kind: 'copy'; stream: string; buf: Uint8Array } | { kind: 'bundle'; buf: Uint8Array };
 
 /**
  * How a worker thread starts: the compiled `verify-worker.js` beside this file when this is the
@@ -92,28 +72,20 @@ class VerifyPool {
   private readonly workers: Array<{ w: Worker; busy: number }> = [];
   private readonly waiting = new Map<
     number,
-    {
-      resolve: (r: { result: unknown; buf: Buffer }) => void;
-      reject: (e: unknown) => void;
-      /** A slot task's chunk (it stays on this thread) and slot. */
-      own?: { buf: Buffer; slot: number };
-    }
+    { resolve: (r: { result: unknown; buf: Buffer }) => void; reject: (e: unknown) => void }
   >();
   private nextId = 0;
-  private slots: Buffer | null = null;
-  private readonly freeSlots: number[] = [];
 
   constructor(size: number) {
     const source = workerSource();
     for (let i = 0; i < size; i++) {
       const w = source.compiled ? new Worker(source.code) : new Worker(source.code, { eval: true });
       const slot = { w, busy: 0 };
-      w.on('message', (m: { id: number; result: unknown; buf?: Uint8Array }) => {
+      w.on('message', (m: { id: number; result: unknown; buf: Uint8Array }) => {
         if (--slot.busy === 0) w.unref();
         const p = this.waiting.get(m.id);
         this.waiting.delete(m.id);
-        if (p?.own) this.freeSlots.push(p.own.slot);
-        p?.resolve({ result: m.result, buf: p.own ? p.own.buf : asBuffer(m.buf as Uint8Array) });
+        p?.resolve({ result: m.result, buf: asBuffer(m.buf) });
       });
       w.on('error', (err) => {
         for (const p of this.waiting.values()) p.reject(err);
@@ -153,35 +125,14 @@ class VerifyPool {
   ): Promise<{ result: unknown; buf: Buffer }> {
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.nextId++;
-    // Referenced while it has work: an offline check may have nothing else keeping the process up.
-    if (slot.busy++ === 0) slot.w.ref();
-    const shared = kind === 'copy' && buf.length <= SLOT_BYTES ? this.freeSlot() : undefined;
-    if (shared !== undefined) {
-      buf.copy(this.slots as Buffer, shared * SLOT_BYTES);
-      return new Promise((resolve, reject) => {
-        this.waiting.set(id, { resolve, reject, own: { buf, slot: shared } });
-        slot.w.postMessage({ id, task: { kind, stream, slot: shared, length: buf.length } });
-      });
-    }
     // Transferred: the caller's own buffer, or a copy with its own ArrayBuffer (never a pooled or shared one).
     const data = owned ? new Uint8Array(buf.buffer, buf.byteOffset, buf.length) : new Uint8Array(buf);
+    // Referenced while it has work: an offline check may have nothing else keeping the process up.
+    if (slot.busy++ === 0) slot.w.ref();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       slot.w.postMessage({ id, task: { kind, stream, buf: data } }, [data.buffer as ArrayBuffer]);
     });
-  }
-
-  /** A free slot (made and sent to every worker on first use), or undefined when all are taken. */
-  private freeSlot(): number | undefined {
-    if (!this.slots) {
-      const count = 4 * this.workers.length;
-      const memory = new SharedArrayBuffer(count * SLOT_BYTES);
-      for (const { w } of this.workers)
-        w.postMessage({ slots: memory, slotBytes: SLOT_BYTES } satisfies PoolSlots);
-      this.slots = Buffer.from(memory);
-      for (let k = count - 1; k >= 0; k--) this.freeSlots.push(k);
-    }
-    return this.freeSlots.pop();
   }
 }
 

@@ -1,39 +1,19 @@
 import { parentPort } from 'node:worker_threads';
 import { checkBundleChunk } from './bundle-chunk';
-import { checkChunk, type ChunkResult } from './verify-chunk';
-import type { PoolSlots, PoolTask } from './verify-pool';
-
-/** The pool's shared chunk slots, once it has sent them. */
-let slots: Buffer | null = null;
-let slotBytes = 0;
-
-/** A chunk result's own buffers, transferred with it. */
-const resultBuffers = (r: ChunkResult): ArrayBuffer[] =>
-  [r.leaves, r.nodes].filter((b) => b.length > 0).map((b) => b.buffer as ArrayBuffer);
+import { checkChunk } from './verify-chunk';
+import type { PoolTask } from './verify-pool';
 
 /** Worker thread of the verification pool (ledger/verify-pool.ts): checks chunks of COPY or bundle lines. */
-parentPort?.on('message', (m: { id: number; task: PoolTask } | PoolSlots) => {
-  if ('slots' in m) {
-    slots = Buffer.from(m.slots);
-    slotBytes = m.slotBytes;
-    return;
-  }
+parentPort?.on('message', (m: { id: number; task: PoolTask }) => {
   const t = m.task;
-  if ('slot' in t) {
-    // The chunk stays in its slot (the caller kept its own bytes).
-    const at = t.slot * slotBytes;
-    const r = checkChunk(t.stream, (slots as Buffer).subarray(at, at + t.length));
-    parentPort?.postMessage({ id: m.id, result: r }, resultBuffers(r));
-    return;
-  }
   const buf = Buffer.from(t.buf.buffer, t.buf.byteOffset, t.buf.byteLength);
   if (t.kind === 'copy') {
     const r = checkChunk(t.stream, buf);
     // The chunk goes back: the caller reads a dirty chunk's rows from it and reuses it.
-    parentPort?.postMessage({ id: m.id, result: r, buf: t.buf }, [
-      t.buf.buffer as ArrayBuffer,
-      ...resultBuffers(r),
-    ]);
+    const transfer = [t.buf.buffer as ArrayBuffer];
+    if (r.leaves.length > 0) transfer.push(r.leaves.buffer as ArrayBuffer);
+    if (r.nodes.length > 0) transfer.push(r.nodes.buffer as ArrayBuffer);
+    parentPort?.postMessage({ id: m.id, result: r, buf: t.buf }, transfer);
     return;
   }
   const segments = checkBundleChunk(buf);
