@@ -1,10 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { STREAM_NAME } from '../core/stream-name';
 import { M, scanBundleLine } from './bundle-scan';
-import { put, same, seqInto, sha256Equals } from './bytes';
+import { put, same, seqInto } from './bytes';
 import { chunkNodesInPlace } from './chunk-nodes';
 import { PURGE_EVENT_TYPE } from './purge-events';
-import { sha256ViewInto } from './span-bytes';
+import { sha256SpanEquals, sha256SpanInto } from './sha256-span';
 
 /** The purge type as a JSON string (see BundleSegment.purgeLines). */
 const PURGE_TYPE = Buffer.from(JSON.stringify(PURGE_EVENT_TYPE));
@@ -49,21 +49,6 @@ const EMPTY: Buffer = Buffer.alloc(0);
  */
 let space: Buffer = EMPTY;
 let cap = -1;
-/**
- * Views of the workspace at the chain hash input and at the payload digest input, by length
- * (a view costs ~0.1 µs to make, more than most copies; lines have few distinct lengths).
- */
-const VIEWS_CACHED = 4096;
-let inputViews: Array<Buffer | undefined> = [];
-let payloadViews: Array<Buffer | undefined> = [];
-
-function viewOf(views: Array<Buffer | undefined>, w: Buffer, at: number, n: number): Buffer {
-  if (n >= VIEWS_CACHED) return w.subarray(at, at + n);
-  let v = views[n];
-  if (v === undefined) views[n] = v = w.subarray(at, at + n);
-  return v;
-}
-
 /** A segment of lines `from .. to-1` with nothing gathered yet (a dirty one: `stream` null and only the span). */
 function newSegment(
   from: number,
@@ -133,7 +118,6 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   if (buf.includes(13) || !isUtf8(buf)) return dirty(0);
   // Their own allocations (never the shared pool): they are transferred.
   const leaves = Buffer.alloc(32 * lines);
-  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const nodes = Buffer.alloc(32 * lines);
   const spans = new Int32Array(2 * 20);
   const sp = (m: number, k: 0 | 1) => spans[2 * m + k] as number;
@@ -147,8 +131,6 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   if (cap < L) {
     cap = L + (L >> 2);
     space = Buffer.alloc(3 * cap + 256);
-    inputViews = new Array<Buffer | undefined>(VIEWS_CACHED);
-    payloadViews = new Array<Buffer | undefined>(VIEWS_CACHED);
   }
   const LEAF = cap;
   const DIGEST = LEAF + 99;
@@ -157,7 +139,6 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
   const w = space;
   buf.copy(w, 0);
   w[LEAF] = w[LEAF + 33] = w[LEAF + 66] = 0;
-  const leafIns = [0, 1, 2].map((r) => w.subarray(LEAF + 33 * r, LEAF + 33 * r + 33));
   const hashAt = (line: number) => LEAF + 33 * (line % 3) + 1;
   const chainTo = Int32Array.of(0, INPUT, DIGEST, PAYLOAD);
   const copyOf = (at: number) => {
@@ -230,13 +211,13 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     );
     n = put(w, sp(M.stream, 0) - HEAD_STREAM, end - (sp(M.stream, 0) - HEAD_STREAM), w, n);
     n = put(w, DIGEST, 32, w, n);
-    let ok = sha256Equals(viewOf(inputViews, w, INPUT, n - INPUT), w, chainTo[0] as number);
+    let ok = sha256SpanEquals(w, INPUT, n, w, chainTo[0] as number);
     if (ok && !payloadNull) {
       // SHA-256(salt || canonical payload), as payloadDigest.
       const p0 = sp(M.payload, 0);
       const p1 = sp(M.payload, 1);
       put(w, p0, p1 - p0, w, PAYLOAD + 16);
-      ok = !saltNull && sha256Equals(viewOf(payloadViews, w, PAYLOAD, 16 + p1 - p0), w, DIGEST);
+      ok = !saltNull && sha256SpanEquals(w, PAYLOAD, PAYLOAD + 16 + p1 - p0, w, DIGEST);
     } else if (ok) ok = purged === 0x74;
     if (!ok) return (close(i), dirty(i));
     if (!seg) {
@@ -257,7 +238,8 @@ export function checkBundleChunk(buf: Buffer): BundleSegment[] {
     if (sp(M.event_type, 1) - t0 === PURGE_TYPE.length && same(w, t0, PURGE_TYPE, 0, PURGE_TYPE.length))
       seg.purgeLines.push(start, end);
     // Leaf hash SHA-256(0x00 || hash), as leafHash.
-    sha256ViewInto(leafIns[i % 3] as Buffer, leafOut, 32 * i);
+    const leafIn = LEAF + 33 * (i % 3);
+    sha256SpanInto(w, leafIn, leafIn + 33, leaves, 32 * i);
   }
   close(lines);
   return segments;

@@ -1,5 +1,5 @@
 import { put, sha256Into } from './bytes';
-import { sha256ViewInto } from './span-bytes';
+import { sha256SpanInto } from './sha256-span';
 
 /**
  * The interior Merkle nodes a run of consecutive leaves completes on its own, so the thread
@@ -43,11 +43,6 @@ export function chunkNodes(leaves: Buffer, first: number): Buffer {
 /** Stack of {@link chunkNodesInPlace}: byte 0 spare, then 32 bytes per subtree (at most 64). */
 const STACK = Buffer.alloc(1 + 32 * 64);
 const STACK_VIEW = new DataView(STACK.buffer, STACK.byteOffset, STACK.length);
-/** The hash input of a merge whose left subtree is stack entry k: 0x01 (the byte below it), left, right. */
-const MERGE_INPUT = Array.from(
-  { length: 63 },
-  (_, k) => new Uint8Array(STACK.buffer, STACK.byteOffset + 32 * k, 65),
-);
 
 /**
  * {@link chunkNodes} (the same bytes), with its copies cut: the stack is the hash input (the
@@ -80,7 +75,8 @@ export function chunkNodesInPlace(
       const left = 1 + 32 * (depth - 2);
       const below = STACK[left - 1] as number;
       STACK[left - 1] = 1;
-      sha256ViewInto(MERGE_INPUT[depth - 2] as Uint8Array, outView, o);
+      // The merge's hash input: 0x01 (the byte below the left subtree), left, right.
+      sha256SpanInto(STACK, left - 1, left + 64, out, o);
       STACK[left - 1] = below;
       for (let j = 0; j < 32; j += 4) st.setInt32(left + j, outView.getInt32(o + j, true), true);
       depth--;

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { JSON_STOP, put } from './bytes';
 
 /**
@@ -19,89 +18,6 @@ function viewOf(b: Buffer): DataView {
     view = new DataView(b.buffer, b.byteOffset, b.length);
   }
   return view;
-}
-
-/**
- * SHA-256 of `b[from..to)` as a latin1 string (one char per byte: `crypto.hash`'s cheap output,
- * see ledger/bytes.ts). The span is handed over as a plain Uint8Array over the same memory:
- * cheaper to make than a `Buffer#subarray` (a FastBuffer, through its class constructors).
- */
-const spanDigest = (b: Buffer, from: number, to: number, views: SpanViews | null): string =>
-  hash(
-    'sha256',
-    views === null ? new Uint8Array(b.buffer, b.byteOffset + from, to - from) : views.of(b, from, to),
-    'binary',
-  );
-
-/** Longest span {@link SpanViews} keeps a view for. */
-const MAX_KEPT_VIEW = 8192;
-
-/**
- * Uint8Array views of spans that start at one place of one buffer (a hash input region of the
- * workspace), kept by length: a line's hash input starts where the previous line's did and its
- * length repeats, so most calls make no view at all. Changing the buffer or start drops them.
- */
-export class SpanViews {
-  private b: Buffer | null = null;
-  private from = -1;
-  private views: (Uint8Array | null)[] = [];
-
-  /** A view of `b[from..to)`. */
-  of(b: Buffer, from: number, to: number): Uint8Array {
-    const n = to - from;
-    if (b !== this.b || from !== this.from) {
-      this.b = b;
-      this.from = from;
-      this.views = [];
-    }
-    if (n > MAX_KEPT_VIEW) return new Uint8Array(b.buffer, b.byteOffset + from, n);
-    const views = this.views;
-    while (views.length <= n) views.push(null);
-    let v = views[n] as Uint8Array | null;
-    if (v === null) {
-      v = new Uint8Array(b.buffer, b.byteOffset + from, n);
-      views[n] = v;
-    }
-    return v;
-  }
-}
-
-/** Four chars of a latin1 digest as a little-endian 32-bit word. */
-const word = (d: string, i: number): number =>
-  d.charCodeAt(i) | (d.charCodeAt(i + 1) << 8) | (d.charCodeAt(i + 2) << 16) | (d.charCodeAt(i + 3) << 24);
-
-/** True when SHA-256 of `b[from..to)` equals `want[at..at+32)` (compared a word at a time); `views` keeps the span's view. */
-export function sha256SpanEquals(
-  b: Buffer,
-  from: number,
-  to: number,
-  want: Buffer,
-  at: number,
-  views: SpanViews | null = null,
-): boolean {
-  const d = spanDigest(b, from, to, views);
-  const v = viewOf(want);
-  for (let i = 0; i < 32; i += 4) if (word(d, i) !== v.getInt32(at + i, true)) return false;
-  return true;
-}
-
-/** Writes SHA-256 of `b[from..to)` to `out` (a DataView) at `at`, a word at a time; `views` keeps the span's view. */
-export function sha256SpanInto(
-  b: Buffer,
-  from: number,
-  to: number,
-  out: DataView,
-  at: number,
-  views: SpanViews | null = null,
-): void {
-  const d = spanDigest(b, from, to, views);
-  for (let i = 0; i < 32; i += 4) out.setInt32(at + i, word(d, i), true);
-}
-
-/** Writes SHA-256 of all of `data` to `out` (a DataView) at `at`, a word at a time. */
-export function sha256ViewInto(data: Uint8Array, out: DataView, at: number): void {
-  const d = hash('sha256', data, 'binary');
-  for (let i = 0; i < 32; i += 4) out.setInt32(at + i, word(d, i), true);
 }
 
 /** `b[x..x+n) == b[y..y+n)` for `n` a multiple of 4, a word at a time. */

@@ -2,15 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { canonicalJson } from '../core/canonical-json';
 import { canonicalEnvelope } from '../core/hash-chain';
 import { same, seqInto } from './bytes';
-import {
-  SpanViews,
-  hexWithin,
-  move,
-  plainEnd,
-  sameWithin,
-  sha256SpanEquals,
-  sha256SpanInto,
-} from './span-bytes';
+import { hexWithin, move, plainEnd, sameWithin } from './span-bytes';
+import { sha256SpanEquals, sha256SpanInto } from './sha256-span';
 import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodesInPlace } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
@@ -353,11 +346,6 @@ export function copyLineBytes(
   };
 }
 
-/** Views of the hash inputs (chain, payload, leaf) in the workspace, kept by length. */
-const envViews = new SpanViews();
-const payViews = new SpanViews();
-const leafViews = new SpanViews();
-
 /** A copy with its own ArrayBuffer (never a slice of the shared pool: results are posted to the main thread). */
 const own = (b: Buffer): Buffer => {
   const c = Buffer.alloc(b.length);
@@ -389,7 +377,6 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
-  const leafOut = new DataView(leaves.buffer, leaves.byteOffset, leaves.length);
   const s = workspace(buf.length, stream);
   const w = s.w;
   buf.copy(w, s.at);
@@ -461,17 +448,17 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
       move(w, ROW + 32, 32, eb, e0);
       seqInto(seq, eb, e0 + 32);
       n = move(w, ROW + 64, 32, eb, n);
-      if (!sha256SpanEquals(eb, e0, n, w, ROW, eb === w ? envViews : null)) return dirty(lines);
+      if (!sha256SpanEquals(eb, e0, n, w, ROW)) return dirty(lines);
       if (m >= 0) {
         // SHA-256(salt || canonical payload), as payloadDigest.
         if (!hasSalt) return dirty(lines);
         move(w, ROW + 96, 16, pb, p0);
-        if (!sha256SpanEquals(pb, p0, m, w, ROW + 64, pb === w ? payViews : null)) return dirty(lines);
+        if (!sha256SpanEquals(pb, p0, m, w, ROW + 64)) return dirty(lines);
       } else if (!purgedFlag) return dirty(lines);
       else purgedSeqs.push(seq);
       // Leaf hash SHA-256(0x00 || hash), as leafHash.
       move(w, ROW, 32, w, s.leaf + 1);
-      sha256SpanInto(w, s.leaf, s.leaf + 33, leafOut, 32 * i, leafViews);
+      sha256SpanInto(w, s.leaf, s.leaf + 33, leaves, 32 * i);
       if (i === 0) firstPrev = own(w.subarray(ROW + 32, ROW + 64));
       start = end + 1;
     }

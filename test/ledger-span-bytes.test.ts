@@ -1,19 +1,9 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JSON_STOP, hexInto } from '../ledger/bytes';
-import {
-  SpanViews,
-  copyPlain,
-  hexWithin,
-  move,
-  plainEnd,
-  sameWithin,
-  sha256SpanEquals,
-  sha256SpanInto,
-} from '../ledger/span-bytes';
+import { copyPlain, hexWithin, move, plainEnd, sameWithin } from '../ledger/span-bytes';
 
-/** The workspace helpers of the COPY chunk checker against Buffer#copy, a plain SHA-256 and the byte-at-a-time helpers. */
+/** The workspace helpers of the COPY chunk checker against Buffer#copy and the byte-at-a-time helpers. */
 describe('span byte helpers', () => {
   it('move copies like Buffer#copy at every length, either direction, in views at any offset of their memory', () => {
     fc.assert(
@@ -38,34 +28,6 @@ describe('span byte helpers', () => {
         },
       ),
       { numRuns: 3000 },
-    );
-  });
-
-  it('sha256SpanEquals answers whether SHA-256 of exactly the span is the wanted digest', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 0, maxLength: 300 }),
-        fc.nat(20),
-        fc.nat(31),
-        (bytes, offset, flip) => {
-          const b = Buffer.alloc(bytes.length + offset + 40, 1).subarray(offset);
-          Buffer.from(bytes).copy(b, 3);
-          const want = createHash('sha256').update(bytes).digest();
-          expect(sha256SpanEquals(b, 3, 3 + bytes.length, want, 0)).toBe(true);
-          // One bit off in the digest, or a byte more in the span, is not equal.
-          const off = Buffer.from(want);
-          off[flip] = (off[flip] as number) ^ 1;
-          expect(sha256SpanEquals(b, 3, 3 + bytes.length, off, 0)).toBe(false);
-          expect(sha256SpanEquals(b, 3, 4 + bytes.length, want, 0)).toBe(false);
-          // Written out a word at a time, at any offset of the output's memory.
-          const out = Buffer.alloc(32 + offset + 8).subarray(offset);
-          sha256SpanInto(b, 3, 3 + bytes.length, new DataView(out.buffer, out.byteOffset, out.length), 5);
-          expect(out.subarray(5, 37).equals(want)).toBe(true);
-          expect(out[4]).toBe(0);
-          expect(out[37]).toBe(0);
-        },
-      ),
-      { numRuns: 1000 },
     );
   });
 
@@ -159,27 +121,6 @@ describe('span byte helpers', () => {
         },
       ),
       { numRuns: 1000 },
-    );
-  });
-
-  it('SpanViews hands out views of exactly the span asked for, across lengths, starts and buffers', () => {
-    const views = new SpanViews();
-    const buffers = [Buffer.alloc(20000, 3).subarray(5), Buffer.alloc(20000, 4)];
-    fc.assert(
-      fc.property(fc.nat(1), fc.constantFrom(0, 7, 100), fc.nat(9000), (which, from, n) => {
-        const b = buffers[which] as Buffer;
-        b.writeUInt32LE(n, from);
-        const v = views.of(b, from, from + n);
-        expect(v.length).toBe(n);
-        expect(v.buffer).toBe(b.buffer);
-        expect(v.byteOffset).toBe(b.byteOffset + from);
-        // A hash through the kept view is the hash of the span.
-        const want = createHash('sha256')
-          .update(b.subarray(from, from + n))
-          .digest();
-        expect(sha256SpanEquals(b, from, from + n, want, 0, views)).toBe(true);
-      }),
-      { numRuns: 2000 },
     );
   });
 });
