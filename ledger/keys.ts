@@ -1,5 +1,14 @@
-import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parseCheckpoint, type ParsedCheckpoint } from '../core/checkpoint';
 import { headCheckpoints, isHeadText, parseHead, type ParsedHead } from '../core/ledger-head';
@@ -39,9 +48,20 @@ function newKeyPem(): string {
   return privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/**
+ * Creates `file` holding `pem`, whole or not at all: written to a private temporary file first,
+ * then hard-linked into place (EEXIST when another process got there first). Created in place,
+ * a process starting at the same moment could read the file empty or half-written.
+ */
 function writePrivate(file: string, pem: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(tmp, pem, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** Reads the pinned public keys of this machine (empty when none are pinned yet). */
