@@ -2,8 +2,8 @@
 # Node version: the engines range of package.json (>= 20.19).
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
-# A C compiler for the native SHA-256 of verification (ledger/native/sha256.c, built by npm run
-# build into dist/native; without it the ledger hashes with node:crypto, about a third slower).
+# A C compiler for the native verifier (ledger/native/*.c, built by npm run build into
+# dist/native; without it verification runs in TypeScript with node:crypto, 2-3x more CPU an event).
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # No scripts yet: "prepare" builds dist/ from the sources, which are copied next.

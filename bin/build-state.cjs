@@ -14,7 +14,7 @@ const SOURCES = ['activities', 'api', 'client', 'contracts', 'core', 'db', 'ledg
   'workflows',
 ]);
 
-/** The first .ts/.sql/.json/.c file under `dir` changed after `since` (ms), or undefined. */
+/** The first .ts/.sql/.json/.c/.h file under `dir` changed after `since` (ms), or undefined. */
 function changedSince(dir, since) {
   let entries;
   try {
@@ -27,7 +27,7 @@ function changedSince(dir, since) {
     if (e.isDirectory()) {
       const found = changedSince(p, since);
       if (found) return found;
-    } else if (/\.(ts|sql|json|c)$/.test(e.name) && fs.statSync(p).mtimeMs > since) return p;
+    } else if (/\.(ts|sql|json|c|h)$/.test(e.name) && fs.statSync(p).mtimeMs > since) return p;
   }
   return undefined;
 }

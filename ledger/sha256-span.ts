@@ -1,12 +1,11 @@
 import { createHash, hash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { NATIVE_MISSING, nativeModule, type NativeModule } from './native-module';
 
 /**
  * SHA-256 of a span of a byte array, written to or compared with 32 bytes of another, for the
  * verification hot loops (ledger/verify-chunk.ts, ledger/chunk-nodes.ts, ledger/bundle-chunk.ts).
  * Both implementations below give the same answers (test/sha256-span.test.ts): the native one
- * (ledger/native/sha256.c, built into dist/native by scripts/build.ts) when it loads and passes
+ * (ledger/native/sha256.c, in ledger/native-module.ts's module) when it loads and passes
  * its self-test, else `crypto.hash`.
  */
 export interface Sha256Span {
@@ -86,26 +85,8 @@ export const nodeCryptoSha256: Sha256Span = {
   },
 };
 
-interface NativeModule {
-  abiVersion: number;
-  sha256Into: Sha256Span['into'];
-  sha256Equals: Sha256Span['equals'];
-}
-
-/** The contract ledger/native/sha256.c's ABI_VERSION names. */
-const ABI_VERSION = 1;
-
-/**
- * Where the built module is: dist/native/ beside the compiled ledger/ folder, or the checkout's
- * dist/native/ when running from sources.
- */
-const CANDIDATES = [
-  path.join(__dirname, '..', 'native', 'sha256.node'),
-  path.join(__dirname, '..', 'dist', 'native', 'sha256.node'),
-];
-
 /** Known answers the native module must give before it is used (inputs across block boundaries). */
-function passesSelfTest(m: NativeModule): boolean {
+function passesSelfTest(m: Pick<NativeModule, 'sha256Into' | 'sha256Equals'>): boolean {
   const data = Buffer.alloc(200);
   for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff;
   const out = Buffer.alloc(40);
@@ -120,19 +101,8 @@ function passesSelfTest(m: NativeModule): boolean {
 }
 
 function loadNative(): Sha256Span | null {
-  for (const file of CANDIDATES) {
-    if (!existsSync(file)) continue;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon loads through require
-      const m = require(file) as NativeModule;
-      if (m.abiVersion !== ABI_VERSION || !passesSelfTest(m)) return null;
-      return { into: m.sha256Into, equals: m.sha256Equals };
-    } catch {
-      // Built for another Node, or this node does not export OpenSSL's SHA-256: use node:crypto.
-      return null;
-    }
-  }
-  return null;
+  if (nativeModule === null || !passesSelfTest(nativeModule)) return null;
+  return { into: nativeModule.sha256Into, equals: nativeModule.sha256Equals };
 }
 
 const native = loadNative();
@@ -151,10 +121,7 @@ export const sha256Implementation = (): 'native' | 'node:crypto' =>
  * the native one is asked for and did not load.
  */
 export function useSha256(impl: 'native' | 'node:crypto'): void {
-  if (impl === 'native' && native === null)
-    throw new Error(
-      'the native SHA-256 is not built or did not load: run `npm run build` (needs a C compiler)',
-    );
+  if (impl === 'native' && native === null) throw new Error(NATIVE_MISSING);
   active = impl === 'native' ? (native as Sha256Span) : nodeCryptoSha256;
 }
 

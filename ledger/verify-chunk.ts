@@ -8,6 +8,7 @@ import { copyEvent, copyField, countLines } from './copy-rows';
 import { chunkNodesInPlace } from './chunk-nodes';
 import { jsonbValueEnd, jsonbValueInto } from './jsonb-canonical';
 import { occurredAt } from './verify-rows';
+import { NATIVE_MISSING, nativeModule, type NativeModule } from './native-module';
 
 /**
  * What a chunk of consecutive rows proves on its own (no chain state needed, so chunks are
@@ -353,9 +354,46 @@ const own = (b: Buffer): Buffer => {
   return c;
 };
 
+type NativeChecker = NativeModule['checkCopyChunk'];
+/** Verdicts of the native byte path (ledger/native/copy-chunk.h). */
+const NATIVE_DIRTY = 0;
+const NATIVE_CLEAN = 1;
+
+/** Known answers the native jsonb reader must give before the native checker is used. */
+function nativePassesSelfTest(m: NativeModule): boolean {
+  const src = Buffer.from('{"bb": 1, "a": [true, null, "x", -0.5], "c": {"z": {}, "y": []}}');
+  const out = Buffer.alloc(src.length);
+  const n = m.jsonbCanonical(src, 0, src.length, out);
+  const refused = Buffer.from('{"a": 1.50}');
+  return (
+    out.toString('utf8', 0, Math.max(0, n)) === '{"a":[true,null,"x",-0.5],"bb":1,"c":{"y":[],"z":{}}}' &&
+    m.jsonbCanonical(refused, 0, refused.length, out) === -1
+  );
+}
+
+const nativeChecker: NativeChecker | null =
+  nativeModule !== null && nativePassesSelfTest(nativeModule) ? nativeModule.checkCopyChunk : null;
+let nativeOn = nativeChecker !== null;
+
+/** Which byte path {@link checkChunk} tries first: the native one (ledger/native/copy-chunk.c) when it loaded. */
+export const chunkCheckerImplementation = (): 'native' | 'typescript' => (nativeOn ? 'native' : 'typescript');
+
+/** Switches byte path (for the tests that compare them); throws when the native one is asked for and did not load. */
+export function useChunkChecker(impl: 'native' | 'typescript'): void {
+  if (impl === 'native' && nativeChecker === null) throw new Error(NATIVE_MISSING);
+  nativeOn = impl === 'native';
+}
+
+/** The native checker's meta output (first seq, first prev_hash, last hash, the one before, node bytes). */
+const META = Buffer.alloc(112);
+let metaStream = '';
+let metaStreamJson: Buffer = EMPTY;
+
 /**
  * Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports
- * `clean: false`. Each line is read from its bytes (copied once into the workspace): chain
+ * `clean: false`. The native byte path (ledger/native/copy-chunk.c, the same reading in C for
+ * the common subset) answers first where it is built; otherwise, or when a line is outside its
+ * subset, each line is read from its bytes (copied once into the workspace): chain
  * fields decoded, the envelope and the canonical payload written next to them
  * (ledger/jsonb-canonical.ts) and hashed one-shot. A line outside what that byte path can prove
  * identical goes through the reference path instead (decoded, `JSON.parse`,
@@ -377,6 +415,29 @@ export function checkChunk(stream: string, buf: Buffer): ChunkResult {
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
+  if (bytePath && nativeOn) {
+    if (stream !== metaStream) {
+      metaStream = stream;
+      metaStreamJson = Buffer.from(JSON.stringify(stream), 'utf8');
+    }
+    const nodes = Buffer.alloc(leaves.length); // transferred too
+    const verdict = (nativeChecker as NativeChecker)(buf, metaStreamJson, leaves, nodes, META);
+    if (verdict === NATIVE_DIRTY) return dirty(lines);
+    if (verdict === NATIVE_CLEAN) {
+      return {
+        clean: true,
+        rows: lines,
+        firstSeq: META.readDoubleLE(0),
+        firstPrev: own(META.subarray(8, 40)),
+        lastHash: own(META.subarray(40, 72)),
+        beforeLastHash: own(META.subarray(72, 104)),
+        leaves,
+        nodes: nodes.subarray(0, META.readDoubleLE(104)),
+        purgedSeqs: [],
+      };
+    }
+    // Some line is outside what the native path reads: all of them the TypeScript way.
+  }
   const s = workspace(buf.length, stream);
   const w = s.w;
   buf.copy(w, s.at);

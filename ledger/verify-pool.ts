@@ -3,15 +3,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BundleSegment } from './bundle-chunk';
-import type { ChunkResult } from './verify-chunk';
+import { chunkCheckerImplementation, type ChunkResult } from './verify-chunk';
 
 /**
- * Default worker count: one per core, at most 4. This thread only reads and folds leaves, and
- * PostgreSQL's COPY is one process, so workers that outnumber the spare cores still win: on 2
- * cores, 2 workers verified at 0.53x of the unchecked read where this thread alone reached 0.33x.
+ * Default worker count. PostgreSQL's COPY is one process and this thread reads and folds leaves,
+ * so how many workers pay off depends on what a row costs to check. The native checker
+ * (ledger/native/copy-chunk.c) spends about a third of what PostgreSQL spends producing the row,
+ * so this thread keeps up alone and workers only help on cores beyond those two: on 2 cores
+ * (stop 19, alternated in one run) no worker verified at ~0.92x of the unchecked read, one at
+ * 0.83x, two at 0.81x. The TypeScript checker costs about as much as PostgreSQL's row, and
+ * workers win even when they outnumber the spare cores: on 2 cores, 2 workers verified at 0.53x
+ * of the unchecked read where this thread alone reached 0.33x. At most 4.
  */
 export function defaultVerifyWorkers(): number {
-  return Math.max(1, Math.min(4, os.availableParallelism()));
+  const cores = os.availableParallelism();
+  if (chunkCheckerImplementation() === 'native') return Math.max(0, Math.min(4, cores - 2));
+  return Math.max(1, Math.min(4, cores));
 }
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -1,6 +1,6 @@
 /**
  * `npm run build` (and "prepare", so `npm ci` builds): compiles the runtime folders to dist/
- * (tsconfig.build.json), copies the SQL migrations beside them, compiles the native SHA-256
+ * (tsconfig.build.json), copies the SQL migrations beside them, compiles the native verifier
  * (build-native.ts; optional), bundles the CLI (bundle-cli.ts) and writes dist/.build-stamp last.
  * bin/ledgerflow.cjs runs dist/ only while the stamp is newer than every source file (it refuses
  * otherwise), so a build in progress (stamp removed first) or an edit after it is never run.

@@ -138,7 +138,7 @@ describe('Dockerfile', () => {
     expect(copy).toBeLessThan(compile);
     expect(docker).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
   });
-  it('has a C compiler in the build stage, so the shipped dist/ holds the native SHA-256', () => {
+  it('has a C compiler in the build stage, so the shipped dist/ holds the native verifier', () => {
     const build = docker.split(/^FROM .* AS runtime$/m)[0]!;
     const lines = build.split('\n');
     const cc = lines.findIndex((l) => /^RUN apt-get .*install .*\bgcc\b.*\blibc6-dev\b/.test(l));

@@ -1,16 +1,19 @@
-import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, checkIJson } from '../core/canonical-json';
-import { canonicalEnvelope, chainHash, payloadDigest } from '../core/hash-chain';
-import { signerFrom } from '../core/signing';
-import { copyChunks, copyEvent, copyField } from '../ledger/copy-rows';
+import { canonicalJson } from '../core/canonical-json';
+import { canonicalEnvelope } from '../core/hash-chain';
+import { copyEvent, copyField } from '../ledger/copy-rows';
 import { jsonbToCanonical } from '../ledger/jsonb-canonical';
-import { createLedger } from '../ledger/ledger';
 import { verifyLedger } from '../ledger/verify';
 import { nativeSha256, sha256Implementation, useSha256 } from '../ledger/sha256-span';
-import { checkChunk, copyLineBytes } from '../ledger/verify-chunk';
-import { createTestDatabase, sampleEvent, type TestDatabase } from './support';
+import { nativeModule } from '../ledger/native-module';
+import {
+  checkChunk,
+  chunkCheckerImplementation,
+  copyLineBytes,
+  useChunkChecker,
+} from '../ledger/verify-chunk';
+import { createTestDatabase, jsonText, referenceRowOk, variedCopyLines, type TestDatabase } from './support';
 
 /**
  * The verifier's byte path (jsonb text → canonical bytes, COPY line → envelope bytes) must give
@@ -25,34 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.drop();
 });
-
-const chars = fc.constantFrom('a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u0001', '\u001f', '\u007f');
-const unicode = fc.constantFrom('é', '€', '\u2028', '\ufb33', '\uffff', '𝄞', '😀', 'ß', '\u0080');
-const text = fc.oneof(
-  fc.string({ unit: fc.oneof(chars, unicode) }),
-  fc.string({ unit: 'grapheme', maxLength: 6 }),
-  fc.constantFrom('toJSON', '__proto__', '', 'a', 'aa', 'b', 'B'),
-);
-/** Number spellings jsonb keeps as written (numeric) next to ones JSON.stringify writes. */
-const numberText = fc.oneof(
-  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
-  fc.integer().map(String),
-  fc.constantFrom('1.50', '1e5', '-0', '0.0', '1E+2', '123456789012345678901234567890', '3.0e-3', '1e-7'),
-  fc.constantFrom('9007199254740993', '0.1', '100', '-12.25', '1e21', '5e-324'),
-);
-/** JSON text (possibly with duplicate members and arbitrary number spellings). */
-const jsonText: fc.Arbitrary<string> = fc.letrec((tie) => ({
-  any: fc.oneof(
-    { depthSize: 'small' },
-    text.map((s) => JSON.stringify(s)),
-    numberText,
-    fc.constantFrom('true', 'false', 'null'),
-    fc.array(tie('any')).map((xs) => `[${xs.join(', ')}]`),
-    fc
-      .array(fc.tuple(text, tie('any')))
-      .map((ms) => `{${ms.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
-  ),
-})).any as fc.Arbitrary<string>;
 
 /** The fast path; `room` > 1 leaves free bytes after the output, where objects are reordered in place. */
 function fast(s: string, room = 1): string | null {
@@ -127,68 +102,11 @@ describe('jsonb text to canonical bytes', () => {
   });
 });
 
-/** The reference check of one COPY line: decoded text, JSON.parse, canonicalEnvelope, canonicalJson. */
-function referenceRowOk(stream: string, line: string): boolean {
-  try {
-    const f = line.split('\t');
-    if (f.length !== 21) return false;
-    // bytea in COPY text: \\x and lower-case hex of exactly n bytes.
-    const hex = (s: string, n: number) => {
-      if (!new RegExp(`^\\\\\\\\x[0-9a-f]{${2 * n}}$`).test(s)) throw new TypeError('not bytea');
-      return Buffer.from(s.slice(3), 'hex');
-    };
-    const hash = hex(f[17] as string, 32);
-    const prev = hex(f[16] as string, 32);
-    const digest = hex(f[15] as string, 32);
-    const seq = Number(f[0]);
-    if (!chainHash(prev, seq, canonicalEnvelope(copyEvent(stream, f)), digest).equals(hash)) return false;
-    const payload = copyField(f[19] as string);
-    if (payload === null) return f[20] === 't';
-    return payloadDigest(hex(f[18] as string, 16), canonicalJson(JSON.parse(payload))).equals(digest);
-  } catch {
-    return false;
-  }
-}
-
 describe('COPY rows checked from their bytes', () => {
   const stream = 'bytes';
   let lines: string[] = [];
   beforeAll(async () => {
-    const ledger = createLedger(t.connect(), {
-      signer: signerFrom(generateKeyPairSync('ed25519').privateKey),
-    });
-    const ijson = (s: string) => {
-      try {
-        checkIJson(JSON.parse(s));
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const payloads = fc
-      .sample(jsonText.filter(ijson), { numRuns: 60, seed: 7 })
-      .map((s, i) => ({ i, v: JSON.parse(s) as unknown }));
-    // A member named toJSON: canonicalJson left such an object unsorted, so it failed verification.
-    payloads.push({ i: 60, v: { toJSON: 1, a: [{ toJSON: 'x', b: 2, a: 1 }] } });
-    await ledger.appendMany(
-      payloads.map((p, i) => ({
-        event: sampleEvent({
-          payload: p,
-          context: {
-            attempt: i + 1,
-            step: i % 3 === 0 ? 'step "q" é 𝄞' : 'plain',
-            workflow_id: `wf-${i}`,
-          },
-          subject_id: i % 2 ? null : `subj-${i}`,
-          resource: { type: 'test', id: i % 5 === 0 ? 'r\n"1"' : `r-${i}` },
-        }),
-        idempotencyKey: `k-${i}`,
-      })),
-      { stream },
-    );
-    const parts: Buffer[] = [];
-    for await (const c of copyChunks(t.connect('ledgerflow_reader'), stream, 0)) parts.push(c.buf);
-    lines = Buffer.concat(parts).toString('utf8').split('\n').slice(0, -1);
+    lines = await variedCopyLines(t, stream);
   });
 
   const chunk = (ls: string[]) => Buffer.from(ls.map((l) => `${l}\n`).join(''), 'utf8');
@@ -279,17 +197,25 @@ describe('COPY rows checked from their bytes', () => {
     );
   });
 
-  // With either SHA-256 (ledger/sha256-span.ts): the native one where it is built, and node:crypto.
-  it.each(['native', 'node:crypto'] as const)(
-    'a single-character edit anywhere in a line is clean exactly when the reference path says so (%s SHA-256)',
-    (impl) => {
-      if (impl === 'native' && nativeSha256 === null) return;
-      const before = sha256Implementation();
+  // Through each byte path and SHA-256: the native checker (ledger/native/copy-chunk.c, its own
+  // SHA-256) where it is built, and the TypeScript one with either SHA-256 (ledger/sha256-span.ts).
+  it.each([
+    ['native', 'native'],
+    ['typescript', 'native'],
+    ['typescript', 'node:crypto'],
+  ] as const)(
+    'a single-character edit anywhere in a line is clean exactly when the reference path says so (%s checker, %s SHA-256)',
+    (checker, impl) => {
+      if ((impl === 'native' && nativeSha256 === null) || (checker === 'native' && nativeModule === null))
+        return;
+      const before = [chunkCheckerImplementation(), sha256Implementation()] as const;
+      useChunkChecker(checker);
       useSha256(impl);
       try {
         singleEditsAgreeWithReference();
       } finally {
-        useSha256(before);
+        useChunkChecker(before[0]);
+        useSha256(before[1]);
       }
     },
   );

@@ -14,37 +14,14 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
 #include <openssl/sha.h>
+
+#include "args.h"
+#include "copy-chunk.h"
 #include <stdint.h>
 #include <string.h>
 
 /* Bumped whenever a function's contract changes: the loader refuses any other. */
-#define ABI_VERSION 1
-
-static int bytes_of(napi_env env, napi_value v, uint8_t **data, size_t *len) {
-  napi_typedarray_type type;
-  void *p;
-  if (napi_get_typedarray_info(env, v, &type, len, &p, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "sha256: expected a Uint8Array");
-    return 0;
-  }
-  *data = p;
-  return 1;
-}
-
-/* An index: a number that is a whole number (anything else is refused, not truncated). */
-static int int_of(napi_env env, napi_value v, int64_t *out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) {
-    napi_throw_type_error(env, NULL, "sha256: expected a number");
-    return 0;
-  }
-  if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0) || d != (double)(int64_t)d) {
-    napi_throw_range_error(env, NULL, "sha256: span outside its array");
-    return 0;
-  }
-  *out = (int64_t)d;
-  return 1;
-}
+#define ABI_VERSION 2
 
 /* Reads (src, from, to, dst, at) and checks src[from..to) and dst[at..at+32) lie within the arrays. */
 static int spans(napi_env env, napi_callback_info info, uint8_t **src, size_t *n, uint8_t **dst) {
@@ -105,6 +82,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sha256Into", f);
   napi_create_function(env, "sha256Equals", NAPI_AUTO_LENGTH, sha256_equals, NULL, &f);
   napi_set_named_property(env, exports, "sha256Equals", f);
+  copy_chunk_register(env, exports);
   napi_create_int32(env, ABI_VERSION, &v);
   napi_set_named_property(env, exports, "abiVersion", v);
   return exports;

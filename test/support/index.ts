@@ -10,3 +10,4 @@ export * from './temporal';
 export * from './wait';
 export * from './otlp-receiver';
 export * from './starts';
+export * from './copy-lines';
