@@ -14,8 +14,16 @@ export interface TemporalServerHandle {
   stop(): Promise<void>;
 }
 
-/** Resolves when something accepts TCP connections on host:port, or rejects after `timeoutMs`. */
-export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when something accepts TCP connections on host:port, or rejects after `timeoutMs`, or
+ * as soon as `gaveUp` says why waiting is pointless (the server process is gone).
+ */
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  gaveUp: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -24,6 +32,8 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
       s.once('error', () => (s.destroy(), resolve(false)));
     });
     if (ok) return;
+    const why = gaveUp();
+    if (why) throw new Error(why);
     if (Date.now() > deadline) throw new Error(`nothing answered on ${host}:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -93,10 +103,15 @@ export async function startTemporalDevServer(opts: {
   }
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
   const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `signal ${signal}` : `code ${code}`));
   try {
-    await waitForPort('127.0.0.1', opts.port, 30_000);
+    await waitForPort(
+      '127.0.0.1',
+      opts.port,
+      30_000,
+      () => exited && `it exited (${exited}) before anything listened there`,
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw new ConfigError(

@@ -9,7 +9,7 @@ let t: TestDatabase;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  await buildEventsFixture(t.ownerUrl, N);
+  await buildEventsFixture(t.ownerUrl, N, { logged: false });
 }, 240_000);
 afterAll(async () => {
   await t?.drop();

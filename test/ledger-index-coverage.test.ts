@@ -68,7 +68,7 @@ describe('ledger indexes (each one costs every append a page write)', () => {
     // 60,000 events, 30,000 workflows (two events each), after ANALYZE, default planner settings.
     // The statements the real functions send are captured and run again under EXPLAIN ANALYZE: a
     // lookup the partial index cannot serve reads the whole table (a scan, or the time index).
-    await buildEventsFixture(t.ownerUrl, 60_000);
+    await buildEventsFixture(t.ownerUrl, 60_000, { logged: false });
     const db = t.connect('ledgerflow_reader');
     const sent: Array<{ text: string; values: unknown[] }> = [];
     const query = db.$client.query.bind(db.$client) as (text: string, values?: unknown[]) => Promise<unknown>;

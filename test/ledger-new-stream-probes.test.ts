@@ -23,7 +23,7 @@ const FRESH = 2000;
 beforeAll(async () => {
   t = await createTestDatabase();
   // The API bench's fixture: 100k events in 8 streams, its indexes rebuilt after the load, ANALYZE.
-  await buildEventsFixture(t.ownerUrl, FIXTURE);
+  await buildEventsFixture(t.ownerUrl, FIXTURE, { logged: false });
   // No autovacuum: the statistics stay as they were at the fixture's ANALYZE.
   await t.asOwner('ALTER TABLE ledger_events SET (autovacuum_enabled = false)');
   const ledger = createLedger(t.connect());

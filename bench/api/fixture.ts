@@ -17,9 +17,15 @@ export const FIXTURE = {
 /**
  * Bulk-inserts `n` synthetic events (and a payload for every FIXTURE.payloadEvery-th) with SQL
  * into the database at `ownerUrl` (a throwaway one: the rows are not a valid chain), loaded
- * unlogged and then made logged (as a production ledger is), then ANALYZE. The lead may swap this for the shared cached large-ledger fixture (bench/).
+ * unlogged and then made logged (as a production ledger is: the API bench times durable read
+ * records), then ANALYZE. `logged: false` leaves the tables unlogged: plans are the same, and
+ * the tests that only read plans skip rewriting every row and index into the WAL.
  */
-export async function buildEventsFixture(ownerUrl: string, n: number): Promise<void> {
+export async function buildEventsFixture(
+  ownerUrl: string,
+  n: number,
+  { logged = true }: { logged?: boolean } = {},
+): Promise<void> {
   const c = new pg.Client({ connectionString: ownerUrl });
   await c.connect();
   try {
@@ -78,8 +84,10 @@ export async function buildEventsFixture(ownerUrl: string, n: number): Promise<v
     for (const d of defs) await c.query(d.def);
     // Logged again before measuring: appends to an unlogged table write no WAL, so a read
     // record's commit was never flushed and the bench measured a non-durable record.
-    await c.query('ALTER TABLE ledger_events SET LOGGED');
-    await c.query('ALTER TABLE ledger_payloads SET LOGGED');
+    if (logged) {
+      await c.query('ALTER TABLE ledger_events SET LOGGED');
+      await c.query('ALTER TABLE ledger_payloads SET LOGGED');
+    }
     await c.query('ANALYZE ledger_events');
     await c.query('ANALYZE ledger_payloads');
   } finally {
