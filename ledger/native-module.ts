@@ -19,12 +19,20 @@ export interface NativeModule {
     nodes: Uint8Array,
     meta: Uint8Array,
   ): number;
+  /** checkCopyChunk on libuv's thread pool; the arrays must not change or be transferred before it settles. */
+  checkCopyChunkAsync(
+    chunk: Uint8Array,
+    streamJson: Uint8Array,
+    leaves: Uint8Array,
+    nodes: Uint8Array,
+    meta: Uint8Array,
+  ): Promise<number>;
   /** Length of the canonical JSON of the jsonb text src[from..to) written at out[0..), or -1. */
   jsonbCanonical(src: Uint8Array, from: number, to: number, out: Uint8Array): number;
 }
 
 /** The contract ledger/native/sha256.c's ABI_VERSION names. */
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 /** The file's name in dist/native/. */
 export const NATIVE_MODULE_FILE = 'ledger.node';

@@ -354,7 +354,6 @@ const own = (b: Buffer): Buffer => {
   return c;
 };
 
-type NativeChecker = NativeModule['checkCopyChunk'];
 /** Verdicts of the native byte path (ledger/native/copy-chunk.h). */
 const NATIVE_DIRTY = 0;
 const NATIVE_CLEAN = 1;
@@ -371,7 +370,7 @@ function nativePassesSelfTest(m: NativeModule): boolean {
   );
 }
 
-const nativeChecker: NativeChecker | null =
+const nativeChecker: NativeModule['checkCopyChunk'] | null =
   nativeModule !== null && nativePassesSelfTest(nativeModule) ? nativeModule.checkCopyChunk : null;
 let nativeOn = nativeChecker !== null;
 
@@ -384,10 +383,19 @@ export function useChunkChecker(impl: 'native' | 'typescript'): void {
   nativeOn = impl === 'native';
 }
 
-/** The native checker's meta output (first seq, first prev_hash, last hash, the one before, node bytes). */
+/** The native checker's meta output on this thread (first seq, first prev_hash, last hash, the one before, node bytes). */
 const META = Buffer.alloc(112);
-let metaStream = '';
-let metaStreamJson: Buffer = EMPTY;
+let jsonOfStream = '';
+let streamJsonBytes: Buffer = EMPTY;
+
+/** JSON.stringify(stream) as UTF-8 (the last one is kept: chunks come a stream at a time). */
+function streamJsonOf(stream: string): Buffer {
+  if (stream !== jsonOfStream) {
+    jsonOfStream = stream;
+    streamJsonBytes = Buffer.from(JSON.stringify(stream), 'utf8');
+  }
+  return streamJsonBytes;
+}
 
 /**
  * Checks a chunk of whole COPY lines of `stream`. Never throws on bad data: it reports
@@ -400,44 +408,89 @@ let metaStreamJson: Buffer = EMPTY;
  * `canonicalEnvelope`, `canonicalJson`).
  */
 export function checkChunk(stream: string, buf: Buffer): ChunkResult {
-  const dirty = (rows: number): ChunkResult => ({
-    clean: false,
-    rows,
-    firstSeq: 0,
-    firstPrev: EMPTY,
-    lastHash: EMPTY,
-    beforeLastHash: EMPTY,
-    leaves: EMPTY,
-    nodes: EMPTY,
-    purgedSeqs: [],
-  });
   const lines = countLines(buf);
   // A line that is not valid UTF-8 would not hash as the decoded text does: reference path only.
   const bytePath = isUtf8(buf);
   const leaves = Buffer.alloc(32 * lines); // never from the shared pool: it is transferred
   if (bytePath && nativeOn) {
-    if (stream !== metaStream) {
-      metaStream = stream;
-      metaStreamJson = Buffer.from(JSON.stringify(stream), 'utf8');
-    }
     const nodes = Buffer.alloc(leaves.length); // transferred too
-    const verdict = (nativeChecker as NativeChecker)(buf, metaStreamJson, leaves, nodes, META);
-    if (verdict === NATIVE_DIRTY) return dirty(lines);
-    if (verdict === NATIVE_CLEAN) {
-      return {
-        clean: true,
-        rows: lines,
-        firstSeq: META.readDoubleLE(0),
-        firstPrev: own(META.subarray(8, 40)),
-        lastHash: own(META.subarray(40, 72)),
-        beforeLastHash: own(META.subarray(72, 104)),
-        leaves,
-        nodes: nodes.subarray(0, META.readDoubleLE(104)),
-        purgedSeqs: [],
-      };
-    }
-    // Some line is outside what the native path reads: all of them the TypeScript way.
+    const verdict = (nativeChecker as NativeModule['checkCopyChunk'])(
+      buf,
+      streamJsonOf(stream),
+      leaves,
+      nodes,
+      META,
+    );
+    const r = nativeResult(verdict, lines, leaves, nodes, META);
+    if (r) return r;
   }
+  return checkInTypeScript(stream, buf, lines, bytePath, leaves);
+}
+
+/**
+ * {@link checkChunk} with the native byte path run on libuv's thread pool (no isolate, no
+ * copy, no structured clone), so this thread reads on meanwhile; without the native checker, or
+ * for a chunk outside its subset, it is checkChunk on this thread. The chunk must not be changed
+ * or transferred before the promise settles.
+ */
+export async function checkChunkBeside(stream: string, buf: Buffer): Promise<ChunkResult> {
+  if (!nativeOn || !isUtf8(buf)) return checkChunk(stream, buf);
+  const lines = countLines(buf);
+  const leaves = Buffer.alloc(32 * lines);
+  const nodes = Buffer.alloc(leaves.length);
+  const meta = Buffer.alloc(META.length);
+  const check = (nativeModule as NativeModule).checkCopyChunkAsync;
+  const verdict = await check(buf, streamJsonOf(stream), leaves, nodes, meta);
+  return (
+    nativeResult(verdict, lines, leaves, nodes, meta) ?? checkInTypeScript(stream, buf, lines, true, leaves)
+  );
+}
+
+/** What a chunk's result is when it did not check out (the caller takes it row by row). */
+const dirtyResult = (rows: number): ChunkResult => ({
+  clean: false,
+  rows,
+  firstSeq: 0,
+  firstPrev: EMPTY,
+  lastHash: EMPTY,
+  beforeLastHash: EMPTY,
+  leaves: EMPTY,
+  nodes: EMPTY,
+  purgedSeqs: [],
+});
+
+/** The result of a native verdict; null when the chunk is outside the native subset. */
+function nativeResult(
+  verdict: number,
+  lines: number,
+  leaves: Buffer,
+  nodes: Buffer,
+  meta: Buffer,
+): ChunkResult | null {
+  if (verdict === NATIVE_DIRTY) return dirtyResult(lines);
+  if (verdict !== NATIVE_CLEAN) return null;
+  return {
+    clean: true,
+    rows: lines,
+    firstSeq: meta.readDoubleLE(0),
+    firstPrev: own(meta.subarray(8, 40)),
+    lastHash: own(meta.subarray(40, 72)),
+    beforeLastHash: own(meta.subarray(72, 104)),
+    leaves,
+    nodes: nodes.subarray(0, meta.readDoubleLE(104)),
+    purgedSeqs: [],
+  };
+}
+
+/** The TypeScript byte path (and its reference path per line) over every line of the chunk. */
+function checkInTypeScript(
+  stream: string,
+  buf: Buffer,
+  lines: number,
+  bytePath: boolean,
+  leaves: Buffer,
+): ChunkResult {
+  const dirty = dirtyResult;
   const s = workspace(buf.length, stream);
   const w = s.w;
   buf.copy(w, s.at);

@@ -15,7 +15,7 @@ import { StreamVerifier, type Fault, type StreamVerifyResult } from './verify-en
 import { toVerifyRow, type Row } from './verify-rows';
 import { copyChunks, parseCopyLine, type CopyChunk } from './copy-rows';
 import { tailChunkBytes } from './line-chunks';
-import { checkChunk, type ChunkResult } from './verify-chunk';
+import { checkChunk, checkChunkBeside, chunkCheckerImplementation, type ChunkResult } from './verify-chunk';
 import { defaultVerifyWorkers, verifyPool } from './verify-pool';
 
 export { toVerifyRow, type Row } from './verify-rows';
@@ -41,8 +41,9 @@ export interface VerifyOptions {
   /** A checkpoint trusted from outside (e.g. the last one published); the stored events must extend it. */
   trustedCheckpoint?: ParsedCheckpoint | ParsedCheckpoint[] | null;
   /**
-   * Worker threads hashing in parallel with the read (default: one per core, at most 4; see
-   * `defaultVerifyWorkers`); 0 hashes on this thread. Runs of fewer than {@link WORKER_MIN_EVENTS} events always do.
+   * Worker threads checking chunks in parallel with the read (default: `defaultVerifyWorkers`;
+   * with none, the native checker runs beside this thread on libuv's pool); 0 checks everything
+   * on this thread. Runs of fewer than {@link WORKER_MIN_EVENTS} events start no worker threads.
    */
   workers?: number;
   /** Called as events are checked: so far and in total, over the streams begun so far. */
@@ -106,6 +107,9 @@ export const PARALLEL_STREAMS = 3;
 /** Size of the COPY chunks handed to the worker threads (the first ones and the last ones are smaller). */
 const CHUNK_BYTES = 1 << 20;
 
+/** Chunks checked beside this thread at once (libuv's pool has 4 threads; PostgreSQL and this thread need the cores too). */
+const BESIDE_IN_FLIGHT = 2;
+
 /** Below this many events to check, starting worker threads costs more than it saves. */
 export const WORKER_MIN_EVENTS = 20_000;
 
@@ -126,14 +130,21 @@ async function feedChunks(
 ): Promise<void> {
   const workers = total >= WORKER_MIN_EVENTS ? (opts.workers ?? defaultVerifyWorkers()) : 0;
   const pool = workers > 0 ? verifyPool(workers) : null;
+  // Without worker threads the native checker still runs beside this thread (libuv's pool),
+  // unless `workers: 0` asked for this thread.
+  const beside = pool === null && opts.workers !== 0 && chunkCheckerImplementation() === 'native';
   // Chunk buffers come back from the workers and are filled again (ledger/line-chunks.ts).
   const spare: Buffer[] = [];
   const check = (buf: Buffer): Promise<{ result: ChunkResult; buf: Buffer }> =>
-    pool ? pool.check(stream, buf, true) : Promise.resolve({ result: checkChunk(stream, buf), buf });
+    pool
+      ? pool.check(stream, buf, true)
+      : beside
+        ? checkChunkBeside(stream, buf).then((result) => ({ result, buf }))
+        : Promise.resolve({ result: checkChunk(stream, buf), buf });
   // Reading goes on while a worker could take a chunk, not only once the oldest chunk is back:
   // waiting for that one in order held the COPY (and PostgreSQL) while the other worker idled.
-  const maxAtWorkers = pool ? 2 * pool.size : 1;
-  const maxQueued = pool ? 4 * pool.size : 0;
+  const maxAtWorkers = pool ? 2 * pool.size : beside ? BESIDE_IN_FLIGHT : 1;
+  const maxQueued = pool ? 4 * pool.size : beside ? 2 * BESIDE_IN_FLIGHT : 0;
   type Checked = { result: ChunkResult; buf: Buffer };
   type Item = { chunk: CopyChunk; checked: Promise<Checked> | null; done: boolean };
   const queue: Item[] = [];

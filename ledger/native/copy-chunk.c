@@ -654,29 +654,104 @@ long jsonb_canonical(const uint8_t *b, long from, long to, uint8_t *out, long ca
 
 /* ---- N-API ---- */
 
+/* The arguments of checkCopyChunk and checkCopyChunkAsync, checked. */
+typedef struct {
+  napi_value values[5];
+  uint8_t *chunk, *stream, *leaves, *nodes, *meta;
+  size_t chunk_n, stream_n, leaves_n;
+} ChunkArgs;
+
+static int chunk_args(napi_env env, napi_callback_info info, const char *name, ChunkArgs *a) {
+  size_t argc = 5, nodes_n, meta_n;
+  if (napi_get_cb_info(env, info, &argc, a->values, NULL, NULL) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, name);
+    return 0;
+  }
+  napi_value *v = a->values;
+  if (!bytes_of(env, v[0], &a->chunk, &a->chunk_n) || !bytes_of(env, v[1], &a->stream, &a->stream_n) ||
+      !bytes_of(env, v[2], &a->leaves, &a->leaves_n) || !bytes_of(env, v[3], &a->nodes, &nodes_n) ||
+      !bytes_of(env, v[4], &a->meta, &meta_n))
+    return 0;
+  if (a->leaves_n % 32 != 0 || nodes_n < a->leaves_n || meta_n < CHUNK_META_BYTES) {
+    napi_throw_range_error(env, NULL, "checkCopyChunk: leaves must be 32 bytes a row, nodes as long, meta 112 bytes");
+    return 0;
+  }
+  return 1;
+}
+
+static int run_check(const ChunkArgs *a) {
+  return copy_chunk_check(a->chunk, (long)a->chunk_n, a->stream, (long)a->stream_n, a->leaves, a->nodes,
+                          (long)(a->leaves_n / 32), a->meta);
+}
+
 /* checkCopyChunk(chunk, streamJson, leaves, nodes, meta): 1 clean, 0 dirty, 2 unsupported; rows = leaves.length / 32. */
 static napi_value check_copy_chunk(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], result;
-  uint8_t *chunk, *stream, *leaves, *nodes, *meta;
-  size_t chunk_n, stream_n, leaves_n, nodes_n, meta_n;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "checkCopyChunk: expected (chunk, streamJson, leaves, nodes, meta)");
-    return NULL;
-  }
-  if (!bytes_of(env, argv[0], &chunk, &chunk_n) || !bytes_of(env, argv[1], &stream, &stream_n) ||
-      !bytes_of(env, argv[2], &leaves, &leaves_n) || !bytes_of(env, argv[3], &nodes, &nodes_n) ||
-      !bytes_of(env, argv[4], &meta, &meta_n))
-    return NULL;
-  if (leaves_n % 32 != 0 || nodes_n < leaves_n || meta_n < CHUNK_META_BYTES) {
-    napi_throw_range_error(env, NULL,
-                           "checkCopyChunk: leaves must be 32 bytes a row, nodes as long, meta 112 bytes");
-    return NULL;
-  }
-  int verdict =
-      copy_chunk_check(chunk, (long)chunk_n, stream, (long)stream_n, leaves, nodes, (long)(leaves_n / 32), meta);
-  napi_create_int32(env, verdict, &result);
+  ChunkArgs a;
+  napi_value result;
+  if (!chunk_args(env, info, "checkCopyChunk: expected (chunk, streamJson, leaves, nodes, meta)", &a)) return NULL;
+  napi_create_int32(env, run_check(&a), &result);
   return result;
+}
+
+/* A check on libuv's thread pool: its arrays are held by references until it completes. */
+typedef struct {
+  ChunkArgs args;
+  napi_ref refs[5];
+  napi_deferred deferred;
+  napi_async_work work;
+  int verdict;
+} Job;
+
+static void job_execute(napi_env env, void *data) {
+  (void)env; /* no JavaScript here: only the arrays' bytes */
+  Job *job = data;
+  job->verdict = run_check(&job->args);
+}
+
+static void job_complete(napi_env env, napi_status status, void *data) {
+  Job *job = data;
+  napi_value v;
+  if (status == napi_ok) {
+    napi_create_int32(env, job->verdict, &v);
+    napi_resolve_deferred(env, job->deferred, v);
+  } else {
+    napi_value msg;
+    napi_create_string_utf8(env, "checkCopyChunkAsync: the check was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &v);
+    napi_reject_deferred(env, job->deferred, v);
+  }
+  for (int i = 0; i < 5; i++) napi_delete_reference(env, job->refs[i]);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/*
+ * checkCopyChunkAsync(chunk, streamJson, leaves, nodes, meta): checkCopyChunk on libuv's thread
+ * pool, a promise of its verdict. The caller must not change or transfer the arrays before it
+ * settles.
+ */
+static napi_value check_copy_chunk_async(napi_env env, napi_callback_info info) {
+  Job *job = calloc(1, sizeof *job);
+  napi_value promise, name;
+  if (job == NULL) {
+    napi_throw_error(env, NULL, "checkCopyChunkAsync: out of memory");
+    return NULL;
+  }
+  if (!chunk_args(env, info, "checkCopyChunkAsync: expected (chunk, streamJson, leaves, nodes, meta)", &job->args)) {
+    free(job);
+    return NULL;
+  }
+  for (int i = 0; i < 5; i++) napi_create_reference(env, job->args.values[i], 1, &job->refs[i]);
+  napi_create_string_utf8(env, "ledgerflow:checkCopyChunk", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, job_execute, job_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    for (int i = 0; i < 5; i++) napi_delete_reference(env, job->refs[i]);
+    free(job);
+    napi_throw_error(env, NULL, "checkCopyChunkAsync: could not queue the check");
+    return NULL;
+  }
+  return promise;
 }
 
 /* jsonbCanonical(src, from, to, out): the canonical JSON's length written at out[0..), or -1. */
@@ -705,6 +780,8 @@ void copy_chunk_register(napi_env env, napi_value exports) {
   napi_value f;
   napi_create_function(env, "checkCopyChunk", NAPI_AUTO_LENGTH, check_copy_chunk, NULL, &f);
   napi_set_named_property(env, exports, "checkCopyChunk", f);
+  napi_create_function(env, "checkCopyChunkAsync", NAPI_AUTO_LENGTH, check_copy_chunk_async, NULL, &f);
+  napi_set_named_property(env, exports, "checkCopyChunkAsync", f);
   napi_create_function(env, "jsonbCanonical", NAPI_AUTO_LENGTH, jsonb_canonical_napi, NULL, &f);
   napi_set_named_property(env, exports, "jsonbCanonical", f);
 }

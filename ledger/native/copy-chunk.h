@@ -19,6 +19,6 @@ int copy_chunk_check(const uint8_t *b, long len, const uint8_t *stream_json, lon
 /* The canonical JSON of the jsonb text b[from..to) written to out (cap bytes); its length, or -1 outside the subset. */
 long jsonb_canonical(const uint8_t *b, long from, long to, uint8_t *out, long cap);
 
-/* Adds checkCopyChunk and jsonbCanonical to the module's exports. */
+/* Adds checkCopyChunk, checkCopyChunkAsync and jsonbCanonical to the module's exports. */
 void copy_chunk_register(napi_env env, napi_value exports);
 #endif

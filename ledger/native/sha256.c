@@ -21,7 +21,7 @@
 #include <string.h>
 
 /* Bumped whenever a function's contract changes: the loader refuses any other. */
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 /* Reads (src, from, to, dst, at) and checks src[from..to) and dst[at..at+32) lie within the arrays. */
 static int spans(napi_env env, napi_callback_info info, uint8_t **src, size_t *n, uint8_t **dst) {
