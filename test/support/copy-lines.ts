@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import { canonicalJson, checkIJson } from '../../core/canonical-json';
 import { canonicalEnvelope, chainHash, payloadDigest } from '../../core/hash-chain';
 import { signerFrom } from '../../core/signing';
@@ -102,4 +103,38 @@ export async function variedCopyLines(t: TestDatabase, stream: string): Promise<
   const parts: Buffer[] = [];
   for await (const c of copyChunks(t.connect('ledgerflow_reader'), stream, 0)) parts.push(c.buf);
   return Buffer.concat(parts).toString('utf8').split('\n').slice(0, -1);
+}
+
+/**
+ * Runs `canonical` (a jsonb-text → canonical-JSON fast path; null where it does not answer) on
+ * PostgreSQL's jsonb output of 3000 random values: whenever it answers it must give
+ * `canonicalJson(JSON.parse(text))`. Returns how many it answered, of how many.
+ */
+export async function agreesOnJsonbOutput(
+  t: TestDatabase,
+  seed: number,
+  canonical: (text: string) => string | null,
+): Promise<{ answered: number; total: number }> {
+  const samples = fc.sample(jsonText, { numRuns: 3000, seed });
+  const r = await t.asOwner<{ j: string }>('SELECT x::jsonb::text AS j FROM unnest($1::text[]) x', [samples]);
+  let answered = 0;
+  for (const { j } of r.rows) {
+    const got = canonical(j);
+    if (got === null) continue;
+    answered++;
+    expect(got).toBe(canonicalJson(JSON.parse(j)));
+  }
+  return { answered, total: r.rows.length };
+}
+
+/** The same on arbitrary JSON text (any spacing, member order, duplicates). */
+export function agreesOnArbitraryText(canonical: (text: string) => string | null): void {
+  fc.assert(
+    fc.property(jsonText, fc.boolean(), (s, spaced) => {
+      const src = spaced ? ` ${s.replace(/,/g, ' , ')} ` : s;
+      const got = canonical(src);
+      if (got !== null) expect(got).toBe(canonicalJson(JSON.parse(src)));
+    }),
+    { numRuns: 3000 },
+  );
 }
