@@ -9,7 +9,8 @@ import { appRoleUrl } from '../db/roles';
 import { MAX_BATCH } from '../ledger/append';
 import { DEFAULT_CHECKPOINT_EVERY } from '../ledger/checkpoint';
 import { createLedger } from '../ledger/ledger';
-import { copyRowsSql } from '../ledger/copy-rows';
+import { copyChunks, copyRowsSql } from '../ledger/copy-rows';
+import { verifyLedger } from '../ledger/verify';
 import { loadConfig } from '../runtime/config';
 import { benchEvent } from './fixtures/events';
 import { withBenchDatabase } from './postgres';
@@ -67,7 +68,13 @@ function serverTimes(postmaster: number): { cpu: number; wait: number } {
 }
 
 type VerifyFn = (db: Database, o: Record<string, unknown>) => Promise<{ valid: boolean; fault: unknown }>;
-type ChunksFn = (db: Database, stream: string, after: number) => AsyncGenerator<{ rows: number }>;
+type ChunksFn = (
+  db: Database,
+  stream: string,
+  after: number,
+  chunkBytes?: number,
+  spare?: Buffer[],
+) => AsyncGenerator<{ rows: number; buf: Buffer }>;
 
 function load(dir: string): { verifyLedger: VerifyFn; copyChunks: ChunksFn } {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -137,7 +144,11 @@ async function main(): Promise<void> {
               .join('\n'),
           );
       }
-      const own = load(path.join(__dirname, '..'));
+      // From the sources, as bench/ledger.ts runs (dist/'s copy reader would not see db/'s socket class).
+      const own = {
+        verifyLedger: verifyLedger as unknown as VerifyFn,
+        copyChunks: copyChunks as unknown as ChunksFn,
+      };
       const run = async (variant: string): Promise<void> => {
         const [label, spec] = variant.includes('=')
           ? (variant.split('=') as [string, string])
@@ -147,7 +158,11 @@ async function main(): Promise<void> {
         const workers = w === undefined || w === '' ? undefined : Number(w);
         if (label.endsWith('read')) {
           let n = 0;
-          for await (const c of impl.copyChunks(reader, stream, 0)) n += c.rows;
+          const spare: Buffer[] = [];
+          for await (const c of impl.copyChunks(reader, stream, 0, undefined, spare)) {
+            n += c.rows;
+            spare.push(Buffer.from(c.buf.buffer));
+          }
           if (n !== size) throw new Error(`read ${n} rows`);
           return;
         }

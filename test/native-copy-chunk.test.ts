@@ -187,6 +187,27 @@ describe.skipIf(nativeModule === null)('native COPY chunk checker', () => {
       );
       expect(answered).toBeGreaterThan(300);
     });
+
+    it('a hex digit of a digest, hash or salt replaced by any other byte: never CLEAN unless the reference accepts', () => {
+      const others = ['g', 'G', 'A', 'F', '/', ':', '`', '@', 'z', ' ', '\x7f'];
+      let tried = 0;
+      for (const l of lines.filter((x) => verdict(stream, chunk([x])) === CLEAN).slice(0, 3)) {
+        const fields = l.split('\t');
+        let offset = 0;
+        for (const f of fields) {
+          if (f.startsWith('\\\\x'))
+            for (let at = offset + 3; at < offset + f.length; at++)
+              for (const c of others) {
+                const edited = l.slice(0, at) + c + l.slice(at + 1);
+                const v = verdict(stream, chunk([edited]));
+                tried++;
+                if (v !== UNSUPPORTED) expect(v === CLEAN).toBe(referenceRowOk(stream, edited));
+              }
+          offset += f.length + 1;
+        }
+      }
+      expect(tried).toBeGreaterThan(3 * 200 * 10);
+    });
   });
 
   describe('on chunks of many rows', () => {

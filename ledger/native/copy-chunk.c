@@ -24,6 +24,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "args.h"
 
@@ -41,11 +44,21 @@ static int is_stop(uint8_t c) { return c < 0x20 || c == '"' || c == '\\'; }
 #define HIGHS 0x8080808080808080ULL
 
 /*
- * Index of the first stop byte in b[p..end), or end: eight bytes a step, a word passed over when
- * none of its bytes is below 0x20, 0x22 or 0x5c (a borrow only starts at a matching byte, so the
- * lowest flag is exact), the tail byte by byte.
+ * Index of the first stop byte in b[p..end), or end. With SSE2 (every x86-64), sixteen bytes a
+ * step; then eight bytes a step, a word passed over when none of its bytes is below 0x20, 0x22 or
+ * 0x5c (a borrow only starts at a matching byte, so the lowest flag is exact); the tail byte by byte.
  */
 static long plain_end(const uint8_t *b, long p, long end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+  for (; p + 16 <= end; p += 16) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(b + p));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x), /* x <= 0x1f, unsigned */
+                               _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+    int m = _mm_movemask_epi8(hit);
+    if (m != 0) return p + __builtin_ctz((unsigned)m);
+  }
+#endif
   for (; p + 8 <= end; p += 8) {
     uint64_t x;
     memcpy(&x, b + p, 8);
@@ -353,13 +366,38 @@ static long text_field(const uint8_t *b, long p, long end, int nullable, long *t
   return q + 1;
 }
 
+#if defined(__SSE2__)
+/* 32 lower-case hex digits at h -> 16 bytes at out; 0 when one is not a lower-case hex digit. */
+static int hex32(const uint8_t *h, uint8_t *out) {
+  __m128i w[2];
+  int ok = 0xffff;
+  for (int k = 0; k < 2; k++) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(h + 16 * k));
+    __m128i digit = _mm_sub_epi8(x, _mm_set1_epi8('0')), alpha = _mm_sub_epi8(x, _mm_set1_epi8('a'));
+    __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(digit, _mm_set1_epi8(9)), digit);
+    __m128i is_alpha = _mm_cmpeq_epi8(_mm_min_epu8(alpha, _mm_set1_epi8(5)), alpha);
+    ok &= _mm_movemask_epi8(_mm_or_si128(is_digit, is_alpha));
+    __m128i v = _mm_or_si128(_mm_and_si128(is_digit, digit),
+                             _mm_and_si128(is_alpha, _mm_add_epi8(alpha, _mm_set1_epi8(10))));
+    /* Each 16-bit lane holds a digit pair, the first (high nibble) in its low byte. */
+    w[k] = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(v, 4), _mm_set1_epi16(0x00f0)), _mm_srli_epi16(v, 8));
+  }
+  _mm_storeu_si128((__m128i *)out, _mm_packus_epi16(w[0], w[1]));
+  return ok == 0xffff;
+}
+#endif
+
 /* The bytea `\\x` + 2n lower-case hex digits + tab at b[p], decoded into out; the index after the tab, or FAIL. */
 static long bytea_field(const uint8_t *b, long p, long end, int n, uint8_t *out) {
   if (p + 3 + 2 * n >= end || b[p] != '\\' || b[p + 1] != '\\' || b[p + 2] != 'x' || b[p + 3 + 2 * n] != TAB)
     return FAIL;
   const uint8_t *h = b + p + 3;
-  int bad = 0;
-  for (int i = 0; i < n; i++) {
+  int i = 0, bad = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16)
+    if (!hex32(h + 2 * i, out + i)) return FAIL;
+#endif
+  for (; i < n; i++) {
     int hi = HEX[h[2 * i]], lo = HEX[h[2 * i + 1]];
     bad |= hi | lo;
     out[i] = (uint8_t)(hi << 4 | lo);
