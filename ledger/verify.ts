@@ -127,6 +127,7 @@ async function feedChunks(
   total: number,
   opts: VerifyOptions,
   coverage: PurgeCoverage,
+  onReading: () => void,
 ): Promise<void> {
   const workers = total >= WORKER_MIN_EVENTS ? (opts.workers ?? defaultVerifyWorkers()) : 0;
   const pool = workers > 0 ? verifyPool(workers) : null;
@@ -201,7 +202,12 @@ async function feedChunks(
           ? CHUNK_BYTES
           : tailChunkBytes((total * seenBytes) / seenRows - offset, CHUNK_BYTES, pool.size)
     : undefined;
+  let reading = false;
   for await (const chunk of copyChunks(db, stream, fromSeq - 1, CHUNK_BYTES, spare, sizeAt)) {
+    if (!reading) {
+      reading = true;
+      onReading();
+    }
     if (verifier.done) break;
     seenRows += chunk.rows;
     seenBytes += chunk.buf.length;
@@ -221,6 +227,7 @@ async function feedChunks(
     await fold();
   }
   while (queue.length > 0 && !verifier.done) await consume(queue.shift() as Item);
+  if (!reading) onReading();
 }
 
 /**
@@ -303,7 +310,33 @@ export async function databaseKeys(db: Database): Promise<Map<string, PublicKeyI
   return new Map(r.rows.map((k) => [k.key_id, { keyId: k.key_id, publicKey: k.public_key }]));
 }
 
-/** Verifies one stream from the database. */
+/** What a stream's verification reads before its COPY: its stored checkpoints and its last seq. */
+interface StreamStart {
+  checkpoints: string[];
+  lastSeq: number;
+}
+
+/** Both queries of {@link StreamStart} at once. */
+async function streamStart(db: Database, stream: string, fromSeq: number): Promise<StreamStart> {
+  const [cps, head] = await Promise.all([
+    // Checkpoints below fromSeq cannot be recomputed (StreamVerifier skips them): not read at all.
+    db.$client.query<{ checkpoint: string }>(
+      'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 AND ($2::bigint IS NULL OR tree_size >= $2) ORDER BY tree_size',
+      [stream, fromSeq > 1 ? fromSeq : null],
+    ),
+    db.$client.query<{ n: number }>(
+      'SELECT coalesce(max(seq), 0) AS n FROM ledger_events WHERE stream = $1',
+      [stream],
+    ),
+  ]);
+  return { checkpoints: cps.rows.map((r) => r.checkpoint), lastSeq: Number(head.rows[0]?.n ?? 0) };
+}
+
+/**
+ * Verifies one stream from the database. Everything it compares the rows with (heads, stored
+ * checkpoints, the last seq) is read before its COPY begins, so none of it can be newer than the
+ * rows; the signatures are checked (on libuv's pool) once the rows are coming, with `onReading`.
+ */
 async function verifyStream(
   db: Database,
   stream: string,
@@ -312,24 +345,26 @@ async function verifyStream(
   pinned: boolean,
   headCps: ParsedCheckpoint[],
   coverage: PurgeCoverage,
+  started: Promise<StreamStart>,
+  onReading: () => void,
 ): Promise<StreamVerifyResult> {
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
-  // Checkpoints below fromSeq cannot be recomputed (StreamVerifier skips them): not read at all.
-  const cps = await db.$client.query<{ checkpoint: string }>(
-    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 AND ($2::bigint IS NULL OR tree_size >= $2) ORDER BY tree_size',
-    [stream, fromSeq > 1 ? fromSeq : null],
-  );
+  const { checkpoints: stored, lastSeq } = await started;
   const checkpoints: ParsedCheckpoint[] = [];
   const unparsable: string[] = [];
-  for (const c of cps.rows) {
+  for (const c of stored) {
     try {
-      checkpoints.push(parseCheckpoint(c.checkpoint));
+      checkpoints.push(parseCheckpoint(c));
     } catch (err) {
       unparsable.push((err as Error).message);
     }
   }
-  // The stored checkpoints' signatures on the thread pool as well (the heads' are under way).
-  const preverified = preverifyCheckpointSignatures(checkpoints, keys);
+  const own = [...checkpoints];
+  let preverified: Promise<void> = Promise.resolve();
+  const reading = () => {
+    onReading();
+    preverified = preverifyCheckpointSignatures(own, keys);
+  };
   checkpoints.push(...headCps.filter((c) => c.stream === stream));
   checkpoints.sort((a, b) => a.treeSize - b.treeSize);
   const tc = trustedList(opts).find((c) => c.stream === stream) ?? null;
@@ -347,12 +382,8 @@ async function verifyStream(
     keysPinned: pinned,
     trustedCheckpoint: tc,
   });
-  const head = await db.$client.query<{ n: number }>(
-    'SELECT coalesce(max(seq), 0) AS n FROM ledger_events WHERE stream = $1',
-    [stream],
-  );
-  const total = Math.max(0, Number(head.rows[0]?.n ?? 0) - fromSeq + 1);
-  await feedChunks(db, stream, fromSeq, verifier, total, opts, coverage);
+  const total = Math.max(0, lastSeq - fromSeq + 1);
+  await feedChunks(db, stream, fromSeq, verifier, total, opts, coverage, reading);
   await preverified;
   const result = verifier.finish();
   if (unparsable.length > 0 && result.valid) {
@@ -393,11 +424,22 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   const names = opts.stream
     ? [opts.stream]
     : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
-  const headCps = (await storedHeads(db, opts.stream, opts.fromSeq)).flatMap(headCheckpoints);
-  // The heads' signatures are checked on the thread pool while the streams' reads start.
-  const preverified = preverifyCheckpointSignatures(headCps, keys);
+  // Independent reads at once; a single stream's own start too.
+  const fromSeq = Math.max(1, opts.fromSeq ?? 1);
+  const oneStart = opts.stream ? streamStart(db, opts.stream, fromSeq) : null;
+  oneStart?.catch(() => undefined); // awaited below; a failure surfaces there
+  const [heads, purgeStored] = await Promise.all([
+    storedHeads(db, opts.stream, opts.fromSeq),
+    storedPurgeCheckpoints(db),
+  ]);
+  const headCps = heads.flatMap(headCheckpoints);
+  // The heads' signatures are checked on the thread pool once the first stream's rows are coming.
+  let preverified: Promise<void> | null = null;
+  const onReading = () => {
+    preverified ??= preverifyCheckpointSignatures(headCps, keys);
+  };
   const all = opts.stream ? names : [...new Set([...names, ...headCps.map((c) => c.stream)])].sort();
-  const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs]);
+  const coverage = await purgeCoverage(db, keys, [...headCps, ...tcs], purgeStored);
   // Streams are independent: a few at once keep the database reading while this thread hashes.
   const streams: StreamVerifyResult[] = new Array<StreamVerifyResult>(all.length);
   let next = 0;
@@ -422,10 +464,22 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   const lane = async () => {
     for (let i = next++; i < all.length; i = next++) {
       const s = all[i] as string;
-      streams[i] = await verifyStream(db, s, forStream(s), keys, pinned, headCps, coverage);
+      const started = oneStart ?? streamStart(db, s, fromSeq);
+      streams[i] = await verifyStream(
+        db,
+        s,
+        forStream(s),
+        keys,
+        pinned,
+        headCps,
+        coverage,
+        started,
+        onReading,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_STREAMS, all.length) }, lane));
+  onReading();
   await preverified;
   return summarise(streams, opts.stream ?? null, pinned);
 }
@@ -440,15 +494,12 @@ async function purgeCoverage(
   db: Database,
   keys: Map<string, PublicKeyInfo>,
   signed: ParsedCheckpoint[],
+  stored: string[],
 ): Promise<PurgeCoverage> {
-  const stored = await db.$client.query<{ checkpoint: string }>(
-    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC',
-    [PURGE_EVENT_STREAM],
-  );
   const candidates = signed.filter((c) => c.stream === PURGE_EVENT_STREAM);
-  for (const row of stored.rows) {
+  for (const text of stored) {
     try {
-      candidates.push(parseCheckpoint(row.checkpoint));
+      candidates.push(parseCheckpoint(text));
     } catch {
       // unparsable: the stream's own verification reports it
     }
@@ -464,6 +515,15 @@ async function purgeCoverage(
   );
   for (const e of r.rows) coverage.add(e.resource_id);
   return coverage;
+}
+
+/** The purge stream's stored checkpoints, newest first (for {@link purgeCoverage}). */
+async function storedPurgeCheckpoints(db: Database): Promise<string[]> {
+  const r = await db.$client.query<{ checkpoint: string }>(
+    'SELECT checkpoint FROM ledger_checkpoints WHERE stream = $1 ORDER BY tree_size DESC',
+    [PURGE_EVENT_STREAM],
+  );
+  return r.rows.map((x) => x.checkpoint);
 }
 
 /**
