@@ -421,17 +421,16 @@ export async function verifyLedger(db: Database, opts: VerifyOptions = {}): Prom
   if (opts.stream && tcs.length > 0 && !tcs.some((c) => c.stream === opts.stream)) {
     throw new ConfigError(`the trusted checkpoint is for stream ${tcs[0]?.stream}, not ${opts.stream}`);
   }
-  const names = opts.stream
-    ? [opts.stream]
-    : [...new Set([...(await streamsOf(db)), ...tcs.map((c) => c.stream)])].sort();
   // Independent reads at once; a single stream's own start too.
   const fromSeq = Math.max(1, opts.fromSeq ?? 1);
   const oneStart = opts.stream ? streamStart(db, opts.stream, fromSeq) : null;
   oneStart?.catch(() => undefined); // awaited below; a failure surfaces there
-  const [heads, purgeStored] = await Promise.all([
+  const [heads, purgeStored, stored] = await Promise.all([
     storedHeads(db, opts.stream, opts.fromSeq),
     storedPurgeCheckpoints(db),
+    opts.stream ? [opts.stream] : streamsOf(db),
   ]);
+  const names = opts.stream ? stored : [...new Set([...stored, ...tcs.map((c) => c.stream)])].sort();
   const headCps = heads.flatMap(headCheckpoints);
   // The heads' signatures are checked on the thread pool once the first stream's rows are coming.
   let preverified: Promise<void> | null = null;
