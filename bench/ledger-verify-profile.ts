@@ -170,7 +170,8 @@ async function main(): Promise<void> {
         if (label.endsWith('phases')) {
           const t0 = performance.now();
           const marks: string[] = [];
-          (globalThis as Record<string, unknown>).__vt = (l: string) => marks.push(`${l} ${(performance.now() - t0).toFixed(1)}`);
+          (globalThis as Record<string, unknown>).__vt = (l: string) =>
+            marks.push(`${l} ${(performance.now() - t0).toFixed(1)}`);
           const r = await impl.verifyLedger(reader, { stream, trustedKeys: keys, workers });
           marks.push(`end ${(performance.now() - t0).toFixed(1)}`);
           console.log(marks.join(' | '));
