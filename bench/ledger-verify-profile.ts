@@ -167,17 +167,6 @@ async function main(): Promise<void> {
           return;
         }
         if (label.endsWith('trace')) return traceOnce(impl, dir ?? '', workers);
-        if (label.endsWith('phases')) {
-          const t0 = performance.now();
-          const marks: string[] = [];
-          (globalThis as Record<string, unknown>).__vt = (l: string) =>
-            marks.push(`${l} ${(performance.now() - t0).toFixed(1)}`);
-          const r = await impl.verifyLedger(reader, { stream, trustedKeys: keys, workers });
-          marks.push(`end ${(performance.now() - t0).toFixed(1)}`);
-          console.log(marks.join(' | '));
-          if (!r.valid) throw new Error('does not verify');
-          return;
-        }
         const r = await impl.verifyLedger(reader, { stream, trustedKeys: keys, workers });
         if (!r.valid) throw new Error(`does not verify: ${String(r.fault)}`);
       };
