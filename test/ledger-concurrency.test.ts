@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryMerkleTree, leafHash, verifyConsistency, verifyInclusion } from '../core/merkle';
 import { signerFrom, type PublicKeyInfo } from '../core/signing';
@@ -41,6 +42,56 @@ describe('concurrent appenders', () => {
     expect(r.streams[0]?.headSeq).toBe(8000);
     expect(r.streams[0]?.checkpointsChecked).toBeGreaterThanOrEqual(8);
     expect(r.streams[0]?.provenTreeSize).toBe(8000);
+  });
+});
+
+describe('verification while appenders go on', () => {
+  it('is valid every time, and what it compares the rows with is read before its COPY begins', async () => {
+    const stream = 'live';
+    const ledger = createLedger(t.connect(), { signer, checkpointEvery: 64 });
+    for (let i = 0; i < 300; i++)
+      await ledger.append(sampleEvent({ payload: { i } }), { stream, idempotencyKey: `pre-${i}` });
+    // The reader's queries in order: a read of heads, checkpoints or the last seq when it has
+    // answered, the COPY when it is sent.
+    const log: string[] = [];
+    const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+    pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+      if (this.user === 'ledgerflow_reader') {
+        const q = a[0] as string | { text?: string; submit?: unknown };
+        const text = typeof q === 'string' ? q : (q.text ?? '');
+        if (typeof q === 'object' && q.submit && /^COPY/.test(text)) log.push('copy');
+        else if (/ledger_heads|ledger_checkpoints|max\(seq\)/.test(text)) {
+          const last = a.length - 1;
+          const done = a[last];
+          if (typeof done === 'function')
+            a[last] = (...r: unknown[]) => {
+              log.push('read');
+              return (done as (...x: unknown[]) => unknown)(...r);
+            };
+        }
+      }
+      return query.apply(this, a);
+    } as typeof pg.Client.prototype.query;
+    let appending = true;
+    const appender = (async () => {
+      for (let i = 0; appending; i++)
+        await ledger.append(sampleEvent({ payload: { i } }), { stream, idempotencyKey: `live-${i}` });
+    })();
+    try {
+      const reader = t.connect('ledgerflow_reader');
+      for (let run = 0; run < 6; run++) {
+        log.length = 0;
+        const r = await verifyLedger(reader, { stream, trustedKeys: pinned });
+        expect(r, `run ${run}: ${r.fault} ${r.detail}`).toMatchObject({ valid: true });
+        expect(log.filter((x) => x === 'copy')).toHaveLength(1);
+        expect(log.lastIndexOf('read')).toBeLessThan(log.indexOf('copy'));
+        expect(log.filter((x) => x === 'read').length).toBeGreaterThanOrEqual(3);
+      }
+    } finally {
+      appending = false;
+      pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
+      await appender;
+    }
   });
 });
 
